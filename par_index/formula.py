@@ -1,0 +1,174 @@
+"""Formulas from criteria files, read safely.
+
+A formula such as ``2 * min(1, x / 0.9)`` is parsed by Python's ``ast`` module *only as a
+syntax tree* — it is never compiled or run as Python, and sympy never sees the raw text
+(no ``sympify``). Each node of the tree must be on a whitelist; the tree is then rebuilt as a
+sympy expression (numbers become exact rationals) and turned once into a numpy function by
+``lambdify``, which prints code from that validated expression, not from the user's text.
+
+Allowed: numbers, ``x``, ``+ - * / **``, comparisons (chained too), ``min``, ``max``, ``abs``,
+``floor``, ``ceil``, ``sqrt`` and ``piecewise((value, condition), ..., (value, True))``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+MAX_LENGTH = 2000
+MAX_EXPONENT = 64
+
+_FUNCS_N = {"min": 2, "max": 2}  # at least two arguments
+_FUNCS_1 = {"abs", "floor", "ceil", "sqrt"}
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
+
+
+class FormulaError(ValueError):
+    """The formula uses something outside the whitelist, or is not a formula at all."""
+
+
+def _sympy() -> Any:
+    import sympy  # imported lazily: only criteria with formulas pay for it
+
+    return sympy
+
+
+def parse_formula(text: str) -> Any:
+    """The sympy expression for ``text`` (in the variable ``x``), or :class:`FormulaError`."""
+    if not isinstance(text, str) or not text.strip():
+        raise FormulaError("công thức trống")
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(f"công thức dài quá {MAX_LENGTH} ký tự")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise FormulaError(f"công thức sai cú pháp ở ký tự {exc.offset}: {text!r}") from None
+    builder = _Builder(_sympy())
+    return builder.expr(tree.body)
+
+
+class _Builder:
+    def __init__(self, sp: Any) -> None:
+        self.sp = sp
+        self.x = sp.Symbol("x", real=True)
+
+    def expr(self, node: ast.AST) -> Any:
+        sp = self.sp
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+                raise FormulaError(f"chỉ được dùng số, không dùng {node.value!r}")
+            return sp.Rational(repr(node.value)) if isinstance(node.value, float) else sp.Integer(node.value)
+        if isinstance(node, ast.Name):
+            if node.id != "x":
+                raise FormulaError(f"tên '{node.id}' không được phép; chỉ dùng biến x")
+            return self.x
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            inner = self.expr(node.operand)
+            return -inner if isinstance(node.op, ast.USub) else inner
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            left, right = self.expr(node.left), self.expr(node.right)
+            if isinstance(node.op, ast.Add):
+                return left + right
+            if isinstance(node.op, ast.Sub):
+                return left - right
+            if isinstance(node.op, ast.Mult):
+                return left * right
+            if isinstance(node.op, ast.Div):
+                if right == 0:
+                    raise FormulaError("chia cho 0")
+                return left / right
+            if right.is_number and abs(float(right)) > MAX_EXPONENT:
+                raise FormulaError(f"số mũ quá lớn (tối đa {MAX_EXPONENT})")
+            if not right.is_number and left.is_number:
+                raise FormulaError("số mũ phải là một số (x ** 2), không phải biểu thức của x")
+            return left**right
+        if isinstance(node, ast.Compare):
+            return self.compare(node)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        raise FormulaError(f"'{ast.unparse(node)}' không được phép trong công thức")
+
+    def condition(self, node: ast.AST) -> Any:
+        if isinstance(node, ast.Constant) and node.value is True:
+            return self.sp.true
+        if isinstance(node, ast.Compare):
+            return self.compare(node)
+        raise FormulaError(f"điều kiện '{ast.unparse(node)}' phải là một phép so sánh hoặc True")
+
+    def compare(self, node: ast.Compare) -> Any:
+        sp = self.sp
+        ops = {
+            ast.Lt: sp.Lt, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.GtE: sp.Ge, ast.Eq: sp.Eq, ast.NotEq: sp.Ne,
+        }
+        parts = []
+        left = self.expr(node.left)
+        for op, comp in zip(node.ops, node.comparators, strict=True):
+            if type(op) not in ops:
+                raise FormulaError(f"phép so sánh '{ast.unparse(node)}' không được phép")
+            right = self.expr(comp)
+            parts.append(ops[type(op)](left, right))
+            left = right
+        return parts[0] if len(parts) == 1 else sp.And(*parts)
+
+    def call(self, node: ast.Call) -> Any:
+        sp = self.sp
+        if not isinstance(node.func, ast.Name):
+            raise FormulaError(f"'{ast.unparse(node.func)}' không được phép trong công thức")
+        name = node.func.id
+        if node.keywords:
+            raise FormulaError(f"hàm {name} không nhận tham số có tên")
+        if name == "piecewise":
+            return self.piecewise(node)
+        if name in _FUNCS_N:
+            if len(node.args) < 2:
+                raise FormulaError(f"hàm {name} cần ít nhất hai giá trị")
+            args = [self.expr(a) for a in node.args]
+            return sp.Min(*args) if name == "min" else sp.Max(*args)
+        if name in _FUNCS_1:
+            if len(node.args) != 1:
+                raise FormulaError(f"hàm {name} nhận đúng một giá trị")
+            arg = self.expr(node.args[0])
+            fn = {"abs": sp.Abs, "floor": sp.floor, "ceil": sp.ceiling, "sqrt": sp.sqrt}[name]
+            return fn(arg)
+        raise FormulaError(
+            f"hàm '{name}' không được phép; chỉ dùng min, max, abs, floor, ceil, sqrt, piecewise"
+        )
+
+    def piecewise(self, node: ast.Call) -> Any:
+        if not node.args:
+            raise FormulaError("piecewise cần ít nhất một cặp (giá trị, điều kiện)")
+        pairs = []
+        for arg in node.args:
+            if not (isinstance(arg, ast.Tuple) and len(arg.elts) == 2):
+                raise FormulaError("mỗi nhánh của piecewise là một cặp (giá trị, điều kiện)")
+            pairs.append((self.expr(arg.elts[0]), self.condition(arg.elts[1])))
+        return self.sp.Piecewise(*pairs)
+
+
+def compile_formula(expr: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """A vectorised numpy function of ``x`` for a parsed expression."""
+    sp = _sympy()
+    x = next(iter(expr.free_symbols), sp.Symbol("x", real=True))
+    fn = sp.lambdify(x, expr, modules="numpy")
+
+    def run(values: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            out = np.asarray(fn(values), dtype=float)
+        return np.broadcast_to(out, values.shape).astype(float, copy=True)
+
+    return run
+
+
+def evaluate_scalar(expr: Any, value: float) -> float:
+    """One value through sympy itself (no numpy): the independent reference path."""
+    sp = _sympy()
+    symbols = list(expr.free_symbols)
+    result = expr.subs(symbols[0], sp.Rational(repr(value))) if symbols else expr
+    try:
+        return float(result)
+    except (TypeError, ValueError):
+        return float("nan")

@@ -1,0 +1,72 @@
+"""``survey``: the share of favourable answers (0..1) → max × share.
+
+The value is the share itself (``86%``), or answer counts (``A:120; B:40; C:15``) read through
+the ``answers`` table, e.g. ``{A: 1, B: 0.6, C: 0.2, D: 0, E: 0}``.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from .base import MeasuredRule, Measure, ValueIssue, check_measure, finite, pts, register
+
+_PAIR = re.compile(r"\s*([^:=;,\s]+)\s*[:=]\s*(\d+)\s*")
+
+
+@register
+class Survey(MeasuredRule):
+    kind: Literal["survey"]
+    measure: Measure = "ratio"
+    answers: dict[str, float] | None = Field(default=None, min_length=1)
+
+    def check(self, max_points: Decimal | None) -> list[tuple[str, str]]:
+        out = []
+        for key, share in (self.answers or {}).items():
+            if not 0 <= share <= 1:
+                out.append((f"answers.{key}", f"tỷ lệ của đáp án {key} phải từ 0 đến 1, không phải {share}"))
+        if self.measure != "ratio":
+            out.append(("measure", "điều tra xã hội học dùng tỷ lệ (measure: ratio)"))
+        return out
+
+    def prepare(self, x: np.ndarray, max_points: float) -> tuple[np.ndarray, list[ValueIssue]]:
+        return check_measure("ratio", x)
+
+    def parse_text(self, text: str) -> float | None:
+        """``A:12; B:5; C:3`` → weighted share, using ``answers``."""
+        if not self.answers:
+            return None
+        table = {k.upper(): v for k, v in self.answers.items()}
+        total = 0
+        favourable = 0.0
+        parts = [p for p in re.split(r"[;,]", text) if p.strip()]
+        if not parts:
+            return None
+        for part in parts:
+            m = _PAIR.fullmatch(part)
+            if m is None or m.group(1).upper() not in table:
+                return None
+            n = int(m.group(2))
+            total += n
+            favourable += n * table[m.group(1).upper()]
+        return favourable / total if total else None
+
+    def points(self, x: np.ndarray, max_points: float) -> np.ndarray:
+        return max_points * np.clip(np.nan_to_num(x, nan=0.0), 0.0, 1.0)
+
+    def points_scalar(self, x: float | None, max_points: float) -> float:
+        if not finite(x):
+            return 0.0
+        assert x is not None
+        return max_points * min(max(x, 0.0), 1.0)
+
+    def describe(self, max_points: float) -> str:
+        text = f"Điều tra xã hội học: tỷ lệ đánh giá tích cực × {pts(max_points)}"
+        if self.answers:
+            table = ", ".join(f"{k}: {self.fmt(v)}" for k, v in self.answers.items())
+            text += f" (quy đổi đáp án {table})"
+        return text

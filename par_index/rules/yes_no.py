@@ -1,0 +1,24 @@
+"""``yes_no``: done / not done (có / không) → full points or 0."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import numpy as np
+
+from .base import Rule, ValueType, finite, pts, register
+
+
+@register
+class YesNo(Rule):
+    kind: Literal["yes_no"]
+    value_type: ClassVar[ValueType] = "bool"
+
+    def points(self, x: np.ndarray, max_points: float) -> np.ndarray:
+        return np.where(x >= 1.0, max_points, 0.0)
+
+    def points_scalar(self, x: float | None, max_points: float) -> float:
+        return max_points if finite(x) and x == 1.0 else 0.0
+
+    def describe(self, max_points: float) -> str:
+        return f"Có: {pts(max_points)}; không: 0 điểm"

@@ -1,0 +1,215 @@
+"""Reading unit data: a folder of CSVs, or one .xlsx with sheets of the same names.
+
+``units`` (unit, name, kind), ``assessments`` (unit, criterion, value [, stage, note, points])
+and optionally ``evidence`` (unit, criterion, document [, issued_on, issuer, file]). All text is
+read as text (nothing is guessed), NFC-normalised, and every row keeps where it came from
+(file and line, or sheet and row) so problems can point at it.
+
+Other readers (the self-assessment workbook) register in ``READERS`` and return the same
+:class:`UnitData`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .problems import InputError, Problem
+from .values import nfc_series
+
+TABLES: dict[str, tuple[list[str], list[str]]] = {
+    # name: (required columns, optional columns)
+    "units": (["unit", "name", "kind"], []),
+    "assessments": (["unit", "criterion", "value"], ["stage", "note", "points"]),
+    "evidence": (["unit", "criterion", "document"], ["issued_on", "issuer", "file"]),
+}
+STAGES = ("self", "survey", "appraisal1", "appraisal2")
+
+
+@dataclass
+class UnitData:
+    """The three tables, with ``at_file`` and ``at_line`` (and ``at_cell`` when known) on each row."""
+
+    units: pd.DataFrame
+    assessments: pd.DataFrame
+    evidence: pd.DataFrame
+    source: str
+    problems: list[Problem] = field(default_factory=list)
+    files_root: Path | None = None  # where evidence ``file`` paths are resolved
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    req, opt = TABLES[name]
+    cols = req + opt + ["at_file", "at_line"]
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+
+
+def finish_table(name: str, df: pd.DataFrame, file: str, problems: list[Problem], first_line: int = 2) -> pd.DataFrame:
+    """Check columns, normalise text and add provenance columns to one raw table."""
+    req, opt = TABLES[name]
+    df.columns = [nfc_series(pd.Series([str(c)])).iloc[0].lower() for c in df.columns]
+    missing = [c for c in req if c not in df.columns]
+    if missing:
+        raise InputError(
+            Problem(
+                "column_missing",
+                f"thiếu cột {', '.join(missing)}; bảng '{name}' cần các cột {', '.join(req)}"
+                + (f" (tùy chọn: {', '.join(opt)})" if opt else ""),
+                file=file,
+                line=1,
+            )
+        )
+    extra = [c for c in df.columns if c not in req + opt and not c.startswith("at_")]
+    for col in extra:
+        problems.append(
+            Problem(
+                "column_unknown",
+                f"cột '{col}' không được dùng (bảng '{name}' có các cột {', '.join(req + opt)}); dữ liệu của cột này bị bỏ qua",
+                file=file,
+                line=1,
+                severity="warning",
+            )
+        )
+    for col in opt:
+        if col not in df.columns:
+            df[col] = ""
+    out = df[req + opt].copy()
+    for col in req + opt:
+        if col in ("value", "note", "points", "document"):
+            out[col] = out[col].astype(object).fillna("")
+        else:
+            out[col] = nfc_series(out[col].astype(object).fillna(""))
+    if "at_line" in df.columns:
+        out["at_line"] = df["at_line"].to_numpy()
+    else:
+        out["at_line"] = range(first_line, first_line + len(out))
+    out["at_file"] = file
+    if "at_cell" in df.columns:
+        out["at_cell"] = df["at_cell"].to_numpy()
+    if name == "assessments":
+        out["stage"] = out["stage"].where(out["stage"] != "", "self")
+    return out.reset_index(drop=True)
+
+
+def read_csv_table(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(
+            path, dtype=object, keep_default_na=False, na_filter=False, encoding="utf-8-sig", skipinitialspace=False
+        )
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            Problem("file_encoding", f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start}); hãy lưu lại với mã UTF-8", file=str(path))
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise InputError(Problem("file_empty", "tệp trống, không có dòng tiêu đề", file=str(path))) from None
+    except pd.errors.ParserError as exc:
+        m = re.search(r"line (\d+), saw (\d+)", str(exc))
+        m2 = re.search(r"Expected (\d+) fields", str(exc))
+        if m and m2:
+            msg = f"dòng có {m.group(2)} cột trong khi tiêu đề có {m2.group(1)} cột (thừa dấu phẩy? hãy đặt văn bản có dấu phẩy trong ngoặc kép)"
+            raise InputError(Problem("csv_columns", msg, file=str(path), line=int(m.group(1)))) from None
+        raise InputError(Problem("csv_syntax", f"không đọc được CSV: {exc}", file=str(path))) from None
+    except OSError as exc:
+        raise InputError(Problem("file_unreadable", f"không đọc được tệp: {exc.strerror}", file=str(path))) from None
+
+
+def read_folder(path: Path) -> UnitData:
+    problems: list[Problem] = []
+    tables: dict[str, pd.DataFrame] = {}
+    missing = []
+    for name in TABLES:
+        file = path / f"{name}.csv"
+        if not file.is_file():
+            if name == "evidence":
+                tables[name] = empty_table(name)
+                continue
+            missing.append(file)
+            continue
+        tables[name] = read_csv_table(file)
+    if missing:
+        raise InputError(
+            [Problem("file_missing", "không tìm thấy tệp; thư mục dữ liệu cần units.csv và assessments.csv (evidence.csv tùy chọn)", file=str(f)) for f in missing]
+        )
+    out = {}
+    for name, df in tables.items():
+        file = str(path / f"{name}.csv")
+        out[name] = df if "at_file" in df.columns else finish_table(name, df, file, problems)
+    return UnitData(out["units"], out["assessments"], out["evidence"], str(path), problems, files_root=path)
+
+
+def _cell_text(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time(0) else v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def read_workbook(path: Path) -> UnitData:
+    """One .xlsx with sheets ``units``, ``assessments`` and optionally ``evidence``."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise InputError(Problem("xlsx_unreadable", f"không mở được tệp Excel: {exc}", file=str(path))) from None
+    problems: list[Problem] = []
+    out: dict[str, pd.DataFrame] = {}
+    names = {ws.lower(): ws for ws in wb.sheetnames}
+    for name in TABLES:
+        if name not in names:
+            if name == "evidence":
+                out[name] = empty_table(name)
+                continue
+            raise InputError(
+                Problem("sheet_missing", f"thiếu trang tính '{name}' (cần: units, assessments; evidence tùy chọn)", file=str(path))
+            )
+        ws = wb[names[name]]
+        rows = list(ws.iter_rows(values_only=True))
+        if not rows:
+            raise InputError(Problem("sheet_empty", f"trang tính '{name}' trống", file=str(path)))
+        header = [_cell_text(c) for c in rows[0]]
+        body = [[_cell_text(c) for c in r] for r in rows[1:]]
+        lines = [i + 2 for i, r in enumerate(body) if any(c.strip() for c in r)]
+        body = [r for r in body if any(c.strip() for c in r)]
+        width = len(header)
+        df = pd.DataFrame([(r + [""] * width)[:width] for r in body], columns=header, dtype=object)
+        df["at_line"] = lines
+        out[name] = finish_table(name, df, f"{path}[{name}]", problems)
+    wb.close()
+    return UnitData(out["units"], out["assessments"], out["evidence"], str(path), problems, files_root=path.parent)
+
+
+Reader = Callable[[Path], UnitData]
+READERS: list[tuple[Callable[[Path], bool], Reader]] = []
+
+
+def register_reader(accepts: Callable[[Path], bool], reader: Reader) -> None:
+    """Let another input shape (e.g. filled self-assessment workbooks) be read by ``score``."""
+    READERS.insert(0, (accepts, reader))
+
+
+def read_data(path: str | Path) -> UnitData:
+    """Read unit data from a folder of CSVs or an .xlsx workbook (or a registered reader)."""
+    path = Path(path)
+    for accepts, reader in READERS:
+        if accepts(path):
+            return reader(path)
+    if path.is_dir():
+        return read_folder(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
+        return read_workbook(path)
+    if not path.exists():
+        raise InputError(Problem("file_missing", "không tìm thấy thư mục hay tệp dữ liệu", file=str(path)))
+    raise InputError(
+        Problem("data_format", "dữ liệu phải là một thư mục CSV (units.csv, assessments.csv, evidence.csv) hoặc một tệp .xlsx", file=str(path))
+    )

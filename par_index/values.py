@@ -1,0 +1,142 @@
+"""Reading the values users write, vectorised over whole columns.
+
+Users write numbers with a Vietnamese decimal comma (``0,5``), percentages (``93%`` is 0.93),
+dates as ``yyyy-mm-dd`` or ``dd/mm/yyyy``, yes/no in Vietnamese or English, and ``na`` for not
+applicable. Every function takes a pandas Series of strings and returns float arrays with NaN
+where the text cannot be read, so the caller can report exactly those rows.
+
+Dates become whole days since 1970-01-01 (float), so every rule works on one float matrix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+EPOCH = dt.date(1970, 1, 1)
+
+NA_WORDS = frozenset(
+    {"na", "n/a", "không áp dụng", "không phát sinh", "không đánh giá", "kpd", "k/a"}
+)
+YES_WORDS = frozenset({"có", "co", "yes", "y", "1", "true", "x", "đạt", "dat", "đã", "rồi"})
+NO_WORDS = frozenset(
+    {"không", "khong", "no", "n", "0", "false", "không đạt", "chưa", "chưa đạt", "-"}
+)
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC form of ``text`` (how every Vietnamese string is compared)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def nfc_series(s: pd.Series) -> pd.Series:
+    """NFC-normalise a column, touching only the distinct values (columns repeat a lot)."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    normal = np.array([nfc(str(u)).strip() for u in uniques], dtype=object)
+    return pd.Series(normal[codes] if len(uniques) else np.array([], dtype=object), index=s.index)
+
+
+def date_to_days(d: dt.date) -> float:
+    return float((d - EPOCH).days)
+
+
+def days_to_date(days: float) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(days))
+
+
+def format_date(d: dt.date | float | None) -> str:
+    """dd/mm/yyyy, the way users read dates."""
+    if d is None or (isinstance(d, float) and np.isnan(d)):
+        return ""
+    if isinstance(d, float | int):
+        d = days_to_date(float(d))
+    return d.strftime("%d/%m/%Y")
+
+
+def is_na_text(s: pd.Series) -> np.ndarray:
+    """True where the text says "not applicable"."""
+    low = s.str.lower()
+    return np.asarray(low.isin(NA_WORDS), dtype=bool)
+
+
+def parse_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers, decimal commas and percentages → (float values, is_percent).
+
+    ``93%`` → 0.93, ``0,5`` → 0.5, ``1.234,5`` → 1234.5, ``1 234`` → 1234.
+    Unreadable text gives NaN.
+    """
+    s = s.astype(object)
+    values = np.array(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    percent = np.zeros(len(s), dtype=bool)
+    bad = np.isnan(values)
+    if bad.any():
+        rest = s[bad].astype(str).str.strip().str.replace(" ", "", regex=False)
+        rest = rest.str.replace("\u00a0", "", regex=False)
+        pct = rest.str.endswith("%")
+        rest = rest.str.rstrip("%")
+        both = rest.str.contains(".", regex=False) & rest.str.contains(",", regex=False)
+        rest = rest.where(~both, rest.str.replace(".", "", regex=False))
+        rest = rest.str.replace(",", ".", regex=False)
+        again = pd.to_numeric(rest, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        pct_arr = pct.to_numpy(dtype=bool)
+        again = np.where(pct_arr, again / 100.0, again)
+        values[bad] = again
+        percent[np.flatnonzero(bad)[pct_arr]] = True
+    return values, percent
+
+
+def parse_dates(s: pd.Series) -> np.ndarray:
+    """``yyyy-mm-dd`` or ``dd/mm/yyyy`` (also ``d/m/yyyy``) → days since 1970-01-01."""
+    s = s.astype(object).astype(str).str.strip()
+    out = np.full(len(s), np.nan)
+    iso = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
+    ok = iso.notna().to_numpy()
+    if ok.any():
+        out[ok] = _days(iso[ok])
+    rest = ~ok
+    if rest.any():
+        dmy = pd.to_datetime(s[rest], format="%d/%m/%Y", errors="coerce")
+        good = dmy.notna().to_numpy()
+        idx = np.flatnonzero(rest)[good]
+        out[idx] = _days(dmy[good])
+    return out
+
+
+def _days(ts: pd.Series) -> np.ndarray:
+    return np.asarray(
+        ts.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64),
+        dtype=float,
+    )
+
+
+def parse_yes_no(s: pd.Series) -> np.ndarray:
+    """có/không, yes/no, 1/0, đạt/không đạt, x → 1.0 / 0.0; anything else NaN."""
+    low = nfc_series(s.astype(object).astype(str)).str.lower()
+    out = np.full(len(s), np.nan)
+    out[np.asarray(low.isin(YES_WORDS), dtype=bool)] = 1.0
+    out[np.asarray(low.isin(NO_WORDS), dtype=bool)] = 0.0
+    return out
+
+
+def parse_date_scalar(text: str) -> dt.date | None:
+    """One date in either accepted form, or None."""
+    text = text.strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def format_number(x: float, decimals: int = 2) -> str:
+    """A number as Vietnamese readers write it: decimal comma, no trailing zeros."""
+    text = f"{x:.{decimals}f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if text else "0"
+
+
+def format_percent(x: float) -> str:
+    return format_number(x * 100, 2) + "%"

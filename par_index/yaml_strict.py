@@ -1,0 +1,128 @@
+"""Strict YAML reading: duplicate keys, line numbers, and nothing executable.
+
+Built on PyYAML's ``SafeLoader`` (no Python objects are ever constructed from tags). On top:
+
+* every mapping remembers its line and the line of each key, so errors can point at them;
+* a key written twice in one mapping is recorded as a problem instead of silently winning;
+* a date-looking value that is not a real date (``2024-02-30``) stays text, so validation
+  can report it as "not a date" instead of crashing;
+* ``code:`` values are kept exactly as written (``1.10`` stays ``"1.10"``, not the float 1.1).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .problems import InputError, Problem
+
+
+class LineDict(dict[str, Any]):
+    """A mapping that knows the line it started on and the line of each key."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _StrictLoader(yaml.SafeLoader):
+    def __init__(self, stream: str, filename: str) -> None:
+        super().__init__(stream)
+        self.filename = filename
+        self.problems: list[Problem] = []
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        line = key_node.start_mark.line + 1
+        if not isinstance(key, str):
+            key = str(key)
+        if key in result:
+            code = result.get("code", "")
+            loader.problems.append(
+                Problem(
+                    "yaml_duplicate_key",
+                    f"khóa '{key}' xuất hiện hai lần trong cùng một mục "
+                    f"(lần đầu ở dòng {result.key_lines[key]}); mỗi khóa chỉ được viết một lần",
+                    file=loader.filename,
+                    line=line,
+                    criterion=str(code),
+                    field=key,
+                )
+            )
+        if key == "code" and isinstance(value_node, yaml.ScalarNode):
+            value: Any = value_node.value
+        else:
+            value = loader.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+        result[key] = value
+        result.key_lines[key] = line
+    return result
+
+
+def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[no-untyped-call]
+    except ValueError:
+        return str(node.value)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)  # type: ignore[arg-type]
+_StrictLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    _construct_timestamp,  # type: ignore[arg-type]
+)
+
+
+def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
+    """Read one YAML file. Returns (data, duplicate-key problems).
+
+    Raises :class:`InputError` when the file cannot be read or is not valid YAML, naming
+    the line.
+    """
+    name = str(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(
+            Problem("file_missing", "không tìm thấy tệp", file=name)
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            Problem(
+                "file_encoding",
+                f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start}); hãy lưu lại với mã UTF-8",
+                file=name,
+            )
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            Problem("file_unreadable", f"không đọc được tệp: {exc.strerror}", file=name)
+        ) from None
+    loader = _StrictLoader(text, name)
+    try:
+        data = loader.get_single_data()  # type: ignore[no-untyped-call]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = exc.problem or exc.context or "cú pháp không hợp lệ"
+        raise InputError(
+            Problem(
+                "yaml_syntax",
+                f"YAML không hợp lệ: {what}; kiểm tra thụt lề, dấu ':' và dấu ngoặc kép",
+                file=name,
+                line=line,
+            )
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InputError(
+            Problem("yaml_syntax", f"YAML không hợp lệ: {exc}", file=name)
+        ) from None
+    finally:
+        loader.dispose()  # type: ignore[no-untyped-call]
+    return data, loader.problems
