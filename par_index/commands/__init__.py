@@ -1,0 +1,1 @@
+"""One module per ``par-index`` command; each exposes ``command`` (a click command)."""

@@ -1,0 +1,35 @@
+"""``par-index explain``: why one unit got each point."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import click
+
+from ..console import console, print_explanation
+from ..explain import explain
+from ..problems import InputError, Problem
+from .options import criteria_option, data_option, stage_option
+from .score import run_score
+
+
+@click.command("explain")
+@criteria_option
+@data_option
+@click.option("--unit", required=True, help="Mã đơn vị cần giải thích.")
+@stage_option
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
+def command(criteria_paths: tuple[Path, ...], data_path: Path, unit: str, stage: str, as_json: bool) -> None:
+    """Giải thích từng điểm của một đơn vị: quy tắc, giá trị, điểm, tài liệu kiểm chứng, vấn đề."""
+    results, data = run_score(criteria_paths, data_path, stage)
+    try:
+        e = explain(results, data, unit)  # type: ignore[arg-type]
+    except KeyError:
+        known = ", ".join(sorted(u for s in results.sets for u in s.units["unit"]))
+        raise InputError(Problem("unit_unknown", f"không có đơn vị '{unit}' trong dữ liệu đã chấm; các đơn vị: {known}", unit=unit)) from None
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(e), ensure_ascii=False, indent=1))
+    else:
+        print_explanation(e, console())

@@ -1,0 +1,52 @@
+"""Options shared by several commands, and the steps they share (load criteria and data)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..compiled import CompiledCriteria, load
+from ..problems import InputError, Problem
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+criteria_option = click.option(
+    "--criteria",
+    "criteria_paths",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Tệp tiêu chí YAML (có thể lặp lại: mỗi tệp một nhóm loại đơn vị).",
+)
+data_option = click.option(
+    "--data",
+    "data_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Dữ liệu đơn vị: thư mục CSV, tệp .xlsx, hoặc phiếu tự đánh giá.",
+)
+stage_option = click.option(
+    "--stage",
+    type=click.Choice(["self", "final"]),
+    default="final",
+    show_default=True,
+    help="self: chỉ tự đánh giá; final: lấy vòng thẩm định cuối cùng có.",
+)
+strict_option = click.option("--strict", is_flag=True, help="Thoát với mã 1 nếu có vấn đề dữ liệu.")
+
+
+def load_all(paths: tuple[Path, ...]) -> list[CompiledCriteria]:
+    """Load every criteria file, collecting the problems of all of them before failing."""
+    sets: list[CompiledCriteria] = []
+    problems: list[Problem] = []
+    for p in paths:
+        try:
+            sets.append(load(p))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return sets

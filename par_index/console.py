@@ -1,0 +1,129 @@
+"""Terminal rendering with rich: ranked tables, problem tables, explanations, summaries."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from rich.console import Console
+from rich.table import Table
+
+from .engine import Results
+from .explain import Explanation, summary_line
+from .problems import Problem
+from .results_table import units_frame
+from .values import format_number
+
+MAX_PROBLEM_ROWS = 40
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def print_ranking(results: Results, out: Console) -> None:
+    df = units_frame(results)
+    for kind, part in df.groupby("kind", sort=False):
+        label = kind
+        for s in results.sets:
+            label = s.criteria.kinds.get(str(kind), label)
+        t = Table(title=f"Xếp hạng — {label}", title_justify="left")
+        for col, just in (("Hạng", "right"), ("Mã", "left"), ("Tên đơn vị", "left"), ("Điểm", "right"), ("Tối đa", "right"), ("Chỉ số", "right"), ("Xếp loại", "left")):
+            t.add_column(col, justify=just)  # type: ignore[arg-type]
+        for r in part.itertuples():
+            t.add_row(
+                "" if r.rank is None or r.rank != r.rank else str(r.rank),
+                str(r.unit),
+                str(r.name),
+                f"{r.points:.2f}",
+                f"{r.max:.2f}",
+                "" if r.index != r.index else f"{r.index:.2f}",
+                str(r.band or ""),
+            )
+        out.print(t)
+
+
+def print_problems(problems: Iterable[Problem], out: Console, title: str = "Vấn đề dữ liệu") -> None:
+    items = list(problems)
+    if not items:
+        return
+    t = Table(title=f"{title} ({len(items)})", title_justify="left", show_lines=False)
+    t.add_column("Mức")
+    t.add_column("Vị trí")
+    t.add_column("Đơn vị")
+    t.add_column("Tiêu chí")
+    t.add_column("Nội dung", overflow="fold")
+    for p in items[:MAX_PROBLEM_ROWS]:
+        loc = p.file
+        if p.cell:
+            loc += f" ô {p.cell}"
+        elif p.line is not None:
+            loc += f" dòng {p.line}"
+        if p.field:
+            loc += f" [{p.field}]"
+        t.add_row("lỗi" if p.severity == "error" else "lưu ý", loc, p.unit, p.criterion, p.message)
+    out.print(t)
+    if len(items) > MAX_PROBLEM_ROWS:
+        counts = Counter(p.reason for p in items)
+        out.print(
+            f"… và {len(items) - MAX_PROBLEM_ROWS} vấn đề khác. Theo loại: "
+            + ", ".join(f"{k}: {v}" for k, v in counts.most_common())
+            + ". Dùng --problems TỆP.csv để ghi toàn bộ."
+        )
+
+
+def print_input_error(problems: list[Problem], out: Console) -> None:
+    out.print("[bold red]Không dùng được dữ liệu đầu vào.[/] Các lỗi tìm thấy:")
+    for p in problems:
+        out.print(f"  • {p}", markup=False)
+
+
+def print_explanation(e: Explanation, out: Console) -> None:
+    out.print(f"[bold]{summary_line(e)}[/]", markup=True)
+    out.print(f"Bộ tiêu chí {e.criteria}; giai đoạn: {e.stage}")
+    t = Table(show_lines=True)
+    t.add_column("Mã", no_wrap=True)
+    t.add_column("Tiêu chí và cách chấm", overflow="fold", ratio=3)
+    t.add_column("Giá trị", overflow="fold")
+    t.add_column("Điểm", justify="right")
+    t.add_column("Tối đa", justify="right")
+    t.add_column("Tài liệu kiểm chứng", overflow="fold", ratio=2)
+    t.add_column("Vấn đề", overflow="fold", ratio=2)
+    for leaf in e.leaves:
+        value = leaf.value
+        if leaf.stage:
+            value += f" ({leaf.stage})"
+        if leaf.claimed is not None:
+            value += f"; tự chấm {format_number(leaf.claimed)}"
+        notes = ([leaf.status] if leaf.status else []) + leaf.problems
+        evidence = "\n".join(leaf.evidence) or ("thiếu: " + "; ".join(leaf.evidence_expected) if leaf.evidence_expected else "")
+        t.add_row(
+            leaf.code,
+            f"{leaf.name}\n[dim]{leaf.rule}[/]",
+            value,
+            format_number(leaf.points),
+            format_number(leaf.max),
+            evidence,
+            "\n".join(notes),
+        )
+    out.print(t)
+    s = Table(title="Tổng hợp theo lĩnh vực và tiêu chí", title_justify="left")
+    s.add_column("Mã")
+    s.add_column("Tên")
+    s.add_column("Điểm", justify="right")
+    s.add_column("Tối đa", justify="right")
+    s.add_column("Chỉ số", justify="right")
+    for n in e.nodes:
+        s.add_row(
+            n.code,
+            ("  " * (n.depth - 1)) + n.name,
+            format_number(n.points),
+            format_number(n.max),
+            "" if n.index is None else f"{n.index:.2f}",
+        )
+    s.add_row("", "[bold]Tổng[/]", format_number(e.points), format_number(e.max), "" if e.index is None else f"{e.index:.2f}")
+    out.print(s)
+    if e.unit_problems:
+        out.print("Vấn đề của đơn vị:")
+        for text in e.unit_problems:
+            out.print(f"  • {text}", markup=False)

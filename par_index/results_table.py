@@ -1,0 +1,89 @@
+"""Results as plain data: the JSON document of interfaces.md and one-row-per-unit tables.
+
+Only reads :class:`~par_index.engine.Results`; computes nothing new beyond unit conversion
+(whole units of ``10**-precision`` → points) and ordering for display.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .engine import Results, SetResult
+
+
+def ranked_order(s: SetResult) -> np.ndarray:
+    """Row order for display: kinds in criteria order, then rank, then unit id."""
+    kind_order = {k: i for i, k in enumerate(s.criteria.kinds)}
+    kinds = np.array([kind_order.get(k, 99) for k in s.units["kind"]])
+    rank = np.where(np.isnan(s.rank), np.inf, s.rank)
+    return np.lexsort((s.units["unit"].to_numpy(), rank, kinds))
+
+
+def _num(x: float) -> float | None:
+    return None if x != x else float(x)
+
+
+def to_json_dict(results: Results, include_problems: bool = True) -> dict[str, Any]:
+    units: list[dict[str, Any]] = []
+    for s in results.sets:
+        scale = float(s.scale)
+        codes = [n.code for n in s.criteria.nodes]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            node_index = np.where(s.node_max > 0, s.node_points * 100.0 / s.node_max, np.nan)
+        node_pts = (s.node_points / scale).tolist()
+        node_max = (s.node_max / scale).tolist()
+        node_idx = node_index.tolist()
+        pts = (s.total_points / scale).tolist()
+        mx = (s.total_max / scale).tolist()
+        for i in ranked_order(s):
+            units.append(
+                {
+                    "unit": s.units["unit"].iat[i],
+                    "name": s.units["name"].iat[i],
+                    "kind": s.units["kind"].iat[i],
+                    "points": pts[i],
+                    "max": mx[i],
+                    "index": _num(s.index[i]),
+                    "rank": None if np.isnan(s.rank[i]) else int(s.rank[i]),
+                    "band": s.band[i],
+                    "nodes": {
+                        code: {"points": p, "max": m, "index": None if ix != ix else ix}
+                        for code, p, m, ix in zip(codes, node_pts[i], node_max[i], node_idx[i], strict=True)
+                    },
+                }
+            )
+    doc: dict[str, Any] = {"criteria": results.criteria_id, "stage": results.stage, "units": units}
+    if len(results.sets) > 1:
+        doc["criteria_sets"] = [s.criteria.id for s in results.sets]
+    if include_problems:
+        doc["problems"] = [p.as_dict() for p in results.problems]
+    return doc
+
+
+def units_frame(results: Results, decimals: int | None = 2) -> pd.DataFrame:
+    """One row per unit: totals, index, rank, band and each area's points (``points_<code>``)."""
+    frames = []
+    for s in results.sets:
+        order = ranked_order(s)
+        scale = float(s.scale)
+        df = s.units.iloc[order].reset_index(drop=True).copy()
+        df["points"] = (s.total_points / scale)[order]
+        df["max"] = (s.total_max / scale)[order]
+        idx = s.index[order]
+        df["index"] = np.round(idx, decimals) if decimals is not None else idx
+        df["rank"] = pd.array([None if np.isnan(r) else int(r) for r in s.rank[order]], dtype="Int64")
+        df["band"] = [s.band[i] for i in order]
+        for area in s.criteria.areas():
+            j = s.criteria.node_index[area.code]
+            df[f"points_{area.code}"] = (s.node_points[:, j] / scale)[order]
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def problems_frame(results: Results) -> pd.DataFrame:
+    cols = ["severity", "reason", "file", "line", "cell", "unit", "criterion", "field", "message"]
+    rows = [{c: getattr(p, c) for c in cols} for p in results.problems]
+    return pd.DataFrame(rows, columns=cols)

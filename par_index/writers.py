@@ -1,0 +1,115 @@
+"""Writing score results to files; the format follows the extension of ``--out``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from .engine import Results
+from .problems import InputError, Problem
+from .results_table import problems_frame, to_json_dict, units_frame
+
+HEADERS_VI = {
+    "unit": "Mã đơn vị",
+    "name": "Tên đơn vị",
+    "kind": "Loại",
+    "points": "Tổng điểm",
+    "max": "Điểm tối đa",
+    "index": "Chỉ số (%)",
+    "rank": "Xếp hạng",
+    "band": "Xếp loại",
+}
+PROBLEM_HEADERS_VI = {
+    "severity": "Mức độ",
+    "reason": "Mã lỗi",
+    "file": "Tệp",
+    "line": "Dòng",
+    "cell": "Ô",
+    "unit": "Đơn vị",
+    "criterion": "Tiêu chí",
+    "field": "Trường",
+    "message": "Nội dung",
+}
+FORMATS = (".json", ".csv", ".xlsx", ".html")
+
+
+def write_results(results: Results, out: Path) -> None:
+    suffix = out.suffix.lower()
+    if suffix not in FORMATS:
+        raise InputError(Problem("out_format", f"không hỗ trợ định dạng '{suffix or out.name}'; dùng .json, .csv, .xlsx hoặc .html", file=str(out)))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".json":
+            out.write_text(json.dumps(to_json_dict(results), ensure_ascii=False, indent=1), encoding="utf-8")
+        elif suffix == ".csv":
+            units_frame(results).to_csv(out, index=False, encoding="utf-8")
+        elif suffix == ".xlsx":
+            write_xlsx(results, out)
+        else:
+            out.write_text(render_html(results), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(Problem("out_unwritable", f"không ghi được tệp: {exc.strerror}", file=str(out))) from None
+
+
+def area_headers(results: Results) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for s in results.sets:
+        for area in s.criteria.areas():
+            names.setdefault(f"points_{area.code}", f"{area.code}. {area.name}")
+    return names
+
+
+def write_xlsx(results: Results, out: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    df = units_frame(results)
+    headers = {**HEADERS_VI, **area_headers(results)}
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Kết quả"
+    ws.append([headers.get(c, c) for c in df.columns])
+    for row in df.itertuples(index=False):
+        ws.append([None if (isinstance(v, float) and v != v) or v is pd.NA else v for v in row])
+    bold = Font(bold=True, color="FFFFFF")
+    fill = PatternFill("solid", fgColor="1F4E79")
+    for cell in ws[1]:
+        cell.font, cell.fill = bold, fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    numeric = {i + 1 for i, c in enumerate(df.columns) if c in ("points", "max", "index") or c.startswith("points_")}
+    for col in numeric:
+        for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+            cell.number_format = "0.00"
+    for i, c in enumerate(df.columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = 40 if c == "name" else (22 if c.startswith("points_") else 12)
+    ws.freeze_panes = "C2"
+    ws.auto_filter.ref = ws.dimensions
+    pf = problems_frame(results)
+    wp = wb.create_sheet("Vấn đề dữ liệu")
+    wp.append([PROBLEM_HEADERS_VI[c] for c in pf.columns])
+    for row in pf.itertuples(index=False):
+        wp.append([None if v is None or (isinstance(v, float) and v != v) else v for v in row])
+    for cell in wp[1]:
+        cell.font, cell.fill = bold, fill
+    wp.column_dimensions["I"].width = 90
+    wp.freeze_panes = "A2"
+    wb.save(out)
+
+
+def render_html(results: Results) -> str:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("par_index", "templates"), autoescape=select_autoescape())
+    df = units_frame(results)
+    rows = df.to_dict("records")
+    return env.get_template("score.html.j2").render(
+        criteria=results.criteria_id,
+        stage=results.stage,
+        rows=rows,
+        areas=area_headers(results),
+        problems=problems_frame(results).to_dict("records"),
+        headers=HEADERS_VI,
+    )
