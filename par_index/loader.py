@@ -38,12 +38,13 @@ def load_criteria(path: str | Path) -> CriteriaSet:
         problems.extend(more)
         agencies_ok = included is not None
         raw["agencies"] = included
+    problems.extend(check_references(raw, name, check_agencies=agencies_ok))
     try:
         spec = CriteriaSet.model_validate(raw)
     except ValidationError as exc:
         problems.extend(_pydantic_problems(exc, raw, name))
-        raise InputError(problems) from None
-    problems.extend(check_tree(spec, raw, name, check_agencies=agencies_ok))
+        raise InputError(sorted(problems, key=lambda p: p.line or 0)) from None
+    problems.extend(check_tree(spec, raw, name))
     if problems:
         raise InputError(problems)
     return spec
@@ -230,7 +231,8 @@ def node_max(node: Node) -> Decimal:
     return sum((node_max(c) for c in node.children or []), Decimal(0))
 
 
-def check_tree(spec: CriteriaSet, raw: Any, name: str, check_agencies: bool = True) -> list[Problem]:
+def check_tree(spec: CriteriaSet, raw: Any, name: str) -> list[Problem]:
+    """Checks on the validated tree: maxima, rule parameters, precision, provenance, bands."""
     problems: list[Problem] = []
     lines = _raw_nodes(raw)
 
@@ -241,27 +243,8 @@ def check_tree(spec: CriteriaSet, raw: Any, name: str, check_agencies: bool = Tr
                 line = rawnode.key_lines.get(field.split(".")[0].split("[")[0], rawnode.line)
         problems.append(Problem(reason, message, file=name, line=line, criterion=node.code if node else "", field=field))
 
-    kinds = set(spec.kinds())
-    agencies = {a.id for a in spec.agencies or []}
-    if spec.agencies is not None and len(agencies) != len(spec.agencies):
-        dupes = sorted({a.id for a in spec.agencies if [b.id for b in spec.agencies].count(a.id) > 1})
-        add("agency_duplicate", f"cơ quan khai báo trùng: {', '.join(dupes)}", field="agencies")
     scale = Decimal(1).scaleb(-spec.precision)
-    seen: dict[str, int] = {}
-    for node, parent in iter_nodes(spec.nodes):
-        if node.code in seen:
-            add("code_duplicate", f"mã '{node.code}' đã dùng cho một tiêu chí khác (mã phải duy nhất trong tệp)", node, "code")
-        seen[node.code] = 1
-        if node.applies_to:
-            for kind in node.applies_to:
-                if kind not in kinds:
-                    add("applies_to_unknown_kind", f"loại đơn vị '{kind}' không có trong unit_kinds ({', '.join(sorted(kinds))})", node, "applies_to")
-        if check_agencies and node.agency is not None and node.agency not in agencies:
-            known = ", ".join(sorted(agencies)) or "chưa khai báo cơ quan nào"
-            add("agency_undeclared", f"cơ quan '{node.agency}' chưa được khai báo trong 'agencies' ({known})", node, "agency")
-        for i, ev in enumerate(node.evidence or []):
-            if check_agencies and ev.issuer not in (None, "unit") and ev.issuer not in agencies:
-                add("agency_undeclared", f"nơi ban hành '{ev.issuer}' không phải 'unit' hay một cơ quan đã khai báo", node, f"evidence[{i + 1}].issuer")
+    for node, _parent in iter_nodes(spec.nodes):
         if node.rule is not None:
             if node.rule.sign == 0 and node.max is None:
                 add("leaf_max_missing", "tiêu chí thành phần (có 'rule') cần 'max' (điểm tối đa)", node, "max")
@@ -282,13 +265,15 @@ def check_tree(spec: CriteriaSet, raw: Any, name: str, check_agencies: bool = Tr
         for node in nodes:
             p = node.provenance or inherited
             s = node.source or source
-            if p == "official" and not s:
+            if node.provenance == "official" and not s:
                 add("official_without_source", "số liệu 'official' phải ghi nguồn (source: số, ngày của quyết định)", node, "provenance")
             if p is None and node.rule is not None:
                 add("provenance_missing", "chưa ghi nguồn gốc số liệu (provenance: official/derived/illustrative) cho tiêu chí này hoặc tiêu chí cha", node, "provenance")
             if node.children:
                 prov(node.children, p, s)
 
+    if spec.provenance == "official" and not spec.source:
+        add("official_without_source", "số liệu 'official' phải ghi nguồn (source: số, ngày của quyết định)", field="provenance")
     prov(spec.nodes, spec.provenance, spec.source)
     if spec.bands:
         labels = [b.label for b in spec.bands]
@@ -297,4 +282,55 @@ def check_tree(spec: CriteriaSet, raw: Any, name: str, check_agencies: bool = Tr
             add("band_duplicate", "nhãn xếp loại bị trùng", field="bands", line=raw.key_lines.get("bands") if isinstance(raw, LineDict) else None)
         if len(set(mins)) != len(mins):
             add("band_duplicate", "ngưỡng 'min' của xếp loại bị trùng", field="bands", line=raw.key_lines.get("bands") if isinstance(raw, LineDict) else None)
+    return problems
+
+
+def check_references(raw: Any, name: str, check_agencies: bool = True) -> list[Problem]:
+    """Checks that need only the raw tree, run even when the schema check fails so every
+    problem is reported at once: unique codes, declared agencies, known unit kinds."""
+    problems: list[Problem] = []
+    kinds_raw = raw.get("unit_kinds")
+    kinds = {str(k) for k in kinds_raw} if isinstance(kinds_raw, list | dict) else set()
+    agencies_raw = raw.get("agencies")
+    ids = [a.get("id") for a in agencies_raw if isinstance(a, dict)] if isinstance(agencies_raw, list) else []
+    agencies = {str(i) for i in ids if i is not None}
+    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+        problems.append(Problem("agency_duplicate", f"cơ quan '{dup}' được khai báo hai lần", file=name, field="agencies"))
+    seen: dict[str, int] = {}
+
+    def add(reason: str, message: str, node: LineDict, field: str) -> None:
+        problems.append(
+            Problem(reason, message, file=name, line=node.key_lines.get(field, node.line), criterion=str(node.get("code", "")), field=field)
+        )
+
+    def walk(items: Any) -> None:
+        if not isinstance(items, list):
+            return
+        for node in items:
+            if not isinstance(node, LineDict):
+                continue
+            code = node.get("code")
+            if isinstance(code, str):
+                if code in seen:
+                    add("code_duplicate", f"mã '{code}' đã dùng ở dòng {seen[code]} (mã phải duy nhất trong tệp)", node, "code")
+                else:
+                    seen[code] = node.key_lines.get("code", node.line)
+            applies = node.get("applies_to")
+            if isinstance(applies, list) and kinds:
+                for kind in applies:
+                    if str(kind) not in kinds:
+                        add("applies_to_unknown_kind", f"loại đơn vị '{kind}' không có trong unit_kinds ({', '.join(sorted(kinds))})", node, "applies_to")
+            agency = node.get("agency")
+            if check_agencies and isinstance(agency, str) and agency not in agencies:
+                known = ", ".join(sorted(agencies)) or "chưa khai báo cơ quan nào"
+                add("agency_undeclared", f"cơ quan '{agency}' chưa được khai báo trong 'agencies' ({known})", node, "agency")
+            evidence = node.get("evidence")
+            if check_agencies and isinstance(evidence, list):
+                for i, ev in enumerate(evidence):
+                    issuer = ev.get("issuer") if isinstance(ev, dict) else None
+                    if isinstance(issuer, str) and issuer != "unit" and issuer not in agencies:
+                        add("agency_undeclared", f"nơi ban hành '{issuer}' (tài liệu thứ {i + 1}) không phải 'unit' hay một cơ quan đã khai báo", node, "evidence")
+            walk(node.get("children"))
+
+    walk(raw.get("nodes"))
     return problems

@@ -111,6 +111,8 @@ def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         what = exc.problem or exc.context or "cú pháp không hợp lệ"
+        if exc.context and exc.context_mark is not None and exc.problem:
+            what += f" ({exc.context}, bắt đầu ở dòng {exc.context_mark.line + 1})"
         raise InputError(
             Problem(
                 "yaml_syntax",

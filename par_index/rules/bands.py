@@ -131,6 +131,8 @@ class Bands(MeasuredRule):
             return parts[0] + (" trở lên" if lo[1] else "")
         if lo is None and hi is not None:
             return parts[0] if not hi[1] else f"từ {self.fmt(hi[0])} trở xuống"
+        if hi is not None and not hi[1]:
+            return f"{parts[0]} đến {parts[1]}"  # "từ 80% đến dưới 100%"
         return " ".join(parts)
 
     def describe(self, max_points: float) -> str:
