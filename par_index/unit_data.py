@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from .values import nfc_series
 
 TABLES: dict[str, tuple[list[str], list[str]]] = {
     # name: (required columns, optional columns)
-    "units": (["unit", "name", "kind"], []),
+    "units": (["unit", "name", "kind"], ["group"]),  # group: optional, for ranking within groups
     "assessments": (["unit", "criterion", "value"], ["stage", "note", "points"]),
     "evidence": (["unit", "criterion", "document"], ["issued_on", "issuer", "file"]),
 }
@@ -98,9 +99,14 @@ def finish_table(name: str, df: pd.DataFrame, file: str, problems: list[Problem]
 
 def read_csv_table(path: Path) -> pd.DataFrame:
     try:
-        return pd.read_csv(
-            path, dtype=object, keep_default_na=False, na_filter=False, encoding="utf-8-sig", skipinitialspace=False
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                path, dtype=object, keep_default_na=False, na_filter=False, encoding="utf-8-sig", index_col=False
+            )
+    except pd.errors.ParserWarning:
+        msg = "dòng có nhiều cột hơn tiêu đề (thừa dấu phẩy? hãy đặt văn bản có dấu phẩy trong ngoặc kép)"
+        raise InputError(Problem("csv_columns", msg, file=str(path), line=2)) from None
     except UnicodeDecodeError as exc:
         raise InputError(
             Problem("file_encoding", f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start}); hãy lưu lại với mã UTF-8", file=str(path))
