@@ -18,7 +18,7 @@ MAX_PROBLEM_ROWS = 40
 
 
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
 
 
 def print_ranking(results: Results, out: Console) -> None:
