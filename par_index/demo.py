@@ -92,9 +92,10 @@ def _score_outputs(ctx: DemoContext) -> list[tuple[str, Path]]:
 
 @demo_step(20, "explain")
 def _explain_output(ctx: DemoContext) -> list[tuple[str, Path]]:
+    from rich.console import Console
+
     from .console import print_explanation
     from .explain import explain
-    from rich.console import Console
 
     s = ctx.results.sets[0]
     if not len(s.units):

@@ -117,6 +117,7 @@ def score(
     sets = [criteria] if isinstance(criteria, CompiledCriteria) else list(criteria)
     if stage not in STAGE_ORDER:
         raise InputError(Problem("stage_unknown", f"giai đoạn '{stage}' không hợp lệ; chọn self hoặc final"))
+    data = data.for_criteria(sets)  # rows that need the criteria (survey answer counts)
     problems: list[Problem] = list(data.problems)
     kind_owner: dict[str, int] = {}
     for i, c in enumerate(sets):
@@ -140,17 +141,17 @@ def _check_units(data: UnitData, kind_owner: dict[str, int], problems: list[Prob
     units = data.units
     dup = units.duplicated("unit", keep="first").to_numpy()
     for r in units[dup].itertuples():
-        problems.append(Problem("unit_duplicate", "mã đơn vị đã có ở dòng trước; dòng này bị bỏ qua", file=r.at_file, line=r.at_line, unit=r.unit))  # type: ignore[attr-defined]
+        problems.append(Problem("unit_duplicate", "mã đơn vị đã có ở dòng trước; dòng này bị bỏ qua", file=r.at_file, line=r.at_line, unit=r.unit))
     empty = (units["unit"] == "").to_numpy()
     for r in units[empty & ~dup].itertuples():
-        problems.append(Problem("unit_id_empty", "thiếu mã đơn vị (cột unit); dòng này bị bỏ qua", file=r.at_file, line=r.at_line))  # type: ignore[attr-defined]
+        problems.append(Problem("unit_id_empty", "thiếu mã đơn vị (cột unit); dòng này bị bỏ qua", file=r.at_file, line=r.at_line))
     units = units[~dup & ~empty].copy()
     owner = units["kind"].map(kind_owner)
     unknown = owner.isna().to_numpy()
     known_kinds = ", ".join(sorted(kind_owner))
     for r in units[unknown].itertuples():
         problems.append(
-            Problem("unit_kind_unknown", f"loại đơn vị '{r.kind}' không có trong bộ tiêu chí ({known_kinds}); đơn vị không được chấm", file=r.at_file, line=r.at_line, unit=r.unit)  # type: ignore[attr-defined]
+            Problem("unit_kind_unknown", f"loại đơn vị '{r.kind}' không có trong bộ tiêu chí ({known_kinds}); đơn vị không được chấm", file=r.at_file, line=r.at_line, unit=r.unit)
         )
     units = units[~unknown].copy()
     units["set_no"] = owner[~unknown].astype(int).to_numpy()

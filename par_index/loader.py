@@ -292,8 +292,8 @@ def check_references(raw: Any, name: str, check_agencies: bool = True) -> list[P
     kinds_raw = raw.get("unit_kinds")
     kinds = {str(k) for k in kinds_raw} if isinstance(kinds_raw, list | dict) else set()
     agencies_raw = raw.get("agencies")
-    ids = [a.get("id") for a in agencies_raw if isinstance(a, dict)] if isinstance(agencies_raw, list) else []
-    agencies = {str(i) for i in ids if i is not None}
+    ids = [str(a.get("id")) for a in agencies_raw if isinstance(a, dict)] if isinstance(agencies_raw, list) else []
+    agencies = set(ids)
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         problems.append(Problem("agency_duplicate", f"cơ quan '{dup}' được khai báo hai lần", file=name, field="agencies"))
     seen: dict[str, int] = {}

@@ -12,11 +12,13 @@ Other readers (the self-assessment workbook) register in ``READERS`` and return 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -42,6 +44,21 @@ class UnitData:
     source: str
     problems: list[Problem] = field(default_factory=list)
     files_root: Path | None = None  # where evidence ``file`` paths are resolved
+    # Optional tables read beside the three (``appraisals``, ``explanations``, ``survey``), as
+    # the modules in EXTRA_TABLE_MODULES left them; they never change the three tables' columns.
+    extras: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # Steps that need the criteria to add their rows (survey answer counts → shares);
+    # the engine runs them through :meth:`for_criteria` before scoring.
+    resolvers: list[Callable[[UnitData, Sequence[Any]], None]] = field(default_factory=list)
+
+    def for_criteria(self, criteria: Sequence[Any]) -> UnitData:
+        """This data with the rows that need the criteria built (a copy; ``self`` is unchanged)."""
+        if not self.resolvers:
+            return self
+        out = replace(self, assessments=self.assessments.copy(), problems=list(self.problems), resolvers=[])
+        for resolve in self.resolvers:
+            resolve(out, criteria)
+        return out
 
 
 def empty_table(name: str) -> pd.DataFrame:
@@ -143,8 +160,8 @@ def read_folder(path: Path) -> UnitData:
         )
     out = {}
     for name, df in tables.items():
-        file = str(path / f"{name}.csv")
-        out[name] = df if "at_file" in df.columns else finish_table(name, df, file, problems)
+        source = str(path / f"{name}.csv")
+        out[name] = df if "at_file" in df.columns else finish_table(name, df, source, problems)
     return UnitData(out["units"], out["assessments"], out["evidence"], str(path), problems, files_root=path)
 
 
@@ -195,6 +212,23 @@ def read_workbook(path: Path) -> UnitData:
     return UnitData(out["units"], out["assessments"], out["evidence"], str(path), problems, files_root=path.parent)
 
 
+# Modules that read optional tables beside the three (appraisal records, explanations, survey
+# answers); each exposes ``add_to(data, path)``. A module that is not there yet is skipped.
+EXTRA_TABLE_MODULES = ("appraisal_records", "survey_merge")
+
+
+def with_extra_tables(data: UnitData, path: Path) -> UnitData:
+    for name in EXTRA_TABLE_MODULES:
+        try:
+            module = importlib.import_module(f"par_index.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"par_index.{name}":
+                continue
+            raise
+        module.add_to(data, path)
+    return data
+
+
 Reader = Callable[[Path], UnitData]
 READERS: list[tuple[Callable[[Path], bool], Reader]] = []
 
@@ -209,11 +243,11 @@ def read_data(path: str | Path) -> UnitData:
     path = Path(path)
     for accepts, reader in READERS:
         if accepts(path):
-            return reader(path)
+            return with_extra_tables(reader(path), path)
     if path.is_dir():
-        return read_folder(path)
+        return with_extra_tables(read_folder(path), path)
     if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
-        return read_workbook(path)
+        return with_extra_tables(read_workbook(path), path)
     if not path.exists():
         raise InputError(Problem("file_missing", "không tìm thấy thư mục hay tệp dữ liệu", file=str(path)))
     raise InputError(

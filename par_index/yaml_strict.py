@@ -39,7 +39,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> LineDic
     result.line = node.start_mark.line + 1
     result.key_lines = {}
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         if not isinstance(key, str):
             key = str(key)
@@ -59,7 +59,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> LineDic
         if key == "code" and isinstance(value_node, yaml.ScalarNode):
             value: Any = value_node.value
         else:
-            value = loader.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+            value = loader.construct_object(value_node, deep=True)
         result[key] = value
         result.key_lines[key] = line
     return result
@@ -67,15 +67,15 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> LineDic
 
 def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
     try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[no-untyped-call]
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
     except ValueError:
         return str(node.value)
 
 
-_StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)  # type: ignore[arg-type]
+_StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _StrictLoader.add_constructor(
     "tag:yaml.org,2002:timestamp",
-    _construct_timestamp,  # type: ignore[arg-type]
+    _construct_timestamp,
 )
 
 
@@ -106,7 +106,7 @@ def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
         ) from None
     loader = _StrictLoader(text, name)
     try:
-        data = loader.get_single_data()  # type: ignore[no-untyped-call]
+        data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -126,5 +126,5 @@ def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
             Problem("yaml_syntax", f"YAML không hợp lệ: {exc}", file=name)
         ) from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     return data, loader.problems

@@ -25,7 +25,7 @@ def command(criteria_paths: tuple[Path, ...], data_path: Path, unit: str, stage:
     """Giải thích từng điểm của một đơn vị: quy tắc, giá trị, điểm, tài liệu kiểm chứng, vấn đề."""
     results, data = run_score(criteria_paths, data_path, stage)
     try:
-        e = explain(results, data, unit)  # type: ignore[arg-type]
+        e = explain(results, data, unit)
     except KeyError:
         known = ", ".join(sorted(u for s in results.sets for u in s.units["unit"]))
         raise InputError(Problem("unit_unknown", f"không có đơn vị '{unit}' trong dữ liệu đã chấm; các đơn vị: {known}", unit=unit)) from None

@@ -14,10 +14,27 @@ from ..writers import write_results
 from .options import criteria_option, data_option, load_all, stage_option, strict_option
 
 
-def run_score(criteria_paths: tuple[Path, ...], data_path: Path, stage: str) -> tuple[Results, object]:
+def run_score(
+    criteria_paths: tuple[Path, ...],
+    data_path: Path,
+    stage: str,
+    preview_appraisal: bool = False,
+    files: Path | None = None,
+) -> tuple[Results, object]:
+    """Load and score; the evidence register's problems are added (see ``evidence_check``).
+
+    ``preview_appraisal``: self-scored leaves without evidence score 0, as on appraisal.
+    """
+    from ..evidence_check import check_evidence
+    from ..evidence_check import preview_appraisal as preview
+
     sets = load_all(criteria_paths)
     data = read_data(data_path)
-    return score(sets, data, stage), data  # type: ignore[arg-type]
+    if preview_appraisal:
+        return preview(sets, data, stage, files)[0], data
+    results = score(sets, data, stage)
+    results.problems.extend(check_evidence(results, data, files))
+    return results, data
 
 
 def finish(results: Results, strict: bool, problems_out: Path | None, quiet_table: bool) -> None:
@@ -41,9 +58,32 @@ def finish(results: Results, strict: bool, problems_out: Path | None, quiet_tabl
 @click.option("--out", type=click.Path(path_type=Path), help="Tệp kết quả: .json, .csv, .xlsx hoặc .html.")
 @click.option("--problems", "problems_out", type=click.Path(path_type=Path), help="Ghi toàn bộ vấn đề dữ liệu ra tệp CSV.")
 @strict_option
-def command(criteria_paths: tuple[Path, ...], data_path: Path, stage: str, out: Path | None, problems_out: Path | None, strict: bool) -> None:
+@click.option(
+    "--preview-appraisal",
+    is_flag=True,
+    help="Chấm như khi thẩm định: tiêu chí tự chấm mà không có tài liệu kiểm chứng được 0 điểm.",
+)
+@click.option(
+    "--files",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Thư mục chứa tệp tài liệu kiểm chứng (cột file của evidence.csv); mặc định: thư mục dữ liệu.",
+)
+def command(
+    criteria_paths: tuple[Path, ...],
+    data_path: Path,
+    stage: str,
+    out: Path | None,
+    problems_out: Path | None,
+    strict: bool,
+    preview_appraisal: bool = False,
+    files: Path | None = None,
+) -> None:
     """Chấm điểm mọi đơn vị trong dữ liệu; không có --out thì in bảng xếp hạng."""
-    results, _ = run_score(criteria_paths, data_path, stage)
+    results, _ = run_score(criteria_paths, data_path, stage, preview_appraisal, files)
+    if preview_appraisal:
+        from ..evidence_check import preview_note
+
+        console(stderr=True).print(preview_note(results), markup=False)
     if out is None:
         print_ranking(results, console())
     else:

@@ -7,6 +7,7 @@ each edge belongs to exactly one of the two bands beside it. A value in no band 
 
 from __future__ import annotations
 
+import itertools
 import math
 from decimal import Decimal
 from typing import Literal
@@ -14,7 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, model_validator
 
-from .base import MeasuredRule, Measure, Number, finite, pts, register
+from .base import Measure, MeasuredRule, Number, finite, pts, register
 
 
 class Band(BaseModel):
@@ -87,7 +88,7 @@ class Bands(MeasuredRule):
             out.append(("bands", "các khoảng không theo thứ tự (hãy viết từ cao xuống thấp hoặc từ thấp lên cao)"))
             return out
         ordered = [self.bands[i] for i in ascending]
-        for a, b in zip(ordered, ordered[1:], strict=False):
+        for a, b in itertools.pairwise(ordered):
             hi, lo = a.upper(), b.lower()
             where = f"giữa khoảng '{self.edge_text(a)}' và '{self.edge_text(b)}'"
             if hi is None or lo is None:

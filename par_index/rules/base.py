@@ -153,7 +153,7 @@ REGISTRY: dict[str, type[Rule]] = {}
 def register(cls: type[Rule]) -> type[Rule]:
     """Class decorator: make a rule kind known by the name in its ``kind`` literal."""
     field = cls.model_fields["kind"]
-    args = getattr(field.annotation, "__args__", ())
+    args: tuple[object, ...] = tuple(getattr(field.annotation, "__args__", ()))
     if len(args) != 1:
         raise TypeError(f"{cls.__name__}.kind must be a single Literal")
     REGISTRY[str(args[0])] = cls

@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import PrivateAttr, field_validator
 
 from ..formula import FormulaError, compile_formula, evaluate_scalar, parse_formula
-from .base import MeasuredRule, Measure, finite, pts, register
+from .base import Measure, MeasuredRule, finite, pts, register
 
 
 @register

@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 from pydantic import PositiveFloat
 
-from .base import MeasuredRule, Measure, finite, pts, register
+from .base import Measure, MeasuredRule, finite, pts, register
 
 
 @register

@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from .base import MeasuredRule, Measure, ValueIssue, check_measure, finite, pts, register
+from .base import Measure, MeasuredRule, ValueIssue, check_measure, finite, pts, register
 
 _PAIR = re.compile(r"\s*([^:=;,\s]+)\s*[:=]\s*(\d+)\s*")
 
