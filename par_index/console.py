@@ -12,7 +12,7 @@ from .engine import Results
 from .explain import Explanation, summary_line
 from .problems import Problem
 from .results_table import units_frame
-from .values import format_number
+from .values import format_fixed, format_number
 
 MAX_PROBLEM_ROWS = 40
 
@@ -35,9 +35,9 @@ def print_ranking(results: Results, out: Console) -> None:
                 "" if r.rank is None or r.rank != r.rank else str(r.rank),
                 str(r.unit),
                 str(r.name),
-                f"{r.points:.2f}",
-                f"{r.max:.2f}",
-                "" if r.index != r.index else f"{r.index:.2f}",
+                format_fixed(r.points),
+                format_fixed(r.max),
+                format_fixed(r.index),
                 str(r.band or ""),
             )
         out.print(t)
@@ -79,34 +79,32 @@ def print_input_error(problems: list[Problem], out: Console) -> None:
 
 
 def print_explanation(e: Explanation, out: Console) -> None:
-    out.print(f"[bold]{summary_line(e)}[/]", markup=True)
+    out.print(f"[bold]{summary_line(e)}[/]")
     out.print(f"Bộ tiêu chí {e.criteria}; giai đoạn: {e.stage}")
-    t = Table(show_lines=True)
-    t.add_column("Mã", no_wrap=True)
-    t.add_column("Tiêu chí và cách chấm", overflow="fold", ratio=3)
-    t.add_column("Giá trị", overflow="fold")
-    t.add_column("Điểm", justify="right")
-    t.add_column("Tối đa", justify="right")
-    t.add_column("Tài liệu kiểm chứng", overflow="fold", ratio=2)
-    t.add_column("Vấn đề", overflow="fold", ratio=2)
+    areas = {n.code: n for n in e.nodes if n.depth == 1}
+    current = ""
     for leaf in e.leaves:
-        value = leaf.value
+        area = next((c for c in areas if leaf.code == c or leaf.code.startswith(c + ".")), "")
+        if area and area != current:
+            current = area
+            n = areas[area]
+            out.print(f"\n[bold underline]{n.code}. {n.name}[/] — {format_number(n.points)}/{format_number(n.max)} điểm")
+        out.print(f"[bold]{leaf.code}[/] {leaf.name} — [bold]{format_number(leaf.points)}[/]/{format_number(leaf.max)} điểm")
+        out.print(f"    Cách chấm: {leaf.rule}", markup=False)
+        value = leaf.value or "(không có)"
         if leaf.stage:
             value += f" ({leaf.stage})"
         if leaf.claimed is not None:
-            value += f"; tự chấm {format_number(leaf.claimed)}"
-        notes = ([leaf.status] if leaf.status else []) + leaf.problems
-        evidence = "\n".join(leaf.evidence) or ("thiếu: " + "; ".join(leaf.evidence_expected) if leaf.evidence_expected else "")
-        t.add_row(
-            leaf.code,
-            f"{leaf.name}\n[dim]{leaf.rule}[/]",
-            value,
-            format_number(leaf.points),
-            format_number(leaf.max),
-            evidence,
-            "\n".join(notes),
-        )
-    out.print(t)
+            value += f"; đơn vị tự chấm {format_number(leaf.claimed)} điểm"
+        out.print(f"    Giá trị: {value}", markup=False)
+        if leaf.evidence:
+            out.print("    Tài liệu kiểm chứng: " + "; ".join(leaf.evidence), markup=False)
+        elif leaf.evidence_expected:
+            out.print("    Tài liệu kiểm chứng: chưa có — cần: " + "; ".join(leaf.evidence_expected), markup=False)
+        if leaf.agency:
+            out.print(f"    Cơ quan cung cấp tài liệu: {leaf.agency}", markup=False)
+        for note in ([leaf.status] if leaf.status else []) + leaf.problems:
+            out.print(f"    [yellow]![/] {note}", highlight=False)
     s = Table(title="Tổng hợp theo lĩnh vực và tiêu chí", title_justify="left")
     s.add_column("Mã")
     s.add_column("Tên")
@@ -119,9 +117,9 @@ def print_explanation(e: Explanation, out: Console) -> None:
             ("  " * (n.depth - 1)) + n.name,
             format_number(n.points),
             format_number(n.max),
-            "" if n.index is None else f"{n.index:.2f}",
+            format_fixed(n.index),
         )
-    s.add_row("", "[bold]Tổng[/]", format_number(e.points), format_number(e.max), "" if e.index is None else f"{e.index:.2f}")
+    s.add_row("", "[bold]Tổng[/]", format_number(e.points), format_number(e.max), format_fixed(e.index))
     out.print(s)
     if e.unit_problems:
         out.print("Vấn đề của đơn vị:")

@@ -11,7 +11,7 @@ import numpy as np
 
 from .engine import STAGE_WORDS, Results
 from .unit_data import UnitData
-from .values import format_number
+from .values import format_fixed, format_number
 
 STATUS_WORDS = {
     "": "",
@@ -134,7 +134,7 @@ def explain(results: Results, data: UnitData, unit: str) -> Explanation:
 
 
 def summary_line(e: Explanation) -> str:
-    idx = f"{e.index:.2f}" if e.index is not None else "—"
+    idx = format_fixed(e.index) or "—"
     rank = str(e.rank) if e.rank is not None else "—"
     return (
         f"{e.name} ({e.unit}): {format_number(e.points)}/{format_number(e.max)} điểm, chỉ số {idx}, "

@@ -138,5 +138,12 @@ def format_number(x: float, decimals: int = 2) -> str:
     return text.replace(".", ",") if text else "0"
 
 
+def format_fixed(x: float | None, decimals: int = 2) -> str:
+    """A number with exactly ``decimals`` decimals and a decimal comma (``88,50``); '' for None/NaN."""
+    if x is None or x != x:
+        return ""
+    return f"{x:.{decimals}f}".replace(".", ",")
+
+
 def format_percent(x: float) -> str:
     return format_number(x * 100, 2) + "%"

@@ -10,6 +10,7 @@ import pandas as pd
 from .engine import Results
 from .problems import InputError, Problem
 from .results_table import problems_frame, to_json_dict, units_frame
+from .values import format_fixed
 
 HEADERS_VI = {
     "unit": "Mã đơn vị",
@@ -104,7 +105,10 @@ def render_html(results: Results) -> str:
 
     env = Environment(loader=PackageLoader("par_index", "templates"), autoescape=select_autoescape())
     df = units_frame(results)
-    rows = df.to_dict("records")
+    rows = [
+        {**r, **{k: format_fixed(v) for k, v in r.items() if k in ("points", "max", "index") or k.startswith("points_")}}
+        for r in df.to_dict("records")
+    ]
     return env.get_template("score.html.j2").render(
         criteria=results.criteria_id,
         stage=results.stage,

@@ -57,7 +57,7 @@ def test_score_csv_and_xlsx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 def test_score_table_on_stdout_and_problems_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["score", "--criteria", MINI, "--data", DATA], capsys)
     assert code == 0
-    assert "Xếp hạng — Sở, ban, ngành" in out and "91.09" in out
+    assert "Xếp hạng — Sở, ban, ngành" in out and "91,09" in out
     assert "Vấn đề dữ liệu (5)" in err
 
 
