@@ -298,7 +298,7 @@ def _score_set(
                 _row_problem(
                     r,
                     "claim_above_rule",
-                    f"tự chấm {raw_points[ROW[i, j]].strip()} điểm nhưng giá trị '{raw_values[ROW[i, j]].strip()}' chỉ được {format_number(p[i])} điểm theo quy tắc ({leaf.rule.describe(float(leaf.max))})",
+                    f"tự chấm {raw_points[ROW[i, j]].strip()} điểm nhưng giá trị '{raw_values[ROW[i, j]].strip()}' chỉ được {format_number(p[i])} điểm theo quy tắc",
                     "warning",
                 )
             )
