@@ -31,6 +31,13 @@ def command(criteria: tuple[Path, ...]) -> None:
         t.add_row("Điểm official (có căn cứ)", format_number(float(prov["official"])))
         t.add_row("Điểm derived (từ chỉ tiêu kế hoạch)", format_number(float(prov["derived"])))
         t.add_row("Điểm illustrative (minh họa)", format_number(float(prov["illustrative"])))
+        official_parents = [n for n in c.nodes if not n.is_leaf and n.provenance == "official"]
+        own = {n.code for n in official_parents if not n.parent or c.nodes[c.node_index[n.parent]].provenance != "official"}
+        if own:
+            t.add_row(
+                "Tổng điểm tiêu chí cha có căn cứ (official)",
+                ", ".join(f"{n.code}: {format_number(float(n.max))}" for n in official_parents if n.code in own),
+            )
         outside = [leaf.code for leaf in c.leaves if leaf.outside_max]
         if outside:
             t.add_row("Điểm thưởng/trừ (ngoài điểm tối đa)", ", ".join(outside))
