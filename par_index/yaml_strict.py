@@ -104,7 +104,13 @@ def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
         raise InputError(
             Problem("file_unreadable", f"không đọc được tệp: {exc.strerror}", file=name)
         ) from None
-    loader = _StrictLoader(text, name)
+    try:
+        loader = _StrictLoader(text, name)
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise InputError(
+            Problem("yaml_character", f"ký tự không được phép trong YAML (mã #x{exc.character:04x}); hãy xóa ký tự này", file=name, line=line)
+        ) from None
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
@@ -121,10 +127,13 @@ def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
                 line=line,
             )
         ) from None
-    except yaml.YAMLError as exc:
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
         raise InputError(
-            Problem("yaml_syntax", f"YAML không hợp lệ: {exc}", file=name)
+            Problem("yaml_character", f"ký tự không được phép trong YAML (mã #x{exc.character:04x}); hãy xóa ký tự này", file=name, line=line)
         ) from None
+    except yaml.YAMLError as exc:
+        raise InputError(Problem("yaml_syntax", f"YAML không hợp lệ: {exc}", file=name)) from None
     finally:
         loader.dispose()
     return data, loader.problems
