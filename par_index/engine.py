@@ -291,14 +291,15 @@ def _score_set(
             p = np.where(only_claim, np.clip(given, 0.0, upper), p)
         p = np.where(HAS_VALUE[:, j] | only_claim, p, 0.0)
         P[:, j] = p
-        over_claim = HAS_VALUE[:, j] & (CLAIM[:, j] > p + 10.0 ** -(c.spec.precision + 1))
+        p_rounded = np.floor(p * c.scale + 0.5 + ROUND_EPS) / c.scale  # compare as the leaf will count
+        over_claim = HAS_VALUE[:, j] & (CLAIM[:, j] > p_rounded + 0.5 / c.scale)
         for i in np.flatnonzero(over_claim):
             r = rows.iloc[ROW[i, j]]
             problems.append(
                 _row_problem(
                     r,
                     "claim_above_rule",
-                    f"tự chấm {raw_points[ROW[i, j]].strip()} điểm nhưng giá trị '{raw_values[ROW[i, j]].strip()}' chỉ được {format_number(p[i])} điểm theo quy tắc",
+                    f"tự chấm {raw_points[ROW[i, j]].strip()} điểm nhưng giá trị '{raw_values[ROW[i, j]].strip()}' chỉ được {format_number(p_rounded[i])} điểm theo quy tắc",
                     "warning",
                 )
             )

@@ -86,4 +86,6 @@ def units_frame(results: Results, decimals: int | None = 2) -> pd.DataFrame:
 def problems_frame(results: Results) -> pd.DataFrame:
     cols = ["severity", "reason", "file", "line", "cell", "unit", "criterion", "field", "message"]
     rows = [{c: getattr(p, c) for c in cols} for p in results.problems]
-    return pd.DataFrame(rows, columns=cols)
+    df = pd.DataFrame(rows, columns=cols)
+    df["line"] = df["line"].astype("Int64")
+    return df
