@@ -265,6 +265,8 @@ def _score_set(
         PRESENT[uu, ll] = True
         ROW[uu, ll] = row_ids[sel]
 
+    penalty = np.array([leaf.rule.sign < 0 for leaf in c.leaves], dtype=bool)
+    CLAIM[:, penalty] = np.abs(CLAIM[:, penalty])  # a penalty claim may be written −0,5 or 0,5
     raw_values = rows["value"].astype(str).to_numpy() if len(rows) else np.zeros(0, dtype=object)
     raw_points = rows["points"].astype(str).to_numpy() if len(rows) else np.zeros(0, dtype=object)
 
