@@ -58,7 +58,7 @@ def format_date(d: dt.date | float | None) -> str:
 
 def is_na_text(s: pd.Series) -> np.ndarray:
     """True where the text says "not applicable"."""
-    low = s.str.lower()
+    low = nfc_series(s.astype(object).astype(str)).str.lower()
     return np.asarray(low.isin(NA_WORDS), dtype=bool)
 
 
@@ -80,36 +80,33 @@ def parse_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         both = rest.str.contains(".", regex=False) & rest.str.contains(",", regex=False)
         rest = rest.where(~both, rest.str.replace(".", "", regex=False))
         rest = rest.str.replace(",", ".", regex=False)
-        again = pd.to_numeric(rest, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        again = np.array(pd.to_numeric(rest, errors="coerce").to_numpy(dtype=float, na_value=np.nan), dtype=float)
         pct_arr = pct.to_numpy(dtype=bool)
-        again = np.where(pct_arr, again / 100.0, again)
+        if pct_arr.any():
+            # "8,05%" is exactly 0.0805: shift the decimal point in the text (8.05e-2 → the
+            # nearest float), never divide the float 8.05 by 100 (which can land an ulp off)
+            shifted = pd.to_numeric(rest[pct_arr] + "e-2", errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            again[pct_arr] = np.where(np.isnan(shifted), again[pct_arr] / 100.0, shifted)
         values[bad] = again
         percent[np.flatnonzero(bad)[pct_arr]] = True
+    values[np.isinf(values)] = np.nan  # "inf", "1e400": not a value anyone means
     return values, percent
 
 
 def parse_dates(s: pd.Series) -> np.ndarray:
-    """``yyyy-mm-dd`` or ``dd/mm/yyyy`` (also ``d/m/yyyy``) → days since 1970-01-01."""
-    s = s.astype(object).astype(str).str.strip()
-    out = np.full(len(s), np.nan)
-    iso = pd.to_datetime(s, format="%Y-%m-%d", errors="coerce")
-    ok = iso.notna().to_numpy()
-    if ok.any():
-        out[ok] = _days(iso[ok])
-    rest = ~ok
-    if rest.any():
-        dmy = pd.to_datetime(s[rest], format="%d/%m/%Y", errors="coerce")
-        good = dmy.notna().to_numpy()
-        idx = np.flatnonzero(rest)[good]
-        out[idx] = _days(dmy[good])
-    return out
+    """``yyyy-mm-dd`` or ``dd/mm/yyyy`` (also ``d/m/yyyy``) → days since 1970-01-01.
+
+    Each distinct text is read once by :func:`parse_date_scalar` (columns of dates repeat a
+    lot); any real calendar date is read exactly, whatever its year.
+    """
+    codes, uniques = pd.factorize(s.astype(object).astype(str), use_na_sentinel=False)
+    days = np.array([_date_days(str(u)) for u in uniques], dtype=float)
+    return days[codes] if len(uniques) else np.zeros(0)
 
 
-def _days(ts: pd.Series) -> np.ndarray:
-    return np.asarray(
-        ts.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64),
-        dtype=float,
-    )
+def _date_days(text: str) -> float:
+    d = parse_date_scalar(text)
+    return np.nan if d is None else date_to_days(d)
 
 
 def parse_yes_no(s: pd.Series) -> np.ndarray:

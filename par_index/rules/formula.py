@@ -42,7 +42,7 @@ class Formula(MeasuredRule):
     def points(self, x: np.ndarray, max_points: float) -> np.ndarray:
         if self._fn is None:
             self._fn = compile_formula(self.expression())
-        out = self._fn(x)
+        out = np.where(np.isnan(x), 0.0, self._fn(x))  # no usable value: 0, even for a constant
         return np.clip(np.nan_to_num(out, nan=0.0, posinf=max_points, neginf=0.0), 0.0, max_points)
 
     def points_scalar(self, x: float | None, max_points: float) -> float:

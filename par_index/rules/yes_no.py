@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from .base import Rule, ValueType, finite, pts, register
+from .base import Rule, ValueIssue, ValueType, finite, pts, register
 
 
 @register
@@ -15,7 +15,14 @@ class YesNo(Rule):
     value_type: ClassVar[ValueType] = "bool"
 
     def points(self, x: np.ndarray, max_points: float) -> np.ndarray:
-        return np.where(x >= 1.0, max_points, 0.0)
+        return np.where(x == 1.0, max_points, 0.0)
+
+    def prepare(self, x: np.ndarray, max_points: float) -> tuple[np.ndarray, list[ValueIssue]]:
+        with np.errstate(invalid="ignore"):
+            other = ~np.isnan(x) & (x != 0.0) & (x != 1.0)
+        if other.any():
+            return x, [ValueIssue(other, "value_not_yes_no", "{value} không phải có/không (1/0); được tính 0 điểm")]
+        return x, []
 
     def points_scalar(self, x: float | None, max_points: float) -> float:
         return max_points if finite(x) and x == 1.0 else 0.0
