@@ -63,6 +63,9 @@ def run_demo(out: Path) -> DemoContext:
     criteria = [load(p) for p in criteria_paths]
     data = read_data(data_path)
     results = score(criteria, data, "final")
+    from .evidence_check import check_evidence
+
+    results.problems.extend(check_evidence(results, data))
     out.mkdir(parents=True, exist_ok=True)
     ctx = DemoContext(out, criteria_paths, data_path, criteria, data, results, label)
     for _order, _name, step in STEPS:

@@ -92,7 +92,7 @@ def write_xlsx(results: Results, out: Path) -> None:
     wp = wb.create_sheet("Vấn đề dữ liệu")
     wp.append([PROBLEM_HEADERS_VI[c] for c in pf.columns])
     for row in pf.itertuples(index=False):
-        wp.append([None if v is None or (isinstance(v, float) and v != v) else v for v in row])
+        wp.append([None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v for v in row])
     for cell in wp[1]:
         cell.font, cell.fill = bold, fill
     wp.column_dimensions["I"].width = 90
