@@ -4,20 +4,22 @@ scored from CSV, exactly, for every example unit (tests/data/mini and Bắc Gian
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from workbook_recalc import CachedEvaluator, expected_cells, mismatches, omitted_nodes_are_zero, recalc_full
 
 from par_index import workbook_layout as wl
 from par_index.cli import main
 from par_index.compiled import CompiledCriteria, load
 from par_index.engine import Results, score
 from par_index.unit_data import UnitData, read_data
-from par_index.workbook_reader import read_workbooks
-from par_index.workbook_template import UnitInfo, input_cell_value, write_workbook
+from par_index.workbook_reader import read_workbooks  # importing it registers the reader
+from par_index.workbook_template import Layout, UnitInfo, input_cell_value, prefill_from_data, write_workbook
 
 REPO = Path(__file__).resolve().parents[1]
 MINI = ([REPO / "tests/data/mini/criteria.yaml"], REPO / "tests/data/mini/data")
@@ -52,7 +54,7 @@ def self_values(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["unit", "criterion", "value"])
 
 
-def fill_blank_workbook(c: CompiledCriteria, unit: UnitInfo, values: pd.DataFrame, evidence: pd.DataFrame, path: Path) -> None:
+def fill_blank_workbook(c: CompiledCriteria, unit: UnitInfo, values: pd.DataFrame, evidence: pd.DataFrame, path: Path) -> Layout:
     """Write a blank template, then type the unit's values and evidence into it with openpyxl."""
     layout = write_workbook(c, unit, path)
     wb = openpyxl.load_workbook(path)
@@ -74,6 +76,7 @@ def fill_blank_workbook(c: CompiledCriteria, unit: UnitInfo, values: pd.DataFram
                 extra[f"{wl.EVIDENCE_COLUMNS[key][0]}{next_row}"] = v or None
             next_row += 1
     wb.save(path)
+    return layout
 
 
 def _date_or_text(text: str) -> object:
@@ -103,8 +106,20 @@ def assert_same_scores(a: Results, b: Results) -> None:
         assert sa.band == [sb.band[k] for k in order]
 
 
+@dataclass
+class Example:
+    sets: list[CompiledCriteria]
+    data: UnitData
+    results: Results  # the original data scored at stage self
+    books: Path  # one filled workbook per unit
+    csv: Path  # the same values as CSV
+    layouts: dict[str, Layout]
+    read_back: UnitData  # the folder of workbooks read by the workbook reader
+    data_name: str
+
+
 @pytest.fixture(scope="module", params=EXAMPLES)
-def example(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[CompiledCriteria], UnitData, Results, Path, Path]:
+def example(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Example:
     criteria_paths, data_path = request.param
     sets = [load(p) for p in criteria_paths]
     data = read_data(data_path)
@@ -113,33 +128,33 @@ def example(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     base = tmp_path_factory.mktemp(data_path.parent.name)
     books, csv = base / "books", base / "csv"
     csv.mkdir()
+    layouts = {}
     for s in results.sets:
         for u in s.units.itertuples():
-            fill_blank_workbook(
+            layouts[u.unit] = fill_blank_workbook(
                 s.criteria, UnitInfo(u.unit, u.name, u.kind), values[values["unit"] == u.unit], data.evidence[data.evidence["unit"] == u.unit], books / f"{u.unit}.xlsx"
             )
     units = pd.concat([s.units for s in results.sets])
     units.to_csv(csv / "units.csv", index=False)
     values.to_csv(csv / "assessments.csv", index=False)
     data.evidence[["unit", "criterion", "document", "issued_on", "issuer", "file"]].to_csv(csv / "evidence.csv", index=False)
-    return sets, data, results, books, csv
+    return Example(sets, data, results, books, csv, layouts, read_data(books), data_path.parent.name)
 
 
-def test_workbooks_score_exactly_like_csv(example: tuple[list[CompiledCriteria], UnitData, Results, Path, Path]) -> None:
-    sets, _data, original, books, csv = example
-    from_books = score(sets, read_data(books), "self")
-    from_csv = score(sets, read_data(csv), "self")
+def test_workbooks_score_exactly_like_csv(example: Example) -> None:
+    from_books = score(example.sets, example.read_back, "self")
+    from_csv = score(example.sets, read_data(example.csv), "self")
     assert_same_scores(from_books, from_csv)
-    assert_same_scores(from_books, original)
-    n_units = sum(len(s.units) for s in original.sets)
-    assert sum(len(s.units) for s in from_books.sets) == n_units == len(list(books.glob("*.xlsx")))
+    assert_same_scores(from_books, example.results)
+    n_units = sum(len(s.units) for s in example.results.sets)
+    assert sum(len(s.units) for s in from_books.sets) == n_units == len(list(example.books.glob("*.xlsx")))
+    assert n_units == {"mini": 3, "bac-giang": 29}[example.data_name]
 
 
-def test_workbooks_carry_the_evidence(example: tuple[list[CompiledCriteria], UnitData, Results, Path, Path]) -> None:
-    _sets, data, results, books, _csv = example
-    scored = {u for s in results.sets for u in s.units["unit"]}
-    want = data.evidence[data.evidence["unit"].isin(scored)]
-    got = read_data(books).evidence
+def test_workbooks_carry_the_evidence(example: Example) -> None:
+    scored = {u for s in example.results.sets for u in s.units["unit"]}
+    want = example.data.evidence[example.data.evidence["unit"].isin(scored)]
+    got = example.read_back.evidence
     assert _norm_evidence(got) == _norm_evidence(want)
     assert len(got) == len(want)
 
@@ -193,3 +208,47 @@ def test_template_without_data_needs_a_kind_when_the_set_has_two(tmp_path: Path,
     assert code == 0
     ws = openpyxl.load_workbook(tmp_path / "z.xlsx")[wl.MAIN_SHEET]
     assert (ws["B3"].value, ws["B4"].value, ws["B5"].value, ws["A19"].value) == ("so-z", "Huyện Z", "huyen", "2.3")
+
+
+def test_workbook_formulas_agree_with_the_engine_for_every_unit(example: Example) -> None:
+    """Every formula cell of every unit's workbook, evaluated with the ``formulas`` package's
+    Excel functions (each formula shape compiled once), equals the engine: leaf, criterion,
+    area, total points, maxima, indexes and the band."""
+    evaluator = CachedEvaluator()
+    checked = 0
+    for s in example.results.sets:
+        for unit in s.units["unit"]:
+            layout = example.layouts[unit]
+            want = expected_cells(s, unit, layout)
+            got = evaluator.evaluate(example.books / f"{unit}.xlsx")
+            assert mismatches(got, want) == [], unit
+            assert omitted_nodes_are_zero(s, unit, layout) == [], unit
+            checked += len(want)
+    # points, counted maximum and index of every node row, the total row's three, the band
+    assert checked == sum(3 * len(lay.rows) + 3 + (lay.band_row is not None) for lay in example.layouts.values())
+    if example.data_name == "mini":
+        assert checked == 2 * (3 * 13 + 4) + (3 * 14 + 4) == 132
+
+
+@pytest.mark.parametrize(
+    ("example_set", "unit", "total"),
+    [("mini", "so-b", 5.72), ("mini", "h-c", 7.9), ("bac-giang", "h-luc-ngan", None)],
+)
+def test_full_excel_recalculation_agrees_with_the_engine(example_set: str, unit: str, total: float | None, tmp_path: Path) -> None:
+    """The whole workbook loaded and recalculated by the ``formulas`` Excel engine."""
+    criteria_paths, data_path = {"mini": MINI, "bac-giang": BAC_GIANG}[example_set]
+    if example_set == "bac-giang" and not _bac_giang_loads():
+        pytest.skip("Bắc Giang data does not load yet")
+    sets = [load(p) for p in criteria_paths]
+    data = read_data(data_path)
+    results = score(sets, data, "self")
+    s, i = results.find(unit)
+    u = s.units.iloc[i]
+    path = tmp_path / f"{unit}.xlsx"
+    layout = write_workbook(s.criteria, UnitInfo(unit, str(u["name"]), str(u["kind"])), path, prefill_from_data(s.criteria, data, unit, s))
+    got = recalc_full(path)
+    want = expected_cells(s, unit, layout)
+    assert mismatches(got, want) == []
+    assert len(want) == 3 * len(layout.rows) + 3 + (layout.band_row is not None)
+    if total is not None:
+        assert got[f"F{layout.total_row}"] == total
