@@ -15,7 +15,7 @@ The work is a loop over *leaves* (rules), never over units:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -357,32 +357,45 @@ def _score_set(
 
 
 def _read_values(c: CompiledCriteria, rows: pd.DataFrame, lcol: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Values of every row as floats, by the value type of each row's leaf."""
+    """Values of every row as floats, by the value type of each row's leaf.
+
+    Each distinct text is read once and the results spread back to the rows (a province's
+    values repeat a lot: "có", "100%", the same dates).
+    """
     n = len(rows)
-    raw = rows["value"]
     vtype = np.array([leaf.rule.value_type for leaf in c.leaves], dtype=object)
     row_type = vtype[lcol] if n else np.zeros(0, dtype=object)
-    x, _pct = parse_numbers(raw)
-    text_rows = np.isnan(x)
-    raw_arr = raw.to_numpy(dtype=object)
-    blank = np.zeros(n, dtype=bool)
-    na = np.zeros(n, dtype=bool)
-    if text_rows.any():
-        stripped = raw[text_rows].astype(str).str.strip()
-        blank[text_rows] = (stripped == "").to_numpy()
-        na[text_rows] = is_na_text(stripped)
+    codes, uniques = pd.factorize(rows["value"].astype(object), use_na_sentinel=False)
+    texts = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
+    u_x, _pct = parse_numbers(texts)
+    u_text = np.isnan(u_x)
+    stripped = texts.str.strip()
+    u_blank = u_text & (stripped == "").to_numpy(dtype=bool)
+    u_na = u_text & is_na_text(stripped)
+    x = u_x[codes] if n else np.zeros(0)
+    text_rows, blank, na = u_text[codes], u_blank[codes], u_na[codes]
     dates = row_type == "date"
     if dates.any():
-        x[dates] = parse_dates(raw[dates])
+        x[dates] = _on_distinct(parse_dates, texts, codes[dates])
     bools = (row_type == "bool") & text_rows & ~blank & ~na
     if bools.any():
-        x[bools] = parse_yes_no(raw[bools])
+        x[bools] = _on_distinct(parse_yes_no, texts, codes[bools])
     bad = np.isnan(x) & ~blank & ~na
     if bad.any():
-        # rule-specific readers (survey answer counts)
+        # rule-specific readers (survey answer counts), once per (leaf, text)
+        seen: dict[tuple[int, int], float | None] = {}
         for i in np.flatnonzero(bad):
-            v = c.leaves[lcol[i]].rule.parse_text(str(raw_arr[i]))
+            key = (int(lcol[i]), int(codes[i]))
+            if key not in seen:
+                seen[key] = c.leaves[key[0]].rule.parse_text(texts.iat[key[1]])
+            v = seen[key]
             if v is not None:
                 x[i] = v
         bad = np.isnan(x) & ~blank & ~na
     return x, na, blank, bad
+
+
+def _on_distinct(read: Callable[[pd.Series], np.ndarray], texts: pd.Series, codes: np.ndarray) -> np.ndarray:
+    """``read`` applied to the distinct texts among ``codes``, spread back to them."""
+    used, back = np.unique(codes, return_inverse=True)
+    return read(texts.iloc[used].reset_index(drop=True))[back]

@@ -66,9 +66,16 @@ def parse_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Numbers, decimal commas and percentages → (float values, is_percent).
 
     ``93%`` → 0.93, ``0,5`` → 0.5, ``1.234,5`` → 1234.5, ``1 234`` → 1234.
-    Unreadable text gives NaN.
+    Unreadable text gives NaN. Each distinct text is read once (columns repeat a lot).
     """
-    s = s.astype(object)
+    codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=False)
+    if len(uniques) == len(s):
+        return _parse_distinct_numbers(s.astype(object))
+    values, percent = _parse_distinct_numbers(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    return values[codes], percent[codes]
+
+
+def _parse_distinct_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     values = np.array(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan), dtype=float)
     percent = np.zeros(len(s), dtype=bool)
     bad = np.isnan(values)
