@@ -1,0 +1,57 @@
+"""``par-index appraise``: the cuts an appraiser should confirm, in a workbook to edit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..appraisal_proposals import Proposal, propose
+from ..appraisal_workbook import write_proposals
+from ..console import console
+from ..demo import DemoContext, demo_step
+from ..unit_data import read_data
+from ..values import format_number
+from .options import criteria_option, data_option, load_all
+
+
+def summary(proposals: list[Proposal]) -> str:
+    units = len({p.unit for p in proposals})
+    cut = sum(p.self_points - p.proposed_points for p in proposals if p.proposed_points < p.self_points)
+    return f"{len(proposals)} đề xuất cho {units} đơn vị; tổng điểm đề xuất giảm so với tự chấm: {format_number(cut)}"
+
+
+@click.command("appraise")
+@criteria_option
+@data_option
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Tệp Excel (.xlsx) ghi các đề xuất để người thẩm định sửa.")
+@click.option("--round", "round_no", type=click.Choice(["1", "2"]), default="1", show_default=True, help="Vòng thẩm định.")
+def command(criteria_paths: tuple[Path, ...], data_path: Path, out: Path, round_no: str) -> None:
+    """Đề xuất các tiêu chí cần cắt giảm điểm khi thẩm định (thiếu hoặc muộn tài liệu kiểm chứng,
+    giá trị không đúng quy tắc, tự chấm cao hơn quy tắc), ghi ra tệp Excel để người thẩm định
+    quyết định; đặt tệp đã sửa vào thư mục dữ liệu (tên bắt đầu bằng 'tham-dinh' hoặc
+    'appraisal') để lệnh score đọc lại."""
+    if out.suffix.lower() != ".xlsx":
+        raise click.UsageError(f"--out phải là tệp .xlsx, không phải '{out.name}'")
+    sets = load_all(criteria_paths)
+    data = read_data(data_path)
+    proposals = propose(sets, data, int(round_no))
+    write_proposals(proposals, out, int(round_no), "+".join(c.id for c in sets), str(data_path))
+    err = console(stderr=True)
+    err.print(f"Thẩm định lần {round_no}: {summary(proposals)}.", markup=False)
+    err.print(f"Đã ghi {out}", markup=False)
+
+
+@demo_step(40, "appraise")
+def _demo(ctx: DemoContext) -> list[tuple[str, Path]]:
+    from ..appraisal_trail import trails_frame
+
+    proposals = propose(ctx.criteria, ctx.data, 1)
+    path = ctx.out / "de-xuat-tham-dinh-lan-1.xlsx"
+    write_proposals(proposals, path, 1, "+".join(c.id for c in ctx.criteria), str(ctx.data_path))
+    trail = ctx.out / "qua-trinh-tham-dinh.csv"
+    trails_frame(ctx.results, ctx.data).to_csv(trail, index=False, encoding="utf-8")
+    return [
+        (f"đề xuất thẩm định lần 1 ({summary(proposals)})", path),
+        ("quá trình thẩm định từng tiêu chí (tự đánh giá → lần 1 → giải trình → lần 2)", trail),
+    ]
