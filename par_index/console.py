@@ -121,6 +121,13 @@ def print_explanation(e: Explanation, out: Console) -> None:
         )
     s.add_row("", "[bold]Tổng[/]", format_number(e.points), format_number(e.max), format_fixed(e.index))
     out.print(s)
+    changed = [leaf for leaf in e.leaves if len(leaf.trail) > 1]
+    if changed:
+        out.print("[bold]Quá trình thẩm định[/] (tự đánh giá → thẩm định lần 1 → giải trình → thẩm định lần 2):")
+        for leaf in changed:
+            out.print(f"  {leaf.code} {leaf.name}", markup=False)
+            for step in leaf.trail:
+                out.print(f"    – {step.line()}", markup=False)
     if e.unit_problems:
         out.print("Vấn đề của đơn vị:")
         for text in e.unit_problems:

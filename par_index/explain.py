@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .appraisal_trail import TrailStep, leaf_trails
 from .engine import STAGE_WORDS, Results
 from .unit_data import UnitData
 from .values import format_fixed, format_number
@@ -37,6 +38,7 @@ class LeafLine:
     evidence_expected: list[str]
     evidence: list[str]
     problems: list[str]
+    trail: list[TrailStep] = field(default_factory=list)  # self → round 1 → explanation → round 2
 
 
 @dataclass
@@ -106,6 +108,7 @@ def explain(results: Results, data: UnitData, unit: str) -> Explanation:
         unit_problems=unit_level,
     )
     agencies = c.agencies
+    trails = leaf_trails(results, data, unit)
     for j, leaf in enumerate(c.leaves):
         claimed = s.claimed[i, j]
         out.leaves.append(
@@ -123,6 +126,7 @@ def explain(results: Results, data: UnitData, unit: str) -> Explanation:
                 evidence_expected=[e.document for e in leaf.evidence],
                 evidence=docs.get(leaf.code, []),
                 problems=probs.get(leaf.code, []),
+                trail=trails.get(leaf.code, []),
             )
         )
     for n, node in enumerate(c.nodes):
