@@ -30,6 +30,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -164,7 +165,11 @@ class Where:
         )
 
 
-def _where(r: pd.Series) -> Where:
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return cast(list[dict[str, Any]], df.to_dict("records"))
+
+
+def _where(r: dict[str, Any]) -> Where:
     line = r.get("at_line")
     return Where(
         str(r.get("at_file", "") or ""),
@@ -181,8 +186,8 @@ def _check_rows(
     problems: list[Problem],
 ) -> list[_Row]:
     out: list[_Row] = []
-    for pos in range(len(ev)):
-        r = ev.iloc[pos]
+    names = [(_unit_names(s), _names(s.criteria)) for s in results.sets]
+    for pos, r in enumerate(_records(ev)):
         unit, code = str(r["unit"]), str(r["criterion"])
         where = _where(r)
 
@@ -238,7 +243,7 @@ def _check_rows(
                 "thiếu tên tài liệu (cột document): ghi số, ký hiệu và trích yếu văn bản",
             )
         _check_date(row, str(r["issued_on"]), c, add)
-        _check_issuer(row, str(r["issuer"]), leaf, c, s, add)
+        _check_issuer(row, str(r["issuer"]), leaf, c, names[unit_at[unit][0]], add)
         out.append(row)
     return out
 
@@ -312,6 +317,11 @@ def _check_deadline(rows: list[_Row], problems: list[Problem]) -> None:
         _worse(r, "late", msg)
 
 
+def _unit_names(s: SetResult) -> dict[str, str]:
+    """Unit id → lower-cased name, for reading the issuer column."""
+    return {str(u): str(n).strip().lower() for u, n in zip(s.units["unit"], s.units["name"], strict=True)}
+
+
 def _names(c: CompiledCriteria) -> dict[str, str]:
     """Lower-cased agency id and name → agency id."""
     out: dict[str, str] = {}
@@ -321,14 +331,17 @@ def _names(c: CompiledCriteria) -> dict[str, str]:
     return out
 
 
-def _check_issuer(row: _Row, text: str, leaf: Leaf, c: CompiledCriteria, s: SetResult, add: _Add) -> None:
+def _check_issuer(
+    row: _Row, text: str, leaf: Leaf, c: CompiledCriteria, names: tuple[dict[str, str], dict[str, str]], add: _Add
+) -> None:
+    """``names``: (unit id → lower-cased name, lower-cased agency id or name → agency id)."""
     text = nfc(text).strip()
     low = text.lower()
-    unit_name = str(s.units["name"].iat[s.unit_row(row.unit)]).strip().lower()
+    unit_name = names[0].get(row.unit, "")
     if low in ("", "unit", row.unit.lower(), unit_name):
         row.issuer_id = row.unit
         return
-    row.issuer_id = _names(c).get(low, text)
+    row.issuer_id = names[1].get(low, text)
     allowed = plausible_issuers(leaf)
     if row.issuer_id in allowed:
         return
@@ -384,8 +397,7 @@ def _self_rows(data: UnitData) -> dict[tuple[str, str], Where]:
     a = data.assessments
     sel = a[a["stage"] == "self"]
     out: dict[tuple[str, str], Where] = {}
-    for pos in range(len(sel)):
-        r = sel.iloc[pos]
+    for r in _records(sel):
         out.setdefault((str(r["unit"]), str(r["criterion"])), _where(r))
     return out
 
@@ -435,9 +447,11 @@ def _review_set(
     cut = np.zeros(owed.shape, dtype=bool)
     agencies = c.agencies
     scale = float(s.scale)
+    unit_ids = [str(u) for u in s.units["unit"]]
+    unit_names = [str(n) for n in s.units["name"]]
     for i, j in zip(*np.nonzero(owed), strict=True):
-        unit = str(s.units["unit"].iat[i])
-        unit_name = str(s.units["name"].iat[i])
+        unit = unit_ids[i]
+        unit_name = unit_names[i]
         leaf = c.leaves[j]
         rows = by_key.get((unit, leaf.code), [])
         claimed = s.claimed[i, j]
