@@ -42,10 +42,11 @@ def _vn(x: float) -> str:
 def to_svg(fig: Figure, prefix: str) -> str:
     """The figure as ``<svg …>…</svg>`` (no XML prolog) with every id prefixed."""
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     text = buf.getvalue()
     text = text[text.index("<svg") :]
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
     text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', text)
     text = re.sub(r'(xlink:href|href)="#([^"]+)"', lambda m: f'{m.group(1)}="#{prefix}-{m.group(2)}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", text)
@@ -60,7 +61,7 @@ def area_chart(labels: Sequence[str], final: Sequence[float | None], self_: Sequ
     """Horizontal bars: each area's sub-index (final; self-assessed beside it when given)."""
     with plt.rc_context(RC):
         n = len(labels)
-        fig, ax = plt.subplots(figsize=(7.2, 0.42 * n + 0.9))
+        fig, ax = plt.subplots(figsize=(7.2, 0.42 * n + 0.9), layout="constrained")
         ys = list(range(n))
         h = 0.38 if self_ is not None else 0.6
         fin = [v or 0.0 for v in final]
@@ -86,7 +87,7 @@ def ranking_chart(labels: Sequence[str], values: Sequence[float], bands: Sequenc
     """Horizontal bars of the index, highest first, coloured by band, band edges as lines."""
     with plt.rc_context(RC):
         n = len(labels)
-        fig, ax = plt.subplots(figsize=(7.2, 0.3 * n + 1.0))
+        fig, ax = plt.subplots(figsize=(7.2, 0.3 * n + 1.0), layout="constrained")
         order = [b for b, _ in band_edges]
         colors = [BAND_COLORS[order.index(b) % len(BAND_COLORS)] if b in order else BAND_COLORS[-1] for b in bands]
         ys = list(range(n))
@@ -112,7 +113,7 @@ def gap_chart(labels: Sequence[str], gaps: Sequence[float], prefix: str) -> str:
     """Bars of self-assessed minus final points per unit (positive = over-claimed)."""
     with plt.rc_context(RC):
         n = len(labels)
-        fig, ax = plt.subplots(figsize=(7.2, 0.3 * n + 0.9))
+        fig, ax = plt.subplots(figsize=(7.2, 0.3 * n + 0.9), layout="constrained")
         ys = list(range(n))
         ax.barh(ys, gaps, height=0.6, color=["#c0392b" if g > 0 else "#4f9d69" for g in gaps])
         for y, g in zip(ys, gaps, strict=True):

@@ -139,35 +139,51 @@ class _Pipe:
         os.close(self._from_r)
 
 
-def open_page(html: Path, width: int = 1200, max_height: int = 8000) -> PageReport:
+def open_page(html: Path, width: int = 1200, max_height: int = 4000) -> PageReport:
+    return open_pages([html], width, max_height)[0]
+
+
+def open_pages(pages: list[Path], width: int = 1200, max_height: int = 4000, pdf: frozenset[Path] | None = None) -> list[PageReport]:
+    """Open each file in its own tab of one headless browser; one :class:`PageReport` each."""
     browser = chromium_path()
     if browser is None:
         raise RuntimeError(INSTALL_HINT)
-    report = PageReport()
+    out = []
     with tempfile.TemporaryDirectory(prefix="par-index-chromium-") as user_dir:
         pipe = _Pipe(browser, user_dir)
         try:
-            target = pipe.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-            session = pipe.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-            for domain in ("Runtime", "Log", "Network", "Page"):
-                pipe.send(f"{domain}.enable", session=session)
-            pipe.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
-            pipe.events.clear()
-            pipe.send("Page.navigate", {"url": html.resolve().as_uri()}, session=session)
-            pipe.wait_event("Page.loadEventFired")
-            title = pipe.send("Runtime.evaluate", {"expression": "document.title", "returnByValue": True}, session=session)
-            report.title = str(title.get("result", {}).get("value", ""))
-            metrics = pipe.send("Page.getLayoutMetrics", session=session)
-            size = metrics.get("cssContentSize") or metrics["contentSize"]
-            height = min(int(size["height"]) + 1, max_height)
-            shot = pipe.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
-                                                        "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}}, session=session)
-            report.screenshot = base64.b64decode(shot["data"])
-            pdf = pipe.send("Page.printToPDF", {"printBackground": False, "preferCSSPageSize": True}, session=session)
-            report.pdf = base64.b64decode(pdf["data"])
+            for html in pages:
+                out.append(_visit(pipe, html, width, max_height, pdf is None or html in pdf))
         finally:
             pipe.close()
-    for ev in pipe.events:
+    return out
+
+
+def _visit(pipe: _Pipe, html: Path, width: int, max_height: int, print_pdf: bool) -> PageReport:
+    report = PageReport()
+    target = pipe.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+    session = pipe.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+    for domain in ("Runtime", "Log", "Network", "Page"):
+        pipe.send(f"{domain}.enable", session=session)
+    pipe.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False}, session=session)
+    pipe.events.clear()
+    pipe.send("Page.navigate", {"url": html.resolve().as_uri()}, session=session)
+    pipe.wait_event("Page.loadEventFired")
+    title = pipe.send("Runtime.evaluate", {"expression": "document.title", "returnByValue": True}, session=session)
+    report.title = str(title.get("result", {}).get("value", ""))
+    metrics = pipe.send("Page.getLayoutMetrics", session=session)
+    size = metrics.get("cssContentSize") or metrics["contentSize"]
+    height = min(int(size["height"]) + 1, max_height)
+    shot = pipe.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
+                                                "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}}, session=session)
+    report.screenshot = base64.b64decode(shot["data"])
+    if print_pdf:
+        pdf = pipe.send("Page.printToPDF", {"printBackground": False, "preferCSSPageSize": True}, session=session)
+        report.pdf = base64.b64decode(pdf["data"])
+    events = [ev for ev in pipe.events if ev.get("sessionId") in (None, session)]
+    pipe.events.clear()
+    pipe.send("Target.closeTarget", {"targetId": target})
+    for ev in events:
         method, params = ev.get("method"), ev.get("params", {})
         if method == "Runtime.consoleAPICalled":
             text = " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
