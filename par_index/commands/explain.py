@@ -21,7 +21,8 @@ from .score import run_score
 @click.option("--unit", required=True, help="Mã đơn vị cần giải thích.")
 @stage_option
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
-def command(criteria_paths: tuple[Path, ...], data_path: Path, unit: str, stage: str, as_json: bool) -> None:
+@click.option("--headroom", "with_headroom", is_flag=True, help="Thêm dư địa tăng điểm từng tiêu chí (xem lệnh headroom).")
+def command(criteria_paths: tuple[Path, ...], data_path: Path, unit: str, stage: str, as_json: bool, with_headroom: bool) -> None:
     """Giải thích từng điểm của một đơn vị: quy tắc, giá trị, điểm, tài liệu kiểm chứng, vấn đề."""
     results, data = run_score(criteria_paths, data_path, stage)
     try:
@@ -29,7 +30,16 @@ def command(criteria_paths: tuple[Path, ...], data_path: Path, unit: str, stage:
     except KeyError:
         known = ", ".join(sorted(u for s in results.sets for u in s.units["unit"]))
         raise InputError(Problem("unit_unknown", f"không có đơn vị '{unit}' trong dữ liệu đã chấm; các đơn vị: {known}", unit=unit)) from None
+    doc = dataclasses.asdict(e)
+    if with_headroom:
+        from ..headroom import headroom
+        from .headroom import print_headroom
+
+        h = headroom(*results.find(unit))
+        doc["headroom"] = dataclasses.asdict(h)
     if as_json:
-        click.echo(json.dumps(dataclasses.asdict(e), ensure_ascii=False, indent=1))
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
     else:
         print_explanation(e, console())
+        if with_headroom:
+            print_headroom(h)
