@@ -160,9 +160,8 @@ def _check_units(data: UnitData, kind_owner: dict[str, int], problems: list[Prob
 
 def _check_rows(data: UnitData, units: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     rows = data.assessments
-    unit_set = pd.Series(units["set_no"].to_numpy(), index=units["unit"].to_numpy())
-    set_of = rows["unit"].map(unit_set)
-    bad_unit = set_of.isna().to_numpy()
+    pos = pd.Index(units["unit"].to_numpy()).get_indexer(rows["unit"].to_numpy())  # units are unique here
+    bad_unit = pos < 0
     known_all = set(data.units["unit"])
     for r in rows[bad_unit].itertuples():
         if r.unit in known_all:
@@ -173,7 +172,7 @@ def _check_rows(data: UnitData, units: pd.DataFrame, problems: list[Problem]) ->
         problems.append(_row_problem(r, "stage_unknown", f"giai đoạn '{r.stage}' không hợp lệ; dùng self, appraisal1, appraisal2 hoặc survey"))
     keep = ~bad_unit & stage_ok
     rows = rows[keep]
-    out = rows.assign(set_no=set_of[keep].astype(int).to_numpy())
+    out = rows.assign(set_no=units["set_no"].to_numpy(dtype=int)[pos[keep]])
     return out
 
 
@@ -226,8 +225,9 @@ def _score_set(
         rows, u, lcol = rows[~off], u[~off], lcol[~off]
     # duplicates of (unit, leaf, stage): the first row counts
     stage_arr = rows["stage"].to_numpy()
-    key = pd.DataFrame({"u": u, "l": lcol, "s": stage_arr})
-    dup = key.duplicated(keep="first").to_numpy()
+    stage_no = pd.Index(STAGES).get_indexer(stage_arr)  # rows of unknown stages were dropped
+    key = (u.astype(np.int64) * max(n_leaves, 1) + lcol) * len(STAGES) + stage_no
+    dup = pd.Series(key).duplicated(keep="first").to_numpy()
     if dup.any():
         for r in rows[dup].itertuples():
             problems.append(_row_problem(r, "row_duplicate", f"dòng trùng (cùng đơn vị, tiêu chí, giai đoạn {r.stage}); chỉ dòng đầu tiên được tính"))
@@ -235,8 +235,7 @@ def _score_set(
 
     x, na, blank, unreadable = _read_values(c, rows, lcol)
     claim, _ = parse_numbers(rows["points"])
-    claim_text = rows["points"].astype(str).str.strip().to_numpy() if len(rows) else np.zeros(0, dtype=object)
-    bad_claim = np.isnan(claim) & (claim_text != "")
+    bad_claim = np.isnan(claim) & ~_blank(rows["points"])
     for r in rows[bad_claim].itertuples():
         problems.append(_row_problem(r, "points_unreadable", f"điểm tự chấm '{r.points}' không phải là số"))
     for r in rows[unreadable].itertuples():
@@ -384,15 +383,23 @@ def _read_values(c: CompiledCriteria, rows: pd.DataFrame, lcol: np.ndarray) -> t
     if bad.any():
         # rule-specific readers (survey answer counts), once per (leaf, text)
         seen: dict[tuple[int, int], float | None] = {}
+        text_list = texts.tolist()
         for i in np.flatnonzero(bad):
             key = (int(lcol[i]), int(codes[i]))
             if key not in seen:
-                seen[key] = c.leaves[key[0]].rule.parse_text(texts.iat[key[1]])
+                seen[key] = c.leaves[key[0]].rule.parse_text(text_list[key[1]])
             v = seen[key]
             if v is not None:
                 x[i] = v
         bad = np.isnan(x) & ~blank & ~na
     return x, na, blank, bad
+
+
+def _blank(column: pd.Series) -> np.ndarray:
+    """True where the text is empty or spaces (each distinct text looked at once)."""
+    codes, uniques = pd.factorize(column.astype(object), use_na_sentinel=False)
+    empty = np.array([str(u).strip() == "" for u in uniques], dtype=bool)
+    return empty[codes] if len(uniques) else np.zeros(len(column), dtype=bool)
 
 
 def _on_distinct(read: Callable[[pd.Series], np.ndarray], texts: pd.Series, codes: np.ndarray) -> np.ndarray:

@@ -11,11 +11,12 @@ from decimal import Decimal
 from typing import Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from .base import Measure, MeasuredRule, ValueIssue, check_measure, finite, pts, register
 
 _PAIR = re.compile(r"\s*([^:=;,\s]+)\s*[:=]\s*(\d+)\s*")
+_SEP = re.compile(r"[;,]")
 
 
 @register
@@ -23,6 +24,8 @@ class Survey(MeasuredRule):
     kind: Literal["survey"]
     measure: Measure = "ratio"
     answers: dict[str, float] | None = Field(default=None, min_length=1)
+
+    _table: dict[str, float] | None = PrivateAttr(default=None)  # answers by upper-case key
 
     def check(self, max_points: Decimal | None) -> list[tuple[str, str]]:
         out = []
@@ -40,19 +43,25 @@ class Survey(MeasuredRule):
         """``A:12; B:5; C:3`` → weighted share, using ``answers``."""
         if not self.answers:
             return None
-        table = {k.upper(): v for k, v in self.answers.items()}
+        if self._table is None:
+            self._table = {k.upper(): v for k, v in self.answers.items()}
+        table = self._table
         total = 0
         favourable = 0.0
-        parts = [p for p in re.split(r"[;,]", text) if p.strip()]
-        if not parts:
-            return None
-        for part in parts:
+        parts = 0
+        for part in _SEP.split(text):
+            if not part.strip():
+                continue
             m = _PAIR.fullmatch(part)
-            if m is None or m.group(1).upper() not in table:
+            share = None if m is None else table.get(m.group(1).upper())
+            if m is None or share is None:
                 return None
             n = int(m.group(2))
             total += n
-            favourable += n * table[m.group(1).upper()]
+            favourable += n * share
+            parts += 1
+        if not parts:
+            return None
         return favourable / total if total else None
 
     def points(self, x: np.ndarray, max_points: float) -> np.ndarray:
