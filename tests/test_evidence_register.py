@@ -266,3 +266,20 @@ def test_evidence_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     code = main(["evidence", "--criteria", str(CRITERIA), "--data", str(DATA), "--strict", "--out", str(tmp_path / "m.xlsx")])
     assert code == 1
     assert (tmp_path / "m.xlsx").is_file()
+
+
+def test_bac_giang_preview_cuts_the_documented_gaps() -> None:
+    """The example data's README lists three self-scores without evidence; exactly those are cut."""
+    repo = Path(__file__).resolve().parents[1]
+    paths = [repo / "criteria/bac-giang/2024/so.yaml", repo / "criteria/bac-giang/2024/huyen.yaml"]
+    if not all(p.is_file() for p in paths):
+        pytest.skip("Bắc Giang criteria not present")
+    sets = [load(p) for p in paths]
+    data = read_data(repo / "evidence/bac-giang/2024")
+    _, review = preview_appraisal(sets, data, "self")
+    cut = set()
+    for s in score(sets, data, "self").sets:
+        mask = review.cut[s.criteria.id]
+        for i, j in zip(*mask.nonzero(), strict=True):
+            cut.add((str(s.units["unit"].iat[i]), s.criteria.leaves[j].code))
+    assert cut == {("so-xay-dung", "2.3.1"), ("h-yen-the", "6.2"), ("ban-dan-toc", "1.4.2")}
