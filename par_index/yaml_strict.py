@@ -115,7 +115,7 @@ def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
+        at: int | None = mark.line + 1 if mark is not None else None
         what = exc.problem or exc.context or "cú pháp không hợp lệ"
         if exc.context and exc.context_mark is not None and exc.problem:
             what += f" ({exc.context}, bắt đầu ở dòng {exc.context_mark.line + 1})"
@@ -124,13 +124,17 @@ def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
                 "yaml_syntax",
                 f"YAML không hợp lệ: {what}; kiểm tra thụt lề, dấu ':' và dấu ngoặc kép",
                 file=name,
-                line=line,
+                line=at,
             )
         ) from None
     except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
         raise InputError(
-            Problem("yaml_character", f"ký tự không được phép trong YAML (mã #x{exc.character:04x}); hãy xóa ký tự này", file=name, line=line)
+            Problem(
+                "yaml_character",
+                f"ký tự không được phép trong YAML (mã #x{exc.character:04x}); hãy xóa ký tự này",
+                file=name,
+                line=text.count("\n", 0, exc.position) + 1,
+            )
         ) from None
     except yaml.YAMLError as exc:
         raise InputError(Problem("yaml_syntax", f"YAML không hợp lệ: {exc}", file=name)) from None

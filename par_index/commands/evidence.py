@@ -21,7 +21,7 @@ def agency_matrix(
     criteria_paths: tuple[Path, ...], data: UnitData, stage: str, files: Path | None
 ) -> tuple[AgencyMatrix, list[Problem]]:
     sets = load_all(criteria_paths)
-    results = score(sets, data, stage)  # type: ignore[arg-type]
+    results = score(sets, data, stage)
     review = review_evidence(results, data, files, always=True)
     return build_matrix(results, review), review.problems
 

@@ -31,8 +31,8 @@ def run_score(
     sets = load_all(criteria_paths)
     data = read_data(data_path)
     if preview_appraisal:
-        return preview(sets, data, stage, files)[0], data  # type: ignore[arg-type]
-    results = score(sets, data, stage)  # type: ignore[arg-type]
+        return preview(sets, data, stage, files)[0], data
+    results = score(sets, data, stage)
     results.problems.extend(check_evidence(results, data, files))
     return results, data
 
