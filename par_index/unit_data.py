@@ -238,9 +238,15 @@ def register_reader(accepts: Callable[[Path], bool], reader: Reader) -> None:
     READERS.insert(0, (accepts, reader))
 
 
+# Modules that register other input shapes (the self-assessment workbook, filled by a unit).
+READER_MODULES = ("workbook_reader",)
+
+
 def read_data(path: str | Path) -> UnitData:
     """Read unit data from a folder of CSVs or an .xlsx workbook (or a registered reader)."""
     path = Path(path)
+    for name in READER_MODULES:  # importing a reader module registers it
+        importlib.import_module(f"par_index.{name}")
     for accepts, reader in READERS:
         if accepts(path):
             return with_extra_tables(reader(path), path)
