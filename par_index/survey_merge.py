@@ -335,6 +335,8 @@ def shares(
         for leaf_code, questions in by_leaf.items():
             j = c.leaf_index.get(leaf_code)
             if j is None or c.leaves[j].rule.kind != "survey":
+                if j is None and any(leaf_code in other.leaf_index for other in criteria):
+                    continue  # a leaf of another criteria set (e.g. only the districts')
                 if (c.id, leaf_code) not in reported:
                     reported.add((c.id, leaf_code))
                     what = "không có trong bộ tiêu chí" if j is None else "không phải tiêu chí điều tra xã hội học (rule survey)"

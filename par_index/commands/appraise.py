@@ -55,3 +55,32 @@ def _demo(ctx: DemoContext) -> list[tuple[str, Path]]:
         (f"đề xuất thẩm định lần 1 ({summary(proposals)})", path),
         ("quá trình thẩm định từng tiêu chí (tự đánh giá → lần 1 → giải trình → lần 2)", trail),
     ]
+
+
+@demo_step(45, "survey")
+def _demo_survey(ctx: DemoContext) -> list[tuple[str, Path]]:
+    """Score a copy of the example data with the survey answer counts of ``survey/`` merged."""
+    import shutil
+
+    from ..engine import score
+    from ..writers import write_results
+
+    folder = ctx.data_path / "survey"
+    if not ctx.data_path.is_dir() or not (folder / "survey.csv").is_file():
+        return []
+    merged = ctx.out / "du-lieu-co-dieu-tra"
+    merged.mkdir(parents=True, exist_ok=True)
+    for f in [*ctx.data_path.glob("*.csv"), *folder.glob("survey*")]:
+        shutil.copy(f, merged / f.name)
+    data = read_data(merged)
+    results = score(ctx.criteria, data, "final")
+    path = ctx.out / "ket-qua-co-dieu-tra.json"
+    write_results(results, path)
+    shares = ctx.out / "ty-le-dieu-tra.csv"
+    rows = data.for_criteria(ctx.criteria).assessments
+    rows = rows[(rows["stage"] == "survey") & rows["at_file"].astype(str).str.endswith("survey.csv")]
+    rows[["unit", "criterion", "value", "note"]].rename(columns={"value": "share"}).to_csv(shares, index=False, encoding="utf-8")
+    return [
+        ("kết quả khi gộp số phiếu điều tra (survey.csv, TỔNG HỢP GIẢ ĐỊNH)", path),
+        (f"tỷ lệ đánh giá tích cực theo trọng số nhóm ({len(rows)} đơn vị × tiêu chí)", shares),
+    ]
