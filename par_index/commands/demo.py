@@ -21,4 +21,4 @@ def command(out: Path) -> None:
     print_ranking(ctx.results, con)
     con.print(f"[bold]Kết quả đã ghi vào {out}/:[/]")
     for what, path in ctx.outputs:
-        con.print(f"  • {what}: {path}", markup=False)
+        con.print(f"  • {what}: {path}", markup=False, soft_wrap=True)
