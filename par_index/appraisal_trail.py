@@ -65,7 +65,11 @@ def leaf_trails(results: Results, data: UnitData, unit: str) -> dict[str, list[T
     c = s.criteria
     one = _one_unit(data, unit)
     levels: dict[str, tuple[SetResult, int]] = {}
-    for name, stages in LEVELS:
+    present = set(one.assessments["stage"])
+    for n, (name, stages) in enumerate(LEVELS):
+        if n and name not in present:  # no row of this round: the same as the level before
+            levels[name] = levels[LEVELS[n - 1][0]]
+            continue
         part = replace(one, assessments=one.assessments[one.assessments["stage"].isin(stages)].reset_index(drop=True))
         levels[name] = score([c], part, "final").find(unit)
     records = _records(data, unit)

@@ -202,7 +202,7 @@ def _answers(raw: Any, name: str, line: int | None, add: Any) -> dict[str, Fract
     return out
 
 
-def _row_problem(r: pd.Series, reason: str, message: str, severity: str = "error") -> Problem:
+def _row_problem(r: Any, reason: str, message: str, severity: str = "error") -> Problem:
     return Problem(reason, message, file=str(r["at_file"]), line=int(r["at_line"]), unit=str(r["unit"]), field=str(r["question"]), severity=severity)
 
 
@@ -213,8 +213,8 @@ def _check_rows(rows: pd.DataFrame, smap: SurveyMap, units: set[str], problems: 
     counts: list[int] = []
     broken: set[tuple[str, str]] = set()
     seen: dict[tuple[str, str, str, str], int] = {}
-    for pos in range(len(rows)):
-        r = rows.iloc[pos]
+    records = rows.to_dict("records")
+    for pos, r in enumerate(records):
         unit, group, qid, answer, text = (str(r[c]).strip() for c in ("unit", "group", "question", "answer", "count"))
         spoil = "; tỷ lệ của đơn vị cho câu hỏi này không được tính"
         if unit not in units:
@@ -327,8 +327,10 @@ def shares(
     reported: set[tuple[str, str]] = set()
     out: list[ShareLine] = []
     covered: list[tuple[str, str]] = []
-    for unit_key, urows in rows.groupby("unit", sort=False):
-        unit = str(unit_key)
+    by_unit: dict[str, list[dict[str, Any]]] = {}
+    for r in rows.to_dict("records"):
+        by_unit.setdefault(str(r["unit"]), []).append({str(k): v for k, v in r.items()})
+    for unit, urows in by_unit.items():
         c = set_of.get(kind_of.get(unit, ""))
         if c is None:
             continue  # the engine reports units of unknown kind
@@ -349,12 +351,12 @@ def shares(
                 continue
             covered.append((unit, leaf_code))
             qids = {q.id for q in questions}
-            sel = urows[urows["question"].isin(qids)]
-            first_line = int(sel["at_line"].min()) if len(sel) else int(urows["at_line"].min())
-            where: dict[str, Any] = {"file": str(urows["at_file"].iat[0]), "line": first_line, "unit": unit, "criterion": leaf_code}
+            sel = [r for r in urows if r["question"] in qids]
+            first_line = min(int(r["at_line"]) for r in (sel or urows))
+            where: dict[str, Any] = {"file": str(urows[0]["at_file"]), "line": first_line, "unit": unit, "criterion": leaf_code}
             if any((unit, q) in broken for q in qids):
                 continue  # the bad rows were reported
-            if not len(sel):
+            if not sel:
                 problems.append(Problem("survey_leaf_no_answers", f"không có phiếu nào cho câu hỏi {', '.join(sorted(qids))} (tiêu chí {leaf_code}); tiêu chí không có điểm điều tra", **where))
                 continue
             table = _table(leaf.rule.answers, questions[0].answers, smap.answers)
@@ -374,26 +376,26 @@ def _table(rule_answers: dict[str, float] | None, question: dict[str, Fraction] 
 
 
 def _share(
-    unit: str, leaf: str, sel: pd.DataFrame, weights: dict[str, Fraction], table: dict[str, Fraction], first_line: int, problems: list[Problem]
+    unit: str, leaf: str, sel: list[dict[str, Any]], weights: dict[str, Fraction], table: dict[str, Fraction], first_line: int, problems: list[Problem]
 ) -> ShareLine | None:
     ok = True
-    for r in sel[~sel["answer"].isin(list(table))].itertuples():
+    for r in (r for r in sel if r["answer"] not in table):
         known = ", ".join(table)
         problems.append(
-            Problem("survey_answer_unknown", f"đáp án '{r.answer}' không có trong bảng quy đổi ({known}); tỷ lệ của đơn vị cho tiêu chí {leaf} không được tính", file=str(r.at_file), line=int(str(r.at_line)), unit=unit, criterion=leaf, field=str(r.question))
+            Problem("survey_answer_unknown", f"đáp án '{r['answer']}' không có trong bảng quy đổi ({known}); tỷ lệ của đơn vị cho tiêu chí {leaf} không được tính", file=str(r["at_file"]), line=int(r["at_line"]), unit=unit, criterion=leaf, field=str(r["question"]))
         )
         ok = False
     parts = []
     for g, w in weights.items():
-        grows = sel[sel["group"] == g]
-        n = int(np.asarray(grows["n"], dtype=np.int64).sum())
+        grows = [r for r in sel if r["group"] == g]
+        n = sum(int(r["n"]) for r in grows)
         if n == 0:
             problems.append(
-                Problem("survey_group_no_answers", f"nhóm đối tượng '{g}' (trọng số {format_number(float(w), 4)}) không có phiếu trả lời nào cho tiêu chí {leaf}; tỷ lệ không được tính (không tự chia lại trọng số)", file=str(sel["at_file"].iat[0]), line=first_line, unit=unit, criterion=leaf)
+                Problem("survey_group_no_answers", f"nhóm đối tượng '{g}' (trọng số {format_number(float(w), 4)}) không có phiếu trả lời nào cho tiêu chí {leaf}; tỷ lệ không được tính (không tự chia lại trọng số)", file=str(sel[0]["at_file"]), line=first_line, unit=unit, criterion=leaf)
             )
             ok = False
             continue
-        fav = sum((table.get(a, Fraction(0)) * k for a, k in zip(grows["answer"], grows["n"], strict=True)), Fraction(0))
+        fav = sum((table.get(r["answer"], Fraction(0)) * int(r["n"]) for r in grows), Fraction(0))
         parts.append((g, n, fav, w))
     if not ok:
         return None
