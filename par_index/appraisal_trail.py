@@ -118,8 +118,15 @@ def trails_frame(results: Results, data: UnitData, only_changed: bool = True) ->
     """Every unit's trails as rows (unit, criterion, step, label, value, points, text, who,
     date, source, final); ``only_changed`` keeps leaves with an appraisal or an explanation."""
     rows = []
+    a = data.assessments
+    touched = set(a.loc[a["stage"].isin(["appraisal1", "appraisal2"]), "unit"])
+    ex = data.extras.get("explanations")
+    if ex is not None:
+        touched |= set(ex["unit"])
     for s in results.sets:
         for unit in s.units["unit"]:
+            if only_changed and unit not in touched:
+                continue  # nothing but the first step: skip the scoring
             for code, steps in leaf_trails(results, data, str(unit)).items():
                 if only_changed and len(steps) == 1:
                     continue
