@@ -79,4 +79,4 @@ def agency_context(inp: ReportInputs, requirements: list[Any] | None) -> dict[st
 
 
 def render_agency_report(inp: ReportInputs, requirements: list[Any] | None) -> str:
-    return render("agency_report.html.j2", r=agency_context(inp, requirements))
+    return render("agency_report.html.j2", r=agency_context(inp, requirements), dataset_label=inp.data.label)

@@ -22,6 +22,8 @@ def console(stderr: bool = False) -> Console:
 
 
 def print_ranking(results: Results, out: Console) -> None:
+    if results.label:
+        out.print(f"[bold yellow]{results.label}[/]")
     df = units_frame(results)
     for kind, part in df.groupby("kind", sort=False):
         label = kind

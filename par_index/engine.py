@@ -89,6 +89,7 @@ class Results:
     sets: list[SetResult]
     stage: str
     problems: list[Problem]
+    label: str | None = None  # the data set's label (e.g. synthetic example data)
 
     @property
     def criteria_id(self) -> str:
@@ -134,7 +135,7 @@ def score(
         set_units = units[units["set_no"] == i].reset_index(drop=True)
         set_rows = rows[rows["set_no"] == i]
         results.append(_score_set(c, set_units, set_rows, stage, problems, None if cut is None else cut.get(c.id)))
-    return Results(results, stage, problems)
+    return Results(results, stage, problems, data.label)
 
 
 def _check_units(data: UnitData, kind_owner: dict[str, int], problems: list[Problem], sets: list[CompiledCriteria]) -> pd.DataFrame:

@@ -115,7 +115,7 @@ def _dec(f: Any) -> Any:
 
 
 def render_province_report(inp: ReportInputs, data: ProvinceData) -> str:
-    return render("province_report.html.j2", r=province_context(inp, data))
+    return render("province_report.html.j2", r=province_context(inp, data), dataset_label=inp.data.label)
 
 
 def today() -> dt.date:

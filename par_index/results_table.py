@@ -58,6 +58,8 @@ def to_json_dict(results: Results, include_problems: bool = True) -> dict[str, A
     doc: dict[str, Any] = {"criteria": results.criteria_id, "stage": results.stage, "units": units}
     if len(results.sets) > 1:
         doc["criteria_sets"] = [s.criteria.id for s in results.sets]
+    if results.label:
+        doc["dataset"] = results.label
     if include_problems:
         doc["problems"] = [p.as_dict() for p in results.problems]
     return doc

@@ -44,6 +44,7 @@ class UnitData:
     source: str
     problems: list[Problem] = field(default_factory=list)
     files_root: Path | None = None  # where evidence ``file`` paths are resolved
+    label: str | None = None  # what the data is, shown on every output (e.g. "synthetic")
     # Optional tables read beside the three (``appraisals``, ``explanations``, ``survey``), as
     # the modules in EXTRA_TABLE_MODULES left them; they never change the three tables' columns.
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -162,7 +163,30 @@ def read_folder(path: Path) -> UnitData:
     for name, df in tables.items():
         source = str(path / f"{name}.csv")
         out[name] = df if "at_file" in df.columns else finish_table(name, df, source, problems)
-    return UnitData(out["units"], out["assessments"], out["evidence"], str(path), problems, files_root=path)
+    return UnitData(out["units"], out["assessments"], out["evidence"], str(path), problems, files_root=path, label=read_label(path))
+
+
+def read_label(folder: Path) -> str | None:
+    """The data set's label from an optional ``dataset.yaml`` (``label: ...``, ``synthetic: true``).
+
+    Example data says of itself that it is synthetic; every output then carries the label.
+    """
+    path = folder / "dataset.yaml"
+    if not path.is_file():
+        return None
+    from .yaml_strict import load_yaml
+
+    raw, problems = load_yaml(path)
+    bad = [k for k in (raw or {}) if k not in ("label", "synthetic")] if isinstance(raw, dict) else ["?"]
+    if problems or bad or not isinstance(raw.get("label"), str) or not isinstance(raw.get("synthetic", False), bool):
+        raise InputError(
+            problems
+            or [Problem("dataset_label", "dataset.yaml chỉ có 'label' (văn bản) và 'synthetic' (true/false)", file=str(path))]
+        )
+    label = str(raw["label"]).strip()
+    if raw.get("synthetic") and "giả định" not in label.lower():
+        label = f"DỮ LIỆU GIẢ ĐỊNH (synthetic): {label}"
+    return label
 
 
 def _cell_text(v: object) -> str:

@@ -240,7 +240,7 @@ def _draft_sections(fs: SetResult, i: int, areas: list[dict[str, Any]]) -> tuple
 
 
 def render_unit_report(inp: ReportInputs, unit: str) -> str:
-    return render("unit_report.html.j2", r=unit_report_context(inp, unit))
+    return render("unit_report.html.j2", r=unit_report_context(inp, unit), dataset_label=inp.data.label)
 
 
 def units_in(results: Results) -> list[str]:

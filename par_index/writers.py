@@ -118,6 +118,12 @@ def write_xlsx(results: Results, out: Path) -> None:
         cell.font, cell.fill = bold, fill
     wp.column_dimensions["I"].width = 90
     wp.freeze_panes = "A2"
+    if results.label:
+        ws.insert_rows(1)
+        ws["A1"] = results.label
+        ws["A1"].font = Font(bold=True, color="9C5700")
+        ws.freeze_panes = "C3"
+        ws.auto_filter.ref = f"A2:{get_column_letter(ws.max_column)}{ws.max_row}"
     wb.save(out)
 
 
@@ -131,6 +137,7 @@ def render_html(results: Results) -> str:
         for r in df.to_dict("records")
     ]
     return env.get_template("score.html.j2").render(
+        dataset_label=results.label,
         criteria=results.criteria_id,
         stage=results.stage,
         rows=rows,

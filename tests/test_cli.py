@@ -125,3 +125,26 @@ def test_python_dash_m_entry_point() -> None:
     proc = subprocess.run([sys.executable, "-m", "par_index", "validate", MINI], capture_output=True, text=True, encoding="utf-8")
     assert proc.returncode == 0
     assert "Hợp lệ: 1 tệp tiêu chí." in proc.stdout
+
+
+def test_dataset_label_is_carried_to_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A data folder that says it is synthetic (dataset.yaml) is labelled so in every output."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    (data / "dataset.yaml").write_text("synthetic: true\nlabel: 'Bộ dữ liệu thử'\n", encoding="utf-8")
+    label = "DỮ LIỆU GIẢ ĐỊNH (synthetic): Bộ dữ liệu thử"
+    for suffix in (".json", ".html", ".xlsx"):
+        assert run(["score", "--criteria", MINI, "--data", str(data), "--out", str(tmp_path / f"r{suffix}")], capsys)[0] == 0
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["dataset"] == label
+    assert label in (tmp_path / "r.html").read_text(encoding="utf-8")
+    from openpyxl import load_workbook
+
+    ws = load_workbook(tmp_path / "r.xlsx")["Kết quả"]
+    assert ws["A1"].value == label and ws["A2"].value == "Mã đơn vị" and ws["A3"].value == "so-a"
+    code, out, _ = run(["score", "--criteria", MINI, "--data", str(data)], capsys)
+    assert label in out
+    (data / "dataset.yaml").write_text("synthetic: maybe\nlabel: x\n", encoding="utf-8")
+    code, _, err = run(["score", "--criteria", MINI, "--data", str(data)], capsys)
+    assert code == 2 and "dataset.yaml chỉ có 'label'" in err
