@@ -11,16 +11,28 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
-COMMA_TICKS = FuncFormatter(lambda v, _pos: f"{v:g}".replace(".", ","))
+@cache
+def _pyplot() -> Any:
+    """matplotlib, imported on first use so that ``par-index`` starts fast."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _comma_ticks() -> Any:
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: f"{v:g}".replace(".", ","))
 
 FINAL_COLOR = "#1f4e79"
 SELF_COLOR = "#9dc3e6"
@@ -41,6 +53,7 @@ def _vn(x: float) -> str:
 
 def to_svg(fig: Figure, prefix: str) -> str:
     """The figure as ``<svg …>…</svg>`` (no XML prolog) with every id prefixed."""
+    plt = _pyplot()
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     plt.close(fig)
@@ -59,6 +72,7 @@ def _short(label: str, width: int = 42) -> str:
 
 def area_chart(labels: Sequence[str], final: Sequence[float | None], self_: Sequence[float | None] | None, prefix: str) -> str:
     """Horizontal bars: each area's sub-index (final; self-assessed beside it when given)."""
+    plt = _pyplot()
     with plt.rc_context(RC):
         n = len(labels)
         fig, ax = plt.subplots(figsize=(7.2, 0.42 * n + 0.9), layout="constrained")
@@ -85,6 +99,7 @@ def area_chart(labels: Sequence[str], final: Sequence[float | None], self_: Sequ
 def ranking_chart(labels: Sequence[str], values: Sequence[float], bands: Sequence[str | None],
                   band_edges: Sequence[tuple[str, float]], prefix: str) -> str:
     """Horizontal bars of the index, highest first, coloured by band, band edges as lines."""
+    plt = _pyplot()
     with plt.rc_context(RC):
         n = len(labels)
         fig, ax = plt.subplots(figsize=(7.2, 0.3 * n + 1.0), layout="constrained")
@@ -111,6 +126,7 @@ def ranking_chart(labels: Sequence[str], values: Sequence[float], bands: Sequenc
 
 def gap_chart(labels: Sequence[str], gaps: Sequence[float], prefix: str) -> str:
     """Bars of self-assessed minus final points per unit (positive = over-claimed)."""
+    plt = _pyplot()
     with plt.rc_context(RC):
         n = len(labels)
         fig, ax = plt.subplots(figsize=(7.2, 0.3 * n + 0.9), layout="constrained")
@@ -123,6 +139,6 @@ def gap_chart(labels: Sequence[str], gaps: Sequence[float], prefix: str) -> str:
         ax.invert_yaxis()
         hi = max([abs(g) for g in gaps] + [0.5])
         ax.set_xlim(min(0.0, min(gaps, default=0.0)) * 1.25 - 0.05, hi * 1.3)
-        ax.xaxis.set_major_formatter(COMMA_TICKS)
+        ax.xaxis.set_major_formatter(_comma_ticks())
         ax.set_xlabel("Điểm tự đánh giá trừ điểm cuối cùng")
         return to_svg(fig, prefix)
