@@ -42,7 +42,7 @@ def load_criteria(path: str | Path) -> CriteriaSet:
     try:
         spec = CriteriaSet.model_validate(raw)
     except ValidationError as exc:
-        problems.extend(_pydantic_problems(exc, raw, name))
+        problems.extend(pydantic_problems(exc, raw, name))
         raise InputError(sorted(problems, key=lambda p: p.line or 0)) from None
     problems.extend(check_tree(spec, raw, name))
     if problems:
@@ -100,7 +100,8 @@ _TYPE_WORDS = {
 }
 
 
-def _message(err: Any) -> str:
+def pydantic_message(err: Any) -> str:
+    """One pydantic error in Vietnamese."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value = err.get("input")
@@ -139,31 +140,26 @@ def _message(err: Any) -> str:
     return f"giá trị không hợp lệ ({err['msg']})"
 
 
-def _pydantic_problems(exc: ValidationError, raw: Any, name: str) -> list[Problem]:
+def pydantic_problems(
+    exc: ValidationError, raw: Any, name: str, prefix: str = "criteria", id_key: str = "code", extra_message: str | None = None
+) -> list[Problem]:
+    """Pydantic's errors as problems with file, line, the id of the item (``code`` of a node,
+    ``id`` of a plan task) and the field; one problem per place and kind of error."""
     out: list[Problem] = []
     seen: set[tuple[Any, ...]] = set()
     for err in exc.errors():
-        loc = tuple(err["loc"])
-        code, line, field = _locate(raw, loc)
-        key = (code, line, field, err["type"])
+        item, line, field = locate(raw, tuple(err["loc"]), id_key)
+        key = (item, line, field, err["type"])
         if key in seen:
             continue
         seen.add(key)
-        out.append(
-            Problem(
-                f"criteria_{err['type']}",
-                _message(err),
-                file=name,
-                line=line,
-                criterion=code,
-                field=field,
-            )
-        )
+        message = extra_message if extra_message and err["type"] == "extra_forbidden" else pydantic_message(err)
+        out.append(Problem(f"{prefix}_{err['type']}", message, file=name, line=line, criterion=item, field=field))
     return out
 
 
-def _locate(raw: Any, loc: tuple[Any, ...]) -> tuple[str, int | None, str]:
-    """Walk the raw YAML along a pydantic error location: (node code, line, field path)."""
+def locate(raw: Any, loc: tuple[Any, ...], id_key: str = "code") -> tuple[str, int | None, str]:
+    """Walk the raw YAML along a pydantic error location: (item id, line, field path)."""
     current: Any = raw
     code = ""
     line = raw.line if isinstance(raw, LineDict) else None
@@ -190,8 +186,8 @@ def _locate(raw: Any, loc: tuple[Any, ...]) -> tuple[str, int | None, str]:
         else:
             parts.append(str(part))
             current = None
-        if isinstance(current, dict) and "code" in current:
-            code = str(current["code"])
+        if isinstance(current, dict) and id_key in current:
+            code = str(current[id_key])
             parts = []
             if isinstance(current, LineDict):
                 line = current.line

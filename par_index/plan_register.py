@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .loader import _message as pydantic_message
+from .loader import pydantic_message, pydantic_problems
 from .model import Agency
 from .problems import InputError, Problem
 from .rules.base import Date
@@ -143,7 +143,7 @@ def load_plan(path: str | Path, agencies_path: str | Path | None = None) -> Load
     try:
         plan = Plan.model_validate(raw)
     except ValidationError as exc:
-        problems.extend(_pydantic_problems(exc, raw, name))
+        problems.extend(pydantic_problems(exc, raw, name, prefix="plan", id_key="id", extra_message=PLAN_EXTRA))
         raise InputError(problems) from None
     lines = _task_lines(raw)
     seen: set[str] = set()
@@ -232,43 +232,3 @@ def _task_lines(raw: Any) -> dict[str, int]:
     return out
 
 
-def _pydantic_problems(exc: ValidationError, raw: Any, name: str) -> list[Problem]:
-    out: list[Problem] = []
-    seen: set[tuple[Any, ...]] = set()
-    for err in exc.errors():
-        task_id, line, field = _locate(raw, tuple(err["loc"]))
-        key = (task_id, line, field, err["type"])
-        if key in seen:
-            continue
-        seen.add(key)
-        message = PLAN_EXTRA if err["type"] == "extra_forbidden" else pydantic_message(err)
-        out.append(Problem(f"plan_{err['type']}", message, file=name, line=line, criterion=task_id, field=field))
-    return out
-
-
-def _locate(raw: Any, loc: tuple[Any, ...]) -> tuple[str, int | None, str]:
-    """Walk the raw YAML along a pydantic error location: (task id, line, field path)."""
-    current: Any = raw
-    task_id = ""
-    line = raw.line if isinstance(raw, LineDict) else None
-    parts: list[str] = []
-    for part in loc:
-        if isinstance(current, dict) and part in current:
-            if isinstance(current, LineDict):
-                line = current.key_lines.get(str(part), line)
-            current = current[part]
-            parts.append(str(part))
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
-            current = current[part]
-            parts.append(f"[{part + 1}]")
-            if isinstance(current, LineDict):
-                line = current.line
-        else:
-            if isinstance(current, LineDict) and str(part) not in current:
-                line = current.line
-            parts.append(str(part))
-            current = None
-        if isinstance(current, dict) and len(parts) == 2 and parts[0] == "tasks":
-            task_id = str(current.get("id", ""))
-            parts = []
-    return task_id, line, ".".join(parts).replace(".[", "[")

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from .plan_register import LoadedPlan, PlanTask
 from .problems import InputError, Problem
+from .text_files import read_utf8
 from .values import format_date, nfc, parse_date_scalar
 
 STATUS_WORDS = {
@@ -132,20 +133,7 @@ def read_progress(path: str | Path) -> tuple[list[Progress], list[Problem]]:
     """The progress rows, and the problems of rows that cannot be used as written."""
     path = Path(path)
     name = str(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(Problem("file_missing", "không tìm thấy tệp tiến độ", file=name)) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            Problem(
-                "file_encoding",
-                f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start}); hãy lưu lại với mã UTF-8",
-                file=name,
-            )
-        ) from None
-    except OSError as exc:
-        raise InputError(Problem("file_unreadable", f"không đọc được tệp: {exc.strerror}", file=name)) from None
+    text = read_utf8(path, "không tìm thấy tệp tiến độ")
     numbered = [
         (n, line)
         for n, line in enumerate(text.splitlines(), start=1)

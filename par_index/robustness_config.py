@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .compiled import CompiledCriteria
 from .engine import SetResult, score
-from .loader import _message
+from .loader import pydantic_message
 from .model import BandSpec
 from .problems import InputError, Problem
 from .robustness import Uncertainty
@@ -82,7 +82,7 @@ def load_config(path: Path, sets: Sequence[CompiledCriteria], data: UnitData, st
         out = []
         for err in exc.errors():
             line = raw.key_lines.get(str(err["loc"][0])) if isinstance(raw, LineDict) and err["loc"] else None
-            out.append(Problem(f"robustness_{err['type']}", _message(err), file=name, line=line, field=".".join(str(p) for p in err["loc"])))
+            out.append(Problem(f"robustness_{err['type']}", pydantic_message(err), file=name, line=line, field=".".join(str(p) for p in err["loc"])))
         raise InputError(out) from None
     codes = {leaf.code for c in sets for leaf in c.leaves}
     bad = [c for c in (spec.leaves or {}) if c not in codes]

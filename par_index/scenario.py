@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .compiled import CompiledCriteria, compile_criteria
 from .engine import Results, SetResult, score
-from .loader import _message, check_tree
+from .loader import check_tree, pydantic_message
 from .model import BandSpec, CriteriaSet, Points
 from .problems import InputError, Problem
 from .unit_data import UnitData
@@ -167,7 +167,7 @@ def parse_override(raw: Any, file: str, line: int | None) -> tuple[Located | Non
         for err in exc.errors():
             field_name = ".".join(str(p) for p in err["loc"])
             key_line = raw.key_lines.get(str(err["loc"][0]), line) if isinstance(raw, LineDict) and err["loc"] else line
-            out.append(Problem(f"scenario_{err['type']}", _message(err), file=file, line=key_line, field=field_name, criterion=str(data.get("criterion", ""))))
+            out.append(Problem(f"scenario_{err['type']}", pydantic_message(err), file=file, line=key_line, field=field_name, criterion=str(data.get("criterion", ""))))
         return None, out
     if isinstance(item, NodeOverride) and item.max is None and item.rule is None:
         return None, [Problem("scenario_node", "thay đổi tiêu chí cần 'max' hoặc 'rule'", file=file, line=line, criterion=item.criterion)]
@@ -309,7 +309,7 @@ def apply_criteria(sets: Sequence[CompiledCriteria], overrides: Sequence[Located
             for err in exc.errors():
                 code = _code_at(d, err["loc"])
                 file, line = lines.get(code, (mine[0].file, mine[0].line))
-                problems.append(Problem(f"scenario_{err['type']}", _message(err), file=file, line=line, criterion=code, field=str(err["loc"][-1])))
+                problems.append(Problem(f"scenario_{err['type']}", pydantic_message(err), file=file, line=line, criterion=code, field=str(err["loc"][-1])))
             continue
         for p in check_tree(spec, d, c.id):
             file, line = lines.get(p.criterion, (mine[0].file, mine[0].line))

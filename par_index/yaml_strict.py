@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from .problems import InputError, Problem
+from .text_files import read_utf8
 
 
 class LineDict(dict[str, Any]):
@@ -86,24 +87,7 @@ def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
     the line.
     """
     name = str(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(
-            Problem("file_missing", "không tìm thấy tệp", file=name)
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            Problem(
-                "file_encoding",
-                f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start}); hãy lưu lại với mã UTF-8",
-                file=name,
-            )
-        ) from None
-    except OSError as exc:
-        raise InputError(
-            Problem("file_unreadable", f"không đọc được tệp: {exc.strerror}", file=name)
-        ) from None
+    text = read_utf8(path)
     try:
         loader = _StrictLoader(text, name)
     except yaml.reader.ReaderError as exc:
