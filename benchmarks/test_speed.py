@@ -7,8 +7,10 @@ million assessment rows), written to a temporary folder once per session.
 
 1. the engine is at least 100× faster per unit than the plain per-unit reference
    (par_index/reference.py), timed on a sample of 200 units and scaled to 10,000;
-2. the scoring step after loading (``engine.score`` on read data and compiled criteria) is
-   within 10× of a bare numpy pass (clip and a matrix product) over the same units × leaves;
+2. the scoring step after loading (``engine.score`` on data read by ``read_data`` — which
+   includes factorizing the rows and reading each distinct value text once, see
+   par_index/value_table.py — and compiled criteria) is within 10× of a bare numpy pass (clip
+   and a matrix product) over the same units × leaves;
 3. the whole ``par-index score`` from CSV (in-process, ``--out`` .csv and .json) is within 3×
    the time pandas alone needs to read the two CSV files (``dtype=str``).
 
@@ -31,7 +33,7 @@ from generate import write_dataset
 from par_index import engine, reference
 from par_index.cli import main
 from par_index.compiled import CompiledCriteria, load
-from par_index.unit_data import UnitData, read_folder
+from par_index.unit_data import UnitData, read_data
 
 UNITS = 10_000
 SAMPLE = 200
@@ -45,7 +47,7 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Pa
 @pytest.fixture(scope="session")
 def loaded(dataset: tuple[Path, Path]) -> tuple[CompiledCriteria, UnitData]:
     crit, data = dataset
-    return load(crit), read_folder(data)
+    return load(crit), read_data(data)  # loading: CSV, NFC, provenance, codes, distinct-text readings
 
 
 def best_of(fn: Callable[[], Any], rounds: int = 3) -> float:

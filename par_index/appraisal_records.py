@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .problems import InputError, Problem
@@ -194,7 +195,9 @@ def _from_assessments(data: UnitData) -> pd.DataFrame:
     is_appraisal = a["stage"].isin(["appraisal1", "appraisal2"]).to_numpy()
     if not is_appraisal.any():
         return _empty(RECORD_COLUMNS)
-    no_reason = is_appraisal & (a["note"].astype(str).str.strip() == "").to_numpy()
+    no_reason = np.zeros(len(a), dtype=bool)  # notes looked at only on appraisal rows (few)
+    notes = a["note"].to_numpy()[is_appraisal]
+    no_reason[is_appraisal] = np.array([str(n).strip() == "" for n in notes], dtype=bool)
     for hit in no_reason.nonzero()[0]:
         r = a.iloc[int(hit)]
         data.problems.append(_problem(r, "appraisal_reason_missing", NOTE_MISSING, "warning"))

@@ -15,7 +15,7 @@ The work is a loop over *leaves* (rules), never over units:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -25,8 +25,11 @@ import pandas as pd
 from .compiled import CompiledCriteria
 from .problems import InputError, Problem
 from .ranking import band_labels, rank_within
+from .rules.base import Rule
+from .rules.survey import Survey
 from .unit_data import STAGES, UnitData
-from .values import format_number, is_na_text, parse_dates, parse_numbers, parse_yes_no
+from .value_table import ValueTable, answer_shares, value_table
+from .values import format_number
 
 Stage = Literal["self", "final"]
 STAGE_ORDER: dict[str, tuple[str, ...]] = {
@@ -41,6 +44,7 @@ EXPECTED = {
 }
 STAGE_WORDS = {"self": "tự đánh giá", "survey": "điều tra", "appraisal1": "thẩm định lần 1", "appraisal2": "thẩm định lần 2"}
 ROUND_EPS = 1e-7
+STATUS_WORDS = np.array(["", "na", "missing", "not_applicable", "unreadable"], dtype=object)
 
 
 @dataclass
@@ -128,13 +132,19 @@ def score(
                     Problem("kind_in_two_sets", f"loại đơn vị '{kind}' có trong cả hai bộ tiêu chí {sets[kind_owner[kind]].id} và {c.id}")
                 )
             kind_owner[kind] = i
+    vt = value_table(data.assessments)  # codes and readings of every distinct text, built once per frame
     units = _check_units(data, kind_owner, problems, sets)
-    rows = _check_rows(data, units, problems)
+    ids, pos = _check_rows(data, vt, units, problems)
+    set_of_unit = units["set_no"].to_numpy(dtype=int)
+    set_no = set_of_unit[pos]
     results = []
     for i, c in enumerate(sets):
-        set_units = units[units["set_no"] == i].reset_index(drop=True)
-        set_rows = rows[rows["set_no"] == i]
-        results.append(_score_set(c, set_units, set_rows, stage, problems, None if cut is None else cut.get(c.id)))
+        in_set = set_of_unit == i
+        set_units = units[in_set].reset_index(drop=True)
+        local = np.cumsum(in_set) - 1  # a unit's row within its set
+        sel = set_no == i
+        set_ids, set_pos = (ids[sel], local[pos[sel]]) if len(sets) > 1 else (ids, pos)
+        results.append(_score_set(c, set_units, data.assessments, vt, set_ids, set_pos, stage, problems, None if cut is None else cut.get(c.id)))
     return Results(results, stage, problems, data.label)
 
 
@@ -159,22 +169,23 @@ def _check_units(data: UnitData, kind_owner: dict[str, int], problems: list[Prob
     return units.reset_index(drop=True)
 
 
-def _check_rows(data: UnitData, units: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+def _check_rows(data: UnitData, vt: ValueTable, units: pd.DataFrame, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (in ``data.assessments``) of the rows to score, and each one's row in ``units``."""
     rows = data.assessments
-    pos = pd.Index(units["unit"].to_numpy()).get_indexer(rows["unit"].to_numpy())  # units are unique here
+    pos = pd.Index(units["unit"].to_numpy()).get_indexer(vt.units)[vt.unit_codes]  # units are unique here
     bad_unit = pos < 0
-    known_all = set(data.units["unit"])
-    for r in rows[bad_unit].itertuples():
-        if r.unit in known_all:
-            continue  # its unit was already reported (unknown kind, duplicate)
-        problems.append(_row_problem(r, "unit_unknown", f"đơn vị '{r.unit}' không có trong units; dòng này không được chấm"))
-    stage_ok = rows["stage"].isin(STAGES).to_numpy()
-    for r in rows[~stage_ok & ~bad_unit].itertuples():
-        problems.append(_row_problem(r, "stage_unknown", f"giai đoạn '{r.stage}' không hợp lệ; dùng self, appraisal1, appraisal2 hoặc survey"))
-    keep = ~bad_unit & stage_ok
-    rows = rows[keep]
-    out = rows.assign(set_no=units["set_no"].to_numpy(dtype=int)[pos[keep]])
-    return out
+    if bad_unit.any():
+        known_all = set(data.units["unit"])
+        for r in rows[bad_unit].itertuples():
+            if r.unit in known_all:
+                continue  # its unit was already reported (unknown kind, duplicate)
+            problems.append(_row_problem(r, "unit_unknown", f"đơn vị '{r.unit}' không có trong units; dòng này không được chấm"))
+    stage_ok = np.array([s in STAGES for s in vt.stages], dtype=bool)[vt.stage_codes]
+    if not stage_ok.all():
+        for r in rows[~stage_ok & ~bad_unit].itertuples():
+            problems.append(_row_problem(r, "stage_unknown", f"giai đoạn '{r.stage}' không hợp lệ; dùng self, appraisal1, appraisal2 hoặc survey"))
+    ids = np.flatnonzero(~bad_unit & stage_ok)
+    return ids, pos[ids]
 
 
 def _row_problem(r: object, reason: str, message: str, severity: str = "error") -> Problem:
@@ -196,147 +207,178 @@ def _row_problem(r: object, reason: str, message: str, severity: str = "error") 
 def _score_set(
     c: CompiledCriteria,
     units: pd.DataFrame,
-    rows: pd.DataFrame,
+    frame: pd.DataFrame,
+    vt: ValueTable,
+    ids: np.ndarray,
+    u: np.ndarray,
     stage: str,
     problems: list[Problem],
     cut: np.ndarray | None,
 ) -> SetResult:
+    """Score one set: ``ids`` are this set's rows in ``frame`` (= ``vt``'s rows), ``u`` their unit rows."""
     n_units, n_leaves = len(units), len(c.leaves)
     unit_pos = pd.Index(units["unit"].to_numpy())
     leaf_pos = pd.Index(list(c.leaf_index))
-    u = unit_pos.get_indexer(rows["unit"].to_numpy())
-    lcol = leaf_pos.get_indexer(rows["criterion"].to_numpy())
+    lcol = leaf_pos.get_indexer(vt.criteria)[vt.criterion_codes[ids]] if len(vt.criteria) else np.zeros(0, dtype=np.int64)
     unknown = lcol < 0
     if unknown.any():
-        for r in rows[unknown].itertuples():
+        for r in frame.iloc[ids[unknown]].itertuples():
             if r.criterion in c.node_index:
                 msg = f"'{r.criterion}' là tiêu chí có tiêu chí con; hãy nhập giá trị cho từng tiêu chí thành phần"
                 problems.append(_row_problem(r, "criterion_not_leaf", msg))
             else:
                 problems.append(_row_problem(r, "criterion_unknown", f"tiêu chí '{r.criterion}' không có trong bộ tiêu chí {c.id}; dòng này không được chấm"))
-    keep = ~unknown
-    rows, u, lcol = rows[keep], u[keep], lcol[keep]
+        keep = ~unknown
+        ids, u, lcol = ids[keep], u[keep], lcol[keep]
     # rows for items that do not apply to the unit's kind
     kinds = units["kind"].to_numpy()
-    applic = np.vstack([c.applicable(k) for k in kinds]) if n_units else np.zeros((0, n_leaves), dtype=bool)
+    kind_codes, kind_names = pd.factorize(kinds)
+    kind_applic = np.vstack([c.applicable(k) for k in kind_names]) if len(kind_names) else np.zeros((0, n_leaves), dtype=bool)
+    applic = kind_applic[kind_codes]
     off = ~applic[u, lcol] if len(u) else np.zeros(0, dtype=bool)
     if off.any():
-        for r in rows[off].itertuples():
+        for r in frame.iloc[ids[off]].itertuples():
             problems.append(_row_problem(r, "criterion_not_applicable", f"tiêu chí '{r.criterion}' không áp dụng cho loại đơn vị '{kinds[unit_pos.get_loc(r.unit)]}'; dòng này bị bỏ qua", "warning"))
-        rows, u, lcol = rows[~off], u[~off], lcol[~off]
+        ids, u, lcol = ids[~off], u[~off], lcol[~off]
     # duplicates of (unit, leaf, stage): the first row counts
-    stage_arr = rows["stage"].to_numpy()
-    stage_no = pd.Index(STAGES).get_indexer(stage_arr)  # rows of unknown stages were dropped
+    stage_no = pd.Index(STAGES).get_indexer(vt.stages)[vt.stage_codes[ids]]  # rows of unknown stages were dropped
     key = (u.astype(np.int64) * max(n_leaves, 1) + lcol) * len(STAGES) + stage_no
-    dup = pd.Series(key).duplicated(keep="first").to_numpy()
+    space = max(n_units * max(n_leaves, 1) * len(STAGES), 1)
+    if len(key) and np.bincount(key, minlength=space).max() > 1:
+        order = np.arange(len(key))
+        first = np.full(space, len(key), dtype=np.int64)
+        np.minimum.at(first, key, order)
+        dup = first[key] != order
+    else:
+        dup = np.zeros(len(key), dtype=bool)
     if dup.any():
-        for r in rows[dup].itertuples():
+        for r in frame.iloc[ids[dup]].itertuples():
             problems.append(_row_problem(r, "row_duplicate", f"dòng trùng (cùng đơn vị, tiêu chí, giai đoạn {r.stage}); chỉ dòng đầu tiên được tính"))
-        rows, u, lcol, stage_arr = rows[~dup], u[~dup], lcol[~dup], stage_arr[~dup]
+        ids, u, lcol, stage_no = ids[~dup], u[~dup], lcol[~dup], stage_no[~dup]
 
-    x, na, blank, unreadable = _read_values(c, rows, lcol)
-    claim, _ = parse_numbers(rows["points"])
-    bad_claim = np.isnan(claim) & ~_blank(rows["points"])
-    for r in rows[bad_claim].itertuples():
-        problems.append(_row_problem(r, "points_unreadable", f"điểm tự chấm '{r.points}' không phải là số"))
-    for r in rows[unreadable].itertuples():
-        vt = c.leaves[c.leaf_index[r.criterion]].rule.value_type
-        problems.append(_row_problem(r, "value_unreadable", f"không đọc được giá trị '{r.value}': {EXPECTED[vt]}; được tính 0 điểm"))
+    every_row = len(ids) == len(vt)  # ids are increasing positions: then ids == arange
+    vc = vt.value_codes if every_row else vt.value_codes[ids]
+    pc = vt.points_codes if every_row else vt.points_codes[ids]
+    x, na, blank, unreadable = _read_values(c, vt, vc, lcol)
+    claim = vt.claim[pc]
+    bad_claim = (np.isnan(vt.claim) & ~vt.claim_blank)[pc]
+    if bad_claim.any():
+        for r in frame.iloc[ids[bad_claim]].itertuples():
+            problems.append(_row_problem(r, "points_unreadable", f"điểm tự chấm '{r.points}' không phải là số"))
+    if unreadable.any():
+        for r in frame.iloc[ids[unreadable]].itertuples():
+            vtype = c.leaves[c.leaf_index[r.criterion]].rule.value_type
+            problems.append(_row_problem(r, "value_unreadable", f"không đọc được giá trị '{r.value}': {EXPECTED[vtype]}; được tính 0 điểm"))
 
-    # lay stages over each other
-    X = np.full((n_units, n_leaves), np.nan)
-    CLAIM = np.full((n_units, n_leaves), np.nan)
-    HAS_VALUE = np.zeros((n_units, n_leaves), dtype=bool)
-    NA = np.zeros((n_units, n_leaves), dtype=bool)
-    PRESENT = np.zeros((n_units, n_leaves), dtype=bool)
-    ROW = np.full((n_units, n_leaves), -1, dtype=np.int64)
-    row_ids = np.arange(len(rows))
+    # lay stages over each other: the row of the last stage present wins each cell (a stage has
+    # at most one row per cell after the duplicate check), then every matrix is one gather.
+    # Matrices are laid out leaves × units here (each leaf's column contiguous for its rule).
     has_value = ~blank & ~na
     has_claim = ~np.isnan(claim)
+    counted = has_value | has_claim | na
+    cell = lcol.astype(np.int64) * n_units + u
+    flat_rows = np.full(n_leaves * n_units, -1, dtype=np.int64)
     for st in STAGE_ORDER[stage]:
-        sel = (stage_arr == st) & (has_value | has_claim | na)
-        if not sel.any():
-            continue
-        uu, ll = u[sel], lcol[sel]
-        X[uu, ll] = x[sel]
-        CLAIM[uu, ll] = claim[sel]
-        HAS_VALUE[uu, ll] = has_value[sel]
-        NA[uu, ll] = na[sel]
-        PRESENT[uu, ll] = True
-        ROW[uu, ll] = row_ids[sel]
+        sel = (stage_no == STAGES.index(st)) & counted
+        if sel.any():
+            flat_rows[cell[sel]] = np.flatnonzero(sel)
+    ROWT = flat_rows.reshape(n_leaves, n_units)
+    PRESENT_T = ROWT >= 0
+    RT = np.where(PRESENT_T, ROWT, len(ids))  # len(ids): a sentinel row with nothing in it
+    XT = np.append(x, np.nan)[RT]
+    CLAIM_T = np.append(claim, np.nan)[RT]
+    HAS_VALUE_T = np.append(has_value, False)[RT]
+    NA_T = np.append(na, False)[RT]
 
-    penalty = np.array([leaf.rule.sign < 0 for leaf in c.leaves], dtype=bool)
-    CLAIM[:, penalty] = np.abs(CLAIM[:, penalty])  # a penalty claim may be written −0,5 or 0,5
-    raw_values = rows["value"].astype(str).to_numpy() if len(rows) else np.zeros(0, dtype=object)
-    raw_points = rows["points"].astype(str).to_numpy() if len(rows) else np.zeros(0, dtype=object)
+    leaf_rules = [leaf.rule for leaf in c.leaves]
+    penalty = np.array([rule.sign < 0 for rule in leaf_rules], dtype=bool)
+    CLAIM_T[penalty] = np.abs(CLAIM_T[penalty])  # a penalty claim may be written −0,5 or 0,5
 
-    P = np.zeros((n_units, n_leaves))
+    def raw_value(k: int) -> str:
+        return str(vt.values[vc[k]])
+
+    def raw_points(k: int) -> str:
+        return str(vt.points[pc[k]])
+
+    PT = np.zeros((n_leaves, n_units))
     for j, leaf in enumerate(c.leaves):
-        col = X[:, j]
+        rule = leaf_rules[j]
+        leaf_max = float(leaf.max)
         upper = leaf.upper
-        fixed, issues = leaf.rule.prepare(col, float(leaf.max))
+        has_j = HAS_VALUE_T[j]
+        row_j = ROWT[j]
+        fixed, issues = rule.prepare(XT[j], leaf_max)
         for issue in issues:
-            hit = issue.mask & HAS_VALUE[:, j]
+            hit = issue.mask & has_j
             for i in np.flatnonzero(hit):
-                r = rows.iloc[ROW[i, j]]
+                r = frame.iloc[ids[row_j[i]]]
                 problems.append(
-                    _row_problem(r, issue.reason, issue.message.format(value=raw_values[ROW[i, j]].strip(), max=format_number(float(leaf.max))), "warning")
+                    _row_problem(r, issue.reason, issue.message.format(value=raw_value(row_j[i]).strip(), max=format_number(leaf_max)), "warning")
                 )
-        p = leaf.rule.points(fixed, float(leaf.max))
-        only_claim = ~HAS_VALUE[:, j] & PRESENT[:, j] & ~NA[:, j] & ~np.isnan(CLAIM[:, j])
+        p = rule.points(fixed, leaf_max)
+        claim_j = CLAIM_T[j]
+        only_claim = ~has_j & PRESENT_T[j] & ~NA_T[j] & ~np.isnan(claim_j)
         if only_claim.any():
-            given = CLAIM[:, j]
-            over = only_claim & (given > upper + 1e-9)
+            over = only_claim & (claim_j > upper + 1e-9)
             for i in np.flatnonzero(over):
-                r = rows.iloc[ROW[i, j]]
-                problems.append(_row_problem(r, "points_above_max", f"{raw_points[ROW[i, j]].strip()} điểm vượt quá điểm tối đa {format_number(upper)}", "warning"))
-            p = np.where(only_claim, np.clip(given, 0.0, upper), p)
-        p = np.where(HAS_VALUE[:, j] | only_claim, p, 0.0)
-        P[:, j] = p
-        p_rounded = np.floor(p * c.scale + 0.5 + ROUND_EPS) / c.scale  # compare as the leaf will count
-        over_claim = HAS_VALUE[:, j] & (CLAIM[:, j] > p_rounded + 0.5 / c.scale)
+                r = frame.iloc[ids[row_j[i]]]
+                problems.append(_row_problem(r, "points_above_max", f"{raw_points(row_j[i]).strip()} điểm vượt quá điểm tối đa {format_number(upper)}", "warning"))
+            p = np.where(only_claim, np.clip(claim_j, 0.0, upper), p)
+            p = np.where(has_j | only_claim, p, 0.0)
+        else:
+            p = np.where(has_j, p, 0.0)
+        PT[j] = p
+        with np.errstate(invalid="ignore"):
+            p_rounded = np.floor(p * c.scale + 0.5 + ROUND_EPS) / c.scale  # compare as the leaf will count
+            over_claim = has_j & (claim_j > p_rounded + 0.5 / c.scale)
         for i in np.flatnonzero(over_claim):
-            r = rows.iloc[ROW[i, j]]
+            r = frame.iloc[ids[row_j[i]]]
             problems.append(
                 _row_problem(
                     r,
                     "claim_above_rule",
-                    f"tự chấm {raw_points[ROW[i, j]].strip()} điểm nhưng giá trị '{raw_values[ROW[i, j]].strip()}' chỉ được {format_number(p_rounded[i])} điểm theo quy tắc",
+                    f"tự chấm {raw_points(row_j[i]).strip()} điểm nhưng giá trị '{raw_value(row_j[i]).strip()}' chỉ được {format_number(p_rounded[i])} điểm theo quy tắc",
                     "warning",
                 )
             )
+    # back to units × leaves
+    R = np.ascontiguousarray(RT.T)
+    PRESENT = np.ascontiguousarray(PRESENT_T.T)
+    NA = np.ascontiguousarray(NA_T.T)
+    CLAIM = np.ascontiguousarray(CLAIM_T.T)
+    P = np.ascontiguousarray(PT.T)
 
-    status = np.full((n_units, n_leaves), "", dtype=object)
-    status[NA] = "na"
     missing = applic & ~PRESENT
-    status[missing] = "missing"
-    outside = np.array([leaf.outside_max for leaf in c.leaves], dtype=bool)
+    outside = np.array([rule.sign != 0 for rule in leaf_rules], dtype=bool)
+    code = np.zeros((n_units, n_leaves), dtype=np.int8)  # index into STATUS_WORDS
+    code[NA] = 1
+    code[missing] = 2
     missing &= ~outside  # no bonus or penalty is the ordinary case, not a gap
-    status[~applic] = "not_applicable"
-    unread = np.zeros((n_units, n_leaves), dtype=bool)
+    code[~applic] = 3
     if unreadable.any():
-        sel = (ROW >= 0)
-        unread[sel] = unreadable[ROW[sel]]
-        status[unread & PRESENT & ~NA] = "unreadable"
-    for i, j in zip(*np.nonzero(missing), strict=True):
-        unit = units["unit"].iat[i]
-        leaf = c.leaves[j]
-        problems.append(
-            Problem(
-                "value_missing",
-                f"chưa có giá trị cho tiêu chí {leaf.code} ({leaf.name}); được tính 0 điểm",
-                unit=unit,
-                criterion=leaf.code,
+        code[np.append(unreadable, False)[R] & ~NA] = 4
+    status = STATUS_WORDS[code]
+    if missing.any():
+        unit_ids = units["unit"].to_numpy()
+        for i, j in zip(*np.nonzero(missing), strict=True):
+            leaf = c.leaves[j]
+            problems.append(
+                Problem(
+                    "value_missing",
+                    f"chưa có giá trị cho tiêu chí {leaf.code} ({leaf.name}); được tính 0 điểm",
+                    unit=unit_ids[i],
+                    criterion=leaf.code,
+                )
             )
-        )
 
     if cut is not None:
         P = np.where(cut, 0.0, P)
     PH = np.floor(P * c.scale + 0.5 + ROUND_EPS) * c.leaf_sign + 0.0  # + 0.0: no "-0"
-    MH = np.where(applic & ~NA & ~outside, c.leaf_max_units, 0.0)
-    PH = np.where(applic & ~NA, PH, 0.0)
+    counts = applic & ~NA
+    MH = np.where(counts & ~outside, c.leaf_max_units, 0.0)
+    PH = np.where(counts, PH, 0.0)
     node_points = PH @ c.membership.T
-    node_max = MH @ c.membership.T
+    node_max = _node_max(c, kind_applic, kind_codes, NA & applic & ~outside, outside)
     total_points = np.maximum(PH.sum(axis=1), 0.0)
     total_max = MH.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -344,66 +386,68 @@ def _score_set(
     rank = rank_within(index, kinds)
     bands = band_labels(total_points, total_max, c.band_fractions)
 
-    value_text = np.full((n_units, n_leaves), "", dtype=object)
-    value_stage = np.full((n_units, n_leaves), "", dtype=object)
-    sel = ROW >= 0
-    if sel.any():
-        value_text[sel] = raw_values[ROW[sel]]
-        value_stage[sel] = stage_arr[ROW[sel]]
+    value_text = np.append(vt.values, "")[np.append(vc, len(vt.values))[R]]
+    value_stage = np.array([*STAGES, ""], dtype=object)[np.append(stage_no, len(STAGES))[R]]
     return SetResult(
         c, stage, units[["unit", "name", "kind"]].reset_index(drop=True), PH, MH, node_points, node_max, total_points,
         total_max, index, rank, bands, value_text, value_stage, CLAIM, status,
     )
 
 
-def _read_values(c: CompiledCriteria, rows: pd.DataFrame, lcol: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Values of every row as floats, by the value type of each row's leaf.
+def _node_max(c: CompiledCriteria, kind_applic: np.ndarray, kind_codes: np.ndarray, na_cells: np.ndarray, outside: np.ndarray) -> np.ndarray:
+    """``MH @ membership.T`` without a full product: per kind, minus the ``na`` cells' maxima.
 
-    Each distinct text is read once and the results spread back to the rows (a province's
-    values repeat a lot: "có", "100%", the same dates).
+    All terms are whole units below 2**53, so the sums are exact in any order.
     """
-    n = len(rows)
-    vtype = np.array([leaf.rule.value_type for leaf in c.leaves], dtype=object)
-    row_type = vtype[lcol] if n else np.zeros(0, dtype=object)
-    codes, uniques = pd.factorize(rows["value"].astype(object), use_na_sentinel=False)
-    texts = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
-    u_x, _pct = parse_numbers(texts)
-    u_text = np.isnan(u_x)
-    stripped = texts.str.strip()
-    u_blank = u_text & (stripped == "").to_numpy(dtype=bool)
-    u_na = u_text & is_na_text(stripped)
-    x = u_x[codes] if n else np.zeros(0)
-    text_rows, blank, na = u_text[codes], u_blank[codes], u_na[codes]
-    dates = row_type == "date"
-    if dates.any():
-        x[dates] = _on_distinct(parse_dates, texts, codes[dates])
-    bools = (row_type == "bool") & text_rows & ~blank & ~na
-    if bools.any():
-        x[bools] = _on_distinct(parse_yes_no, texts, codes[bools])
+    leaf_max = np.where(outside, 0.0, c.leaf_max_units)
+    if not len(kind_codes):
+        return np.zeros((0, len(c.nodes)))
+    node_max = ((kind_applic * leaf_max) @ c.membership.T)[kind_codes]
+    hit = np.flatnonzero(na_cells.any(axis=1))
+    if len(hit):
+        node_max[hit] -= (na_cells[hit] * leaf_max) @ c.membership.T
+    return node_max
+
+
+def _read_values(c: CompiledCriteria, vt: ValueTable, vc: np.ndarray, lcol: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Values of the rows (``vc``: their distinct value codes) as floats, by each row's leaf value type.
+
+    Every distinct text was read once in every way when the data was read (:mod:`.value_table`);
+    here each row picks the reading its leaf needs.
+    """
+    kinds = ("number", "date", "bool")
+    leaf_kind = np.array([kinds.index(k) if k in kinds else 0 for k in (leaf.rule.value_type for leaf in c.leaves)], dtype=np.int64)
+    as_bool = np.where(np.isnan(vt.number) & ~vt.blank & ~vt.na, vt.yes_no, vt.number)
+    reading = np.vstack([vt.number, vt.date, as_bool])  # per value type × distinct text
+    x = reading[leaf_kind[lcol], vc] if len(vc) else np.zeros(0)
+    blank, na = vt.blank[vc], vt.na[vc]
     bad = np.isnan(x) & ~blank & ~na
     if bad.any():
-        # rule-specific readers (survey answer counts), once per (leaf, text)
-        seen: dict[tuple[int, int], float | None] = {}
-        text_list = texts.tolist()
-        for i in np.flatnonzero(bad):
-            key = (int(lcol[i]), int(codes[i]))
-            if key not in seen:
-                seen[key] = c.leaves[key[0]].rule.parse_text(text_list[key[1]])
-            v = seen[key]
-            if v is not None:
-                x[i] = v
+        # rule-specific readers (survey answer counts), once per (leaf, distinct text)
+        bad_rows = np.flatnonzero(bad)
+        shares: dict[tuple[tuple[str, float], ...], np.ndarray] = {}  # leaves with the same answer table
+        for j in np.unique(lcol[bad_rows]):
+            rule = c.leaves[j].rule
+            if type(rule).parse_text is Rule.parse_text:
+                continue  # the rule reads nothing more
+            at = bad_rows[lcol[bad_rows] == j]
+            codes = vc[at]
+            rest = at
+            if type(rule).parse_text is Survey.parse_text and isinstance(rule, Survey):
+                if not rule.answers:
+                    continue
+                answers = tuple(rule.answers.items())
+                if answers not in shares:
+                    shares[answers] = answer_shares(vt.counts, rule.answers)
+                x[at] = shares[answers][codes]
+                rest = at[vt.counts.slow[codes]]
+            seen: dict[int, float | None] = {}
+            for i in rest:
+                code = int(vc[i])
+                if code not in seen:
+                    seen[code] = rule.parse_text(str(vt.values[code]))
+                v = seen[code]
+                if v is not None:
+                    x[i] = v
         bad = np.isnan(x) & ~blank & ~na
     return x, na, blank, bad
-
-
-def _blank(column: pd.Series) -> np.ndarray:
-    """True where the text is empty or spaces (each distinct text looked at once)."""
-    codes, uniques = pd.factorize(column.astype(object), use_na_sentinel=False)
-    empty = np.array([str(u).strip() == "" for u in uniques], dtype=bool)
-    return empty[codes] if len(uniques) else np.zeros(len(column), dtype=bool)
-
-
-def _on_distinct(read: Callable[[pd.Series], np.ndarray], texts: pd.Series, codes: np.ndarray) -> np.ndarray:
-    """``read`` applied to the distinct texts among ``codes``, spread back to them."""
-    used, back = np.unique(codes, return_inverse=True)
-    return read(texts.iloc[used].reset_index(drop=True))[back]

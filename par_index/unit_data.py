@@ -273,13 +273,22 @@ def read_data(path: str | Path) -> UnitData:
         importlib.import_module(f"par_index.{name}")
     for accepts, reader in READERS:
         if accepts(path):
-            return with_extra_tables(reader(path), path)
+            return _coded(with_extra_tables(reader(path), path))
     if path.is_dir():
-        return with_extra_tables(read_folder(path), path)
+        return _coded(with_extra_tables(read_folder(path), path))
     if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
-        return with_extra_tables(read_workbook(path), path)
+        return _coded(with_extra_tables(read_workbook(path), path))
     if not path.exists():
         raise InputError(Problem("file_missing", "không tìm thấy thư mục hay tệp dữ liệu", file=str(path)))
     raise InputError(
         Problem("data_format", "dữ liệu phải là một thư mục CSV (units.csv, assessments.csv, evidence.csv) hoặc một tệp .xlsx", file=str(path))
     )
+
+
+def _coded(data: UnitData) -> UnitData:
+    """Factorize the assessment rows and read each distinct value text once, as part of loading
+    (:mod:`par_index.value_table`; the engine then works on integer codes)."""
+    from .value_table import value_table
+
+    value_table(data.assessments)
+    return data

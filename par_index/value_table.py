@@ -1,0 +1,192 @@
+"""Assessment rows as integer codes, with every distinct value text read once in every way.
+
+The engine never touches a value string per row. When data is read (:func:`par_index.unit_data.
+read_data`) the ``assessments`` frame is factorized — ``unit``, ``criterion``, ``stage``,
+``value`` and ``points`` become integer codes into small tables of distinct texts — and each
+distinct value text is read once into every interpretation a rule may ask for: a number (with
+``93%``), a date (days since 1970), yes/no, ``na``, blank, and survey answer counts
+(``A:12; B:5``, split into per-answer counts, vectorised). Which interpretation a row uses
+depends on its leaf's value type, so the engine chooses per row with numpy.
+
+:func:`value_table` caches the table per assessments frame (by identity; the frame is read-only
+once built — code that changes rows builds a new frame, as every module here does).
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .values import is_na_text, parse_dates, parse_numbers, parse_yes_no
+
+# answer-count texts as rules/survey.py reads them (``_PAIR`` on every ``;``/``,`` part): a
+# part is blank or one ``key: count`` pair (keys and counts hold no ``;`` ``,`` or spaces)
+_PART = r"\s*(?:[^:=;,\s]+\s*[:=]\s*\d+\s*)?"
+_WHOLE = re.compile(rf"{_PART}(?:[;,]{_PART})*")
+_FIND = re.compile(r"([^:=;,\s]+)\s*[:=]\s*(\d+)")
+_MAX_COUNT_DIGITS = 9  # longer (or non-ASCII) counts are read by the rule itself, per text
+
+
+@dataclass(frozen=True)
+class AnswerCounts:
+    """Answer-count texts split into their pairs (one entry per pair, in written order)."""
+
+    text: np.ndarray  # int64: distinct value code of the text the pair belongs to
+    slot: np.ndarray  # int64: position of the pair within its text (0, 1, ...)
+    key: np.ndarray  # int64: code of the answer key in ``keys``
+    keys: np.ndarray  # object: distinct answer keys, upper-case
+    count: np.ndarray  # float64: the count (whole number)
+    ok: np.ndarray  # bool per distinct value: a well-formed answer-count text read here
+    slow: np.ndarray  # bool per distinct value: looks like counts but must be read by the rule
+
+
+@dataclass(frozen=True)
+class ValueTable:
+    """Codes of every assessment row and the readings of each distinct text."""
+
+    unit_codes: np.ndarray  # int64 per row → ``units``
+    units: np.ndarray  # object: distinct unit ids
+    criterion_codes: np.ndarray
+    criteria: np.ndarray
+    stage_codes: np.ndarray
+    stages: np.ndarray
+    value_codes: np.ndarray
+    values: np.ndarray  # object: distinct value texts (as written, ``str``)
+    number: np.ndarray  # float per distinct value: number (percent read), NaN if not one
+    blank: np.ndarray  # bool: not a number and empty / spaces
+    na: np.ndarray  # bool: not a number and a "not applicable" word
+    date: np.ndarray  # float: days since 1970-01-01, NaN if not a date
+    yes_no: np.ndarray  # float: 1.0 / 0.0, NaN if not a yes/no word
+    counts: AnswerCounts
+    points_codes: np.ndarray
+    points: np.ndarray  # object: distinct ``points`` texts
+    claim: np.ndarray  # float per distinct points text
+    claim_blank: np.ndarray  # bool per distinct points text
+
+    def __len__(self) -> int:
+        return len(self.value_codes)
+
+
+_CACHE: dict[int, tuple[weakref.ref[pd.DataFrame], ValueTable]] = {}
+
+
+def value_table(rows: pd.DataFrame) -> ValueTable:
+    """The :class:`ValueTable` of an assessments frame, built once per frame."""
+    key = id(rows)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0]() is rows and len(hit[1]) == len(rows):
+        return hit[1]
+    table = build(rows)
+
+    def forget(_ref: object) -> None:
+        _CACHE.pop(key, None)
+
+    _CACHE[key] = (weakref.ref(rows, forget), table)
+    return table
+
+
+def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(column.dtype, pd.StringDtype):
+        codes, uniques = column.factorize(use_na_sentinel=False)  # faster on its own dtype
+    else:
+        codes, uniques = pd.factorize(column.astype(object), use_na_sentinel=False)
+    return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
+
+
+def build(rows: pd.DataFrame) -> ValueTable:
+    unit_codes, units = _factorize(rows["unit"])
+    criterion_codes, criteria = _factorize(rows["criterion"])
+    stage_codes, stages = _factorize(rows["stage"])
+    value_codes, raw_values = _factorize(rows["value"])
+    points_codes, raw_points = _factorize(rows["points"]) if "points" in rows.columns else (np.zeros(len(rows), dtype=np.int64), np.array([""], dtype=object))
+    values = np.array([str(v) for v in raw_values], dtype=object)
+    texts = pd.Series(values, dtype=object)
+    number, _pct = parse_numbers(texts)
+    is_text = np.isnan(number)
+    stripped = texts.str.strip()
+    blank = is_text & (stripped == "").to_numpy(dtype=bool)
+    na = is_text & is_na_text(stripped)
+    date = np.full(len(values), np.nan)
+    maybe_date = texts.str.contains(r"[-/]", regex=True).to_numpy(dtype=bool)  # both forms need one
+    if maybe_date.any():
+        date[maybe_date] = parse_dates(texts[maybe_date].reset_index(drop=True))
+    word = is_text & ~blank & ~na
+    has_pair = texts.str.contains(r"[:=]", regex=True).to_numpy(dtype=bool)
+    yes_no = np.full(len(values), np.nan)
+    words = word & ~has_pair  # no yes/no word has ':' or '='
+    if words.any():
+        yes_no[words] = parse_yes_no(texts[words].reset_index(drop=True))
+    counts = _answer_counts(values, word & has_pair)
+    points = np.array([str(v) for v in raw_points], dtype=object)
+    claim, _ = parse_numbers(pd.Series(points, dtype=object))
+    claim_blank = np.array([p.strip() == "" for p in points], dtype=bool)
+    return ValueTable(
+        unit_codes, units, criterion_codes, criteria, stage_codes, stages, value_codes, values,
+        number, blank, na, date, yes_no, counts, points_codes, points, claim, claim_blank,
+    )
+
+
+def _answer_counts(values: np.ndarray, candidate: np.ndarray) -> AnswerCounts:
+    """Split ``A:12; B:5`` texts into their pairs: each candidate text is checked by one regex
+    (every ``;``/``,`` part blank or a pair) and its pairs found by another, then flattened."""
+    n = len(values)
+    ok = np.zeros(n, dtype=bool)
+    slow = np.zeros(n, dtype=bool)
+    owner: list[int] = []
+    found: list[tuple[str, str]] = []
+    whole, find = _WHOLE.fullmatch, _FIND.findall
+    for code in np.flatnonzero(candidate).tolist():
+        text = values[code]
+        if whole(text) is not None:  # else a part is no pair: the rule refuses the text too
+            pairs = find(text)
+            if pairs:
+                ok[code] = True
+                owner += [code] * len(pairs)
+                found += pairs
+    owner_arr = np.array(owner, dtype=np.int64)
+    if not found:
+        none = np.zeros(0, np.int64)
+        return AnswerCounts(none, none, none, np.zeros(0, object), np.zeros(0), ok, slow)
+    keys_raw, digits = zip(*found, strict=True)
+    plain = np.fromiter((len(d) <= _MAX_COUNT_DIGITS and d.isascii() for d in digits), dtype=bool, count=len(digits))
+    if not plain.all():  # huge or non-ASCII counts: read by the rule itself (exact Python integers)
+        odd = np.unique(owner_arr[~plain])
+        slow[odd] = True
+        ok[odd] = False
+    keep = ok[owner_arr]
+    owner_arr = owner_arr[keep]
+    first = np.r_[True, owner_arr[1:] != owner_arr[:-1]] if len(owner_arr) else np.zeros(0, bool)
+    starts = np.flatnonzero(first)
+    slot = np.arange(len(owner_arr)) - np.repeat(starts, np.diff(np.r_[starts, len(owner_arr)]))
+    key_codes, raw_keys = pd.factorize(np.asarray(keys_raw, dtype=object)[keep], use_na_sentinel=False)
+    keys = np.array([k.upper() for k in raw_keys], dtype=object)  # may repeat: a lookup table only
+    count = np.asarray(digits, dtype=object)[keep].astype(np.int64).astype(float)
+    return AnswerCounts(owner_arr, slot.astype(np.int64), key_codes.astype(np.int64), keys, count, ok, slow)
+
+
+def answer_shares(counts: AnswerCounts, answers: dict[str, float]) -> np.ndarray:
+    """Per distinct value: favourable share of its answer counts under ``answers`` (NaN if none).
+
+    The sums run pair by pair in written order, exactly as ``Survey.parse_text`` adds them.
+    """
+    table = {k.upper(): v for k, v in answers.items()}
+    out = np.full(len(counts.ok), np.nan)
+    if not len(counts.text):
+        return out
+    share = np.array([table.get(k, np.nan) for k in counts.keys], dtype=float)[counts.key]
+    known = np.ones(len(counts.ok), dtype=bool)
+    known[counts.text[np.isnan(share)]] = False
+    favourable = np.zeros(len(counts.ok))
+    total = np.zeros(len(counts.ok))
+    for slot in range(int(counts.slot.max()) + 1):
+        at = counts.slot == slot
+        t = counts.text[at]
+        favourable[t] = favourable[t] + counts.count[at] * share[at]
+        total[t] = total[t] + counts.count[at]
+    good = counts.ok & known & (total > 0)
+    out[good] = favourable[good] / total[good]
+    return out

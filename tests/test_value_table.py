@@ -1,0 +1,62 @@
+"""The per-distinct-text readings the engine scores from (par_index/value_table.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from par_index.rules.survey import Survey
+from par_index.value_table import answer_shares, build, value_table
+
+ANSWERS = {"A": 1.0, "b": 0.6, "C": 0.2, "D": 0.0}
+
+
+def frame(values: list[str], points: list[str] | None = None) -> pd.DataFrame:
+    n = len(values)
+    return pd.DataFrame(
+        {"unit": ["u1", "u2"] * (n // 2) + ["u1"] * (n % 2), "criterion": "1.1", "stage": "self", "value": values, "points": points or [""] * n}
+    )
+
+
+def reading(values: list[str], name: str) -> list[float]:
+    vt = build(frame(values))
+    return [float(v) for v in getattr(vt, name)[vt.value_codes]]
+
+
+def test_codes_and_distinct_texts() -> None:
+    vt = build(frame(["có", "93%", "có", "", "na"], ["0,5", "", "x", "", ""]))
+    assert vt.units.tolist() == ["u1", "u2"] and vt.unit_codes.tolist() == [0, 1, 0, 1, 0]
+    assert vt.values.tolist() == ["có", "93%", "", "na"] and vt.value_codes.tolist() == [0, 1, 0, 2, 3]
+    assert vt.blank.tolist() == [False, False, True, False] and vt.na.tolist() == [False, False, False, True]
+    assert vt.claim[vt.points_codes].tolist()[:1] == [0.5] and vt.claim_blank[vt.points_codes].tolist() == [False, True, False, True, True]
+
+
+def test_every_reading_of_a_text() -> None:
+    values = ["8,05%", "2024-03-01", "01/03/2024", "có", "không", "1", "A:3; b:1", "3024-03-01"]
+    number = reading(values, "number")
+    assert number[0] == 0.0805 and number[5] == 1.0 and np.isnan(number[1])
+    date = reading(values, "date")
+    assert date[1] == date[2] == 19783.0 and date[7] == 385025.0 and np.isnan(date[0])
+    yes_no = reading(values, "yes_no")
+    assert yes_no[3] == 1.0 and yes_no[4] == 0.0 and np.isnan(yes_no[6])
+
+
+def test_answer_shares_equal_the_rule_text_by_text() -> None:
+    rule = Survey(kind="survey", answers=ANSWERS)
+    texts = ["A:3; b:1", "a=2, B = 2 ,", " ; A:1;", "A:1x", "A:0; D:0", "E:4", "A:1;; C:7", "A: 5 ; b:0 ; c:2 ; d:1", "A:" + "9" * 12, "A:٣"]
+    vt = build(frame(texts))
+    shares = answer_shares(vt.counts, ANSWERS)
+    for code, text in enumerate(vt.values):
+        expected = rule.parse_text(text)
+        if vt.counts.slow[code]:
+            assert expected is not None and text in ("A:" + "9" * 12, "A:٣")  # left to the rule
+            continue
+        got = None if np.isnan(shares[code]) else float(shares[code])
+        assert got == expected, text
+    assert shares[0] == (3 * 1.0 + 1 * 0.6) / 4 and shares[1] == 0.8 and np.isnan(shares[3]) and np.isnan(shares[4])
+
+
+def test_one_table_per_frame() -> None:
+    df = frame(["1", "2"])
+    assert value_table(df) is value_table(df)
+    assert value_table(df.copy()) is not value_table(df)
