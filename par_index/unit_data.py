@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from .problems import InputError, Problem
-from .values import nfc_series
+from .values import nfc, nfc_series
 
 TABLES: dict[str, tuple[list[str], list[str]]] = {
     # name: (required columns, optional columns)
@@ -102,7 +102,7 @@ def finish_table(name: str, df: pd.DataFrame, file: str, problems: list[Problem]
         if col in ("value", "note", "points", "document"):
             out[col] = out[col].astype(object).fillna("")
         else:
-            out[col] = nfc_series(out[col].astype(object).fillna(""))
+            out[col] = _normal_text(out[col])
     if "at_line" in df.columns:
         out["at_line"] = df["at_line"].to_numpy()
     else:
@@ -113,6 +113,16 @@ def finish_table(name: str, df: pd.DataFrame, file: str, problems: list[Problem]
     if name == "assessments":
         out["stage"] = out["stage"].where(out["stage"] != "", "self")
     return out.reset_index(drop=True)
+
+
+def _normal_text(col: pd.Series) -> pd.Series:
+    """``nfc_series(col.fillna(""))``, built by taking from the distinct texts (a million-row
+    column is not scanned again to infer its dtype)."""
+    if not len(col):
+        return nfc_series(col.astype(object).fillna(""))
+    codes, uniques = pd.factorize(col.to_numpy(dtype=object))  # missing cells → -1 → ""
+    normal = [nfc(str(u)).strip() for u in uniques] + [""]
+    return pd.Series(pd.array(normal, dtype="str").take(codes), index=col.index)
 
 
 def read_csv_table(path: Path) -> pd.DataFrame:

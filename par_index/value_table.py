@@ -28,6 +28,7 @@ from .values import is_na_text, parse_dates, parse_numbers, parse_yes_no
 _PART = r"\s*(?:[^:=;,\s]+\s*[:=]\s*\d+\s*)?"
 _WHOLE = re.compile(rf"{_PART}(?:[;,]{_PART})*")
 _FIND = re.compile(r"([^:=;,\s]+)\s*[:=]\s*(\d+)")
+_LONG_RUN = re.compile(r"\d{10}")  # a count of more digits than _MAX_COUNT_DIGITS may be in the text
 _MAX_COUNT_DIGITS = 9  # longer (or non-ASCII) counts are read by the rule itself, per text
 
 
@@ -102,22 +103,30 @@ def build(rows: pd.DataFrame) -> ValueTable:
     criterion_codes, criteria = _factorize(rows["criterion"])
     stage_codes, stages = _factorize(rows["stage"])
     value_codes, raw_values = _factorize(rows["value"])
-    points_codes, raw_points = _factorize(rows["points"]) if "points" in rows.columns else (np.zeros(len(rows), dtype=np.int64), np.array([""], dtype=object))
+    points_codes, raw_points = np.zeros(len(rows), dtype=np.int64), np.array([""], dtype=object)
+    if "points" in rows.columns and not (rows["points"].to_numpy(dtype=object) == "").all():  # usually none
+        points_codes, raw_points = _factorize(rows["points"])
     values = np.array([str(v) for v in raw_values], dtype=object)
     texts = pd.Series(values, dtype=object)
-    number, _pct = parse_numbers(texts)
+    # ':' and '=' appear in answer counts only: no number, date, yes/no or na word has one
+    has_pair = np.array([":" in v or "=" in v for v in values], dtype=bool)
+    plain = np.flatnonzero(~has_pair)
+    plain_texts = texts.iloc[plain].reset_index(drop=True)
+    number = np.full(len(values), np.nan)
+    number[plain] = parse_numbers(plain_texts)[0]
     is_text = np.isnan(number)
-    stripped = texts.str.strip()
-    blank = is_text & (stripped == "").to_numpy(dtype=bool)
-    na = is_text & is_na_text(stripped)
+    stripped = plain_texts.str.strip()
+    blank = np.zeros(len(values), dtype=bool)
+    na = np.zeros(len(values), dtype=bool)
+    blank[plain] = is_text[plain] & (stripped == "").to_numpy(dtype=bool)
+    na[plain] = is_text[plain] & is_na_text(stripped)
     date = np.full(len(values), np.nan)
-    maybe_date = texts.str.contains(r"[-/]", regex=True).to_numpy(dtype=bool)  # both forms need one
-    if maybe_date.any():
-        date[maybe_date] = parse_dates(texts[maybe_date].reset_index(drop=True))
+    maybe_date = plain[plain_texts.str.contains(r"[-/]", regex=True).to_numpy(dtype=bool)]  # both forms need one
+    if len(maybe_date):
+        date[maybe_date] = parse_dates(texts.iloc[maybe_date].reset_index(drop=True))
     word = is_text & ~blank & ~na
-    has_pair = texts.str.contains(r"[:=]", regex=True).to_numpy(dtype=bool)
     yes_no = np.full(len(values), np.nan)
-    words = word & ~has_pair  # no yes/no word has ':' or '='
+    words = word & ~has_pair
     if words.any():
         yes_no[words] = parse_yes_no(texts[words].reset_index(drop=True))
     counts = _answer_counts(values, word & has_pair)
@@ -138,25 +147,26 @@ def _answer_counts(values: np.ndarray, candidate: np.ndarray) -> AnswerCounts:
     slow = np.zeros(n, dtype=bool)
     owner: list[int] = []
     found: list[tuple[str, str]] = []
-    whole, find = _WHOLE.fullmatch, _FIND.findall
+    whole, find, long_run = _WHOLE.fullmatch, _FIND.findall, _LONG_RUN.search
+    texts = values.tolist()
     for code in np.flatnonzero(candidate).tolist():
-        text = values[code]
-        if whole(text) is not None:  # else a part is no pair: the rule refuses the text too
-            pairs = find(text)
-            if pairs:
-                ok[code] = True
-                owner += [code] * len(pairs)
-                found += pairs
+        text = texts[code]
+        if whole(text) is None:
+            continue  # a part that is no pair: the rule refuses the text too
+        pairs = find(text)
+        if not pairs:
+            continue
+        if (not text.isascii() or long_run(text)) and any(len(d) > _MAX_COUNT_DIGITS or not d.isascii() for _k, d in pairs):
+            slow[code] = True  # huge or non-ASCII counts: read by the rule itself (Python integers)
+            continue
+        ok[code] = True
+        owner += [code] * len(pairs)
+        found += pairs
     owner_arr = np.array(owner, dtype=np.int64)
     if not found:
         none = np.zeros(0, np.int64)
         return AnswerCounts(none, none, none, np.zeros(0, object), np.zeros(0), ok, slow)
     keys_raw, digits = zip(*found, strict=True)
-    plain = np.fromiter((len(d) <= _MAX_COUNT_DIGITS and d.isascii() for d in digits), dtype=bool, count=len(digits))
-    if not plain.all():  # huge or non-ASCII counts: read by the rule itself (exact Python integers)
-        odd = np.unique(owner_arr[~plain])
-        slow[odd] = True
-        ok[odd] = False
     keep = ok[owner_arr]
     owner_arr = owner_arr[keep]
     first = np.r_[True, owner_arr[1:] != owner_arr[:-1]] if len(owner_arr) else np.zeros(0, bool)
@@ -164,7 +174,7 @@ def _answer_counts(values: np.ndarray, candidate: np.ndarray) -> AnswerCounts:
     slot = np.arange(len(owner_arr)) - np.repeat(starts, np.diff(np.r_[starts, len(owner_arr)]))
     key_codes, raw_keys = pd.factorize(np.asarray(keys_raw, dtype=object)[keep], use_na_sentinel=False)
     keys = np.array([k.upper() for k in raw_keys], dtype=object)  # may repeat: a lookup table only
-    count = np.asarray(digits, dtype=object)[keep].astype(np.int64).astype(float)
+    count = np.array(digits)[keep].astype(np.int64).astype(float)
     return AnswerCounts(owner_arr, slot.astype(np.int64), key_codes.astype(np.int64), keys, count, ok, slow)
 
 
