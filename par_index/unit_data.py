@@ -100,7 +100,10 @@ def finish_table(name: str, df: pd.DataFrame, file: str, problems: list[Problem]
     out = df[req + opt].copy()
     for col in req + opt:
         if col in ("value", "note", "points", "document"):
-            out[col] = out[col].astype(object).fillna("")
+            text = out[col].astype(object)
+            if pd.api.types.infer_dtype(text, skipna=False) != "string":  # only then a cell is missing
+                text = text.fillna("")
+            out[col] = text
         else:
             out[col] = _normal_text(out[col])
     if "at_line" in df.columns:

@@ -27,9 +27,9 @@ from .values import is_na_text, parse_dates, parse_numbers, parse_yes_no
 # part is blank or one ``key: count`` pair (keys and counts hold no ``;`` ``,`` or spaces)
 _PART = r"\s*(?:[^:=;,\s]+\s*[:=]\s*\d+\s*)?"
 _WHOLE = re.compile(rf"{_PART}(?:[;,]{_PART})*")
-_FIND = re.compile(r"([^:=;,\s]+)\s*[:=]\s*(\d+)")
-_LONG_RUN = re.compile(r"\d{10}")  # a count of more digits than _MAX_COUNT_DIGITS may be in the text
-_MAX_COUNT_DIGITS = 9  # longer (or non-ASCII) counts are read by the rule itself, per text
+_KEYS = re.compile(r"([^:=;,\s]+)\s*[:=]")
+_COUNTS = re.compile(r"[:=]\s*(\d+)")
+_MAX_COUNT_DIGITS = 9  # longer counts are read by the rule itself, per text (exact integers)
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class AnswerCounts:
     keys: np.ndarray  # object: distinct answer keys, upper-case
     count: np.ndarray  # float64: the count (whole number)
     ok: np.ndarray  # bool per distinct value: a well-formed answer-count text read here
-    slow: np.ndarray  # bool per distinct value: looks like counts but must be read by the rule
+    slow: np.ndarray  # bool per distinct value: counts too long for float sums, read by the rule
 
 
 @dataclass(frozen=True)
@@ -140,42 +140,42 @@ def build(rows: pd.DataFrame) -> ValueTable:
 
 
 def _answer_counts(values: np.ndarray, candidate: np.ndarray) -> AnswerCounts:
-    """Split ``A:12; B:5`` texts into their pairs: each candidate text is checked by one regex
-    (every ``;``/``,`` part blank or a pair) and its pairs found by another, then flattened."""
+    """Split ``A:12; B:5`` texts into their pairs, all texts at once.
+
+    Each candidate is checked by one regex (every ``;``/``,`` part blank or a pair); in a text
+    that passes, every ``:``/``=`` belongs to exactly one pair, so the keys and the counts of
+    all texts come from two ``findall`` over the texts joined by ``;``, in written order.
+    """
     n = len(values)
     ok = np.zeros(n, dtype=bool)
     slow = np.zeros(n, dtype=bool)
-    owner: list[int] = []
-    found: list[tuple[str, str]] = []
-    whole, find, long_run = _WHOLE.fullmatch, _FIND.findall, _LONG_RUN.search
+    whole = _WHOLE.fullmatch
     texts = values.tolist()
-    for code in np.flatnonzero(candidate).tolist():
-        text = texts[code]
-        if whole(text) is None:
-            continue  # a part that is no pair: the rule refuses the text too
-        pairs = find(text)
-        if not pairs:
-            continue
-        if (not text.isascii() or long_run(text)) and any(len(d) > _MAX_COUNT_DIGITS or not d.isascii() for _k, d in pairs):
-            slow[code] = True  # huge or non-ASCII counts: read by the rule itself (Python integers)
-            continue
-        ok[code] = True
-        owner += [code] * len(pairs)
-        found += pairs
-    owner_arr = np.array(owner, dtype=np.int64)
-    if not found:
-        none = np.zeros(0, np.int64)
+    # a text with a part that is no pair is refused by the rule too: neither ok nor slow
+    codes = [code for code in np.flatnonzero(candidate).tolist() if whole(texts[code]) is not None]
+    none = np.zeros(0, np.int64)
+    if not codes:
         return AnswerCounts(none, none, none, np.zeros(0, object), np.zeros(0), ok, slow)
-    keys_raw, digits = zip(*found, strict=True)
-    keep = ok[owner_arr]
-    owner_arr = owner_arr[keep]
-    first = np.r_[True, owner_arr[1:] != owner_arr[:-1]] if len(owner_arr) else np.zeros(0, bool)
-    starts = np.flatnonzero(first)
-    slot = np.arange(len(owner_arr)) - np.repeat(starts, np.diff(np.r_[starts, len(owner_arr)]))
+    chosen = [texts[code] for code in codes]
+    per_text = np.array([t.count(":") + t.count("=") for t in chosen], dtype=np.int64)
+    joined = ";".join(chosen)
+    keys_raw = _KEYS.findall(joined)
+    digits = _COUNTS.findall(joined)
+    owner = np.repeat(np.asarray(codes, dtype=np.int64), per_text)
+    ok[codes] = True
+    if max(map(len, digits)) > _MAX_COUNT_DIGITS:  # huge counts: read by the rule (Python integers)
+        plain = np.array([len(d) <= _MAX_COUNT_DIGITS for d in digits], dtype=bool)
+        bad = np.unique(owner[~plain])
+        slow[bad] = True
+        ok[bad] = False
+    keep = ok[owner]
+    owner = owner[keep]
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else none
+    slot = np.arange(len(owner)) - np.repeat(starts, np.diff(np.r_[starts, len(owner)]))
     key_codes, raw_keys = pd.factorize(np.asarray(keys_raw, dtype=object)[keep], use_na_sentinel=False)
     keys = np.array([k.upper() for k in raw_keys], dtype=object)  # may repeat: a lookup table only
-    count = np.array(digits)[keep].astype(np.int64).astype(float)
-    return AnswerCounts(owner_arr, slot.astype(np.int64), key_codes.astype(np.int64), keys, count, ok, slow)
+    count = np.array([int(d) for d, k in zip(digits, keep.tolist(), strict=True) if k], dtype=float)
+    return AnswerCounts(owner, slot.astype(np.int64), key_codes.astype(np.int64), keys, count, ok, slow)
 
 
 def answer_shares(counts: AnswerCounts, answers: dict[str, float]) -> np.ndarray:
