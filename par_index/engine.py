@@ -244,7 +244,8 @@ def _score_set(
     stage_no = pd.Index(STAGES).get_indexer(vt.stages)[vt.stage_codes[ids]]  # rows of unknown stages were dropped
     key = (u.astype(np.int64) * max(n_leaves, 1) + lcol) * len(STAGES) + stage_no
     space = max(n_units * max(n_leaves, 1) * len(STAGES), 1)
-    if len(key) and np.bincount(key, minlength=space).max() > 1:
+    increasing = len(key) < 2 or bool((key[1:] > key[:-1]).all())  # rows in unit, leaf, stage order
+    if not increasing and np.bincount(key, minlength=space).max() > 1:
         order = np.arange(len(key))
         first = np.full(space, len(key), dtype=np.int64)
         np.minimum.at(first, key, order)
@@ -378,7 +379,7 @@ def _score_set(
     MH = np.where(counts & ~outside, c.leaf_max_units, 0.0)
     PH = np.where(counts, PH, 0.0)
     node_points = PH @ c.membership.T
-    node_max = _node_max(c, kind_applic, kind_codes, NA & applic & ~outside, outside)
+    node_max = MH @ c.membership.T
     total_points = np.maximum(PH.sum(axis=1), 0.0)
     total_max = MH.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -392,21 +393,6 @@ def _score_set(
         c, stage, units[["unit", "name", "kind"]].reset_index(drop=True), PH, MH, node_points, node_max, total_points,
         total_max, index, rank, bands, value_text, value_stage, CLAIM, status,
     )
-
-
-def _node_max(c: CompiledCriteria, kind_applic: np.ndarray, kind_codes: np.ndarray, na_cells: np.ndarray, outside: np.ndarray) -> np.ndarray:
-    """``MH @ membership.T`` without a full product: per kind, minus the ``na`` cells' maxima.
-
-    All terms are whole units below 2**53, so the sums are exact in any order.
-    """
-    leaf_max = np.where(outside, 0.0, c.leaf_max_units)
-    if not len(kind_codes):
-        return np.zeros((0, len(c.nodes)))
-    node_max = ((kind_applic * leaf_max) @ c.membership.T)[kind_codes]
-    hit = np.flatnonzero(na_cells.any(axis=1))
-    if len(hit):
-        node_max[hit] -= (na_cells[hit] * leaf_max) @ c.membership.T
-    return node_max
 
 
 def _read_values(c: CompiledCriteria, vt: ValueTable, vc: np.ndarray, lcol: np.ndarray) -> tuple[np.ndarray, ...]:
