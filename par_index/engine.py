@@ -15,7 +15,7 @@ The work is a loop over *leaves* (rules), never over units:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -84,6 +84,34 @@ class SetResult:
 
     def max(self) -> np.ndarray:
         return self.total_max / self.scale
+
+
+class Lazy:
+    """A text matrix of :class:`SetResult` built on first access (most runs never read them)."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Callable[[], np.ndarray]) -> None:
+        self.build = build
+
+
+def _built_on_access(name: str) -> property:
+    key = "_" + name
+
+    def get(self: SetResult) -> np.ndarray:
+        value = self.__dict__[key]
+        if isinstance(value, Lazy):
+            value = self.__dict__[key] = value.build()
+        return value
+
+    def set_(self: SetResult, value: np.ndarray | Lazy) -> None:
+        self.__dict__[key] = value
+
+    return property(get, set_)
+
+
+for _name in ("value_text", "value_stage", "status"):  # the dataclass fields stay as they are
+    setattr(SetResult, _name, _built_on_access(_name))
 
 
 @dataclass
@@ -349,16 +377,19 @@ def _score_set(
     CLAIM = np.ascontiguousarray(CLAIM_T.T)
     P = np.ascontiguousarray(PT.T)
 
-    missing = applic & ~PRESENT
+    absent = applic & ~PRESENT
     outside = np.array([rule.sign != 0 for rule in leaf_rules], dtype=bool)
-    code = np.zeros((n_units, n_leaves), dtype=np.int8)  # index into STATUS_WORDS
-    code[NA] = 1
-    code[missing] = 2
-    missing &= ~outside  # no bonus or penalty is the ordinary case, not a gap
-    code[~applic] = 3
-    if unreadable.any():
-        code[np.append(unreadable, False)[R] & ~NA] = 4
-    status = STATUS_WORDS[code]
+    missing = absent & ~outside  # no bonus or penalty is the ordinary case, not a gap
+
+    def status() -> np.ndarray:
+        code = np.zeros((n_units, n_leaves), dtype=np.int8)  # index into STATUS_WORDS
+        code[NA] = 1
+        code[absent] = 2
+        code[~applic] = 3
+        if unreadable.any():
+            code[np.append(unreadable, False)[R] & ~NA] = 4
+        return STATUS_WORDS[code]
+
     if missing.any():
         unit_ids = units["unit"].to_numpy()
         for i, j in zip(*np.nonzero(missing), strict=True):
@@ -387,11 +418,15 @@ def _score_set(
     rank = rank_within(index, kinds)
     bands = band_labels(total_points, total_max, c.band_fractions)
 
-    value_text = np.append(vt.values, "")[np.append(vc, len(vt.values))[R]]
-    value_stage = np.array([*STAGES, ""], dtype=object)[np.append(stage_no, len(STAGES))[R]]
+    def value_text() -> np.ndarray:
+        return np.append(vt.values, "")[np.append(vc, len(vt.values))[R]]
+
+    def value_stage() -> np.ndarray:
+        return np.array([*STAGES, ""], dtype=object)[np.append(stage_no, len(STAGES))[R]]
+
     return SetResult(
         c, stage, units[["unit", "name", "kind"]].reset_index(drop=True), PH, MH, node_points, node_max, total_points,
-        total_max, index, rank, bands, value_text, value_stage, CLAIM, status,
+        total_max, index, rank, bands, Lazy(value_text), Lazy(value_stage), CLAIM, Lazy(status),  # type: ignore[arg-type]
     )
 
 

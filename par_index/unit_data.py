@@ -97,7 +97,7 @@ def finish_table(name: str, df: pd.DataFrame, file: str, problems: list[Problem]
     for col in opt:
         if col not in df.columns:
             df[col] = ""
-    out = df[req + opt].copy()
+    out = df[req + opt]  # a new frame (copy-on-write): setting its columns leaves ``df`` alone
     for col in req + opt:
         if col in ("value", "note", "points", "document"):
             text = out[col].astype(object)
@@ -105,7 +105,7 @@ def finish_table(name: str, df: pd.DataFrame, file: str, problems: list[Problem]
                 text = text.fillna("")
             out[col] = text
         else:
-            out[col] = _normal_text(out[col])
+            out[col] = _normal_text(out[col], "self" if name == "assessments" and col == "stage" else "")
     if "at_line" in df.columns:
         out["at_line"] = df["at_line"].to_numpy()
     else:
@@ -113,18 +113,16 @@ def finish_table(name: str, df: pd.DataFrame, file: str, problems: list[Problem]
     out["at_file"] = file
     if "at_cell" in df.columns:
         out["at_cell"] = df["at_cell"].to_numpy()
-    if name == "assessments":
-        out["stage"] = out["stage"].where(out["stage"] != "", "self")
     return out.reset_index(drop=True)
 
 
-def _normal_text(col: pd.Series) -> pd.Series:
-    """``nfc_series(col.fillna(""))``, built by taking from the distinct texts (a million-row
-    column is not scanned again to infer its dtype)."""
+def _normal_text(col: pd.Series, empty: str = "") -> pd.Series:
+    """``nfc_series(col.fillna(""))`` with ``empty`` for empty texts, built by taking from the
+    distinct texts (a million-row column is not scanned again to infer its dtype)."""
     if not len(col):
         return nfc_series(col.astype(object).fillna(""))
-    codes, uniques = pd.factorize(col.to_numpy(dtype=object))  # missing cells → -1 → ""
-    normal = [nfc(str(u)).strip() for u in uniques] + [""]
+    codes, uniques = pd.factorize(col.to_numpy(dtype=object))  # missing cells → -1 → empty
+    normal = [nfc(str(u)).strip() or empty for u in uniques] + [empty]
     return pd.Series(pd.array(normal, dtype="str").take(codes), index=col.index)
 
 

@@ -60,3 +60,21 @@ def test_one_table_per_frame() -> None:
     df = frame(["1", "2"])
     assert value_table(df) is value_table(df)
     assert value_table(df.copy()) is not value_table(df)
+
+
+def test_text_matrices_of_the_engine_are_built_from_codes() -> None:
+    import dataclasses
+
+    from par_index.compiled import load
+    from par_index.engine import score
+    from par_index.unit_data import read_data
+
+    c = load("tests/data/mini/criteria.yaml")
+    s = score(c, read_data("tests/data/mini/data")).sets[0]
+    i, j = s.unit_row("so-b"), c.leaf_index
+    assert (s.value_text[i, j["1.1"]], s.value_stage[i, j["1.1"]], s.status[i, j["1.1"]]) == ("2024-01-20", "self", "")
+    assert (s.value_text[i, j["1.2"]], s.value_stage[i, j["1.2"]]) == ("60%", "appraisal1")  # the appraisal overlays
+    assert (s.status[i, j["1.4"]], s.status[i, j["2.2"]], s.value_text[i, j["2.2"]]) == ("na", "unreadable", "abc")
+    assert s.value_text.shape == s.leaf_points.shape and s.status.dtype == object
+    copy = dataclasses.replace(s)
+    assert copy.value_stage[i, j["3.1"]] == "survey" and copy.status is s.status
