@@ -79,6 +79,22 @@ _StrictLoader.add_constructor(
     _construct_timestamp,
 )
 
+_FastLoader: Any = None
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _CStrictLoader(yaml.CSafeLoader):
+        """The same loader with libyaml's scanner and parser (~10× faster on a criteria file);
+        the constructors — and so the data — are the Python ones above."""
+
+        def __init__(self, stream: str, filename: str) -> None:
+            super().__init__(stream)
+            self.filename = filename
+            self.problems: list[Problem] = []
+
+    _CStrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+    _CStrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+    _FastLoader = _CStrictLoader
+
 
 def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
     """Read one YAML file. Returns (data, duplicate-key problems).
@@ -88,6 +104,14 @@ def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
     """
     name = str(path)
     text = read_utf8(path)
+    if _FastLoader is not None:
+        fast = _FastLoader(text, name)
+        try:
+            return fast.get_single_data(), fast.problems
+        except yaml.YAMLError:
+            pass  # read again below: the pure-Python parser words the error as users see it
+        finally:
+            fast.dispose()
     try:
         loader = _StrictLoader(text, name)
     except yaml.reader.ReaderError as exc:
