@@ -4,7 +4,8 @@ The work is a loop over *leaves* (rules), never over units:
 
 1. match assessment rows to units and leaves; report unknown units and criteria, unknown
    stages, duplicates and rows for items that do not apply to the unit's kind;
-2. read every value column-wise (numbers, percentages, dates, yes/no, ``na``);
+2. give each row the reading of its value its leaf needs (number, percentage, date, yes/no,
+   ``na``): every distinct text was read once when the data was loaded (:mod:`.value_table`);
 3. lay the rows of each stage into units × leaves matrices and overlay them in stage order
    (``self`` → ``survey`` → ``appraisal1`` → ``appraisal2`` for the final score);
 4. score each leaf's column with its rule, round to ``10**-precision`` points and keep whole
