@@ -21,6 +21,7 @@ import pandas as pd
 
 from .appraisal_proposals import KIND_WORDS, Proposal
 from .problems import InputError, Problem
+from .unit_data import cell_text as sheet_cell_text
 from .values import format_date, nfc, parse_date_scalar, parse_numbers
 
 SHEET = "Đề xuất"
@@ -54,16 +55,8 @@ NO = frozenset({"không", "khong", "không đồng ý", "khong dong y", "no", "n
 
 
 def cell_text(v: object) -> str:
-    """A cell's value as text (dates as yyyy-mm-dd; 3.0 as 3)."""
-    if v is None:
-        return ""
-    if isinstance(v, dt.datetime):
-        return v.date().isoformat() if v.time() == dt.time(0) else v.isoformat(sep=" ")
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return nfc(str(v)).strip()
+    """A cell's value as NFC text without surrounding spaces (dates as yyyy-mm-dd; 3.0 as 3)."""
+    return nfc(sheet_cell_text(v)).strip()
 
 
 def write_proposals(proposals: Sequence[Proposal], path: Path, round_no: int, criteria_ids: str, data_source: str) -> None:

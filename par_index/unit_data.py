@@ -200,7 +200,8 @@ def read_label(folder: Path) -> str | None:
     return label
 
 
-def _cell_text(v: object) -> str:
+def cell_text(v: object) -> str:
+    """A spreadsheet cell as text: dates as yyyy-mm-dd, 3.0 as 3, empty as ''."""
     if v is None:
         return ""
     if isinstance(v, dt.datetime):
@@ -235,8 +236,8 @@ def read_workbook(path: Path) -> UnitData:
         rows = list(ws.iter_rows(values_only=True))
         if not rows:
             raise InputError(Problem("sheet_empty", f"trang tính '{name}' trống", file=str(path)))
-        header = [_cell_text(c) for c in rows[0]]
-        body = [[_cell_text(c) for c in r] for r in rows[1:]]
+        header = [cell_text(c) for c in rows[0]]
+        body = [[cell_text(c) for c in r] for r in rows[1:]]
         lines = [i + 2 for i, r in enumerate(body) if any(c.strip() for c in r)]
         body = [r for r in body if any(c.strip() for c in r)]
         width = len(header)
