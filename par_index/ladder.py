@@ -120,16 +120,7 @@ def to_units(points: float, scale: int) -> int:
 
 
 def measure_of(leaf: Leaf) -> str:
-    rule = leaf.rule
-    if isinstance(rule, Deadline):
-        return "date"
-    if isinstance(rule, YesNo):
-        return "bool"
-    if isinstance(rule, Manual):
-        return "points"
-    if isinstance(rule, Bonus | Penalty):
-        return "count" if rule.each is not None else "points"
-    return str(getattr(rule, "measure", "number"))
+    return leaf.rule.input_kind()
 
 
 def _domain(measure: str) -> Interval:

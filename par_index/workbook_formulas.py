@@ -68,18 +68,7 @@ def na_test(cell: str) -> str:
 
 def value_kind(leaf: Leaf) -> str:
     """What the input cell holds: bool, date, points, ratio, count or number."""
-    rule = leaf.rule
-    if isinstance(rule, YesNo):
-        return "bool"
-    if isinstance(rule, Deadline):
-        return "date"
-    if isinstance(rule, Manual):
-        return "points"
-    if isinstance(rule, _Outside):
-        return "count" if rule.each is not None else "points"
-    if isinstance(rule, MeasuredRule):
-        return rule.measure
-    return "number"
+    return leaf.rule.input_kind()
 
 
 def _clean_measure(measure: str, v: str) -> str:

@@ -99,6 +99,10 @@ class Rule(BaseModel):
         """Most points the leaf can give (its cap for bonus and penalty)."""
         return max_points
 
+    def input_kind(self) -> str:
+        """What the unit enters: bool, date, points, ratio, count or number."""
+        return "number"
+
     def parse_text(self, text: str) -> float | None:
         """Read a value the common readers could not (survey answer counts); None if not."""
         return None
@@ -111,6 +115,9 @@ class MeasuredRule(Rule):
 
     def prepare(self, x: np.ndarray, max_points: float) -> tuple[np.ndarray, list[ValueIssue]]:
         return check_measure(self.measure, x)
+
+    def input_kind(self) -> str:
+        return self.measure
 
     def fmt(self, v: float) -> str:
         return format_percent(v) if self.measure == "ratio" else format_number(v, 4)

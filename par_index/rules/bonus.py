@@ -27,6 +27,9 @@ class _Outside(Rule):
     def point_values(self) -> list[tuple[str, float]]:
         return [("cap", self.cap)] + ([("each", self.each)] if self.each is not None else [])
 
+    def input_kind(self) -> str:
+        return "count" if self.each is not None else "points"
+
     def upper(self, max_points: float) -> float:
         return self.cap
 

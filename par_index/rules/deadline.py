@@ -30,6 +30,9 @@ class Deadline(Rule):
             out.append(("late_until", "có late_points nhưng thiếu late_until (hạn cuối cho nộp muộn)"))
         return out
 
+    def input_kind(self) -> str:
+        return "date"
+
     def point_values(self) -> list[tuple[str, float]]:
         return [("late_points", self.late_points)]
 

@@ -24,6 +24,9 @@ class Manual(Rule):
                 return [("step", f"điểm tối đa {max_points} không phải bội số của bước {self.step}")]
         return []
 
+    def input_kind(self) -> str:
+        return "points"
+
     def prepare(self, x: np.ndarray, max_points: float) -> tuple[np.ndarray, list[ValueIssue]]:
         issues: list[ValueIssue] = []
         with np.errstate(invalid="ignore"):

@@ -14,6 +14,9 @@ class YesNo(Rule):
     kind: Literal["yes_no"]
     value_type: ClassVar[ValueType] = "bool"
 
+    def input_kind(self) -> str:
+        return "bool"
+
     def points(self, x: np.ndarray, max_points: float) -> np.ndarray:
         return np.where(x == 1.0, max_points, 0.0)
 
