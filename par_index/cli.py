@@ -16,7 +16,7 @@ import click
 
 from .problems import InputError
 
-# Command modules, in the order ``--help`` lists them. A module that is not there yet is skipped.
+# Command modules (``par_index/commands/<name>.py``, each exposing ``command``).
 COMMAND_MODULES = (
     "validate",
     "score",
@@ -52,13 +52,7 @@ def cli() -> None:
 
 def _load_commands() -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"par_index.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"par_index.commands.{name}":
-                continue
-            raise
-        cli.add_command(module.command)
+        cli.add_command(importlib.import_module(f"par_index.commands.{name}").command)
 
 
 _load_commands()

@@ -249,19 +249,13 @@ def read_workbook(path: Path) -> UnitData:
 
 
 # Modules that read optional tables beside the three (appraisal records, explanations, survey
-# answers); each exposes ``add_to(data, path)``. A module that is not there yet is skipped.
+# answers); each exposes ``add_to(data, path)``.
 EXTRA_TABLE_MODULES = ("appraisal_records", "survey_merge")
 
 
 def with_extra_tables(data: UnitData, path: Path) -> UnitData:
     for name in EXTRA_TABLE_MODULES:
-        try:
-            module = importlib.import_module(f"par_index.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"par_index.{name}":
-                continue
-            raise
-        module.add_to(data, path)
+        importlib.import_module(f"par_index.{name}").add_to(data, path)
     return data
 
 
