@@ -18,8 +18,7 @@ from pydantic import ValidationError
 
 from .model import CriteriaSet, Node
 from .problems import InputError, Problem
-from .values import nfc
-from .yaml_strict import LineDict, load_yaml
+from .yaml_strict import LineDict, load_yaml, nfc_strings
 
 
 def load_criteria(path: str | Path) -> CriteriaSet:
@@ -31,7 +30,7 @@ def load_criteria(path: str | Path) -> CriteriaSet:
         raise InputError(
             Problem("criteria_not_mapping", "tệp tiêu chí phải là một mục YAML có id, title, year, unit_kinds, nodes", file=name)
         )
-    raw = _nfc_strings(raw)
+    raw = nfc_strings(raw)
     agencies_ok = True
     if isinstance(raw.get("agencies"), str):
         included, more = _load_agencies(path.parent / raw["agencies"], name, raw)
@@ -50,21 +49,6 @@ def load_criteria(path: str | Path) -> CriteriaSet:
     return spec
 
 
-def _nfc_strings(value: Any) -> Any:
-    """NFC-normalise every string in the parsed YAML, keeping line information."""
-    if isinstance(value, LineDict):
-        out = LineDict({k: _nfc_strings(v) for k, v in value.items()})
-        out.line, out.key_lines = value.line, value.key_lines
-        return out
-    if isinstance(value, dict):
-        return {k: _nfc_strings(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_nfc_strings(v) for v in value]
-    if isinstance(value, str):
-        return nfc(value)
-    return value
-
-
 def _load_agencies(path: Path, referrer: str, raw: dict[str, Any]) -> tuple[Any, list[Problem]]:
     line = raw.key_lines.get("agencies") if isinstance(raw, LineDict) else None
     if not path.is_file():
@@ -75,7 +59,7 @@ def _load_agencies(path: Path, referrer: str, raw: dict[str, Any]) -> tuple[Any,
     if not isinstance(data, dict) or not isinstance(data.get("agencies"), list):
         problems.append(Problem("agencies_shape", "tệp cơ quan phải có khóa 'agencies' là một danh sách {id, name, role}", file=str(path)))
         return None, problems
-    return _nfc_strings(data["agencies"]), problems
+    return nfc_strings(data["agencies"]), problems
 
 
 # -- pydantic errors → our problems ------------------------------------------------------------

@@ -24,8 +24,8 @@ from .loader import pydantic_message, pydantic_problems
 from .model import Agency
 from .problems import InputError, Problem
 from .rules.base import Date
-from .values import format_date, nfc
-from .yaml_strict import LineDict, load_yaml
+from .values import format_date
+from .yaml_strict import LineDict, load_yaml, nfc_strings
 
 DeadlineKind = Literal["date", "month", "quarter", "half", "year", "ongoing", "as_needed", "separate_plan"]
 DATED_KINDS = frozenset({"date", "month", "quarter", "half", "year"})
@@ -134,7 +134,7 @@ def load_plan(path: str | Path, agencies_path: str | Path | None = None) -> Load
         raise InputError(
             Problem("plan_not_mapping", "tệp kế hoạch phải là một mục YAML có id, title, year, tasks", file=name)
         )
-    raw = _nfc(raw)
+    raw = nfc_strings(raw)
     agencies: dict[str, str] | None = None
     apath = Path(agencies_path) if agencies_path is not None else find_agencies(path)
     if apath is not None:
@@ -182,18 +182,6 @@ def load_plan(path: str | Path, agencies_path: str | Path | None = None) -> Load
     return LoadedPlan(plan=plan, agencies=agencies or {}, path=name, lines=lines)
 
 
-def _nfc(value: Any) -> Any:
-    if isinstance(value, LineDict):
-        out = LineDict({k: _nfc(v) for k, v in value.items()})
-        out.line, out.key_lines = value.line, value.key_lines
-        return out
-    if isinstance(value, list):
-        return [_nfc(v) for v in value]
-    if isinstance(value, str):
-        return nfc(value)
-    return value
-
-
 def _load_agencies(path: Path) -> tuple[dict[str, str] | None, list[Problem]]:
     data, problems = load_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("agencies"), list):
@@ -206,7 +194,7 @@ def _load_agencies(path: Path) -> tuple[dict[str, str] | None, list[Problem]]:
         )
         return None, problems
     out: dict[str, str] = {}
-    for item in _nfc(data["agencies"]):
+    for item in nfc_strings(data["agencies"]):
         try:
             a = Agency.model_validate(item)
         except ValidationError as exc:

@@ -11,6 +11,7 @@ Built on PyYAML's ``SafeLoader`` (no Python objects are ever constructed from ta
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,21 @@ if getattr(yaml, "__with_libyaml__", False):
     _CStrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
     _CStrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
     _FastLoader = _CStrictLoader
+
+
+def nfc_strings(value: Any) -> Any:
+    """Every string in parsed YAML in NFC form, keeping the line information of mappings."""
+    if isinstance(value, LineDict):
+        out = LineDict({k: nfc_strings(v) for k, v in value.items()})
+        out.line, out.key_lines = value.line, value.key_lines
+        return out
+    if isinstance(value, dict):
+        return {k: nfc_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [nfc_strings(v) for v in value]
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    return value
 
 
 def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
