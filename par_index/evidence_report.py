@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .evidence_matrix import DETAIL_HEADERS, SUMMARY_HEADERS, AgencyMatrix
-from .problems import InputError, Problem
+from .text_files import out_suffix, writing
 from .values import format_date
 
 FORMATS = (".xlsx", ".html")
@@ -21,23 +21,12 @@ STATUS_FILL = {"missing": "F8CBAD", "late": "FFE699", "date": "FCE4D6", "file": 
 
 
 def write_matrix(matrix: AgencyMatrix, out: Path, today: dt.date | None = None) -> None:
-    suffix = out.suffix.lower()
-    if suffix not in FORMATS:
-        raise InputError(
-            Problem(
-                "out_format",
-                f"không hỗ trợ định dạng '{suffix or out.name}' cho ma trận tài liệu; dùng .xlsx hoặc .html",
-                file=str(out),
-            )
-        )
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out_suffix(out, FORMATS, " cho ma trận tài liệu")
+    with writing(out):
         if suffix == ".xlsx":
             write_xlsx(matrix, out)
         else:
             out.write_text(render_html(matrix, today or dt.date.today()), encoding="utf-8")
-    except OSError as exc:
-        raise InputError(Problem("out_unwritable", f"không ghi được tệp: {exc.strerror}", file=str(out))) from None
 
 
 def write_xlsx(matrix: AgencyMatrix, out: Path) -> None:

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .plan_status import STATUS_WORDS, AgencyStatus, PlanStatus
-from .problems import InputError, Problem
+from .text_files import out_suffix, writing
 from .values import format_date, format_number
 
 FORMATS = (".json", ".csv", ".xlsx")
@@ -110,17 +110,8 @@ def to_json_dict(status: PlanStatus) -> dict[str, Any]:
 
 
 def write_status(status: PlanStatus, out: Path) -> None:
-    suffix = out.suffix.lower()
-    if suffix not in FORMATS:
-        raise InputError(
-            Problem(
-                "out_format",
-                f"không hỗ trợ định dạng '{suffix or out.name}'; dùng .json, .csv hoặc .xlsx",
-                file=str(out),
-            )
-        )
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out_suffix(out, FORMATS)
+    with writing(out):
         if suffix == ".json":
             out.write_text(json.dumps(to_json_dict(status), ensure_ascii=False, indent=1), encoding="utf-8")
         elif suffix == ".csv":
@@ -138,8 +129,6 @@ def write_status(status: PlanStatus, out: Path) -> None:
                     )
         else:
             _write_xlsx(status, out)
-    except OSError as exc:
-        raise InputError(Problem("out_unwritable", f"không ghi được tệp: {exc.strerror}", file=str(out))) from None
 
 
 def _write_xlsx(status: PlanStatus, out: Path) -> None:

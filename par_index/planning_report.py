@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from .headroom import Headroom
 from .planning import Plan, Standing
-from .problems import InputError, Problem
+from .text_files import writing
 from .values import format_fixed, format_number
 
 if TYPE_CHECKING:
@@ -133,8 +133,5 @@ def render(title: str, sections: list[dict[str, Any]]) -> str:
 
 
 def write_html(path: Path, title: str, sections: list[dict[str, Any]]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    with writing(path):
         path.write_text(render(title, sections), encoding="utf-8")
-    except OSError as exc:
-        raise InputError(Problem("out_unwritable", f"không ghi được tệp: {exc.strerror}", file=str(path))) from None

@@ -18,6 +18,7 @@ from typing import Any
 
 from .problems import InputError, Problem
 from .scenario import Located, Scenario, parse_override
+from .text_files import writing
 from .yaml_strict import load_yaml
 
 FORMAT = "par-index-recipe/1"
@@ -79,11 +80,8 @@ def make_recipe(scenario: Scenario, base_dir: Path) -> dict[str, Any]:
 
 
 def write_recipe(recipe: dict[str, Any], path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    with writing(path):
         path.write_text(json.dumps(recipe, ensure_ascii=False, indent=1), encoding="utf-8")
-    except OSError as exc:
-        raise InputError(Problem("out_unwritable", f"không ghi được tệp: {exc.strerror}", file=str(path))) from None
 
 
 def load_recipe(path: Path) -> tuple[Scenario, list[str]]:

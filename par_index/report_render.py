@@ -13,7 +13,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from .problems import InputError, Problem
+from .text_files import writing
 
 
 @cache
@@ -38,9 +38,6 @@ def render(template: str, **context: Any) -> str:
 
 
 def write_text(path: Path, text: str) -> Path:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    with writing(path):
         path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(Problem("out_unwritable", f"không ghi được tệp: {exc.strerror}", file=str(path))) from None
     return path

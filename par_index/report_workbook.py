@@ -10,10 +10,10 @@ from typing import Any
 
 import pandas as pd
 
-from .problems import InputError, Problem
 from .province_ranking import areas_of
 from .province_report import ProvinceData
 from .report_format import units_to_points
+from .text_files import writing
 from .unit_report import ReportInputs
 
 
@@ -108,9 +108,6 @@ def write_workbook(inp: ReportInputs, pdata: ProvinceData, requirements: list[An
         ev_rows = [[a["id"], it["code"], it["name"], it["document"], u["unit"], u["name"], u["status"]]
                    for a in ctx["agencies"] for it in a["entries"] for u in it["lacking"]]
     _sheet(wb, "Tài liệu kiểm chứng", ["Cơ quan", "Tiêu chí", "Nội dung", "Tài liệu", "Mã đơn vị", "Tên đơn vị", "Tình trạng"], ev_rows, set(), {1: 16, 3: 40, 4: 50, 6: 36})
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+    with writing(out):
         wb.save(out)
-    except OSError as exc:
-        raise InputError(Problem("out_unwritable", f"không ghi được tệp: {exc.strerror}", file=str(out))) from None
     return out

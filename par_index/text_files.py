@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .problems import InputError, Problem
@@ -24,3 +26,26 @@ def read_utf8(path: Path, missing: str = "không tìm thấy tệp") -> str:
         ) from None
     except OSError as exc:
         raise InputError(Problem("file_unreadable", f"không đọc được tệp: {exc.strerror}", file=name)) from None
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[Path]:
+    """Create ``path``'s folder, then run the block; an OSError while writing becomes an
+    :class:`InputError` naming the file (exit 2, no traceback)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        yield path
+    except OSError as exc:
+        raise InputError(Problem("out_unwritable", f"không ghi được tệp: {exc.strerror}", file=str(path))) from None
+
+
+def out_suffix(path: Path, formats: Iterable[str], what: str = "") -> str:
+    """The output format chosen by ``path``'s extension, or :class:`InputError` listing the allowed ones."""
+    suffix = path.suffix.lower()
+    allowed = list(formats)
+    if suffix not in allowed:
+        names = ", ".join(allowed[:-1]) + (f" hoặc {allowed[-1]}" if len(allowed) > 1 else allowed[0])
+        raise InputError(
+            Problem("out_format", f"không hỗ trợ định dạng '{suffix or path.name}'{what}; dùng {names}", file=str(path))
+        )
+    return suffix

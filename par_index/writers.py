@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from .engine import Results
-from .problems import InputError, Problem
 from .results_table import problems_frame, to_json_dict, units_frame
+from .text_files import out_suffix, writing
 from .values import format_fixed
 
 HEADERS_VI = {
@@ -38,11 +38,8 @@ FORMATS = (".json", ".csv", ".xlsx", ".html")
 
 
 def write_results(results: Results, out: Path) -> None:
-    suffix = out.suffix.lower()
-    if suffix not in FORMATS:
-        raise InputError(Problem("out_format", f"không hỗ trợ định dạng '{suffix or out.name}'; dùng .json, .csv, .xlsx hoặc .html", file=str(out)))
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out_suffix(out, FORMATS)
+    with writing(out):
         if suffix == ".json":
             out.write_text(json_text(to_json_dict(results)), encoding="utf-8")
         elif suffix == ".csv":
@@ -51,8 +48,6 @@ def write_results(results: Results, out: Path) -> None:
             write_xlsx(results, out)
         else:
             out.write_text(render_html(results), encoding="utf-8")
-    except OSError as exc:
-        raise InputError(Problem("out_unwritable", f"không ghi được tệp: {exc.strerror}", file=str(out))) from None
 
 
 def json_text(doc: dict[str, Any]) -> str:
