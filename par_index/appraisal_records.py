@@ -29,6 +29,7 @@ import pandas as pd
 
 from .problems import InputError, Problem
 from .unit_data import UnitData, read_csv_table
+from .value_table import column_codes
 from .values import format_date, nfc, nfc_series, parse_date_scalar
 
 APPRAISAL_COLUMNS = (["unit", "criterion", "round", "reason"], ["value", "points", "appraiser", "date"])
@@ -192,7 +193,8 @@ def _from_assessments(data: UnitData) -> pd.DataFrame:
     appraisal workbook), which is where appraisers record their decisions.
     """
     a = data.assessments
-    is_appraisal = a["stage"].isin(["appraisal1", "appraisal2"]).to_numpy()
+    codes, stages = column_codes(a, "stage")
+    is_appraisal = np.isin(stages, ["appraisal1", "appraisal2"])[codes]
     if not is_appraisal.any():
         return _empty(RECORD_COLUMNS)
     no_reason = np.zeros(len(a), dtype=bool)  # notes looked at only on appraisal rows (few)

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .problems import InputError, Problem
+from .value_table import known_codes, value_table
 from .values import nfc, nfc_series
 
 TABLES: dict[str, tuple[list[str], list[str]]] = {
@@ -68,8 +70,14 @@ def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
 
 
-def finish_table(name: str, df: pd.DataFrame, file: str, problems: list[Problem], first_line: int = 2) -> pd.DataFrame:
-    """Check columns, normalise text and add provenance columns to one raw table."""
+def finish_table(
+    name: str, df: pd.DataFrame, file: str, problems: list[Problem], first_line: int = 2, complete: bool = False
+) -> pd.DataFrame:
+    """Check columns, normalise text and add provenance columns to one raw table.
+
+    ``complete``: the reader never leaves a cell missing (CSV read without NA detection), so
+    the text columns need no scan for missing cells.
+    """
     req, opt = TABLES[name]
     df.columns = [nfc_series(pd.Series([str(c)])).iloc[0].lower() for c in df.columns]
     missing = [c for c in req if c not in df.columns]
@@ -98,14 +106,16 @@ def finish_table(name: str, df: pd.DataFrame, file: str, problems: list[Problem]
         if col not in df.columns:
             df[col] = ""
     out = df[req + opt]  # a new frame (copy-on-write): setting its columns leaves ``df`` alone
+    codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for col in req + opt:
         if col in ("value", "note", "points", "document"):
             text = out[col].astype(object)
-            if pd.api.types.infer_dtype(text, skipna=False) != "string":  # only then a cell is missing
+            if not complete and pd.api.types.infer_dtype(text, skipna=False) != "string":  # only then a cell is missing
                 text = text.fillna("")
             out[col] = text
         else:
-            out[col] = _normal_text(out[col], "self" if name == "assessments" and col == "stage" else "")
+            out[col], col_codes, distinct = _normal_text(out[col], "self" if name == "assessments" and col == "stage" else "")
+            codes[col] = (col_codes, distinct)
     if "at_line" in df.columns:
         out["at_line"] = df["at_line"].to_numpy()
     else:
@@ -113,17 +123,24 @@ def finish_table(name: str, df: pd.DataFrame, file: str, problems: list[Problem]
     out["at_file"] = file
     if "at_cell" in df.columns:
         out["at_cell"] = df["at_cell"].to_numpy()
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    if name == "assessments":
+        known_codes(out, codes)
+    return out
 
 
-def _normal_text(col: pd.Series, empty: str = "") -> pd.Series:
+def _normal_text(col: pd.Series, empty: str = "") -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """``nfc_series(col.fillna(""))`` with ``empty`` for empty texts, built by taking from the
-    distinct texts (a million-row column is not scanned again to infer its dtype)."""
-    if not len(col):
-        return nfc_series(col.astype(object).fillna(""))
+    distinct texts (a million-row column is not scanned again to infer its dtype).
+
+    Also returns the column's codes (int64) into its distinct normalised texts — the value
+    table (:mod:`.value_table`) starts from them instead of factorizing the column again.
+    """
     codes, uniques = pd.factorize(col.to_numpy(dtype=object))  # missing cells → -1 → empty
-    normal = [nfc(str(u)).strip() or empty for u in uniques] + [empty]
-    return pd.Series(pd.array(normal, dtype="str").take(codes), index=col.index)
+    normal = np.array([nfc(str(u)).strip() or empty for u in uniques] + [empty], dtype=object)
+    merged, distinct = pd.factorize(normal)  # two spellings of one text become one code
+    codes = merged.astype(np.int64)[codes]  # −1 takes the appended ``empty``
+    return pd.Series(np.asarray(distinct, dtype=object)[codes], index=col.index, dtype=object), codes, np.asarray(distinct, dtype=object)
 
 
 def read_csv_table(path: Path) -> pd.DataFrame:
@@ -173,7 +190,7 @@ def read_folder(path: Path) -> UnitData:
     out = {}
     for name, df in tables.items():
         source = str(path / f"{name}.csv")
-        out[name] = df if "at_file" in df.columns else finish_table(name, df, source, problems)
+        out[name] = df if "at_file" in df.columns else finish_table(name, df, source, problems, complete=True)
     return UnitData(out["units"], out["assessments"], out["evidence"], str(path), problems, files_root=path, label=read_label(path))
 
 
@@ -294,7 +311,5 @@ def read_data(path: str | Path) -> UnitData:
 def _coded(data: UnitData) -> UnitData:
     """Factorize the assessment rows and read each distinct value text once, as part of loading
     (:mod:`par_index.value_table`; the engine then works on integer codes)."""
-    from .value_table import value_table
-
     value_table(data.assessments)
     return data

@@ -9,7 +9,9 @@ distinct value text is read once into every interpretation a rule may ask for: a
 depends on its leaf's value type, so the engine chooses per row with numpy.
 
 :func:`value_table` caches the table per assessments frame (by identity; the frame is read-only
-once built — code that changes rows builds a new frame, as every module here does).
+once built — code that changes rows builds a new frame, as every module here does). The reader
+factorizes ``unit``, ``criterion`` and ``stage`` while normalising them and hands those codes
+over (:func:`known_codes`), so a freshly read frame is factorized once.
 """
 
 from __future__ import annotations
@@ -73,6 +75,22 @@ class ValueTable:
 
 
 _CACHE: dict[int, tuple[weakref.ref[pd.DataFrame], ValueTable]] = {}
+_KNOWN: dict[int, tuple[weakref.ref[pd.DataFrame], dict[str, tuple[np.ndarray, np.ndarray]]]] = {}
+
+
+def _remember(store: dict[int, tuple[weakref.ref[pd.DataFrame], object]], rows: pd.DataFrame, item: object) -> None:
+    key = id(rows)
+
+    def forget(_ref: object) -> None:
+        store.pop(key, None)
+
+    store[key] = (weakref.ref(rows, forget), item)
+
+
+def known_codes(rows: pd.DataFrame, codes: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    """Codes of columns of ``rows`` already factorized while reading (column → (codes, distinct
+    texts)); :func:`build` uses them instead of factorizing those columns again."""
+    _remember(_KNOWN, rows, codes)  # type: ignore[arg-type]
 
 
 def value_table(rows: pd.DataFrame) -> ValueTable:
@@ -82,11 +100,7 @@ def value_table(rows: pd.DataFrame) -> ValueTable:
     if hit is not None and hit[0]() is rows and len(hit[1]) == len(rows):
         return hit[1]
     table = build(rows)
-
-    def forget(_ref: object) -> None:
-        _CACHE.pop(key, None)
-
-    _CACHE[key] = (weakref.ref(rows, forget), table)
+    _remember(_CACHE, rows, table)  # type: ignore[arg-type]
     return table
 
 
@@ -98,10 +112,19 @@ def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
 
 
+def column_codes(rows: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of ``rows[col]`` into its distinct texts: from :func:`known_codes` when the column
+    was factorized while reading, else factorized now."""
+    hit = _KNOWN.get(id(rows))
+    if hit is not None and hit[0]() is rows and col in hit[1] and len(hit[1][col][0]) == len(rows):
+        return hit[1][col]
+    return _factorize(rows[col])
+
+
 def build(rows: pd.DataFrame) -> ValueTable:
-    unit_codes, units = _factorize(rows["unit"])
-    criterion_codes, criteria = _factorize(rows["criterion"])
-    stage_codes, stages = _factorize(rows["stage"])
+    unit_codes, units = column_codes(rows, "unit")
+    criterion_codes, criteria = column_codes(rows, "criterion")
+    stage_codes, stages = column_codes(rows, "stage")
     value_codes, raw_values = _factorize(rows["value"])
     points_codes, raw_points = np.zeros(len(rows), dtype=np.int64), np.array([""], dtype=object)
     if "points" in rows.columns and not (rows["points"].to_numpy(dtype=object) == "").all():  # usually none
@@ -158,9 +181,7 @@ def _answer_counts(values: np.ndarray, candidate: np.ndarray) -> AnswerCounts:
         return AnswerCounts(none, none, none, np.zeros(0, object), np.zeros(0), ok, slow)
     chosen = [texts[code] for code in codes]
     per_text = np.array([t.count(":") + t.count("=") for t in chosen], dtype=np.int64)
-    joined = ";".join(chosen)
-    keys_raw = _KEYS.findall(joined)
-    digits = _COUNTS.findall(joined)
+    keys_raw, digits = _pairs(";".join(chosen), int(per_text.sum()))
     owner = np.repeat(np.asarray(codes, dtype=np.int64), per_text)
     ok[codes] = True
     if max(map(len, digits)) > _MAX_COUNT_DIGITS:  # huge counts: read by the rule (Python integers)
@@ -173,9 +194,37 @@ def _answer_counts(values: np.ndarray, candidate: np.ndarray) -> AnswerCounts:
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else none
     slot = np.arange(len(owner)) - np.repeat(starts, np.diff(np.r_[starts, len(owner)]))
     key_codes, raw_keys = pd.factorize(np.asarray(keys_raw, dtype=object)[keep], use_na_sentinel=False)
-    keys = np.array([k.upper() for k in raw_keys], dtype=object)  # may repeat: a lookup table only
-    count = np.array([int(d) for d, k in zip(digits, keep.tolist(), strict=True) if k], dtype=float)
+    keys = np.array([k.strip().upper() for k in raw_keys], dtype=object)  # may repeat: a lookup table only
+    kept = digits if keep.all() else [d for d, k in zip(digits, keep.tolist(), strict=True) if k]
+    count = _whole_numbers(kept)
     return AnswerCounts(owner, slot.astype(np.int64), key_codes.astype(np.int64), keys, count, ok, slow)
+
+
+def _pairs(joined: str, n_pairs: int) -> tuple[list[str], list[str]]:
+    """Keys and counts (as written) of the pairs in well-formed answer-count texts joined by ';'.
+
+    When no part is blank (parts = pairs, the usual case) the text is cut at every separator
+    by plain string methods; otherwise by two regexes.
+    """
+    flat = joined.replace("=", ":").replace(",", ";")
+    if flat.count(";") + 1 == n_pairs:
+        tokens = flat.replace(":", ";").split(";")  # key, count, key, count, …
+        keys, digits = tokens[0::2], tokens[1::2]
+        if max(map(len, digits)) <= _MAX_COUNT_DIGITS:  # no count with spaces around or too long
+            return keys, digits
+        return keys, [d.strip() for d in digits]
+    return _KEYS.findall(joined), _COUNTS.findall(joined)
+
+
+def _whole_numbers(digits: list[str]) -> np.ndarray:
+    """Texts of at most 9 digits as exact floats; numpy reads ASCII digits, ``int`` the others."""
+    try:
+        fast = np.fromstring(" ".join(digits), dtype=np.int64, sep=" ") if digits else np.zeros(0, np.int64)
+    except ValueError:  # digits of other scripts (``\d`` matches them; ``int`` reads them)
+        fast = np.zeros(0, np.int64)
+    if len(fast) == len(digits):
+        return fast.astype(float)
+    return np.array([int(d) for d in digits], dtype=float)
 
 
 def answer_shares(counts: AnswerCounts, answers: dict[str, float]) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -43,11 +44,29 @@ def write_results(results: Results, out: Path) -> None:
         if suffix == ".json":
             out.write_text(json_text(to_json_dict(results)), encoding="utf-8")
         elif suffix == ".csv":
-            units_frame(results).to_csv(out, index=False, encoding="utf-8")
+            write_csv(units_frame(results), out)
         elif suffix == ".xlsx":
             write_xlsx(results, out)
         else:
             out.write_text(render_html(results), encoding="utf-8")
+
+
+def write_csv(df: pd.DataFrame, out: Path) -> None:
+    """``df.to_csv(out, index=False)`` as pandas writes it (missing cells empty, floats by their
+    shortest repr, ``\n`` line ends), by the csv module: pandas' writer formats cell by cell
+    through its own machinery and takes twice as long on 10,000 units."""
+    columns = []
+    for name in df.columns:
+        col = df[name]
+        cells = col.to_numpy(dtype=object)
+        missing = col.isna().to_numpy()
+        if missing.any():
+            cells[missing] = ""
+        columns.append(cells.tolist())
+    with out.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow([str(c) for c in df.columns])
+        writer.writerows(zip(*columns, strict=True))
 
 
 def json_text(doc: dict[str, Any]) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from par_index.rules.survey import Survey
 from par_index.value_table import answer_shares, build, value_table
@@ -78,3 +80,27 @@ def test_text_matrices_of_the_engine_are_built_from_codes() -> None:
     assert s.value_text.shape == s.leaf_points.shape and s.status.dtype == object
     copy = dataclasses.replace(s)
     assert copy.value_stage[i, j["3.1"]] == "survey" and copy.status is s.status
+
+
+_space = st.sampled_from(["", " ", "  "])
+_pair = st.builds(
+    lambda s1, key, s2, sep, s3, count, s4: f"{s1}{key}{s2}{sep}{s3}{count}{s4}",
+    _space, st.sampled_from(["A", "b", "C", "d", "E", "F"]), _space, st.sampled_from([":", "="]), _space,
+    st.integers(0, 10**6).map(str) | st.sampled_from(["007", "0"]), _space,
+)
+_text = st.lists(_pair, min_size=1, max_size=6).flatmap(lambda pairs: st.sampled_from([";", ","]).map(lambda sep: sep.join(pairs)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_text, min_size=1, max_size=8), st.booleans())
+def test_answer_shares_equal_the_rule_on_random_texts(texts: list[str], blank_part: bool) -> None:
+    """Well-formed texts, with a blank part in one of them or none (the two ways of cutting)."""
+    if blank_part:
+        texts = [*texts[:-1], texts[-1] + ";"]
+    rule = Survey(kind="survey", answers=ANSWERS)
+    vt = build(frame(texts))
+    shares = answer_shares(vt.counts, ANSWERS)
+    for code, text in enumerate(vt.values):
+        expected = rule.parse_text(text)
+        got = None if np.isnan(shares[code]) else float(shares[code])
+        assert got == expected, text
