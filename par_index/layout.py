@@ -240,26 +240,31 @@ def _lay_out_set(
         for r in frame.iloc[ids[unreadable]].itertuples():
             vtype = c.leaves[c.leaf_index[r.criterion]].rule.value_type
             problems.append(row_problem(r, "value_unreadable", f"không đọc được giá trị '{r.value}': {EXPECTED[vtype]}; được tính 0 điểm"))
-    penalty = np.array([leaf.rule.sign < 0 for leaf in c.leaves], dtype=bool)
-    if penalty.any():
-        claim = np.where(penalty[lcol], np.abs(claim), claim)  # a penalty claim may be written −0,5 or 0,5
-
     # lay stages over each other: the row of the last stage present wins each cell (a stage has
-    # at most one row per cell after the duplicate check), then every matrix is one gather.
+    # at most one row per cell after the duplicate check), then every matrix is one gather —
+    # in units × leaves order, which is the order rows usually come in, then turned over.
     has_value = ~blank & ~na
-    counted = has_value | ~np.isnan(claim) | na
-    cell = lcol.astype(np.int64) * n_units + u
-    flat_rows = np.full(n_leaves * n_units, -1, dtype=np.int64)
+    has_claim = ~np.isnan(claim)
+    counted = has_value | has_claim | na
+    cell = u.astype(np.int64) * n_leaves + lcol
+    flat_rows = np.full(n_units * n_leaves, -1, dtype=np.int64)
     for st in STAGE_ORDER[stage]:
         sel = (stage_no == STAGES.index(st)) & counted
         if sel.any():
             flat_rows[cell[sel]] = np.flatnonzero(sel)
-    row_t = flat_rows.reshape(n_leaves, n_units)
-    sentinel = np.where(row_t >= 0, row_t, len(ids))  # len(ids): a row with nothing in it
-    x_t = np.append(x, np.nan)[sentinel]
-    claim_t = np.append(claim, np.nan)[sentinel]
-    has_value_t = np.append(has_value, False)[sentinel]
-    na_t = np.append(na, False)[sentinel]
+    rows = flat_rows.reshape(n_units, n_leaves)
+    sentinel = np.where(rows >= 0, rows, len(ids))  # len(ids): a row with nothing in it
+
+    def gather(per_row: np.ndarray, nothing: float | bool) -> np.ndarray:
+        return np.ascontiguousarray(np.append(per_row, nothing)[sentinel].T)
+
+    row_t = np.ascontiguousarray(rows.T)
+    x_t = gather(x, np.nan)
+    claim_t = gather(claim, np.nan) if has_claim.any() else np.full((n_leaves, n_units), np.nan)
+    has_value_t = gather(has_value, False)
+    na_t = gather(na, False)
+    penalty = np.flatnonzero([leaf.rule.sign < 0 for leaf in c.leaves])
+    claim_t[penalty] = np.abs(claim_t[penalty])  # a penalty claim may be written −0,5 or 0,5
     only_claim_rows = ~has_value & ~na & ~np.isnan(claim)  # points given without a value
     only_claim = np.zeros(n_leaves, dtype=bool)
     if only_claim_rows.any():
@@ -272,7 +277,7 @@ def _lay_out_set(
     absent_t = applic_t & (row_t < 0) & ~outside[:, None]  # no bonus or penalty is the ordinary case, not a gap
     if absent_t.any():
         unit_ids = units["unit"].to_numpy()
-        for i, j in sorted(zip(*np.nonzero(absent_t.T), strict=True)):
+        for i, j in zip(*np.nonzero(absent_t.T), strict=True):  # unit by unit, leaves in order
             leaf = c.leaves[j]
             missing.append(
                 Problem("value_missing", f"chưa có giá trị cho tiêu chí {leaf.code} ({leaf.name}); được tính 0 điểm", unit=unit_ids[i], criterion=leaf.code)

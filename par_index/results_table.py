@@ -6,6 +6,8 @@ Only reads :class:`~par_index.engine.Results`; computes nothing new beyond unit 
 
 from __future__ import annotations
 
+import json
+from json.encoder import encode_basestring
 from typing import Any
 
 import numpy as np
@@ -26,9 +28,11 @@ def _num(x: float) -> float | None:
     return None if x != x else float(x)
 
 
-def to_json_dict(results: Results, include_problems: bool = True) -> dict[str, Any]:
+def to_json_dict(results: Results, include_problems: bool = True, include_units: bool = True) -> dict[str, Any]:
+    """The JSON document of interfaces.md; ``include_units=False`` leaves ``units`` an empty list
+    (for :func:`json_units_block` to fill, as the writer does)."""
     units: list[dict[str, Any]] = []
-    for s in results.sets:
+    for s in results.sets if include_units else []:
         scale = float(s.scale)
         codes = [n.code for n in s.criteria.nodes]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -63,6 +67,61 @@ def to_json_dict(results: Results, include_problems: bool = True) -> dict[str, A
     if include_problems:
         doc["problems"] = [p.as_dict() for p in results.problems]
     return doc
+
+
+def json_units_block(results: Results, indent: str = "  ") -> bytes:
+    """The ``units`` of :func:`to_json_dict`, one per line as ``json`` encodes each (lines
+    indented by ``indent`` and ended by ``,`` but the last, joined by newlines), in UTF-8.
+
+    Built fast: every node entry of a unit depends only on its (points, max) pair, and a node
+    has few distinct pairs across units, so each distinct entry is encoded once and shared,
+    and the block is joined once as bytes. 10,000 units × 110 nodes take a tenth of a second.
+    """
+    blocks: list[bytes] = []
+    for s in results.sets:
+        scale = float(s.scale)
+        order = ranked_order(s)
+        n_nodes = len(s.criteria.nodes)
+        pieces = np.empty((n_nodes + 2, len(order)), dtype=object)  # node-major, joined unit-major
+        for j, node in enumerate(s.criteria.nodes):
+            lead = "" if j == 0 else ", "
+            pieces[j + 1] = _node_entries(lead + _js(node.code), s.node_points[order, j], s.node_max[order, j], scale)
+        pts = (s.total_points / scale).tolist()
+        mx = (s.total_max / scale).tolist()
+        unit, name, kind = (s.units[c].tolist() for c in ("unit", "name", "kind"))
+        index = [_js(_num(v)) for v in s.index.tolist()]
+        rank = ["null" if r != r else str(int(r)) for r in s.rank.tolist()]
+        pieces[0] = [
+            f'{indent}{{"unit": {_js(unit[i])}, "name": {_js(name[i])}, "kind": {_js(kind[i])}, "points": {pts[i]!r}, '
+            f'"max": {mx[i]!r}, "index": {index[i]}, "rank": {rank[i]}, "band": {_js(s.band[i])}, "nodes": {{'.encode()
+            for i in order.tolist()
+        ]
+        pieces[-1] = b"}},\n"
+        blocks.append(b"".join(pieces.T.ravel().tolist()))
+    text = b"".join(blocks)
+    return text[: -len(b",\n")] if text else b""
+
+
+def _js(value: object) -> str:
+    """One JSON value as ``json`` (``ensure_ascii=False``) encodes it."""
+    if isinstance(value, str):
+        return str(encode_basestring(value))
+    return _ENCODE(value)
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _node_entries(code: str, points: np.ndarray, maxima: np.ndarray, scale: float) -> np.ndarray:
+    """``"code": {"points": …, "max": …, "index": …}`` per unit, one encoding per distinct pair
+    (the pair hashed as one complex number: exact, whatever the sizes)."""
+    codes, pairs = pd.factorize(points + 1j * maxima)
+    texts = []
+    for pair in pairs.tolist():
+        p, m = pair.real, pair.imag
+        index = repr(p * 100.0 / m) if m > 0 else "null"
+        texts.append(f'{code}: {{"points": {p / scale!r}, "max": {m / scale!r}, "index": {index}}}'.encode())
+    return np.array(texts, dtype=object)[codes]
 
 
 def units_frame(results: Results, decimals: int | None = 2) -> pd.DataFrame:

@@ -129,6 +129,21 @@ def finish_table(
     return out
 
 
+def factorize_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)``, faster for a column that comes in runs of equal texts (the
+    rows of one unit, of one stage): only the first text of each run is hashed."""
+    n = len(values)
+    head = values[: min(n, 4096)]
+    if n < 4096 or np.count_nonzero(head[1:] != head[:-1]) * 4 > len(head):
+        return pd.factorize(values)
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    np.not_equal(values[1:], values[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    codes, uniques = pd.factorize(values[starts])
+    return np.repeat(codes, np.diff(np.append(starts, n))), uniques
+
+
 def _normal_text(col: pd.Series, empty: str = "") -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """``nfc_series(col.fillna(""))`` with ``empty`` for empty texts, built by taking from the
     distinct texts (a million-row column is not scanned again to infer its dtype).
@@ -136,11 +151,15 @@ def _normal_text(col: pd.Series, empty: str = "") -> tuple[pd.Series, np.ndarray
     Also returns the column's codes (int64) into its distinct normalised texts — the value
     table (:mod:`.value_table`) starts from them instead of factorizing the column again.
     """
-    codes, uniques = pd.factorize(col.to_numpy(dtype=object))  # missing cells → -1 → empty
+    raw = col.to_numpy(dtype=object)
+    codes, uniques = factorize_runs(raw)  # missing cells → -1 → empty
     normal = np.array([nfc(str(u)).strip() or empty for u in uniques] + [empty], dtype=object)
     merged, distinct = pd.factorize(normal)  # two spellings of one text become one code
+    distinct = np.asarray(distinct, dtype=object)
     codes = merged.astype(np.int64)[codes]  # −1 takes the appended ``empty``
-    return pd.Series(np.asarray(distinct, dtype=object)[codes], index=col.index, dtype=object), codes, np.asarray(distinct, dtype=object)
+    if len(raw) and codes.min() >= 0 and all(type(u) is str for u in uniques) and (normal[:-1] == uniques).all():
+        return pd.Series(raw, index=col.index, dtype=object), codes, distinct  # already normal: the column as read
+    return pd.Series(distinct[codes], index=col.index, dtype=object), codes, distinct
 
 
 def read_csv_table(path: Path) -> pd.DataFrame:

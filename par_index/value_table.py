@@ -108,7 +108,10 @@ def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(column.dtype, pd.StringDtype):
         codes, uniques = column.factorize(use_na_sentinel=False)  # faster on its own dtype
     else:
-        codes, uniques = pd.factorize(column.astype(object), use_na_sentinel=False)
+        values = column.to_numpy(dtype=object)
+        codes, uniques = pd.factorize(values)  # much faster than use_na_sentinel=False …
+        if len(codes) and codes.min() < 0:  # … which is needed only when a cell is missing
+            codes, uniques = pd.factorize(values, use_na_sentinel=False)
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
 
 

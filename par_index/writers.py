@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from .engine import Results
-from .results_table import problems_frame, to_json_dict, units_frame
+from .results_table import json_units_block, problems_frame, to_json_dict, units_frame
 from .text_files import out_suffix, writing
 from .values import format_fixed
 
@@ -42,7 +42,7 @@ def write_results(results: Results, out: Path) -> None:
     suffix = out_suffix(out, FORMATS)
     with writing(out):
         if suffix == ".json":
-            out.write_text(json_text(to_json_dict(results)), encoding="utf-8")
+            out.write_bytes(json_bytes(to_json_dict(results, include_units=False), {"units": json_units_block(results)}))
         elif suffix == ".csv":
             write_csv(units_frame(results), out)
         elif suffix == ".xlsx":
@@ -69,24 +69,26 @@ def write_csv(df: pd.DataFrame, out: Path) -> None:
         writer.writerows(zip(*columns, strict=True))
 
 
-def json_text(doc: dict[str, Any]) -> str:
-    """``doc`` as JSON with one unit (and one problem) per line.
+def json_bytes(doc: dict[str, Any], blocks: dict[str, bytes] | None = None) -> bytes:
+    """``doc`` as JSON in UTF-8 with one unit (and one problem) per line.
 
     Readable, and written by json's C encoder: ``indent=`` would switch to the pure-Python
-    encoder, which takes most of a 10,000-unit run.
+    encoder, which takes most of a 10,000-unit run. ``blocks`` gives a list's lines already
+    encoded (the units, see ``results_table.json_units_block``), placed at its key.
     """
     enc = json.JSONEncoder(ensure_ascii=False)
-    lines = ["{"]
+    lines = [b"{"]
     for k, (key, value) in enumerate(doc.items()):
         comma = "," if k < len(doc) - 1 else ""
-        if isinstance(value, list) and value:
-            lines.append(f" {enc.encode(key)}: [")
-            lines.extend(f"  {enc.encode(v)}{',' if i < len(value) - 1 else ''}" for i, v in enumerate(value))
-            lines.append(f" ]{comma}")
+        block = blocks.get(key, b"") if blocks else b""
+        if not block and isinstance(value, list) and value:
+            block = ",\n".join(f"  {enc.encode(v)}" for v in value).encode()
+        if block:
+            lines.extend([f" {enc.encode(key)}: [".encode(), block, f" ]{comma}".encode()])
         else:
-            lines.append(f" {enc.encode(key)}: {enc.encode(value)}{comma}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+            lines.append(f" {enc.encode(key)}: {enc.encode(value)}{comma}".encode())
+    lines.append(b"}")
+    return b"\n".join(lines) + b"\n"
 
 
 def area_headers(results: Results) -> dict[str, str]:

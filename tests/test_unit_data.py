@@ -116,3 +116,17 @@ def test_value_readers() -> None:
     yn = parse_yes_no(pd.Series(["Có", "không", "YES", "x", "Đạt", "chưa", "maybe"]))
     assert yn[:6].tolist() == [1, 0, 1, 1, 1, 0]
     assert pd.isna(yn[6])
+
+
+def test_factorize_runs_equals_pandas() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from par_index.unit_data import factorize_runs
+
+    rng = np.random.default_rng(3)
+    for run in (1, 3, 200):
+        values = np.repeat(rng.choice(np.array(["a", "b", "Sở", "", None, float("nan")], dtype=object), 6000 // run), run)
+        codes, uniques = factorize_runs(values)
+        expected_codes, expected_uniques = pd.factorize(values)
+        assert codes.tolist() == expected_codes.tolist() and list(uniques) == list(expected_uniques)

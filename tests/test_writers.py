@@ -25,3 +25,39 @@ def test_csv_writer_matches_pandas(tmp_path: Path) -> None:
     ours = (tmp_path / "ours.csv").read_bytes()
     assert ours == (tmp_path / "pandas.csv").read_bytes()
     assert b',0.30000000000000004,,' in ours and '"Sở ""Tư pháp"", tỉnh"'.encode() in ours
+
+
+def _documents(results: object) -> tuple[bytes, bytes]:
+    from par_index.results_table import json_units_block, to_json_dict
+    from par_index.writers import json_bytes
+
+    plain = json_bytes(to_json_dict(results))  # type: ignore[arg-type]
+    fast = json_bytes(to_json_dict(results, include_units=False), {"units": json_units_block(results)})  # type: ignore[arg-type]
+    return plain, fast
+
+
+def test_json_units_built_fast_equal_the_json_encoder(tmp_path: Path) -> None:
+    """The writer's units block equals ``json`` encoding of ``to_json_dict`` byte for byte: two
+    criteria sets with a label and problems, and a unit with nothing applicable (null index)."""
+    import json
+    import shutil
+
+    from par_index.compiled import load
+    from par_index.engine import score
+    from par_index.unit_data import read_data
+
+    bac_giang = score([load("criteria/bac-giang/2024/so.yaml"), load("criteria/bac-giang/2024/huyen.yaml")], read_data("evidence/bac-giang/2024"))
+    data = tmp_path / "data"
+    shutil.copytree("tests/data/mini/data", data)
+    with (data / "units.csv").open("a", encoding="utf-8") as f:
+        f.write("so-na,Sở Không áp dụng,so\n")
+    with (data / "assessments.csv").open("a", encoding="utf-8") as f:
+        f.writelines(f"so-na,{code},na,self,,\n" for code in ("1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "3.1"))
+    mini = score(load("tests/data/mini/criteria.yaml"), read_data(data))
+    for results in (bac_giang, mini):
+        plain, fast = _documents(results)
+        assert fast == plain
+    doc = json.loads(_documents(mini)[1])
+    unit = next(u for u in doc["units"] if u["unit"] == "so-na")
+    assert (unit["index"], unit["rank"], unit["band"], unit["nodes"]["1"]) == (None, None, None, {"points": 0.0, "max": 0.0, "index": None})
+    assert len(json.loads(_documents(bac_giang)[1])["units"]) == 29
