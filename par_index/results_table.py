@@ -69,37 +69,49 @@ def to_json_dict(results: Results, include_problems: bool = True, include_units:
     return doc
 
 
-def json_units_block(results: Results, indent: str = "  ") -> bytes:
+def json_units_block(results: Results, indent: str = "  ") -> list[bytes]:
     """The ``units`` of :func:`to_json_dict`, one per line as ``json`` encodes each (lines
-    indented by ``indent`` and ended by ``,`` but the last, joined by newlines), in UTF-8.
+    indented by ``indent`` and ended by ``,`` but the last, joined by newlines), in UTF-8, as
+    consecutive parts (one per criteria set).
 
     Built fast: every node entry of a unit depends only on its (points, max) pair, and a node
     has few distinct pairs across units, so each distinct entry is encoded once and shared,
-    and the block is joined once as bytes. 10,000 units × 110 nodes take a tenth of a second.
+    and each set's lines are joined once as bytes.
     """
-    blocks: list[bytes] = []
-    for s in results.sets:
+    sets = [s for s in results.sets if len(s.units)]
+    parts: list[bytes] = []
+    for k, s in enumerate(sets):
         scale = float(s.scale)
         order = ranked_order(s)
-        n_nodes = len(s.criteria.nodes)
-        pieces = np.empty((n_nodes + 2, len(order)), dtype=object)  # node-major, joined unit-major
+        columns: list[tuple[np.ndarray, list[bytes]]] = []  # (codes per unit, distinct texts)
         for j, node in enumerate(s.criteria.nodes):
             lead = "" if j == 0 else ", "
-            pieces[j + 1] = _node_entries(lead + _js(node.code), s.node_points[order, j], s.node_max[order, j], scale)
+            codes, texts = _node_entries(lead + _js(node.code), s.node_points[order, j], s.node_max[order, j], scale)
+            if columns and len(columns[-1][1]) * len(texts) <= _MERGE_LIMIT:
+                columns[-1] = _merged(columns[-1], (codes, texts))  # fewer, longer pieces to join
+            else:
+                columns.append((codes, texts))
+        pieces = np.empty((len(columns) + 2, len(order)), dtype=object)  # column-major, joined unit-major
+        for c, (codes, texts) in enumerate(columns):
+            pieces[c + 1] = np.array(texts, dtype=object)[codes]
         pts = (s.total_points / scale).tolist()
         mx = (s.total_max / scale).tolist()
-        unit, name, kind = (s.units[c].tolist() for c in ("unit", "name", "kind"))
-        index = [_js(_num(v)) for v in s.index.tolist()]
+        unit, name = s.units["unit"].tolist(), s.units["name"].tolist()
+        kind = {k: _js(k) for k in s.units["kind"].unique().tolist()}
+        kinds = s.units["kind"].tolist()
+        band = {b: _js(b) for b in set(s.band)}
+        index = ["null" if v != v else repr(v) for v in s.index.tolist()]  # json writes floats by repr
         rank = ["null" if r != r else str(int(r)) for r in s.rank.tolist()]
         pieces[0] = [
-            f'{indent}{{"unit": {_js(unit[i])}, "name": {_js(name[i])}, "kind": {_js(kind[i])}, "points": {pts[i]!r}, '
-            f'"max": {mx[i]!r}, "index": {index[i]}, "rank": {rank[i]}, "band": {_js(s.band[i])}, "nodes": {{'.encode()
+            f'{indent}{{"unit": {_js(unit[i])}, "name": {_js(name[i])}, "kind": {kind[kinds[i]]}, "points": {pts[i]!r}, '
+            f'"max": {mx[i]!r}, "index": {index[i]}, "rank": {rank[i]}, "band": {band[s.band[i]]}, "nodes": {{'.encode()
             for i in order.tolist()
         ]
         pieces[-1] = b"}},\n"
-        blocks.append(b"".join(pieces.T.ravel().tolist()))
-    text = b"".join(blocks)
-    return text[: -len(b",\n")] if text else b""
+        if k == len(sets) - 1:
+            pieces[-1, -1] = b"}}"  # the last unit: no comma, and the caller ends the line
+        parts.append(b"".join(pieces.T.ravel().tolist()))
+    return parts
 
 
 def _js(value: object) -> str:
@@ -112,16 +124,26 @@ def _js(value: object) -> str:
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _node_entries(code: str, points: np.ndarray, maxima: np.ndarray, scale: float) -> np.ndarray:
-    """``"code": {"points": …, "max": …, "index": …}`` per unit, one encoding per distinct pair
-    (the pair hashed as one complex number: exact, whatever the sizes)."""
+_MERGE_LIMIT = 4096  # most distinct texts of two neighbouring columns combined
+
+
+def _node_entries(code: str, points: np.ndarray, maxima: np.ndarray, scale: float) -> tuple[np.ndarray, list[bytes]]:
+    """``"code": {"points": …, "max": …, "index": …}`` per unit, as codes into the distinct
+    texts: one encoding per distinct (points, max) pair, hashed as one complex number (exact)."""
     codes, pairs = pd.factorize(points + 1j * maxima)
     texts = []
     for pair in pairs.tolist():
         p, m = pair.real, pair.imag
         index = repr(p * 100.0 / m) if m > 0 else "null"
         texts.append(f'{code}: {{"points": {p / scale!r}, "max": {m / scale!r}, "index": {index}}}'.encode())
-    return np.array(texts, dtype=object)[codes]
+    return codes, texts
+
+
+def _merged(left: tuple[np.ndarray, list[bytes]], right: tuple[np.ndarray, list[bytes]]) -> tuple[np.ndarray, list[bytes]]:
+    """Two neighbouring columns as one: each unit's pair of texts, concatenated."""
+    width = len(right[1])
+    codes, pairs = pd.factorize(left[0].astype(np.int64) * width + right[0])
+    return codes, [left[1][k // width] + right[1][k % width] for k in pairs.tolist()]
 
 
 def units_frame(results: Results, decimals: int | None = 2) -> pd.DataFrame:

@@ -42,7 +42,8 @@ def write_results(results: Results, out: Path) -> None:
     suffix = out_suffix(out, FORMATS)
     with writing(out):
         if suffix == ".json":
-            out.write_bytes(json_bytes(to_json_dict(results, include_units=False), {"units": json_units_block(results)}))
+            with out.open("wb") as f:
+                f.writelines(json_parts(to_json_dict(results, include_units=False), {"units": json_units_block(results)}))
         elif suffix == ".csv":
             write_csv(units_frame(results), out)
         elif suffix == ".xlsx":
@@ -69,26 +70,31 @@ def write_csv(df: pd.DataFrame, out: Path) -> None:
         writer.writerows(zip(*columns, strict=True))
 
 
-def json_bytes(doc: dict[str, Any], blocks: dict[str, bytes] | None = None) -> bytes:
-    """``doc`` as JSON in UTF-8 with one unit (and one problem) per line.
+def json_bytes(doc: dict[str, Any], blocks: dict[str, list[bytes]] | None = None) -> bytes:
+    """``doc`` as JSON in UTF-8 with one unit (and one problem) per line (:func:`json_parts`)."""
+    return b"".join(json_parts(doc, blocks))
+
+
+def json_parts(doc: dict[str, Any], blocks: dict[str, list[bytes]] | None = None) -> list[bytes]:
+    """``doc`` as JSON in UTF-8 with one unit (and one problem) per line, in consecutive parts.
 
     Readable, and written by json's C encoder: ``indent=`` would switch to the pure-Python
     encoder, which takes most of a 10,000-unit run. ``blocks`` gives a list's lines already
     encoded (the units, see ``results_table.json_units_block``), placed at its key.
     """
     enc = json.JSONEncoder(ensure_ascii=False)
-    lines = [b"{"]
+    parts = [b"{\n"]
     for k, (key, value) in enumerate(doc.items()):
         comma = "," if k < len(doc) - 1 else ""
-        block = blocks.get(key, b"") if blocks else b""
+        block = blocks.get(key, []) if blocks else []
         if not block and isinstance(value, list) and value:
-            block = ",\n".join(f"  {enc.encode(v)}" for v in value).encode()
+            block = [",\n".join(f"  {enc.encode(v)}" for v in value).encode()]
         if block:
-            lines.extend([f" {enc.encode(key)}: [".encode(), block, f" ]{comma}".encode()])
+            parts.extend([f" {enc.encode(key)}: [\n".encode(), *block, f"\n ]{comma}\n".encode()])
         else:
-            lines.append(f" {enc.encode(key)}: {enc.encode(value)}{comma}".encode())
-    lines.append(b"}")
-    return b"\n".join(lines) + b"\n"
+            parts.append(f" {enc.encode(key)}: {enc.encode(value)}{comma}\n".encode())
+    parts.append(b"}\n")
+    return parts
 
 
 def area_headers(results: Results) -> dict[str, str]:
