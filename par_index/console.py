@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
@@ -21,7 +22,11 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
 
 
-def print_ranking(results: Results, out: Console) -> None:
+RANKING_COLUMNS = (("Hạng", "right"), ("Mã", "left"), ("Tên đơn vị", "left"), ("Điểm", "right"), ("Tối đa", "right"), ("Chỉ số", "right"), ("Xếp loại", "left"))
+BOXED_ROWS = 300  # longer rankings are printed as plain aligned text: a boxed table of 10,000 rows takes seconds
+
+
+def print_ranking(results: Results, out: Console, boxed_rows: int = BOXED_ROWS) -> None:
     if results.label:
         out.print(f"[bold yellow]{results.label}[/]")
     df = units_frame(results)
@@ -29,11 +34,8 @@ def print_ranking(results: Results, out: Console) -> None:
         label = kind
         for s in results.sets:
             label = s.criteria.kinds.get(str(kind), label)
-        t = Table(title=f"Xếp hạng — {label}", title_justify="left")
-        for col, just in (("Hạng", "right"), ("Mã", "left"), ("Tên đơn vị", "left"), ("Điểm", "right"), ("Tối đa", "right"), ("Chỉ số", "right"), ("Xếp loại", "left")):
-            t.add_column(col, justify=just)  # type: ignore[arg-type]
-        for r in part.itertuples():
-            t.add_row(
+        rows: list[tuple[str, ...]] = [
+            (
                 "" if r.rank is None or r.rank != r.rank else str(r.rank),
                 str(r.unit),
                 str(r.name),
@@ -42,7 +44,35 @@ def print_ranking(results: Results, out: Console) -> None:
                 format_fixed(r.index),
                 str(r.band or ""),
             )
+            for r in part.itertuples()
+        ]
+        title = f"Xếp hạng — {label}"
+        if len(rows) > boxed_rows:
+            out.out(_plain_table(f"{title} ({len(rows)} đơn vị)", rows), highlight=False)
+            continue
+        t = Table(title=title, title_justify="left")
+        for col, just in RANKING_COLUMNS:
+            t.add_column(col, justify=just)  # type: ignore[arg-type]
+        for row in rows:
+            t.add_row(*row)
         out.print(t)
+
+
+def _plain_table(title: str, rows: list[tuple[str, ...]]) -> str:
+    """Columns aligned by their width on screen (``cell_len``), a rule under the header."""
+    header = tuple(name for name, _ in RANKING_COLUMNS)
+    cells = [header, *rows]
+    widths = [max(cell_len(row[k]) for row in cells) for k in range(len(header))]
+
+    def line(row: tuple[str, ...]) -> str:
+        parts = []
+        for k, (text, (_, just)) in enumerate(zip(row, RANKING_COLUMNS, strict=True)):
+            pad = " " * (widths[k] - cell_len(text))
+            parts.append(pad + text if just == "right" else text + pad)
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("─" * w for w in widths)
+    return "\n".join([title, line(header), rule, *(line(r) for r in rows)])
 
 
 def print_problems(problems: Iterable[Problem], out: Console, title: str = "Vấn đề dữ liệu") -> None:
