@@ -17,6 +17,7 @@ from .text_files import out_suffix, writing
 from .values import format_date
 
 FORMATS = (".xlsx", ".html")
+WRAPPED = ("agency_name", "leaf_name", "document", "unit_name", "supplied", "notes")  # detail columns wrapped
 STATUS_FILL = {"missing": "F8CBAD", "late": "FFE699", "date": "FCE4D6", "file": "FCE4D6", "issuer": "FCE4D6"}
 
 
@@ -52,12 +53,12 @@ def write_xlsx(matrix: AgencyMatrix, out: Path) -> None:
     detail = wb.create_sheet("Chi tiết")
     detail.append(list(DETAIL_HEADERS.values()))
     status_col = list(DETAIL_HEADERS).index("status") + 1
-    for r in matrix.rows:
+    fills = {code: PatternFill("solid", fgColor=colour) for code, colour in STATUS_FILL.items()}
+    for row_no, r in enumerate(matrix.rows, start=2):  # the row just appended (max_row scans every row)
         d = asdict(r)
         detail.append([d[k] for k in DETAIL_HEADERS])
-        fill = STATUS_FILL.get(r.status_code)
-        if fill:
-            detail.cell(row=detail.max_row, column=status_col).fill = PatternFill("solid", fgColor=fill)
+        if r.status_code in fills:
+            detail.cell(row=row_no, column=status_col).fill = fills[r.status_code]
     detail_widths = [14, 28, 20, 10, 40, 40, 22, 14, 28, 14, 50, 50]
     for k, w in enumerate(detail_widths, start=1):
         detail.column_dimensions[get_column_letter(k)].width = w
@@ -66,9 +67,10 @@ def write_xlsx(matrix: AgencyMatrix, out: Path) -> None:
             cell.font, cell.fill, cell.alignment = head_font, head_fill, wrap
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = sheet.dimensions
+    text_columns = [k for k, key in enumerate(DETAIL_HEADERS, start=1) if key in WRAPPED]  # long texts only
     for row in detail.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = wrap
+        for k in text_columns:
+            row[k - 1].alignment = wrap
     wb.save(out)
 
 
