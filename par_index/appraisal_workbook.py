@@ -87,6 +87,7 @@ def write_proposals(proposals: Sequence[Proposal], path: Path, round_no: int, cr
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         cell.fill = fill if key in APPRAISER_KEYS else head_fill
         ws.column_dimensions[get_column_letter(col)].width = width
+    wrap_top = Alignment(wrap_text=True, vertical="top")  # one style object for every cell (a new one per cell costs)
     for n, p in enumerate(proposals, start=HEADER_ROW + 1):
         values: dict[str, object] = {
             "unit": p.unit,
@@ -103,7 +104,7 @@ def write_proposals(proposals: Sequence[Proposal], path: Path, round_no: int, cr
         }
         for col, (key, _header, _w) in enumerate(COLUMNS, start=1):
             cell = ws.cell(n, col, values.get(key))
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.alignment = wrap_top
             if key in ("max", "self_points", "current_points", "proposed_points", "final_points"):
                 cell.number_format = "0.00"
             if key == "self_value":
