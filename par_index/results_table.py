@@ -72,7 +72,7 @@ def to_json_dict(results: Results, include_problems: bool = True, include_units:
 def json_units_block(results: Results, indent: str = "  ") -> list[bytes]:
     """The ``units`` of :func:`to_json_dict`, one per line as ``json`` encodes each (lines
     indented by ``indent`` and ended by ``,`` but the last, joined by newlines), in UTF-8, as
-    consecutive parts (one per criteria set).
+    consecutive parts of up to 100 units.
 
     Built fast: every node entry of a unit depends only on its (points, max) pair, and a node
     has few distinct pairs across units, so each distinct entry is encoded once and shared,
@@ -94,24 +94,34 @@ def json_units_block(results: Results, indent: str = "  ") -> list[bytes]:
         pieces = np.empty((len(columns) + 2, len(order)), dtype=object)  # column-major, joined unit-major
         for c, (codes, texts) in enumerate(columns):
             pieces[c + 1] = np.array(texts, dtype=object)[codes]
-        pts = (s.total_points / scale).tolist()
-        mx = (s.total_max / scale).tolist()
-        unit, name = s.units["unit"].tolist(), s.units["name"].tolist()
-        kind = {k: _js(k) for k in s.units["kind"].unique().tolist()}
-        kinds = s.units["kind"].tolist()
+        kind = {k: _js(k) for k in set(s.units["kind"].tolist())}
         band = {b: _js(b) for b in set(s.band)}
-        index = ["null" if v != v else repr(v) for v in s.index.tolist()]  # json writes floats by repr
-        rank = ["null" if r != r else str(int(r)) for r in s.rank.tolist()]
+        fields = zip(
+            _ranked(order, [_js(u) for u in s.units["unit"].tolist()]),
+            _ranked(order, [_js(n) for n in s.units["name"].tolist()]),
+            _ranked(order, [kind[k] for k in s.units["kind"].tolist()]),
+            _ranked(order, [repr(v) for v in (s.total_points / scale).tolist()]),
+            _ranked(order, [repr(v) for v in (s.total_max / scale).tolist()]),
+            _ranked(order, ["null" if v != v else repr(v) for v in s.index.tolist()]),  # json writes floats by repr
+            _ranked(order, ["null" if r != r else str(int(r)) for r in s.rank.tolist()]),
+            _ranked(order, [band[b] for b in s.band]),
+            strict=True,
+        )
         pieces[0] = [
-            f'{indent}{{"unit": {_js(unit[i])}, "name": {_js(name[i])}, "kind": {kind[kinds[i]]}, "points": {pts[i]!r}, '
-            f'"max": {mx[i]!r}, "index": {index[i]}, "rank": {rank[i]}, "band": {band[s.band[i]]}, "nodes": {{'.encode()
-            for i in order.tolist()
+            f'{indent}{{"unit": {u}, "name": {n}, "kind": {k}, "points": {p}, "max": {m}, "index": {i}, "rank": {r}, "band": {b}, "nodes": {{'.encode()
+            for u, n, k, p, m, i, r, b in fields
         ]
         pieces[-1] = b"}},\n"
         if k == len(sets) - 1:
             pieces[-1, -1] = b"}}"  # the last unit: no comma, and the caller ends the line
-        parts.append(b"".join(pieces.T.ravel().tolist()))
+        flat = pieces.T.ravel().tolist()
+        step = pieces.shape[0] * _UNITS_PER_PART
+        parts.extend(b"".join(flat[i : i + step]) for i in range(0, len(flat), step))
     return parts
+
+
+def _ranked(order: np.ndarray, texts: list[str]) -> list[str]:
+    return np.array(texts, dtype=object)[order].tolist()
 
 
 def _js(value: object) -> str:
@@ -125,15 +135,23 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
 _MERGE_LIMIT = 4096  # most distinct texts of two neighbouring columns combined
+_UNITS_PER_PART = 100  # parts of ~0.6 MB are written faster than one part of 60 MB (no fresh pages)
 
 
 def _node_entries(code: str, points: np.ndarray, maxima: np.ndarray, scale: float) -> tuple[np.ndarray, list[bytes]]:
     """``"code": {"points": …, "max": …, "index": …}`` per unit, as codes into the distinct
-    texts: one encoding per distinct (points, max) pair, hashed as one complex number (exact)."""
-    codes, pairs = pd.factorize(points + 1j * maxima)
+    texts: one encoding per distinct (points, max) pair, hashed as one whole number
+    ``points × width + max`` (as one complex number if that could pass 2**52)."""
+    width = float(maxima.max(initial=0.0)) + 1.0  # points and maxima are whole units, maxima ≥ 0
+    if float(np.abs(points).max(initial=0.0)) * width < 2.0**52:
+        codes, keys = pd.factorize((points * width + maxima).astype(np.int64))  # exact: below 2**53
+        pairs = [divmod(k, int(width)) for k in keys.tolist()]
+    else:
+        codes, both = pd.factorize(points + 1j * maxima)
+        pairs = [(c.real, c.imag) for c in both.tolist()]
     texts = []
-    for pair in pairs.tolist():
-        p, m = pair.real, pair.imag
+    for pu, mu in pairs:
+        p, m = float(pu), float(mu)
         index = repr(p * 100.0 / m) if m > 0 else "null"
         texts.append(f'{code}: {{"points": {p / scale!r}, "max": {m / scale!r}, "index": {index}}}'.encode())
     return codes, texts

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from par_index.writers import write_csv
 
@@ -36,9 +37,12 @@ def _documents(results: object) -> tuple[bytes, bytes]:
     return plain, fast
 
 
-def test_json_units_built_fast_equal_the_json_encoder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("units_per_part", [100, 1, 7])
+def test_json_units_built_fast_equal_the_json_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, units_per_part: int) -> None:
     """The writer's units block equals ``json`` encoding of ``to_json_dict`` byte for byte: two
-    criteria sets with a label and problems, and a unit with nothing applicable (null index)."""
+    criteria sets with a label and problems, and a unit with nothing applicable (null index);
+    whatever the number of units per written part."""
+    monkeypatch.setattr("par_index.results_table._UNITS_PER_PART", units_per_part)
     import json
     import shutil
 
