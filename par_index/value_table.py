@@ -31,7 +31,6 @@ _PART = r"\s*(?:[^:=;,\s]+\s*[:=]\s*\d+\s*)?"
 _WHOLE = re.compile(rf"{_PART}(?:[;,]{_PART})*")
 _KEYS = re.compile(r"([^:=;,\s]+)\s*[:=]")
 _COUNTS = re.compile(r"[:=]\s*(\d+)")
-_DIGITS_AND_SPACES = re.compile(r"[\d\s]*")
 _MAX_COUNT_DIGITS = 9  # longer counts are read by the rule itself, per text (exact integers)
 
 
@@ -178,18 +177,14 @@ def _answer_counts(values: np.ndarray, candidate: np.ndarray) -> AnswerCounts:
     slow = np.zeros(n, dtype=bool)
     whole = _WHOLE.fullmatch
     texts = values.tolist()
-    codes = np.flatnonzero(candidate).tolist()
-    chosen = [texts[code] for code in codes]
-    split = _plain_pairs(chosen)  # every text well-formed with no blank part: checked in bulk
-    if split is None:
-        # a text with a part that is no pair is refused by the rule too: neither ok nor slow
-        codes = [code for code in codes if whole(texts[code]) is not None]
-        chosen = [texts[code] for code in codes]
+    # a text with a part that is no pair is refused by the rule too: neither ok nor slow
+    codes = [code for code in np.flatnonzero(candidate).tolist() if whole(texts[code]) is not None]
     none = np.zeros(0, np.int64)
     if not codes:
         return AnswerCounts(none, none, none, np.zeros(0, object), np.zeros(0), ok, slow)
+    chosen = [texts[code] for code in codes]
     per_text = np.array([t.count(":") + t.count("=") for t in chosen], dtype=np.int64)
-    keys_raw, digits = split if split is not None else _pairs(";".join(chosen), int(per_text.sum()))
+    keys_raw, digits = _pairs(";".join(chosen), int(per_text.sum()))
     owner = np.repeat(np.asarray(codes, dtype=np.int64), per_text)
     ok[codes] = True
     if max(map(len, digits)) > _MAX_COUNT_DIGITS:  # huge counts: read by the rule (Python integers)
@@ -206,33 +201,6 @@ def _answer_counts(values: np.ndarray, candidate: np.ndarray) -> AnswerCounts:
     kept = digits if keep.all() else [d for d, k in zip(digits, keep.tolist(), strict=True) if k]
     count = _whole_numbers(kept)
     return AnswerCounts(owner, slot.astype(np.int64), key_codes.astype(np.int64), keys, count, ok, slow)
-
-
-_ONLY_SEPARATORS = bytes(b for b in range(256) if b not in b":;")  # bytes.translate deletes these
-
-
-def _plain_pairs(texts: list[str]) -> tuple[list[str], list[str]] | None:
-    """Keys and counts of answer-count texts that are all well-formed with no blank part, found
-    and checked in bulk by string methods; None when one text is not (then each is matched).
-
-    Well-formed without blank parts means: separators alternate pair, part, pair, … (``:``/``=``
-    then ``;``/``,``) across the texts joined by ``;``; every key one word without spaces; every
-    count digits with spaces around at most — what ``_WHOLE`` accepts, less blank parts.
-    """
-    if not texts:
-        return None
-    flat = ";".join(texts).replace("=", ":").replace(",", ";")
-    n_pairs = flat.count(":")
-    if flat.encode().translate(None, _ONLY_SEPARATORS) != b":;" * (n_pairs - 1) + b":":
-        return None  # UTF-8 multi-byte characters never contain the bytes of ':' or ';'
-    tokens = flat.replace(":", ";").split(";")  # key, count, key, count, …
-    keys, digits = tokens[0::2], tokens[1::2]
-    joined_digits = " ".join(digits)
-    if len(" ".join(keys).split()) != n_pairs or len(joined_digits.split()) != n_pairs:
-        return None  # a key or a count empty or with a space inside
-    if _DIGITS_AND_SPACES.fullmatch(joined_digits) is None:
-        return None
-    return keys, digits if max(map(len, digits)) <= _MAX_COUNT_DIGITS else [d.strip() for d in digits]
 
 
 def _pairs(joined: str, n_pairs: int) -> tuple[list[str], list[str]]:

@@ -106,29 +106,17 @@ def test_answer_shares_equal_the_rule_on_random_texts(texts: list[str], blank_pa
         assert got == expected, text
 
 
-GOOD = ["A:3; b:1", "a=2, B = 2", "C: 7 ;D:0", "E:4"]
-BAD = ["A:1:2;3", "A B:3", ":3", "A:", "A:1 2", "A:+5", "A:1;;B:2", "A:1;", "A:1x", "A;B:2"]
-
-
-def test_bulk_split_only_when_every_text_is_plain() -> None:
-    from par_index.value_table import _plain_pairs
-
-    keys, digits = _plain_pairs(GOOD) or ([], [])
-    assert [k.strip() for k in keys] == ["A", "b", "a", "B", "C", "D", "E"] and [d.strip() for d in digits] == ["3", "1", "2", "2", "7", "0", "4"]
-    for bad in BAD:
-        assert _plain_pairs([*GOOD, bad]) is None, bad
+BAD = ["A:1:2;3", "A B:3", ":3", "A:", "A:1 2", "A:+5", "A:1;;B:2", "A:1;", "A:1x", "A;B:2", "A:1 2; B:"]
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(_text | st.sampled_from([*BAD, "A:٣; B:1"]), min_size=1, max_size=8))
 def test_answer_shares_equal_the_rule_with_malformed_texts(texts: list[str]) -> None:
+    """Malformed texts beside well-formed ones: each read as the rule reads it alone."""
     rule = Survey(kind="survey", answers=ANSWERS)
     vt = build(frame(texts))
     shares = answer_shares(vt.counts, ANSWERS)
     for code, text in enumerate(vt.values):
         expected = rule.parse_text(text)
-        if vt.counts.slow[code]:
-            assert expected is not None and "٣" in text  # left to the rule
-            continue
         got = None if np.isnan(shares[code]) else float(shares[code])
         assert got == expected, text
