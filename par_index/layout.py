@@ -151,7 +151,10 @@ def _check_rows(data: UnitData, vt: ValueTable, units: pd.DataFrame, problems: l
             if r.unit in known_all:
                 continue  # its unit was already reported (unknown kind, duplicate)
             problems.append(row_problem(r, "unit_unknown", f"đơn vị '{r.unit}' không có trong units; dòng này không được chấm"))
-    stage_ok = np.array([s in STAGES for s in vt.stages], dtype=bool)[vt.stage_codes]
+    known_stage = np.array([s in STAGES for s in vt.stages], dtype=bool)
+    if known_stage.all() and not bad_unit.any():
+        return np.arange(len(pos)), pos  # every row (the usual case)
+    stage_ok = known_stage[vt.stage_codes]
     if not stage_ok.all():
         for r in rows[~stage_ok & ~bad_unit].itertuples():
             problems.append(row_problem(r, "stage_unknown", f"giai đoạn '{r.stage}' không hợp lệ; dùng self, appraisal1, appraisal2 hoặc survey"))
@@ -189,7 +192,11 @@ def _lay_out_set(
     n_units, n_leaves = len(units), len(c.leaves)
     unit_pos = pd.Index(units["unit"].to_numpy())
     leaf_pos = pd.Index(list(c.leaf_index))
-    lcol = leaf_pos.get_indexer(vt.criteria)[vt.criterion_codes[ids]] if len(vt.criteria) else np.zeros(0, dtype=np.int64)
+
+    def of_rows(codes: np.ndarray) -> np.ndarray:  # a per-row array of ``vt`` for the rows ``ids``
+        return codes if len(ids) == len(vt) else codes[ids]  # ids are increasing: all rows → arange
+
+    lcol = leaf_pos.get_indexer(vt.criteria)[of_rows(vt.criterion_codes)] if len(vt.criteria) else np.zeros(0, dtype=np.int64)
     unknown = lcol < 0
     if unknown.any():
         for r in frame.iloc[ids[unknown]].itertuples():
@@ -211,7 +218,7 @@ def _lay_out_set(
             problems.append(row_problem(r, "criterion_not_applicable", f"tiêu chí '{r.criterion}' không áp dụng cho loại đơn vị '{kinds[unit_pos.get_loc(r.unit)]}'; dòng này bị bỏ qua", "warning"))
         ids, u, lcol = ids[~off], u[~off], lcol[~off]
     # duplicates of (unit, leaf, stage): the first row counts
-    stage_no = pd.Index(STAGES).get_indexer(vt.stages)[vt.stage_codes[ids]]  # rows of unknown stages were dropped
+    stage_no = pd.Index(STAGES).get_indexer(vt.stages)[of_rows(vt.stage_codes)]  # rows of unknown stages were dropped
     key = (u.astype(np.int64) * max(n_leaves, 1) + lcol) * len(STAGES) + stage_no
     space = max(n_units * max(n_leaves, 1) * len(STAGES), 1)
     increasing = len(key) < 2 or bool((key[1:] > key[:-1]).all())  # rows in unit, leaf, stage order
@@ -227,9 +234,8 @@ def _lay_out_set(
             problems.append(row_problem(r, "row_duplicate", f"dòng trùng (cùng đơn vị, tiêu chí, giai đoạn {r.stage}); chỉ dòng đầu tiên được tính"))
         ids, u, lcol, stage_no = ids[~dup], u[~dup], lcol[~dup], stage_no[~dup]
 
-    every_row = len(ids) == len(vt)  # ids are increasing positions: then ids == arange
-    vc = vt.value_codes if every_row else vt.value_codes[ids]
-    pc = vt.points_codes if every_row else vt.points_codes[ids]
+    vc = of_rows(vt.value_codes)
+    pc = of_rows(vt.points_codes)
     x, na, blank, unreadable = _read_values(c, vt, vc, lcol)
     claim = vt.claim[pc]
     bad_claim = (np.isnan(vt.claim) & ~vt.claim_blank)[pc]
