@@ -43,18 +43,25 @@ def test_every_reading_of_a_text() -> None:
     assert yes_no[3] == 1.0 and yes_no[4] == 0.0 and np.isnan(yes_no[6])
 
 
-def test_answer_shares_equal_the_rule_text_by_text() -> None:
+def shares_as_the_rule_reads(texts: list[str], left_to_rule: tuple[str, ...] = ()) -> np.ndarray:
+    """Answer shares of ``texts`` read together, each asserted equal to the rule reading it alone
+    (texts marked slow — left to the rule — must be among ``left_to_rule``)."""
     rule = Survey(kind="survey", answers=ANSWERS)
-    texts = ["A:3; b:1", "a=2, B = 2 ,", " ; A:1;", "A:1x", "A:0; D:0", "E:4", "A:1;; C:7", "A: 5 ; b:0 ; c:2 ; d:1", "A:" + "9" * 12, "A:٣"]
     vt = build(frame(texts))
     shares = answer_shares(vt.counts, ANSWERS)
     for code, text in enumerate(vt.values):
         expected = rule.parse_text(text)
         if vt.counts.slow[code]:
-            assert expected is not None and text in ("A:" + "9" * 12, "A:٣")  # left to the rule
+            assert expected is not None and text in left_to_rule  # left to the rule
             continue
         got = None if np.isnan(shares[code]) else float(shares[code])
         assert got == expected, text
+    return shares
+
+
+def test_answer_shares_equal_the_rule_text_by_text() -> None:
+    texts = ["A:3; b:1", "a=2, B = 2 ,", " ; A:1;", "A:1x", "A:0; D:0", "E:4", "A:1;; C:7", "A: 5 ; b:0 ; c:2 ; d:1", "A:" + "9" * 12, "A:٣"]
+    shares = shares_as_the_rule_reads(texts, ("A:" + "9" * 12, "A:٣"))
     assert shares[0] == (3 * 1.0 + 1 * 0.6) / 4 and shares[1] == 0.8 and np.isnan(shares[3]) and np.isnan(shares[4])
 
 
@@ -97,13 +104,7 @@ def test_answer_shares_equal_the_rule_on_random_texts(texts: list[str], blank_pa
     """Well-formed texts, with a blank part in one of them or none (the two ways of cutting)."""
     if blank_part:
         texts = [*texts[:-1], texts[-1] + ";"]
-    rule = Survey(kind="survey", answers=ANSWERS)
-    vt = build(frame(texts))
-    shares = answer_shares(vt.counts, ANSWERS)
-    for code, text in enumerate(vt.values):
-        expected = rule.parse_text(text)
-        got = None if np.isnan(shares[code]) else float(shares[code])
-        assert got == expected, text
+    shares_as_the_rule_reads(texts)
 
 
 BAD = ["A:1:2;3", "A B:3", ":3", "A:", "A:1 2", "A:+5", "A:1;;B:2", "A:1;", "A:1x", "A;B:2", "A:1 2; B:"]
@@ -113,10 +114,4 @@ BAD = ["A:1:2;3", "A B:3", ":3", "A:", "A:1 2", "A:+5", "A:1;;B:2", "A:1;", "A:1
 @given(st.lists(_text | st.sampled_from([*BAD, "A:٣; B:1"]), min_size=1, max_size=8))
 def test_answer_shares_equal_the_rule_with_malformed_texts(texts: list[str]) -> None:
     """Malformed texts beside well-formed ones: each read as the rule reads it alone."""
-    rule = Survey(kind="survey", answers=ANSWERS)
-    vt = build(frame(texts))
-    shares = answer_shares(vt.counts, ANSWERS)
-    for code, text in enumerate(vt.values):
-        expected = rule.parse_text(text)
-        got = None if np.isnan(shares[code]) else float(shares[code])
-        assert got == expected, text
+    shares_as_the_rule_reads(texts)
