@@ -159,7 +159,14 @@ def test_agencies_file(agencies):
     assert names["so-noi-vu"] == "Sở Nội vụ"
     assert names["buu-dien-tinh"] == "Bưu điện tỉnh"
     assert names["so-tttt"] == "Sở Thông tin và Truyền thông"
-    assert names["ubnd-huyen"] == "UBND các huyện, thành phố"
+    # Việt Yên became a thị xã on 01/02/2024 (KH 213 of 29/12/2023 still says "huyện, thành phố")
+    assert names["ubnd-huyen"] == "UBND các huyện, thị xã, thành phố"
+    roles = {a["id"]: a["role"] for a in agencies}
+    # V.2.1: Sở Nội vụ scores the departments and districts and inspects at least 30 %
+    assert "chấm điểm Chỉ số CCHC năm 2024 của các sở" in roles["so-noi-vu"]
+    assert "ít nhất 30% số cơ quan, địa phương" in roles["so-noi-vu"]
+    # V.2.2: Văn phòng UBND tỉnh supplies the dialogue and assigned-task evidence
+    assert "đối thoại" in roles["vp-ubnd-tinh"] and "Thủ tướng Chính phủ giao" in roles["vp-ubnd-tinh"]
 
 
 def test_all_text_is_nfc(plan, agencies):

@@ -219,8 +219,9 @@ def test_share_scored_by_bands(tmp_path: Path, done: int, value: str, points: fl
     assert r.sets[0].leaf_points[0, 0] / 100 == points
 
 
-def test_bac_giang_share_for_so_noi_vu_gives_075_points(tmp_path: Path) -> None:
-    """18 of Sở Nội vụ's 20 tasks done: exactly 90 %, which is not "trên 90%" → 0,75 of 1,5."""
+def test_bac_giang_share_for_so_noi_vu_gives_1_point(tmp_path: Path) -> None:
+    """18 of Sở Nội vụ's 20 tasks done: exactly 90 %, short of the plan's "100% nhiệm vụ" → 1 of 1,5
+    (band "từ 90% đến dưới 100%")."""
     s = plan_status(load_plan(BG_PLAN), BG_PROGRESS, dt.date(2024, 12, 31))
     row = share_assessment(s, "so-noi-vu", "1.1.2")
     assert row["value"] == "90%"
@@ -228,7 +229,7 @@ def test_bac_giang_share_for_so_noi_vu_gives_075_points(tmp_path: Path) -> None:
     c = load(BG_SO)
     leaf = c.leaves[c.leaf_index["1.1.2"]]
     x, _ = parse_numbers(pd.Series([row["value"]]))
-    assert float(leaf.rule.points(x, float(leaf.max))[0]) == 0.75
+    assert float(leaf.rule.points(x, float(leaf.max))[0]) == 1.0
 
 
 def test_plan_status_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -42,7 +42,7 @@ def opened(tmp_path_factory):
 
 def test_every_report_opens_without_errors(opened):
     reports, _out = opened
-    assert len(reports) == 2 + 29 + 2 + 3  # Bắc Giang: province, agency, 29 units; mini: 2 + 3 units
+    assert len(reports) == 2 + 30 + 2 + 3  # Bắc Giang: province, agency, 30 units; mini: 2 + 3 units
     for page, rep in reports.items():
         assert rep.errors == [], page
         assert rep.title, page

@@ -64,4 +64,4 @@ def test_json_units_built_fast_equal_the_json_encoder(tmp_path: Path, monkeypatc
     doc = json.loads(_documents(mini)[1])
     unit = next(u for u in doc["units"] if u["unit"] == "so-na")
     assert (unit["index"], unit["rank"], unit["band"], unit["nodes"]["1"]) == (None, None, None, {"points": 0.0, "max": 0.0, "index": None})
-    assert len(json.loads(_documents(bac_giang)[1])["units"]) == 29
+    assert len(json.loads(_documents(bac_giang)[1])["units"]) == 30
