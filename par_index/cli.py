@@ -53,6 +53,10 @@ def cli() -> None:
 def _load_commands() -> None:
     for name in COMMAND_MODULES:
         cli.add_command(importlib.import_module(f"par_index.commands.{name}").command)
+    from .server.cli import COMMANDS as SERVER_COMMANDS  # db, users, serve (the province server)
+
+    for command in SERVER_COMMANDS:
+        cli.add_command(command)
 
 
 _load_commands()

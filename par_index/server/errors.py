@@ -1,0 +1,34 @@
+"""Errors the server answers with: ``{"error": "<Vietnamese message>", "detail": ...}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Default messages per status code (a route gives a more precise one where it can).
+MESSAGES = {
+    400: "yêu cầu không hợp lệ",
+    401: "chưa đăng nhập hoặc phiên đăng nhập đã hết hạn; hãy đăng nhập lại",
+    403: "tài khoản này không được phép thực hiện thao tác này",
+    404: "không tìm thấy",
+    405: "phương thức không được hỗ trợ cho địa chỉ này",
+    409: "trạng thái hiện tại không cho phép thay đổi này",
+    413: "tệp quá lớn",
+    415: "loại tệp không được chấp nhận",
+    422: "dữ liệu gửi lên không hợp lệ",
+    429: "đăng nhập sai quá nhiều lần; hãy thử lại sau",
+    500: "lỗi trong máy chủ; thao tác không được thực hiện, hãy thử lại hoặc báo cho quản trị viên",
+}
+
+
+class ApiError(Exception):
+    """An answer other than success, raised from anywhere below the routes."""
+
+    def __init__(self, status: int, message: str | None = None, detail: Any = None, headers: dict[str, str] | None = None):
+        super().__init__(message or MESSAGES.get(status, "lỗi"))
+        self.status = status
+        self.message = message or MESSAGES.get(status, "lỗi")
+        self.detail = detail
+        self.headers = headers
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.message, "detail": self.detail}

@@ -1,0 +1,321 @@
+"""The server's one door to the engine: criteria, unit-data reading, scoring, JSON results.
+
+The server never scores by itself. It writes its rows as a unit-data folder (the same files
+``db export`` writes) and runs the package's own reader and engine on it, so the server, the
+exported folder and ``par-index score`` agree by construction. Every engine import of the server
+is in this module.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import posixpath
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..commands.options import load_all
+from ..compiled import CompiledCriteria
+from ..engine import score
+from ..evidence_check import check_evidence
+from ..problems import InputError, Problem
+from ..results_table import json_units_block, to_json_dict
+from ..unit_data import READER_MODULES, READERS, UnitData, read_data, read_folder, read_workbook
+from ..writers import json_parts
+
+__all__ = ["InputError", "Problem"]
+
+UNIT_COLUMNS = ["unit", "name", "kind", "group"]
+ASSESSMENT_COLUMNS = ["unit", "criterion", "value", "stage", "note", "points"]
+EVIDENCE_COLUMNS = ["unit", "criterion", "document", "issued_on", "issuer", "file"]
+APPRAISAL_COLUMNS = ["unit", "criterion", "round", "reason", "value", "points", "appraiser", "date"]
+EXPLANATION_COLUMNS = ["unit", "criterion", "text", "date"]
+SURVEY_COLUMNS = ["unit", "group", "question", "answer", "count"]
+EXPORT_NAME = "db export"  # how problems name the folder the server scores
+CRITERIA_DIR = "criteria/sets"  # main criteria files; includes sit relative to it
+
+
+# ---------------------------------------------------------------- criteria ---------------
+
+
+@dataclass(frozen=True)
+class LeafInfo:
+    set_id: str
+    code: str
+    name: str
+    agency: str | None
+    applies_to: frozenset[str] | None
+    input_kind: str
+    describe: str
+
+
+@dataclass
+class Criteria:
+    """The compiled criteria sets of a round and what the server asks of them."""
+
+    sets: list[CompiledCriteria]
+    kinds: dict[str, int] = field(default_factory=dict)  # unit kind → set position
+
+    def leaf(self, kind: str, code: str) -> LeafInfo | None:
+        pos = self.kinds.get(kind)
+        if pos is None:
+            return None
+        c = self.sets[pos]
+        j = c.leaf_index.get(code)
+        if j is None:
+            return None
+        leaf = c.leaves[j]
+        if leaf.applies_to is not None and kind not in leaf.applies_to:
+            return None
+        return LeafInfo(c.id, leaf.code, leaf.name, leaf.agency, leaf.applies_to, leaf.rule.input_kind(), leaf.rule.describe(float(leaf.max)))
+
+    def leaves_of_agency(self, agency: str) -> set[tuple[str, str]]:
+        """(set id, leaf code) pairs whose evidence ``agency`` supplies."""
+        return {(c.id, leaf.code) for c in self.sets for leaf in c.leaves if leaf.agency == agency}
+
+    def set_of_kind(self, kind: str) -> CompiledCriteria | None:
+        pos = self.kinds.get(kind)
+        return None if pos is None else self.sets[pos]
+
+
+def criteria_files(paths: Sequence[Path]) -> list[tuple[str | None, str, str]]:
+    """The criteria files and the files they include, as (set id or None, relative path, text).
+
+    Loaded first (every problem reported at once, exit 2), then read as text for the database.
+    """
+    sets = load_all(tuple(paths))
+    out: list[tuple[str | None, str, str]] = []
+    seen: set[str] = set()
+    for c, path in zip(sets, paths, strict=True):
+        rel = f"{CRITERIA_DIR}/{path.name}"
+        if rel in seen:
+            raise InputError(Problem("criteria_name_twice", "hai tệp tiêu chí cùng tên; hãy đặt tên khác nhau", file=str(path)))
+        seen.add(rel)
+        text = path.read_bytes().decode("utf-8-sig")
+        out.append((c.id, rel, text))
+        import yaml
+
+        raw = yaml.safe_load(text)
+        ref = raw.get("agencies") if isinstance(raw, dict) else None
+        if isinstance(ref, str):
+            inc = posixpath.normpath(posixpath.join(CRITERIA_DIR, ref.replace("\\", "/")))
+            if inc.startswith("..") or inc.startswith("/"):
+                raise InputError(
+                    Problem("criteria_include_far", f"tệp cơ quan '{ref}' nằm quá xa tệp tiêu chí; hãy đặt nó cùng thư mục", file=str(path))
+                )
+            if inc not in seen:
+                seen.add(inc)
+                out.append((None, inc, (path.parent / ref).read_bytes().decode("utf-8-sig")))
+    return out
+
+
+def write_criteria(files: Iterable[tuple[str | None, str, str]], root: Path) -> list[Path]:
+    """Write the stored criteria files under ``root``; the main files' paths, in order."""
+    mains = []
+    for set_id, rel, text in files:
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+        if set_id is not None:
+            mains.append(p)
+    return mains
+
+
+@lru_cache(maxsize=8)
+def _compiled(key: tuple[tuple[str | None, str, str], ...]) -> Criteria:
+    with tempfile.TemporaryDirectory(prefix="par-index-criteria-") as tmp:
+        sets = load_all(tuple(write_criteria(key, Path(tmp))))
+    crit = Criteria(sets)
+    for pos, c in enumerate(sets):
+        for kind in c.kinds:
+            crit.kinds.setdefault(kind, pos)
+    _CRITERIA_BY_ID[id(crit)] = crit
+    return crit
+
+
+def compile_stored(files: Sequence[tuple[str | None, str, str]]) -> Criteria:
+    """Compile stored criteria files (cached by their texts)."""
+    return _compiled(tuple(files))
+
+
+# ---------------------------------------------------------------- unit data folders ------
+
+
+def write_csv(path: Path, columns: list[str], rows: Iterable[Sequence[Any]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows(rows)
+
+
+def write_label(folder: Path, label: str) -> None:
+    if label:
+        (folder / "dataset.yaml").write_text(f"label: {json.dumps(label, ensure_ascii=False)}\n", encoding="utf-8")
+
+
+def read_label(folder: Path) -> str:
+    from ..unit_data import read_label as engine_read_label
+
+    return engine_read_label(folder) or ""
+
+
+@dataclass
+class Imported:
+    """Rows of a unit-data folder or workbook, in the server's table shapes."""
+
+    units: list[dict[str, str]]
+    assessments: list[dict[str, str]]
+    evidence: list[dict[str, str]]
+    appraisals: list[dict[str, str]]
+    explanations: list[dict[str, str]]
+    survey: list[dict[str, str]]
+    survey_map: str | None
+    label: str
+    problems: list[Problem]
+
+
+def _records(df: Any, columns: list[str]) -> list[dict[str, str]]:
+    if df is None or not len(df):
+        return []
+    cols = [c for c in columns if c in df.columns]
+    out = df[cols].astype(object).where(df[cols].notna(), "").astype(str).to_dict("records")
+    for r in out:
+        for c in columns:
+            r.setdefault(c, "")
+    return out
+
+
+def _base_tables(path: Path) -> UnitData:
+    """The three tables as the reader returns them, before the extra tables are added."""
+    import importlib
+
+    for name in READER_MODULES:
+        importlib.import_module(f"par_index.{name}")
+    for accepts, reader in READERS:
+        if accepts(path):
+            return reader(path)
+    if path.is_dir():
+        return read_folder(path)
+    return read_workbook(path)
+
+
+def read_import(path: Path) -> Imported:
+    """Read unit data with the package's reader (every check and message of ``score --data``).
+
+    Appraisal records and explanations come from ``appraisals.csv``/workbooks/
+    ``explanations.csv``; survey answer counts from ``survey.csv`` through the survey reader.
+    """
+    full = read_data(path)
+    base = _base_tables(path)
+    own_files = set(base.assessments["at_file"]) if len(base.assessments) else set()
+    appraisals = full.extras.get("appraisals")
+    rows: list[dict[str, str]] = []
+    if appraisals is not None and len(appraisals):
+        for r in _records(appraisals, [*APPRAISAL_COLUMNS, "stage", "at_file"]):
+            if r["at_file"] in own_files:
+                continue  # an assessments.csv appraisal row: kept there, as it was
+            r["round"] = "2" if r.get("stage") == "appraisal2" else "1"
+            rows.append(r)
+    survey_map = None
+    if "survey" in full.extras:
+        map_dir = path if path.is_dir() else path.parent
+        from ..survey_merge import MAP_NAMES
+
+        mp = next((map_dir / n for n in MAP_NAMES if (map_dir / n).is_file()), None)
+        survey_map = mp.read_bytes().decode("utf-8-sig") if mp else None
+    return Imported(
+        units=_records(base.units, UNIT_COLUMNS),
+        assessments=_records(base.assessments, ASSESSMENT_COLUMNS),
+        evidence=_records(base.evidence, EVIDENCE_COLUMNS),
+        appraisals=rows,
+        explanations=_records(full.extras.get("explanations"), EXPLANATION_COLUMNS),
+        survey=_records(full.extras.get("survey"), SURVEY_COLUMNS),
+        survey_map=survey_map,
+        label=full.label or "",
+        problems=list(full.problems),
+    )
+
+
+def read_units_file(path: Path) -> list[dict[str, str]]:
+    """``units.csv`` read as ``score --data`` reads it."""
+    from ..unit_data import finish_table, read_csv_table
+
+    problems: list[Problem] = []
+    df = finish_table("units", read_csv_table(path), str(path), problems, complete=True)
+    return _records(df, UNIT_COLUMNS)
+
+
+def score_folder(criteria: Criteria, folder: Path, stage: str, files_root: Path | None) -> tuple[bytes, list[dict[str, Any]]]:
+    """``par-index score --data folder --stage stage --out x.json`` in memory: the JSON bytes
+    the command writes (problems' file names relative to the folder) and the problems."""
+    data = read_data(folder)
+    results = score(criteria.sets, data, stage)
+    results.problems.extend(check_evidence(results, data, files_root))
+    prefix = str(folder) + os.sep
+    here = str(folder)
+
+    def local(p: Problem) -> Problem:  # the temporary folder's name means nothing to the reader
+        file = p.file[len(prefix):] if p.file and p.file.startswith(prefix) else p.file
+        return replace(p, file=file, message=p.message.replace(here, EXPORT_NAME))
+
+    results.problems[:] = [local(p) for p in results.problems]
+    doc = to_json_dict(results, include_units=False)
+    return b"".join(json_parts(doc, {"units": json_units_block(results)})), doc.get("problems", [])
+
+
+# ---------------------------------------------------------------- one value --------------
+
+
+def value_problems(criteria: Criteria, unit: dict[str, str], criterion: str, value: str, points: str = "") -> list[dict[str, Any]]:
+    """What the engine says of one (unit, criterion) value: the errors about that row.
+
+    The unit is scored alone with that one row, so a value the leaf's rule cannot read gets
+    the engine's own message (naming the criterion and the expected input).
+    """
+    return _value_problems(unit["unit"], unit["name"], unit["kind"], criterion, value, points, id(criteria))
+
+
+_CRITERIA_BY_ID: dict[int, Criteria] = {}
+
+
+@lru_cache(maxsize=20000)
+def _value_problems(unit: str, name: str, kind: str, criterion: str, value: str, points: str, crit_id: int) -> list[dict[str, Any]]:
+    import pandas as pd
+
+    from ..unit_data import empty_table, finish_table
+
+    criteria = _CRITERIA_BY_ID[crit_id]
+    c = criteria.set_of_kind(kind)
+    if c is None:
+        return [{"reason": "unit_kind_unknown", "message": f"loại đơn vị '{kind}' không có trong bộ tiêu chí"}]
+    problems: list[Problem] = []
+    units = finish_table("units", pd.DataFrame({"unit": [unit], "name": [name], "kind": [kind]}), "units", problems)
+    rows = finish_table(
+        "assessments",
+        pd.DataFrame({"unit": [unit], "criterion": [criterion], "value": [value], "stage": ["self"], "note": [""], "points": [points]}),
+        "assessments",
+        problems,
+    )
+    from ..value_table import value_table
+
+    data = UnitData(units, rows, empty_table("evidence"), "server", problems)
+    value_table(data.assessments)
+    results = score([c], data, "self")
+    out = []
+    for p in results.problems:
+        if p.criterion == criterion and p.severity == "error" and p.reason != "value_missing":
+            out.append({"reason": p.reason, "message": p.message, "criterion": criterion, "unit": unit})
+    return out
+
+
+def problem_dicts(problems: Iterable[Problem]) -> list[dict[str, Any]]:
+    return [p.as_dict() for p in problems]
+
+
+def problem_text(p: Problem) -> str:
+    return str(p)

@@ -1,0 +1,804 @@
+"""What the server does, as functions of a database session and an account.
+
+The JSON API (``app``) and the web pages (``web``) both call these; neither touches the tables
+directly. Each function checks the permission table (``roles``), the workflow state and the
+calendar, writes its rows and the audit entry in the caller's transaction, and raises
+:class:`ApiError` with a Vietnamese message for anything it refuses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import scoring
+from .errors import ApiError
+from .models import (
+    ROLES,
+    STATES,
+    Account,
+    Appraisal,
+    Assessment,
+    AuditEntry,
+    CriteriaFile,
+    Evidence,
+    Explanation,
+    Round,
+    SurveyRow,
+    Unit,
+)
+from .models import Session as LoginSession
+from .roles import scope
+from .security import hash_password, new_token, token_hash, verify_password
+from .settings import Settings
+
+STATE_LABELS = {
+    "draft": "đang tự đánh giá",
+    "submitted": "đã nộp",
+    "appraisal1": "thẩm định lần 1",
+    "explanation": "giải trình",
+    "appraisal2": "thẩm định lần 2",
+    "final": "đã có kết quả cuối cùng",
+    "published": "đã công bố",
+}
+# Moves an appraiser makes (``POST /units/{unit}/state``); the unit itself submits and withdraws.
+ADVANCE = {
+    "submitted": ("appraisal1",),
+    "appraisal1": ("explanation", "final"),
+    "explanation": ("appraisal2",),
+    "appraisal2": ("final",),
+}
+
+
+def utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; every time the server stores is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    v = utc(value)
+    return v.isoformat() if v else None
+
+
+def vn_time(value: dt.datetime | None) -> str:
+    """dd/mm/yyyy HH:MM in Vietnam time (UTC+7), for messages."""
+    v = utc(value)
+    return (v + dt.timedelta(hours=7)).strftime("%d/%m/%Y %H:%M") if v else ""
+
+
+# ---------------------------------------------------------------- accounts ----------------
+
+
+@dataclass
+class Login:
+    token: str
+    csrf: str
+    account: Account
+    expires_at: dt.datetime
+
+
+def create_account(s: Session, settings: Settings, login: str, role: str, password: str, unit: str | None = None, agency: str | None = None) -> Account:
+    if role not in ROLES:
+        raise ApiError(422, f"vai trò '{role}' không có; dùng một trong: {', '.join(ROLES)}", {"field": "role"})
+    if role == "unit" and not unit:
+        raise ApiError(422, "tài khoản vai trò unit cần --unit (mã đơn vị)", {"field": "unit"})
+    if role == "agency" and not agency:
+        raise ApiError(422, "tài khoản vai trò agency cần --agency (mã cơ quan cung cấp tài liệu)", {"field": "agency"})
+    if role != "unit" and unit:
+        raise ApiError(422, "chỉ tài khoản vai trò unit mới gắn với một đơn vị", {"field": "unit"})
+    if role != "agency" and agency:
+        raise ApiError(422, "chỉ tài khoản vai trò agency mới gắn với một cơ quan", {"field": "agency"})
+    if unit and s.scalar(select(func.count()).select_from(Unit).where(Unit.unit == unit)) == 0:
+        raise ApiError(404, f"không có đơn vị '{unit}' trong cơ sở dữ liệu (hãy chạy db init với units.csv trước)", {"unit": unit})
+    if len(password) < 10:
+        raise ApiError(422, "mật khẩu cần ít nhất 10 ký tự", {"field": "password"})
+    if s.scalar(select(Account).where(Account.login == login)) is not None:
+        raise ApiError(409, f"tên đăng nhập '{login}' đã có", {"login": login})
+    acct = Account(login=login, role=role, unit=unit, agency=agency, password_hash=hash_password(password), active=True, failed_logins=0, created_at=settings.now())
+    s.add(acct)
+    s.flush()
+    return acct
+
+
+def login(s: Session, settings: Settings, name: str, password: str) -> Login | ApiError:
+    """Check a password; a new session (token, CSRF token). Repeated failures wait longer each time.
+
+    A wrong password is *returned* as the error to raise, so the caller commits the failure count.
+    """
+    now = settings.now()
+    acct = s.scalar(select(Account).where(Account.login == name).with_for_update())
+    if acct is not None and utc(acct.blocked_until) is not None and utc(acct.blocked_until) > now:  # type: ignore[operator]
+        wait = int((utc(acct.blocked_until) - now).total_seconds()) + 1  # type: ignore[operator]
+        raise ApiError(429, f"đăng nhập sai quá nhiều lần; hãy thử lại sau {wait} giây", {"retry_after": wait}, {"Retry-After": str(wait)})
+    ok = verify_password(acct.password_hash if acct else None, password)
+    if acct is None or not ok or not acct.active:
+        if acct is not None:
+            acct.failed_logins += 1
+            over = acct.failed_logins - settings.login_free_failures
+            if over >= 0:
+                acct.blocked_until = now + dt.timedelta(seconds=min(2**over, 900))
+        return ApiError(401, "sai tên đăng nhập hoặc mật khẩu")
+    acct.failed_logins = 0
+    acct.blocked_until = None
+    token, csrf = new_token(), new_token()
+    expires = now + dt.timedelta(hours=settings.session_hours)
+    s.add(LoginSession(token_hash=token_hash(token), account_id=acct.id, csrf=csrf, created_at=now, expires_at=expires))
+    return Login(token, csrf, acct, expires)
+
+
+def session_account(s: Session, settings: Settings, token: str) -> tuple[Account, LoginSession] | None:
+    row = s.execute(
+        select(Account, LoginSession).join(LoginSession, LoginSession.account_id == Account.id).where(LoginSession.token_hash == token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    acct, sess = row
+    if not acct.active or utc(sess.expires_at) <= settings.now():  # type: ignore[operator]
+        return None
+    return acct, sess
+
+
+def logout(s: Session, token: str) -> None:
+    s.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+
+
+# ---------------------------------------------------------------- permission ---------------
+
+
+def allowed(acct: Account, action: str) -> str:
+    """The account's scope for ``action``; 403 when its role may not do it at all."""
+    sc = scope(acct.role, action)
+    if sc is None:
+        raise ApiError(403, f"vai trò {acct.role} không được phép thực hiện thao tác này", {"action": action, "role": acct.role})
+    return sc
+
+
+def get_round(s: Session, year: int | None) -> Round:
+    if year is None:
+        rnd = s.scalar(select(Round).order_by(Round.year.desc()).limit(1))
+        if rnd is None:
+            raise ApiError(404, "chưa có kỳ đánh giá nào; hãy chạy par-index db init")
+        return rnd
+    rnd = s.get(Round, year)
+    if rnd is None:
+        raise ApiError(404, f"không có kỳ đánh giá năm {year}", {"year": year})
+    return rnd
+
+
+def get_unit(s: Session, year: int, unit: str, lock: bool = False) -> Unit:
+    q = select(Unit).where(Unit.year == year, Unit.unit == unit)
+    row = s.scalar(q.with_for_update() if lock else q)
+    if row is None:
+        raise ApiError(404, f"không có đơn vị '{unit}' trong kỳ đánh giá năm {year}", {"unit": unit, "year": year})
+    return row
+
+
+def check_unit_scope(acct: Account, sc: str, unit: str, rnd: Round, criterion_agency: str | None = None) -> None:
+    if sc == "own" and acct.unit != unit:
+        raise ApiError(403, "tài khoản đơn vị chỉ xem và sửa được hồ sơ của chính đơn vị mình", {"unit": unit})
+    if sc == "supplied" and (criterion_agency is None or criterion_agency != acct.agency):
+        raise ApiError(403, "tài khoản cơ quan chỉ làm việc với tài liệu kiểm chứng mà cơ quan mình cung cấp", {"agency": acct.agency})
+    if sc == "published" and rnd.published_at is None:
+        raise ApiError(403, "kết quả chưa được công bố", {"year": rnd.year})
+
+
+def audit(
+    s: Session,
+    settings: Settings,
+    acct: Account | None,
+    action: str,
+    route: str,
+    year: int | None = None,
+    unit: str | None = None,
+    criterion: str | None = None,
+    before: Any = None,
+    after: Any = None,
+    reason: str = "",
+) -> None:
+    s.add(
+        AuditEntry(
+            at=settings.now(),
+            login=acct.login if acct else "(dòng lệnh)",
+            role=acct.role if acct else "cli",
+            action=action,
+            route=route,
+            year=year,
+            unit=unit,
+            criterion=criterion,
+            before=None if before is None else json.dumps(before, ensure_ascii=False),
+            after=None if after is None else json.dumps(after, ensure_ascii=False),
+            reason=reason,
+        )
+    )
+
+
+def criteria_of(s: Session, year: int) -> scoring.Criteria:
+    files = s.execute(select(CriteriaFile.set_id, CriteriaFile.path, CriteriaFile.text).where(CriteriaFile.year == year).order_by(CriteriaFile.position)).all()
+    if not files:
+        raise ApiError(404, f"kỳ đánh giá năm {year} chưa có bộ tiêu chí", {"year": year})
+    return scoring.compile_stored([(a, b, c) for a, b, c in files])
+
+
+def leaf_of(s: Session, year: int, unit: Unit, criterion: str) -> scoring.LeafInfo:
+    leaf = criteria_of(s, year).leaf(unit.kind, criterion)
+    if leaf is None:
+        raise ApiError(
+            404,
+            f"tiêu chí '{criterion}' không có trong bộ tiêu chí của đơn vị loại '{unit.kind}' (hoặc không áp dụng cho loại này)",
+            {"criterion": criterion, "kind": unit.kind},
+        )
+    return leaf
+
+
+# ---------------------------------------------------------------- units, assessment -------
+
+
+def unit_dict(u: Unit) -> dict[str, Any]:
+    return {"unit": u.unit, "name": u.name, "kind": u.kind, "state": u.state, "version": u.version}
+
+
+def list_units(s: Session, acct: Account, year: int | None = None) -> list[dict[str, Any]]:
+    sc = allowed(acct, "units.list")
+    rnd = get_round(s, year)
+    q = select(Unit).where(Unit.year == rnd.year).order_by(Unit.position)
+    if sc == "own":
+        q = q.where(Unit.unit == acct.unit)
+    return [unit_dict(u) for u in s.scalars(q)]
+
+
+def row_dict(a: Assessment) -> dict[str, Any]:
+    return {"criterion": a.criterion, "value": a.value, "note": a.note, "points": a.points, "version": a.version, "stage": a.stage}
+
+
+def get_assessment(s: Session, acct: Account, unit: str, year: int | None = None) -> dict[str, Any]:
+    sc = allowed(acct, "assessment.read")
+    rnd = get_round(s, year)
+    u = get_unit(s, rnd.year, unit)
+    check_unit_scope(acct, sc, unit, rnd)
+    rows = s.scalars(select(Assessment).where(Assessment.year == rnd.year, Assessment.unit == unit, Assessment.stage == "self").order_by(Assessment.id))
+    return {"unit": unit, "state": u.state, "year": rnd.year, "rows": [row_dict(a) for a in rows]}
+
+
+def _writable(rnd: Round, u: Unit, settings: Settings, states: Sequence[str] = ("draft",)) -> None:
+    if rnd.published_at is not None:
+        raise ApiError(409, "kết quả đã công bố; kỳ đánh giá đã khóa", {"state": u.state})
+    if u.state not in states:
+        raise ApiError(
+            409,
+            f"hồ sơ của đơn vị đang ở trạng thái '{STATE_LABELS[u.state]}', không sửa được",
+            {"state": u.state, "allowed_states": list(states)},
+        )
+
+
+def _before_deadline(deadline: dt.datetime | None, settings: Settings, what: str) -> None:
+    d = utc(deadline)
+    if d is not None and settings.now() > d:
+        raise ApiError(409, f"đã quá hạn {what} ({vn_time(d)})", {"deadline": iso(d)})
+
+
+def put_assessment(
+    s: Session,
+    settings: Settings,
+    acct: Account,
+    route: str,
+    unit: str,
+    criterion: str,
+    value: str,
+    note: str | None = None,
+    version: int | None = None,
+    year: int | None = None,
+) -> dict[str, Any]:
+    """Save one self-assessment row. A stale (or missing, for an existing row) version → 409 with the current row."""
+    sc = allowed(acct, "assessment.write")
+    rnd = get_round(s, year)
+    u = get_unit(s, rnd.year, unit)
+    check_unit_scope(acct, sc, unit, rnd)
+    leaf = leaf_of(s, rnd.year, u, criterion)
+    _writable(rnd, u, settings)
+    _before_deadline(rnd.self_deadline, settings, "tự đánh giá")
+    value = scoring_text(value)
+    note_text = scoring_text(note) if note is not None else None
+    problems = scoring.value_problems(criteria_of(s, rnd.year), unit_dict(u), criterion, value)
+    if problems:
+        first = problems[0]["message"]
+        raise ApiError(
+            422,
+            f"tiêu chí {criterion}: {first}; cần: {leaf.describe}",
+            {"criterion": criterion, "expected": leaf.input_kind, "rule": leaf.describe, "problems": problems},
+        )
+    now = settings.now()
+    current = s.scalar(select(Assessment).where(Assessment.year == rnd.year, Assessment.unit == unit, Assessment.criterion == criterion, Assessment.stage == "self"))
+    if current is None:
+        if version not in (None, 0):
+            raise ApiError(409, "dòng này chưa có; không thể sửa theo phiên bản đã cho", {"current": None})
+        row = Assessment(year=rnd.year, unit=unit, criterion=criterion, stage="self", value=value, note=note_text or "", points="", version=1, updated_at=now, updated_by=acct.login)
+        try:
+            with s.begin_nested():
+                s.add(row)
+                s.flush()
+        except IntegrityError:
+            current = s.scalar(select(Assessment).where(Assessment.year == rnd.year, Assessment.unit == unit, Assessment.criterion == criterion, Assessment.stage == "self"))
+            raise ApiError(409, "người khác vừa lưu dòng này; hãy tải lại và sửa trên bản mới nhất", {"current": row_dict(current) if current else None}) from None
+        audit(s, settings, acct, "assessment.write", route, rnd.year, unit, criterion, None, row_dict(row))
+        return row_dict(row)
+    if version is None or version != current.version:
+        raise ApiError(
+            409,
+            "dòng này đã được sửa (phiên bản đã cũ); hãy tải lại và sửa trên bản mới nhất",
+            {"current": row_dict(current), "sent_version": version},
+        )
+    before = row_dict(current)
+    new_note = current.note if note_text is None else note_text
+    done = s.execute(
+        update(Assessment)
+        .where(Assessment.id == current.id, Assessment.version == version)
+        .values(value=value, note=new_note, version=version + 1, updated_at=now, updated_by=acct.login)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        s.expire(current)
+        fresh = s.get(Assessment, current.id)
+        raise ApiError(409, "người khác vừa lưu dòng này; hãy tải lại và sửa trên bản mới nhất", {"current": row_dict(fresh) if fresh else None})
+    s.expire(current)
+    after = row_dict(s.get(Assessment, current.id))  # type: ignore[arg-type]
+    audit(s, settings, acct, "assessment.write", route, rnd.year, unit, criterion, before, after)
+    return after
+
+
+def scoring_text(text: str | None) -> str:
+    """A value as the unit-data reader keeps it: NFC, no surrounding blanks."""
+    import unicodedata
+
+    return unicodedata.normalize("NFC", str(text or "")).strip()
+
+
+def set_state(s: Session, settings: Settings, acct: Account, route: str, unit: str, action: str, target: str | None = None, reason: str = "", year: int | None = None) -> dict[str, Any]:
+    """submit / withdraw (the unit) and the appraiser's moves through the rounds."""
+    sc = allowed(acct, action)
+    rnd = get_round(s, year)
+    u = get_unit(s, rnd.year, unit, lock=True)
+    check_unit_scope(acct, sc, unit, rnd)
+    if rnd.published_at is not None:
+        raise ApiError(409, "kết quả đã công bố; kỳ đánh giá đã khóa", {"state": u.state})
+    before = u.state
+    if action == "unit.submit":
+        if u.state != "draft":
+            raise ApiError(409, f"chỉ nộp được hồ sơ đang tự đánh giá; hồ sơ đang '{STATE_LABELS[u.state]}'", {"state": u.state})
+        _before_deadline(rnd.self_deadline, settings, "nộp hồ sơ tự đánh giá")
+        target = "submitted"
+    elif action == "unit.withdraw":
+        if u.state != "submitted":
+            raise ApiError(409, f"chỉ rút được hồ sơ đã nộp và chưa thẩm định; hồ sơ đang '{STATE_LABELS[u.state]}'", {"state": u.state})
+        _before_deadline(rnd.self_deadline, settings, "rút hồ sơ (chỉ rút được trước hạn tự đánh giá)")
+        target = "draft"
+    else:
+        allowed_next = ADVANCE.get(u.state, ())
+        if target not in allowed_next:
+            raise ApiError(
+                409,
+                f"không chuyển được từ '{STATE_LABELS[u.state]}' sang '{STATE_LABELS.get(target or '', target)}'",
+                {"state": u.state, "allowed": list(allowed_next)},
+            )
+    u.state = target
+    u.version += 1
+    audit(s, settings, acct, action, route, rnd.year, unit, None, {"state": before}, {"state": target}, reason)
+    return unit_dict(u)
+
+
+# ---------------------------------------------------------------- appraisal, explanation --
+
+
+def add_appraisal(
+    s: Session, settings: Settings, acct: Account, route: str, body: dict[str, Any], year: int | None = None
+) -> dict[str, Any]:
+    sc = allowed(acct, "appraisal.write")
+    rnd = get_round(s, year)
+    unit = str(body.get("unit") or "")
+    criterion = str(body.get("criterion") or "")
+    u = get_unit(s, rnd.year, unit)
+    check_unit_scope(acct, sc, unit, rnd)
+    leaf_of(s, rnd.year, u, criterion)
+    reason = scoring_text(body.get("reason"))
+    if not reason:
+        raise ApiError(422, f"tiêu chí {criterion}: quyết định thẩm định phải có lý do (trường reason)", {"criterion": criterion, "field": "reason"})
+    rnd_no = body.get("round")
+    if rnd_no not in (1, 2, "1", "2"):
+        raise ApiError(422, "vòng thẩm định (round) phải là 1 hoặc 2", {"field": "round"})
+    rnd_no = int(rnd_no)
+    value = scoring_text(body.get("value")) if body.get("value") is not None else ""
+    points = scoring_text(body.get("points")) if body.get("points") is not None else ""
+    if bool(value) == bool(points):
+        raise ApiError(422, f"tiêu chí {criterion}: cần đúng một trong hai trường value (giá trị) hoặc points (điểm)", {"criterion": criterion})
+    _writable(rnd, u, settings, (f"appraisal{rnd_no}",))
+    crit = criteria_of(s, rnd.year)
+    if value:
+        problems = scoring.value_problems(crit, unit_dict(u), criterion, value)
+    else:
+        problems = scoring.value_problems(crit, unit_dict(u), criterion, "", points)
+    if problems:
+        raise ApiError(422, f"tiêu chí {criterion}: {problems[0]['message']}", {"criterion": criterion, "problems": problems})
+    today = (settings.now() + dt.timedelta(hours=7)).date().strftime("%d/%m/%Y")
+    row = Appraisal(year=rnd.year, unit=unit, criterion=criterion, round=rnd_no, value=value, points=points, reason=reason, appraiser=acct.login, date=today, created_at=settings.now())
+    s.add(row)
+    s.flush()
+    after = appraisal_dict(row)
+    audit(s, settings, acct, "appraisal.write", route, rnd.year, unit, criterion, None, after, reason)
+    return after
+
+
+def appraisal_dict(a: Appraisal) -> dict[str, Any]:
+    return {"id": a.id, "unit": a.unit, "criterion": a.criterion, "round": a.round, "value": a.value, "points": a.points, "reason": a.reason, "appraiser": a.appraiser, "date": a.date}
+
+
+def add_explanation(s: Session, settings: Settings, acct: Account, route: str, unit: str, criterion: str, text: str, year: int | None = None) -> dict[str, Any]:
+    sc = allowed(acct, "explanation.write")
+    rnd = get_round(s, year)
+    u = get_unit(s, rnd.year, unit)
+    check_unit_scope(acct, sc, unit, rnd)
+    leaf_of(s, rnd.year, u, criterion)
+    text = scoring_text(text)
+    if not text:
+        raise ApiError(422, f"tiêu chí {criterion}: nội dung giải trình (text) trống", {"criterion": criterion, "field": "text"})
+    _writable(rnd, u, settings, ("explanation",))
+    _before_deadline(rnd.explanation_deadline, settings, "giải trình")
+    today = (settings.now() + dt.timedelta(hours=7)).date().strftime("%d/%m/%Y")
+    row = Explanation(year=rnd.year, unit=unit, criterion=criterion, text=text, date=today, created_at=settings.now())
+    s.add(row)
+    s.flush()
+    after = {"id": row.id, "unit": unit, "criterion": criterion, "text": text, "date": today}
+    audit(s, settings, acct, "explanation.write", route, rnd.year, unit, criterion, None, after)
+    return after
+
+
+def publish(s: Session, settings: Settings, acct: Account, route: str, year: int | None = None) -> dict[str, Any]:
+    allowed(acct, "publish")
+    rnd = get_round(s, year)
+    if rnd.published_at is not None:
+        raise ApiError(409, f"kết quả năm {rnd.year} đã công bố lúc {vn_time(rnd.published_at)}", {"published_at": iso(rnd.published_at)})
+    waiting = list(s.scalars(select(Unit.unit).where(Unit.year == rnd.year, Unit.state != "final").order_by(Unit.position)))
+    if waiting:
+        raise ApiError(409, f"còn {len(waiting)} đơn vị chưa có kết quả cuối cùng; chưa công bố được", {"units": waiting})
+    rnd.published_at = settings.now()
+    s.execute(update(Unit).where(Unit.year == rnd.year).values(state="published", version=Unit.version + 1))
+    audit(s, settings, acct, "publish", route, rnd.year, None, None, None, {"published_at": iso(rnd.published_at)})
+    return {"year": rnd.year, "published_at": iso(rnd.published_at)}
+
+
+def set_calendar(s: Session, settings: Settings, acct: Account, route: str, year: int, body: dict[str, Any]) -> dict[str, Any]:
+    allowed(acct, "calendar.write")
+    rnd = get_round(s, year)
+    before = round_dict(rnd)
+    for key in ("self_deadline", "explanation_deadline"):
+        if key in body:
+            raw = body[key]
+            if raw in (None, ""):
+                setattr(rnd, key, None)
+                continue
+            try:
+                when = dt.datetime.fromisoformat(str(raw))
+            except ValueError:
+                raise ApiError(422, f"{key}: cần thời điểm dạng ISO 8601, ví dụ 2025-01-15T17:00:00+07:00", {"field": key}) from None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=dt.timezone(dt.timedelta(hours=7)))  # Vietnam time unless said
+            setattr(rnd, key, when.astimezone(dt.UTC))
+    after = round_dict(rnd)
+    audit(s, settings, acct, "calendar.write", route, rnd.year, None, None, before, after)
+    return after
+
+
+def round_dict(r: Round) -> dict[str, Any]:
+    return {
+        "year": r.year,
+        "self_deadline": iso(r.self_deadline),
+        "explanation_deadline": iso(r.explanation_deadline),
+        "published_at": iso(r.published_at),
+        "label": r.label,
+    }
+
+
+def list_rounds(s: Session, acct: Account) -> list[dict[str, Any]]:
+    allowed(acct, "rounds.read")
+    return [round_dict(r) for r in s.scalars(select(Round).order_by(Round.year))]
+
+
+def audit_entries(s: Session, acct: Account, unit: str | None = None, year: int | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+    allowed(acct, "audit.read")
+    q = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, min(limit, 10000)))
+    if unit:
+        q = q.where(AuditEntry.unit == unit)
+    if year:
+        q = q.where(AuditEntry.year == year)
+    return [
+        {
+            "id": e.id,
+            "at": iso(e.at),
+            "login": e.login,
+            "role": e.role,
+            "action": e.action,
+            "route": e.route,
+            "year": e.year,
+            "unit": e.unit,
+            "criterion": e.criterion,
+            "before": json.loads(e.before) if e.before else None,
+            "after": json.loads(e.after) if e.after else None,
+            "reason": e.reason,
+        }
+        for e in s.scalars(q)
+    ]
+
+
+# ---------------------------------------------------------------- evidence ----------------
+
+
+def evidence_dict(e: Evidence) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "unit": e.unit,
+        "criterion": e.criterion,
+        "document": e.document,
+        "issued_on": e.issued_on,
+        "issuer": e.issuer,
+        "file": e.file,
+        "sha256": e.sha256,
+        "size": e.size,
+        "content_type": e.content_type,
+        "url": f"/api/v1/units/{e.unit}/evidence/{e.id}/file" if e.sha256 else None,
+    }
+
+
+def list_evidence(s: Session, acct: Account, unit: str, year: int | None = None) -> list[dict[str, Any]]:
+    sc = allowed(acct, "evidence.read")
+    rnd = get_round(s, year)
+    u = get_unit(s, rnd.year, unit)
+    if sc != "supplied":
+        check_unit_scope(acct, sc, unit, rnd)
+    rows = list(s.scalars(select(Evidence).where(Evidence.year == rnd.year, Evidence.unit == unit).order_by(Evidence.id)))
+    if sc == "supplied":
+        crit = criteria_of(s, rnd.year)
+        rows = [e for e in rows if (leaf := crit.leaf(u.kind, e.criterion)) is not None and leaf.agency == acct.agency]
+    return [evidence_dict(e) for e in rows]
+
+
+def evidence_for_download(s: Session, acct: Account, unit: str, evidence_id: int, year: int | None = None) -> Evidence:
+    sc = allowed(acct, "evidence.read")
+    rnd = get_round(s, year)
+    u = get_unit(s, rnd.year, unit)
+    e = s.get(Evidence, evidence_id)
+    if e is None or e.unit != unit or e.year != rnd.year or not e.sha256:
+        raise ApiError(404, "không có tệp tài liệu kiểm chứng này", {"unit": unit, "id": evidence_id})
+    agency = None
+    if sc == "supplied":
+        leaf = criteria_of(s, rnd.year).leaf(u.kind, e.criterion)
+        agency = leaf.agency if leaf else None
+    check_unit_scope(acct, sc, unit, rnd, agency)
+    return e
+
+
+def check_evidence_upload(s: Session, settings: Settings, acct: Account, unit: str, criterion: str, year: int | None = None) -> tuple[Round, Unit]:
+    """Everything about an upload that does not need the file (checked before it is stored)."""
+    sc = allowed(acct, "evidence.upload")
+    rnd = get_round(s, year)
+    u = get_unit(s, rnd.year, unit)
+    leaf = leaf_of(s, rnd.year, u, criterion) if sc == "supplied" else None
+    check_unit_scope(acct, sc, unit, rnd, leaf.agency if leaf else None)
+    if sc != "supplied":
+        leaf_of(s, rnd.year, u, criterion)
+        _writable(rnd, u, settings, ("draft", "explanation"))
+        if u.state == "draft":
+            _before_deadline(rnd.self_deadline, settings, "tự đánh giá")
+        else:
+            _before_deadline(rnd.explanation_deadline, settings, "giải trình")
+    else:
+        _writable(rnd, u, settings, ("draft", "submitted", "appraisal1", "explanation", "appraisal2"))
+    return rnd, u
+
+
+def add_evidence(
+    s: Session,
+    settings: Settings,
+    acct: Account,
+    route: str,
+    unit: str,
+    criterion: str,
+    document: str,
+    issued_on: str,
+    issuer: str,
+    stored: dict[str, Any],
+    year: int | None = None,
+) -> dict[str, Any]:
+    rnd, _ = check_evidence_upload(s, settings, acct, unit, criterion, year)
+    document = scoring_text(document)
+    if not document:
+        raise ApiError(422, f"tiêu chí {criterion}: cần tên tài liệu (trường document)", {"criterion": criterion, "field": "document"})
+    issued = scoring_text(issued_on)
+    if issued:
+        from ..values import parse_date_scalar
+
+        if parse_date_scalar(issued) is None:
+            raise ApiError(422, f"tiêu chí {criterion}: ngày ban hành '{issued}' không đọc được; cần dd/mm/yyyy", {"criterion": criterion, "field": "issued_on"})
+    row = Evidence(
+        year=rnd.year,
+        unit=unit,
+        criterion=criterion,
+        document=document,
+        issued_on=issued,
+        issuer=scoring_text(issuer) or (acct.agency or acct.unit or ""),
+        file=stored["file"],
+        sha256=stored["sha256"],
+        size=stored["size"],
+        content_type=stored["content_type"],
+        uploaded_by=acct.login,
+        created_at=settings.now(),
+    )
+    s.add(row)
+    s.flush()
+    after = evidence_dict(row)
+    audit(s, settings, acct, "evidence.upload", route, rnd.year, unit, criterion, None, after)
+    return after
+
+
+# ---------------------------------------------------------------- round data in and out ---
+
+
+def load_criteria_and_units(s: Session, settings: Settings, year: int, criteria: list[tuple[str | None, str, str]], units: list[dict[str, str]]) -> dict[str, int]:
+    """``db init``: the round's criteria files and units (replacing the criteria; units added or renamed)."""
+    rnd = s.get(Round, year)
+    if rnd is None:
+        rnd = Round(year=year, label="")
+        s.add(rnd)
+        s.flush()
+    s.execute(delete(CriteriaFile).where(CriteriaFile.year == year))
+    import hashlib
+
+    for pos, (set_id, path, text) in enumerate(criteria):
+        s.add(CriteriaFile(year=year, position=pos, set_id=set_id, path=path, text=text, sha256=hashlib.sha256(text.encode()).hexdigest()))
+    crit = scoring.compile_stored(criteria)
+    bad = sorted({u["kind"] for u in units} - set(crit.kinds))
+    if bad:
+        raise ApiError(422, f"loại đơn vị {', '.join(bad)} không có trong bộ tiêu chí (có: {', '.join(crit.kinds)})", {"kinds": bad})
+    existing = {u.unit: u for u in s.scalars(select(Unit).where(Unit.year == year))}
+    added = 0
+    for pos, row in enumerate(units):
+        u = existing.get(row["unit"])
+        if u is None:
+            s.add(Unit(year=year, unit=row["unit"], name=row["name"], kind=row["kind"], group=row.get("group", ""), position=pos, state="draft", version=1))
+            added += 1
+        else:
+            u.name, u.kind, u.group, u.position = row["name"], row["kind"], row.get("group", ""), pos
+    audit(s, settings, None, "db.init", "par-index db init", year, None, None, None, {"criteria": [c[1] for c in criteria], "units": len(units)})
+    return {"criteria_files": len(criteria), "units": len(units), "units_added": added}
+
+
+def import_rows(s: Session, settings: Settings, year: int, imp: scoring.Imported, files: dict[str, str] | None = None) -> dict[str, int]:
+    """``db import``: the round's rows replaced by the data read (units must exist already)."""
+    rnd = get_round(s, year)
+    known = set(s.scalars(select(Unit.unit).where(Unit.year == year)))
+    unknown = sorted({r["unit"] for r in imp.units} - known)
+    if unknown:
+        raise ApiError(422, f"đơn vị {', '.join(unknown[:10])} không có trong kỳ đánh giá năm {year}; hãy thêm vào units.csv và chạy db init", {"units": unknown})
+    now = settings.now()
+    for table in (Assessment, Evidence, Appraisal, Explanation, SurveyRow):
+        s.execute(delete(table).where(table.year == year))
+    seen: set[tuple[str, str, str]] = set()
+    dropped = 0
+    rows = []
+    for r in imp.assessments:
+        key = (r["unit"], r["criterion"], r["stage"] or "self")
+        if key in seen:
+            dropped += 1  # the engine reads the first one too (row_duplicate)
+            continue
+        seen.add(key)
+        rows.append({"year": year, "unit": r["unit"], "criterion": r["criterion"], "stage": key[2], "value": r["value"], "note": r["note"], "points": r["points"], "version": 1, "updated_at": now, "updated_by": "(db import)"})
+    if rows:
+        s.execute(insert(Assessment), rows)
+    ev = [
+        {"year": year, "unit": r["unit"], "criterion": r["criterion"], "document": r["document"], "issued_on": r["issued_on"], "issuer": r["issuer"], "file": (files or {}).get(r["file"], r["file"]), "sha256": None, "size": None, "content_type": None, "uploaded_by": "(db import)", "created_at": now}
+        for r in imp.evidence
+    ]
+    if ev:
+        s.execute(insert(Evidence), ev)
+    for r in imp.appraisals:
+        s.add(Appraisal(year=year, unit=r["unit"], criterion=r["criterion"], round=int(r["round"]), value=r["value"], points=r["points"], reason=r["reason"], appraiser=r["appraiser"], date=r["date"], created_at=now))
+    for r in imp.explanations:
+        s.add(Explanation(year=year, unit=r["unit"], criterion=r["criterion"], text=r["text"], date=r["date"], created_at=now))
+    sv = [{"year": year, "unit": r["unit"], "group": r["group"], "question": r["question"], "answer": r["answer"], "count": r["count"]} for r in imp.survey]
+    if sv:
+        s.execute(insert(SurveyRow), sv)
+    if imp.survey_map is not None:
+        rnd.survey_map = imp.survey_map
+    rnd.label = imp.label
+    counts = {"assessments": len(rows), "duplicates_dropped": dropped, "evidence": len(ev), "appraisals": len(imp.appraisals), "explanations": len(imp.explanations), "survey": len(sv)}
+    audit(s, settings, None, "db.import", "par-index db import", year, None, None, None, counts)
+    return counts
+
+
+def export_round(s: Session, year: int, out: Path, files_dir: Path | None, copy_files: bool = True) -> list[Path]:
+    """Write the round as a unit-data folder; the main criteria files' paths.
+
+    ``files_dir``: the server's store; uploaded files are copied to ``out/files`` (or linked,
+    ``copy_files=False``, for the server's own scoring)."""
+    out.mkdir(parents=True, exist_ok=True)
+    rnd = get_round(s, year)
+    y = rnd.year
+    units = s.execute(select(Unit.unit, Unit.name, Unit.kind, Unit.group).where(Unit.year == y).order_by(Unit.position)).all()
+    has_group = any(g for *_, g in units)
+    scoring.write_csv(out / "units.csv", scoring.UNIT_COLUMNS if has_group else scoring.UNIT_COLUMNS[:3], (tuple(u) if has_group else tuple(u)[:3] for u in units))
+    q = select(Assessment.unit, Assessment.criterion, Assessment.value, Assessment.stage, Assessment.note, Assessment.points).where(Assessment.year == y).order_by(Assessment.id)
+    scoring.write_csv(out / "assessments.csv", scoring.ASSESSMENT_COLUMNS, s.execute(q))
+    ev = s.execute(select(Evidence.unit, Evidence.criterion, Evidence.document, Evidence.issued_on, Evidence.issuer, Evidence.file, Evidence.sha256).where(Evidence.year == y).order_by(Evidence.id)).all()
+    scoring.write_csv(out / "evidence.csv", scoring.EVIDENCE_COLUMNS, (tuple(r)[:6] for r in ev))
+    if files_dir is not None:
+        blobs = sorted({r[6] for r in ev if r[6]})
+        if copy_files:
+            for sha in blobs:
+                dest = out / "files" / sha[:2] / sha
+                if not dest.exists():
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(files_dir / sha[:2] / sha, dest)
+        elif files_dir.is_dir():
+            (out / "files").symlink_to(files_dir.resolve(), target_is_directory=True)
+    ap = s.execute(select(Appraisal.unit, Appraisal.criterion, Appraisal.round, Appraisal.reason, Appraisal.value, Appraisal.points, Appraisal.appraiser, Appraisal.date).where(Appraisal.year == y).order_by(Appraisal.id)).all()
+    if ap:
+        scoring.write_csv(out / "appraisals.csv", scoring.APPRAISAL_COLUMNS, ap)
+    ex = s.execute(select(Explanation.unit, Explanation.criterion, Explanation.text, Explanation.date).where(Explanation.year == y).order_by(Explanation.id)).all()
+    if ex:
+        scoring.write_csv(out / "explanations.csv", scoring.EXPLANATION_COLUMNS, ex)
+    sv = s.execute(select(SurveyRow.unit, SurveyRow.group, SurveyRow.question, SurveyRow.answer, SurveyRow.count).where(SurveyRow.year == y).order_by(SurveyRow.id)).all()
+    if sv:
+        scoring.write_csv(out / "survey.csv", scoring.SURVEY_COLUMNS, sv)
+    if rnd.survey_map and sv:
+        (out / "survey-map.yaml").write_text(rnd.survey_map, encoding="utf-8")
+    scoring.write_label(out, rnd.label)
+    files = s.execute(select(CriteriaFile.set_id, CriteriaFile.path, CriteriaFile.text).where(CriteriaFile.year == y).order_by(CriteriaFile.position)).all()
+    return scoring.write_criteria([(a, b, c) for a, b, c in files], out)
+
+
+def data_revision(s: Session, year: int) -> int:
+    """Changes so far (the newest audit entry): the results cache is keyed by it."""
+    return int(s.scalar(select(func.max(AuditEntry.id))) or 0)
+
+
+_RESULTS: dict[tuple[str, int, str, int], tuple[bytes, list[dict[str, Any]]]] = {}
+
+
+def results(s: Session, settings: Settings, acct: Account, stage: str = "final", year: int | None = None) -> bytes:
+    """The score JSON of ``par-index score --out x.json`` on the round's export (cached per change)."""
+    sc = allowed(acct, "results.read")
+    rnd = get_round(s, year)
+    check_unit_scope(acct, sc, "", rnd)
+    if stage not in ("self", "final"):
+        raise ApiError(422, "stage phải là self hoặc final", {"field": "stage"})
+    key = (settings.db_url, rnd.year, stage, data_revision(s, rnd.year))
+    hit = _RESULTS.get(key)
+    if hit is None:
+        crit = criteria_of(s, rnd.year)
+        with tempfile.TemporaryDirectory(prefix="par-index-results-") as tmp:
+            folder = Path(tmp) / "data"
+            export_round(s, rnd.year, folder, settings.files_dir, copy_files=False)
+            try:
+                hit = scoring.score_folder(crit, folder, stage, None)
+            except scoring.InputError as exc:
+                raise ApiError(422, "dữ liệu của kỳ đánh giá không chấm được", {"problems": scoring.problem_dicts(exc.problems)}) from None
+        if len(_RESULTS) > 8:
+            _RESULTS.clear()
+        _RESULTS[key] = hit
+    return hit[0]
+
+
+def state_counts(s: Session, year: int) -> dict[str, int]:
+    rows = s.execute(select(Unit.state, func.count()).where(Unit.year == year).group_by(Unit.state)).all()
+    counts = dict.fromkeys(STATES, 0)
+    counts.update({k: int(v) for k, v in rows})
+    return counts

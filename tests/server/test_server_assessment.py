@@ -1,0 +1,135 @@
+"""Units, the self-assessment rows, versions, submit/withdraw and deadlines (on both databases)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from conftest import PASSWORD, auth
+
+
+def test_login_gives_token_and_cookie(client: Any) -> None:
+    r = client.post("/api/v1/session", json={"login": "unit", "password": PASSWORD})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["role"] == "unit" and len(body["token"]) > 30
+    cookie = r.headers["set-cookie"]
+    assert "par_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    r = client.get("/api/v1/units", headers={"Authorization": f"Bearer {body['token']}"})
+    assert r.status_code == 200
+    assert r.json() == [{"unit": "so-noi-vu", "name": "Sở Nội vụ", "kind": "so", "state": "draft", "version": 1}]
+
+
+def test_wrong_password_and_slowdown(client: Any) -> None:
+    for _ in range(5):
+        r = client.post("/api/v1/session", json={"login": "viewer", "password": "sai-mat-khau"})
+        assert r.status_code == 401
+        assert r.json() == {"error": "sai tên đăng nhập hoặc mật khẩu", "detail": None}
+    r = client.post("/api/v1/session", json={"login": "viewer", "password": PASSWORD})
+    assert r.status_code == 429  # the fifth failure blocks the next attempt for a second
+    assert r.json()["error"].startswith("đăng nhập sai quá nhiều lần; hãy thử lại sau")
+    assert int(r.headers["retry-after"]) >= 1
+    r = client.post("/api/v1/session", json={"login": "nobody", "password": PASSWORD})
+    assert r.status_code == 401
+
+
+def test_cookie_session_needs_csrf(client: Any) -> None:
+    r = client.post("/api/v1/session", json={"login": "unit", "password": PASSWORD})
+    csrf = r.json()["csrf"]
+    # TestClient keeps the cookie: no bearer header from here on
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.1", json={"value": "05/01/2024", "version": 1})
+    assert r.status_code == 403
+    assert "CSRF" in r.json()["error"]
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.1", json={"value": "05/01/2024", "version": 1}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200, r.text
+    assert r.json()["version"] == 2
+    assert client.delete("/api/v1/session", headers={"X-CSRF-Token": csrf}).status_code == 200
+    assert client.get("/api/v1/units").status_code == 401
+
+
+def test_units_seen_per_role(client: Any) -> None:
+    env = client.env
+    assert len(client.get("/api/v1/units", headers=auth(env, "appraiser")).json()) == 29
+    assert len(client.get("/api/v1/units", headers=auth(env, "viewer")).json()) == 29
+    assert [u["unit"] for u in client.get("/api/v1/units", headers=auth(env, "unit2")).json()] == ["so-tu-phap"]
+    r = client.get("/api/v1/units")
+    assert r.status_code == 401
+    assert r.json() == {"error": "chưa đăng nhập hoặc phiên đăng nhập đã hết hạn; hãy đăng nhập lại", "detail": None}
+
+
+def test_read_and_save_rows_with_versions(client: Any) -> None:
+    h = auth(client.env, "unit")
+    r = client.get("/api/v1/units/so-noi-vu/assessment", headers=h)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["unit"] == "so-noi-vu" and body["state"] == "draft"
+    row = next(x for x in body["rows"] if x["criterion"] == "1.1.2")
+    assert row == {"criterion": "1.1.2", "value": "0.998", "note": "", "points": "1.5", "version": 1, "stage": "self"}
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "95%", "note": "đã rà soát", "version": 1}, headers=h)
+    assert r.status_code == 200
+    assert r.json()["value"] == "95%" and r.json()["version"] == 2 and r.json()["note"] == "đã rà soát"
+    # a second writer with the old version: refused, the current row returned, nothing overwritten
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "50%", "version": 1}, headers=h)
+    assert r.status_code == 409
+    assert r.json()["detail"]["current"]["value"] == "95%"
+    assert r.json()["detail"]["current"]["version"] == 2
+    # without a version on an existing row: refused as well
+    assert client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "50%"}, headers=h).status_code == 409
+    # the audit has who, before and after
+    a = client.get("/api/v1/audit?unit=so-noi-vu", headers=auth(client.env, "appraiser")).json()
+    assert a[0]["login"] == "unit" and a[0]["criterion"] == "1.1.2"
+    assert a[0]["before"]["value"] == "0.998" and a[0]["after"]["value"] == "95%"
+    assert a[0]["route"] == "PUT /api/v1/units/{unit}/assessment/{criterion}"
+
+
+def test_unreadable_value_is_422_naming_criterion(client: Any) -> None:
+    h = auth(client.env, "unit")
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.1", json={"value": "sớm", "version": 1}, headers=h)
+    assert r.status_code == 422
+    body = r.json()
+    assert body["error"].startswith("tiêu chí 1.1.1: không đọc được giá trị 'sớm': cần một ngày dạng dd/mm/yyyy hoặc yyyy-mm-dd")
+    assert body["detail"]["criterion"] == "1.1.1" and body["detail"]["expected"] == "date"
+    r = client.put("/api/v1/units/so-noi-vu/assessment/9.9.9", json={"value": "1"}, headers=h)
+    assert r.status_code == 404
+    assert "tiêu chí '9.9.9'" in r.json()["error"]
+    assert client.put("/api/v1/units/khong-co/assessment/1.1.1", json={"value": "1"}, headers=auth(client.env, "unit")).status_code == 404
+
+
+def test_other_unit_is_403(client: Any) -> None:
+    h = auth(client.env, "unit2")
+    assert client.get("/api/v1/units/so-noi-vu/assessment", headers=h).status_code == 403
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "1", "version": 1}, headers=h)
+    assert r.status_code == 403
+    assert r.json()["error"] == "tài khoản đơn vị chỉ xem và sửa được hồ sơ của chính đơn vị mình"
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "1", "version": 1}, headers=auth(client.env, "appraiser"))
+    assert r.status_code == 403
+
+
+def test_submit_locks_and_withdraw_before_deadline(client: Any) -> None:
+    h = auth(client.env, "unit")
+    r = client.post("/api/v1/units/so-noi-vu/submit", headers=h)
+    assert r.status_code == 200 and r.json()["state"] == "submitted"
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "0.9", "version": 1}, headers=h)
+    assert r.status_code == 409
+    assert r.json()["detail"]["state"] == "submitted"
+    assert client.post("/api/v1/units/so-noi-vu/submit", headers=h).status_code == 409
+    r = client.post("/api/v1/units/so-noi-vu/withdraw", headers=h)
+    assert r.status_code == 200 and r.json()["state"] == "draft"
+    assert client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "0.9", "version": 1}, headers=h).status_code == 200
+
+
+def test_deadline_by_server_time(client: Any) -> None:
+    env = client.env
+    r = client.put("/api/v1/rounds/2024", json={"self_deadline": "2025-01-15T17:00:00+07:00"}, headers=auth(env, "admin"))
+    assert r.status_code == 200
+    assert r.json()["self_deadline"] == "2025-01-15T10:00:00+00:00"
+    h = auth(env, "unit")
+    client.settings.now = lambda: dt.datetime(2025, 1, 15, 9, 59, tzinfo=dt.UTC)
+    assert client.post("/api/v1/units/so-noi-vu/submit", headers=h).status_code == 200
+    client.settings.now = lambda: dt.datetime(2025, 1, 15, 10, 1, tzinfo=dt.UTC)
+    r = client.post("/api/v1/units/so-noi-vu/withdraw", headers=h)
+    assert r.status_code == 409
+    assert r.json()["error"] == "đã quá hạn rút hồ sơ (chỉ rút được trước hạn tự đánh giá) (15/01/2025 17:00)"
+    r = client.put("/api/v1/units/so-tu-phap/assessment/1.1.2", json={"value": "0.9", "version": 1}, headers=auth(env, "unit2"))
+    assert r.status_code == 409
+    assert r.json()["error"] == "đã quá hạn tự đánh giá (15/01/2025 17:00)"

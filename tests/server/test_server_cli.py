@@ -1,0 +1,148 @@
+"""``db init|import|export``, ``users add``; export → ``par-index score`` equals ``GET /results``."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CRITERIA, DATA, auth
+
+from par_index.cli import main
+
+
+@dataclass
+class Ran:
+    exit_code: int
+    output: str
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Ran]:
+    def go(*args: str, input: str | None = None) -> Ran:
+        if input is not None:
+            monkeypatch.setattr(sys, "stdin", io.StringIO(input))
+        code = main(list(args))
+        got = capsys.readouterr()
+        return Ran(code, got.out + got.err)
+
+    return go
+
+
+def test_init_import_users_on_a_new_database(tmp_path: Path, run: Any) -> None:
+    url = f"sqlite:///{tmp_path / 'par-index.db'}"
+    r = run("db", "init", "--db", url, "--criteria", str(CRITERIA[0]), "--criteria", str(CRITERIA[1]), "--units", str(DATA / "units.csv"))
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("Đã khởi tạo kỳ đánh giá năm 2024: 2 bộ tiêu chí, 29 đơn vị (29 mới)")
+    r = run("db", "import", "--db", url, "--data", str(DATA))
+    assert r.exit_code == 0, r.output
+    assert "Đã nạp năm 2024: 1729 dòng đánh giá, 1472 tài liệu kiểm chứng" in r.output
+    assert "2 giải trình" in r.output
+    r = run("users", "add", "--db", url, "--login", "snv", "--role", "unit", "--unit", "so-noi-vu")
+    assert r.exit_code == 0
+    assert r.output.startswith("Đã tạo tài khoản snv (unit). Mật khẩu dùng một lần: ")
+    password = r.output.rsplit(": ", 1)[1].strip()
+    assert len(password) == 16
+    r = run("users", "add", "--db", url, "--login", "nv", "--role", "appraiser", "--password-stdin", input="mot-mat-khau-dai\n")
+    assert r.output.startswith("Đã tạo tài khoản nv (appraiser).\n")
+    r = run("users", "add", "--db", url, "--login", "x", "--role", "unit", "--unit", "khong-co")
+    assert r.exit_code == 2
+    assert "không có đơn vị 'khong-co'" in r.output
+    # no default account: only the two created ones can log in
+    from par_index.server.db import Database
+    from par_index.server.models import Account
+
+    db = Database(url)
+    with db.session() as s:
+        assert sorted(a.login for a in s.query(Account)) == ["nv", "snv"]
+    db.dispose()
+
+
+def test_serve_refuses_an_uninitialised_database(tmp_path: Path, run: Any) -> None:
+    r = run("users", "add", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--login", "a", "--role", "admin")
+    assert r.exit_code == 2
+    assert "cơ sở dữ liệu chưa được khởi tạo hoặc chưa được nâng cấp; hãy chạy par-index db init" in r.output
+
+
+def test_export_then_score_equals_results(client: Any, tmp_path: Path, run: Any) -> None:
+    """Every unit and node: GET /results (both stages) == par-index score on db export."""
+    env = client.env
+    h = auth(env, "unit")
+    assert client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "91,5%", "version": 1}, headers=h).status_code == 200
+    out = tmp_path / "export"
+    r = run("db", "export", "--db", env.url, "--out", str(out))
+    assert r.exit_code == 0, r.output
+    for stage in ("self", "final"):
+        got = client.get(f"/api/v1/results?stage={stage}", headers=auth(env, "appraiser"))
+        assert got.status_code == 200
+        api = got.json()
+        dest = tmp_path / f"score-{stage}.json"
+        crit = [a for p in ("so.yaml", "huyen.yaml") for a in ("--criteria", str(out / "criteria/sets" / p))]
+        r = run("score", *crit, "--data", str(out), "--stage", stage, "--out", str(dest))
+        assert r.exit_code == 0, r.output
+        cli_doc = json.loads(dest.read_text(encoding="utf-8"))
+        assert len(api["units"]) == 29
+        assert api["units"] == cli_doc["units"]  # every unit, every node, rank and band
+        assert {k: v for k, v in api.items() if k != "problems"} == {k: v for k, v in cli_doc.items() if k != "problems"}
+        strip = [{k: v.replace(str(out), "db export") if k == "message" else v for k, v in p.items() if k != "file"} for p in cli_doc["problems"]]
+        assert [{k: v for k, v in p.items() if k != "file"} for p in api["problems"]] == strip
+    so = next(u for u in api["units"] if u["unit"] == "so-noi-vu")
+    assert so["nodes"]["1.1.2"]["points"] == 1.5  # 91,5% still earns the full 1,5 points
+
+
+def test_internal_error_is_a_plain_500(client: Any, monkeypatch: pytest.MonkeyPatch, capfd: Any) -> None:
+    from par_index.server import services
+
+    def broken(*a: Any, **k: Any) -> Any:
+        raise RuntimeError("hỏng có chủ ý")
+
+    monkeypatch.setattr(services, "list_units", broken)
+    r = client.get("/api/v1/units", headers=auth(client.env, "admin"))
+    assert r.status_code == 500
+    assert r.json() == {"error": "lỗi trong máy chủ; thao tác không được thực hiện, hãy thử lại hoặc báo cho quản trị viên", "detail": None}
+    assert "Traceback" not in r.text and "RuntimeError" not in r.text
+    log = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
+    assert log[-1]["status"] == 500 and log[-1]["account"] == "admin" and log[-1]["route"] == "/api/v1/units"
+    assert log[-1]["error"] == "RuntimeError: hỏng có chủ ý"
+
+
+def test_unknown_route_and_bad_json(client: Any) -> None:
+    r = client.get("/api/v1/khong-co", headers=auth(client.env, "admin"))
+    assert r.status_code == 404
+    assert r.json() == {"error": "không có địa chỉ /api/v1/khong-co", "detail": None}
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", content=b"{not json", headers=auth(client.env, "unit"))
+    assert r.status_code == 422
+    assert r.json()["error"] == "nội dung gửi lên không phải JSON hợp lệ"
+
+
+def test_migrations_match_models(env: Any) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from par_index.server.db import Database
+    from par_index.server.models import Base
+
+    db = Database(env.url)
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    db.dispose()
+    assert diff == []
+
+
+def test_audit_is_append_only(env: Any) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    from par_index.server.db import Database
+
+    db = Database(env.url)
+    with pytest.raises(DatabaseError, match="append-only"), db.session(write=True) as s:
+        s.execute(text("UPDATE audit SET reason = 'x'"))
+    with pytest.raises(DatabaseError, match="append-only"), db.session(write=True) as s:
+        s.execute(text("DELETE FROM audit"))
+    db.dispose()

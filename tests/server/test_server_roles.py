@@ -1,0 +1,184 @@
+"""Every route × every role (and anonymous): the status code, from the route table.
+
+``CASES`` has one entry per route of the API (``app.ROUTES``); a new route without an entry
+here, or without a rule in ``roles.RULES``, fails ``test_every_route_has_a_case_and_a_rule``.
+Each route's case runs on a fresh copy of the example database (both backends): ``prepare``
+brings the unit to the state the route needs, then each caller tries it, anonymous first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from conftest import PASSWORD, auth
+
+from par_index.server.app import ROUTES
+from par_index.server.roles import PUBLIC, RULES
+
+CALLERS = [None, "unit", "unit2", "agency", "appraiser", "admin", "viewer"]
+PDF = b"%PDF-1.4\n% test\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def set_state(client: Any, state: str, units: list[str] | None = None) -> None:
+    from sqlalchemy import update
+
+    from par_index.server.models import Unit
+
+    db = client.app.state.db
+    with db.session(write=True) as s:
+        q = update(Unit).values(state=state)
+        if units is not None:
+            q = q.where(Unit.unit.in_(units))
+        s.execute(q)
+
+
+def upload(client: Any, login: str = "unit", criterion: str = "2.1.2") -> Any:
+    return client.post(
+        "/api/v1/units/so-noi-vu/evidence",
+        data={"criterion": criterion, "document": "Quyết định số 12/QĐ-STP", "issued_on": "12/03/2024"},
+        files={"file": ("qd.pdf", PDF, "application/pdf")},
+        headers=auth(client.env, login),
+    )
+
+
+@dataclass
+class Case:
+    method: str
+    path: str  # the route's path with its parameters filled
+    expect: dict[str | None, int]  # caller → status
+    body: Any = None
+    prepare: Callable[[Any], dict[str, Any]] = field(default=lambda c: {})
+    multipart: bool = False
+
+
+def _ok(status: int, *roles: str) -> dict[str | None, int]:
+    out: dict[str | None, int] = {c: 403 for c in CALLERS}
+    out[None] = 401
+    for r in roles:
+        out[r] = status
+    return out
+
+
+ALL = ("unit", "unit2", "agency", "appraiser", "admin", "viewer")
+
+
+def _evidence_file(c: Any) -> dict[str, Any]:
+    r = upload(c)
+    assert r.status_code == 201, r.text
+    return {"id": r.json()["id"]}
+
+
+CASES: dict[tuple[str, str], Case] = {
+    ("POST", "/api/v1/session"): Case("POST", "/api/v1/session", {c: 200 for c in CALLERS}, body="login"),
+    ("GET", "/api/v1/session"): Case("GET", "/api/v1/session", _ok(200, *ALL)),
+    ("DELETE", "/api/v1/session"): Case("DELETE", "/api/v1/session", _ok(200, *ALL)),
+    ("GET", "/api/v1/rounds"): Case("GET", "/api/v1/rounds", _ok(200, *ALL)),
+    ("PUT", "/api/v1/rounds/{year}"): Case("PUT", "/api/v1/rounds/2024", _ok(200, "admin"), body={"self_deadline": "2030-01-15T17:00:00+07:00"}),
+    ("GET", "/api/v1/units"): Case("GET", "/api/v1/units", _ok(200, *ALL)),
+    ("GET", "/api/v1/units/{unit}/assessment"): Case("GET", "/api/v1/units/so-noi-vu/assessment", _ok(200, "unit", "appraiser", "admin")),
+    ("PUT", "/api/v1/units/{unit}/assessment/{criterion}"): Case(
+        "PUT", "/api/v1/units/so-noi-vu/assessment/1.1.2", _ok(200, "unit"), body={"value": "0.9", "version": 1}
+    ),
+    ("POST", "/api/v1/units/{unit}/submit"): Case("POST", "/api/v1/units/so-noi-vu/submit", _ok(200, "unit")),
+    ("POST", "/api/v1/units/{unit}/withdraw"): Case(
+        "POST", "/api/v1/units/so-noi-vu/withdraw", _ok(200, "unit"), prepare=lambda c: set_state(c, "submitted", ["so-noi-vu"]) or {}
+    ),
+    ("POST", "/api/v1/units/{unit}/state"): Case(
+        "POST",
+        "/api/v1/units/so-noi-vu/state",
+        _ok(200, "appraiser"),
+        body={"state": "appraisal1"},
+        prepare=lambda c: set_state(c, "submitted", ["so-noi-vu"]) or {},
+    ),
+    ("GET", "/api/v1/units/{unit}/evidence"): Case("GET", "/api/v1/units/so-noi-vu/evidence", _ok(200, "unit", "agency", "appraiser", "admin")),
+    ("POST", "/api/v1/units/{unit}/evidence"): Case("POST", "/api/v1/units/so-noi-vu/evidence", _ok(201, "unit", "agency"), multipart=True),
+    ("GET", "/api/v1/units/{unit}/evidence/{evidence_id}/file"): Case(
+        "GET", "/api/v1/units/so-noi-vu/evidence/{id}/file", _ok(200, "unit", "agency", "appraiser", "admin"), prepare=_evidence_file
+    ),
+    ("POST", "/api/v1/units/{unit}/explanations"): Case(
+        "POST",
+        "/api/v1/units/so-noi-vu/explanations",
+        _ok(201, "unit"),
+        body={"criterion": "1.1.2", "text": "Đơn vị bổ sung báo cáo"},
+        prepare=lambda c: set_state(c, "explanation", ["so-noi-vu"]) or {},
+    ),
+    ("POST", "/api/v1/appraisals"): Case(
+        "POST",
+        "/api/v1/appraisals",
+        _ok(201, "appraiser"),
+        body={"unit": "so-noi-vu", "criterion": "1.1.2", "round": 1, "value": "0.8", "reason": "Báo cáo chưa đủ số liệu"},
+        prepare=lambda c: set_state(c, "appraisal1", ["so-noi-vu"]) or {},
+    ),
+    ("POST", "/api/v1/publish"): Case("POST", "/api/v1/publish", _ok(200, "appraiser"), body={}, prepare=lambda c: set_state(c, "final") or {}),
+    ("GET", "/api/v1/results"): Case("GET", "/api/v1/results?stage=self", _ok(200, "appraiser", "admin")),
+    ("GET", "/api/v1/audit"): Case("GET", "/api/v1/audit?unit=so-noi-vu", _ok(200, "appraiser", "admin")),
+}
+
+
+def test_every_route_has_a_case_and_a_rule() -> None:
+    assert set(ROUTES) == set(CASES), "a route of the API has no case here (or a case no route)"
+    for key, action in ROUTES.items():
+        assert action in RULES or action in PUBLIC, f"{key}: action {action} has no row in roles.RULES"
+
+
+@pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[0]} {r[1]}")
+def test_route_by_role(client: Any, route: tuple[str, str]) -> None:
+    case = CASES[route]
+    params = case.prepare(client)
+    got: dict[str | None, int] = {}
+    for caller in CALLERS:
+        client.cookies.clear()
+        path = case.path.format(**params)
+        kw: dict[str, Any] = {"headers": auth(client.env, caller)}
+        if case.body == "login":
+            kw["json"] = {"login": caller or "viewer", "password": PASSWORD}
+        elif case.multipart:
+            kw["data"] = {"criterion": "2.1.2", "document": "Quyết định số 12/QĐ-STP", "issued_on": "12/03/2024"}
+            kw["files"] = {"file": ("qd.pdf", PDF, "application/pdf")}
+        elif case.body is not None:
+            kw["json"] = case.body
+        r = client.request(case.method, path, **kw)
+        got[caller] = r.status_code
+        body = r.json() if r.headers.get("content-type", "").startswith("application/json") else None
+        if r.status_code >= 400:
+            assert set(body) == {"error", "detail"}, body
+    assert got == case.expect
+
+
+def test_viewer_reads_results_only_after_publication(client: Any) -> None:
+    env = client.env
+    r = client.get("/api/v1/results", headers=auth(env, "viewer"))
+    assert r.status_code == 403
+    assert r.json() == {"error": "kết quả chưa được công bố", "detail": {"year": 2024}}
+    set_state(client, "final")
+    assert client.post("/api/v1/publish", json={"year": 2024}, headers=auth(env, "appraiser")).status_code == 200
+    r = client.get("/api/v1/results", headers=auth(env, "viewer"))
+    assert r.status_code == 200
+    assert len(r.json()["units"]) == 29
+    # published: the round is locked
+    r = client.post("/api/v1/units/so-noi-vu/state", json={"state": "final"}, headers=auth(env, "appraiser"))
+    assert r.status_code == 409
+
+
+def test_publish_waits_for_every_unit(client: Any) -> None:
+    r = client.post("/api/v1/publish", headers=auth(client.env, "appraiser"))
+    assert r.status_code == 409
+    assert r.json()["error"] == "còn 29 đơn vị chưa có kết quả cuối cùng; chưa công bố được"
+    assert r.json()["detail"]["units"][:2] == ["so-noi-vu", "so-tu-phap"]
+
+
+def test_agency_sees_only_what_it_supplies(client: Any) -> None:
+    env = client.env
+    assert upload(client, "unit", "2.1.2").status_code == 201  # Sở Tư pháp supplies 2.1.2
+    assert upload(client, "unit", "1.1.1").status_code == 201  # Sở Nội vụ supplies 1.1.1
+    rows = client.get("/api/v1/units/so-noi-vu/evidence", headers=auth(env, "agency")).json()
+    assert {r["criterion"] for r in rows} == {"2.1.2", "2.1.1", "2.3.1", "2.3.2", "2.2"} & {r["criterion"] for r in rows}
+    assert "1.1.1" not in {r["criterion"] for r in rows}
+    assert upload(client, "agency", "1.1.1").status_code == 403
+    own = client.get("/api/v1/units/so-noi-vu/evidence", headers=auth(env, "unit")).json()
+    f111 = next(r for r in own if r["criterion"] == "1.1.1" and r["sha256"])
+    assert client.get(f111["url"], headers=auth(env, "agency")).status_code == 403
+    assert client.get(f111["url"], headers=auth(env, "unit")).content == PDF
