@@ -49,8 +49,8 @@ def test_cookie_session_needs_csrf(client: Any) -> None:
 
 def test_units_seen_per_role(client: Any) -> None:
     env = client.env
-    assert len(client.get("/api/v1/units", headers=auth(env, "appraiser")).json()) == 29
-    assert len(client.get("/api/v1/units", headers=auth(env, "viewer")).json()) == 29
+    assert len(client.get("/api/v1/units", headers=auth(env, "appraiser")).json()) == 30
+    assert len(client.get("/api/v1/units", headers=auth(env, "viewer")).json()) == 30
     assert [u["unit"] for u in client.get("/api/v1/units", headers=auth(env, "unit2")).json()] == ["so-tu-phap"]
     r = client.get("/api/v1/units")
     assert r.status_code == 401
@@ -64,7 +64,7 @@ def test_read_and_save_rows_with_versions(client: Any) -> None:
     body = r.json()
     assert body["unit"] == "so-noi-vu" and body["state"] == "draft"
     row = next(x for x in body["rows"] if x["criterion"] == "1.1.2")
-    assert row == {"criterion": "1.1.2", "value": "0.998", "note": "", "points": "1.5", "version": 1, "stage": "self"}
+    assert row == {"criterion": "1.1.2", "value": "0.998", "note": "", "points": "1", "version": 1, "stage": "self"}
     r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "95%", "note": "đã rà soát", "version": 1}, headers=h)
     assert r.status_code == 200
     assert r.json()["value"] == "95%" and r.json()["version"] == 2 and r.json()["note"] == "đã rà soát"

@@ -38,10 +38,10 @@ def test_init_import_users_on_a_new_database(tmp_path: Path, run: Any) -> None:
     url = f"sqlite:///{tmp_path / 'par-index.db'}"
     r = run("db", "init", "--db", url, "--criteria", str(CRITERIA[0]), "--criteria", str(CRITERIA[1]), "--units", str(DATA / "units.csv"))
     assert r.exit_code == 0, r.output
-    assert r.output.startswith("Đã khởi tạo kỳ đánh giá năm 2024: 2 bộ tiêu chí, 29 đơn vị (29 mới)")
+    assert r.output.startswith("Đã khởi tạo kỳ đánh giá năm 2024: 2 bộ tiêu chí, 30 đơn vị (30 mới)")
     r = run("db", "import", "--db", url, "--data", str(DATA))
     assert r.exit_code == 0, r.output
-    assert "Đã nạp năm 2024: 1729 dòng đánh giá, 1472 tài liệu kiểm chứng" in r.output
+    assert "Đã nạp năm 2024: 1998 dòng đánh giá, 1790 tài liệu kiểm chứng" in r.output
     assert "2 giải trình" in r.output
     r = run("users", "add", "--db", url, "--login", "snv", "--role", "unit", "--unit", "so-noi-vu")
     assert r.exit_code == 0
@@ -86,13 +86,13 @@ def test_export_then_score_equals_results(client: Any, tmp_path: Path, run: Any)
         r = run("score", *crit, "--data", str(out), "--stage", stage, "--out", str(dest))
         assert r.exit_code == 0, r.output
         cli_doc = json.loads(dest.read_text(encoding="utf-8"))
-        assert len(api["units"]) == 29
+        assert len(api["units"]) == 30
         assert api["units"] == cli_doc["units"]  # every unit, every node, rank and band
         assert {k: v for k, v in api.items() if k != "problems"} == {k: v for k, v in cli_doc.items() if k != "problems"}
         strip = [{k: v.replace(str(out), "db export") if k == "message" else v for k, v in p.items() if k != "file"} for p in cli_doc["problems"]]
         assert [{k: v for k, v in p.items() if k != "file"} for p in api["problems"]] == strip
     so = next(u for u in api["units"] if u["unit"] == "so-noi-vu")
-    assert so["nodes"]["1.1.2"]["points"] == 1.5  # 91,5% still earns the full 1,5 points
+    assert so["nodes"]["1.1.2"]["points"] == 1.0  # 91,5%: "from 90% to below 100%" gives 1 point
 
 
 def test_internal_error_is_a_plain_500(client: Any, monkeypatch: pytest.MonkeyPatch, capfd: Any) -> None:

@@ -157,7 +157,7 @@ def test_viewer_reads_results_only_after_publication(client: Any) -> None:
     assert client.post("/api/v1/publish", json={"year": 2024}, headers=auth(env, "appraiser")).status_code == 200
     r = client.get("/api/v1/results", headers=auth(env, "viewer"))
     assert r.status_code == 200
-    assert len(r.json()["units"]) == 29
+    assert len(r.json()["units"]) == 30
     # published: the round is locked
     r = client.post("/api/v1/units/so-noi-vu/state", json={"state": "final"}, headers=auth(env, "appraiser"))
     assert r.status_code == 409
@@ -166,7 +166,7 @@ def test_viewer_reads_results_only_after_publication(client: Any) -> None:
 def test_publish_waits_for_every_unit(client: Any) -> None:
     r = client.post("/api/v1/publish", headers=auth(client.env, "appraiser"))
     assert r.status_code == 409
-    assert r.json()["error"] == "còn 29 đơn vị chưa có kết quả cuối cùng; chưa công bố được"
+    assert r.json()["error"] == "còn 30 đơn vị chưa có kết quả cuối cùng; chưa công bố được"
     assert r.json()["detail"]["units"][:2] == ["so-noi-vu", "so-tu-phap"]
 
 
