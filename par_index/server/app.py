@@ -342,7 +342,10 @@ async def _in_thread(fn: Callable[[], Any]) -> Any:
 
 
 class BodyLimit:
-    """413 for a body over the limit: at once from ``Content-Length``, else while it streams in."""
+    """413 for a body over the upload limit (plus 1 MB for the form's other fields): at once
+    from ``Content-Length``, before anything is read, else while it streams in."""
+
+    SLACK = 1024 * 1024
 
     def __init__(self, app: ASGIApp, limit: Callable[[], int]) -> None:
         self.app = app
@@ -352,10 +355,12 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit()
+        file_limit = self.limit()
+        limit = file_limit + self.SLACK
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            await _send_error(send, ApiError(413, f"tệp lớn hơn giới hạn {_mb(limit)}", {"max_bytes": limit, "content_length": int(length)}), close=True)
+            err = ApiError(413, f"tệp lớn hơn giới hạn {_mb(file_limit)}", {"max_bytes": file_limit, "content_length": int(length)})
+            await _send_error(send, err, close=True)
             return
         seen = 0
 
@@ -365,7 +370,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise StarletteHTTPException(413, f"tệp lớn hơn giới hạn {_mb(limit)}")
+                    raise StarletteHTTPException(413, f"tệp lớn hơn giới hạn {_mb(file_limit)}")
             return message
 
         await self.app(scope, counted, send)
@@ -464,7 +469,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     if mount is not None:
         mount(app)
 
-    app.add_middleware(BodyLimit, limit=lambda: settings.max_upload_bytes + 1024 * 1024)
+    app.add_middleware(BodyLimit, limit=lambda: settings.max_upload_bytes)
     app.add_middleware(RequestLog)
     return app
 

@@ -81,7 +81,7 @@ def store(src: IO[bytes], files_dir: Path, max_bytes: int) -> dict[str, Any]:
             while chunk := src.read(1024 * 1024):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise ApiError(413, f"tệp lớn hơn giới hạn {max_bytes / 1024 / 1024:g} MB", {"max_bytes": max_bytes})
+                    raise ApiError(413, f"tệp lớn hơn giới hạn {max_bytes / 1024 / 1024:g} MB".replace(".", ","), {"max_bytes": max_bytes})
                 digest.update(chunk)
                 out.write(chunk)
             out.flush()

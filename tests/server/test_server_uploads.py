@@ -1,0 +1,152 @@
+"""Evidence uploads: limits (413) before the body is read, types by content (415), storage by hash."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import auth
+from test_server_roles import PDF
+
+from par_index.server.uploads import sniff
+
+URL = "/api/v1/units/so-noi-vu/evidence"
+FORM = {"criterion": "1.1.1", "document": "Kế hoạch số 6/KH-SNV", "issued_on": "04/01/2024"}
+
+
+def post(client: Any, name: str, content: bytes, **headers: str) -> Any:
+    return client.post(URL, data=FORM, files={"file": (name, content, "application/octet-stream")}, headers={**auth(client.env, "unit"), **headers})
+
+
+def _zip(names: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for n, data in names.items():
+            z.writestr(n, data)
+    return buf.getvalue()
+
+
+def test_stored_by_hash_never_by_client_name(client: Any) -> None:
+    r = post(client, "../../etc/passwd.pdf", PDF)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    sha = hashlib.sha256(PDF).hexdigest()
+    assert body["sha256"] == sha and body["file"] == f"files/{sha[:2]}/{sha}" and body["content_type"] == "application/pdf"
+    stored = Path(client.settings.files_dir) / sha[:2] / sha
+    assert stored.read_bytes() == PDF
+    assert sorted(p.name for p in Path(client.settings.files_dir).rglob("*") if p.is_file()) == [sha]
+    got = client.get(body["url"], headers=auth(client.env, "unit"))
+    assert got.status_code == 200 and got.content == PDF
+    assert got.headers["content-type"] == "application/pdf"
+    assert 'filename="so-noi-vu-1.1.1-' in got.headers["content-disposition"]
+    # the row is in the export's evidence.csv, and the audit
+    a = client.get("/api/v1/audit?unit=so-noi-vu", headers=auth(client.env, "admin")).json()
+    assert a[0]["action"] == "evidence.upload" and a[0]["after"]["sha256"] == sha
+
+
+def test_type_by_content_not_extension(client: Any) -> None:
+    r = post(client, "bao-cao.pdf", b"MZ\x90\x00 this is a program, not a PDF")
+    assert r.status_code == 415
+    assert r.json()["error"] == "loại tệp không được chấp nhận (xét theo nội dung tệp); chỉ nhận PDF, DOC/DOCX, XLS/XLSX, ODT/ODS, PNG, JPEG"
+    assert post(client, "anh.txt", b"\x89PNG\r\n\x1a\n" + b"\0" * 32).status_code == 201
+    assert post(client, "x.zip", _zip({"a.txt": b"hello"})).status_code == 415
+    docx = _zip({"[Content_Types].xml": b"<x/>", "word/document.xml": b"<w/>"})
+    r = post(client, "khong-duoi", docx)
+    assert r.status_code == 201
+    assert r.json()["content_type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert list(Path(client.settings.files_dir).rglob(".upload-*")) == []  # refused files are not kept
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [(b"%PDF-1.7", "application/pdf"), (b"\xff\xd8\xff\xe0", "image/jpeg"), (b"GIF89a", None), (b"<html>", None)],
+)
+def test_sniff(tmp_path: Path, head: bytes, expected: str | None) -> None:
+    p = tmp_path / "f"
+    p.write_bytes(head + b"\0" * 16)
+    assert sniff(p.read_bytes()[:16], p) == expected
+
+
+def test_sniff_open_document(tmp_path: Path) -> None:
+    p = tmp_path / "f"
+    p.write_bytes(_zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"}))
+    assert sniff(p.read_bytes()[:16], p) == "application/vnd.oasis.opendocument.spreadsheet"
+    p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100 + "WordDocument".encode("utf-16-le"))
+    assert sniff(p.read_bytes()[:16], p) == "application/msword"
+
+
+def test_file_over_limit_is_413(client: Any) -> None:
+    # the test client's limit is 1 MB; a 1.5 MB PDF: the body fits the 1 MB + 1 MB slack, the file does not
+    big = PDF + b"0" * (1536 * 1024)
+    r = post(client, "lon.pdf", big)
+    assert r.status_code == 413
+    assert r.json() == {"error": "tệp lớn hơn giới hạn 1 MB", "detail": {"max_bytes": 1048576}}
+    assert [p for p in Path(client.settings.files_dir).rglob("*") if p.is_file()] == []
+
+
+def test_body_over_limit_is_413_before_reading(client: Any) -> None:
+    """A Content-Length over the limit is refused without reading the body."""
+    from par_index.server.app import BodyLimit
+
+    sent: list[Any] = []
+    read = []
+
+    async def receive() -> Any:
+        read.append(1)
+        return {"type": "http.request", "body": b"x" * 1024, "more_body": True}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def app(scope: Any, rcv: Any, snd: Any) -> None:  # never reached
+        raise AssertionError("the app was called")
+
+    import asyncio
+
+    limit = BodyLimit(app, lambda: 1024 * 1024)
+    scope = {"type": "http", "method": "POST", "path": URL, "headers": [(b"content-length", b"5000000000")]}
+    asyncio.run(limit(scope, receive, send))
+    assert read == []
+    assert sent[0]["status"] == 413
+    assert b"t\xe1\xbb\x87p l\xe1\xbb\x9bn h\xc6\xa1n gi\xe1\xbb\x9bi h\xe1\xba\xa1n" in sent[1]["body"]  # "tệp lớn hơn giới hạn"
+
+
+def test_streamed_body_over_limit_is_413(client: Any) -> None:
+    """Without Content-Length (chunked), the body is counted as it arrives and cut at the limit."""
+
+    def chunks() -> Any:
+        yield b"--b\r\nContent-Disposition: form-data; name=\"criterion\"\r\n\r\n1.1.1\r\n"
+        for _ in range(64):
+            yield b"x" * 65536  # 4 MB in all, over the 1 MB + 1 MB slack
+
+    h = {**auth(client.env, "unit"), "content-type": "multipart/form-data; boundary=b"}
+    r = client.post(URL, content=chunks(), headers=h)
+    assert r.status_code == 413
+    assert r.json()["error"] == "tệp lớn hơn giới hạn 1 MB"
+
+
+def test_real_server_refuses_large_upload_early(tmp_path: Path, env: Any) -> None:
+    """Against a running server (uvicorn): 413 while the client is still sending 200 MB."""
+    import socket
+
+    from server_process import ServerProcess
+
+    with ServerProcess(env.url, tmp_path / "files", max_upload_mb=1) as srv:
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        head = (
+            f"POST {URL} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {env.tokens['unit']}\r\n"
+            "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 209715200\r\n\r\n"
+        )
+        s.sendall(head.encode())
+        s.settimeout(10)
+        got = b""
+        while chunk := s.recv(65536):  # the server answers and closes the connection
+            got += chunk
+        s.close()
+        answer = got.decode("utf-8", "replace")
+    assert answer.startswith("HTTP/1.1 413")
+    assert '"tệp lớn hơn giới hạn 1 MB"' in answer
