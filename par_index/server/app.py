@@ -316,6 +316,53 @@ def get_audit(request: Request, acct: Me, unit: str | None = None, year: int | N
         return services.audit_entries(s, acct, unit, year, limit)
 
 
+@api("POST", "/units/{unit}/workbook", "workbook.upload")
+def post_workbook(request: Request, acct: Me, unit: str, file: Annotated[UploadFile, File()], year: int | None = None) -> dict[str, Any]:
+    import tempfile
+    from pathlib import Path
+
+    shown = Path(file.filename or "phieu.xlsx").name
+    with tempfile.TemporaryDirectory(prefix="par-index-workbook-") as tmp:
+        path = Path(tmp) / f"{unit}.xlsx"
+        size = 0
+        with path.open("wb") as out:
+            while chunk := file.file.read(1024 * 1024):
+                size += len(chunk)
+                if size > settings_of(request).max_upload_bytes:
+                    raise ApiError(413, f"tệp lớn hơn giới hạn {_mb(settings_of(request).max_upload_bytes)}")
+                out.write(chunk)
+        with db_of(request).session(write=True) as s:
+            return services.upload_workbook(s, settings_of(request), acct, route_name(request), unit, path, shown, year)
+
+
+@api("POST", "/survey", "survey.import")
+def post_survey(
+    request: Request, acct: Me, file: Annotated[UploadFile, File()], map: Annotated[UploadFile | None, File()] = None, year: int | None = None
+) -> dict[str, Any]:
+    table = file.file.read()
+    survey_map = map.file.read() if map is not None else None
+    with db_of(request).session(write=True) as s:
+        return services.import_survey(s, settings_of(request), acct, route_name(request), table, survey_map, year)
+
+
+@api("GET", "/users", "users.read")
+def get_users(request: Request, acct: Me) -> list[dict[str, Any]]:
+    with db_of(request).session() as s:
+        return services.list_users(s, acct)
+
+
+@api("POST", "/users", "users.write", status_code=201)
+async def post_user(request: Request, acct: Me) -> dict[str, Any]:
+    body = await _json(request)
+    db, settings, route = db_of(request), settings_of(request), route_name(request)
+
+    def work() -> dict[str, Any]:
+        with db.session(write=True) as s:
+            return services.add_user(s, settings, acct, route, body)
+
+    return await _in_thread(work)
+
+
 # ---------------------------------------------------------------- helpers ------------------
 
 

@@ -319,3 +319,51 @@ def problem_dicts(problems: Iterable[Problem]) -> list[dict[str, Any]]:
 
 def problem_text(p: Problem) -> str:
     return str(p)
+
+
+# ---------------------------------------------------------------- uploaded tables --------
+
+
+@dataclass
+class WorkbookRead:
+    """A filled self-assessment workbook as ``score --data`` reads it."""
+
+    units: list[dict[str, str]]
+    assessments: list[dict[str, str]]
+    evidence: list[dict[str, str]]
+    problems: list[dict[str, Any]]  # reader and engine problems, with sheet and cell
+
+
+def read_self_workbook(criteria: Criteria, path: Path, shown_as: str) -> WorkbookRead:
+    """Read a workbook with the package's reader and score it with the engine: every problem
+    ``score --data`` would give, naming the cell (the temporary folder is shown as ``shown_as``)."""
+    from ..workbook_reader import is_workbook
+
+    if not is_workbook(path):
+        raise InputError(Problem("workbook_not_self_assessment", "tệp không phải phiếu tự đánh giá (không có trang «Tự đánh giá»)", file=shown_as))
+    data = read_data(path)
+    results = score(criteria.sets, data, "self")
+    here = str(path)
+    problems = [replace(p, file=p.file.replace(here, shown_as) if p.file else p.file, message=p.message.replace(here, shown_as)) for p in results.problems]
+    return WorkbookRead(
+        units=_records(data.units, UNIT_COLUMNS),
+        assessments=_records(data.assessments, [*ASSESSMENT_COLUMNS, "at_cell"]),
+        evidence=_records(data.evidence, EVIDENCE_COLUMNS),
+        problems=[{**p.as_dict(), "text": str(p)} for p in problems],
+    )
+
+
+def read_survey_upload(folder: Path, units: list[tuple[str, str, str]], criteria: Criteria) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """``survey.csv`` (+ ``survey-map.yaml``) in ``folder`` read by the survey reader, as in a data
+    folder: the rows it keeps and every problem (the engine's resolver included)."""
+    write_csv(folder / "units.csv", UNIT_COLUMNS[:3], units)
+    write_csv(folder / "assessments.csv", ASSESSMENT_COLUMNS, [])
+    data = read_data(folder)
+    results = score(criteria.sets, data, "self")
+    prefix = str(folder) + os.sep
+    problems = [
+        {**replace(p, file=p.file[len(prefix):] if p.file and p.file.startswith(prefix) else p.file).as_dict()}
+        for p in results.problems
+        if p.reason.startswith("survey")
+    ]
+    return _records(data.extras.get("survey"), SURVEY_COLUMNS), problems

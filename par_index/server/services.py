@@ -802,3 +802,107 @@ def state_counts(s: Session, year: int) -> dict[str, int]:
     counts = dict.fromkeys(STATES, 0)
     counts.update({k: int(v) for k, v in rows})
     return counts
+
+
+# ---------------------------------------------------------------- whole uploads -----------
+
+
+def upload_workbook(s: Session, settings: Settings, acct: Account, route: str, unit: str, path: Path, shown_as: str, year: int | None = None) -> dict[str, Any]:
+    """A filled self-assessment workbook replaces the unit's self rows it fills (and its evidence
+    rows without a file). Any error ``score --data`` would report on it → 422, nothing saved."""
+    sc = allowed(acct, "workbook.upload")
+    rnd = get_round(s, year)
+    u = get_unit(s, rnd.year, unit, lock=True)
+    check_unit_scope(acct, sc, unit, rnd)
+    _writable(rnd, u, settings)
+    _before_deadline(rnd.self_deadline, settings, "tự đánh giá")
+    try:
+        got = scoring.read_self_workbook(criteria_of(s, rnd.year), path, shown_as)
+    except scoring.InputError as exc:
+        problems = [{**p.as_dict(), "text": str(p)} for p in exc.problems]
+        raise ApiError(422, f"không đọc được phiếu tự đánh giá: {problems[0]['text']}", {"problems": problems}) from None
+    other = sorted({r["unit"] for r in got.units} - {unit})
+    if other:
+        raise ApiError(422, f"phiếu là của đơn vị {', '.join(other)}, không phải của '{unit}'", {"units": other})
+    errors = [p for p in got.problems if p.get("severity", "error") == "error" and p.get("reason") != "value_missing"]
+    if errors:
+        raise ApiError(422, f"phiếu có {len(errors)} lỗi; chưa lưu gì. Lỗi đầu tiên: {errors[0]['text']}", {"problems": errors})
+    now = settings.now()
+    current = {a.criterion: a for a in s.scalars(select(Assessment).where(Assessment.year == rnd.year, Assessment.unit == unit, Assessment.stage == "self"))}
+    changed = 0
+    for r in got.assessments:
+        a = current.get(r["criterion"])
+        if a is None:
+            a = Assessment(year=rnd.year, unit=unit, criterion=r["criterion"], stage="self", value=r["value"], note=r["note"], points="", version=1, updated_at=now, updated_by=acct.login)
+            s.add(a)
+            s.flush()
+            audit(s, settings, acct, "workbook.upload", route, rnd.year, unit, a.criterion, None, row_dict(a))
+            changed += 1
+        elif (a.value, a.note) != (r["value"], r["note"]):
+            before = row_dict(a)
+            a.value, a.note, a.version, a.updated_at, a.updated_by = r["value"], r["note"], a.version + 1, now, acct.login
+            s.flush()
+            audit(s, settings, acct, "workbook.upload", route, rnd.year, unit, a.criterion, before, row_dict(a))
+            changed += 1
+    if got.evidence:
+        s.execute(delete(Evidence).where(Evidence.year == rnd.year, Evidence.unit == unit, Evidence.sha256.is_(None)))
+        for e in got.evidence:
+            s.add(Evidence(year=rnd.year, unit=unit, criterion=e["criterion"], document=e["document"], issued_on=e["issued_on"], issuer=e["issuer"], file=e["file"], uploaded_by=acct.login, created_at=now))
+    audit(s, settings, acct, "workbook.upload", route, rnd.year, unit, None, None, {"rows": len(got.assessments), "changed": changed, "evidence": len(got.evidence), "file": shown_as})
+    warnings = [p for p in got.problems if p not in errors and p.get("reason") != "value_missing"]
+    return {"unit": unit, "rows": len(got.assessments), "changed": changed, "evidence": len(got.evidence), "warnings": warnings}
+
+
+def import_survey(s: Session, settings: Settings, acct: Account, route: str, table: bytes, survey_map: bytes | None, year: int | None = None) -> dict[str, Any]:
+    """``survey.csv`` (and ``survey-map.yaml``, else the stored map) read by the survey reader;
+    the round's survey rows replaced by the rows it keeps."""
+    allowed(acct, "survey.import")
+    rnd = get_round(s, year)
+    if rnd.published_at is not None:
+        raise ApiError(409, "kết quả đã công bố; kỳ đánh giá đã khóa", {"year": rnd.year})
+    map_text = survey_map.decode("utf-8-sig", "replace") if survey_map else rnd.survey_map
+    if not map_text:
+        raise ApiError(422, "chưa có survey-map.yaml (nhóm đối tượng, trọng số, câu hỏi → tiêu chí); hãy gửi kèm tệp map", {"field": "map"})
+    units = [tuple(r) for r in s.execute(select(Unit.unit, Unit.name, Unit.kind).where(Unit.year == rnd.year).order_by(Unit.position))]
+    with tempfile.TemporaryDirectory(prefix="par-index-survey-") as tmp:
+        folder = Path(tmp)
+        (folder / "survey.csv").write_bytes(table)
+        (folder / "survey-map.yaml").write_text(map_text, encoding="utf-8")
+        try:
+            rows, problems = scoring.read_survey_upload(folder, units, criteria_of(s, rnd.year))  # type: ignore[arg-type]
+        except scoring.InputError as exc:
+            prefix = str(folder) + "/"
+            found = [{**p.as_dict(), "file": (p.file or "").replace(prefix, "")} for p in exc.problems]
+            raise ApiError(422, f"không đọc được kết quả điều tra: {found[0]['message']}", {"problems": found}) from None
+    before = int(s.scalar(select(func.count()).select_from(SurveyRow).where(SurveyRow.year == rnd.year)) or 0)
+    s.execute(delete(SurveyRow).where(SurveyRow.year == rnd.year))
+    if rows:
+        s.execute(insert(SurveyRow), [{"year": rnd.year, **r} for r in rows])
+    rnd.survey_map = map_text
+    after = {"rows": len(rows), "problems": len(problems)}
+    audit(s, settings, acct, "survey.import", route, rnd.year, None, None, {"rows": before}, after)
+    return {**after, "problems": problems}
+
+
+def add_user(s: Session, settings: Settings, acct: Account, route: str, body: dict[str, Any]) -> dict[str, Any]:
+    """An account made by an admin; its one-time password is in the answer, once."""
+    from .security import new_password
+
+    allowed(acct, "users.write")
+    password = new_password()
+    login = scoring_text(body.get("login"))
+    if not login:
+        raise ApiError(422, "cần tên đăng nhập (login)", {"field": "login"})
+    made = create_account(s, settings, login, str(body.get("role") or ""), password, body.get("unit") or None, body.get("agency") or None)
+    out = account_dict(made)
+    audit(s, settings, acct, "users.write", route, None, made.unit, None, None, out)
+    return {**out, "password": password}
+
+
+def account_dict(a: Account) -> dict[str, Any]:
+    return {"login": a.login, "role": a.role, "unit": a.unit, "agency": a.agency, "active": a.active}
+
+
+def list_users(s: Session, acct: Account) -> list[dict[str, Any]]:
+    allowed(acct, "users.read")
+    return [account_dict(a) for a in s.scalars(select(Account).order_by(Account.login))]

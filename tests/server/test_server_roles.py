@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, auth
+from conftest import CRITERIA, DATA, PASSWORD, auth
 
 from par_index.server.app import ROUTES
 from par_index.server.roles import PUBLIC, RULES
@@ -52,6 +53,7 @@ class Case:
     body: Any = None
     prepare: Callable[[Any], dict[str, Any]] = field(default=lambda c: {})
     multipart: bool = False
+    files: Callable[[], dict[str, Any]] | None = None
 
 
 def _ok(status: int, *roles: str) -> dict[str | None, int]:
@@ -118,6 +120,35 @@ CASES: dict[tuple[str, str], Case] = {
 }
 
 
+_BOOK: dict[str, bytes] = {}
+
+
+def empty_workbook() -> dict[str, Any]:
+    """An empty self-assessment workbook of so-noi-vu (made once by ``par-index template``)."""
+    if not _BOOK:
+        import tempfile
+
+        from par_index.cli import main
+
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "so-noi-vu.xlsx"
+            crit = [a for p in CRITERIA for a in ("--criteria", str(p))]
+            assert main(["template", *crit, "--unit", "so-noi-vu", "--kind", "so", "--name", "Sở Nội vụ", "--out", str(out)]) == 0
+            _BOOK["x"] = out.read_bytes()
+    return {"file": ("so-noi-vu.xlsx", _BOOK["x"], "application/octet-stream")}
+
+
+def survey_files() -> dict[str, Any]:
+    table = b"unit,group,question,answer,count\nso-noi-vu,nguoi-dan,CH-8.1.1,A,3\n"
+    return {"file": ("survey.csv", table), "map": ("survey-map.yaml", (DATA / "survey/survey-map.yaml").read_bytes())}
+
+
+CASES[("POST", "/api/v1/units/{unit}/workbook")] = Case("POST", "/api/v1/units/so-noi-vu/workbook", _ok(200, "unit"), files=empty_workbook)
+CASES[("POST", "/api/v1/survey")] = Case("POST", "/api/v1/survey", _ok(200, "appraiser"), files=survey_files)
+CASES[("GET", "/api/v1/users")] = Case("GET", "/api/v1/users", _ok(200, "admin"))
+CASES[("POST", "/api/v1/users")] = Case("POST", "/api/v1/users", _ok(201, "admin"), body={"login": "moi", "role": "viewer"})
+
+
 def test_every_route_has_a_case_and_a_rule() -> None:
     assert set(ROUTES) == set(CASES), "a route of the API has no case here (or a case no route)"
     for key, action in ROUTES.items():
@@ -138,6 +169,8 @@ def test_route_by_role(client: Any, route: tuple[str, str]) -> None:
         elif case.multipart:
             kw["data"] = {"criterion": "2.1.2", "document": "Quyết định số 12/QĐ-STP", "issued_on": "12/03/2024"}
             kw["files"] = {"file": ("qd.pdf", PDF, "application/pdf")}
+        elif case.files is not None:
+            kw["files"] = case.files()
         elif case.body is not None:
             kw["json"] = case.body
         r = client.request(case.method, path, **kw)

@@ -1,0 +1,152 @@
+"""The round after self-assessment: appraisal rounds (reasons), explanations, workbook upload,
+survey import, accounts made by the admin — each checked against what the engine gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from conftest import CRITERIA, DATA, auth
+from test_server_roles import set_state
+
+from par_index.cli import main
+
+
+def node(client: Any, unit: str, code: str, stage: str = "final") -> dict[str, Any]:
+    doc = client.get(f"/api/v1/results?stage={stage}", headers=auth(client.env, "appraiser")).json()
+    return next(u for u in doc["units"] if u["unit"] == unit)["nodes"][code]  # type: ignore[no-any-return]
+
+
+def test_appraisal_rounds_change_the_final_result(client: Any) -> None:
+    env = client.env
+    h_app, h_unit = auth(env, "appraiser"), auth(env, "unit")
+    assert client.post("/api/v1/units/so-noi-vu/submit", headers=h_unit).status_code == 200
+    before = node(client, "so-noi-vu", "1.1.2")
+    assert before == {"points": 1.0, "max": 1.5, "index": 66.66666666666667}
+    decision = {"unit": "so-noi-vu", "criterion": "1.1.2", "round": 1, "value": "75%"}
+    # not yet in round 1
+    r = client.post("/api/v1/appraisals", json={**decision, "reason": "Báo cáo thiếu phụ lục"}, headers=h_app)
+    assert r.status_code == 409
+    assert client.post("/api/v1/units/so-noi-vu/state", json={"state": "appraisal1"}, headers=h_app).status_code == 200
+    # no reason: 422, naming the criterion
+    r = client.post("/api/v1/appraisals", json=decision, headers=h_app)
+    assert r.status_code == 422
+    assert r.json()["error"] == "tiêu chí 1.1.2: quyết định thẩm định phải có lý do (trường reason)"
+    r = client.post("/api/v1/appraisals", json={**decision, "reason": "   "}, headers=h_app)
+    assert r.status_code == 422
+    r = client.post("/api/v1/appraisals", json={**decision, "value": "nhiều", "reason": "x"}, headers=h_app)
+    assert r.status_code == 422
+    assert r.json()["error"].startswith("tiêu chí 1.1.2: không đọc được giá trị 'nhiều'")
+    r = client.post("/api/v1/appraisals", json={**decision, "reason": "Báo cáo thiếu phụ lục nhiệm vụ"}, headers=h_app)
+    assert r.status_code == 201
+    assert r.json()["round"] == 1 and r.json()["appraiser"] == "appraiser"
+    assert node(client, "so-noi-vu", "1.1.2") == {"points": 0.5, "max": 1.5, "index": 33.333333333333336}
+    assert node(client, "so-noi-vu", "1.1.2", "self") == before  # self stage ignores appraisals
+    # explanation, then round 2 restores the points
+    assert client.post("/api/v1/units/so-noi-vu/state", json={"state": "explanation"}, headers=h_app).status_code == 200
+    r = client.post("/api/v1/units/so-noi-vu/explanations", json={"criterion": "1.1.2", "text": "Bổ sung phụ lục: hoàn thành 95%"}, headers=h_unit)
+    assert r.status_code == 201
+    assert client.post("/api/v1/units/so-noi-vu/state", json={"state": "appraisal2"}, headers=h_app).status_code == 200
+    r = client.post("/api/v1/appraisals", json={**decision, "round": 2, "value": "95%", "reason": "Đã bổ sung phụ lục"}, headers=h_app)
+    assert r.status_code == 201
+    assert node(client, "so-noi-vu", "1.1.2") == before
+    assert client.post("/api/v1/units/so-noi-vu/state", json={"state": "final"}, headers=h_app).status_code == 200
+    audit = client.get("/api/v1/audit?unit=so-noi-vu", headers=h_app).json()
+    assert [a["action"] for a in audit][:3] == ["unit.advance", "appraisal.write", "unit.advance"]
+    assert audit[1]["reason"] == "Đã bổ sung phụ lục"
+
+
+def test_workbook_upload_same_messages_as_score(client: Any, tmp_path: Path, capsys: Any) -> None:
+    import openpyxl
+
+    book = tmp_path / "so-noi-vu.xlsx"
+    crit = [a for p in CRITERIA for a in ("--criteria", str(p))]
+    assert main(["template", *crit, "--unit", "so-noi-vu", "--data", str(DATA), "--out", str(book)]) == 0
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Tự đánh giá"]
+    cell = next(c for row in ws.iter_rows() for c in row if c.value == "1.1.1")
+    # the value column is found by its header, as the reader does
+    header_row = next(r for r in range(1, 40) if any(str(ws.cell(r, c).value or "").startswith("Giá trị") for c in range(1, 20)))
+    vcol = next(c for c in range(1, 20) if str(ws.cell(header_row, c).value or "").startswith("Giá trị"))
+    ws.cell(cell.row, vcol).value = "sớm"
+    broken = tmp_path / "broken.xlsx"
+    wb.save(broken)
+    h = auth(client.env, "unit")
+    with broken.open("rb") as f:
+        r = client.post("/api/v1/units/so-noi-vu/workbook", files={"file": ("phieu-snv.xlsx", f, "application/octet-stream")}, headers=h)
+    assert r.status_code == 422
+    problems = r.json()["detail"]["problems"]
+    bad = next(p for p in problems if p["criterion"] == "1.1.1")
+    letter = openpyxl.utils.get_column_letter(vcol)
+    assert bad["cell"] == f"{letter}{cell.row}"
+    assert bad["file"] == "phieu-snv.xlsx[Tự đánh giá]"
+    # score --data on the same file gives the same message for that cell
+    capsys.readouterr()
+    main(["score", *crit, "--data", str(broken), "--stage", "self", "--problems", str(tmp_path / "p.csv")])
+    import csv
+
+    with (tmp_path / "p.csv").open(encoding="utf-8") as f:
+        cli_rows = [row for row in csv.DictReader(f) if row.get("criterion") == "1.1.1"]
+    assert any(row["message"] == bad["message"] for row in cli_rows)
+    # fixed: saved; the workbook writes values its own way (dates as yyyy-mm-dd, ratios as
+    # percentages) and the engine reads them to the same points
+    before = client.get("/api/v1/results?stage=self", headers=auth(client.env, "admin")).json()
+    ws.cell(cell.row, vcol).value = "03/01/2024"
+    wb.save(broken)
+    with broken.open("rb") as f:
+        r = client.post("/api/v1/units/so-noi-vu/workbook", files={"file": ("phieu-snv.xlsx", f, "application/octet-stream")}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["changed"] >= 1
+    after = client.get("/api/v1/results?stage=self", headers=auth(client.env, "admin")).json()
+    assert after["units"] == before["units"]
+    rows = client.get("/api/v1/units/so-noi-vu/assessment", headers=h).json()["rows"]
+    assert next(x for x in rows if x["criterion"] == "1.1.1")["value"] == "03/01/2024"  # a text cell: kept as typed
+    # another unit's workbook: refused
+    with broken.open("rb") as f:
+        r = client.post("/api/v1/units/so-tu-phap/workbook", files={"file": ("x.xlsx", f, "application/octet-stream")}, headers=auth(client.env, "unit2"))
+    assert r.status_code == 422
+    assert r.json()["error"] == "phiếu là của đơn vị so-noi-vu, không phải của 'so-tu-phap'"
+
+
+def test_survey_import_through_the_survey_reader(client: Any) -> None:
+    env = client.env
+    h = auth(env, "appraiser")
+    folder = DATA / "survey"
+    with (folder / "survey.csv").open("rb") as t, (folder / "survey-map.yaml").open("rb") as m:
+        r = client.post("/api/v1/survey", files={"file": ("survey.csv", t), "map": ("survey-map.yaml", m)}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["rows"] == 4950
+    # a broken row is reported as the reader reports it, with its line
+    bad = b"unit,group,question,answer,count\nso-noi-vu,nguoi-dan,CH-khong-co,A,3\n"
+    r = client.post("/api/v1/survey", files={"file": ("survey.csv", bad)}, headers=h)
+    assert r.status_code == 200
+    assert [p["reason"] for p in r.json()["problems"]][:1] == ["survey_question_unknown"]
+    assert r.json()["problems"][0]["file"] == "survey.csv" and r.json()["problems"][0]["line"] == 2
+    r = client.post("/api/v1/survey", files={"file": ("survey.csv", b"unit,group\n")}, headers=h)
+    assert r.status_code == 422
+    assert set(r.json()) == {"error", "detail"}
+
+
+def test_admin_makes_accounts(client: Any) -> None:
+    h = auth(client.env, "admin")
+    r = client.post("/api/v1/users", json={"login": "snn", "role": "unit", "unit": "so-noi-vu"}, headers=h)
+    assert r.status_code == 201
+    password = r.json()["password"]
+    assert len(password) == 16
+    assert client.post("/api/v1/session", json={"login": "snn", "password": password}).status_code == 200
+    r = client.post("/api/v1/users", json={"login": "snn", "role": "unit", "unit": "so-noi-vu"}, headers=h)
+    assert r.status_code == 409
+    r = client.post("/api/v1/users", json={"login": "a", "role": "chu-tich"}, headers=h)
+    assert r.status_code == 422
+    assert r.json()["error"] == "vai trò 'chu-tich' không có; dùng một trong: unit, agency, appraiser, admin, viewer"
+    assert "snn" in [u["login"] for u in client.get("/api/v1/users", headers=h).json()]
+
+
+def test_publish_after_all_final(client: Any) -> None:
+    set_state(client, "final")
+    r = client.post("/api/v1/publish", json={}, headers=auth(client.env, "appraiser"))
+    assert r.status_code == 200 and r.json()["year"] == 2024
+    r = client.post("/api/v1/publish", json={}, headers=auth(client.env, "appraiser"))
+    assert r.status_code == 409
+    units = client.get("/api/v1/units", headers=auth(client.env, "viewer")).json()
+    assert {u["state"] for u in units} == {"published"}
