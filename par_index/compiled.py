@@ -110,8 +110,28 @@ class CompiledCriteria:
     def children(self, code: str) -> list[NodeInfo]:
         return [n for n in self.nodes if n.parent == code]
 
+    def counts(self) -> dict[str, int]:
+        """How official tables count a set: lĩnh vực (areas), tiêu chí (their children), tiêu
+        chí thành phần (deeper nodes) and điểm thưởng/trừ (bonus and penalty leaves, which are
+        neither). A top-level group holding only bonus/penalty leaves is not a lĩnh vực."""
+        outside = {leaf.code for leaf in self.leaves if leaf.outside_max}
+        group = {n.code for n in self.areas() if self._only_outside(n.code, outside)}
+        out = {"areas": 0, "criteria": 0, "sub_criteria": 0, "bonus_penalty": len(outside)}
+        for n in self.nodes:
+            if n.code in outside or n.code in group:
+                continue
+            key = {1: "areas", 2: "criteria"}.get(n.depth, "sub_criteria")
+            out[key] += 1
+        return out
+
+    def _only_outside(self, code: str, outside: set[str]) -> bool:
+        kids = self.children(code)
+        if not kids:
+            return code in outside
+        return all(self._only_outside(k.code, outside) for k in kids)
+
     def points_by_provenance(self) -> dict[str, Decimal]:
-        out = {"official": Decimal(0), "derived": Decimal(0), "illustrative": Decimal(0)}
+        out = {"official": Decimal(0), "reference": Decimal(0), "derived": Decimal(0), "illustrative": Decimal(0)}
         for leaf in self.leaves:
             if leaf.provenance is not None:
                 out[leaf.provenance] += leaf.max

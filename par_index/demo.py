@@ -19,6 +19,7 @@ from .unit_data import UnitData, read_data
 REPO = Path(__file__).resolve().parents[1]
 BAC_GIANG_CRITERIA = (REPO / "criteria/bac-giang/2024/so.yaml", REPO / "criteria/bac-giang/2024/huyen.yaml")
 BAC_GIANG_DATA = REPO / "evidence/bac-giang/2024"
+BAC_GIANG_XA = (REPO / "criteria/bac-giang/2024/xa.yaml", REPO / "evidence/bac-giang/2024-xa-yen-the")
 SYNTHETIC_CRITERIA = (REPO / "tests/data/mini/criteria.yaml",)
 SYNTHETIC_DATA = REPO / "tests/data/mini/data"
 
@@ -90,6 +91,27 @@ def _score_outputs(ctx: DemoContext) -> list[tuple[str, Path]]:
     path = ctx.out / "van-de-du-lieu.csv"
     problems_frame(ctx.results).to_csv(path, index=False, encoding="utf-8")
     written.append((f"{len(ctx.results.problems)} vấn đề dữ liệu", path))
+    return written
+
+
+@demo_step(15, "communes")
+def _commune_outputs(ctx: DemoContext) -> list[tuple[str, Path]]:
+    """The commune set (xa.yaml) on six synthetic communes of huyện Yên Thế, scored apart."""
+    from .evidence_check import check_evidence
+    from .writers import write_results
+
+    criteria_path, data_path = BAC_GIANG_XA
+    if ctx.criteria_paths != BAC_GIANG_CRITERIA or not criteria_path.is_file() or not (data_path / "units.csv").is_file():
+        return []
+    data = read_data(data_path)
+    results = score([load(criteria_path)], data, "final")
+    results.problems.extend(check_evidence(results, data))
+    written = []
+    n = sum(len(s.units) for s in results.sets)
+    for suffix, what in ((".json", "kết quả cấp xã (JSON)"), (".csv", "kết quả cấp xã (CSV)"), (".html", "xếp hạng cấp xã (HTML)")):
+        path = ctx.out / f"ket-qua-cap-xa{suffix}"
+        write_results(results, path)
+        written.append((f"{what}: {n} xã, thị trấn của huyện Yên Thế, số liệu giả định", path))
     return written
 
 

@@ -20,6 +20,12 @@ from .model import CriteriaSet, Node
 from .problems import InputError, Problem
 from .yaml_strict import LineDict, load_yaml, nfc_strings
 
+# Provenance values that must cite where the number comes from.
+SOURCED = {
+    "official": "số liệu 'official' phải ghi nguồn (source: số, ngày của quyết định áp dụng cho bộ tiêu chí này)",
+    "reference": "số liệu 'reference' (tham chiếu) phải ghi nguồn (source: văn bản và trang đã đọc được số liệu)",
+}
+
 
 def load_criteria(path: str | Path) -> CriteriaSet:
     """Read and check one criteria file; :class:`InputError` lists every problem."""
@@ -240,20 +246,20 @@ def check_tree(spec: CriteriaSet, raw: Any, name: str) -> list[Problem]:
             if total != node.max:
                 parts = " + ".join(f"{node_max(c)} ({c.code})" for c in node.children or [])
                 add("parent_max_mismatch", f"điểm tối đa {node.max} khác tổng các tiêu chí con {total} = {parts}", node, "max")
-    # provenance: official needs a source (own, inherited, or the file's)
+    # provenance: official and reference need a source (own, inherited, or the file's)
     def prov(nodes: list[Node], inherited: str | None, source: str | None) -> None:
         for node in nodes:
             p = node.provenance or inherited
             s = node.source or source
-            if node.provenance == "official" and not s:
-                add("official_without_source", "số liệu 'official' phải ghi nguồn (source: số, ngày của quyết định)", node, "provenance")
+            if node.provenance in SOURCED and not s:
+                add(f"{node.provenance}_without_source", SOURCED[node.provenance], node, "provenance")
             if p is None and node.rule is not None:
-                add("provenance_missing", "chưa ghi nguồn gốc số liệu (provenance: official/derived/illustrative) cho tiêu chí này hoặc tiêu chí cha", node, "provenance")
+                add("provenance_missing", "chưa ghi nguồn gốc số liệu (provenance: official/reference/derived/illustrative) cho tiêu chí này hoặc tiêu chí cha", node, "provenance")
             if node.children:
                 prov(node.children, p, s)
 
-    if spec.provenance == "official" and not spec.source:
-        add("official_without_source", "số liệu 'official' phải ghi nguồn (source: số, ngày của quyết định)", field="provenance")
+    if spec.provenance in SOURCED and not spec.source:
+        add(f"{spec.provenance}_without_source", SOURCED[spec.provenance], field="provenance")
     prov(spec.nodes, spec.provenance, spec.source)
     if spec.bands:
         labels = [b.label for b in spec.bands]

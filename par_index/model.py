@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from .rules import AnyRule
 
-Provenance = Literal["official", "derived", "illustrative"]
+Provenance = Literal["official", "reference", "derived", "illustrative"]
 
 
 def _to_decimal(v: Any) -> Any:

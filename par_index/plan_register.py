@@ -81,6 +81,11 @@ class PlanTask(Strict):
     cooperating_text: str | None = None
     deadline: PlanDeadline | None = None
     budget: str | None = None
+    # `main_text`: an obligation of the plan's main text, not a row of its appendix
+    origin: Literal["appendix", "main_text"] = "appendix"
+    # the criteria that score the task: criteria-set id -> criterion codes
+    criteria: dict[TaskId, list[Text]] = Field(default_factory=dict)
+    note: str | None = None
 
     @property
     def due(self) -> dt.date | None:
@@ -90,6 +95,15 @@ class PlanTask(Strict):
     def label(self) -> str:
         """A short Vietnamese description: the activity, else the task."""
         return self.activity or self.task
+
+    @property
+    def origin_vi(self) -> str:
+        return "phần chính văn" if self.origin == "main_text" else "Phụ lục"
+
+    @property
+    def criteria_text(self) -> str:
+        """The linked criteria in words: 'bac-giang-2024-so: 1.1.1; bac-giang-2024-huyen: 1.1.1'."""
+        return "; ".join(f"{set_id}: {', '.join(codes)}" for set_id, codes in self.criteria.items())
 
 
 class Plan(Strict):

@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .plan_status import STATUS_WORDS, AgencyStatus, PlanStatus
+from .plan_status import STATUS_WORDS, AgencyStatus, PlanStatus, TaskStatus
 from .text_files import out_suffix, writing
 from .values import format_date, format_number
 
@@ -42,6 +42,9 @@ TASK_HEADERS = {
     "done_on": "Ngày hoàn thành",
     "state": "Đánh giá",
     "note": "Ghi chú",
+    "origin": "Nguồn trong kế hoạch",
+    "criteria": "Tiêu chí chấm điểm",
+    "plan_note": "Ghi chú của kế hoạch",
 }
 
 
@@ -74,6 +77,9 @@ def task_rows(status: PlanStatus) -> list[dict[str, Any]]:
                 "done_on": format_date(p.done_on) if p and p.done_on else "",
                 "state": s.state_vi,
                 "note": p.note if p else "",
+                "origin": t.origin_vi,
+                "criteria": t.criteria_text,
+                "plan_note": t.note or "",
             }
         )
     return out
@@ -95,6 +101,8 @@ def to_json_dict(status: PlanStatus) -> dict[str, Any]:
         "tasks": [
             {
                 "id": s.task.id,
+                "origin": s.task.origin,
+                "criteria": s.task.criteria,
                 "lead": s.task.lead,
                 "due": s.task.due.isoformat() if s.task.due else None,
                 "status": s.progress.status if s.progress else None,
@@ -158,7 +166,7 @@ def _write_xlsx(status: PlanStatus, out: Path) -> None:
     ws["A1"].font = Font(bold=True)
     for sheet, header_row, widths in (
         (ws, 2, [16, 40] + [12] * 9),
-        (tasks, 1, [12, 8, 60, 30, 24, 12, 16, 14, 22, 30]),
+        (tasks, 1, [12, 8, 60, 30, 24, 12, 16, 14, 22, 30, 14, 36, 50]),
         (probs, 1, [10, 22, 30, 8, 12, 90]),
     ):
         for cell in sheet[header_row]:
@@ -191,6 +199,7 @@ def print_status(status: PlanStatus, out: Console) -> None:
         o.add_column("Chủ trì", overflow="fold")
         o.add_column("Hạn")
         o.add_column("Tiến độ")
+        o.add_column("Tiêu chí chấm điểm", overflow="fold")
         for s in overdue:
             o.add_row(
                 s.task.id,
@@ -198,5 +207,37 @@ def print_status(status: PlanStatus, out: Console) -> None:
                 ", ".join(status.plan.agencies.get(a, a) for a in s.task.lead),
                 format_date(s.task.due),
                 STATUS_WORDS[s.progress.status] if s.progress else "chưa báo cáo",
+                s.task.criteria_text or "—",
             )
         out.print(o)
+    print_criteria_links(status, out)
+
+
+def print_criteria_links(status: PlanStatus, out: Console) -> None:
+    """Per criteria set and criterion, the plan tasks it scores and how many of them are done."""
+    links: dict[tuple[str, str], list[TaskStatus]] = {}
+    for s in status.tasks:
+        for set_id, codes in s.task.criteria.items():
+            for code in codes:
+                links.setdefault((set_id, code), []).append(s)
+    tasks = status.tasks
+    main_text = sum(1 for s in tasks if s.task.origin == "main_text")
+    linked = sum(1 for s in tasks if s.task.criteria)
+    out.print(
+        f"{linked}/{len(tasks)} nhiệm vụ có tiêu chí chấm điểm "
+        f"({main_text} nhiệm vụ lấy từ phần chính văn của kế hoạch, còn lại từ Phụ lục)."
+    )
+    if not links:
+        return
+    t = Table(title="Chỉ tiêu của kế hoạch và tiêu chí chấm điểm", title_justify="left")
+    t.add_column("Bộ tiêu chí")
+    t.add_column("Tiêu chí")
+    t.add_column("Nhiệm vụ của kế hoạch", overflow="fold", ratio=2)
+    t.add_column("Đã hoàn thành", justify="right")
+    for (set_id, code), items in sorted(links.items(), key=lambda kv: (kv[0][0], _code_key(kv[0][1]))):
+        t.add_row(set_id, code, ", ".join(s.task.id for s in items), f"{sum(s.done for s in items)}/{len(items)}")
+    out.print(t)
+
+
+def _code_key(code: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else 0 for p in code.split("."))

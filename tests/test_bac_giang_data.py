@@ -252,10 +252,11 @@ def test_totals_100_with_68_appraised_and_32_survey(kind):
     assert list(areas) == [str(i) for i in range(1, 10)]
     for code, official_max in {"3": 13, "4": 10.5, "5": 15, "8": 16.5}.items():
         assert Fraction(str(areas[code]["max"])) == Fraction(str(official_max))
-        assert areas[code]["provenance"] == "official" and "892" in areas[code]["source"]
+        # a national reference (QĐ 892 scores provinces), not an official number of this set
+        assert areas[code]["provenance"] == "reference" and "892" in areas[code]["source"]
     assert sum(Fraction(str(areas[c]["max"])) for c in "1267") == 45
     assert Fraction(str(areas["9"]["max"])) == 0
-    # only area nodes are official; everything under them says what it is
+    # only area nodes carry the reference; everything under them says what it is
     for node, inh, parents in walk(doc["nodes"], {"provenance": doc["provenance"]}):
         if parents:
             assert inh["provenance"] in {"derived", "illustrative"}, node["code"]
@@ -684,8 +685,13 @@ def test_reference_numbers_are_labelled_reference():
     for kind in FILES:
         areas = {n["code"]: n for n in load(kind)["nodes"]}
         for code in "3458":
-            assert areas[code]["provenance"] in {"reference", "official"}
-            assert "892" in areas[code]["source"]
+            assert areas[code]["provenance"] == "reference"
+            source = areas[code]["source"]
+            assert "892" in source and "thongtindoingoai.sonla.gov.vn" in source and "tham chiếu" in source
+    for kind in ALL_SETS:
+        doc = yaml.safe_load(ALL_SETS[kind].read_text(encoding="utf-8"))
+        assert not [n["code"] for n, inh, _ in walk(doc["nodes"], {"provenance": doc["provenance"]})
+                    if inh["provenance"] == "official"], kind
 
 
 # ───────────────────────── the commune example (xa.yaml, six communes of Yên Thế) ─────────────────────────

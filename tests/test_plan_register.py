@@ -83,6 +83,7 @@ TASK_KEYS = {
     "deadline",
     "budget",
 }
+OPTIONAL_KEYS = {"origin", "criteria", "note"}
 ID_RE = re.compile(r"^(I|II|III|IV|V|VI|VII)\.(\d+)\.(\d+)\.(\d+)$")
 
 
@@ -116,13 +117,24 @@ def plan() -> dict:
 
 
 @pytest.fixture(scope="module")
-def tasks(plan) -> list[dict]:
+def all_tasks(plan) -> list[dict]:
     return plan["tasks"]
 
 
 @pytest.fixture(scope="module")
-def by_id(tasks) -> dict[str, dict]:
-    return {t["id"]: t for t in tasks}
+def tasks(all_tasks) -> list[dict]:
+    """The appendix rows (the main-text rows come after them, ``origin: main_text``)."""
+    return [t for t in all_tasks if t.get("origin", "appendix") == "appendix"]
+
+
+@pytest.fixture(scope="module")
+def main_text_tasks(all_tasks) -> list[dict]:
+    return [t for t in all_tasks if t.get("origin") == "main_text"]
+
+
+@pytest.fixture(scope="module")
+def by_id(all_tasks) -> dict[str, dict]:
+    return {t["id"]: t for t in all_tasks}
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +199,8 @@ def test_task_ids_unique_and_well_formed(tasks):
     dupes = [i for i, n in Counter(ids).items() if n > 1]
     assert not dupes, f"duplicate task ids: {dupes}"
     for t in tasks:
-        assert set(t) == TASK_KEYS, f"{t['id']}: keys {sorted(set(t) ^ TASK_KEYS)} differ"
+        assert TASK_KEYS <= set(t) <= TASK_KEYS | OPTIONAL_KEYS, f"{t['id']}: keys {sorted(set(t) ^ TASK_KEYS)} differ"
+        assert "origin" not in t, f"{t['id']}: appendix rows leave origin out (default appendix)"
         m = ID_RE.match(t["id"])
         assert m, f"bad id {t['id']!r}"
         assert t["area"] == m.group(1), f"{t['id']}: area {t['area']!r}"
@@ -524,3 +537,66 @@ def test_spot_last_row(tasks, by_id):
     assert t["activity"] == "Lập dự trù kinh phí xác định Chỉ số CCHC."
     assert t["budget"] == "Theo dự toán được phê duyệt"
     assert t["deadline"]["due"] == dt.date(2024, 10, 31)
+
+
+# ---------------------------------------------------------------- (d) main text and criteria links
+
+CRITERIA_SETS = {
+    f"bac-giang-2024-{k}": CRITERIA / "2024" / f"{k}.yaml" for k in ("so", "huyen", "xa")
+}
+
+
+def _codes(path: Path) -> set[str]:
+    def walk(nodes):
+        for n in nodes:
+            yield n["code"]
+            yield from walk(n.get("children", []))
+
+    return set(walk(_load(path)["nodes"]))
+
+
+def test_main_text_obligations_are_rows(main_text_tasks, all_tasks):
+    by_id = {t["id"]: t for t in main_text_tasks}
+    # after the appendix, never mixed into it
+    assert [t["id"] for t in all_tasks[-len(main_text_tasks):]] == list(by_id)
+    assert len(all_tasks) == EXPECTED_TOTAL + len(main_text_tasks) == 74 + 19
+    for t in main_text_tasks:
+        assert re.fullmatch(r"CV\.[IVX]+\.[\d.]+", t["id"]), t["id"]
+        assert t["area"] == "CV" and t["lead"] and t["goal"] and t["task"]
+        assert TASK_KEYS <= set(t) <= TASK_KEYS | OPTIONAL_KEYS
+    # V.1.1: units by 15/01 ("trước" excludes the day), communes by 31/01
+    assert by_id["CV.V.1.1.1"]["deadline"]["due"] == dt.date(2024, 1, 14)
+    assert by_id["CV.V.1.1.2"]["deadline"]["due"] == dt.date(2024, 1, 30)
+    assert by_id["CV.V.1.1.2"]["lead"] == ["ubnd-xa"]
+    # V.1.4 improvement plan by 28/02; III.3 internal inspection plan in February
+    assert by_id["CV.V.1.4.1"]["deadline"]["due"] == dt.date(2024, 2, 27)
+    assert by_id["CV.III.3.1"]["deadline"]["due"] == dt.date(2024, 2, 29)
+    # V.2.1 inspect at least 30 %; V.2.8 to V.2.15, one row at least per section
+    assert "30%" in by_id["CV.V.2.1.1"]["activity"] and by_id["CV.V.2.1.1"]["lead"] == ["so-noi-vu"]
+    for section in range(8, 16):
+        assert any(i.startswith(f"CV.V.2.{section}.") for i in by_id), section
+
+
+def test_main_text_and_appendix_deadlines_that_differ_are_noted(by_id):
+    for appendix, main in (("VII.2.2.1", "CV.V.1.1.1"), ("VII.3.2.1", "CV.III.3.1")):
+        assert main in by_id[appendix]["note"]
+        assert by_id[appendix]["deadline"]["due"] > by_id[main]["deadline"]["due"]
+        assert by_id[appendix]["criteria"] == by_id[main]["criteria"]
+
+
+def test_criteria_links_name_real_leaves(all_tasks):
+    codes = {k: _codes(p) for k, p in CRITERIA_SETS.items()}
+    linked = 0
+    for t in all_tasks:
+        for set_id, wanted in (t.get("criteria") or {}).items():
+            assert set_id in codes, f"{t['id']}: unknown criteria set {set_id}"
+            assert wanted and len(wanted) == len(set(wanted)), t["id"]
+            missing = set(wanted) - codes[set_id]
+            assert not missing, f"{t['id']}: {set_id} has no criterion {sorted(missing)}"
+            linked += 1
+    assert linked >= 80
+    # the measurable targets and the leaves that score them
+    by_id = {t["id"]: t for t in all_tasks}
+    assert by_id["II.6.1.0"]["criteria"]["bac-giang-2024-so"] == ["7.2.2", "7.2.5"]
+    assert by_id["VI.2.1.1"]["criteria"]["bac-giang-2024-huyen"] == ["7.2.3", "7.2.4", "7.2.6"]
+    assert by_id["CV.V.1.1.2"]["criteria"] == {"bac-giang-2024-huyen": ["1.1.3"], "bac-giang-2024-xa": ["1.1"]}

@@ -38,11 +38,14 @@ BG_SO = REPO / "criteria/bac-giang/2024/so.yaml"
 
 def test_bac_giang_plan_loads_strictly() -> None:
     p = load_plan(BG_PLAN)
-    assert len(p.plan.tasks) == 74
+    assert len(p.plan.tasks) == 74 + 19  # the appendix, then the main text's obligations
+    assert sum(t.origin == "main_text" for t in p.plan.tasks) == 19
+    assert p.plan.task("CV.V.1.1.2").criteria == {"bac-giang-2024-huyen": ["1.1.3"], "bac-giang-2024-xa": ["1.1"]}
+    assert p.plan.task("VII.2.2.1").criteria_text == "bac-giang-2024-so: 1.1.1; bac-giang-2024-huyen: 1.1.1"
     assert p.agencies["so-noi-vu"] == "Sở Nội vụ"
     t = p.plan.task("II.2.1.1")
     assert t.due == dt.date(2024, 2, 9) and t.lead == ["cac-so-nganh", "ubnd-huyen"]
-    assert p.lines["I.1.1.1"] == 45
+    assert p.lines["I.1.1.1"] == 54
 
 
 TASK = """  - id: "{id}"
@@ -220,12 +223,12 @@ def test_share_scored_by_bands(tmp_path: Path, done: int, value: str, points: fl
 
 
 def test_bac_giang_share_for_so_noi_vu_gives_1_point(tmp_path: Path) -> None:
-    """18 of Sở Nội vụ's 20 tasks done: exactly 90 %, short of the plan's "100% nhiệm vụ" → 1 of 1,5
-    (band "từ 90% đến dưới 100%")."""
+    """19 of Sở Nội vụ's 21 tasks done (20 appendix rows and the main text's V.2.1): 90,48 %, short
+    of the plan's "100% nhiệm vụ" → 1 of 1,5 (band "từ 90% đến dưới 100%")."""
     s = plan_status(load_plan(BG_PLAN), BG_PROGRESS, dt.date(2024, 12, 31))
     row = share_assessment(s, "so-noi-vu", "1.1.2")
-    assert row["value"] == "90%"
-    assert row["note"] == "Tỷ lệ hoàn thành kế hoạch kh-213-2024: 18/20 nhiệm vụ do Sở Nội vụ chủ trì, tính đến ngày 31/12/2024"
+    assert row["value"] == "90.4761904762%"
+    assert row["note"] == "Tỷ lệ hoàn thành kế hoạch kh-213-2024: 19/21 nhiệm vụ do Sở Nội vụ chủ trì, tính đến ngày 31/12/2024"
     c = load(BG_SO)
     leaf = c.leaves[c.leaf_index["1.1.2"]]
     x, _ = parse_numbers(pd.Series([row["value"]]))
@@ -274,7 +277,36 @@ def test_plan_status_xlsx_and_csv(tmp_path: Path) -> None:
 def test_bac_giang_example_progress() -> None:
     s = plan_status(load_plan(BG_PLAN), BG_PROGRESS, dt.date(2024, 12, 31))
     by = {a.agency: a for a in s.agencies}
-    assert (by["so-noi-vu"].done, by["so-noi-vu"].overdue, by["so-noi-vu"].share) == (18, 2, Fraction(9, 10))
+    assert (by["so-noi-vu"].done, by["so-noi-vu"].overdue, by["so-noi-vu"].share) == (19, 2, Fraction(19, 21))
     assert (by["so-tttt"].done, by["so-tttt"].done_late, by["so-tttt"].overdue) == (9, 1, 1)
     assert [(p.reason, p.criterion) for p in s.problems] == [("task_unknown", "VIII.1.1.1"), ("task_without_progress", "")]
     assert "SYNTHETIC" in BG_PROGRESS.read_text(encoding="utf-8").splitlines()[0]
+
+
+def test_plan_status_shows_the_criteria_that_score_each_task(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "s.json"
+    code = main(["plan-status", "--plan", str(BG_PLAN), "--progress", str(BG_PROGRESS), "--as-of", "31/12/2024", "--out", str(out)])
+    assert code == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    tasks = {t["id"]: t for t in doc["tasks"]}
+    assert tasks["VI.2.1.1"]["criteria"] == {
+        "bac-giang-2024-so": ["7.2.3", "7.2.4", "7.2.6"],
+        "bac-giang-2024-huyen": ["7.2.3", "7.2.4", "7.2.6"],
+    }
+    assert tasks["VI.2.1.1"]["origin"] == "appendix" and tasks["CV.V.1.4.1"]["origin"] == "main_text"
+    assert tasks["CV.V.2.10.1"]["criteria"] == {}
+    capsys.readouterr()
+    assert main(["plan-status", "--plan", str(BG_PLAN), "--progress", str(BG_PROGRESS), "--as-of", "31/12/2024"]) == 0
+    text = capsys.readouterr().out
+    assert "51/93 nhiệm vụ có tiêu chí chấm điểm (19 nhiệm vụ lấy từ phần chính văn của kế hoạch" in " ".join(text.split())
+    assert "Chỉ tiêu của kế hoạch và tiêu chí chấm điểm" in text
+    xlsx = tmp_path / "s.xlsx"
+    assert main(["plan-status", "--plan", str(BG_PLAN), "--progress", str(BG_PROGRESS), "--as-of", "31/12/2024", "--out", str(xlsx)]) == 0
+    from openpyxl import load_workbook
+
+    ws = load_workbook(xlsx)["Chi tiết nhiệm vụ"]
+    header = [c.value for c in ws[1]]
+    assert header[-3:] == ["Nguồn trong kế hoạch", "Tiêu chí chấm điểm", "Ghi chú của kế hoạch"]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert rows["VII.3.2.1"][-2] == "bac-giang-2024-so: 1.3.1; bac-giang-2024-huyen: 1.3.1"
+    assert rows["CV.III.3.1"][-3] == "phần chính văn"
