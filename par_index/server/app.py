@@ -208,6 +208,8 @@ async def put_assessment(request: Request, acct: Me, unit: str, criterion: str, 
     db, settings, route = db_of(request), settings_of(request), route_name(request)
 
     def work() -> dict[str, Any]:
+        with db.session() as s:  # the engine reads the value outside the writing transaction
+            services.check_value(s, acct, unit, criterion, str(value), year)
         with db.session(write=True) as s:
             return services.put_assessment(s, settings, acct, route, unit, criterion, str(value), None if note is None else str(note), version, year)
 

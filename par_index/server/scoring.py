@@ -274,43 +274,66 @@ def score_folder(criteria: Criteria, folder: Path, stage: str, files_root: Path 
 def value_problems(criteria: Criteria, unit: dict[str, str], criterion: str, value: str, points: str = "") -> list[dict[str, Any]]:
     """What the engine says of one (unit, criterion) value: the errors about that row.
 
-    The unit is scored alone with that one row, so a value the leaf's rule cannot read gets
-    the engine's own message (naming the criterion and the expected input).
+    The engine scores a unit of that kind with that one row against the leaf alone (a criteria
+    set holding just that leaf, compiled once), so a value the leaf's rule cannot read gets the
+    engine's own message (naming the expected input). Cached per (kind, criterion, text).
     """
-    return _value_problems(unit["unit"], unit["name"], unit["kind"], criterion, value, points, id(criteria))
+    found = _value_problems(id(criteria), unit["kind"], criterion, value, points)
+    return [{**p, "unit": unit["unit"]} for p in found]
 
 
 _CRITERIA_BY_ID: dict[int, Criteria] = {}
 
 
-@lru_cache(maxsize=20000)
-def _value_problems(unit: str, name: str, kind: str, criterion: str, value: str, points: str, crit_id: int) -> list[dict[str, Any]]:
+@lru_cache(maxsize=4096)
+def _leaf_alone(crit_id: int, kind: str, criterion: str) -> CompiledCriteria | None:
+    from ..compiled import compile_criteria
+
+    c = _CRITERIA_BY_ID[crit_id].set_of_kind(kind)
+    if c is None:
+        return None
+
+    def find(nodes: Sequence[Any]) -> Any:
+        for n in nodes:
+            if n.code == criterion and not n.children:
+                return n
+            hit = find(n.children or [])
+            if hit is not None:
+                return hit
+        return None
+
+    node = find(c.spec.nodes)
+    if node is None:
+        return None
+    return compile_criteria(c.spec.model_copy(update={"nodes": [node]}), c.path)
+
+
+@lru_cache(maxsize=65536)
+def _value_problems(crit_id: int, kind: str, criterion: str, value: str, points: str) -> list[dict[str, Any]]:
     import pandas as pd
 
     from ..unit_data import empty_table, finish_table
+    from ..value_table import value_table
 
-    criteria = _CRITERIA_BY_ID[crit_id]
-    c = criteria.set_of_kind(kind)
+    c = _leaf_alone(crit_id, kind, criterion)
     if c is None:
-        return [{"reason": "unit_kind_unknown", "message": f"loại đơn vị '{kind}' không có trong bộ tiêu chí"}]
+        return [{"reason": "criterion_unknown", "message": f"tiêu chí '{criterion}' không có trong bộ tiêu chí của loại đơn vị '{kind}'", "criterion": criterion}]
     problems: list[Problem] = []
-    units = finish_table("units", pd.DataFrame({"unit": [unit], "name": [name], "kind": [kind]}), "units", problems)
+    units = finish_table("units", pd.DataFrame({"unit": ["u"], "name": ["u"], "kind": [kind]}), "units", problems)
     rows = finish_table(
         "assessments",
-        pd.DataFrame({"unit": [unit], "criterion": [criterion], "value": [value], "stage": ["self"], "note": [""], "points": [points]}),
+        pd.DataFrame({"unit": ["u"], "criterion": [criterion], "value": [value], "stage": ["self"], "note": [""], "points": [points]}),
         "assessments",
         problems,
     )
-    from ..value_table import value_table
-
     data = UnitData(units, rows, empty_table("evidence"), "server", problems)
     value_table(data.assessments)
     results = score([c], data, "self")
-    out = []
-    for p in results.problems:
-        if p.criterion == criterion and p.severity == "error" and p.reason != "value_missing":
-            out.append({"reason": p.reason, "message": p.message, "criterion": criterion, "unit": unit})
-    return out
+    return [
+        {"reason": p.reason, "message": p.message, "criterion": criterion}
+        for p in results.problems
+        if p.criterion == criterion and p.severity == "error" and p.reason != "value_missing"
+    ]
 
 
 def problem_dicts(problems: Iterable[Problem]) -> list[dict[str, Any]]:

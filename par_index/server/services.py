@@ -224,11 +224,20 @@ def audit(
     )
 
 
+_CRITERIA: dict[tuple[tuple[str, str], ...], scoring.Criteria] = {}
+
+
 def criteria_of(s: Session, year: int) -> scoring.Criteria:
-    files = s.execute(select(CriteriaFile.set_id, CriteriaFile.path, CriteriaFile.text).where(CriteriaFile.year == year).order_by(CriteriaFile.position)).all()
-    if not files:
+    """The round's compiled criteria (cached by the files' sha256; texts read only on a miss)."""
+    key = tuple((p, h) for p, h in s.execute(select(CriteriaFile.path, CriteriaFile.sha256).where(CriteriaFile.year == year).order_by(CriteriaFile.position)))
+    if not key:
         raise ApiError(404, f"kỳ đánh giá năm {year} chưa có bộ tiêu chí", {"year": year})
-    return scoring.compile_stored([(a, b, c) for a, b, c in files])
+    hit = _CRITERIA.get(key)
+    if hit is None:
+        files = s.execute(select(CriteriaFile.set_id, CriteriaFile.path, CriteriaFile.text).where(CriteriaFile.year == year).order_by(CriteriaFile.position)).all()
+        hit = scoring.compile_stored([(a, b, c) for a, b, c in files])
+        _CRITERIA[key] = hit
+    return hit
 
 
 def leaf_of(s: Session, year: int, unit: Unit, criterion: str) -> scoring.LeafInfo:
@@ -288,6 +297,21 @@ def _before_deadline(deadline: dt.datetime | None, settings: Settings, what: str
         raise ApiError(409, f"đã quá hạn {what} ({vn_time(d)})", {"deadline": iso(d)})
 
 
+def check_value(s: Session, acct: Account, unit: str, criterion: str, value: str, year: int | None = None) -> None:
+    """The 422 check of :func:`put_assessment` alone, for a reading session: the engine's verdict
+    on a value is cached, so the writing transaction that follows does not wait for it."""
+    if scope(acct.role, "assessment.write") is None:
+        return  # put_assessment answers every refusal, in its order
+    try:
+        rnd = get_round(s, year)
+        u = get_unit(s, rnd.year, unit)
+        crit = criteria_of(s, rnd.year)
+    except ApiError:
+        return
+    if crit.leaf(u.kind, criterion) is not None:
+        scoring.value_problems(crit, unit_dict(u), criterion, scoring_text(value))
+
+
 def put_assessment(
     s: Session,
     settings: Settings,
@@ -305,12 +329,13 @@ def put_assessment(
     rnd = get_round(s, year)
     u = get_unit(s, rnd.year, unit)
     check_unit_scope(acct, sc, unit, rnd)
-    leaf = leaf_of(s, rnd.year, u, criterion)
+    crit = criteria_of(s, rnd.year)
+    leaf = crit.leaf(u.kind, criterion) or leaf_of(s, rnd.year, u, criterion)  # the latter: 404
     _writable(rnd, u, settings)
     _before_deadline(rnd.self_deadline, settings, "tự đánh giá")
     value = scoring_text(value)
     note_text = scoring_text(note) if note is not None else None
-    problems = scoring.value_problems(criteria_of(s, rnd.year), unit_dict(u), criterion, value)
+    problems = scoring.value_problems(crit, unit_dict(u), criterion, value)
     if problems:
         first = problems[0]["message"]
         raise ApiError(
@@ -349,10 +374,9 @@ def put_assessment(
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         s.expire(current)
-        fresh = s.get(Assessment, current.id)
+        fresh = s.get(Assessment, current.id, populate_existing=True)
         raise ApiError(409, "người khác vừa lưu dòng này; hãy tải lại và sửa trên bản mới nhất", {"current": row_dict(fresh) if fresh else None})
-    s.expire(current)
-    after = row_dict(s.get(Assessment, current.id))  # type: ignore[arg-type]
+    after = {**before, "value": value, "note": new_note, "version": version + 1}
     audit(s, settings, acct, "assessment.write", route, rnd.year, unit, criterion, before, after)
     return after
 

@@ -11,18 +11,16 @@ Every test gets a fresh database copied from a template that holds the Bắc Gia
 
 from __future__ import annotations
 
-import glob
 import itertools
 import os
 import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from server_process import PgCluster, pg_bin
 
 REPO = Path(__file__).resolve().parents[2]
 CRITERIA = [REPO / "criteria/bac-giang/2024/so.yaml", REPO / "criteria/bac-giang/2024/huyen.yaml"]
@@ -40,38 +38,6 @@ ACCOUNTS = {
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def _pg_bin(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    hits = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return hits[-1] if hits else None
-
-
-class PgCluster:
-    """A throw-away PostgreSQL cluster on a Unix socket in a temporary folder."""
-
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="par-index-pg-"))
-        self.data = self.dir / "data"
-        initdb, self.pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-        assert initdb and self.pg_ctl
-        self.as_user: list[str] = []
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            os.chmod(self.dir, 0o777)
-            self.as_user = ["runuser", "-u", "postgres", "--"]
-        self._run([initdb, "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"])
-        opts = f"-k {self.dir} -c listen_addresses='' -c fsync=on -c max_connections=200"
-        self._run([self.pg_ctl, "-D", str(self.data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start"])
-        self.url = f"postgresql://postgres@/postgres?host={self.dir}"
-
-    def _run(self, cmd: list[str]) -> None:
-        subprocess.run([*self.as_user, *cmd], check=True, capture_output=True)
-
-    def stop(self) -> None:
-        subprocess.run([*self.as_user, self.pg_ctl or "pg_ctl", "-D", str(self.data), "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
@@ -80,7 +46,7 @@ def pg_server() -> Iterator[str]:
     if url:
         yield url
         return
-    if _pg_bin("initdb") is None:
+    if pg_bin("initdb") is None:
         pytest.skip("PostgreSQL is not installed (no initdb); .ci/run installs it — apt-get install postgresql")
     cluster = PgCluster()
     try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -61,3 +63,36 @@ class ServerProcess:
     def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
         self.log.unlink(missing_ok=True)
+
+
+def pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    hits = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return hits[-1] if hits else None
+
+
+class PgCluster:
+    """A throw-away PostgreSQL cluster on a Unix socket in a temporary folder."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="par-index-pg-"))
+        self.data = self.dir / "data"
+        initdb, self.pg_ctl = pg_bin("initdb"), pg_bin("pg_ctl")
+        assert initdb and self.pg_ctl
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            os.chmod(self.dir, 0o777)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        self._run([initdb, "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"])
+        opts = f"-k {self.dir} -c listen_addresses='' -c fsync=on -c max_connections=200"
+        self._run([self.pg_ctl, "-D", str(self.data), "-o", opts, "-l", str(self.dir / "log"), "-w", "start"])
+        self.url = f"postgresql://postgres@/postgres?host={self.dir}"
+
+    def _run(self, cmd: list[str]) -> None:
+        subprocess.run([*self.as_user, *cmd], check=True, capture_output=True)
+
+    def stop(self) -> None:
+        subprocess.run([*self.as_user, self.pg_ctl or "pg_ctl", "-D", str(self.data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,244 @@
+"""The province server under load, as figures of one run (issue 13).
+
+    make bench   (or: pytest benchmarks/test_bench_server.py --benchmark-only -s)
+
+1. ``test_concurrent_saves[sqlite|postgresql]``: a real ``par-index serve`` (one uvicorn
+   process) on the synthetic criteria of ``generate.py``; UNITS units (200) each save SAVES
+   answers (100) through ``PUT /api/v1/units/{unit}/assessment/{criterion}`` from CLIENTS
+   concurrent clients, each unit's saves in order with their versions. Printed: p50/p95 latency
+   of a save, saves per second; asserted: every acknowledged save is in the database afterwards
+   (rows lost = 0). Values come from a pool of POOL texts per leaf, so the engine's verdict on a
+   value (the 422 check, ~50 ms the first time a text is seen) is mostly cached, as it is for
+   the repeated answers of a real round; the first pass pays it and is included.
+2. ``test_results_vs_score``: ``GET /api/v1/results`` for RESULT_UNITS units (10,000) against
+   ``par-index score --out x.json`` on the ``db export`` of the same round, in-process; the
+   first GET (computes) and a repeated GET (cached until the next change) as ratios to the CLI.
+
+Sizes can be lowered for a quick look: PAR_INDEX_BENCH_UNITS, PAR_INDEX_BENCH_SAVES,
+PAR_INDEX_BENCH_RESULT_UNITS.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from generate import RULES, value, write_dataset
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
+from server_process import PgCluster, ServerProcess, pg_bin  # noqa: E402
+
+UNITS = int(os.environ.get("PAR_INDEX_BENCH_UNITS", 200))
+SAVES = int(os.environ.get("PAR_INDEX_BENCH_SAVES", 10))
+RESULT_UNITS = int(os.environ.get("PAR_INDEX_BENCH_RESULT_UNITS", 10_000))
+CLIENTS = 16
+POOL = 2
+
+
+def load_round(url: str, folder: Path, units: int) -> tuple[Path, Path]:
+    """db init + db import of the synthetic data set; returns (criteria file, data folder)."""
+    from par_index.cli import main
+
+    crit, data = write_dataset(folder, units)
+    assert main(["db", "init", "--db", url, "--criteria", str(crit), "--units", str(data / "units.csv"), "--year", "2024"]) == 0
+    assert main(["db", "import", "--db", url, "--data", str(data)]) == 0
+    return crit, data
+
+
+def unit_sessions(url: str, units: list[str]) -> dict[str, str]:
+    """One unit account and a live session per unit (one password hash shared: set-up only)."""
+    from par_index.server.db import Database
+    from par_index.server.models import Account, Session
+    from par_index.server.security import hash_password, new_token, token_hash
+    from par_index.server.settings import utc_now
+
+    db = Database(url)
+    tokens = {}
+    now = utc_now()
+    import datetime as dt
+
+    shared = hash_password("mat-khau-do-toc-do")
+    with db.session(write=True) as s:
+        for u in units:
+            acct = Account(login=f"u-{u}", role="unit", unit=u, password_hash=shared, active=True, failed_logins=0, created_at=now)
+            s.add(acct)
+            s.flush()
+            tokens[u] = new_token()
+            s.add(Session(token_hash=token_hash(tokens[u]), account_id=acct.id, csrf="x", created_at=now, expires_at=now + dt.timedelta(hours=12)))
+    db.dispose()
+    return tokens
+
+
+def current_rows(url: str) -> dict[tuple[str, str], tuple[str, int]]:
+    from sqlalchemy import select
+
+    from par_index.server.db import Database
+    from par_index.server.models import Assessment
+
+    db = Database(url)
+    with db.session() as s:
+        got = {(u, c): (v, n) for u, c, v, n in s.execute(select(Assessment.unit, Assessment.criterion, Assessment.value, Assessment.version).where(Assessment.stage == "self"))}
+    db.dispose()
+    return got
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Any:
+    url = os.environ.get("PAR_INDEX_TEST_PG")
+    if url:
+        yield url
+        return
+    if pg_bin("initdb") is None:
+        pytest.skip("PostgreSQL is not installed (no initdb); .ci/run installs it")
+    cluster = PgCluster()
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_concurrent_saves(benchmark: Any, backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'bench.db'}"
+    else:
+        import psycopg
+
+        server = request.getfixturevalue("pg_url")
+        name = f"par_bench_{os.getpid()}"
+        with psycopg.connect(server.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[arg-type]
+            conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
+        base, _, query = server.partition("?")
+        url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+    load_round(url, tmp_path / "data", UNITS)
+    start_rows = current_rows(url)
+    units = sorted({u for u, _ in start_rows})
+    tokens = unit_sessions(url, units)
+    rng = random.Random(13)
+    leaves = [(f"{a + 1}.{k + 1}", RULES[k % len(RULES)]) for a in range(10) for k in range(10)]
+    pool = {code: [value(kind if not (kind == "bonus" and code.startswith("10.")) else "penalty", rng, params.get("measure", "ratio")) for _ in range(POOL)] for code, (kind, _, params) in leaves}
+    plans = {}
+    for u in units:  # each unit: SAVES saves over its own rows, in order
+        mine = sorted(c for uu, c in start_rows if uu == u)
+        plans[u] = [(mine[i % len(mine)], rng.choice(pool[mine[i % len(mine)]])) for i in range(SAVES)]
+    latencies: list[float] = []
+    acked: dict[tuple[str, str], tuple[str, int]] = {}
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    with ServerProcess(url, tmp_path / "files") as srv:
+        import httpx2 as httpx
+
+        queue = list(units)
+
+        def client() -> None:
+            with httpx.Client(timeout=120) as c:
+                while True:
+                    with lock:
+                        if not queue:
+                            return
+                        u = queue.pop()
+                    version = {k: v[1] for k, v in start_rows.items() if k[0] == u}
+                    for crit, val in plans[u]:
+                        t0 = time.perf_counter()
+                        r = c.put(
+                            f"http://127.0.0.1:{srv.port}/api/v1/units/{u}/assessment/{crit}",
+                            json={"value": val, "version": version[(u, crit)]},
+                            headers={"Authorization": f"Bearer {tokens[u]}"},
+                        )
+                        dt_ = time.perf_counter() - t0
+                        if r.status_code == 200:
+                            version[(u, crit)] = r.json()["version"]
+                            with lock:
+                                latencies.append(dt_)
+                                acked[(u, crit)] = (val, r.json()["version"])
+                        elif r.status_code != 422:
+                            with lock:
+                                errors.append(f"{r.status_code} {r.text[:200]}")
+
+        def run() -> float:
+            threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+            t0 = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            return time.perf_counter() - t0
+
+        wall = benchmark.pedantic(run, rounds=1, iterations=1)
+    assert errors == []
+    after = current_rows(url)
+    lost = [k for k, v in acked.items() if after[k] != v]
+    q = statistics.quantiles(latencies, n=20)
+    figures = {
+        "saves": len(latencies),
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p95_ms": q[18] * 1000,
+        "saves_per_s": len(latencies) / wall,
+        "rows_lost": len(lost),
+    }
+    benchmark.extra_info.update(figures)
+    print(f"\n{backend}: {UNITS} units × {SAVES} saves, {CLIENTS} clients: " + ", ".join(f"{k} = {v:.4g}" for k, v in figures.items()))
+    assert lost == []
+    assert len(latencies) > 0.9 * UNITS * SAVES  # a few pool values may be refused (422) by a rule
+
+
+def test_results_vs_score(benchmark: Any, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from par_index.cli import main
+    from par_index.server.app import create_app
+    from par_index.server.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'big.db'}"
+    t0 = time.perf_counter()
+    load_round(url, tmp_path / "data", RESULT_UNITS)
+    setup = time.perf_counter() - t0
+    from par_index.server import services
+    from par_index.server.db import Database
+
+    db = Database(url)
+    with db.session(write=True) as s:
+        services.create_account(s, Settings(db_url=url), "nv", "appraiser", "mat-khau-do-toc-do")
+    db.dispose()
+    export = tmp_path / "export"
+    assert main(["db", "export", "--db", url, "--out", str(export)]) == 0
+    crit = next((export / "criteria/sets").glob("*.yaml"))
+
+    def cli() -> float:
+        t = time.perf_counter()
+        assert main(["score", "--criteria", str(crit), "--data", str(export), "--out", str(tmp_path / "s.json")]) == 0
+        return time.perf_counter() - t
+
+    cli()  # warm-up (imports)
+    cli_best = min(cli() for _ in range(2))
+    app = create_app(Settings(db_url=url, files_dir=tmp_path / "files"))
+    with TestClient(app) as c:
+        token = c.post("/api/v1/session", json={"login": "nv", "password": "mat-khau-do-toc-do"}).json()["token"]
+        h = {"Authorization": f"Bearer {token}"}
+
+        def get() -> float:
+            t = time.perf_counter()
+            r = c.get("/api/v1/results", headers=h)
+            assert r.status_code == 200
+            return time.perf_counter() - t
+
+        first = benchmark.pedantic(get, rounds=1, iterations=1)
+        cached = min(get() for _ in range(3))
+        import json
+
+        api = json.loads(c.get("/api/v1/results", headers=h).content)
+    cli_doc = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert api["units"] == cli_doc["units"]
+    app.state.db.dispose()
+    figures = {"units": RESULT_UNITS, "score_cli_s": cli_best, "get_first_s": first, "get_cached_s": cached, "first_ratio": first / cli_best, "cached_ratio": cached / cli_best, "load_s": setup}
+    benchmark.extra_info.update(figures)
+    print("\nresults: " + ", ".join(f"{k} = {v:.4g}" for k, v in figures.items()))
