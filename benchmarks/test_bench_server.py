@@ -33,7 +33,7 @@ import pytest
 from generate import RULES, value, write_dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
-from server_process import PgCluster, ServerProcess, pg_bin  # noqa: E402
+from server_process import PgCluster, ServerProcess, pg_bin
 
 UNITS = int(os.environ.get("PAR_INDEX_BENCH_UNITS", 200))
 SAVES = int(os.environ.get("PAR_INDEX_BENCH_SAVES", 10))
