@@ -1,0 +1,50 @@
+"""The web pages: server-rendered jinja2, in Vietnamese, on the services the JSON API uses.
+
+``mount(app)`` (called by :func:`par_index.server.app.create_app`) adds the page routes, the
+static files (``/static``: the stylesheet; no CDN, no request leaves the server) and the HTML
+error pages for browser routes (the API keeps its JSON errors).
+
+Modules: ``core`` (account, CSRF, header, errors, the ``page`` decorator and the ``PAGES``
+table of route → action), ``render`` (the jinja2 environment and Vietnamese formats),
+``labels``, ``widgets`` (an input per rule kind), ``unit_form``, ``data`` (the round read and
+scored by the engine, cached per change), ``accounts``, and one ``pages_*`` module per role.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..app import PREFIX
+from ..errors import ApiError
+from . import pages_admin, pages_appraiser, pages_auth, pages_unit  # noqa: F401  (routes register on import)
+from .core import PAGES, Ctx, error_page, router
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+
+__all__ = ["PAGES", "mount"]
+
+
+def mount(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    api_error = app.exception_handlers[ApiError]
+    http_error = app.exception_handlers[StarletteHTTPException]
+
+    async def _api_error(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith(PREFIX) or not isinstance(exc, ApiError):
+            return await api_error(request, exc)  # type: ignore[no-any-return]
+        return error_page(Ctx(request, getattr(request.state, "account", None), getattr(request.state, "csrf", None) or ""), exc)
+
+    async def _http_error(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith(PREFIX) or not isinstance(exc, StarletteHTTPException) or exc.status_code not in (404, 405):
+            return await http_error(request, exc)  # type: ignore[no-any-return]
+        message = "không có trang này" if exc.status_code == 404 else "trang này không nhận thao tác này"
+        return error_page(Ctx(request, None, ""), ApiError(exc.status_code, message))
+
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

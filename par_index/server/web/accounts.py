@@ -1,0 +1,76 @@
+"""Account management the pages need beyond ``users add``: list, disable, reset, change a password.
+
+Same rules as the services: the permission table (``users.read`` / ``users.write``), argon2
+hashes, an audit entry for every change (never the password itself), sessions of a disabled
+or reset account ended at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from .. import services
+from ..errors import ApiError
+from ..models import Account
+from ..models import Session as LoginSession
+from ..security import hash_password, new_password, verify_password
+from ..settings import Settings
+
+MIN_PASSWORD = 10
+
+
+def list_accounts(s: Session, acct: Account) -> list[dict[str, Any]]:
+    services.allowed(acct, "users.read")
+    return [
+        {"id": a.id, "login": a.login, "role": a.role, "unit": a.unit or "", "agency": a.agency or "", "active": a.active,
+         "created_at": services.utc(a.created_at)}
+        for a in s.scalars(select(Account).order_by(Account.role, Account.login))
+    ]
+
+
+def _get(s: Session, account_id: int) -> Account:
+    a = s.get(Account, account_id)
+    if a is None:
+        raise ApiError(404, "không có tài khoản này", {"id": account_id})
+    return a
+
+
+def set_active(s: Session, settings: Settings, acct: Account, route: str, account_id: int, active: bool) -> Account:
+    services.allowed(acct, "users.write")
+    a = _get(s, account_id)
+    if a.id == acct.id and not active:
+        raise ApiError(409, "không tự khóa tài khoản đang đăng nhập", {"id": account_id})
+    before = {"active": a.active}
+    a.active = active
+    if not active:
+        s.execute(delete(LoginSession).where(LoginSession.account_id == a.id))
+    services.audit(s, settings, acct, "users.write", route, None, a.unit, None, {"login": a.login, **before}, {"login": a.login, "active": active})
+    return a
+
+
+def reset_password(s: Session, settings: Settings, acct: Account, route: str, account_id: int) -> tuple[Account, str]:
+    """A new one-time password (shown once to the admin); the account's sessions end."""
+    services.allowed(acct, "users.write")
+    a = _get(s, account_id)
+    password = new_password()
+    a.password_hash = hash_password(password)
+    a.failed_logins = 0
+    a.blocked_until = None
+    s.execute(delete(LoginSession).where(LoginSession.account_id == a.id))
+    services.audit(s, settings, acct, "users.write", route, None, a.unit, None, None, {"login": a.login, "password": "đặt lại"})
+    return a, password
+
+
+def change_own_password(s: Session, settings: Settings, acct: Account, route: str, old: str, new: str, again: str) -> None:
+    a = _get(s, acct.id)
+    if not verify_password(a.password_hash, old):
+        raise ApiError(422, "mật khẩu hiện tại không đúng", {"field": "old"})
+    if new != again:
+        raise ApiError(422, "hai lần nhập mật khẩu mới không giống nhau", {"field": "again"})
+    if len(new) < MIN_PASSWORD:
+        raise ApiError(422, f"mật khẩu mới cần ít nhất {MIN_PASSWORD} ký tự", {"field": "new"})
+    a.password_hash = hash_password(new)
+    services.audit(s, settings, acct, "password.change", route, None, a.unit, None, None, {"login": a.login, "password": "đổi"})

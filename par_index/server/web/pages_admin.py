@@ -1,0 +1,212 @@
+"""The admin's pages: accounts (create, disable, reset password), the round's calendar, the
+criteria sets loaded for the year, and the audit log with filters. Also the agency's evidence page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi.responses import Response
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from par_index.values import parse_date_scalar
+
+from .. import services
+from ..errors import ApiError
+from ..models import CriteriaFile
+from ..security import new_password
+from . import accounts, data, labels
+from .core import VN, Ctx, form_of, page, redirect, render
+from .unit_form import anchor
+
+
+def _accounts(ctx: Ctx) -> dict[str, Any]:
+    with ctx.db.session() as s:
+        rows = accounts.list_accounts(s, ctx.me)
+        rnd = services.get_round(s, None)
+        units = [(u.unit, u.name) for u in s.scalars(select(services.Unit).where(services.Unit.year == rnd.year).order_by(services.Unit.position))]
+        agencies = sorted({(a.id, a.name) for c in services.criteria_of(s, rnd.year).sets for a in (c.spec.agencies or [])})
+    return {"accounts": rows, "units": units, "agencies": agencies, "roles": labels.ROLES}
+
+
+@page("GET", "/admin/accounts", "users.read")
+async def accounts_page(ctx: Ctx) -> Response:
+    context = await run_in_threadpool(_accounts, ctx)
+    return render(ctx, "accounts.html.j2", "Tài khoản", new_password=None, **context)
+
+
+@page("POST", "/admin/accounts", "users.write")
+async def create_account(ctx: Ctx) -> Response:
+    form = await form_of(ctx.request)
+    role = str(form.get("role", ""))
+    password = new_password()
+
+    def work() -> None:
+        with ctx.db.session(write=True) as s:
+            a = services.create_account(s, ctx.settings, str(form.get("login", "")).strip(), role, password,
+                                        str(form.get("unit", "")) if role == "unit" else None, str(form.get("agency", "")) if role == "agency" else None)
+            services.audit(s, ctx.settings, ctx.me, "users.write", ctx.route, None, a.unit, None, None, {"login": a.login, "role": a.role})
+
+    await run_in_threadpool(work)
+    context = await run_in_threadpool(_accounts, ctx)
+    ctx.flashes.append({"kind": "ok", "text": f"Đã tạo tài khoản {form.get('login', '')}."})
+    return render(ctx, "accounts.html.j2", "Tài khoản", new_password={"login": str(form.get("login", "")), "password": password}, **context)
+
+
+@page("POST", "/admin/accounts/{account_id}/active", "users.write")
+async def set_active(ctx: Ctx, account_id: int) -> Response:
+    form = await form_of(ctx.request)
+
+    def work() -> None:
+        with ctx.db.session(write=True) as s:
+            accounts.set_active(s, ctx.settings, ctx.me, ctx.route, account_id, str(form.get("active", "")) == "1")
+
+    await run_in_threadpool(work)
+    return redirect("/admin/accounts", "account")
+
+
+@page("POST", "/admin/accounts/{account_id}/password", "users.write")
+async def reset(ctx: Ctx, account_id: int) -> Response:
+    def work() -> tuple[str, str]:
+        with ctx.db.session(write=True) as s:
+            a, pw = accounts.reset_password(s, ctx.settings, ctx.me, ctx.route, account_id)
+            return a.login, pw
+
+    login, password = await run_in_threadpool(work)
+    context = await run_in_threadpool(_accounts, ctx)
+    ctx.flashes.append({"kind": "ok", "text": f"Đã đặt lại mật khẩu của {login}."})
+    return render(ctx, "accounts.html.j2", "Tài khoản", new_password={"login": login, "password": password}, **context)
+
+
+# -- calendar ---------------------------------------------------------------------------------
+
+
+def _calendar(ctx: Ctx) -> dict[str, Any]:
+    with ctx.db.session() as s:
+        services.allowed(ctx.me, "calendar.write")
+        rnd = services.get_round(s, None)
+        out = {"year": rnd.year}
+        for key in ("self_deadline", "explanation_deadline"):
+            when = services.utc(getattr(rnd, key))
+            out[key] = when.astimezone(VN).date().isoformat() if when else ""
+    return out
+
+
+@page("GET", "/admin/calendar", "calendar.write")
+async def calendar(ctx: Ctx) -> Response:
+    context = await run_in_threadpool(_calendar, ctx)
+    return render(ctx, "calendar.html.j2", "Lịch đánh giá", **context)
+
+
+@page("POST", "/admin/calendar", "calendar.write")
+async def calendar_post(ctx: Ctx) -> Response:
+    form = await form_of(ctx.request)
+    body: dict[str, Any] = {}
+    for key, what in (("self_deadline", "hạn tự đánh giá"), ("explanation_deadline", "hạn giải trình")):
+        text = str(form.get(key, "")).strip()
+        if not text:
+            body[key] = None
+            continue
+        d = parse_date_scalar(text)
+        if d is None:
+            raise ApiError(422, f"{what}: '{text}' không phải là ngày (dd/mm/yyyy)", {"field": key})
+        body[key] = dt.datetime.combine(d, dt.time(23, 59, 59), VN).isoformat()  # the whole day, Vietnam time
+
+    def work() -> None:
+        with ctx.db.session(write=True) as s:
+            rnd = services.get_round(s, None)
+            services.set_calendar(s, ctx.settings, ctx.me, ctx.route, rnd.year, body)
+
+    await run_in_threadpool(work)
+    return redirect("/admin/calendar", "calendar")
+
+
+# -- criteria ---------------------------------------------------------------------------------
+
+
+def _criteria(ctx: Ctx) -> dict[str, Any]:
+    with ctx.db.session() as s:
+        services.allowed(ctx.me, "users.read")
+        rnd = services.get_round(s, None)
+        crit = services.criteria_of(s, rnd.year)
+        files = list(s.execute(select(CriteriaFile.set_id, CriteriaFile.path).where(CriteriaFile.year == rnd.year).order_by(CriteriaFile.position)))
+    sets = []
+    for c in crit.sets:
+        sets.append({"id": c.id, "title": c.spec.title, "kinds": ", ".join(c.kinds.values()), "leaves": len(c.leaves),
+                     "max": sum((leaf.max for leaf in c.leaves), start=0), "areas": [(n.code, n.name, n.max) for n in c.areas()],
+                     "bands": [(b.label, b.min) for b in (c.spec.bands or [])]})
+    return {"year": rnd.year, "sets": sets, "files": [p for _set, p in files]}
+
+
+@page("GET", "/admin/criteria", "users.read")
+async def criteria(ctx: Ctx) -> Response:
+    context = await run_in_threadpool(_criteria, ctx)
+    return render(ctx, "criteria.html.j2", f"Bộ tiêu chí năm {context['year']}", **context)
+
+
+# -- audit ------------------------------------------------------------------------------------
+
+
+@page("GET", "/admin/audit", "audit.read")
+async def audit(ctx: Ctx) -> Response:
+    q = ctx.request.query_params
+    unit, login, action = q.get("unit", "").strip(), q.get("login", "").strip(), q.get("action", "").strip()
+
+    def work() -> dict[str, Any]:
+        with ctx.db.session() as s:
+            rows = services.audit_entries(s, ctx.me, unit or None, None, 2000)
+            actions = sorted({r["action"] for r in services.audit_entries(s, ctx.me, None, None, 10000)})
+        if login:
+            rows = [r for r in rows if r["login"] == login]
+        if action:
+            rows = [r for r in rows if r["action"] == action]
+        for r in rows:
+            r["when"] = dt.datetime.fromisoformat(r["at"]) if r["at"] else None
+        return {"rows": rows[:500], "total": len(rows), "actions": actions, "f": {"unit": unit, "login": login, "action": action}}
+
+    context = await run_in_threadpool(work)
+    return render(ctx, "audit.html.j2", "Nhật ký thay đổi", **context)
+
+
+# -- agency -------------------------------------------------------------------------------------
+
+
+def _agency(ctx: Ctx) -> dict[str, Any]:
+    """Per criterion the agency supplies, per unit: what is owed, uploaded, missing, late."""
+    from par_index.evidence_check import STATUS_WORDS, review_evidence
+
+    settings = ctx.settings
+    with ctx.db.session() as s:
+        services.allowed(ctx.me, "evidence.upload")
+        rnd = services.get_round(s, None)
+        rd = data.round_data(s, settings, rnd.year)
+        res = data.results(s, settings, rnd.year, "self")
+        uploads = {}
+        for u in services.list_units(s, ctx.me):
+            for e in services.list_evidence(s, ctx.me, u["unit"]):
+                uploads.setdefault((u["unit"], e["criterion"]), []).append(e)
+        states = {u["unit"]: u["state"] for u in services.list_units(s, ctx.me)}
+    agency = ctx.me.agency
+    review = review_evidence(res, rd.data, None, always=True)
+    rows = []
+    for q in review.requirements:
+        if q.agency != agency:
+            continue
+        files = uploads.get((q.unit, q.leaf), [])
+        rows.append({"unit": q.unit, "unit_name": q.unit_name, "criterion": q.leaf, "name": q.leaf_name, "document": q.document,
+                     "status": q.status, "status_text": STATUS_WORDS.get(q.status, q.status), "notes": q.notes, "supplied": q.supplied,
+                     "files": files, "anchor": f"e-{anchor(q.unit)}-{anchor(q.leaf)}",
+                     "can_upload": states.get(q.unit) in ("draft", "submitted", "appraisal1", "explanation", "appraisal2")})
+    names = {a.id: a.name for c in rd.criteria.sets for a in (c.spec.agencies or [])}
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["status_text"]] = counts.get(r["status_text"], 0) + 1
+    return {"rows": rows, "agency": names.get(agency or "", agency), "counts": counts, "dataset_label": rd.label}
+
+
+@page("GET", "/agency", "evidence.upload")
+async def agency_page(ctx: Ctx) -> Response:
+    context = await run_in_threadpool(_agency, ctx)
+    return render(ctx, "agency.html.j2", "Tài liệu kiểm chứng phải cung cấp", **context)
