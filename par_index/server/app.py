@@ -511,12 +511,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
             msg = f"không có địa chỉ {request.url.path}"
         return JSONResponse({"error": msg, "detail": None}, status_code=exc.status_code)
 
-    try:  # the web pages, built on this app (another part of the package)
-        from .web import mount
-    except ImportError:
-        mount = None
-    if mount is not None:
-        mount(app)
+    from .web import mount  # the web pages (par_index.server.web), built on this app
+
+    mount(app)
 
     app.add_middleware(BodyLimit, limit=lambda: settings.max_upload_bytes)
     app.add_middleware(RequestLog)

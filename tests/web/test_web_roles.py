@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ACCOUNTS, PASSWORD, XSS_UNIT, copy_db
+from web_harness import ACCOUNTS, PASSWORD, XSS_UNIT, copy_db
 from fastapi.testclient import TestClient
 
 from par_index.server.app import create_app

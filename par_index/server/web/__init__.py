@@ -12,7 +12,9 @@ scored by the engine, cached per change), ``accounts``, and one ``pages_*`` modu
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -29,6 +31,11 @@ STATIC = Path(__file__).resolve().parents[1] / "static"
 __all__ = ["PAGES", "mount"]
 
 
+async def _call(handler: Any, request: Request, exc: Exception) -> Response:
+    out = handler(request, exc)
+    return await out if inspect.isawaitable(out) else out
+
+
 def mount(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -37,12 +44,12 @@ def mount(app: FastAPI) -> None:
 
     async def _api_error(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith(PREFIX) or not isinstance(exc, ApiError):
-            return await api_error(request, exc)  # type: ignore[no-any-return]
+            return await _call(api_error, request, exc)
         return error_page(Ctx(request, getattr(request.state, "account", None), getattr(request.state, "csrf", None) or ""), exc)
 
     async def _http_error(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith(PREFIX) or not isinstance(exc, StarletteHTTPException) or exc.status_code not in (404, 405):
-            return await http_error(request, exc)  # type: ignore[no-any-return]
+            return await _call(http_error, request, exc)
         message = "không có trang này" if exc.status_code == 404 else "trang này không nhận thao tác này"
         return error_page(Ctx(request, None, ""), ApiError(exc.status_code, message))
 

@@ -17,10 +17,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from par_index.appraisal_proposals import Proposal, propose
-from par_index.engine import Results, score
-from par_index.unit_data import UnitData, read_data
-
+from ...appraisal_proposals import Proposal, propose
+from ...engine import Results, score
+from ...unit_data import UnitData, read_data
 from .. import scoring, services
 from ..settings import Settings
 
@@ -59,7 +58,7 @@ def round_data(s: Session, settings: Settings, year: int) -> RoundData:
             data = read_data(folder)
         return RoundData(year, crit, data, data.label or "")
 
-    return _cached(_key(s, settings, year, "data"), make)  # type: ignore[no-any-return]
+    return _cached(_key(s, settings, year, "data"), make)
 
 
 def scores(s: Session, settings: Settings, year: int, stage: str) -> dict[str, Any]:
@@ -75,7 +74,7 @@ def scores(s: Session, settings: Settings, year: int, stage: str) -> dict[str, A
         doc: dict[str, Any] = json.loads(raw)
         return doc
 
-    return _cached(_key(s, settings, year, "scores", stage), make)  # type: ignore[no-any-return]
+    return _cached(_key(s, settings, year, "scores", stage), make)
 
 
 def unit_scores(doc: dict[str, Any], unit: str) -> dict[str, Any] | None:
@@ -88,10 +87,10 @@ def unit_scores(doc: dict[str, Any], unit: str) -> dict[str, Any] | None:
 def results(s: Session, settings: Settings, year: int, stage: str) -> Results:
     """Engine results (for the ranking tables and the trail)."""
     rd = round_data(s, settings, year)
-    return _cached(_key(s, settings, year, "results", stage), lambda: score(rd.criteria.sets, rd.data, stage))  # type: ignore[no-any-return]
+    return _cached(_key(s, settings, year, "results", stage), lambda: score(rd.criteria.sets, rd.data, stage))
 
 
 def proposals(s: Session, settings: Settings, year: int, round_no: int) -> list[Proposal]:
     """The cuts ``par-index appraise`` proposes for round ``round_no``."""
     rd = round_data(s, settings, year)
-    return _cached(_key(s, settings, year, "proposals", round_no), lambda: propose(rd.criteria.sets, rd.data, round_no))  # type: ignore[no-any-return]
+    return _cached(_key(s, settings, year, "proposals", round_no), lambda: propose(rd.criteria.sets, rd.data, round_no))

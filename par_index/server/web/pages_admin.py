@@ -11,11 +11,10 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from par_index.values import parse_date_scalar
-
+from ...values import parse_date_scalar
 from .. import services
 from ..errors import ApiError
-from ..models import CriteriaFile
+from ..models import CriteriaFile, Unit
 from ..security import new_password
 from . import accounts, data, labels
 from .core import VN, Ctx, form_of, page, redirect, render
@@ -26,7 +25,7 @@ def _accounts(ctx: Ctx) -> dict[str, Any]:
     with ctx.db.session() as s:
         rows = accounts.list_accounts(s, ctx.me)
         rnd = services.get_round(s, None)
-        units = [(u.unit, u.name) for u in s.scalars(select(services.Unit).where(services.Unit.year == rnd.year).order_by(services.Unit.position))]
+        units = [(u.unit, u.name) for u in s.scalars(select(Unit).where(Unit.year == rnd.year).order_by(Unit.position))]
         agencies = sorted({(a.id, a.name) for c in services.criteria_of(s, rnd.year).sets for a in (c.spec.agencies or [])})
     return {"accounts": rows, "units": units, "agencies": agencies, "roles": labels.ROLES}
 
@@ -87,7 +86,7 @@ def _calendar(ctx: Ctx) -> dict[str, Any]:
     with ctx.db.session() as s:
         services.allowed(ctx.me, "calendar.write")
         rnd = services.get_round(s, None)
-        out = {"year": rnd.year}
+        out: dict[str, Any] = {"year": rnd.year}
         for key in ("self_deadline", "explanation_deadline"):
             when = services.utc(getattr(rnd, key))
             out[key] = when.astimezone(VN).date().isoformat() if when else ""
@@ -175,7 +174,7 @@ async def audit(ctx: Ctx) -> Response:
 
 def _agency(ctx: Ctx) -> dict[str, Any]:
     """Per criterion the agency supplies, per unit: what is owed, uploaded, missing, late."""
-    from par_index.evidence_check import STATUS_WORDS, review_evidence
+    from ...evidence_check import STATUS_WORDS, review_evidence
 
     settings = ctx.settings
     with ctx.db.session() as s:
@@ -183,7 +182,7 @@ def _agency(ctx: Ctx) -> dict[str, Any]:
         rnd = services.get_round(s, None)
         rd = data.round_data(s, settings, rnd.year)
         res = data.results(s, settings, rnd.year, "self")
-        uploads = {}
+        uploads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for u in services.list_units(s, ctx.me):
             for e in services.list_evidence(s, ctx.me, u["unit"]):
                 uploads.setdefault((u["unit"], e["criterion"]), []).append(e)

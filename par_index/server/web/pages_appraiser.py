@@ -17,10 +17,9 @@ import pandas as pd
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from par_index.province_ranking import PreviousResults, PreviousUnit, claim_gaps, compare_previous, ranking_frame, unit_groups
-from par_index.report_format import float_to_2dp
-from par_index.reports import AGENCY_FILE, PROVINCE_FILE, WORKBOOK_FILE, prepare, write_reports
-
+from ...province_ranking import PreviousResults, PreviousUnit, claim_gaps, compare_previous, ranking_frame, unit_groups
+from ...report_format import float_to_2dp
+from ...reports import AGENCY_FILE, PROVINCE_FILE, WORKBOOK_FILE, prepare, write_reports
 from .. import services
 from ..errors import ApiError
 from . import data, labels
@@ -227,7 +226,7 @@ def _reports_folder(ctx: Ctx, name: str) -> Path:
         if name not in (PROVINCE_FILE, AGENCY_FILE, WORKBOOK_FILE):
             raise ApiError(404, "không có báo cáo này")
         if ("folder", *key) in _REPORTS:
-            return _REPORTS[("folder", *key)]  # type: ignore[no-any-return]
+            return _REPORTS[("folder", *key)]
         rd = data.round_data(s, ctx.settings, key[1])
         previous = _previous(s, ctx, key[1])
     out = Path(_TMP.name) / f"{key[1]}-{key[2]}"
@@ -238,8 +237,8 @@ def _reports_folder(ctx: Ctx, name: str) -> Path:
 
 def _unit_report(ctx: Ctx, unit: str) -> str:
     """One unit's report as ``write_reports`` renders it (the evidence review first), without the others."""
-    from par_index.agency_report import evidence_review
-    from par_index.unit_report import render_unit_report, units_in
+    from ...agency_report import evidence_review
+    from ...unit_report import render_unit_report, units_in
 
     with ctx.db.session() as s:
         key = _report_key(ctx, s)

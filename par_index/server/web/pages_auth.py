@@ -58,12 +58,12 @@ async def login_post(ctx: Ctx) -> Response:
     target = _safe_next(str(form.get("next", "/")))
     if target in ("/", "/login"):
         target = HOME.get(got.account.role, "/")
-    resp = RedirectResponse(target, status_code=303)
+    ok = RedirectResponse(target, status_code=303)
     max_age = int(settings.session_hours * 3600)
-    resp.set_cookie(SESSION_COOKIE, got.token, max_age=max_age, httponly=True, samesite="strict", secure=settings.secure_cookies, path="/")
-    resp.set_cookie(CSRF_COOKIE, got.csrf, max_age=max_age, httponly=False, samesite="strict", secure=settings.secure_cookies, path="/")
-    resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
-    return resp
+    ok.set_cookie(SESSION_COOKIE, got.token, max_age=max_age, httponly=True, samesite="strict", secure=settings.secure_cookies, path="/")
+    ok.set_cookie(CSRF_COOKIE, got.csrf, max_age=max_age, httponly=False, samesite="strict", secure=settings.secure_cookies, path="/")
+    ok.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return ok
 
 
 @page("POST", "/logout", "session.delete")
@@ -113,3 +113,13 @@ async def password_post(ctx: Ctx) -> Response:
 
 def request_path(request: Request) -> str:
     return str(request.url.path)
+
+
+@page("GET", "/favicon.ico", None)
+async def favicon(ctx: Ctx) -> Response:
+    """Browsers ask for it on pages without an icon link (the reports ``par-index report`` writes)."""
+    from fastapi.responses import FileResponse
+
+    from . import STATIC
+
+    return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")

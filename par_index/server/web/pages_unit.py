@@ -13,8 +13,7 @@ from typing import Any
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from par_index.appraisal_trail import leaf_trails
-
+from ...appraisal_trail import leaf_trails
 from .. import services
 from ..errors import ApiError
 from ..uploads import store
@@ -128,7 +127,7 @@ async def upload(ctx: Ctx, unit: str) -> Response:
     if file is None or isinstance(file, str) or not file.filename:
         raise ApiError(422, f"tiêu chí {criterion}: chưa chọn tệp để tải lên", {"criterion": criterion, "field": "file"})
     if issued:
-        from par_index.values import parse_date_scalar
+        from ...values import parse_date_scalar
 
         d = parse_date_scalar(issued)
         issued = d.strftime("%d/%m/%Y") if d else issued

@@ -14,8 +14,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from par_index.report_format import vn
-from par_index.values import format_date, format_number
+from ...report_format import vn
+from ...values import format_date, format_number
 from . import labels
 
 

@@ -11,8 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from par_index.compiled import CompiledCriteria
-
+from ...compiled import CompiledCriteria
 from .widgets import fits_number_input, shown_value, widget_for
 
 

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from par_index.compiled import Leaf
-from par_index.values import NO_WORDS, YES_WORDS, format_number, nfc, parse_date_scalar
+from ...compiled import Leaf
+from ...values import NO_WORDS, YES_WORDS, format_number, nfc, parse_date_scalar
 
 _NUMBER = re.compile(r"^-?\d+([.,]\d+)?$")
 
