@@ -15,7 +15,6 @@ from ...values import parse_date_scalar
 from .. import services
 from ..errors import ApiError
 from ..models import CriteriaFile, Unit
-from ..security import new_password
 from . import accounts, data, labels
 from .core import VN, Ctx, form_of, page, redirect, render
 from .unit_form import anchor
@@ -40,18 +39,17 @@ async def accounts_page(ctx: Ctx) -> Response:
 async def create_account(ctx: Ctx) -> Response:
     form = await form_of(ctx.request)
     role = str(form.get("role", ""))
-    password = new_password()
+    body = {"login": str(form.get("login", "")).strip(), "role": role,
+            "unit": str(form.get("unit", "")) if role == "unit" else None, "agency": str(form.get("agency", "")) if role == "agency" else None}
 
-    def work() -> None:
+    def work() -> dict[str, Any]:
         with ctx.db.session(write=True) as s:
-            a = services.create_account(s, ctx.settings, str(form.get("login", "")).strip(), role, password,
-                                        str(form.get("unit", "")) if role == "unit" else None, str(form.get("agency", "")) if role == "agency" else None)
-            services.audit(s, ctx.settings, ctx.me, "users.write", ctx.route, None, a.unit, None, None, {"login": a.login, "role": a.role})
+            return services.add_user(s, ctx.settings, ctx.me, ctx.route, body)
 
-    await run_in_threadpool(work)
+    made = await run_in_threadpool(work)
     context = await run_in_threadpool(_accounts, ctx)
-    ctx.flashes.append({"kind": "ok", "text": f"Đã tạo tài khoản {form.get('login', '')}."})
-    return render(ctx, "accounts.html.j2", "Tài khoản", new_password={"login": str(form.get("login", "")), "password": password}, **context)
+    ctx.flashes.append({"kind": "ok", "text": f"Đã tạo tài khoản {made['login']}."})
+    return render(ctx, "accounts.html.j2", "Tài khoản", new_password={"login": made["login"], "password": made["password"]}, **context)
 
 
 @page("POST", "/admin/accounts/{account_id}/active", "users.write")

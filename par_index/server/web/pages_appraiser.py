@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,11 @@ import pandas as pd
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from ...engine import Results
 from ...province_ranking import PreviousResults, PreviousUnit, claim_gaps, compare_previous, ranking_frame, unit_groups
 from ...report_format import float_to_2dp
 from ...reports import AGENCY_FILE, PROVINCE_FILE, WORKBOOK_FILE, prepare, write_reports
+from ...unit_data import UnitData
 from .. import services
 from ..errors import ApiError
 from . import data, labels
@@ -110,6 +111,48 @@ async def move(ctx: Ctx, unit: str) -> Response:
     return redirect(f"/appraisal/units/{unit}", "moved")
 
 
+# -- survey (điều tra xã hội học) -------------------------------------------------------------
+
+
+def _survey(ctx: Ctx) -> dict[str, Any]:
+    from sqlalchemy import func, select
+
+    from ..models import SurveyRow
+
+    with ctx.db.session() as s:
+        services.allowed(ctx.me, "survey.import")
+        rnd = services.get_round(s, None)
+        rows = int(s.scalar(select(func.count()).select_from(SurveyRow).where(SurveyRow.year == rnd.year)) or 0)
+        units = int(s.scalar(select(func.count(func.distinct(SurveyRow.unit))).where(SurveyRow.year == rnd.year)) or 0)
+        return {"year": rnd.year, "rows": rows, "units": units, "has_map": bool(rnd.survey_map), "problems": []}
+
+
+@page("GET", "/appraisal/survey", "survey.import")
+async def survey(ctx: Ctx) -> Response:
+    context = await run_in_threadpool(_survey, ctx)
+    return render(ctx, "survey.html.j2", "Điều tra xã hội học", **context)
+
+
+@page("POST", "/appraisal/survey", "survey.import")
+async def survey_import(ctx: Ctx) -> Response:
+    form = await ctx.request.form()
+    table, mapping = form.get("file"), form.get("map")
+    if table is None or isinstance(table, str) or not table.filename:
+        raise ApiError(422, "chưa chọn tệp survey.csv để nạp", {"field": "file"})
+    table_bytes = await table.read()
+    map_bytes = await mapping.read() if mapping is not None and not isinstance(mapping, str) and mapping.filename else None
+
+    def work() -> dict[str, Any]:
+        with ctx.db.session(write=True) as s:
+            return services.import_survey(s, ctx.settings, ctx.me, ctx.route, table_bytes, map_bytes)
+
+    got = await run_in_threadpool(work)
+    context = await run_in_threadpool(_survey, ctx)
+    ctx.flashes.append({"kind": "ok", "text": f"Đã nạp {got['rows']} dòng điều tra xã hội học."})
+    context["problems"] = [str(p.get("message", p)) for p in got.get("problems", [])]
+    return render(ctx, "survey.html.j2", "Điều tra xã hội học", **context)
+
+
 # -- ranking ----------------------------------------------------------------------------------
 
 
@@ -126,6 +169,30 @@ def _previous(s: Any, ctx: Ctx, year: int) -> PreviousResults | None:
     return PreviousResults(f"năm {year - 1}", str(doc.get("criteria", "")), units)
 
 
+def ranking_kinds(final: Results, own: Results, data_: UnitData, previous: PreviousResults | None) -> list[dict[str, Any]]:
+    """Per unit kind, the ranked rows the page shows: rank, points, index and band (the reports'
+    exact 2-decimal index), the change since last year, and self-assessed against final."""
+    frame = ranking_frame(final, unit_groups(data_))
+    gaps = {r["unit"]: r for r in claim_gaps(own, final).units.to_dict("records")} if len(frame) else {}
+    change = {r["unit"]: r for r in compare_previous(frame, previous).changes.to_dict("records")} if previous is not None else {}
+    kinds = []
+    for kind, part in frame.groupby("kind", sort=False):
+        rows = []
+        for r in part.to_dict("records"):
+            g, ch = gaps.get(r["unit"]), change.get(r["unit"])
+            rows.append({
+                "unit": r["unit"], "name": r["name"], "rank": None if pd.isna(r["rank"]) else int(r["rank"]),
+                "points": r["points"], "max": r["max"], "index": r["index_2dp"], "band": r["band"] or "",
+                "self_index": g["self_index"] if g is not None else None,
+                "gap": (g["self_index"] - g["final_index"]) if g is not None and g["self_index"] is not None and g["final_index"] is not None else None,
+                "index_change": _value(ch, "index_change"),
+                "rank_change": None if _value(ch, "rank_change") is None else int(ch["rank_change"]),  # type: ignore[index]
+                "report": f"/reports/units/{r['unit']}",
+            })
+        kinds.append({"kind": kind, "name": part["kind_name"].iat[0], "rows": rows})
+    return kinds
+
+
 def _ranking(ctx: Ctx) -> dict[str, Any]:
     settings = ctx.settings
     with ctx.db.session() as s:
@@ -136,27 +203,8 @@ def _ranking(ctx: Ctx) -> dict[str, Any]:
         rd = data.round_data(s, settings, rnd.year)
         previous = _previous(s, ctx, rnd.year)
         year, published = rnd.year, services.utc(rnd.published_at)
-    frame = ranking_frame(final, unit_groups(rd.data))
-    gaps = claim_gaps(own, final).units.set_index("unit") if len(frame) else pd.DataFrame()
-    change = compare_previous(frame, previous).changes.set_index("unit") if previous is not None else None
-    kinds = []
-    for kind, part in frame.groupby("kind", sort=False):
-        rows = []
-        for r in part.to_dict("records"):
-            g = gaps.loc[r["unit"]] if r["unit"] in gaps.index else None
-            ch = change.loc[r["unit"]] if change is not None and r["unit"] in change.index else None
-            rows.append({
-                "unit": r["unit"], "name": r["name"], "rank": None if pd.isna(r["rank"]) else int(r["rank"]),
-                "points": r["points"], "max": r["max"], "index": r["index_2dp"], "band": r["band"] or "",
-                "self_index": g["self_index"] if g is not None else None,
-                "gap": (g["self_index"] - g["final_index"]) if g is not None and g["self_index"] is not None and g["final_index"] is not None else None,
-                "index_change": ch["index_change"] if ch is not None and ch["index_change"] is not None and not pd.isna(ch["index_change"]) else None,
-                "rank_change": int(ch["rank_change"]) if ch is not None and not pd.isna(ch["rank_change"]) else None,
-                "report": f"/reports/units/{r['unit']}",
-            })
-        kinds.append({"kind": kind, "name": part["kind_name"].iat[0], "rows": rows})
-    return {"year": year, "kinds": kinds, "published": published, "has_previous": previous is not None, "dataset_label": rd.label,
-            "today": dt.date.today()}
+    return {"year": year, "kinds": ranking_kinds(final, own, rd.data, previous), "published": published, "has_previous": previous is not None,
+            "dataset_label": rd.label}
 
 
 @page("GET", "/results", "rounds.read")
@@ -284,5 +332,9 @@ async def unit_report(ctx: Ctx, unit: str) -> Response:
     return HTMLResponse(html)
 
 
-def _dec(x: Any) -> Decimal | None:
-    return None if x is None else Decimal(str(x))
+def _value(row: dict[str, Any] | None, key: str) -> Any:
+    """A cell of a records row; None for a missing row, None or NA."""
+    if row is None:
+        return None
+    v = row.get(key)
+    return None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
