@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_harness import Browser, par_index
 from selenium.common.exceptions import NoAlertPresentException
+from web_harness import Browser, par_index
 
 # Each role's pages (the unit pages of its own unit) — all visited by test_every_page_opens_clean.
 PAGES = {

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_harness import ACCOUNTS, PASSWORD, XSS_UNIT, copy_db
 from fastapi.testclient import TestClient
+from web_harness import ACCOUNTS, PASSWORD, XSS_UNIT, copy_db
 
 from par_index.server.app import create_app
 from par_index.server.roles import scope

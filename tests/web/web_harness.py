@@ -46,6 +46,7 @@ ACCOUNTS = [
     ("so-noi-vu", "unit", "so-noi-vu", None),
     ("so-tu-phap", "unit", "so-tu-phap", None),
     ("h-son-dong", "unit", "h-son-dong", None),
+    ("so-cong-thuong", "unit", "so-cong-thuong", None),
     ("stp-kiem-chung", "agency", None, "so-tu-phap"),
     ("tham-dinh", "appraiser", None, None),
     ("quan-tri", "admin", None, None),

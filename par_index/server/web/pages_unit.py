@@ -205,14 +205,17 @@ def trail_context(ctx: Ctx, unit: str) -> dict[str, Any]:
     trails = leaf_trails(res, rd.data, unit)
     c = rd.criteria.set_of_kind(u.kind)
     names = {leaf.code: leaf.name for leaf in c.leaves} if c else {}
+    own = ctx.account is not None and ctx.account.role == "unit" and ctx.account.unit == unit
+    # the unit reads a round's decisions once the round is over (not while it is under way)
+    hidden = {"draft": ("appraisal1", "appraisal2"), "submitted": ("appraisal1", "appraisal2"), "appraisal1": ("appraisal1", "appraisal2"),
+              "appraisal2": ("appraisal2",)}.get(u.state, ()) if own else ()
     rows = []
     for code, steps in trails.items():
-        changed = any(st.step.startswith("appraisal") for st in steps)
-        if not changed:
+        shown = [st for st in steps if st.step not in hidden]
+        if not any(st.step.startswith("appraisal") for st in shown):
             continue
-        rows.append({"code": code, "anchor": anchor(code), "name": names.get(code, ""), "steps": steps})
-    own = ctx.account is not None and ctx.account.role == "unit" and ctx.account.unit == unit
-    return {"unit": {"unit": u.unit, "name": u.name, "state": u.state}, "rows": rows,
+        rows.append({"code": code, "anchor": anchor(code), "name": names.get(code, ""), "steps": shown})
+    return {"unit": {"unit": u.unit, "name": u.name, "state": u.state}, "rows": rows, "in_progress": bool(hidden) and u.state.startswith("appraisal"),
             "can_explain": own and u.state == "explanation" and (deadline is None or now <= deadline),
             "dataset_label": rd.label}
 
