@@ -250,10 +250,15 @@ def read_units_file(path: Path) -> list[dict[str, str]]:
     return _records(df, UNIT_COLUMNS)
 
 
-def score_folder(criteria: Criteria, folder: Path, stage: str, files_root: Path | None) -> tuple[bytes, list[dict[str, Any]]]:
+def score_folder(
+    criteria: Criteria, folder: Path, stage: str, files_root: Path | None, tables: dict[str, tuple[list[str], list[Any]]] | None = None
+) -> tuple[bytes, list[dict[str, Any]]]:
     """``par-index score --data folder --stage stage --out x.json`` in memory: the JSON bytes
-    the command writes (problems' file names relative to the folder) and the problems."""
-    data = read_data(folder)
+    the command writes (problems' file names relative to the folder) and the problems.
+
+    ``tables``: units, assessments and evidence as (columns, rows) instead of their CSV files
+    in ``folder`` — the rows the reader would read from those files (:func:`read_folder_rows`)."""
+    data = read_data(folder) if tables is None else read_folder_rows(folder, tables)
     results = score(criteria.sets, data, stage)
     results.problems.extend(check_evidence(results, data, files_root))
     prefix = str(folder) + os.sep
@@ -266,6 +271,26 @@ def score_folder(criteria: Criteria, folder: Path, stage: str, files_root: Path 
     results.problems[:] = [local(p) for p in results.problems]
     doc = to_json_dict(results, include_units=False)
     return b"".join(json_parts(doc, {"units": json_units_block(results)})), doc.get("problems", [])
+
+
+def read_folder_rows(folder: Path, tables: dict[str, tuple[list[str], list[Any]]]) -> UnitData:
+    """``read_data(folder)`` when units.csv, assessments.csv and evidence.csv hold ``tables``:
+    the rows go through the reader's own ``finish_table`` as ``read_folder`` sends the text of
+    each file (every cell a string, header order), then the extra tables and the codes."""
+    import pandas as pd
+
+    from ..unit_data import _coded, finish_table, with_extra_tables
+
+    problems: list[Problem] = []
+    out = {}
+    for name in ("units", "assessments", "evidence"):
+        columns, rows = tables[name]
+        df = pd.DataFrame(rows, columns=columns, dtype=object) if rows else pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+        out[name] = finish_table(name, df, str(folder / f"{name}.csv"), problems, complete=True)
+    from ..unit_data import read_label as engine_read_label
+
+    data = UnitData(out["units"], out["assessments"], out["evidence"], str(folder), problems, files_root=folder, label=engine_read_label(folder))
+    return _coded(with_extra_tables(data, folder))
 
 
 # ---------------------------------------------------------------- one value --------------

@@ -15,9 +15,9 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -726,13 +726,13 @@ def import_rows(s: Session, settings: Settings, year: int, imp: scoring.Imported
         seen.add(key)
         rows.append({"year": year, "unit": r["unit"], "criterion": r["criterion"], "stage": key[2], "value": r["value"], "note": r["note"], "points": r["points"], "version": 1, "updated_at": now, "updated_by": "(db import)"})
     if rows:
-        s.execute(insert(Assessment), rows)
+        s.connection().execute(insert(cast(Table, Assessment.__table__)), rows)  # plain executemany: large
     ev = [
         {"year": year, "unit": r["unit"], "criterion": r["criterion"], "document": r["document"], "issued_on": r["issued_on"], "issuer": r["issuer"], "file": (files or {}).get(r["file"], r["file"]), "sha256": None, "size": None, "content_type": None, "uploaded_by": "(db import)", "created_at": now}
         for r in imp.evidence
     ]
     if ev:
-        s.execute(insert(Evidence), ev)
+        s.connection().execute(insert(cast(Table, Evidence.__table__)), ev)
     for r in imp.appraisals:
         s.add(Appraisal(year=year, unit=r["unit"], criterion=r["criterion"], round=int(r["round"]), value=r["value"], points=r["points"], reason=r["reason"], appraiser=r["appraiser"], date=r["date"], created_at=now))
     for r in imp.explanations:
@@ -751,18 +751,38 @@ def import_rows(s: Session, settings: Settings, year: int, imp: scoring.Imported
 def export_round(s: Session, year: int, out: Path, files_dir: Path | None, copy_files: bool = True) -> list[Path]:
     """Write the round as a unit-data folder; the main criteria files' paths.
 
-    ``files_dir``: the server's store; uploaded files are copied to ``out/files`` (or linked,
-    ``copy_files=False``, for the server's own scoring)."""
+    ``files_dir``: the server's store; uploaded files are copied to ``out/files``."""
+    return _round_folder(s, year, out, files_dir, copy_files, None)
+
+
+Tables = dict[str, tuple[list[str], list[Any]]]
+
+
+def _round_folder(s: Session, year: int, out: Path, files_dir: Path | None, copy_files: bool, big: Tables | None) -> list[Path]:
+    """The unit-data folder of a round. With ``big`` (a dict), units, assessments and evidence
+    are put there as (columns, rows) instead of being written (the server's own scoring reads
+    them from memory; the small tables are files either way)."""
     out.mkdir(parents=True, exist_ok=True)
     rnd = get_round(s, year)
     y = rnd.year
-    units = s.execute(select(Unit.unit, Unit.name, Unit.kind, Unit.group).where(Unit.year == y).order_by(Unit.position)).all()
+    conn = s.connection()  # plain rows (no ORM objects): these tables are large
+
+    def table(name: str, columns: list[str], rows: Any) -> None:
+        if big is not None:
+            big[name] = (columns, [tuple(r) for r in rows])
+        else:
+            scoring.write_csv(out / f"{name}.csv", columns, rows)
+
+    u_t, a_t, e_t = Unit.__table__.c, Assessment.__table__.c, Evidence.__table__.c
+    units = conn.execute(select(u_t.unit, u_t.name, u_t.kind, u_t.grp).where(u_t.year == y).order_by(u_t.position)).all()
     has_group = any(g for *_, g in units)
-    scoring.write_csv(out / "units.csv", scoring.UNIT_COLUMNS if has_group else scoring.UNIT_COLUMNS[:3], (tuple(u) if has_group else tuple(u)[:3] for u in units))
-    q = select(Assessment.unit, Assessment.criterion, Assessment.value, Assessment.stage, Assessment.note, Assessment.points).where(Assessment.year == y).order_by(Assessment.id)
-    scoring.write_csv(out / "assessments.csv", scoring.ASSESSMENT_COLUMNS, s.execute(q))
-    ev = s.execute(select(Evidence.unit, Evidence.criterion, Evidence.document, Evidence.issued_on, Evidence.issuer, Evidence.file, Evidence.sha256).where(Evidence.year == y).order_by(Evidence.id)).all()
-    scoring.write_csv(out / "evidence.csv", scoring.EVIDENCE_COLUMNS, (tuple(r)[:6] for r in ev))
+    table("units", scoring.UNIT_COLUMNS if has_group else scoring.UNIT_COLUMNS[:3], (tuple(u) if has_group else tuple(u)[:3] for u in units))
+    ev: list[Any] = []
+    if big is None or "assessments" not in big:  # else given by the caller (round_rows)
+        q = select(a_t.unit, a_t.criterion, a_t.value, a_t.stage, a_t.note, a_t.points).where(a_t.year == y).order_by(a_t.id)
+        table("assessments", scoring.ASSESSMENT_COLUMNS, conn.execute(q))
+        ev = list(conn.execute(select(e_t.unit, e_t.criterion, e_t.document, e_t.issued_on, e_t.issuer, e_t.file, e_t.sha256).where(e_t.year == y).order_by(e_t.id)))
+        table("evidence", scoring.EVIDENCE_COLUMNS, (tuple(r)[:6] for r in ev))
     if files_dir is not None:
         blobs = sorted({r[6] for r in ev if r[6]})
         if copy_files:
@@ -789,12 +809,7 @@ def export_round(s: Session, year: int, out: Path, files_dir: Path | None, copy_
     return scoring.write_criteria([(a, b, c) for a, b, c in files], out)
 
 
-def data_revision(s: Session, year: int) -> int:
-    """Changes so far (the newest audit entry): the results cache is keyed by it."""
-    return int(s.scalar(select(func.max(AuditEntry.id))) or 0)
-
-
-_RESULTS: dict[tuple[str, int, str, int], tuple[bytes, list[dict[str, Any]]]] = {}
+_RESULTS: dict[tuple[str, int, str, tuple[int, int]], tuple[bytes, list[dict[str, Any]]]] = {}
 
 
 def results(s: Session, settings: Settings, acct: Account, stage: str = "final", year: int | None = None) -> bytes:
@@ -804,15 +819,21 @@ def results(s: Session, settings: Settings, acct: Account, stage: str = "final",
     check_unit_scope(acct, sc, "", rnd)
     if stage not in ("self", "final"):
         raise ApiError(422, "stage phải là self hoặc final", {"field": "stage"})
-    key = (settings.db_url, rnd.year, stage, data_revision(s, rnd.year))
+    from .round_rows import ASSESSMENT_COLUMNS, EVIDENCE_COLUMNS, audit_revision, round_rows
+
+    key = (settings.db_url, rnd.year, stage, audit_revision(s))
     hit = _RESULTS.get(key)
     if hit is None:
         crit = criteria_of(s, rnd.year)
+        rows, lock = round_rows(settings.db_url, rnd.year)
+        with lock:  # the rows read last time, and what changed since
+            rows.sync(s)
+            big: Tables = {"assessments": (ASSESSMENT_COLUMNS, list(rows.assessments.rows)), "evidence": (EVIDENCE_COLUMNS, list(rows.evidence.rows))}
         with tempfile.TemporaryDirectory(prefix="par-index-results-") as tmp:
             folder = Path(tmp) / "data"
-            export_round(s, rnd.year, folder, settings.files_dir, copy_files=False)
+            _round_folder(s, rnd.year, folder, settings.files_dir, False, big)
             try:
-                hit = scoring.score_folder(crit, folder, stage, None)
+                hit = scoring.score_folder(crit, folder, stage, None, big)
             except scoring.InputError as exc:
                 raise ApiError(422, "dữ liệu của kỳ đánh giá không chấm được", {"problems": scoring.problem_dicts(exc.problems)}) from None
         if len(_RESULTS) > 8:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import CRITERIA, DATA, auth
+from test_server_roles import set_state
 
 from par_index.cli import main
 
@@ -73,9 +74,30 @@ def test_export_then_score_equals_results(client: Any, tmp_path: Path, run: Any)
     """Every unit and node: GET /results (both stages) == par-index score on db export."""
     env = client.env
     h = auth(env, "unit")
+    assert client.get("/api/v1/results", headers=auth(env, "appraiser")).status_code == 200  # rows now held in memory
+    # changes after that reach the results through the audit (round_rows): a row changed, a row
+    # added, an evidence file, an appraisal of another unit
     assert client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "91,5%", "version": 1}, headers=h).status_code == 200
+    rows = client.get("/api/v1/units/so-noi-vu/assessment", headers=h).json()["rows"]
+    from test_server_roles import upload
+
+    assert upload(client).status_code == 201
+    assert client.get("/api/v1/results", headers=auth(env, "appraiser")).status_code == 200
+    from par_index.server.db import Database
+    from par_index.server.models import Assessment
+
+    db = Database(env.url)
+    with db.session(write=True) as s:  # a leaf without a row: the next PUT adds one
+        gone = s.query(Assessment).filter_by(unit="so-noi-vu", criterion=rows[-1]["criterion"], stage="self").one()
+        s.delete(gone)
+    db.dispose()
+    r = client.put(f"/api/v1/units/so-noi-vu/assessment/{rows[-1]['criterion']}", json={"value": rows[-1]["value"]}, headers=h)
+    assert r.status_code == 200 and r.json()["version"] == 1
+    set_state(client, "appraisal1", ["so-tu-phap"])
+    r = client.post("/api/v1/appraisals", json={"unit": "so-tu-phap", "criterion": "1.1.2", "round": 1, "value": "50%", "reason": "Thiếu báo cáo"}, headers=auth(env, "appraiser"))
+    assert r.status_code == 201
     out = tmp_path / "export"
-    r = run("db", "export", "--db", env.url, "--out", str(out))
+    r = run("db", "export", "--db", env.url, "--out", str(out), "--files", str(env.files))
     assert r.exit_code == 0, r.output
     for stage in ("self", "final"):
         got = client.get(f"/api/v1/results?stage={stage}", headers=auth(env, "appraiser"))
@@ -146,3 +168,19 @@ def test_audit_is_append_only(env: Any) -> None:
     with pytest.raises(DatabaseError, match="append-only"), db.session(write=True) as s:
         s.execute(text("DELETE FROM audit"))
     db.dispose()
+
+
+def test_a_second_year_is_a_new_round_beside_the_first(client: Any, run: Any) -> None:
+    """db init --year 2025 adds a round; 2024 (and its results, for report --previous) stay."""
+    env = client.env
+    r = run("db", "init", "--db", env.url, "--criteria", str(CRITERIA[0]), "--criteria", str(CRITERIA[1]), "--units", str(DATA / "units.csv"), "--year", "2025")
+    assert r.exit_code == 0, r.output
+    h = auth(env, "admin")
+    assert [x["year"] for x in client.get("/api/v1/rounds", headers=h).json()] == [2024, 2025]
+    assert client.get("/api/v1/units/so-noi-vu/assessment", headers=h).json()["rows"] == []  # newest round by default
+    assert len(client.get("/api/v1/units/so-noi-vu/assessment?year=2024", headers=h).json()["rows"]) > 50
+    last_year = client.get("/api/v1/results?year=2024", headers=h).json()
+    assert len(last_year["units"]) == 30 and last_year["stage"] == "final"
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2?year=2025", json={"value": "1"}, headers=auth(env, "unit"))
+    assert r.status_code == 200 and r.json()["version"] == 1
+    assert client.get("/api/v1/results?year=2024", headers=h).json()["units"] == last_year["units"]
