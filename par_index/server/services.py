@@ -809,6 +809,16 @@ def _round_folder(s: Session, year: int, out: Path, files_dir: Path | None, copy
     return scoring.write_criteria([(a, b, c) for a, b, c in files], out)
 
 
+def data_revision(s: Session, year: int) -> tuple[int, int]:
+    """What a cache of the round's data is keyed by: (number of audit entries, newest id).
+
+    Every change writes an audit entry; the count also moves when an entry with a lower id is
+    committed after a higher one (PostgreSQL), which the newest id alone would miss."""
+    from .round_rows import audit_revision
+
+    return audit_revision(s)
+
+
 _RESULTS: dict[tuple[str, int, str, tuple[int, int]], tuple[bytes, list[dict[str, Any]]]] = {}
 
 
@@ -819,9 +829,9 @@ def results(s: Session, settings: Settings, acct: Account, stage: str = "final",
     check_unit_scope(acct, sc, "", rnd)
     if stage not in ("self", "final"):
         raise ApiError(422, "stage phải là self hoặc final", {"field": "stage"})
-    from .round_rows import ASSESSMENT_COLUMNS, EVIDENCE_COLUMNS, audit_revision, round_rows
+    from .round_rows import ASSESSMENT_COLUMNS, EVIDENCE_COLUMNS, round_rows
 
-    key = (settings.db_url, rnd.year, stage, audit_revision(s))
+    key = (settings.db_url, rnd.year, stage, data_revision(s, rnd.year))
     hit = _RESULTS.get(key)
     if hit is None:
         crit = criteria_of(s, rnd.year)
