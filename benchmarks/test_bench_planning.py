@@ -2,7 +2,7 @@
 
     make bench        # = pytest benchmarks --benchmark-only
 
-Data: ``par_index.synthetic``, seeded — every rule kind, areas of 10 leaves.
+Data: ``par_index.testing.synthetic``, seeded — every rule kind, areas of 10 leaves.
 
 1. plans (target index 80) for each of 1,000 units × 100 leaves: at most 2 s of CPU in total
    (the leaves' ladders, built once per criteria set, are timed apart);
@@ -25,11 +25,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from par_index.engine import SetResult, score
-from par_index.headroom import ladders
-from par_index.planning import Goal, StepCosts, brute_force, build_options, need_units, plan_units
-from par_index.robustness import CHUNK, Uncertainty, robustness
-from par_index.synthetic import synthetic
+from par_index.planning.headroom import ladders
+from par_index.planning.optimise import Goal, StepCosts, brute_force, build_options, need_units, plan_units
+from par_index.planning.robustness import CHUNK, Uncertainty, robustness
+from par_index.scoring.engine import SetResult, score
+from par_index.testing.synthetic import synthetic
 
 GIB = 1 << 30
 

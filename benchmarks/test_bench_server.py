@@ -34,8 +34,8 @@ from typing import Any
 import pytest
 from generate import RULES, value, write_dataset
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "server"))
-from server_process import PgCluster, ServerProcess, pg_bin
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.server_process import PgCluster, ServerProcess, pg_bin
 
 UNITS = int(os.environ.get("PAR_INDEX_BENCH_UNITS", 200))
 SAVES = int(os.environ.get("PAR_INDEX_BENCH_SAVES", 10))
@@ -46,7 +46,7 @@ POOL = 2
 
 def load_round(url: str, folder: Path, units: int) -> tuple[Path, Path]:
     """db init + db import of the synthetic data set; returns (criteria file, data folder)."""
-    from par_index.cli import main
+    from par_index.cli.main import main
 
     crit, data = write_dataset(folder, units)
     assert main(["db", "init", "--db", url, "--criteria", str(crit), "--units", str(data / "units.csv"), "--year", "2024"]) == 0
@@ -196,7 +196,7 @@ def test_concurrent_saves(benchmark: Any, backend: str, tmp_path: Path, request:
 def test_results_vs_score(benchmark: Any, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    from par_index.cli import main
+    from par_index.cli.main import main
     from par_index.server.app import create_app
     from par_index.server.settings import Settings
 

@@ -24,11 +24,11 @@ from typing import Any
 import pytest
 from jinja2 import Environment
 
-from par_index.engine import score
+from par_index.scoring.engine import score
 from par_index.server.web.pages_appraiser import ranking_kinds
 from par_index.server.web.render import render_text
 from par_index.server.web.unit_form import unit_form
-from par_index.synthetic import synthetic
+from par_index.testing.synthetic import synthetic
 
 LAYOUT = {"me": {"login": "so-noi-vu", "role": "unit", "unit_name": "Đơn vị 0", "agency_name": None}, "csrf": "x" * 32,
           "nav": [{"href": "/units/u00000", "label": "Phiếu tự đánh giá", "active": True}], "flashes": [],

@@ -32,11 +32,13 @@ import pandas as pd
 import pytest
 from generate import write_dataset
 
-from par_index import engine, reference
-from par_index.cli import main
-from par_index.compiled import CompiledCriteria, load
-from par_index.layout import lay_out
-from par_index.unit_data import UnitData, read_data
+from par_index.cli.main import main
+from par_index.criteria.compiled import CompiledCriteria, load
+from par_index.pipeline import read_data
+from par_index.scoring import engine
+from par_index.scoring.layout import lay_out
+from par_index.testing import reference
+from par_index.unit_data.reader import UnitData
 
 UNITS = 10_000
 SAMPLE = 200

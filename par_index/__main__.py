@@ -1,5 +1,5 @@
 """``python -m par_index`` is the same as the ``par-index`` command."""
 
-from .cli import main
+from par_index.cli.main import main
 
 main()

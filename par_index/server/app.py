@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
@@ -22,12 +24,12 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import services
-from .db import Database
-from .errors import MESSAGES, ApiError
-from .models import Account
-from .roles import PUBLIC
-from .settings import Settings
+from par_index.server import services
+from par_index.server.db import Database
+from par_index.server.errors import MESSAGES, ApiError
+from par_index.server.models import Account
+from par_index.server.roles import PUBLIC
+from par_index.server.settings import Settings
 
 SESSION_COOKIE = "par_session"
 CSRF_COOKIE = "par_csrf"
@@ -106,7 +108,7 @@ async def require_csrf(request: Request, form_value: str | None = None) -> None:
         form = await request.form()
         v = form.get(CSRF_FIELD)
         sent = v if isinstance(v, str) else None
-    from .security import same
+    from par_index.server.security import same
 
     if not expected or not sent or not same(sent, expected):
         raise ApiError(403, "thiếu hoặc sai mã chống giả mạo (CSRF); hãy tải lại trang và thử lại", {"csrf": "missing or wrong"})
@@ -254,7 +256,7 @@ def post_evidence(
     issuer: Annotated[str, Form()] = "",
     year: int | None = None,
 ) -> dict[str, Any]:
-    from .uploads import store
+    from par_index.server.uploads import store
 
     settings, db = settings_of(request), db_of(request)
     with db.session() as s:  # permission, state and calendar before the file is stored
@@ -266,7 +268,7 @@ def post_evidence(
 
 @api("GET", "/units/{unit}/evidence/{evidence_id}/file", "evidence.read")
 def download_evidence(request: Request, acct: Me, unit: str, evidence_id: int, year: int | None = None) -> Response:
-    from .uploads import EXTENSIONS, blob_path
+    from par_index.server.uploads import EXTENSIONS, blob_path
 
     with db_of(request).session() as s:
         e = services.evidence_for_download(s, acct, unit, evidence_id, year)
@@ -511,7 +513,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
             msg = f"không có địa chỉ {request.url.path}"
         return JSONResponse({"error": msg, "detail": None}, status_code=exc.status_code)
 
-    from .web import mount  # the web pages (par_index.server.web), built on this app
+    from par_index.server.web import mount  # the web pages, built on this app
 
     mount(app)
 
@@ -522,3 +524,11 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
 def public_actions() -> frozenset[str]:
     return PUBLIC
+
+
+def app_from_env() -> Any:
+    """The app for ``uvicorn`` (one per worker), from the settings ``serve`` put in the environment."""
+    from par_index.server.settings import Settings
+
+    url, files, mb, secure = json.loads(os.environ["PAR_INDEX_SERVE"])
+    return create_app(Settings(db_url=url, files_dir=Path(files), max_upload_mb=float(mb), secure_cookies=bool(secure)))

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from .errors import ApiError
+from par_index.server.errors import ApiError
 
 
 def normal_url(url: str) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from .models import Assessment, AuditEntry, Evidence
+from par_index.server.models import Assessment, AuditEntry, Evidence
 
 GAP_SECONDS = 300.0
 MAX_DELTA = 5000  # more changed rows than this: read everything again

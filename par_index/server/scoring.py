@@ -19,14 +19,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..commands.options import load_all
-from ..compiled import CompiledCriteria
-from ..engine import score
-from ..evidence_check import check_evidence
-from ..problems import InputError, Problem
-from ..results_table import json_units_block, to_json_dict
-from ..unit_data import READER_MODULES, READERS, UnitData, read_data, read_folder, read_workbook
-from ..writers import json_parts
+from par_index.criteria.compiled import CompiledCriteria
+from par_index.errors import InputError, Problem
+from par_index.pipeline import load_criteria, read_base_tables, read_data
+from par_index.pipeline import score as score_with_evidence
+from par_index.scoring.engine import score
+from par_index.scoring.results import json_units_block, to_json_dict
+from par_index.scoring.writers import json_parts
+from par_index.unit_data.reader import UnitData
 
 __all__ = ["InputError", "Problem"]
 
@@ -88,7 +88,7 @@ def criteria_files(paths: Sequence[Path]) -> list[tuple[str | None, str, str]]:
 
     Loaded first (every problem reported at once, exit 2), then read as text for the database.
     """
-    sets = load_all(tuple(paths))
+    sets = load_criteria(*paths)
     out: list[tuple[str | None, str, str]] = []
     seen: set[str] = set()
     for c, path in zip(sets, paths, strict=True):
@@ -129,7 +129,7 @@ def write_criteria(files: Iterable[tuple[str | None, str, str]], root: Path) -> 
 @lru_cache(maxsize=8)
 def _compiled(key: tuple[tuple[str | None, str, str], ...]) -> Criteria:
     with tempfile.TemporaryDirectory(prefix="par-index-criteria-") as tmp:
-        sets = load_all(tuple(write_criteria(key, Path(tmp))))
+        sets = load_criteria(*write_criteria(key, Path(tmp)))
     crit = Criteria(sets)
     for pos, c in enumerate(sets):
         for kind in c.kinds:
@@ -159,7 +159,7 @@ def write_label(folder: Path, label: str) -> None:
 
 
 def read_label(folder: Path) -> str:
-    from ..unit_data import read_label as engine_read_label
+    from par_index.unit_data.reader import read_label as engine_read_label
 
     return engine_read_label(folder) or ""
 
@@ -192,16 +192,7 @@ def _records(df: Any, columns: list[str]) -> list[dict[str, str]]:
 
 def _base_tables(path: Path) -> UnitData:
     """The three tables as the reader returns them, before the extra tables are added."""
-    import importlib
-
-    for name in READER_MODULES:
-        importlib.import_module(f"par_index.{name}")
-    for accepts, reader in READERS:
-        if accepts(path):
-            return reader(path)
-    if path.is_dir():
-        return read_folder(path)
-    return read_workbook(path)
+    return read_base_tables(path)
 
 
 def read_import(path: Path) -> Imported:
@@ -224,7 +215,7 @@ def read_import(path: Path) -> Imported:
     survey_map = None
     if "survey" in full.extras:
         map_dir = path if path.is_dir() else path.parent
-        from ..survey_merge import MAP_NAMES
+        from par_index.appraisal.survey import MAP_NAMES
 
         mp = next((map_dir / n for n in MAP_NAMES if (map_dir / n).is_file()), None)
         survey_map = mp.read_bytes().decode("utf-8-sig") if mp else None
@@ -243,7 +234,7 @@ def read_import(path: Path) -> Imported:
 
 def read_units_file(path: Path) -> list[dict[str, str]]:
     """``units.csv`` read as ``score --data`` reads it."""
-    from ..unit_data import finish_table, read_csv_table
+    from par_index.unit_data.reader import finish_table, read_csv_table
 
     problems: list[Problem] = []
     df = finish_table("units", read_csv_table(path), str(path), problems, complete=True)
@@ -259,8 +250,7 @@ def score_folder(
     ``tables``: units, assessments and evidence as (columns, rows) instead of their CSV files
     in ``folder`` — the rows the reader would read from those files (:func:`read_folder_rows`)."""
     data = read_data(folder) if tables is None else read_folder_rows(folder, tables)
-    results = score(criteria.sets, data, stage)
-    results.problems.extend(check_evidence(results, data, files_root))
+    results = score_with_evidence(criteria.sets, data, stage, files=files_root)
     prefix = str(folder) + os.sep
     here = str(folder)
 
@@ -279,7 +269,7 @@ def read_folder_rows(folder: Path, tables: dict[str, tuple[list[str], list[Any]]
     each file (every cell a string, header order), then the extra tables and the codes."""
     import pandas as pd
 
-    from ..unit_data import _coded, finish_table, with_extra_tables
+    from par_index.unit_data.reader import _coded, finish_table, with_extra_tables
 
     problems: list[Problem] = []
     out = {}
@@ -287,7 +277,7 @@ def read_folder_rows(folder: Path, tables: dict[str, tuple[list[str], list[Any]]
         columns, rows = tables[name]
         df = pd.DataFrame(rows, columns=columns, dtype=object) if rows else pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
         out[name] = finish_table(name, df, str(folder / f"{name}.csv"), problems, complete=True)
-    from ..unit_data import read_label as engine_read_label
+    from par_index.unit_data.reader import read_label as engine_read_label
 
     data = UnitData(out["units"], out["assessments"], out["evidence"], str(folder), problems, files_root=folder, label=engine_read_label(folder))
     return _coded(with_extra_tables(data, folder))
@@ -312,7 +302,7 @@ _CRITERIA_BY_ID: dict[int, Criteria] = {}
 
 @lru_cache(maxsize=4096)
 def _leaf_alone(crit_id: int, kind: str, criterion: str) -> CompiledCriteria | None:
-    from ..compiled import compile_criteria
+    from par_index.criteria.compiled import compile_criteria
 
     c = _CRITERIA_BY_ID[crit_id].set_of_kind(kind)
     if c is None:
@@ -337,8 +327,8 @@ def _leaf_alone(crit_id: int, kind: str, criterion: str) -> CompiledCriteria | N
 def _value_problems(crit_id: int, kind: str, criterion: str, value: str, points: str) -> list[dict[str, Any]]:
     import pandas as pd
 
-    from ..unit_data import empty_table, finish_table
-    from ..value_table import value_table
+    from par_index.unit_data.reader import empty_table, finish_table
+    from par_index.unit_data.value_table import value_table
 
     c = _leaf_alone(crit_id, kind, criterion)
     if c is None:
@@ -385,7 +375,7 @@ class WorkbookRead:
 def read_self_workbook(criteria: Criteria, path: Path, shown_as: str) -> WorkbookRead:
     """Read a workbook with the package's reader and score it with the engine: every problem
     ``score --data`` would give, naming the cell (the temporary folder is shown as ``shown_as``)."""
-    from ..workbook_reader import is_workbook
+    from par_index.workbook.reader import is_workbook
 
     if not is_workbook(path):
         raise InputError(Problem("workbook_not_self_assessment", "tệp không phải phiếu tự đánh giá (không có trang «Tự đánh giá»)", file=shown_as))

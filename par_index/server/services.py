@@ -21,9 +21,9 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import scoring
-from .errors import ApiError
-from .models import (
+from par_index.server import scoring
+from par_index.server.errors import ApiError
+from par_index.server.models import (
     ROLES,
     STATES,
     Account,
@@ -37,10 +37,10 @@ from .models import (
     SurveyRow,
     Unit,
 )
-from .models import Session as LoginSession
-from .roles import scope
-from .security import hash_password, new_token, token_hash, verify_password
-from .settings import Settings
+from par_index.server.models import Session as LoginSession
+from par_index.server.roles import scope
+from par_index.server.security import hash_password, new_token, token_hash, verify_password
+from par_index.server.settings import Settings
 
 STATE_LABELS = {
     "draft": "đang tự đánh giá",
@@ -648,7 +648,7 @@ def add_evidence(
         raise ApiError(422, f"tiêu chí {criterion}: cần tên tài liệu (trường document)", {"criterion": criterion, "field": "document"})
     issued = scoring_text(issued_on)
     if issued:
-        from ..values import parse_date_scalar
+        from par_index.common.values import parse_date_scalar
 
         if parse_date_scalar(issued) is None:
             raise ApiError(422, f"tiêu chí {criterion}: ngày ban hành '{issued}' không đọc được; cần dd/mm/yyyy", {"criterion": criterion, "field": "issued_on"})
@@ -814,7 +814,7 @@ def data_revision(s: Session, year: int) -> tuple[int, int]:
 
     Every change writes an audit entry; the count also moves when an entry with a lower id is
     committed after a higher one (PostgreSQL), which the newest id alone would miss."""
-    from .round_rows import audit_revision
+    from par_index.server.round_rows import audit_revision
 
     return audit_revision(s)
 
@@ -829,7 +829,7 @@ def results(s: Session, settings: Settings, acct: Account, stage: str = "final",
     check_unit_scope(acct, sc, "", rnd)
     if stage not in ("self", "final"):
         raise ApiError(422, "stage phải là self hoặc final", {"field": "stage"})
-    from .round_rows import ASSESSMENT_COLUMNS, EVIDENCE_COLUMNS, round_rows
+    from par_index.server.round_rows import ASSESSMENT_COLUMNS, EVIDENCE_COLUMNS, round_rows
 
     key = (settings.db_url, rnd.year, stage, data_revision(s, rnd.year))
     hit = _RESULTS.get(key)
@@ -941,7 +941,7 @@ def import_survey(s: Session, settings: Settings, acct: Account, route: str, tab
 
 def add_user(s: Session, settings: Settings, acct: Account, route: str, body: dict[str, Any]) -> dict[str, Any]:
     """An account made by an admin; its one-time password is in the answer, once."""
-    from .security import new_password
+    from par_index.server.security import new_password
 
     allowed(acct, "users.write")
     password = new_password()

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import ApiError
+from par_index.server.errors import ApiError
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ALLOWED = "PDF, DOC/DOCX, XLS/XLSX, ODT/ODS, PNG, JPEG"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from conftest import PASSWORD, auth
+from support.server_env import PASSWORD, auth
 
 
 def test_login_gives_token_and_cookie(client: Any) -> None:

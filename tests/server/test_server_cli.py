@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CRITERIA, DATA, auth
+from support.server_env import CRITERIA, DATA, auth
 from test_server_roles import set_state
 
-from par_index.cli import main
+from par_index.cli.main import main
 
 
 @dataclass

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
-from conftest import auth
-from server_process import ServerProcess
+from support.server_env import auth
+from support.server_process import ServerProcess
 
 UNITS = {"unit": "so-noi-vu", "unit2": "so-tu-phap"}
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CRITERIA, DATA, PASSWORD, auth
+from support.server_env import CRITERIA, DATA, PASSWORD, auth
 
 from par_index.server.app import ROUTES
 from par_index.server.roles import PUBLIC, RULES
@@ -128,7 +128,7 @@ def empty_workbook() -> dict[str, Any]:
     if not _BOOK:
         import tempfile
 
-        from par_index.cli import main
+        from par_index.cli.main import main
 
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "so-noi-vu.xlsx"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import auth
+from support.server_env import auth
 from test_server_roles import PDF
 
 from par_index.server.uploads import sniff
@@ -133,7 +133,7 @@ def test_real_server_refuses_large_upload_early(tmp_path: Path, env: Any) -> Non
     """Against a running server (uvicorn): 413 while the client is still sending 200 MB."""
     import socket
 
-    from server_process import ServerProcess
+    from support.server_process import ServerProcess
 
     with ServerProcess(env.url, tmp_path / "files", max_upload_mb=1) as srv:
         s = socket.create_connection(("127.0.0.1", srv.port))

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import CRITERIA, DATA, auth
+from support.server_env import CRITERIA, DATA, auth
 from test_server_roles import set_state
 
-from par_index.cli import main
+from par_index.cli.main import main
 
 
 def node(client: Any, unit: str, code: str, stage: str = "final") -> dict[str, Any]:

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from web_harness import PASSWORD, copy_db
 
-from par_index.compiled import load
+from par_index.criteria.compiled import load
 from par_index.server.app import create_app
 from par_index.server.models import Unit
 from par_index.server.settings import Settings

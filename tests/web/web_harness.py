@@ -59,7 +59,7 @@ def par_index(*args: str, stdin: str = "") -> str:
     import io
     from contextlib import redirect_stderr, redirect_stdout
 
-    from par_index.cli import main
+    from par_index.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     old_stdin = sys.stdin

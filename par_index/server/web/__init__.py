@@ -21,10 +21,10 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..app import PREFIX
-from ..errors import ApiError
-from . import pages_admin, pages_appraiser, pages_auth, pages_unit  # noqa: F401  (routes register on import)
-from .core import PAGES, Ctx, error_page, router
+from par_index.server.app import PREFIX
+from par_index.server.errors import ApiError
+from par_index.server.web import pages_admin, pages_appraiser, pages_auth, pages_unit  # noqa: F401  (routes register on import)
+from par_index.server.web.core import PAGES, Ctx, error_page, router
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 

@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from .. import services
-from ..errors import ApiError
-from ..models import Account
-from ..models import Session as LoginSession
-from ..security import hash_password, new_password, verify_password
-from ..settings import Settings
+from par_index.server import services
+from par_index.server.errors import ApiError
+from par_index.server.models import Account
+from par_index.server.models import Session as LoginSession
+from par_index.server.security import hash_password, new_password, verify_password
+from par_index.server.settings import Settings
 
 MIN_PASSWORD = 10
 

@@ -22,13 +22,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from .. import services
-from ..app import account_from_request, db_of, require_csrf, settings_of
-from ..errors import ApiError
-from ..models import Account
-from ..roles import scope
-from . import labels
-from .render import render_text
+from par_index.server import services
+from par_index.server.app import account_from_request, db_of, require_csrf, settings_of
+from par_index.server.errors import ApiError
+from par_index.server.models import Account
+from par_index.server.roles import scope
+from par_index.server.web import labels
+from par_index.server.web.render import render_text
 
 log = logging.getLogger("par_index.server.web")
 router = APIRouter(include_in_schema=False)

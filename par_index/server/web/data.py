@@ -17,11 +17,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ...appraisal_proposals import Proposal, propose
-from ...engine import Results, score
-from ...unit_data import UnitData, read_data
-from .. import scoring, services
-from ..settings import Settings
+from par_index.appraisal.proposals import Proposal, propose
+from par_index.pipeline import read_data
+from par_index.scoring.engine import Results, score
+from par_index.server import scoring, services
+from par_index.server.settings import Settings
+from par_index.unit_data.reader import UnitData
 
 
 @dataclass

@@ -11,13 +11,13 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from ...values import parse_date_scalar
-from .. import services
-from ..errors import ApiError
-from ..models import CriteriaFile, Unit
-from . import accounts, data, labels
-from .core import VN, Ctx, form_of, page, redirect, render
-from .unit_form import anchor
+from par_index.common.values import parse_date_scalar
+from par_index.server import services
+from par_index.server.errors import ApiError
+from par_index.server.models import CriteriaFile, Unit
+from par_index.server.web import accounts, data, labels
+from par_index.server.web.core import VN, Ctx, form_of, page, redirect, render
+from par_index.server.web.unit_form import anchor
 
 
 def _accounts(ctx: Ctx) -> dict[str, Any]:
@@ -172,7 +172,7 @@ async def audit(ctx: Ctx) -> Response:
 
 def _agency(ctx: Ctx) -> dict[str, Any]:
     """Per criterion the agency supplies, per unit: what is owed, uploaded, missing, late."""
-    from ...evidence_check import STATUS_WORDS, review_evidence
+    from par_index.evidence.check import STATUS_WORDS, review_evidence
 
     settings = ctx.settings
     with ctx.db.session() as s:

@@ -16,16 +16,23 @@ import pandas as pd
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ...engine import Results
-from ...province_ranking import PreviousResults, PreviousUnit, claim_gaps, compare_previous, ranking_frame, unit_groups
-from ...report_format import float_to_2dp
-from ...reports import AGENCY_FILE, PROVINCE_FILE, WORKBOOK_FILE, prepare, write_reports
-from ...unit_data import UnitData
-from .. import services
-from ..errors import ApiError
-from . import data, labels
-from .core import Ctx, form_of, page, redirect, render
-from .unit_form import anchor
+from par_index.reports.build import AGENCY_FILE, PROVINCE_FILE, WORKBOOK_FILE, prepare, write_reports
+from par_index.reports.format import float_to_2dp
+from par_index.reports.ranking import (
+    PreviousResults,
+    PreviousUnit,
+    claim_gaps,
+    compare_previous,
+    ranking_frame,
+    unit_groups,
+)
+from par_index.scoring.engine import Results
+from par_index.server import services
+from par_index.server.errors import ApiError
+from par_index.server.web import data, labels
+from par_index.server.web.core import Ctx, form_of, page, redirect, render
+from par_index.server.web.unit_form import anchor
+from par_index.unit_data.reader import UnitData
 
 ROUND_OF_STATE = {"appraisal1": 1, "appraisal2": 2}
 
@@ -117,7 +124,7 @@ async def move(ctx: Ctx, unit: str) -> Response:
 def _survey(ctx: Ctx) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from ..models import SurveyRow
+    from par_index.server.models import SurveyRow
 
     with ctx.db.session() as s:
         services.allowed(ctx.me, "survey.import")
@@ -158,7 +165,7 @@ async def survey_import(ctx: Ctx) -> Response:
 
 def _previous(s: Any, ctx: Ctx, year: int) -> PreviousResults | None:
     """Last year's published results in the same database, if any."""
-    from ..models import Round
+    from par_index.server.models import Round
 
     prev = s.get(Round, year - 1)
     if prev is None or prev.published_at is None:
@@ -285,8 +292,8 @@ def _reports_folder(ctx: Ctx, name: str) -> Path:
 
 def _unit_report(ctx: Ctx, unit: str) -> str:
     """One unit's report as ``write_reports`` renders it (the evidence review first), without the others."""
-    from ...agency_report import evidence_review
-    from ...unit_report import render_unit_report, units_in
+    from par_index.reports.agency import evidence_review
+    from par_index.reports.unit import render_unit_report, units_in
 
     with ctx.db.session() as s:
         key = _report_key(ctx, s)

@@ -6,12 +6,21 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from .. import services
-from ..app import CSRF_COOKIE, SESSION_COOKIE
-from ..errors import ApiError
-from ..security import same
-from . import accounts
-from .core import LOGIN_CSRF_COOKIE, Ctx, error_page, form_of, new_login_csrf, page, redirect, render
+from par_index.server import services
+from par_index.server.app import CSRF_COOKIE, SESSION_COOKIE
+from par_index.server.errors import ApiError
+from par_index.server.security import same
+from par_index.server.web import accounts
+from par_index.server.web.core import (
+    LOGIN_CSRF_COOKIE,
+    Ctx,
+    error_page,
+    form_of,
+    new_login_csrf,
+    page,
+    redirect,
+    render,
+)
 
 HOME = {"unit": "/unit", "agency": "/agency", "appraiser": "/appraisal", "admin": "/admin/accounts", "viewer": "/results"}
 
@@ -120,6 +129,6 @@ async def favicon(ctx: Ctx) -> Response:
     """Browsers ask for it on pages without an icon link (the reports ``par-index report`` writes)."""
     from fastapi.responses import FileResponse
 
-    from . import STATIC
+    from par_index.server.web import STATIC
 
     return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")

@@ -13,14 +13,14 @@ from typing import Any
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ...appraisal_trail import leaf_trails
-from .. import services
-from ..errors import ApiError
-from ..uploads import store
-from . import data
-from .core import Ctx, form_of, page, redirect, render
-from .unit_form import anchor, unit_form
-from .widgets import read_input, widget_for
+from par_index.appraisal.trail import leaf_trails
+from par_index.server import services
+from par_index.server.errors import ApiError
+from par_index.server.uploads import store
+from par_index.server.web import data
+from par_index.server.web.core import Ctx, form_of, page, redirect, render
+from par_index.server.web.unit_form import anchor, unit_form
+from par_index.server.web.widgets import read_input, widget_for
 
 
 @page("GET", "/unit", "assessment.write")
@@ -127,7 +127,7 @@ async def upload(ctx: Ctx, unit: str) -> Response:
     if file is None or isinstance(file, str) or not file.filename:
         raise ApiError(422, f"tiêu chí {criterion}: chưa chọn tệp để tải lên", {"criterion": criterion, "field": "file"})
     if issued:
-        from ...values import parse_date_scalar
+        from par_index.common.values import parse_date_scalar
 
         d = parse_date_scalar(issued)
         issued = d.strftime("%d/%m/%Y") if d else issued

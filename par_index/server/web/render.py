@@ -14,9 +14,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from ...report_format import vn
-from ...values import format_date, format_number
-from . import labels
+from par_index.common.values import format_date, format_number
+from par_index.reports.format import vn
+from par_index.server.web import labels
 
 
 def num(x: float | Decimal | str | None, decimals: int = 2) -> str:

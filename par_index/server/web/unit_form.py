@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...compiled import CompiledCriteria
-from .widgets import fits_number_input, shown_value, widget_for
+from par_index.criteria.compiled import CompiledCriteria
+from par_index.server.web.widgets import fits_number_input, shown_value, widget_for
 
 
 def anchor(code: str) -> str:

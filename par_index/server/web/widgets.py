@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from ...compiled import Leaf
-from ...values import NO_WORDS, YES_WORDS, format_number, nfc, parse_date_scalar
+from par_index.common.values import NO_WORDS, YES_WORDS, format_number, nfc, parse_date_scalar
+from par_index.criteria.compiled import Leaf
 
 _NUMBER = re.compile(r"^-?\d+([.,]\d+)?$")
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
 
-from par_index.compiled import load
-from par_index.unit_data import read_data
-from par_index.workbook_layout import MAIN_SHEET
-from par_index.workbook_template import UnitInfo, prefill_from_data, write_workbook
+from par_index.criteria.compiled import load
+from par_index.pipeline import read_data
+from par_index.workbook.layout import MAIN_SHEET
+from par_index.workbook.template import UnitInfo, prefill_from_data, write_workbook
 
 HERE = Path(__file__).parent
 REPO = HERE.parents[2]

@@ -1,0 +1,210 @@
+"""What an appraiser should confirm: for each unit, the cuts the data call for.
+
+For round 1 the data are read as the unit left them (self → survey); for round 2 as round 1
+left them (self → survey → appraisal1). A leaf is proposed for a cut only while its points
+still rest on the unit's own ``self`` row, when:
+
+* the self-score has no evidence, or its evidence is late or dated outside the year (the
+  evidence register, :mod:`par_index.evidence.check`, when it is installed; otherwise only
+  "no evidence row at all");
+* its value does not meet the rule (unreadable, out of range): proposed 0;
+* the unit claims more points than its value gives (``claim_above_rule``): proposed = the
+  rule's points.
+
+In round 2, a leaf that round 1 changed and that the unit has explained (``explanations``) is
+proposed for review: back to what the self value gives under the rule. Several findings on one
+leaf make one proposal with the lowest points and every reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+
+from par_index.common.values import date_to_days, format_number, parse_date_scalar
+from par_index.criteria.compiled import CompiledCriteria
+from par_index.errors import Problem
+from par_index.scoring.engine import Results, SetResult, score
+from par_index.unit_data.reader import UnitData
+
+INVALID_VALUE = ("value_unreadable", "value_above_100", "value_negative", "points_above_max")
+KIND_WORDS = {
+    "evidence_missing": "thiếu tài liệu kiểm chứng",
+    "evidence_late": "tài liệu kiểm chứng ban hành muộn",
+    "evidence_date": "ngày tài liệu kiểm chứng không hợp lệ",
+    "value_invalid": "giá trị không đúng quy tắc",
+    "claim_above_rule": "tự chấm cao hơn điểm theo quy tắc",
+    "explanation": "đơn vị đã giải trình",
+}
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One proposed change on one unit's leaf, with the numbers an appraiser needs."""
+
+    unit: str
+    unit_name: str
+    criterion: str
+    criterion_name: str
+    max: float
+    self_value: str
+    self_points: float  # what the unit claimed (else what its self value gives)
+    current_points: float  # the points before this round
+    proposed_points: float
+    kinds: tuple[str, ...]
+    reason: str
+
+
+def base_data(data: UnitData, round_no: int) -> UnitData:
+    """The data as the appraiser of ``round_no`` finds them (earlier rounds only)."""
+    keep = ("self", "survey") if round_no == 1 else ("self", "survey", "appraisal1")
+    return replace(data, assessments=data.assessments[data.assessments["stage"].isin(keep)].reset_index(drop=True))
+
+
+def propose(criteria: Sequence[CompiledCriteria], data: UnitData, round_no: int = 1) -> list[Proposal]:
+    """The proposals of one round, in unit and criteria order."""
+    base = base_data(data, round_no)
+    now = score(criteria, base, "final")
+    own = score(criteria, data, "self") if round_no == 2 else now
+    found: dict[tuple[str, str], list[tuple[float, str, str]]] = {}
+    for p in list(now.problems) + _evidence_problems(now, base):
+        hit = _locate(now, p)
+        if hit is None:
+            continue
+        s, i, j = hit
+        if s.value_stage[i, j] != "self" or s.criteria.leaves[j].sign < 0:
+            continue
+        finding = _finding(p, s, i, j, base)
+        if finding is not None:
+            found.setdefault((p.unit, p.criterion), []).append(finding)
+    if round_no == 2:
+        _explained(now, own, data, found)
+    out = []
+    for s_now, s_own in zip(now.sets, own.sets, strict=True):
+        c, scale = s_now.criteria, float(s_now.scale)
+        for i, unit in enumerate(s_now.units["unit"]):
+            for j, leaf in enumerate(c.leaves):
+                items = found.get((str(unit), leaf.code))
+                if not items:
+                    continue
+                proposed = min(x[0] for x in items)
+                claimed = s_own.claimed[i, j]
+                own_points = s_own.leaf_points[i, j] / scale
+                self_points = float(claimed) if claimed == claimed else own_points
+                current = s_now.leaf_points[i, j] / scale
+                kinds = tuple(dict.fromkeys(x[1] for x in items))
+                if "explanation" not in kinds and proposed >= self_points - 1e-9:
+                    continue  # nothing to cut
+                out.append(
+                    Proposal(
+                        str(unit),
+                        str(s_now.units["name"].iat[i]),
+                        leaf.code,
+                        leaf.name,
+                        float(leaf.max) if not leaf.outside_max else leaf.upper,
+                        str(s_own.value_text[i, j]).strip(),
+                        self_points,
+                        current,
+                        proposed,
+                        kinds,
+                        "; ".join(dict.fromkeys(x[2] for x in items)),
+                    )
+                )
+    return out
+
+
+def _locate(results: Results, p: Problem) -> tuple[SetResult, int, int] | None:
+    if not p.unit or not p.criterion:
+        return None
+    try:
+        s, i = results.find(p.unit)
+    except KeyError:
+        return None
+    j = s.criteria.leaf_index.get(p.criterion)
+    return None if j is None else (s, i, j)
+
+
+def _evidence_problems(results: Results, data: UnitData) -> list[Problem]:
+    """The evidence register's problems, or (without it) self-scores with no evidence row."""
+    try:
+        from par_index.evidence.check import review_evidence
+    except ModuleNotFoundError:
+        return _no_evidence_rows(results, data)
+    return review_evidence(results, data, always=True).problems
+
+
+def _no_evidence_rows(results: Results, data: UnitData) -> list[Problem]:
+    have = set(zip(data.evidence["unit"], data.evidence["criterion"], strict=True))
+    out = []
+    for s in results.sets:
+        c = s.criteria
+        survey = np.array([leaf.rule.kind == "survey" for leaf in c.leaves], dtype=bool)
+        for i, j in zip(*np.nonzero((s.value_stage == "self") & (s.leaf_points > 0) & ~survey), strict=True):
+            unit = str(s.units["unit"].iat[i])
+            if (unit, c.leaves[j].code) not in have:
+                msg = f"tự chấm {format_number(s.leaf_points[i, j] / s.scale)} điểm nhưng thiếu tài liệu kiểm chứng"
+                out.append(Problem("evidence_missing", msg, unit=unit, criterion=c.leaves[j].code))
+    return out
+
+
+def _finding(p: Problem, s: SetResult, i: int, j: int, data: UnitData) -> tuple[float, str, str] | None:
+    c = s.criteria
+    leaf = c.leaves[j]
+    current = s.leaf_points[i, j] / s.scale
+    if p.reason == "claim_above_rule":
+        claimed = s.claimed[i, j]
+        return (current, "claim_above_rule", p.message) if claimed > current + 1e-9 else None
+    if p.reason in INVALID_VALUE:
+        return 0.0, "value_invalid", f"{p.message}; đề xuất 0 điểm đến khi đơn vị bổ sung giá trị đúng"
+    if p.reason == "evidence_missing" and p.severity == "error":
+        return 0.0, "evidence_missing", p.message
+    if p.reason == "evidence_date" and p.severity == "error":
+        return 0.0, "evidence_date", p.message
+    if p.reason == "evidence_late":
+        issued = _evidence_date(data, p)
+        points = 0.0
+        if issued is not None:
+            points = _round(leaf.rule.points_scalar(date_to_days(issued), float(leaf.max)), c.spec.precision)
+        return min(points, current), "evidence_late", p.message
+    return None
+
+
+def _evidence_date(data: UnitData, p: Problem) -> dt.date | None:
+    ev = data.evidence
+    hit = ev[(ev["at_file"] == p.file) & (ev["at_line"] == p.line)] if p.file else ev.iloc[0:0]
+    if not len(hit):
+        return None
+    return parse_date_scalar(str(hit["issued_on"].iat[0]))
+
+
+def _round(x: float, precision: int) -> float:
+    q = Decimal(1).scaleb(-precision)
+    return float(Decimal(repr(x)).quantize(q, rounding=ROUND_HALF_UP))
+
+
+def _explained(now: Results, own: Results, data: UnitData, found: dict[tuple[str, str], list[tuple[float, str, str]]]) -> None:
+    """Round 2: a leaf round 1 changed and the unit explained → review (back to the self value's points)."""
+    from par_index.appraisal.records import show_date
+
+    ex = data.extras.get("explanations")
+    if ex is None:
+        return
+    for r in ex.itertuples():
+        try:
+            s, i = now.find(str(r.unit))
+        except KeyError:
+            continue
+        j = s.criteria.leaf_index.get(str(r.criterion))
+        if j is None or s.value_stage[i, j] != "appraisal1":
+            continue
+        s_own, i_own = own.find(str(r.unit))
+        back = s_own.leaf_points[i_own, j] / s_own.scale
+        if back <= s.leaf_points[i, j] / s.scale:
+            continue
+        when = f" ngày {show_date(str(r.date))}" if str(r.date).strip() else ""
+        text = f"đơn vị giải trình{when}: {r.text}; đề xuất xem xét lại theo giá trị tự đánh giá ({format_number(back)} điểm)"
+        found.setdefault((str(r.unit), str(r.criterion)), []).append((back, "explanation", text))

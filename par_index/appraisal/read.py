@@ -1,0 +1,67 @@
+"""Reading the appraisal tables found beside the unit data: records (``appraisals.csv``, the
+appraisal workbooks, ``assessments.csv`` appraisal rows), explanations and survey answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from par_index.appraisal import survey
+from par_index.appraisal.records import (
+    APPRAISAL_COLUMNS,
+    EXPLANATION_COLUMNS,
+    RECORD_COLUMNS,
+    WORKBOOK_PREFIXES,
+    _as_assessment_rows,
+    _drop_empty_text,
+    _empty,
+    _finish,
+    _from_assessments,
+    _from_table,
+    _workbook_sheets,
+)
+from par_index.appraisal.workbook import read_decisions
+from par_index.unit_data.reader import UnitData, read_csv_table
+
+
+def add_tables(data: UnitData, path: Path) -> None:
+    """Everything the appraisal part reads at ``path`` into ``data`` (records, explanations, survey)."""
+    add_appraisals(data, path)
+    survey.add_to(data, path)
+
+
+def add_appraisals(data: UnitData, path: Path) -> None:
+    """Read the appraisal records and explanations found at ``path`` into ``data``."""
+    records: list[pd.DataFrame] = [_from_assessments(data)]
+    explanations: list[pd.DataFrame] = []
+    if path.is_dir():
+        table = path / "appraisals.csv"
+        if table.is_file():
+            records.append(_from_table(_finish(read_csv_table(table), str(table), APPRAISAL_COLUMNS, data.problems), data.problems))
+        table = path / "explanations.csv"
+        if table.is_file():
+            explanations.append(_finish(read_csv_table(table), str(table), EXPLANATION_COLUMNS, data.problems))
+        for book in sorted(path.glob("*.xlsx")):
+            if book.name.lower().startswith(WORKBOOK_PREFIXES) and not book.name.startswith("~$"):
+                records.append(read_decisions(book, data.problems))
+    elif path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
+        sheets = _workbook_sheets(path, ("appraisals", "explanations"))
+        if "appraisals" in sheets:
+            records.append(_from_table(_finish(sheets["appraisals"], f"{path}[appraisals]", APPRAISAL_COLUMNS, data.problems), data.problems))
+        if "explanations" in sheets:
+            explanations.append(_finish(sheets["explanations"], f"{path}[explanations]", EXPLANATION_COLUMNS, data.problems))
+    added = [r for r in records[1:] if len(r)]
+    if added:
+        rows = pd.concat([_as_assessment_rows(r) for r in added], ignore_index=True)
+        for col in data.assessments.columns:
+            if col not in rows.columns:
+                rows[col] = ""
+        data.assessments = pd.concat([data.assessments, rows[list(data.assessments.columns)]], ignore_index=True)
+    data.extras["appraisals"] = pd.concat([r[RECORD_COLUMNS] for r in records], ignore_index=True) if records else _empty(RECORD_COLUMNS)
+    if explanations:
+        ex = pd.concat(explanations, ignore_index=True)
+        ex = _drop_empty_text(ex, data.problems)
+        data.extras["explanations"] = ex
+    else:
+        data.extras["explanations"] = _empty(["unit", "criterion", "text", "date", "at_file", "at_line"])

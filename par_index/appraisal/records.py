@@ -1,0 +1,218 @@
+"""Appraisal records (thẩm định) and the units' explanations (giải trình), kept beside the
+self-assessment and read with the unit data.
+
+Where they come from (all optional):
+
+* ``appraisals.csv`` in the data folder, or an ``appraisals`` sheet of the data workbook:
+  ``unit, criterion, round, reason`` and optionally ``value, points, appraiser, date``;
+* the appraisal workbooks that ``par-index appraise`` wrote and the appraiser edited, saved in
+  the data folder under a name starting with ``appraisal`` or ``tham-dinh`` (``*.xlsx``);
+* ``assessments.csv`` rows with ``stage`` ``appraisal1`` / ``appraisal2`` (reason in ``note``;
+  these are the engine's raw overlay: one without a note is applied, with a warning);
+* ``explanations.csv`` / an ``explanations`` sheet: ``unit, criterion, text`` and optionally
+  ``date`` — what the unit wrote between the rounds.
+
+Every accepted appraisal record becomes an ``assessments`` row with ``stage`` ``appraisal1`` or
+``appraisal2`` and ``note`` = the reason, pointing at its own file and line, so the engine's
+overlay (self → survey → appraisal1 → appraisal2; the last round present wins) does the rest.
+A record (``appraisals.csv``, workbook) without a reason is refused: it is reported
+(``appraisal_reason_missing``) and not applied. The records themselves (with appraiser and date) and the explanations are kept in
+``UnitData.extras`` for the trail (:mod:`par_index.appraisal.trail`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from par_index.common.values import format_date, nfc, nfc_series, parse_date_scalar
+from par_index.errors import InputError, Problem
+from par_index.unit_data.reader import UnitData
+from par_index.unit_data.value_table import column_codes
+
+APPRAISAL_COLUMNS = (["unit", "criterion", "round", "reason"], ["value", "points", "appraiser", "date"])
+EXPLANATION_COLUMNS = (["unit", "criterion", "text"], ["date"])
+RECORD_COLUMNS = ["unit", "criterion", "stage", "value", "points", "reason", "appraiser", "date", "at_file", "at_line"]
+ROUND_STAGES = {"1": "appraisal1", "2": "appraisal2", "appraisal1": "appraisal1", "appraisal2": "appraisal2"}
+WORKBOOK_PREFIXES = ("appraisal", "tham-dinh")
+
+
+def reason_missing_message(round_no: int, column: str) -> str:
+    """The refusal of an appraisal record without a reason (tests assert this text)."""
+    return (
+        f"bản ghi thẩm định lần {round_no} không ghi lý do nên không được áp dụng; "
+        f"mọi thay đổi khi thẩm định phải có lý do (cột {column})"
+    )
+
+
+NOTE_MISSING = "dòng thẩm định trong assessments không ghi lý do (cột note); vẫn được tính, nhưng mọi thay đổi khi thẩm định nên có lý do"
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+
+
+def _finish(df: pd.DataFrame, file: str, spec: tuple[list[str], list[str]], problems: list[Problem]) -> pd.DataFrame:
+    """Columns checked and NFC-normalised; ``at_file`` and ``at_line`` added (as the three tables)."""
+    req, opt = spec
+    df = df.copy()
+    df.columns = [nfc(str(c)).strip().lower() for c in df.columns]
+    missing = [c for c in req if c not in df.columns]
+    if missing:
+        raise InputError(
+            Problem(
+                "column_missing",
+                f"thiếu cột {', '.join(missing)}; bảng này cần các cột {', '.join(req)} (tùy chọn: {', '.join(opt)})",
+                file=file,
+                line=1,
+            )
+        )
+    for col in df.columns:
+        if col not in req + opt and not col.startswith("at_"):
+            problems.append(
+                Problem("column_unknown", f"cột '{col}' không được dùng (bảng có các cột {', '.join(req + opt)}); dữ liệu của cột này bị bỏ qua", file=file, line=1, severity="warning")
+            )
+    for col in opt:
+        if col not in df.columns:
+            df[col] = ""
+    out = df[req + opt].copy()
+    for col in req + opt:
+        out[col] = nfc_series(out[col].astype(object).fillna(""))
+    out["at_line"] = df["at_line"].to_numpy() if "at_line" in df.columns else range(2, 2 + len(out))
+    out["at_file"] = file
+    return out.reset_index(drop=True)
+
+
+def _workbook_sheets(path: Path, names: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    """The named sheets of the data workbook as text tables (formula cells are refused)."""
+    from openpyxl import load_workbook
+
+    from par_index.unit_data.reader import cell_text
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise InputError(Problem("xlsx_unreadable", f"không mở được tệp Excel: {exc}", file=str(path))) from None
+    out: dict[str, pd.DataFrame] = {}
+    lower = {n.lower(): n for n in wb.sheetnames}
+    for name in names:
+        if name not in lower:
+            continue
+        rows = list(wb[lower[name]].iter_rows(values_only=True))
+        if not rows:
+            continue
+        header = [cell_text(c) for c in rows[0]]
+        body = [[cell_text(c) for c in r] for r in rows[1:]]
+        lines = [i + 2 for i, r in enumerate(body) if any(c.strip() for c in r)]
+        body = [(r + [""] * len(header))[: len(header)] for r in body if any(c.strip() for c in r)]
+        df = pd.DataFrame(body, columns=header, dtype=object)
+        df["at_line"] = lines
+        out[name] = df
+    wb.close()
+    return out
+
+
+def _problem(r: pd.Series, reason: str, message: str, severity: str = "error") -> Problem:
+    return Problem(
+        reason, message, file=str(r["at_file"]), line=int(r["at_line"]), unit=str(r["unit"]), criterion=str(r["criterion"]), severity=severity
+    )
+
+
+def _from_table(df: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+    """``appraisals`` rows → records; rows that cannot be applied are reported and dropped."""
+    keep = []
+    stages = []
+    for pos in range(len(df)):
+        r = df.iloc[pos]
+        stage = ROUND_STAGES.get(str(r["round"]).strip().lower())
+        if stage is None:
+            problems.append(_problem(r, "appraisal_round_unknown", f"vòng thẩm định '{r['round']}' không hợp lệ: ghi 1 hoặc 2; bản ghi không được áp dụng"))
+            continue
+        round_no = int(stage[-1])
+        if not str(r["reason"]).strip():
+            problems.append(_problem(r, "appraisal_reason_missing", reason_missing_message(round_no, "reason")))
+            continue
+        if not str(r["value"]).strip() and not str(r["points"]).strip():
+            problems.append(_problem(r, "appraisal_empty", "bản ghi thẩm định không có giá trị (cột value) lẫn điểm (cột points); bản ghi không được áp dụng"))
+            continue
+        date = str(r["date"]).strip()
+        if date and parse_date_scalar(date) is None:
+            problems.append(_problem(r, "appraisal_date_unreadable", f"không đọc được ngày thẩm định '{date}': cần dd/mm/yyyy hoặc yyyy-mm-dd", "warning"))
+        keep.append(pos)
+        stages.append(stage)
+    out = df.iloc[keep].copy()
+    out["stage"] = stages
+    return out[RECORD_COLUMNS].reset_index(drop=True)
+
+
+def _from_assessments(data: UnitData) -> pd.DataFrame:
+    """``assessments`` rows of an appraisal stage (the engine's raw overlay, reason in ``note``).
+
+    They stay applied as before; one without a note is warned about (``appraisal_reason_missing``,
+    severity warning). The refusal applies to appraisal records proper (``appraisals.csv``, the
+    appraisal workbook), which is where appraisers record their decisions.
+    """
+    a = data.assessments
+    codes, stages = column_codes(a, "stage")
+    is_appraisal = np.isin(stages, ["appraisal1", "appraisal2"])[codes]
+    if not is_appraisal.any():
+        return _empty(RECORD_COLUMNS)
+    no_reason = np.zeros(len(a), dtype=bool)  # notes looked at only on appraisal rows (few)
+    notes = a["note"].to_numpy()[is_appraisal]
+    no_reason[is_appraisal] = np.array([str(n).strip() == "" for n in notes], dtype=bool)
+    for hit in no_reason.nonzero()[0]:
+        r = a.iloc[int(hit)]
+        data.problems.append(_problem(r, "appraisal_reason_missing", NOTE_MISSING, "warning"))
+    rec = a[is_appraisal]
+    return pd.DataFrame(
+        {
+            "unit": rec["unit"].to_numpy(),
+            "criterion": rec["criterion"].to_numpy(),
+            "stage": rec["stage"].to_numpy(),
+            "value": rec["value"].to_numpy(),
+            "points": rec["points"].to_numpy(),
+            "reason": rec["note"].to_numpy(),
+            "appraiser": "",
+            "date": "",
+            "at_file": rec["at_file"].to_numpy(),
+            "at_line": rec["at_line"].to_numpy(),
+        },
+        columns=RECORD_COLUMNS,
+    )
+
+
+def _as_assessment_rows(rec: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "unit": rec["unit"].to_numpy(),
+            "criterion": rec["criterion"].to_numpy(),
+            "value": rec["value"].to_numpy(),
+            "stage": rec["stage"].to_numpy(),
+            "note": rec["reason"].to_numpy(),
+            "points": rec["points"].to_numpy(),
+            "at_line": rec["at_line"].to_numpy(),
+            "at_file": rec["at_file"].to_numpy(),
+        }
+    )
+
+
+def _drop_empty_text(ex: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
+    empty = (ex["text"].astype(str).str.strip() == "").to_numpy()
+    for hit in empty.nonzero()[0]:
+        problems.append(_problem(ex.iloc[int(hit)], "explanation_empty", "giải trình không có nội dung (cột text); dòng này bị bỏ qua", "warning"))
+    bad_date = [
+        pos for pos in range(len(ex)) if not empty[pos] and str(ex["date"].iat[pos]).strip() and parse_date_scalar(str(ex["date"].iat[pos])) is None
+    ]
+    for pos in bad_date:
+        problems.append(
+            _problem(ex.iloc[pos], "explanation_date_unreadable", f"không đọc được ngày giải trình '{ex['date'].iat[pos]}': cần dd/mm/yyyy hoặc yyyy-mm-dd", "warning")
+        )
+    return ex[~empty].reset_index(drop=True)
+
+
+def show_date(text: str) -> str:
+    """A date as users read it (dd/mm/yyyy); text that is not a date is shown as written."""
+    d = parse_date_scalar(text) if text else None
+    return format_date(d) if d is not None else text

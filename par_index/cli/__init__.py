@@ -1,0 +1,1 @@
+"""The command line: the click group, shared options, the console, the demo and one module per command."""

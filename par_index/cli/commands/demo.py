@@ -1,0 +1,24 @@
+"""``par-index demo``: run the whole pipeline on the shipped example data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from par_index.cli.console import console, print_ranking
+from par_index.cli.demo import run_demo
+
+
+@click.command("demo")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("demo-output"), show_default=True, help="Thư mục ghi kết quả.")
+def command(out: Path) -> None:
+    """Chạy toàn bộ quy trình trên dữ liệu mẫu có sẵn và ghi kết quả."""
+    ctx = run_demo(out)
+    con = console()
+    con.print(f"[bold]Dữ liệu mẫu:[/] {ctx.label}")
+    con.print(f"Tiêu chí: {', '.join(str(p) for p in ctx.criteria_paths)}; dữ liệu: {ctx.data_path}")
+    print_ranking(ctx.results, con)
+    con.print(f"[bold]Kết quả đã ghi vào {out}/:[/]")
+    for what, path in ctx.outputs:
+        con.print(f"  • {what}: {path}", markup=False, soft_wrap=True)

@@ -1,0 +1,87 @@
+"""``par-index score``: score every unit; write JSON, CSV, Excel or HTML, or print a ranking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from par_index.cli.commands.options import criteria_option, data_option, load_all, stage_option, strict_option
+from par_index.cli.console import console, print_problems, print_ranking
+from par_index.scoring.engine import Results
+from par_index.scoring.results import problems_frame
+from par_index.scoring.writers import write_results
+
+
+def run_score(
+    criteria_paths: tuple[Path, ...],
+    data_path: Path,
+    stage: str,
+    preview_appraisal: bool = False,
+    files: Path | None = None,
+) -> tuple[Results, object]:
+    """Load and score; the evidence register's problems are added (see ``evidence_check``).
+
+    ``preview_appraisal``: self-scored leaves without evidence score 0, as on appraisal.
+    """
+    from par_index import pipeline
+
+    sets = load_all(criteria_paths)
+    data = pipeline.read_data(data_path)
+    return pipeline.score(sets, data, stage, preview=preview_appraisal, files=files), data  # type: ignore[arg-type]
+
+
+def finish(results: Results, strict: bool, problems_out: Path | None, quiet_table: bool) -> None:
+    """Show (or write) the problems, and fail under ``--strict``."""
+    from par_index.errors import DataProblems
+
+    err = console(stderr=True)
+    if problems_out is not None:
+        problems_frame(results).to_csv(problems_out, index=False, encoding="utf-8")
+        err.print(f"Đã ghi {len(results.problems)} vấn đề dữ liệu vào {problems_out}")
+    elif not quiet_table:
+        print_problems(results.problems, err)
+    if strict and results.problems:
+        raise DataProblems(f"Có {len(results.problems)} vấn đề dữ liệu (--strict).")
+
+
+@click.command("score")
+@criteria_option
+@data_option
+@stage_option
+@click.option("--out", type=click.Path(path_type=Path), help="Tệp kết quả: .json, .csv, .xlsx hoặc .html.")
+@click.option("--problems", "problems_out", type=click.Path(path_type=Path), help="Ghi toàn bộ vấn đề dữ liệu ra tệp CSV.")
+@strict_option
+@click.option(
+    "--preview-appraisal",
+    is_flag=True,
+    help="Chấm như khi thẩm định: tiêu chí tự chấm mà không có tài liệu kiểm chứng được 0 điểm.",
+)
+@click.option(
+    "--files",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Thư mục chứa tệp tài liệu kiểm chứng (cột file của evidence.csv); mặc định: thư mục dữ liệu.",
+)
+def command(
+    criteria_paths: tuple[Path, ...],
+    data_path: Path,
+    stage: str,
+    out: Path | None,
+    problems_out: Path | None,
+    strict: bool,
+    preview_appraisal: bool = False,
+    files: Path | None = None,
+) -> None:
+    """Chấm điểm mọi đơn vị trong dữ liệu; không có --out thì in bảng xếp hạng."""
+    results, _ = run_score(criteria_paths, data_path, stage, preview_appraisal, files)
+    if preview_appraisal:
+        from par_index.evidence.check import preview_note
+
+        console(stderr=True).print(preview_note(results), markup=False)
+    if out is None:
+        print_ranking(results, console())
+    else:
+        write_results(results, out)
+        n = sum(len(s.units) for s in results.sets)
+        console(stderr=True).print(f"Đã chấm {n} đơn vị; kết quả ghi vào {out}")
+    finish(results, strict, problems_out, quiet_table=False)

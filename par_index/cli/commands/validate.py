@@ -1,0 +1,57 @@
+"""``par-index validate CRITERIA...``: load criteria files strictly and summarise them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from par_index.cli.commands.options import load_all
+from par_index.cli.console import console
+from par_index.common.values import format_number
+from par_index.criteria.compiled import CompiledCriteria, NodeInfo
+
+
+@click.command("validate")
+@click.argument("criteria", nargs=-1, required=True, type=click.Path(path_type=Path))
+def command(criteria: tuple[Path, ...]) -> None:
+    """Kiểm tra tệp tiêu chí và tóm tắt: số lĩnh vực, tiêu chí, tiêu chí thành phần, điểm thưởng/trừ, điểm tối đa, nguồn gốc điểm."""
+    sets = load_all(criteria)
+    out = console()
+    for c in sets:
+        t = Table(title=f"{c.path}: {c.spec.title} ({c.id}, năm {c.spec.year})", title_justify="left", show_header=False)
+        t.add_column("", style="bold")
+        t.add_column("")
+        counts = c.counts()
+        t.add_row("Số lĩnh vực", str(counts["areas"]))
+        t.add_row("Số tiêu chí", str(counts["criteria"]))
+        t.add_row("Số tiêu chí thành phần", str(counts["sub_criteria"]))
+        outside = [leaf.code for leaf in c.leaves if leaf.outside_max]
+        t.add_row(
+            "Số điểm thưởng/trừ (ngoài điểm tối đa)",
+            f"{counts['bonus_penalty']}" + (f" ({', '.join(outside)})" if outside else ""),
+        )
+        t.add_row("Số nút / số mục được chấm điểm (lá)", f"{len(c.nodes)} / {len(c.leaves)}")
+        for kind, label in c.kinds.items():
+            t.add_row(f"Điểm tối đa — {label} ({kind})", format_number(float(c.max_for_kind(kind))))
+        prov = c.points_by_provenance()
+        t.add_row("Điểm official (theo quyết định áp dụng cho bộ này)", format_number(float(prov["official"])))
+        if prov["reference"]:
+            t.add_row("Điểm reference (tham chiếu mức quốc gia)", format_number(float(prov["reference"])))
+        t.add_row("Điểm derived (từ chỉ tiêu kế hoạch)", format_number(float(prov["derived"])))
+        t.add_row("Điểm illustrative (minh họa)", format_number(float(prov["illustrative"])))
+        for kind, label in (("official", "Tổng điểm theo quyết định (official)"), ("reference", "Tổng điểm tham chiếu (reference)")):
+            parents = _own_parents(c, kind)
+            if parents:
+                t.add_row(label, "; ".join(f"{n.code}: {format_number(float(n.max))}" for n in parents))
+                for source in dict.fromkeys(n.source for n in parents if n.source):
+                    t.add_row("  nguồn", source)
+        out.print(t)
+    out.print(f"Hợp lệ: {len(sets)} tệp tiêu chí.")
+
+
+def _own_parents(c: CompiledCriteria, provenance: str) -> list[NodeInfo]:
+    """Parents labelled ``provenance`` whose own parent is not: the totals that label vouches for."""
+    marked = [n for n in c.nodes if not n.is_leaf and n.provenance == provenance]
+    return [n for n in marked if not n.parent or c.nodes[c.node_index[n.parent]].provenance != provenance]

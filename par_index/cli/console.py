@@ -1,0 +1,166 @@
+"""Terminal rendering with rich: ranked tables, problem tables, explanations, summaries."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
+
+from par_index.common.values import format_fixed, format_number
+from par_index.errors import Problem
+from par_index.reports.explain import Explanation, summary_line
+from par_index.scoring.engine import Results
+from par_index.scoring.results import units_frame
+
+MAX_PROBLEM_ROWS = 40
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
+
+
+RANKING_COLUMNS = (("Hạng", "right"), ("Mã", "left"), ("Tên đơn vị", "left"), ("Điểm", "right"), ("Tối đa", "right"), ("Chỉ số", "right"), ("Xếp loại", "left"))
+BOXED_ROWS = 300  # longer rankings are printed as plain aligned text: a boxed table of 10,000 rows takes seconds
+
+
+def print_ranking(results: Results, out: Console, boxed_rows: int = BOXED_ROWS) -> None:
+    if results.label:
+        out.print(f"[bold yellow]{results.label}[/]")
+    df = units_frame(results)
+    for kind, part in df.groupby("kind", sort=False):
+        label = kind
+        for s in results.sets:
+            label = s.criteria.kinds.get(str(kind), label)
+        rows: list[tuple[str, ...]] = [
+            (
+                "" if r.rank is None or r.rank != r.rank else str(r.rank),
+                str(r.unit),
+                str(r.name),
+                format_fixed(r.points),
+                format_fixed(r.max),
+                format_fixed(r.index),
+                str(r.band or ""),
+            )
+            for r in part.itertuples()
+        ]
+        title = f"Xếp hạng — {label}"
+        if len(rows) > boxed_rows:
+            out.out(_plain_table(f"{title} ({len(rows)} đơn vị)", rows), highlight=False)
+            continue
+        t = Table(title=title, title_justify="left")
+        for col, just in RANKING_COLUMNS:
+            t.add_column(col, justify=just)  # type: ignore[arg-type]
+        for row in rows:
+            t.add_row(*row)
+        out.print(t)
+
+
+def _plain_table(title: str, rows: list[tuple[str, ...]]) -> str:
+    """Columns aligned by their width on screen (``cell_len``), a rule under the header."""
+    header = tuple(name for name, _ in RANKING_COLUMNS)
+    cells = [header, *rows]
+    widths = [max(cell_len(row[k]) for row in cells) for k in range(len(header))]
+
+    def line(row: tuple[str, ...]) -> str:
+        parts = []
+        for k, (text, (_, just)) in enumerate(zip(row, RANKING_COLUMNS, strict=True)):
+            pad = " " * (widths[k] - cell_len(text))
+            parts.append(pad + text if just == "right" else text + pad)
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("─" * w for w in widths)
+    return "\n".join([title, line(header), rule, *(line(r) for r in rows)])
+
+
+def print_problems(problems: Iterable[Problem], out: Console, title: str = "Vấn đề dữ liệu") -> None:
+    items = list(problems)
+    if not items:
+        return
+    t = Table(title=f"{title} ({len(items)})", title_justify="left", show_lines=False)
+    t.add_column("Mức")
+    t.add_column("Vị trí")
+    t.add_column("Đơn vị")
+    t.add_column("Tiêu chí")
+    t.add_column("Nội dung", overflow="fold")
+    for p in items[:MAX_PROBLEM_ROWS]:
+        loc = p.file
+        if p.cell:
+            loc += f" ô {p.cell}"
+        elif p.line is not None:
+            loc += f" dòng {p.line}"
+        if p.field:
+            loc += f" [{p.field}]"
+        t.add_row("lỗi" if p.severity == "error" else "lưu ý", loc, p.unit, p.criterion, p.message)
+    out.print(t)
+    if len(items) > MAX_PROBLEM_ROWS:
+        counts = Counter(p.reason for p in items)
+        out.print(
+            f"… và {len(items) - MAX_PROBLEM_ROWS} vấn đề khác. Theo loại: "
+            + ", ".join(f"{k}: {v}" for k, v in counts.most_common())
+            + ". Dùng --problems TỆP.csv để ghi toàn bộ."
+        )
+
+
+def print_input_error(problems: list[Problem], out: Console) -> None:
+    out.print("[bold red]Không dùng được dữ liệu đầu vào.[/] Các lỗi tìm thấy:")
+    for p in problems:
+        out.print(f"  • {p}", markup=False)
+
+
+def print_explanation(e: Explanation, out: Console) -> None:
+    out.print(f"[bold]{summary_line(e)}[/]")
+    out.print(f"Bộ tiêu chí {e.criteria}; giai đoạn: {e.stage}")
+    areas = {n.code: n for n in e.nodes if n.depth == 1}
+    current = ""
+    for leaf in e.leaves:
+        area = next((c for c in areas if leaf.code == c or leaf.code.startswith(c + ".")), "")
+        if area and area != current:
+            current = area
+            n = areas[area]
+            out.print(f"\n[bold underline]{n.code}. {n.name}[/] — {format_number(n.points)}/{format_number(n.max)} điểm")
+        out.print(f"[bold]{leaf.code}[/] {leaf.name} — [bold]{format_number(leaf.points)}[/]/{format_number(leaf.max)} điểm")
+        out.print(f"    Cách chấm: {leaf.rule}", markup=False)
+        value = leaf.value or "(không có)"
+        if leaf.stage:
+            value += f" ({leaf.stage})"
+        if leaf.claimed is not None:
+            value += f"; đơn vị tự chấm {format_number(leaf.claimed)} điểm"
+        out.print(f"    Giá trị: {value}", markup=False)
+        if leaf.evidence:
+            out.print("    Tài liệu kiểm chứng: " + "; ".join(leaf.evidence), markup=False)
+        elif leaf.evidence_expected:
+            out.print("    Tài liệu kiểm chứng: chưa có — cần: " + "; ".join(leaf.evidence_expected), markup=False)
+        if leaf.agency:
+            out.print(f"    Cơ quan cung cấp tài liệu: {leaf.agency}", markup=False)
+        for note in ([leaf.status] if leaf.status else []) + leaf.problems:
+            out.print(f"    [yellow]![/] {note}", highlight=False)
+    s = Table(title="Tổng hợp theo lĩnh vực và tiêu chí", title_justify="left")
+    s.add_column("Mã")
+    s.add_column("Tên")
+    s.add_column("Điểm", justify="right")
+    s.add_column("Tối đa", justify="right")
+    s.add_column("Chỉ số", justify="right")
+    for n in e.nodes:
+        s.add_row(
+            n.code,
+            ("  " * (n.depth - 1)) + n.name,
+            format_number(n.points),
+            format_number(n.max),
+            format_fixed(n.index),
+        )
+    s.add_row("", "[bold]Tổng[/]", format_number(e.points), format_number(e.max), format_fixed(e.index))
+    out.print(s)
+    changed = [leaf for leaf in e.leaves if len(leaf.trail) > 1]
+    if changed:
+        out.print("[bold]Quá trình thẩm định[/] (tự đánh giá → thẩm định lần 1 → giải trình → thẩm định lần 2):")
+        for leaf in changed:
+            out.print(f"  {leaf.code} {leaf.name}", markup=False)
+            for step in leaf.trail:
+                out.print(f"    – {step.line()}", markup=False)
+    if e.unit_problems:
+        out.print("Vấn đề của đơn vị:")
+        for text in e.unit_problems:
+            out.print(f"  • {text}", markup=False)

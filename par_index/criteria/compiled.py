@@ -1,0 +1,204 @@
+"""A criteria tree compiled once into flat arrays: the form the engine scores with.
+
+* ``nodes``: every node in reading order (pre-order), with its depth and parent;
+* ``leaves``: the scored nodes, with their rule, maximum and ancestors;
+* ``membership``: a nodes × leaves 0/1 matrix — row *n* marks the leaves under node *n*
+  (a leaf's own row marks itself), so every level is aggregated by one matrix product;
+* maxima are kept in *units* of ``10**-precision`` points (hundredths by default), as whole
+  numbers in float64: sums of whole numbers below 2**53 are exact, so a total of 90.00 is
+  exactly 9000 units, whatever the order of addition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from par_index.criteria.loader import load_criteria, node_max
+from par_index.criteria.model import CriteriaSet, EvidenceSpec, Node, Provenance
+from par_index.criteria.rules import Rule
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    code: str
+    name: str
+    depth: int  # 1 = area (lĩnh vực)
+    parent: str | None
+    is_leaf: bool
+    max: Decimal  # regular points only; bonus/penalty count 0
+    agency: str | None
+    provenance: Provenance | None
+    source: str | None
+    applies_to: frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class Leaf:
+    code: str
+    name: str
+    rule: Rule
+    max: Decimal  # 0 for bonus/penalty
+    upper: float  # most points the rule gives (its cap for bonus/penalty)
+    ancestors: tuple[str, ...]  # area first, the leaf itself last
+    agency: str | None
+    evidence: tuple[EvidenceSpec, ...]
+    applies_to: frozenset[str] | None
+    provenance: Provenance | None
+    source: str | None
+    note: str | None
+
+    @property
+    def sign(self) -> int:
+        """+1 ordinary and bonus, −1 penalty."""
+        return -1 if self.rule.sign < 0 else 1
+
+    @property
+    def outside_max(self) -> bool:
+        return self.rule.sign != 0
+
+
+@dataclass
+class CompiledCriteria:
+    spec: CriteriaSet
+    path: Path | None
+    nodes: list[NodeInfo]
+    leaves: list[Leaf]
+    node_index: dict[str, int]
+    leaf_index: dict[str, int]
+    membership: np.ndarray  # float64, n_nodes × n_leaves
+    scale: int  # 10 ** precision
+    leaf_max_units: np.ndarray  # float64 whole numbers, 0 for bonus/penalty
+    leaf_sign: np.ndarray  # +1 / −1
+    band_fractions: list[tuple[str, Fraction]] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        return self.spec.kinds()
+
+    @property
+    def agencies(self) -> dict[str, str]:
+        return {a.id: a.name for a in self.spec.agencies or []}
+
+    def applicable(self, kind: str) -> np.ndarray:
+        """Bool per leaf: does it apply to units of ``kind``?"""
+        return self._applicable[kind] if kind in self._applicable else np.zeros(len(self.leaves), dtype=bool)
+
+    @cached_property
+    def _applicable(self) -> dict[str, np.ndarray]:
+        return {
+            kind: np.array([leaf.applies_to is None or kind in leaf.applies_to for leaf in self.leaves], dtype=bool)
+            for kind in self.kinds
+        }
+
+    def max_for_kind(self, kind: str) -> Decimal:
+        mask = self.applicable(kind)
+        return sum((leaf.max for leaf, m in zip(self.leaves, mask, strict=True) if m), Decimal(0))
+
+    def areas(self) -> list[NodeInfo]:
+        return [n for n in self.nodes if n.depth == 1]
+
+    def children(self, code: str) -> list[NodeInfo]:
+        return [n for n in self.nodes if n.parent == code]
+
+    def counts(self) -> dict[str, int]:
+        """How official tables count a set: lĩnh vực (areas), tiêu chí (their children), tiêu
+        chí thành phần (deeper nodes) and điểm thưởng/trừ (bonus and penalty leaves, which are
+        neither). A top-level group holding only bonus/penalty leaves is not a lĩnh vực."""
+        outside = {leaf.code for leaf in self.leaves if leaf.outside_max}
+        group = {n.code for n in self.areas() if self._only_outside(n.code, outside)}
+        out = {"areas": 0, "criteria": 0, "sub_criteria": 0, "bonus_penalty": len(outside)}
+        for n in self.nodes:
+            if n.code in outside or n.code in group:
+                continue
+            key = {1: "areas", 2: "criteria"}.get(n.depth, "sub_criteria")
+            out[key] += 1
+        return out
+
+    def _only_outside(self, code: str, outside: set[str]) -> bool:
+        kids = self.children(code)
+        if not kids:
+            return code in outside
+        return all(self._only_outside(k.code, outside) for k in kids)
+
+    def points_by_provenance(self) -> dict[str, Decimal]:
+        out = {"official": Decimal(0), "reference": Decimal(0), "derived": Decimal(0), "illustrative": Decimal(0)}
+        for leaf in self.leaves:
+            if leaf.provenance is not None:
+                out[leaf.provenance] += leaf.max
+        return out
+
+
+def compile_criteria(spec: CriteriaSet, path: Path | None = None) -> CompiledCriteria:
+    nodes: list[NodeInfo] = []
+    leaves: list[Leaf] = []
+
+    def walk(
+        items: list[Node],
+        depth: int,
+        parent: str | None,
+        path_codes: tuple[str, ...],
+        agency: str | None,
+        prov: Provenance | None,
+        source: str | None,
+        applies: frozenset[str] | None,
+    ) -> None:
+        for node in items:
+            own_agency = node.agency or agency
+            own_prov = node.provenance or prov
+            own_source = node.source or source
+            own_applies = applies
+            if node.applies_to is not None:
+                here = frozenset(node.applies_to)
+                own_applies = here if applies is None else applies & here
+            nodes.append(
+                NodeInfo(node.code, node.name, depth, parent, node.is_leaf, node_max(node), own_agency, own_prov, own_source, own_applies)
+            )
+            codes = (*path_codes, node.code)
+            if node.rule is not None:
+                leaf_max = Decimal(0) if node.rule.sign else (node.max or Decimal(0))
+                leaves.append(
+                    Leaf(
+                        node.code,
+                        node.name,
+                        node.rule,
+                        leaf_max,
+                        node.rule.upper(float(leaf_max)),
+                        codes,
+                        own_agency,
+                        tuple(node.evidence or ()),
+                        own_applies,
+                        own_prov,
+                        own_source,
+                        node.note,
+                    )
+                )
+            else:
+                walk(node.children or [], depth + 1, node.code, codes, own_agency, own_prov, own_source, own_applies)
+
+    walk(spec.nodes, 1, None, (), None, spec.provenance, spec.source, None)
+    node_index = {n.code: i for i, n in enumerate(nodes)}
+    leaf_index = {leaf.code: j for j, leaf in enumerate(leaves)}
+    membership = np.zeros((len(nodes), len(leaves)))
+    for j, leaf in enumerate(leaves):
+        for code in leaf.ancestors:
+            membership[node_index[code], j] = 1.0
+    scale = 10**spec.precision
+    max_units = np.array([float(leaf.max * scale) for leaf in leaves])
+    sign = np.array([float(leaf.sign) for leaf in leaves])
+    bands = sorted(((b.label, Fraction(b.min)) for b in spec.bands or []), key=lambda b: b[1], reverse=True)
+    return CompiledCriteria(spec, path, nodes, leaves, node_index, leaf_index, membership, scale, max_units, sign, bands)
+
+
+def load(path: str | Path) -> CompiledCriteria:
+    """Load, check and compile one criteria file."""
+    return compile_criteria(load_criteria(path), Path(path))

@@ -1,0 +1,174 @@
+"""What every rule kind provides, and the registry of kinds by name.
+
+A rule kind is a pydantic model of its parameters plus three views of one scoring rule:
+
+* :meth:`Rule.points` — vectorised: a float array of values (one per unit) → points;
+* :meth:`Rule.points_scalar` — the same rule for one value in plain Python, written
+  independently; the reference implementation and the property tests use it;
+* :meth:`Rule.describe` — one line of Vietnamese for explanations, workbooks and reports.
+
+Values arrive already read into floats (dates as days since 1970-01-01, yes/no as 1/0);
+``NaN`` means "no usable value" and always scores 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+
+from par_index.common.values import format_number, format_percent, parse_date_scalar
+
+ValueType = Literal["number", "date", "bool", "points"]
+Measure = Literal["ratio", "count", "number"]
+
+
+def _to_date(v: Any) -> Any:
+    if isinstance(v, dt.datetime):
+        raise ValueError("cần một ngày (không kèm giờ)")
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, str):
+        d = parse_date_scalar(v)
+        if d is None:
+            raise ValueError(f"'{v}' không phải là ngày hợp lệ (dạng yyyy-mm-dd hoặc dd/mm/yyyy)")
+        return d
+    raise ValueError(f"'{v}' không phải là ngày (dạng yyyy-mm-dd hoặc dd/mm/yyyy)")
+
+
+Date = Annotated[dt.date, BeforeValidator(_to_date)]
+
+
+def _reject_bool(v: Any) -> Any:
+    if isinstance(v, bool):
+        raise ValueError("cần một số, không phải có/không")
+    return v
+
+
+Number = Annotated[float, BeforeValidator(_reject_bool)]
+
+
+@dataclass(frozen=True)
+class ValueIssue:
+    """Rows whose value the rule had to correct or could not use."""
+
+    mask: np.ndarray
+    reason: str
+    message: str  # may contain {value} (the text as written) and {max}
+
+
+class Rule(BaseModel):
+    """Base of all rule kinds. Subclasses set ``kind`` as a ``Literal``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+    value_type: ClassVar[ValueType] = "number"
+    sign: ClassVar[int] = 0  # 0: ordinary; +1 bonus; -1 penalty (outside the maximum)
+
+    # -- checks at load time -------------------------------------------------------------
+    def check(self, max_points: Decimal | None) -> list[tuple[str, str]]:
+        """Parameter problems given the leaf's maximum: (field, Vietnamese message)."""
+        return []
+
+    def point_values(self) -> list[tuple[str, float]]:
+        """Every fixed number of points in the parameters, to check their precision."""
+        return []
+
+    # -- scoring ---------------------------------------------------------------------------
+    def prepare(self, x: np.ndarray, max_points: float) -> tuple[np.ndarray, list[ValueIssue]]:
+        """Range checks on values: corrected values and the issues found."""
+        return x, []
+
+    def points(self, x: np.ndarray, max_points: float) -> np.ndarray:
+        raise NotImplementedError
+
+    def points_scalar(self, x: float | None, max_points: float) -> float:
+        raise NotImplementedError
+
+    def describe(self, max_points: float) -> str:
+        raise NotImplementedError
+
+    def upper(self, max_points: float) -> float:
+        """Most points the leaf can give (its cap for bonus and penalty)."""
+        return max_points
+
+    def input_kind(self) -> str:
+        """What the unit enters: bool, date, points, ratio, count or number."""
+        return "number"
+
+    def parse_text(self, text: str) -> float | None:
+        """Read a value the common readers could not (survey answer counts); None if not."""
+        return None
+
+
+class MeasuredRule(Rule):
+    """A rule on a measured number: a ratio (0..1), a count (whole, ≥ 0) or any number."""
+
+    measure: Measure = "number"
+
+    def prepare(self, x: np.ndarray, max_points: float) -> tuple[np.ndarray, list[ValueIssue]]:
+        return check_measure(self.measure, x)
+
+    def input_kind(self) -> str:
+        return self.measure
+
+    def fmt(self, v: float) -> str:
+        return format_percent(v) if self.measure == "ratio" else format_number(v, 4)
+
+
+def check_measure(measure: Measure, x: np.ndarray) -> tuple[np.ndarray, list[ValueIssue]]:
+    issues: list[ValueIssue] = []
+    with np.errstate(invalid="ignore"):
+        if measure == "ratio":
+            high = x > 1
+            low = x < 0
+            if high.any():
+                issues.append(ValueIssue(high, "value_above_100", "{value} vượt quá 100%"))
+            if low.any():
+                issues.append(ValueIssue(low, "value_negative", "{value} là số âm; tỷ lệ phải từ 0% đến 100%"))
+            if high.any() or low.any():
+                x = np.clip(x, 0.0, 1.0)
+        elif measure == "count":
+            low = x < 0
+            frac = (x != np.floor(x)) & ~np.isnan(x)
+            if low.any():
+                issues.append(ValueIssue(low, "value_negative", "{value} là số âm; số lượng phải ≥ 0"))
+            if frac.any():
+                issues.append(
+                    ValueIssue(frac, "value_not_whole", "{value} không phải số nguyên; số lượng được làm tròn xuống")
+                )
+            if low.any() or frac.any():
+                x = np.floor(np.clip(x, 0.0, None))
+    return x, issues
+
+
+def pts(v: float) -> str:
+    """Points for Vietnamese text: ``0,5 điểm``."""
+    return f"{format_number(v)} điểm"
+
+
+REGISTRY: dict[str, type[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    """Class decorator: make a rule kind known by the name in its ``kind`` literal."""
+    field = cls.model_fields["kind"]
+    args: tuple[object, ...] = tuple(getattr(field.annotation, "__args__", ()))
+    if len(args) != 1:
+        raise TypeError(f"{cls.__name__}.kind must be a single Literal")
+    REGISTRY[str(args[0])] = cls
+    return cls
+
+
+def finite(x: float | None) -> bool:
+    return x is not None and not math.isnan(x)
+
+
+Vectorised = Callable[[np.ndarray], np.ndarray]

@@ -1,0 +1,61 @@
+"""``deadline``: on or before ``due`` → max; until ``late_until`` → ``late_points``; else 0."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+import numpy as np
+from pydantic import NonNegativeFloat
+
+from par_index.common.values import date_to_days, format_date
+from par_index.criteria.rules.base import Date, Rule, ValueType, finite, pts, register
+
+
+@register
+class Deadline(Rule):
+    kind: Literal["deadline"]
+    value_type: ClassVar[ValueType] = "date"
+    due: Date
+    late_until: Date | None = None
+    late_points: NonNegativeFloat = 0.0
+
+    def check(self, max_points: Decimal | None) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        if self.late_until is not None and self.late_until < self.due:
+            out.append(("late_until", f"hạn muộn {format_date(self.late_until)} trước hạn chính {format_date(self.due)}"))
+        if max_points is not None and Decimal(str(self.late_points)) > max_points:
+            out.append(("late_points", f"điểm nộp muộn {self.late_points} lớn hơn điểm tối đa {max_points}"))
+        if self.late_points and self.late_until is None:
+            out.append(("late_until", "có late_points nhưng thiếu late_until (hạn cuối cho nộp muộn)"))
+        return out
+
+    def input_kind(self) -> str:
+        return "date"
+
+    def point_values(self) -> list[tuple[str, float]]:
+        return [("late_points", self.late_points)]
+
+    def points(self, x: np.ndarray, max_points: float) -> np.ndarray:
+        due = date_to_days(self.due)
+        out = np.where(x <= due, max_points, 0.0)
+        if self.late_until is not None:
+            late = (x > due) & (x <= date_to_days(self.late_until))
+            out = np.where(late, self.late_points, out)
+        return out
+
+    def points_scalar(self, x: float | None, max_points: float) -> float:
+        if not finite(x):
+            return 0.0
+        assert x is not None
+        if x <= date_to_days(self.due):
+            return max_points
+        if self.late_until is not None and x <= date_to_days(self.late_until):
+            return self.late_points
+        return 0.0
+
+    def describe(self, max_points: float) -> str:
+        text = f"Hoàn thành đến hết ngày {format_date(self.due)}: {pts(max_points)}"
+        if self.late_until is not None:
+            text += f"; đến hết ngày {format_date(self.late_until)}: {pts(self.late_points)}"
+        return text + "; muộn hơn hoặc không có: 0 điểm"

@@ -1,0 +1,58 @@
+"""``formula``: points from an arithmetic expression in ``x``, clamped to [0, max].
+
+The expression is parsed by a whitelist (see :mod:`par_index.criteria.formula`) when the criteria file
+is loaded — an expression outside it makes the file fail to load — and compiled once to numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import PrivateAttr, field_validator
+
+from par_index.criteria.formula import FormulaError, compile_formula, evaluate_scalar, parse_formula
+from par_index.criteria.rules.base import Measure, MeasuredRule, finite, pts, register
+
+
+@register
+class Formula(MeasuredRule):
+    kind: Literal["formula"]
+    measure: Measure = "number"
+    expr: str
+
+    _sympy: Any = PrivateAttr(default=None)
+    _fn: Callable[[np.ndarray], np.ndarray] | None = PrivateAttr(default=None)
+
+    @field_validator("expr")
+    @classmethod
+    def _whitelisted(cls, v: str) -> str:
+        try:
+            parse_formula(v)
+        except FormulaError as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
+    def expression(self) -> Any:
+        if self._sympy is None:
+            self._sympy = parse_formula(self.expr)
+        return self._sympy
+
+    def points(self, x: np.ndarray, max_points: float) -> np.ndarray:
+        if self._fn is None:
+            self._fn = compile_formula(self.expression())
+        out = np.where(np.isnan(x), 0.0, self._fn(x))  # no usable value: 0, even for a constant
+        return np.clip(np.nan_to_num(out, nan=0.0, posinf=max_points, neginf=0.0), 0.0, max_points)
+
+    def points_scalar(self, x: float | None, max_points: float) -> float:
+        if not finite(x):
+            return 0.0
+        assert x is not None
+        v = evaluate_scalar(self.expression(), x)
+        if v != v:  # NaN
+            return 0.0
+        return min(max(v, 0.0), max_points)
+
+    def describe(self, max_points: float) -> str:
+        return f"Theo công thức {self.expr} (x là giá trị), trong khoảng 0 đến {pts(max_points)}"

@@ -1,0 +1,81 @@
+"""``survey``: the share of favourable answers (0..1) → max × share.
+
+The value is the share itself (``86%``), or answer counts (``A:120; B:40; C:15``) read through
+the ``answers`` table, e.g. ``{A: 1, B: 0.6, C: 0.2, D: 0, E: 0}``.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, PrivateAttr
+
+from par_index.criteria.rules.base import Measure, MeasuredRule, ValueIssue, check_measure, finite, pts, register
+
+_PAIR = re.compile(r"\s*([^:=;,\s]+)\s*[:=]\s*(\d+)\s*")
+_SEP = re.compile(r"[;,]")
+
+
+@register
+class Survey(MeasuredRule):
+    kind: Literal["survey"]
+    measure: Measure = "ratio"
+    answers: dict[str, float] | None = Field(default=None, min_length=1)
+
+    _table: dict[str, float] | None = PrivateAttr(default=None)  # answers by upper-case key
+
+    def check(self, max_points: Decimal | None) -> list[tuple[str, str]]:
+        out = []
+        for key, share in (self.answers or {}).items():
+            if not 0 <= share <= 1:
+                out.append((f"answers.{key}", f"tỷ lệ của đáp án {key} phải từ 0 đến 1, không phải {share}"))
+        if self.measure != "ratio":
+            out.append(("measure", "điều tra xã hội học dùng tỷ lệ (measure: ratio)"))
+        return out
+
+    def prepare(self, x: np.ndarray, max_points: float) -> tuple[np.ndarray, list[ValueIssue]]:
+        return check_measure("ratio", x)
+
+    def parse_text(self, text: str) -> float | None:
+        """``A:12; B:5; C:3`` → weighted share, using ``answers``."""
+        if not self.answers:
+            return None
+        if self._table is None:
+            self._table = {k.upper(): v for k, v in self.answers.items()}
+        table = self._table
+        total = 0
+        favourable = 0.0
+        parts = 0
+        for part in _SEP.split(text):
+            if not part.strip():
+                continue
+            m = _PAIR.fullmatch(part)
+            share = None if m is None else table.get(m.group(1).upper())
+            if m is None or share is None:
+                return None
+            n = int(m.group(2))
+            total += n
+            favourable += n * share
+            parts += 1
+        if not parts:
+            return None
+        return favourable / total if total else None
+
+    def points(self, x: np.ndarray, max_points: float) -> np.ndarray:
+        return max_points * np.clip(np.nan_to_num(x, nan=0.0), 0.0, 1.0)
+
+    def points_scalar(self, x: float | None, max_points: float) -> float:
+        if not finite(x):
+            return 0.0
+        assert x is not None
+        return max_points * min(max(x, 0.0), 1.0)
+
+    def describe(self, max_points: float) -> str:
+        text = f"Điều tra xã hội học: tỷ lệ đánh giá tích cực × {pts(max_points)}"
+        if self.answers:
+            table = ", ".join(f"{k}: {self.fmt(v)}" for k, v in self.answers.items())
+            text += f" (quy đổi đáp án {table})"
+        return text

@@ -1,0 +1,547 @@
+"""The evidence register: each unit's evidence rows checked against what its criteria expect.
+
+A leaf names the documents it expects (``evidence``: ``{document, issuer}``, ``issuer`` being
+``unit`` or an agency id) and, through its area, the agency that supplies them (``agency``).
+For every evidence row (``evidence.csv``: unit, criterion, document, issued_on, issuer, file):
+
+* the unit and the leaf exist (``evidence_unknown``);
+* ``issued_on`` is a readable date inside the criteria's ``year`` (``evidence_date``), and for a
+  ``deadline`` rule on or before its due date (``evidence_late``: after ``due`` but within
+  ``late_until`` a warning, later an error);
+* ``issuer`` is plausible: the unit itself, the leaf's agency or an issuer the leaf names
+  (``evidence_issuer``); ids and Vietnamese names are both accepted, empty means the unit;
+* ``file`` exists under the folder of files (``evidence_file_missing``).
+
+Then, for every leaf a unit self-scored (a ``self`` row that gives or claims more than 0 points;
+penalties excluded), each expected document must be matched by a row: a document with an
+agency ``issuer`` by a row from that agency, the others by any row (the register cannot tell
+documents apart by their free-text names). A self-score with no evidence row at all is an
+error (``evidence_missing``, "thiếu tài liệu kiểm chứng") and is what an appraiser cuts to 0:
+:func:`appraisal_cut` gives the engine's ``cut`` matrices for ``score --preview-appraisal``.
+
+Everything comes out of one pass, :func:`review_evidence`, as plain data: the problems and one
+:class:`Requirement` per (unit, leaf, expected document) that is owed — the agency matrix is
+only a view of these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from par_index.common.values import format_date, format_number, nfc, parse_date_scalar
+from par_index.criteria.compiled import CompiledCriteria, Leaf
+from par_index.criteria.rules.deadline import Deadline
+from par_index.errors import Problem
+from par_index.scoring.engine import Results, SetResult, Stage, score
+from par_index.unit_data.reader import UnitData
+
+# Requirement statuses, worst first; Vietnamese labels for reports.
+STATUS_ORDER = ("missing", "late", "date", "file", "issuer", "ok")
+STATUS_WORDS = {
+    "missing": "thiếu",
+    "late": "muộn",
+    "date": "ngày không hợp lệ",
+    "file": "thiếu tệp",
+    "issuer": "nơi ban hành không hợp lệ",
+    "ok": "đủ",
+}
+NO_AGENCY = ""
+PREVIEW_REASON = "appraisal_preview"
+GENERIC_DOCUMENT = "Tài liệu kiểm chứng (bộ tiêu chí không nêu tên tài liệu)"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One document owed for one unit's self-scored leaf, and how it stands."""
+
+    agency: str  # the agency that owes it: the document's issuer if an agency, else the leaf's
+    criteria: str
+    leaf: str
+    leaf_name: str
+    document: str
+    issuer: str | None  # as the criteria name it: 'unit', an agency id, or None (anyone)
+    unit: str
+    unit_name: str
+    status: str  # one of STATUS_ORDER
+    supplied: tuple[str, ...] = ()  # the matched evidence rows, described
+    notes: tuple[str, ...] = ()  # the problems of those rows
+
+
+@dataclass
+class EvidenceReview:
+    problems: list[Problem] = field(default_factory=list)
+    requirements: list[Requirement] = field(default_factory=list)
+    cut: dict[str, np.ndarray] = field(default_factory=dict)  # criteria id → units × leaves
+
+
+@dataclass
+class _Row:
+    """One evidence row after its own checks."""
+
+    pos: int
+    unit: str
+    criterion: str
+    document: str
+    issuer_id: str  # resolved: the unit id, an agency id, or the text as written
+    issued: dt.date | None
+    file: str
+    status: str  # worst own status ('ok' when clean)
+    notes: list[str]
+    where: Where
+    leaf: Leaf | None = None
+    claim: float | None = None  # the points the unit gives itself on the leaf (None: no self-score)
+
+
+def check_evidence(results: Results, data: UnitData, files_root: Path | None = None) -> list[Problem]:
+    """The evidence problems of every scored unit (see :func:`review_evidence`)."""
+    return review_evidence(results, data, files_root).problems
+
+
+def review_evidence(
+    results: Results, data: UnitData, files_root: Path | None = None, always: bool = False
+) -> EvidenceReview:
+    """Check every evidence row and every self-score's documents in one pass.
+
+    ``files_root``: the folder holding the evidence files (``--files``); when ``None`` the data
+    folder is used, and if none of the referenced files is there a single warning says the
+    files were not checked instead of one problem per row. When the data has no evidence rows
+    at all, nothing is checked (the register is optional) unless ``always`` is true.
+    """
+    review = EvidenceReview()
+    ev = data.evidence
+    if not len(ev) and not always:
+        return review
+    unit_at: dict[str, tuple[int, int]] = {}
+    for n, s in enumerate(results.sets):
+        for i, u in enumerate(s.units["unit"]):
+            unit_at[str(u)] = (n, i)
+    known_units = set(data.units["unit"])
+    explicit_files = files_root is not None
+    root = files_root if files_root is not None else data.files_root
+    rows = _check_rows(results, ev, unit_at, known_units, review.problems)
+    _check_files(rows, root, explicit_files, review.problems)
+    by_key: dict[tuple[str, str], list[_Row]] = {}
+    for r in rows:
+        by_key.setdefault((r.unit, r.criterion), []).append(r)
+    for group in by_key.values():
+        _check_deadline(group, review.problems)
+    self_rows = _self_rows(data)
+    for s in results.sets:
+        review.cut[s.criteria.id] = _review_set(s, by_key, self_rows, review)
+    return review
+
+
+_Add = Callable[..., None]
+
+
+# -- one row at a time -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a data row is: file, line, cell."""
+
+    file: str = ""
+    line: int | None = None
+    cell: str = ""
+
+    def problem(self, reason: str, message: str, unit: str, criterion: str, severity: str = "error") -> Problem:
+        return Problem(
+            reason,
+            message,
+            file=self.file,
+            line=self.line,
+            cell=self.cell,
+            unit=unit,
+            criterion=criterion,
+            severity=severity,
+        )
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return cast(list[dict[str, Any]], df.to_dict("records"))
+
+
+def _where(r: dict[str, Any]) -> Where:
+    line = r.get("at_line")
+    return Where(
+        str(r.get("at_file", "") or ""),
+        int(line) if line is not None and line == line and str(line) != "" else None,
+        str(r.get("at_cell", "") or ""),
+    )
+
+
+def _check_rows(
+    results: Results,
+    ev: pd.DataFrame,
+    unit_at: dict[str, tuple[int, int]],
+    known_units: set[str],
+    problems: list[Problem],
+) -> list[_Row]:
+    out: list[_Row] = []
+    names = [(_unit_names(s), _names(s.criteria)) for s in results.sets]
+    for pos, r in enumerate(_records(ev)):
+        unit, code = str(r["unit"]), str(r["criterion"])
+        where = _where(r)
+
+        def add(
+            reason: str,
+            message: str,
+            severity: str = "error",
+            unit: str = unit,
+            code: str = code,
+            where: Where = where,
+        ) -> None:
+            problems.append(where.problem(reason, message, unit, code, severity))
+
+        if unit not in unit_at:
+            if unit not in known_units:  # a unit the engine did not score was reported there
+                add(
+                    "evidence_unknown",
+                    f"đơn vị '{unit}' không có trong units; tài liệu này không được tính",
+                )
+            continue
+        s = results.sets[unit_at[unit][0]]
+        c = s.criteria
+        if code not in c.leaf_index:
+            if code in c.node_index:
+                add(
+                    "evidence_unknown",
+                    f"'{code}' là tiêu chí có tiêu chí con; hãy ghi tài liệu kiểm chứng cho từng tiêu chí thành phần",
+                )
+            else:
+                add(
+                    "evidence_unknown",
+                    f"tiêu chí '{code}' không có trong bộ tiêu chí {c.id}; tài liệu này không được tính",
+                )
+            continue
+        leaf = c.leaves[c.leaf_index[code]]
+        row = _Row(
+            pos,
+            unit,
+            code,
+            str(r["document"]).strip(),
+            "",
+            None,
+            str(r["file"]).strip(),
+            "ok",
+            [],
+            where,
+            leaf,
+            _self_points(s, unit_at[unit][1], leaf),
+        )
+        if not row.document:
+            add(
+                "evidence_document_empty",
+                "thiếu tên tài liệu (cột document): ghi số, ký hiệu và trích yếu văn bản",
+            )
+        _check_date(row, str(r["issued_on"]), c, add)
+        _check_issuer(row, str(r["issuer"]), leaf, c, names[unit_at[unit][0]], add)
+        out.append(row)
+    return out
+
+
+def _self_points(s: SetResult, i: int, leaf: Leaf) -> float | None:
+    """Points a unit gives itself on a leaf (its claim, else what its value scores), if any."""
+    j = s.criteria.leaf_index[leaf.code]
+    if s.value_stage[i, j] != "self":
+        return None
+    claimed = float(s.claimed[i, j])
+    return claimed if claimed == claimed else float(s.leaf_points[i, j]) / s.scale
+
+
+def _worse(row: _Row, status: str, note: str) -> None:
+    row.notes.append(note)
+    if STATUS_ORDER.index(status) < STATUS_ORDER.index(row.status):
+        row.status = status
+
+
+def _check_date(row: _Row, text: str, c: CompiledCriteria, add: _Add) -> None:
+    """A readable date inside the assessment year."""
+    text = text.strip()
+    if not text:
+        msg = "chưa ghi ngày ban hành (cột issued_on) nên không kiểm tra được thời hạn"
+        add("evidence_date", msg, "warning")
+        _worse(row, "date", msg)
+        return
+    issued = parse_date_scalar(text)
+    if issued is None:
+        msg = f"không đọc được ngày ban hành '{text}': cần một ngày dạng dd/mm/yyyy hoặc yyyy-mm-dd"
+        add("evidence_date", msg)
+        _worse(row, "date", msg)
+        return
+    row.issued = issued
+    year = c.spec.year
+    if issued.year != year:
+        msg = f"ngày ban hành {format_date(issued)} nằm ngoài năm đánh giá {year}"
+        add("evidence_date", msg)
+        _worse(row, "date", msg)
+
+
+def _check_deadline(rows: list[_Row], problems: list[Problem]) -> None:
+    """A deadline leaf: the earliest document of the unit's rows must meet the deadline.
+
+    The earliest counts because a leaf's documents include the plan and the letter sending
+    it; the plan's date is what the rule measures. After ``late_until`` (or ``due`` when there
+    is no late window) it is an error; inside the late window only when the unit claims more
+    than the late points (otherwise the self-score already counts the delay).
+    """
+    leaf = rows[0].leaf
+    dated = [r for r in rows if r.issued is not None]
+    if leaf is None or not isinstance(leaf.rule, Deadline) or not dated:
+        return
+    rule = leaf.rule
+    first = min(dated, key=lambda r: (r.issued, r.pos))
+    assert first.issued is not None
+    if first.issued <= rule.due:
+        return
+    when, due = format_date(first.issued), format_date(rule.due)
+    if rule.late_until is None or first.issued > rule.late_until:
+        last = format_date(rule.late_until or rule.due)
+        msg = f"tài liệu ban hành ngày {when}, sau hạn cuối {last}: theo quy tắc được 0 điểm"
+        problems.append(first.where.problem("evidence_late", msg, first.unit, first.criterion))
+    else:
+        late = format_number(rule.late_points)
+        msg = f"tài liệu ban hành ngày {when}, sau hạn {due}: nộp chậm, chỉ được {late} điểm"
+        if first.claim is not None and first.claim > rule.late_points + 1e-9:
+            text = f"{msg}, nhưng tự chấm {format_number(first.claim)} điểm"
+            problems.append(first.where.problem("evidence_late", text, first.unit, first.criterion))
+    for r in rows:
+        _worse(r, "late", msg)
+
+
+def _unit_names(s: SetResult) -> dict[str, str]:
+    """Unit id → lower-cased name, for reading the issuer column."""
+    return {str(u): str(n).strip().lower() for u, n in zip(s.units["unit"], s.units["name"], strict=True)}
+
+
+def _names(c: CompiledCriteria) -> dict[str, str]:
+    """Lower-cased agency id and name → agency id."""
+    out: dict[str, str] = {}
+    for a in c.spec.agencies or []:
+        out[nfc(a.id).lower()] = a.id
+        out[nfc(a.name).strip().lower()] = a.id
+    return out
+
+
+def _check_issuer(
+    row: _Row, text: str, leaf: Leaf, c: CompiledCriteria, names: tuple[dict[str, str], dict[str, str]], add: _Add
+) -> None:
+    """``names``: (unit id → lower-cased name, lower-cased agency id or name → agency id)."""
+    text = nfc(text).strip()
+    low = text.lower()
+    unit_name = names[0].get(row.unit, "")
+    if low in ("", "unit", row.unit.lower(), unit_name):
+        row.issuer_id = row.unit
+        return
+    row.issuer_id = names[1].get(low, text)
+    allowed = plausible_issuers(leaf)
+    if row.issuer_id in allowed:
+        return
+    agencies = c.agencies
+    named = ", ".join(agencies.get(a, a) for a in sorted(allowed))
+    msg = (
+        f"nơi ban hành '{text}' không phải đơn vị {row.unit}"
+        + (f" hay cơ quan được chấp nhận cho tiêu chí này ({named})" if named else "")
+        + "; kiểm tra lại cột issuer"
+    )
+    add("evidence_issuer", msg, "warning")
+    _worse(row, "issuer", msg)
+
+
+def plausible_issuers(leaf: Leaf) -> set[str]:
+    """Agency ids that may issue a leaf's evidence (besides the unit itself)."""
+    out = {leaf.agency} if leaf.agency else set()
+    out |= {e.issuer for e in leaf.evidence if e.issuer not in (None, "unit")}
+    return out
+
+
+def _check_files(rows: list[_Row], root: Path | None, explicit: bool, problems: list[Problem]) -> None:
+    named = [r for r in rows if r.file]
+    if root is None or not named:
+        return
+    exists = [(root / r.file).is_file() for r in named]
+    if not explicit and not any(exists):
+        problems.append(
+            Problem(
+                "evidence_files_absent",
+                f"không tìm thấy tệp nào trong {len(named)} tệp đính kèm được ghi ở cột file "
+                f"(thư mục {root}); "
+                "chưa kiểm tra tệp đính kèm — dùng --files THƯ_MỤC để chỉ nơi lưu tệp",
+                file=named[0].where.file,
+                line=1 if named[0].where.line is not None else None,
+                field="file",
+                severity="warning",
+            )
+        )
+        return
+    for r, ok in zip(named, exists, strict=True):
+        if not ok:
+            msg = f"không tìm thấy tệp '{r.file}' trong thư mục {root}"
+            problems.append(r.where.problem("evidence_file_missing", msg, r.unit, r.criterion))
+            _worse(r, "file", msg)
+
+
+# -- self-scores and the documents they need ---------------------------------------------------
+
+
+def _self_rows(data: UnitData) -> dict[tuple[str, str], Where]:
+    """(unit, criterion) → location of its first ``self`` row."""
+    a = data.assessments
+    sel = a[a["stage"] == "self"]
+    out: dict[tuple[str, str], Where] = {}
+    for r in _records(sel):
+        out.setdefault((str(r["unit"]), str(r["criterion"])), _where(r))
+    return out
+
+
+def self_scored(s: SetResult) -> np.ndarray:
+    """Units × leaves: the value used is a ``self`` row that gives or claims points (no penalty)."""
+    positive = (s.leaf_points > 0) | (np.nan_to_num(s.claimed, nan=0.0) > 0)
+    sign = np.array([leaf.sign > 0 for leaf in s.criteria.leaves], dtype=bool)
+    out: np.ndarray = (s.value_stage == "self") & positive & sign[None, :] & (s.status != "na")
+    return out
+
+
+def expected_documents(leaf: Leaf) -> list[tuple[str, str | None]]:
+    """The documents a leaf expects as (document, issuer); one generic document if it names none."""
+    return [(e.document, e.issuer) for e in leaf.evidence] or [(GENERIC_DOCUMENT, None)]
+
+
+def owing_agency(leaf: Leaf, issuer: str | None) -> str:
+    return issuer if issuer not in (None, "unit") else (leaf.agency or NO_AGENCY)
+
+
+def _matches(row: _Row, issuer: str | None) -> bool:
+    if issuer is None:
+        return True
+    if issuer == "unit":
+        return row.issuer_id == row.unit
+    return row.issuer_id == issuer
+
+
+def describe_row(row: _Row) -> str:
+    parts = [row.document or "(không tên)"]
+    if row.issued is not None:
+        parts.append(f"ngày {format_date(row.issued)}")
+    if row.file:
+        parts.append(f"[{row.file}]")
+    return ", ".join(parts)
+
+
+def _review_set(
+    s: SetResult,
+    by_key: dict[tuple[str, str], list[_Row]],
+    self_rows: dict[tuple[str, str], Where],
+    review: EvidenceReview,
+) -> np.ndarray:
+    c = s.criteria
+    owed = self_scored(s)
+    cut = np.zeros(owed.shape, dtype=bool)
+    agencies = c.agencies
+    scale = float(s.scale)
+    unit_ids = [str(u) for u in s.units["unit"]]
+    unit_names = [str(n) for n in s.units["name"]]
+    for i, j in zip(*np.nonzero(owed), strict=True):
+        unit = unit_ids[i]
+        unit_name = unit_names[i]
+        leaf = c.leaves[j]
+        rows = by_key.get((unit, leaf.code), [])
+        claimed = s.claimed[i, j]
+        pts = format_number(claimed if claimed == claimed else s.leaf_points[i, j] / scale)
+        missing: list[tuple[str, str | None]] = []
+        for document, issuer in expected_documents(leaf):
+            hit = [r for r in rows if _matches(r, issuer)]
+            status = min((r.status for r in hit), key=STATUS_ORDER.index) if hit else "missing"
+            if not hit:
+                missing.append((document, issuer))
+            review.requirements.append(
+                Requirement(
+                    owing_agency(leaf, issuer),
+                    c.id,
+                    leaf.code,
+                    leaf.name,
+                    document,
+                    issuer,
+                    unit,
+                    unit_name,
+                    status,
+                    tuple(describe_row(r) for r in hit),
+                    tuple(n for r in hit for n in r.notes),
+                )
+            )
+        if not missing:
+            continue
+        where = self_rows.get((unit, leaf.code), Where())
+        if not rows:
+            cut[i, j] = True
+            need = "; ".join(d for d, _ in missing)
+            msg = (
+                f"tự chấm {pts} điểm nhưng thiếu tài liệu kiểm chứng (cần: {need}); "
+                "khi thẩm định, tiêu chí này bị tính 0 điểm"
+            )
+            review.problems.append(where.problem("evidence_missing", msg, unit, leaf.code))
+        else:
+            for document, issuer in missing:
+                by = f" do {agencies.get(issuer, issuer)} ban hành" if issuer not in (None, "unit") else " của đơn vị"
+                msg = f"thiếu tài liệu kiểm chứng{by}: {document}"
+                review.problems.append(where.problem("evidence_incomplete", msg, unit, leaf.code, "warning"))
+    return cut
+
+
+# -- the appraiser's preview -------------------------------------------------------------------
+
+
+def appraisal_cut(results: Results, data: UnitData) -> dict[str, np.ndarray]:
+    """criteria id → units × leaves: self-scored leaves without evidence (0 on appraisal)."""
+    return review_evidence(results, data, always=True).cut
+
+
+def preview_appraisal(
+    criteria: Sequence[CompiledCriteria],
+    data: UnitData,
+    stage: Stage = "self",
+    files_root: Path | None = None,
+) -> tuple[Results, EvidenceReview]:
+    """Score as an appraiser would: every self-scored leaf without evidence gets 0.
+
+    Returns the cut results and the review they came from. The results' problems hold the
+    evidence problems and, per unit that loses points, one ``appraisal_preview`` warning
+    saying how many points and on which leaves.
+    """
+    plain = score(criteria, data, stage)
+    review = review_evidence(plain, data, files_root, always=True)
+    cut = score(criteria, data, stage, cut=review.cut)
+    cut.problems.extend(review.problems)
+    for before, after in zip(plain.sets, cut.sets, strict=True):
+        mask = review.cut[before.criteria.id]
+        lost = (before.total_points - after.total_points) / before.scale
+        for i in (int(k) for k in np.flatnonzero(mask.any(axis=1))):
+            codes = ", ".join(before.criteria.leaves[j].code for j in np.flatnonzero(mask[i]))
+            msg = (
+                f"xem trước thẩm định: mất {format_number(float(lost[i]))} điểm "
+                f"vì tự chấm mà không có tài liệu kiểm chứng ở tiêu chí {codes}"
+            )
+            unit = str(before.units["unit"].iat[i])
+            cut.problems.append(Problem(PREVIEW_REASON, msg, unit=unit, severity="warning"))
+    return cut, review
+
+
+def preview_note(results: Results) -> str:
+    """One line for the console: how many units lose points in the preview, and how many."""
+    hits = [p for p in results.problems if p.reason == PREVIEW_REASON]
+    leaves = sum(1 for p in results.problems if p.reason == "evidence_missing" and p.severity == "error")
+    if not hits:
+        return "Xem trước thẩm định: mọi tiêu chí tự chấm đều có tài liệu kiểm chứng; không đơn vị nào bị trừ điểm."
+    return (
+        f"Xem trước thẩm định: {leaves} tiêu chí tự chấm không có tài liệu kiểm chứng "
+        "được tính 0 điểm; "
+        f"{len(hits)} đơn vị bị giảm điểm (chi tiết trong bảng vấn đề, mã appraisal_preview)."
+    )

@@ -1,0 +1,138 @@
+"""The use cases: what the CLI, the demo, the server and a notebook all call.
+
+Reading unit data lists every reader in one place (:func:`read_data`); scoring adds the
+evidence register to the engine's problems (:func:`score`), so every caller reports the same
+problems as ``par-index score``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from par_index.appraisal.read import add_tables
+from par_index.criteria.compiled import CompiledCriteria, load
+from par_index.errors import InputError, Problem
+from par_index.evidence.check import check_evidence, preview_appraisal
+from par_index.planning.optimise import Goal, Plan, StepCosts, plan_units
+from par_index.planning.scenario import Located, WhatIf, parse_set_option, run_whatif
+from par_index.reports.explain import Explanation
+from par_index.reports.explain import explain as explain_unit
+from par_index.scoring import engine
+from par_index.scoring.engine import Results
+from par_index.scoring.results import to_json_dict, units_frame
+from par_index.unit_data.reader import UnitData, coded, read_tables
+from par_index.workbook import reader as workbook_reader
+
+Stage = Literal["self", "final"]
+
+
+def load_criteria(*paths: str | Path) -> list[CompiledCriteria]:
+    """Load criteria files (one per unit kind), collecting the problems of all before failing."""
+    sets: list[CompiledCriteria] = []
+    problems: list[Problem] = []
+    for p in paths:
+        try:
+            sets.append(load(Path(p)))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return sets
+
+
+def read_data(path: str | Path) -> UnitData:
+    """Read unit data: a folder of CSVs, one data workbook, or filled self-assessment workbooks,
+    with the appraisal records, explanations and survey answers found beside them.
+
+    The readers, in order: self-assessment workbooks (:mod:`par_index.workbook.reader`) else the
+    three tables (:func:`par_index.unit_data.reader.read_tables`); then the appraisal tables and
+    survey (:func:`par_index.appraisal.read.add_tables`)."""
+    path = Path(path)
+    data = read_base_tables(path)
+    add_tables(data, path)
+    return coded(data)
+
+
+def read_base_tables(path: str | Path) -> UnitData:
+    """The three tables (units, assessments, evidence) as the readers give them, before the
+    appraisal tables and survey are added (the province server keeps those apart)."""
+    path = Path(path)
+    return workbook_reader.read_workbooks(path) if workbook_reader.accepts(path) else read_tables(path)
+
+
+def score(
+    criteria: Sequence[CompiledCriteria],
+    data: UnitData,
+    stage: Stage = "final",
+    *,
+    preview: bool = False,
+    files: Path | None = None,
+) -> Results:
+    """Score every unit, with the evidence register's problems added (as ``par-index score``).
+
+    ``preview``: score as an appraiser would (a self-scored leaf without evidence gets 0).
+    ``files``: the folder holding the evidence files (default: the data folder)."""
+    if preview:
+        return preview_appraisal(criteria, data, stage, files)[0]
+    results = engine.score(list(criteria), data, stage)
+    results.problems.extend(check_evidence(results, data, files))
+    return results
+
+
+def explain(results: Results, data: UnitData, unit: str) -> Explanation:
+    """Why ``unit`` got each point: rule in words, input value and stage, trail, points, evidence."""
+    return explain_unit(results, data, unit)
+
+
+def whatif(
+    criteria: Sequence[CompiledCriteria],
+    data: UnitData,
+    overrides: Sequence[str | Located],
+    stage: Stage = "final",
+    name: str = "what-if",
+) -> WhatIf:
+    """The baseline against a copy with overrides (``"UNIT:CODE=VALUE"`` texts or parsed ones)."""
+    located = [Located(parse_set_option(o), "--set", None) if isinstance(o, str) else o for o in overrides]
+    return run_whatif(name, criteria, data, stage, located)
+
+
+def plan(
+    results: Results,
+    unit: str,
+    *,
+    target_index: str | Decimal | None = None,
+    target_rank: int | None = None,
+    budget: str | Decimal | None = None,
+    costs: StepCosts | None = None,
+) -> Plan:
+    """The cheapest set of changes that brings ``unit`` to the target (exact dynamic programme)."""
+    goals = [
+        Goal("index", Decimal(str(target_index))) if target_index is not None else None,
+        Goal("rank", Decimal(target_rank)) if target_rank is not None else None,
+        Goal("budget", Decimal(str(budget))) if budget is not None else None,
+    ]
+    chosen = [g for g in goals if g is not None]
+    if len(chosen) != 1:
+        raise InputError(Problem("plan_goal", "cần đúng một mục tiêu: target_index, target_rank hoặc budget"))
+    try:
+        s, i = results.find(unit)
+    except KeyError:
+        raise InputError(Problem("unknown_unit", f"không có đơn vị '{unit}' trong kết quả", unit=unit)) from None
+    [p] = plan_units(s, [i], chosen[0], costs)
+    return p
+
+
+def to_frame(results: Results) -> pd.DataFrame:
+    """One row per unit: kind, points, max, index, rank, band and each area's points."""
+    return units_frame(results)
+
+
+__all__ = [
+    "Results", "Stage", "UnitData", "explain", "load_criteria", "plan", "read_data", "score",
+    "to_frame", "to_json_dict", "whatif",
+]

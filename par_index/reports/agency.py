@@ -1,0 +1,82 @@
+"""The agency evidence report: for each agency (who supplies the evidence), its criteria and
+the units whose evidence is missing or not in order.
+
+When :mod:`par_index.evidence.check` is present its review is used (every expected document,
+per unit, with a status: missing, late, bad date, file missing, issuer, ok). Without it, a
+simple view: each leaf a unit self-scored above 0 with no row in ``evidence.csv``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from par_index.errors import Problem
+from par_index.reports.format import vn_date
+from par_index.reports.render import render
+from par_index.reports.unit import ReportInputs
+
+NO_AGENCY_NAME = "Chưa giao cơ quan cung cấp tài liệu"
+
+
+def evidence_review(inp: ReportInputs) -> tuple[list[Any] | None, list[Problem]]:
+    """(requirements, problems) from :mod:`par_index.evidence.check`, or (None, []) without it."""
+    try:
+        from par_index.evidence.check import review_evidence
+    except ImportError:  # the evidence register is another module; reports work without it
+        return None, []
+    result = review_evidence(inp.self_, inp.data, always=True)
+    return list(result.requirements), list(result.problems)
+
+
+def agency_context(inp: ReportInputs, requirements: list[Any] | None) -> dict[str, Any]:
+    names: dict[str, str] = {}
+    for s in inp.final.sets:
+        names.update(s.criteria.agencies)
+    agencies: dict[str, dict[str, Any]] = {}
+
+    def leaf_entry(agency: str, key: tuple[str, str], name: str, document: str) -> dict[str, Any]:
+        a = agencies.setdefault(agency, {"id": agency, "name": names.get(agency, agency) or NO_AGENCY_NAME, "items": {}, "lacking": 0, "owed": 0})
+        items: dict[tuple[str, str], dict[str, Any]] = a["items"]
+        return items.setdefault(key, {"code": key[0], "name": name, "document": document, "lacking": [], "ok": 0})
+
+    if requirements is not None:
+        from par_index.evidence.check import STATUS_WORDS
+
+        for q in requirements:
+            item = leaf_entry(q.agency, (q.leaf, q.document), q.leaf_name, q.document)
+            agencies[q.agency]["owed"] += 1
+            if q.status == "ok":
+                item["ok"] += 1
+            else:
+                agencies[q.agency]["lacking"] += 1
+                item["lacking"].append({"unit": q.unit, "name": q.unit_name, "status": STATUS_WORDS.get(q.status, q.status)})
+    else:
+        ev = inp.data.evidence
+        have = set(zip(ev["unit"], ev["criterion"], strict=True))
+        for s in inp.self_.sets:
+            c = s.criteria
+            for j, leaf in enumerate(c.leaves):
+                if leaf.outside_max:
+                    continue
+                agency = leaf.agency or ""
+                docs = "; ".join(e.document for e in leaf.evidence) or "Tài liệu kiểm chứng"
+                for i, unit in enumerate(s.units["unit"]):
+                    if s.value_stage[i, j] != "self" or s.leaf_points[i, j] <= 0:
+                        continue
+                    item = leaf_entry(agency, (leaf.code, docs), leaf.name, docs)
+                    agencies[agency]["owed"] += 1
+                    if (unit, leaf.code) in have:
+                        item["ok"] += 1
+                    else:
+                        agencies[agency]["lacking"] += 1
+                        item["lacking"].append({"unit": unit, "name": str(s.units["name"].iat[i]), "status": "thiếu"})
+    out = []
+    for a in sorted(agencies.values(), key=lambda a: (a["id"] == "", a["name"])):
+        entries = list(a.pop("items").values())
+        out.append({**a, "entries": entries})
+    return {"date": vn_date(inp.date), "agencies": out, "full_review": requirements is not None,
+            "criteria": [s.criteria.spec.title for s in inp.final.sets]}
+
+
+def render_agency_report(inp: ReportInputs, requirements: list[Any] | None) -> str:
+    return render("agency_report.html.j2", r=agency_context(inp, requirements), dataset_label=inp.data.label)

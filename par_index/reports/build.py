@@ -1,0 +1,74 @@
+"""Writing every report of a round into one folder (``par-index report``, the demo).
+
+``OUT/``
+  ``xep-hang.html``                      the province ranking report
+  ``tai-lieu-kiem-chung.html``           the agency evidence report
+  ``bao-cao.xlsx``                       the same tables as a workbook
+  ``don-vi/<unit>.html``                 one self-assessment report per unit
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from par_index.criteria.compiled import CompiledCriteria
+from par_index.reports.province import ProvinceData, render_province_report
+from par_index.reports.ranking import PreviousResults, claim_gaps, compare_previous, ranking_frame, unit_groups
+from par_index.reports.render import write_text
+from par_index.reports.unit import ReportInputs, render_unit_report, units_in
+from par_index.scoring.engine import score
+from par_index.unit_data.reader import UnitData
+
+Progress = Callable[[str], None]  # called once per file written, with a Vietnamese description
+
+PROVINCE_FILE = "xep-hang.html"
+AGENCY_FILE = "tai-lieu-kiem-chung.html"
+WORKBOOK_FILE = "bao-cao.xlsx"
+UNITS_DIR = "don-vi"
+
+
+def prepare(criteria: Sequence[CompiledCriteria], data: UnitData, date: dt.date,
+            notes: dict[str, dict[str, list[str]]] | None = None) -> ReportInputs:
+    """Score the final and the self-assessed results once; every report reads these."""
+    return ReportInputs(score(list(criteria), data, "final"), score(list(criteria), data, "self"), data, date, notes=notes or {})
+
+
+def report_count(inp: ReportInputs) -> int:
+    return len(units_in(inp.final)) + 3
+
+
+def write_reports(inp: ReportInputs, out: Path, previous: PreviousResults | None = None,
+                  progress: Progress | None = None) -> list[tuple[str, Path]]:
+    """Write every report; returns ``[(description, path)]``."""
+    from par_index.reports.agency import evidence_review, render_agency_report
+    from par_index.reports.workbook import write_workbook
+
+    tick = progress or (lambda _what: None)
+    requirements, ev_problems = evidence_review(inp)
+    inp.evidence_problems, inp.evidence_reviewed = ev_problems, requirements is not None
+    ranking = ranking_frame(inp.final, unit_groups(inp.data))
+    change = compare_previous(ranking, previous) if previous is not None else None
+    pdata = ProvinceData(ranking, claim_gaps(inp.self_, inp.final), change, previous)
+    written: list[tuple[str, Path]] = []
+
+    path = write_text(out / PROVINCE_FILE, render_province_report(inp, pdata))
+    written.append(("báo cáo xếp hạng, xếp loại toàn tỉnh (HTML)", path))
+    tick(path.name)
+    path = write_text(out / AGENCY_FILE, render_agency_report(inp, requirements))
+    written.append(("báo cáo tài liệu kiểm chứng theo cơ quan (HTML)", path))
+    tick(path.name)
+    path = write_workbook(inp, pdata, requirements, out / WORKBOOK_FILE)
+    written.append(("các bảng của báo cáo (Excel)", path))
+    tick(path.name)
+    units = units_in(inp.final)
+    for unit in units:
+        path = write_text(out / UNITS_DIR / f"{unit}.html", render_unit_report(inp, unit))
+        tick(path.name)
+    written.append((f"{len(units)} báo cáo tự đánh giá của đơn vị (HTML)", out / UNITS_DIR))
+    return written
+
+
+
+

@@ -1,0 +1,63 @@
+"""Numbers and dates as the reports show them, decided once.
+
+Reports show every number with exactly two decimals and a Vietnamese decimal comma
+("88,50"; a change is signed: "+1,25", "-0,50"); dates are dd/mm/yyyy. The numbers come from
+whole *units* of ``10**-precision`` points (see :mod:`par_index.scoring.engine`), so they are turned
+into :class:`~decimal.Decimal` exactly; an index is rounded **half up** from the exact fraction
+``points × 100 / max`` — the way a person rounds, and never off by a binary-float tie.
+
+The machine-readable twin of a displayed number (``data-points="88.50"`` in the HTML, numbers
+in the workbook) is the same Decimal written with a dot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+TWO = Decimal("0.01")
+
+
+def units_to_points(units: float, scale: int) -> Decimal:
+    """Whole units of ``1/scale`` points → exact points (e.g. 8850, 100 → 88.50)."""
+    return (Decimal(round(units)) / Decimal(scale)).quantize(TWO, rounding=ROUND_HALF_UP)
+
+
+def exact_index(points_units: float, max_units: float) -> Decimal | None:
+    """``points × 100 / max`` rounded half up to 2 decimals, from whole units; None if max is 0."""
+    if max_units <= 0:
+        return None
+    return (Decimal(round(points_units)) * 100 / Decimal(round(max_units))).quantize(TWO, rounding=ROUND_HALF_UP)
+
+
+def float_to_2dp(x: float | None) -> Decimal | None:
+    """A float read from a file (e.g. last year's unrounded index) → 2 decimals, half up."""
+    if x is None or x != x:
+        return None
+    return Decimal(repr(float(x))).quantize(TWO, rounding=ROUND_HALF_UP)
+
+
+def vn(x: Decimal | None, signed: bool = False, empty: str = "—") -> str:
+    """``Decimal('88.5')`` → ``"88,50"``; with ``signed`` a ``+`` before positive numbers."""
+    if x is None:
+        return empty
+    q = x.quantize(TWO, rounding=ROUND_HALF_UP)
+    if q == 0:
+        q = abs(q)  # never "-0,00"
+    text = f"{q:.2f}".replace(".", ",")
+    return f"+{text}" if signed and q > 0 else text
+
+
+def data_number(x: Decimal | None) -> str:
+    """The machine-readable twin of :func:`vn`: ``"88.50"`` (empty when there is no number)."""
+    return "" if x is None else f"{x.quantize(TWO, rounding=ROUND_HALF_UP):.2f}"
+
+
+def vn_int(x: int | None, signed: bool = False, empty: str = "—") -> str:
+    if x is None:
+        return empty
+    return f"+{x}" if signed and x > 0 else str(x)
+
+
+def vn_date(d: dt.date) -> str:
+    return d.strftime("%d/%m/%Y")

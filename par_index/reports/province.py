@@ -1,0 +1,122 @@
+"""The province ranking report: ranked tables per kind with bands, change since last year,
+area leaders, the self-assessed against final gap, and charts.
+
+Built from :mod:`par_index.reports.ranking` (plain data); the template only prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from par_index.reports.charts import gap_chart, ranking_chart
+from par_index.reports.format import data_number, vn, vn_date, vn_int
+from par_index.reports.ranking import Change, ClaimGap, PreviousResults, area_leaders, areas_of
+from par_index.reports.render import render, svg
+from par_index.reports.unit import ReportInputs
+
+
+@dataclass
+class ProvinceData:
+    ranking: pd.DataFrame
+    gaps: ClaimGap
+    change: Change | None
+    previous: PreviousResults | None
+
+
+def _int(x: object) -> int | None:
+    return None if x is None or x is pd.NA or x != x else int(x)  # type: ignore[call-overload]
+
+
+def _trend(x: object) -> str:
+    v = _int(x) if not hasattr(x, "as_tuple") else x
+    if v is None or v == 0:
+        return ""
+    return "up" if v > 0 else "down"  # type: ignore[operator]
+
+
+def province_context(inp: ReportInputs, pd_: ProvinceData) -> dict[str, Any]:
+    r = pd_.ranking
+    change_by_unit = {} if pd_.change is None else {row["unit"]: row for row in pd_.change.changes.to_dict("records")}
+    has_groups = bool((r["group"] != "").any()) if len(r) else False
+    areas = areas_of(inp.final)
+    leaders = area_leaders(inp.final)
+    kinds = []
+    for s in inp.final.sets:
+        edges = [(label, float(f)) for label, f in s.criteria.band_fractions]
+        for kind, kind_name in s.criteria.kinds.items():
+            part = r[r["kind"] == kind]
+            if not len(part):
+                continue
+            rows = []
+            for u in part.to_dict("records"):
+                ch = change_by_unit.get(u["unit"], {})
+                rows.append({
+                    "unit": u["unit"], "name": u["name"], "group": u["group"], "group_rank": vn_int(_int(u["group_rank"]), empty=""),
+                    "rank": vn_int(_int(u["rank"])), "rank_data": "" if _int(u["rank"]) is None else str(_int(u["rank"])),
+                    "points": vn(u["points"]), "points_data": data_number(u["points"]), "max": vn(u["max"]), "max_data": data_number(u["max"]),
+                    "index": vn(u["index_2dp"]), "index_data": data_number(u["index_2dp"]), "band": u["band"] or "—",
+                    "areas": [{"code": code, "value": vn(u.get(f"area_{code}")), "data": data_number(u.get(f"area_{code}"))} for code, _ in areas],
+                    "prev_rank": vn_int(_int(ch.get("prev_rank"))), "rank_change": vn_int(_int(ch.get("rank_change")), signed=True),
+                    "rank_trend": _trend(ch.get("rank_change")),
+                    "prev_index": vn(ch.get("prev_index")), "index_change": vn(ch.get("index_change"), signed=True),
+                    "index_change_data": data_number(ch.get("index_change")), "index_trend": _trend(ch.get("index_change")),
+                    "change_note": ch.get("note", ""),
+                })
+            scored = part[part["index_2dp"].notna()]
+            counts = scored["band"].fillna("—").value_counts()
+            band_counts = [{"label": label, "min": vn(_dec(f)), "count": int(counts.get(label, 0))} for label, f in s.criteria.band_fractions]
+            chart = ranking_chart([str(x) for x in scored["name"]], [float(x) for x in scored["index_2dp"]],
+                                  [b for b in scored["band"]], edges, prefix=f"rank-{kind}")
+            lk = leaders[leaders["kind"] == kind]
+            leader_rows = []
+            for code, name in areas:
+                la = lk[lk["area"] == code]
+                if not len(la):
+                    continue
+                leader_rows.append({"code": code, "name": name, "units": [
+                    {"rank": int(x["rank"]), "unit": x["unit"], "name": x["name"], "index": vn(x["index_2dp"]), "data": data_number(x["index_2dp"])}
+                    for x in la.to_dict("records")]})
+            kinds.append({"kind": kind, "name": kind_name, "criteria": s.criteria.spec.title, "rows": rows, "bands": band_counts,
+                          "chart": svg(chart), "leaders": leader_rows, "count": len(part)})
+    g = pd_.gaps
+    over = g.units[g.units["gap"].map(lambda x: x != 0)] if len(g.units) else g.units
+    gap_rows = []
+    for u in over.to_dict("records"):
+        ar = g.areas[g.areas["unit"] == u["unit"]]
+        gap_rows.append({"unit": u["unit"], "name": u["name"], "self": vn(u["self_points"]), "final": vn(u["final_points"]),
+                         "gap": vn(u["gap"], signed=True), "gap_data": data_number(u["gap"]),
+                         "self_index": vn(u["self_index"]), "final_index": vn(u["final_index"]),
+                         "areas": [f"{a['area']}. {a['area_name']}: {vn(a['gap'], signed=True)}" for a in ar.to_dict("records")]})
+    gchart = gap_chart([str(x) for x in over["name"]], [float(x) for x in over["gap"]], prefix="gap") if len(over) else ""
+    change = None
+    if pd_.change is not None and pd_.previous is not None:
+        change = {"source": pd_.previous.source, "criteria": pd_.previous.criteria,
+                  "new": [f"{u} ({r.loc[r['unit'] == u, 'name'].iloc[0]})" for u in pd_.change.new_units],
+                  "gone": [f"{u.unit} ({u.name})" if u.name else u.unit for u in pd_.change.gone_units]}
+    years = sorted({s.criteria.spec.year for s in inp.final.sets})
+    return {
+        "year": ", ".join(str(y) for y in years), "date": vn_date(inp.date), "criteria": [s.criteria.spec.title for s in inp.final.sets],
+        "stage": "kết quả cuối cùng (sau thẩm định)" if inp.final.stage == "final" else "tự đánh giá",
+        "kinds": kinds, "areas": [{"code": c, "name": n} for c, n in areas], "has_groups": has_groups,
+        "has_previous": pd_.change is not None, "change": change,
+        "gaps": gap_rows, "gap_chart": svg(gchart), "units_without_gap": len(g.units) - len(over),
+        "problem_count": len(inp.final.problems),
+    }
+
+
+def _dec(f: Any) -> Any:
+    from decimal import Decimal
+
+    return Decimal(f.numerator) / Decimal(f.denominator)
+
+
+def render_province_report(inp: ReportInputs, data: ProvinceData) -> str:
+    return render("province_report.html.j2", r=province_context(inp, data), dataset_label=inp.data.label)
+
+
+def today() -> dt.date:
+    return dt.date.today()

@@ -1,0 +1,253 @@
+"""A unit's self-assessment report in the official shape (Công văn 383/384/BNV-CCHC style).
+
+Sections: I. the result (total and per area, self-assessed against final), II. explanations for
+the items whose evidence or value is not complete, III. difficulties (khó khăn, vướng mắc),
+IV. proposals (đề xuất, kiến nghị), and an appendix with every criterion's points.
+
+III and IV come from the unit's notes (``--notes FILE``: CSV ``unit,section,text`` with
+``section`` ``kho_khan`` or ``de_xuat``) or, when a unit wrote none, from a generated draft that
+names its weakest areas and the items where it lost most points, marked as a draft.
+
+Everything here reads :class:`~par_index.scoring.engine.Results` (self and final) and the unit data;
+it builds plain data for the template, which only prints it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from par_index.common.values import nfc
+from par_index.errors import InputError, Problem
+from par_index.reports.charts import area_chart
+from par_index.reports.format import data_number, exact_index, units_to_points, vn, vn_date, vn_int
+from par_index.reports.ranking import kind_names
+from par_index.reports.render import render, svg
+from par_index.scoring.engine import Results, SetResult
+from par_index.unit_data.reader import UnitData, read_csv_table
+
+WEAKEST_AREAS = 3
+SECTIONS = {"kho_khan": "kho_khan", "khó khăn": "kho_khan", "de_xuat": "de_xuat", "đề xuất": "de_xuat"}
+APPRAISAL_STAGES = ("appraisal1", "appraisal2")
+# Problems that are not about the unit's evidence or value (kept out of section II).
+NOT_EXPLANATIONS = frozenset({"criterion_not_applicable", "row_duplicate"})
+
+
+@dataclass
+class ReportInputs:
+    """What every report is made from (all read-only)."""
+
+    final: Results
+    self_: Results
+    data: UnitData
+    date: dt.date
+    evidence_problems: list[Problem] = field(default_factory=list)  # from the evidence review, if any
+    evidence_reviewed: bool = False  # True when evidence_problems come from evidence_check
+    notes: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # unit → section → paragraphs
+
+
+def read_notes(path: str | Path) -> dict[str, dict[str, list[str]]]:
+    """Units' own text for sections III and IV: CSV ``unit,section,text``."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(Problem("file_missing", "không tìm thấy tệp ghi chú của đơn vị (--notes)", file=str(path)))
+    df = read_csv_table(path)
+    df.columns = [nfc(str(c)).strip().lower() for c in df.columns]
+    missing = [c for c in ("unit", "section", "text") if c not in df.columns]
+    if missing:
+        raise InputError(Problem("column_missing", f"thiếu cột {', '.join(missing)}; tệp ghi chú cần các cột unit, section, text", file=str(path), line=1))
+    out: dict[str, dict[str, list[str]]] = {}
+    problems = []
+    for n, r in enumerate(df.itertuples(index=False), start=2):
+        section = SECTIONS.get(nfc(str(r.section)).strip().lower())
+        if section is None:
+            problems.append(Problem("notes_section", f"mục '{r.section}' không hợp lệ; dùng kho_khan (khó khăn, vướng mắc) hoặc de_xuat (đề xuất, kiến nghị)",
+                                    file=str(path), line=n, field="section"))
+            continue
+        text = nfc(str(r.text)).strip()
+        if text:
+            out.setdefault(nfc(str(r.unit)).strip(), {}).setdefault(section, []).append(text)
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _row_data(s: SetResult, i: int, j_node: int | None, j_leaf: int | None) -> tuple[Decimal | None, Decimal, bool]:
+    """(max, points, counted) of a node or leaf for unit row ``i``."""
+    if j_leaf is not None:
+        m, p = s.leaf_max[i, j_leaf], s.leaf_points[i, j_leaf]
+    else:
+        assert j_node is not None
+        m, p = s.node_max[i, j_node], s.node_points[i, j_node]
+    return (units_to_points(m, s.scale) if m > 0 else None), units_to_points(p, s.scale), True
+
+
+def _appraisal_notes(data: UnitData, unit: str) -> dict[str, list[str]]:
+    a = data.assessments
+    rows = a[(a["unit"] == unit) & a["stage"].isin(APPRAISAL_STAGES)]
+    out: dict[str, list[str]] = {}
+    words = {"appraisal1": "thẩm định lần 1", "appraisal2": "thẩm định lần 2"}
+    for r in rows.itertuples():
+        note = str(r.note).strip()
+        out.setdefault(str(r.criterion), []).append(f"{words[str(r.stage)]}: {note}" if note else words[str(r.stage)])
+    return out
+
+
+def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
+    fs, i = inp.final.find(unit)
+    ss, k = inp.self_.find(unit)
+    c = fs.criteria
+    kinds = kind_names(inp.final)
+    has_appraisal = bool(np.isin(fs.value_stage[i], APPRAISAL_STAGES).any())
+    applic = fs.status[i] != "not_applicable"
+    ev = inp.data.evidence
+    ev_count = ev[ev["unit"] == unit]["criterion"].value_counts().to_dict()
+    appraisal_notes = _appraisal_notes(inp.data, unit)
+
+    # the appendix table: every node that applies to this unit, in reading order
+    rows: list[dict[str, Any]] = []
+    for n, node in enumerate(c.nodes):
+        j_leaf = c.leaf_index.get(node.code) if node.is_leaf else None
+        if j_leaf is not None and not applic[j_leaf]:
+            continue
+        if j_leaf is None and not c.membership[n, applic].any():
+            continue
+        mx, fp, _ = _row_data(fs, i, n, j_leaf)
+        _, sp, _ = _row_data(ss, k, n, j_leaf)
+        leaf = c.leaves[j_leaf] if j_leaf is not None else None
+        note = ""
+        if leaf is not None:
+            status = fs.status[i, j_leaf]
+            if status == "na":
+                note = "không áp dụng (na)"
+            elif leaf.outside_max:
+                note = "điểm trừ" if leaf.sign < 0 else "điểm thưởng"
+            elif status == "missing":
+                note = "chưa có giá trị"
+        rows.append({
+            "code": node.code, "name": node.name, "depth": node.depth, "is_leaf": node.is_leaf,
+            "max": vn(mx, empty="—"), "max_data": data_number(mx),
+            "self": vn(sp), "self_data": data_number(sp), "final": vn(fp), "final_data": data_number(fp),
+            "changed": sp != fp, "evidence": vn_int(ev_count.get(node.code), empty="") if node.is_leaf else "", "note": note,
+        })
+
+    # section I: totals and areas
+    sp_tot, fp_tot = units_to_points(ss.total_points[k], ss.scale), units_to_points(fs.total_points[i], fs.scale)
+    s_idx, f_idx = exact_index(ss.total_points[k], ss.total_max[k]), exact_index(fs.total_points[i], fs.total_max[i])
+    areas = []
+    chart_labels, chart_final, chart_self = [], [], []
+    for area in c.areas():
+        j = c.node_index[area.code]
+        m = fs.node_max[i, j]
+        f_sub = exact_index(fs.node_points[i, j], m)
+        s_sub = exact_index(ss.node_points[k, j], ss.node_max[k, j])
+        fpts = units_to_points(fs.node_points[i, j], fs.scale)
+        spts = units_to_points(ss.node_points[k, j], ss.scale)
+        if m <= 0 and fpts == 0 and spts == 0:
+            continue
+        areas.append({
+            "code": area.code, "name": area.name, "max": vn(units_to_points(m, fs.scale) if m > 0 else None), "max_data": data_number(units_to_points(m, fs.scale)) if m > 0 else "",
+            "self": vn(spts), "self_data": data_number(spts), "final": vn(fpts), "final_data": data_number(fpts),
+            "self_index": vn(s_sub), "final_index": vn(f_sub), "final_index_data": data_number(f_sub),
+            "lost": units_to_points(m - fs.node_points[i, j], fs.scale) if m > 0 else None, "sub": f_sub,
+        })
+        if m > 0:
+            chart_labels.append(f"{area.code}. {area.name}")
+            chart_final.append(float(f_sub) if f_sub is not None else None)
+            chart_self.append(float(s_sub) if s_sub is not None else None)
+    chart = area_chart(chart_labels, chart_final, chart_self if has_appraisal else None, prefix=f"u-{unit}")
+
+    explanations = _explanations(inp, fs, i, ss, k, unit, ev_count, appraisal_notes)
+    own = inp.notes.get(unit, {})
+    difficulties, proposals, generated = own.get("kho_khan", []), own.get("de_xuat", []), False
+    if not difficulties and not proposals:
+        difficulties, proposals = _draft_sections(fs, i, areas)
+        generated = True
+    rank = fs.rank[i]
+    return {
+        "unit": unit, "name": str(fs.units["name"].iat[i]), "kind": str(fs.units["kind"].iat[i]),
+        "kind_name": kinds.get(str(fs.units["kind"].iat[i]), ""),
+        "criteria_id": c.id, "criteria_title": c.spec.title, "year": c.spec.year, "date": vn_date(inp.date),
+        "has_appraisal": has_appraisal,
+        "total": {"max": vn(units_to_points(fs.total_max[i], fs.scale)), "max_data": data_number(units_to_points(fs.total_max[i], fs.scale)),
+                  "self": vn(sp_tot), "self_data": data_number(sp_tot), "final": vn(fp_tot), "final_data": data_number(fp_tot),
+                  "self_index": vn(s_idx), "self_index_data": data_number(s_idx), "final_index": vn(f_idx), "final_index_data": data_number(f_idx),
+                  "rank": vn_int(None if np.isnan(rank) else int(rank)), "band": fs.band[i] or "—",
+                  "count": int(np.sum(fs.units["kind"].to_numpy() == fs.units["kind"].iat[i]))},
+        "areas": [{k2: v for k2, v in a.items() if k2 not in ("lost", "sub")} for a in areas],
+        "rows": rows, "explanations": explanations,
+        "difficulties": difficulties, "proposals": proposals, "generated": generated, "chart": svg(chart),
+        "unit_problems": [p.message for p in inp.final.problems if p.unit == unit and not p.criterion],
+    }
+
+
+def _explanations(inp: ReportInputs, fs: SetResult, i: int, ss: SetResult, k: int, unit: str,
+                  ev_count: dict[str, int], appraisal_notes: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """Section II: every leaf with a problem, without evidence for its points, or changed at appraisal."""
+    c = fs.criteria
+    probs: dict[str, list[str]] = {}
+    for p in [*inp.self_.problems, *inp.final.problems, *inp.evidence_problems]:
+        if p.unit != unit or not p.criterion or p.reason in NOT_EXPLANATIONS:
+            continue
+        lst = probs.setdefault(p.criterion, [])
+        if p.message not in lst:
+            lst.append(p.message)
+    out = []
+    for j, leaf in enumerate(c.leaves):
+        if fs.status[i, j] == "not_applicable":
+            continue
+        sp = units_to_points(ss.leaf_points[k, j], ss.scale)
+        fp = units_to_points(fs.leaf_points[i, j], fs.scale)
+        reasons = list(probs.get(leaf.code, []))
+        own_value = ss.value_stage[k, j] == "self"  # survey leaves need no evidence from the unit
+        if not inp.evidence_reviewed and own_value and sp > 0 and not ev_count.get(leaf.code) and not leaf.outside_max:
+            reasons.append(f"chưa có tài liệu kiểm chứng trong evidence.csv cho {vn(sp)} điểm tự đánh giá")
+        if sp != fp:
+            why = "; ".join(appraisal_notes.get(leaf.code, [])) or "thẩm định"
+            reasons.append(f"điểm thay đổi khi thẩm định: {vn(sp)} → {vn(fp)} ({why})")
+        if reasons:
+            out.append({"code": leaf.code, "name": leaf.name, "self": vn(sp), "final": vn(fp), "final_data": data_number(fp), "reasons": reasons,
+                        "expected": [e.document for e in leaf.evidence]})
+    return out
+
+
+def _draft_sections(fs: SetResult, i: int, areas: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """A draft of sections III and IV from the result: the weakest areas and the items that lost most."""
+    scored = [a for a in areas if a["sub"] is not None]
+    weakest = sorted(scored, key=lambda a: (a["sub"], a["code"]))[:WEAKEST_AREAS]
+    c = fs.criteria
+    difficulties, proposals = [], []
+    for a in weakest:
+        difficulties.append(f"Lĩnh vực {a['code']}. {a['name']}: chỉ số thành phần {vn(a['sub'])}%, còn thiếu {vn(a['lost'])} điểm so với tối đa.")
+        lost = []
+        for j, leaf in enumerate(c.leaves):
+            if leaf.ancestors[0] != a["code"] or leaf.outside_max or fs.leaf_max[i, j] <= 0:
+                continue
+            gap = fs.leaf_max[i, j] - fs.leaf_points[i, j]
+            if gap > 0:
+                lost.append((-gap, leaf.code, leaf.name, units_to_points(gap, fs.scale)))
+        lost.sort()
+        items = "; ".join(f"{code} {name} (thiếu {vn(g)} điểm)" for _, code, name, g in lost[:3])
+        if items:
+            proposals.append(f"Tập trung khắc phục lĩnh vực {a['code']}: {items}.")
+    return difficulties, proposals
+
+
+def render_unit_report(inp: ReportInputs, unit: str) -> str:
+    return render("unit_report.html.j2", r=unit_report_context(inp, unit), dataset_label=inp.data.label)
+
+
+def units_in(results: Results) -> list[str]:
+    """Every scored unit id, in ranking display order (kinds, then rank)."""
+    from par_index.scoring.results import ranked_order
+
+    out: list[str] = []
+    for s in results.sets:
+        out.extend(str(u) for u in pd.Series(s.units["unit"]).to_numpy()[ranked_order(s)])
+    return out

@@ -1,0 +1,113 @@
+"""The reports' tables as one .xlsx (openpyxl), Vietnamese headers, numbers kept as numbers
+(2 decimals shown) so the workbook can be sorted and summed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from par_index.common.text_files import writing
+from par_index.reports.format import units_to_points
+from par_index.reports.province import ProvinceData
+from par_index.reports.ranking import areas_of
+from par_index.reports.unit import ReportInputs
+
+
+def _cell(v: Any) -> Any:
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return None
+    if isinstance(v, Decimal):
+        return float(v)
+    return v
+
+
+def _sheet(wb: Any, title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: set[int], widths: dict[int, int]) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title)
+    ws.append(list(headers))
+    for row in rows:
+        ws.append([_cell(v) for v in row])
+    for cell in ws[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="1F4E79")
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for col in numeric:
+        for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+            cell.number_format = "0.00"
+    for i in range(1, len(headers) + 1):
+        ws.column_dimensions[get_column_letter(i)].width = widths.get(i, 12)
+    ws.freeze_panes = "A2"
+    if rows:
+        ws.auto_filter.ref = ws.dimensions
+
+
+def write_workbook(inp: ReportInputs, pdata: ProvinceData, requirements: list[Any] | None, out: Path) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    r = pdata.ranking
+    areas = areas_of(inp.final)
+    change = {} if pdata.change is None else {c["unit"]: c for c in pdata.change.changes.to_dict("records")}
+    head = ["Loại đơn vị", "Hạng", "Mã đơn vị", "Tên đơn vị", "Nhóm", "Hạng trong nhóm", "Điểm", "Điểm tối đa", "Chỉ số (%)", "Xếp loại"]
+    if pdata.change is not None:
+        head += ["Hạng năm trước", "Thay đổi hạng", "Chỉ số năm trước", "Thay đổi chỉ số", "Ghi chú so sánh"]
+    head += [f"LV {code}. {name} (%)" for code, name in areas]
+    rows = []
+    for u in r.to_dict("records"):
+        row = [u["kind_name"], u["rank"], u["unit"], u["name"], u["group"] or None, u["group_rank"], u["points"], u["max"], u["index_2dp"], u["band"]]
+        if pdata.change is not None:
+            ch = change.get(u["unit"], {})
+            row += [ch.get("prev_rank"), ch.get("rank_change"), ch.get("prev_index"), ch.get("index_change"), ch.get("note") or None]
+        row += [u.get(f"area_{code}") for code, _ in areas]
+        rows.append(row)
+    numeric = {7, 8, 9} | ({13, 14} if pdata.change is not None else set())
+    first_area = len(head) - len(areas) + 1
+    numeric |= set(range(first_area, len(head) + 1))
+    _sheet(wb, "Xếp hạng", head, rows, numeric, {1: 26, 3: 16, 4: 40, 10: 12, 15: 30})
+
+    from par_index.reports.ranking import area_leaders
+
+    leaders = area_leaders(inp.final)
+    _sheet(wb, "Dẫn đầu lĩnh vực", ["Loại đơn vị", "Lĩnh vực", "Tên lĩnh vực", "Hạng", "Mã đơn vị", "Tên đơn vị", "Điểm", "Điểm tối đa", "Chỉ số thành phần (%)"],
+           [[x["kind_name"], x["area"], x["area_name"], x["rank"], x["unit"], x["name"], x["points"], x["max"], x["index_2dp"]] for x in leaders.to_dict("records")],
+           {7, 8, 9}, {1: 26, 3: 40, 5: 16, 6: 36})
+    g = pdata.gaps
+    _sheet(wb, "Chênh lệch tự chấm", ["Mã đơn vị", "Tên đơn vị", "Loại", "Điểm tự đánh giá", "Điểm cuối cùng", "Chênh lệch (điểm)", "Chỉ số tự đánh giá", "Chỉ số cuối cùng"],
+           [[x["unit"], x["name"], x["kind"], x["self_points"], x["final_points"], x["gap"], x["self_index"], x["final_index"]] for x in g.units.to_dict("records")],
+           {4, 5, 6, 7, 8}, {1: 16, 2: 40})
+    _sheet(wb, "Chênh lệch theo lĩnh vực", ["Mã đơn vị", "Lĩnh vực", "Tên lĩnh vực", "Điểm tự đánh giá", "Điểm cuối cùng", "Chênh lệch (điểm)"],
+           [[x["unit"], x["area"], x["area_name"], x["self_points"], x["final_points"], x["gap"]] for x in g.areas.to_dict("records")],
+           {4, 5, 6}, {1: 16, 3: 40})
+    detail = []
+    for fs in inp.final.sets:
+        ss = next(s for s in inp.self_.sets if s.criteria.id == fs.criteria.id)
+        for i, unit in enumerate(fs.units["unit"]):
+            k = ss.unit_row(unit)
+            for j, leaf in enumerate(fs.criteria.leaves):
+                if fs.status[i, j] == "not_applicable":
+                    continue
+                mx = units_to_points(fs.leaf_max[i, j], fs.scale) if fs.leaf_max[i, j] > 0 else None
+                detail.append([unit, leaf.code, leaf.name, mx, units_to_points(ss.leaf_points[k, j], ss.scale),
+                               units_to_points(fs.leaf_points[i, j], fs.scale), str(fs.value_text[i, j]).strip() or None])
+    _sheet(wb, "Điểm chi tiết", ["Mã đơn vị", "Tiêu chí", "Nội dung", "Điểm tối đa", "Tự đánh giá", "Cuối cùng", "Giá trị"], detail, {4, 5, 6}, {1: 16, 3: 60, 7: 24})
+    if requirements is not None:
+        from par_index.evidence.check import STATUS_WORDS
+
+        ev_rows = [[q.agency, q.leaf, q.leaf_name, q.document, q.unit, q.unit_name, STATUS_WORDS.get(q.status, q.status)] for q in requirements]
+    else:
+        from par_index.reports.agency import agency_context
+
+        ctx = agency_context(inp, None)
+        ev_rows = [[a["id"], it["code"], it["name"], it["document"], u["unit"], u["name"], u["status"]]
+                   for a in ctx["agencies"] for it in a["entries"] for u in it["lacking"]]
+    _sheet(wb, "Tài liệu kiểm chứng", ["Cơ quan", "Tiêu chí", "Nội dung", "Tài liệu", "Mã đơn vị", "Tên đơn vị", "Tình trạng"], ev_rows, set(), {1: 16, 3: 40, 4: 50, 6: 36})
+    with writing(out):
+        wb.save(out)
+    return out

@@ -1,0 +1,228 @@
+"""Scoring every unit of a criteria set at once.
+
+:func:`score` lays the data rows onto units × leaves matrices (:mod:`.layout`: matching,
+value readings, stage overlay and every problem about the data), then :func:`score_layout`
+scores them. The work is a loop over *leaves* (rules), never over units:
+
+1. score each leaf's row of values with its rule (range corrections and over-claims reported),
+   round to ``10**-precision`` points and keep whole *units* of that size in float64 (exact
+   sums);
+2. aggregate every level with one matrix product; index, rank and band with exact integer
+   comparisons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from par_index.common.values import format_number
+from par_index.criteria.compiled import CompiledCriteria
+from par_index.errors import Problem
+from par_index.scoring.layout import Layout, SetLayout, lay_out, row_problem
+from par_index.scoring.ranking import band_labels, rank_within
+from par_index.unit_data.reader import STAGES, UnitData
+
+Stage = Literal["self", "final"]
+STAGE_WORDS = {"self": "tự đánh giá", "survey": "điều tra", "appraisal1": "thẩm định lần 1", "appraisal2": "thẩm định lần 2"}
+ROUND_EPS = 1e-7
+STATUS_WORDS = np.array(["", "na", "missing", "not_applicable", "unreadable"], dtype=object)
+
+
+@dataclass
+class SetResult:
+    """Scores of the units of one criteria set."""
+
+    criteria: CompiledCriteria
+    stage: str
+    units: pd.DataFrame  # unit, name, kind (one row per scored unit, in data order)
+    leaf_points: np.ndarray  # units × leaves, whole units of 10**-precision, signed
+    leaf_max: np.ndarray  # units × leaves, whole units (0 where not applicable / na / bonus)
+    node_points: np.ndarray  # units × nodes, whole units
+    node_max: np.ndarray  # units × nodes
+    total_points: np.ndarray  # units, whole units, floored at 0
+    total_max: np.ndarray
+    index: np.ndarray  # unrounded, NaN when nothing applies
+    rank: np.ndarray  # float (NaN when no index)
+    band: list[str | None]
+    value_text: np.ndarray  # units × leaves, object: the value as written ('' when none)
+    value_stage: np.ndarray  # units × leaves, object: stage of the row used ('' when none)
+    claimed: np.ndarray  # units × leaves: points the unit claimed (NaN when none)
+    status: np.ndarray  # units × leaves, object: '', 'na', 'missing', 'not_applicable', 'unreadable'
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def scale(self) -> int:
+        return self.criteria.scale
+
+    def unit_row(self, unit: str) -> int:
+        hits = np.flatnonzero(self.units["unit"].to_numpy() == unit)
+        if not len(hits):
+            raise KeyError(unit)
+        return int(hits[0])
+
+    def points(self) -> np.ndarray:
+        return self.total_points / self.scale
+
+    def max(self) -> np.ndarray:
+        return self.total_max / self.scale
+
+
+class Lazy:
+    """A text matrix of :class:`SetResult` built on first access (most runs never read them)."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Callable[[], np.ndarray]) -> None:
+        self.build = build
+
+
+def _built_on_access(name: str) -> property:
+    key = "_" + name
+
+    def get(self: SetResult) -> np.ndarray:
+        value = self.__dict__[key]
+        if isinstance(value, Lazy):
+            value = self.__dict__[key] = value.build()
+        return value
+
+    def set_(self: SetResult, value: np.ndarray | Lazy) -> None:
+        self.__dict__[key] = value
+
+    return property(get, set_)
+
+
+for _name in ("value_text", "value_stage", "status"):  # the dataclass fields stay as they are
+    setattr(SetResult, _name, _built_on_access(_name))
+
+
+@dataclass
+class Results:
+    """Scores of every unit, one :class:`SetResult` per criteria set, and all problems."""
+
+    sets: list[SetResult]
+    stage: str
+    problems: list[Problem]
+    label: str | None = None  # the data set's label (e.g. synthetic example data)
+
+    @property
+    def criteria_id(self) -> str:
+        return "+".join(s.criteria.id for s in self.sets)
+
+    def find(self, unit: str) -> tuple[SetResult, int]:
+        for s in self.sets:
+            try:
+                return s, s.unit_row(unit)
+            except KeyError:
+                continue
+        raise KeyError(unit)
+
+
+def score(
+    criteria: CompiledCriteria | Sequence[CompiledCriteria],
+    data: UnitData,
+    stage: Stage = "final",
+    cut: dict[str, np.ndarray] | None = None,
+) -> Results:
+    """Score every unit in ``data``: lay its rows out (:func:`.layout.lay_out`), then score them.
+
+    ``cut`` optionally maps a criteria id to a units × leaves bool matrix (in that set's unit
+    order) of leaves to score 0 — the appraiser's preview (no evidence → 0).
+    """
+    return score_layout(lay_out(criteria, data, stage), cut)
+
+
+def score_layout(layout: Layout, cut: dict[str, np.ndarray] | None = None) -> Results:
+    """Score matrices already laid out: the rules, rounding, aggregation, rank and band."""
+    problems = list(layout.problems)
+    results = []
+    for lay in layout.sets:
+        problems.extend(lay.problems)
+        results.append(_score_set(lay, layout.stage, problems, None if cut is None else cut.get(lay.criteria.id)))
+        problems.extend(lay.missing)
+    return Results(results, layout.stage, problems, layout.label)
+
+
+def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndarray | None) -> SetResult:
+    c = lay.criteria
+    n_leaves, n_units = lay.row_t.shape
+    scale = float(c.scale)
+    half = 0.5 / scale
+    ph_t = np.empty((n_leaves, n_units))  # whole units, signed; leaves × units
+    mh_t = np.empty((n_leaves, n_units))
+    counts_t = lay.applicable_t & ~lay.na_t
+    for j, leaf in enumerate(c.leaves):
+        rule = leaf.rule
+        leaf_max = float(leaf.max)
+        has_j = lay.has_value_t[j]
+        fixed, issues = rule.prepare(lay.x_t[j], leaf_max)
+        for issue in issues:
+            for i in np.flatnonzero(issue.mask & has_j):
+                k = lay.row_t[j, i]
+                message = issue.message.format(value=lay.raw_value(k).strip(), max=format_number(leaf_max))
+                problems.append(row_problem(lay.row(k), issue.reason, message, "warning"))
+        p = rule.points(fixed, leaf_max)
+        claim_j = lay.claim_t[j]
+        if lay.only_claim[j]:
+            upper = leaf.upper
+            only_claim = ~has_j & (lay.row_t[j] >= 0) & ~lay.na_t[j] & ~np.isnan(claim_j)
+            for i in np.flatnonzero(only_claim & (claim_j > upper + 1e-9)):
+                k = lay.row_t[j, i]
+                message = f"{lay.raw_points(k).strip()} điểm vượt quá điểm tối đa {format_number(upper)}"
+                problems.append(row_problem(lay.row(k), "points_above_max", message, "warning"))
+            p = np.where(only_claim, np.clip(claim_j, 0.0, upper), p)
+            p = np.where(has_j | only_claim, p, 0.0)
+        else:
+            p = np.where(has_j, p, 0.0)
+        ph = np.floor(p * scale + 0.5 + ROUND_EPS)  # whole units, as the leaf will count
+        with np.errstate(invalid="ignore"):
+            over_claim = has_j & (claim_j > ph / scale + half)
+        for i in np.flatnonzero(over_claim):
+            k = lay.row_t[j, i]
+            message = (
+                f"tự chấm {lay.raw_points(k).strip()} điểm nhưng giá trị '{lay.raw_value(k).strip()}' "
+                f"chỉ được {format_number(ph[i] / scale)} điểm theo quy tắc"
+            )
+            problems.append(row_problem(lay.row(k), "claim_above_rule", message, "warning"))
+        counts_j = counts_t[j]
+        counts_pts = counts_j if cut is None else counts_j & ~cut[:, j]
+        if leaf.sign < 0:
+            np.negative(ph, out=ph)
+        np.copyto(ph_t[j], np.where(counts_pts, ph, 0.0) + 0.0)  # + 0.0: no "-0"
+        if leaf.outside_max:
+            mh_t[j] = 0.0
+        else:
+            np.multiply(counts_j, c.leaf_max_units[j], out=mh_t[j])
+
+    node_points_t = c.membership @ ph_t
+    node_max_t = c.membership @ mh_t
+    total_points = np.maximum(ph_t.sum(axis=0), 0.0)
+    total_max = mh_t.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        index = np.where(total_max > 0, total_points * 100.0 / total_max, np.nan)
+    rank = rank_within(index, lay.kinds)
+    bands = band_labels(total_points, total_max, c.band_fractions)
+
+    def status() -> np.ndarray:
+        code = np.zeros((n_leaves, n_units), dtype=np.int8)  # index into STATUS_WORDS
+        code[lay.na_t] = 1
+        code[lay.applicable_t & (lay.row_t < 0)] = 2
+        code[~lay.applicable_t] = 3
+        if lay.unreadable.any():
+            code[np.append(lay.unreadable, False)[lay.row_t] & ~lay.na_t] = 4  # row −1: the appended False
+        return STATUS_WORDS[code].T
+
+    def value_text() -> np.ndarray:
+        return np.append(lay.vt.values, "")[np.append(lay.vc, len(lay.vt.values))[lay.row_t]].T
+
+    def value_stage() -> np.ndarray:
+        return np.array([*STAGES, ""], dtype=object)[np.append(lay.stage_no, len(STAGES))[lay.row_t]].T
+
+    return SetResult(
+        c, stage, lay.units, ph_t.T, mh_t.T, node_points_t.T, node_max_t.T, total_points,
+        total_max, index, rank, bands, Lazy(value_text), Lazy(value_stage), lay.claim_t.T, Lazy(status),  # type: ignore[arg-type]
+    )

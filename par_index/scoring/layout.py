@@ -1,0 +1,338 @@
+"""Laying the assessment rows of every unit onto units × leaves matrices: the last step of loading.
+
+:func:`lay_out` does everything that turns rows into the matrices the rules score, and finds
+every problem that is about the data rather than about a rule:
+
+1. match assessment rows to units and leaves; report unknown units and criteria, unknown
+   stages, duplicates and rows for items that do not apply to the unit's kind;
+2. give each row the reading of its value its leaf needs (number, percentage, date, yes/no,
+   ``na``): every distinct text was read once when the data was read (:mod:`.value_table`);
+   survey answer counts become shares here, by each leaf's answer table;
+3. lay the rows of each stage into matrices and overlay them in stage order (``self`` →
+   ``survey`` → ``appraisal1`` → ``appraisal2`` for the final score); report leaves with no
+   value for a unit.
+
+The matrices are stored leaves × units (each leaf's column contiguous for its rule). Scoring
+them — rules, rounding, aggregation, rank and band — is :mod:`.engine`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from par_index.criteria.compiled import CompiledCriteria
+from par_index.criteria.rules.base import Rule
+from par_index.criteria.rules.survey import Survey
+from par_index.errors import InputError, Problem
+from par_index.unit_data.reader import STAGES, UnitData
+from par_index.unit_data.value_table import ValueTable, answer_shares, value_table
+
+STAGE_ORDER: dict[str, tuple[str, ...]] = {
+    "self": ("self", "survey"),
+    "final": ("self", "survey", "appraisal1", "appraisal2"),
+}
+EXPECTED = {
+    "number": "cần một số (ví dụ 0,5 hoặc 93%)",
+    "points": "cần số điểm (ví dụ 0,75)",
+    "date": "cần một ngày dạng dd/mm/yyyy hoặc yyyy-mm-dd",
+    "bool": "cần có/không",
+}
+
+
+@dataclass
+class SetLayout:
+    """The rows of one criteria set's units laid onto leaves × units matrices."""
+
+    criteria: CompiledCriteria
+    units: pd.DataFrame  # unit, name, kind (one row per scored unit, in data order)
+    kinds: np.ndarray  # the units' kinds
+    applicable_t: np.ndarray  # leaves × units bool: the item applies to the unit's kind
+    row_t: np.ndarray  # leaves × units: the row (index into ``ids``) of each cell, −1 when none
+    x_t: np.ndarray  # leaves × units float: the value read for its leaf (NaN when none)
+    claim_t: np.ndarray  # leaves × units float: points the unit claimed (NaN when none)
+    has_value_t: np.ndarray  # leaves × units bool
+    na_t: np.ndarray  # leaves × units bool
+    only_claim: np.ndarray  # leaves: some unit gave points without a value for this leaf
+    frame: pd.DataFrame  # the assessment rows (for messages)
+    vt: ValueTable
+    ids: np.ndarray  # the rows laid out: positions in ``frame``
+    vc: np.ndarray  # their value codes
+    pc: np.ndarray  # their points codes
+    stage_no: np.ndarray  # their stage (index into STAGES)
+    unreadable: np.ndarray  # per laid-out row: the value could not be read
+    problems: list[Problem] = field(default_factory=list)  # rows that were not laid out or not read
+    missing: list[Problem] = field(default_factory=list)  # leaves with no value for a unit
+
+    def raw_value(self, k: int) -> str:
+        """The value text of laid-out row ``k`` as written."""
+        return str(self.vt.values[self.vc[k]])
+
+    def raw_points(self, k: int) -> str:
+        return str(self.vt.points[self.pc[k]])
+
+    def row(self, k: int) -> pd.Series:
+        return self.frame.iloc[self.ids[k]]
+
+
+@dataclass
+class Layout:
+    """Every criteria set's matrices, the stage they were laid out for, and the problems so far."""
+
+    sets: list[SetLayout]
+    stage: str
+    problems: list[Problem]  # about the data as a whole: units, stages, tables beside the rows
+    label: str | None = None
+
+
+def lay_out(criteria: CompiledCriteria | Sequence[CompiledCriteria], data: UnitData, stage: str = "final") -> Layout:
+    """Lay the rows of ``data`` onto each criteria set's matrices for ``stage`` (self or final)."""
+    sets = [criteria] if isinstance(criteria, CompiledCriteria) else list(criteria)
+    if stage not in STAGE_ORDER:
+        raise InputError(Problem("stage_unknown", f"giai đoạn '{stage}' không hợp lệ; chọn self hoặc final"))
+    data = data.for_criteria(sets)  # rows that need the criteria (survey answer counts)
+    problems: list[Problem] = list(data.problems)
+    kind_owner: dict[str, int] = {}
+    for i, c in enumerate(sets):
+        for kind in c.kinds:
+            if kind in kind_owner:
+                raise InputError(
+                    Problem("kind_in_two_sets", f"loại đơn vị '{kind}' có trong cả hai bộ tiêu chí {sets[kind_owner[kind]].id} và {c.id}")
+                )
+            kind_owner[kind] = i
+    vt = value_table(data.assessments)  # codes and readings of every distinct text, built once per frame
+    units = _check_units(data, kind_owner, problems, sets)
+    ids, pos = _check_rows(data, vt, units, problems)
+    set_of_unit = units["set_no"].to_numpy(dtype=int)
+    set_no = set_of_unit[pos]
+    layouts = []
+    for i, c in enumerate(sets):
+        in_set = set_of_unit == i
+        set_units = units[in_set].reset_index(drop=True)
+        local = np.cumsum(in_set) - 1  # a unit's row within its set
+        sel = set_no == i
+        set_ids, set_pos = (ids[sel], local[pos[sel]]) if len(sets) > 1 else (ids, pos)
+        layouts.append(_lay_out_set(c, set_units, data.assessments, vt, set_ids, set_pos, stage))
+    return Layout(layouts, stage, problems, data.label)
+
+
+def _check_units(data: UnitData, kind_owner: dict[str, int], problems: list[Problem], sets: list[CompiledCriteria]) -> pd.DataFrame:
+    units = data.units
+    dup = units.duplicated("unit", keep="first").to_numpy()
+    for r in units[dup].itertuples():
+        problems.append(Problem("unit_duplicate", "mã đơn vị đã có ở dòng trước; dòng này bị bỏ qua", file=r.at_file, line=r.at_line, unit=r.unit))
+    empty = (units["unit"] == "").to_numpy()
+    for r in units[empty & ~dup].itertuples():
+        problems.append(Problem("unit_id_empty", "thiếu mã đơn vị (cột unit); dòng này bị bỏ qua", file=r.at_file, line=r.at_line))
+    units = units[~dup & ~empty].copy()
+    owner = units["kind"].map(kind_owner)
+    unknown = owner.isna().to_numpy()
+    known_kinds = ", ".join(sorted(kind_owner))
+    for r in units[unknown].itertuples():
+        problems.append(
+            Problem("unit_kind_unknown", f"loại đơn vị '{r.kind}' không có trong bộ tiêu chí ({known_kinds}); đơn vị không được chấm", file=r.at_file, line=r.at_line, unit=r.unit)
+        )
+    units = units[~unknown].copy()
+    units["set_no"] = owner[~unknown].astype(int).to_numpy()
+    return units.reset_index(drop=True)
+
+
+def _check_rows(data: UnitData, vt: ValueTable, units: pd.DataFrame, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (in ``data.assessments``) of the rows to score, and each one's row in ``units``."""
+    rows = data.assessments
+    pos = pd.Index(units["unit"].to_numpy()).get_indexer(vt.units)[vt.unit_codes]  # units are unique here
+    bad_unit = pos < 0
+    if bad_unit.any():
+        known_all = set(data.units["unit"])
+        for r in rows[bad_unit].itertuples():
+            if r.unit in known_all:
+                continue  # its unit was already reported (unknown kind, duplicate)
+            problems.append(row_problem(r, "unit_unknown", f"đơn vị '{r.unit}' không có trong units; dòng này không được chấm"))
+    known_stage = np.array([s in STAGES for s in vt.stages], dtype=bool)
+    if known_stage.all() and not bad_unit.any():
+        return np.arange(len(pos)), pos  # every row (the usual case)
+    stage_ok = known_stage[vt.stage_codes]
+    if not stage_ok.all():
+        for r in rows[~stage_ok & ~bad_unit].itertuples():
+            problems.append(row_problem(r, "stage_unknown", f"giai đoạn '{r.stage}' không hợp lệ; dùng self, appraisal1, appraisal2 hoặc survey"))
+    ids = np.flatnonzero(~bad_unit & stage_ok)
+    return ids, pos[ids]
+
+
+def row_problem(r: object, reason: str, message: str, severity: str = "error") -> Problem:
+    """A problem about one data row (a namedtuple from ``itertuples`` or a Series)."""
+    get = r.get if isinstance(r, pd.Series) else (lambda k, d=None: getattr(r, k, d))
+    line = get("at_line", None)
+    return Problem(
+        reason,
+        message,
+        file=str(get("at_file", "") or ""),
+        line=int(line) if line is not None and line == line else None,
+        cell=str(get("at_cell", "") or ""),
+        unit=str(get("unit", "")),
+        criterion=str(get("criterion", "")),
+        severity=severity,
+    )
+
+
+def _lay_out_set(
+    c: CompiledCriteria,
+    units: pd.DataFrame,
+    frame: pd.DataFrame,
+    vt: ValueTable,
+    ids: np.ndarray,
+    u: np.ndarray,
+    stage: str,
+) -> SetLayout:
+    """Lay out one set: ``ids`` are this set's rows in ``frame`` (= ``vt``'s rows), ``u`` their unit rows."""
+    problems: list[Problem] = []
+    n_units, n_leaves = len(units), len(c.leaves)
+    unit_pos = pd.Index(units["unit"].to_numpy())
+    leaf_pos = pd.Index(list(c.leaf_index))
+
+    def of_rows(codes: np.ndarray) -> np.ndarray:  # a per-row array of ``vt`` for the rows ``ids``
+        return codes if len(ids) == len(vt) else codes[ids]  # ids are increasing: all rows → arange
+
+    lcol = leaf_pos.get_indexer(vt.criteria)[of_rows(vt.criterion_codes)] if len(vt.criteria) else np.zeros(0, dtype=np.int64)
+    unknown = lcol < 0
+    if unknown.any():
+        for r in frame.iloc[ids[unknown]].itertuples():
+            if r.criterion in c.node_index:
+                msg = f"'{r.criterion}' là tiêu chí có tiêu chí con; hãy nhập giá trị cho từng tiêu chí thành phần"
+                problems.append(row_problem(r, "criterion_not_leaf", msg))
+            else:
+                problems.append(row_problem(r, "criterion_unknown", f"tiêu chí '{r.criterion}' không có trong bộ tiêu chí {c.id}; dòng này không được chấm"))
+        keep = ~unknown
+        ids, u, lcol = ids[keep], u[keep], lcol[keep]
+    # rows for items that do not apply to the unit's kind
+    kinds = units["kind"].to_numpy()
+    kind_codes, kind_names = pd.factorize(kinds)
+    kind_applic = np.vstack([c.applicable(k) for k in kind_names]) if len(kind_names) else np.zeros((0, n_leaves), dtype=bool)
+    applic_t = np.ascontiguousarray(kind_applic.T[:, kind_codes]) if n_units else np.zeros((n_leaves, 0), dtype=bool)
+    off = ~applic_t[lcol, u] if len(u) else np.zeros(0, dtype=bool)
+    if off.any():
+        for r in frame.iloc[ids[off]].itertuples():
+            problems.append(row_problem(r, "criterion_not_applicable", f"tiêu chí '{r.criterion}' không áp dụng cho loại đơn vị '{kinds[unit_pos.get_loc(r.unit)]}'; dòng này bị bỏ qua", "warning"))
+        ids, u, lcol = ids[~off], u[~off], lcol[~off]
+    # duplicates of (unit, leaf, stage): the first row counts
+    stage_no = pd.Index(STAGES).get_indexer(vt.stages)[of_rows(vt.stage_codes)]  # rows of unknown stages were dropped
+    key = (u.astype(np.int64) * max(n_leaves, 1) + lcol) * len(STAGES) + stage_no
+    space = max(n_units * max(n_leaves, 1) * len(STAGES), 1)
+    increasing = len(key) < 2 or bool((key[1:] > key[:-1]).all())  # rows in unit, leaf, stage order
+    if not increasing and np.bincount(key, minlength=space).max() > 1:
+        order = np.arange(len(key))
+        first = np.full(space, len(key), dtype=np.int64)
+        np.minimum.at(first, key, order)
+        dup = first[key] != order
+    else:
+        dup = np.zeros(len(key), dtype=bool)
+    if dup.any():
+        for r in frame.iloc[ids[dup]].itertuples():
+            problems.append(row_problem(r, "row_duplicate", f"dòng trùng (cùng đơn vị, tiêu chí, giai đoạn {r.stage}); chỉ dòng đầu tiên được tính"))
+        ids, u, lcol, stage_no = ids[~dup], u[~dup], lcol[~dup], stage_no[~dup]
+
+    vc = of_rows(vt.value_codes)
+    pc = of_rows(vt.points_codes)
+    x, na, blank, unreadable = _read_values(c, vt, vc, lcol)
+    claim = vt.claim[pc]
+    bad_claim = (np.isnan(vt.claim) & ~vt.claim_blank)[pc]
+    if bad_claim.any():
+        for r in frame.iloc[ids[bad_claim]].itertuples():
+            problems.append(row_problem(r, "points_unreadable", f"điểm tự chấm '{r.points}' không phải là số"))
+    if unreadable.any():
+        for r in frame.iloc[ids[unreadable]].itertuples():
+            vtype = c.leaves[c.leaf_index[r.criterion]].rule.value_type
+            problems.append(row_problem(r, "value_unreadable", f"không đọc được giá trị '{r.value}': {EXPECTED[vtype]}; được tính 0 điểm"))
+    # lay stages over each other: the row of the last stage present wins each cell (a stage has
+    # at most one row per cell after the duplicate check), then every matrix is one gather —
+    # in units × leaves order, which is the order rows usually come in, then turned over.
+    has_value = ~blank & ~na
+    has_claim = ~np.isnan(claim)
+    counted = has_value | has_claim | na
+    cell = u.astype(np.int64) * n_leaves + lcol
+    flat_rows = np.full(n_units * n_leaves, -1, dtype=np.int64)
+    for st in STAGE_ORDER[stage]:
+        sel = (stage_no == STAGES.index(st)) & counted
+        if sel.any():
+            flat_rows[cell[sel]] = np.flatnonzero(sel)
+    rows = flat_rows.reshape(n_units, n_leaves)
+    sentinel = np.where(rows >= 0, rows, len(ids))  # len(ids): a row with nothing in it
+
+    def gather(per_row: np.ndarray, nothing: float | bool) -> np.ndarray:
+        return np.ascontiguousarray(np.append(per_row, nothing)[sentinel].T)
+
+    row_t = np.ascontiguousarray(rows.T)
+    x_t = gather(x, np.nan)
+    claim_t = gather(claim, np.nan) if has_claim.any() else np.full((n_leaves, n_units), np.nan)
+    has_value_t = gather(has_value, False)
+    na_t = gather(na, False)
+    penalty = np.flatnonzero([leaf.rule.sign < 0 for leaf in c.leaves])
+    claim_t[penalty] = np.abs(claim_t[penalty])  # a penalty claim may be written −0,5 or 0,5
+    only_claim_rows = ~has_value & ~na & ~np.isnan(claim)  # points given without a value
+    only_claim = np.zeros(n_leaves, dtype=bool)
+    if only_claim_rows.any():
+        laid = np.zeros(len(ids) + 1, dtype=bool)
+        laid[sentinel.ravel()] = True
+        only_claim[np.unique(lcol[only_claim_rows & laid[:-1]])] = True
+
+    missing: list[Problem] = []
+    outside = np.array([leaf.rule.sign != 0 for leaf in c.leaves], dtype=bool)
+    absent_t = applic_t & (row_t < 0) & ~outside[:, None]  # no bonus or penalty is the ordinary case, not a gap
+    if absent_t.any():
+        unit_ids = units["unit"].to_numpy()
+        for i, j in zip(*np.nonzero(absent_t.T), strict=True):  # unit by unit, leaves in order
+            leaf = c.leaves[j]
+            missing.append(
+                Problem("value_missing", f"chưa có giá trị cho tiêu chí {leaf.code} ({leaf.name}); được tính 0 điểm", unit=unit_ids[i], criterion=leaf.code)
+            )
+    return SetLayout(
+        c, units[["unit", "name", "kind"]].reset_index(drop=True), kinds, applic_t, row_t, x_t, claim_t, has_value_t,
+        na_t, only_claim, frame, vt, ids, vc, pc, stage_no, unreadable, problems, missing,
+    )
+
+
+def _read_values(c: CompiledCriteria, vt: ValueTable, vc: np.ndarray, lcol: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Values of the rows (``vc``: their distinct value codes) as floats, by each row's leaf value type.
+
+    Every distinct text was read once in every way when the data was read (:mod:`.value_table`);
+    here each row picks the reading its leaf needs.
+    """
+    kinds = ("number", "date", "bool")
+    leaf_kind = np.array([kinds.index(k) if k in kinds else 0 for k in (leaf.rule.value_type for leaf in c.leaves)], dtype=np.int64)
+    as_bool = np.where(np.isnan(vt.number) & ~vt.blank & ~vt.na, vt.yes_no, vt.number)
+    reading = np.vstack([vt.number, vt.date, as_bool])  # per value type × distinct text
+    x = reading[leaf_kind[lcol], vc] if len(vc) else np.zeros(0)
+    blank, na = vt.blank[vc], vt.na[vc]
+    bad = np.isnan(x) & ~blank & ~na
+    if bad.any():
+        # rule-specific readers (survey answer counts), once per (leaf, distinct text)
+        bad_rows = np.flatnonzero(bad)
+        shares: dict[tuple[tuple[str, float], ...], np.ndarray] = {}  # leaves with the same answer table
+        for j in np.unique(lcol[bad_rows]):
+            rule = c.leaves[j].rule
+            if type(rule).parse_text is Rule.parse_text:
+                continue  # the rule reads nothing more
+            at = bad_rows[lcol[bad_rows] == j]
+            codes = vc[at]
+            rest = at
+            if type(rule).parse_text is Survey.parse_text and isinstance(rule, Survey):
+                if not rule.answers:
+                    continue
+                answers = tuple(rule.answers.items())
+                if answers not in shares:
+                    shares[answers] = answer_shares(vt.counts, rule.answers)
+                x[at] = shares[answers][codes]
+                rest = at[vt.counts.slow[codes]]
+            seen: dict[int, float | None] = {}
+            for i in rest:
+                code = int(vc[i])
+                if code not in seen:
+                    seen[code] = rule.parse_text(str(vt.values[code]))
+                v = seen[code]
+                if v is not None:
+                    x[i] = v
+        bad = np.isnan(x) & ~blank & ~na
+    return x, na, blank, bad

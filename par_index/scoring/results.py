@@ -1,0 +1,192 @@
+"""Results as plain data: the JSON document of interfaces.md and one-row-per-unit tables.
+
+Only reads :class:`~par_index.scoring.engine.Results`; computes nothing new beyond unit conversion
+(whole units of ``10**-precision`` → points) and ordering for display.
+"""
+
+from __future__ import annotations
+
+import json
+from json.encoder import encode_basestring
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from par_index.scoring.engine import Results, SetResult
+
+
+def ranked_order(s: SetResult) -> np.ndarray:
+    """Row order for display: kinds in criteria order, then rank, then unit id."""
+    kind_order = {k: i for i, k in enumerate(s.criteria.kinds)}
+    kinds = np.array([kind_order.get(k, 99) for k in s.units["kind"]])
+    rank = np.where(np.isnan(s.rank), np.inf, s.rank)
+    return np.lexsort((s.units["unit"].to_numpy(), rank, kinds))
+
+
+def _num(x: float) -> float | None:
+    return None if x != x else float(x)
+
+
+def to_json_dict(results: Results, include_problems: bool = True, include_units: bool = True) -> dict[str, Any]:
+    """The JSON document of interfaces.md; ``include_units=False`` leaves ``units`` an empty list
+    (for :func:`json_units_block` to fill, as the writer does)."""
+    units: list[dict[str, Any]] = []
+    for s in results.sets if include_units else []:
+        scale = float(s.scale)
+        codes = [n.code for n in s.criteria.nodes]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            node_index = np.where(s.node_max > 0, s.node_points * 100.0 / s.node_max, np.nan)
+        node_pts = (s.node_points / scale).tolist()
+        node_max = (s.node_max / scale).tolist()
+        node_idx = node_index.tolist()
+        pts = (s.total_points / scale).tolist()
+        mx = (s.total_max / scale).tolist()
+        for i in ranked_order(s):
+            units.append(
+                {
+                    "unit": s.units["unit"].iat[i],
+                    "name": s.units["name"].iat[i],
+                    "kind": s.units["kind"].iat[i],
+                    "points": pts[i],
+                    "max": mx[i],
+                    "index": _num(s.index[i]),
+                    "rank": None if np.isnan(s.rank[i]) else int(s.rank[i]),
+                    "band": s.band[i],
+                    "nodes": {
+                        code: {"points": p, "max": m, "index": None if ix != ix else ix}
+                        for code, p, m, ix in zip(codes, node_pts[i], node_max[i], node_idx[i], strict=True)
+                    },
+                }
+            )
+    doc: dict[str, Any] = {"criteria": results.criteria_id, "stage": results.stage, "units": units}
+    if len(results.sets) > 1:
+        doc["criteria_sets"] = [s.criteria.id for s in results.sets]
+    if results.label:
+        doc["dataset"] = results.label
+    if include_problems:
+        doc["problems"] = [p.as_dict() for p in results.problems]
+    return doc
+
+
+def json_units_block(results: Results, indent: str = "  ") -> list[bytes]:
+    """The ``units`` of :func:`to_json_dict`, one per line as ``json`` encodes each (lines
+    indented by ``indent`` and ended by ``,`` but the last, joined by newlines), in UTF-8, as
+    consecutive parts of up to 100 units.
+
+    Built fast: every node entry of a unit depends only on its (points, max) pair, and a node
+    has few distinct pairs across units, so each distinct entry is encoded once and shared,
+    and each set's lines are joined once as bytes.
+    """
+    sets = [s for s in results.sets if len(s.units)]
+    parts: list[bytes] = []
+    for k, s in enumerate(sets):
+        scale = float(s.scale)
+        order = ranked_order(s)
+        columns: list[tuple[np.ndarray, list[bytes]]] = []  # (codes per unit, distinct texts)
+        for j, node in enumerate(s.criteria.nodes):
+            lead = "" if j == 0 else ", "
+            codes, texts = _node_entries(lead + _js(node.code), s.node_points[order, j], s.node_max[order, j], scale)
+            if columns and len(columns[-1][1]) * len(texts) <= _MERGE_LIMIT:
+                columns[-1] = _merged(columns[-1], (codes, texts))  # fewer, longer pieces to join
+            else:
+                columns.append((codes, texts))
+        pieces = np.empty((len(columns) + 2, len(order)), dtype=object)  # column-major, joined unit-major
+        for c, (codes, texts) in enumerate(columns):
+            pieces[c + 1] = np.array(texts, dtype=object)[codes]
+        kind = {k: _js(k) for k in set(s.units["kind"].tolist())}
+        band = {b: _js(b) for b in set(s.band)}
+        fields = zip(
+            _ranked(order, [_js(u) for u in s.units["unit"].tolist()]),
+            _ranked(order, [_js(n) for n in s.units["name"].tolist()]),
+            _ranked(order, [kind[k] for k in s.units["kind"].tolist()]),
+            _ranked(order, [repr(v) for v in (s.total_points / scale).tolist()]),
+            _ranked(order, [repr(v) for v in (s.total_max / scale).tolist()]),
+            _ranked(order, ["null" if v != v else repr(v) for v in s.index.tolist()]),  # json writes floats by repr
+            _ranked(order, ["null" if r != r else str(int(r)) for r in s.rank.tolist()]),
+            _ranked(order, [band[b] for b in s.band]),
+            strict=True,
+        )
+        pieces[0] = [
+            f'{indent}{{"unit": {u}, "name": {n}, "kind": {k}, "points": {p}, "max": {m}, "index": {i}, "rank": {r}, "band": {b}, "nodes": {{'.encode()
+            for u, n, k, p, m, i, r, b in fields
+        ]
+        pieces[-1] = b"}},\n"
+        if k == len(sets) - 1:
+            pieces[-1, -1] = b"}}"  # the last unit: no comma, and the caller ends the line
+        flat = pieces.T.ravel().tolist()
+        step = pieces.shape[0] * _UNITS_PER_PART
+        parts.extend(b"".join(flat[i : i + step]) for i in range(0, len(flat), step))
+    return parts
+
+
+def _ranked(order: np.ndarray, texts: list[str]) -> list[str]:
+    return np.array(texts, dtype=object)[order].tolist()
+
+
+def _js(value: object) -> str:
+    """One JSON value as ``json`` (``ensure_ascii=False``) encodes it."""
+    if isinstance(value, str):
+        return str(encode_basestring(value))
+    return _ENCODE(value)
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
+_MERGE_LIMIT = 4096  # most distinct texts of two neighbouring columns combined
+_UNITS_PER_PART = 100  # parts of ~0.6 MB are written faster than one part of 60 MB (no fresh pages)
+
+
+def _node_entries(code: str, points: np.ndarray, maxima: np.ndarray, scale: float) -> tuple[np.ndarray, list[bytes]]:
+    """``"code": {"points": …, "max": …, "index": …}`` per unit, as codes into the distinct
+    texts: one encoding per distinct (points, max) pair, hashed as one whole number
+    ``points × width + max`` (as one complex number if that could pass 2**52)."""
+    width = float(maxima.max(initial=0.0)) + 1.0  # points and maxima are whole units, maxima ≥ 0
+    if float(np.abs(points).max(initial=0.0)) * width < 2.0**52:
+        codes, keys = pd.factorize((points * width + maxima).astype(np.int64))  # exact: below 2**53
+        pairs = [divmod(k, int(width)) for k in keys.tolist()]
+    else:
+        codes, both = pd.factorize(points + 1j * maxima)
+        pairs = [(c.real, c.imag) for c in both.tolist()]
+    texts = []
+    for pu, mu in pairs:
+        p, m = float(pu), float(mu)
+        index = repr(p * 100.0 / m) if m > 0 else "null"
+        texts.append(f'{code}: {{"points": {p / scale!r}, "max": {m / scale!r}, "index": {index}}}'.encode())
+    return codes, texts
+
+
+def _merged(left: tuple[np.ndarray, list[bytes]], right: tuple[np.ndarray, list[bytes]]) -> tuple[np.ndarray, list[bytes]]:
+    """Two neighbouring columns as one: each unit's pair of texts, concatenated."""
+    width = len(right[1])
+    codes, pairs = pd.factorize(left[0].astype(np.int64) * width + right[0])
+    return codes, [left[1][k // width] + right[1][k % width] for k in pairs.tolist()]
+
+
+def units_frame(results: Results, decimals: int | None = 2) -> pd.DataFrame:
+    """One row per unit: totals, index, rank, band and each area's points (``points_<code>``)."""
+    frames = []
+    for s in results.sets:
+        order = ranked_order(s)
+        scale = float(s.scale)
+        df = s.units.iloc[order].reset_index(drop=True).copy()
+        df["points"] = (s.total_points / scale)[order]
+        df["max"] = (s.total_max / scale)[order]
+        idx = s.index[order]
+        df["index"] = np.round(idx, decimals) if decimals is not None else idx
+        df["rank"] = pd.array([None if np.isnan(r) else int(r) for r in s.rank[order]], dtype="Int64")
+        df["band"] = [s.band[i] for i in order]
+        for area in s.criteria.areas():
+            j = s.criteria.node_index[area.code]
+            df[f"points_{area.code}"] = (s.node_points[:, j] / scale)[order]
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def problems_frame(results: Results) -> pd.DataFrame:
+    cols = ["severity", "reason", "file", "line", "cell", "unit", "criterion", "field", "message"]
+    rows = [{c: getattr(p, c) for c in cols} for p in results.problems]
+    df = pd.DataFrame(rows, columns=cols)
+    df["line"] = df["line"].astype("Int64")
+    return df

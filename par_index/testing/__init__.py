@@ -1,0 +1,1 @@
+"""Test oracles shipped with the package: the plain per-unit reference scorer, synthetic data, brute force."""

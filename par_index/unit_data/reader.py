@@ -1,0 +1,306 @@
+"""Reading unit data: a folder of CSVs, or one .xlsx with sheets of the same names.
+
+``units`` (unit, name, kind), ``assessments`` (unit, criterion, value [, stage, note, points])
+and optionally ``evidence`` (unit, criterion, document [, issued_on, issuer, file]). All text is
+read as text (nothing is guessed), NFC-normalised, and every row keeps where it came from
+(file and line, or sheet and row) so problems can point at it.
+
+Other readers (the self-assessment workbook) are listed in :mod:`par_index.pipeline` and return the same
+:class:`UnitData`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from par_index.common.values import nfc, nfc_series
+from par_index.errors import InputError, Problem
+from par_index.unit_data.value_table import known_codes, value_table
+
+TABLES: dict[str, tuple[list[str], list[str]]] = {
+    # name: (required columns, optional columns)
+    "units": (["unit", "name", "kind"], ["group"]),  # group: optional, for ranking within groups
+    "assessments": (["unit", "criterion", "value"], ["stage", "note", "points"]),
+    "evidence": (["unit", "criterion", "document"], ["issued_on", "issuer", "file"]),
+}
+STAGES = ("self", "survey", "appraisal1", "appraisal2")
+
+
+@dataclass
+class UnitData:
+    """The three tables, with ``at_file`` and ``at_line`` (and ``at_cell`` when known) on each row."""
+
+    units: pd.DataFrame
+    assessments: pd.DataFrame
+    evidence: pd.DataFrame
+    source: str
+    problems: list[Problem] = field(default_factory=list)
+    files_root: Path | None = None  # where evidence ``file`` paths are resolved
+    label: str | None = None  # what the data is, shown on every output (e.g. "synthetic")
+    # Optional tables read beside the three (``appraisals``, ``explanations``, ``survey``), as
+    # the modules in EXTRA_TABLE_MODULES left them; they never change the three tables' columns.
+    extras: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # Steps that need the criteria to add their rows (survey answer counts → shares);
+    # the engine runs them through :meth:`for_criteria` before scoring.
+    resolvers: list[Callable[[UnitData, Sequence[Any]], None]] = field(default_factory=list)
+
+    def for_criteria(self, criteria: Sequence[Any]) -> UnitData:
+        """This data with the rows that need the criteria built (a copy; ``self`` is unchanged)."""
+        if not self.resolvers:
+            return self
+        out = replace(self, assessments=self.assessments.copy(), problems=list(self.problems), resolvers=[])
+        for resolve in self.resolvers:
+            resolve(out, criteria)
+        return out
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    req, opt = TABLES[name]
+    cols = req + opt + ["at_file", "at_line"]
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+
+
+def finish_table(
+    name: str, df: pd.DataFrame, file: str, problems: list[Problem], first_line: int = 2, complete: bool = False
+) -> pd.DataFrame:
+    """Check columns, normalise text and add provenance columns to one raw table.
+
+    ``complete``: the reader never leaves a cell missing (CSV read without NA detection), so
+    the text columns need no scan for missing cells.
+    """
+    req, opt = TABLES[name]
+    df.columns = [nfc_series(pd.Series([str(c)])).iloc[0].lower() for c in df.columns]
+    missing = [c for c in req if c not in df.columns]
+    if missing:
+        raise InputError(
+            Problem(
+                "column_missing",
+                f"thiếu cột {', '.join(missing)}; bảng '{name}' cần các cột {', '.join(req)}"
+                + (f" (tùy chọn: {', '.join(opt)})" if opt else ""),
+                file=file,
+                line=1,
+            )
+        )
+    extra = [c for c in df.columns if c not in req + opt and not c.startswith("at_")]
+    for col in extra:
+        problems.append(
+            Problem(
+                "column_unknown",
+                f"cột '{col}' không được dùng (bảng '{name}' có các cột {', '.join(req + opt)}); dữ liệu của cột này bị bỏ qua",
+                file=file,
+                line=1,
+                severity="warning",
+            )
+        )
+    for col in opt:
+        if col not in df.columns:
+            df[col] = ""
+    out = df[req + opt]  # a new frame (copy-on-write): setting its columns leaves ``df`` alone
+    codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for col in req + opt:
+        if col in ("value", "note", "points", "document"):
+            text = out[col].astype(object)
+            if not complete and pd.api.types.infer_dtype(text, skipna=False) != "string":  # only then a cell is missing
+                text = text.fillna("")
+            out[col] = text
+        else:
+            out[col], col_codes, distinct = _normal_text(out[col], "self" if name == "assessments" and col == "stage" else "")
+            codes[col] = (col_codes, distinct)
+    if "at_line" in df.columns:
+        out["at_line"] = df["at_line"].to_numpy()
+    else:
+        out["at_line"] = range(first_line, first_line + len(out))
+    out["at_file"] = file
+    if "at_cell" in df.columns:
+        out["at_cell"] = df["at_cell"].to_numpy()
+    out = out.reset_index(drop=True)
+    if name == "assessments":
+        known_codes(out, codes)
+    return out
+
+
+def factorize_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)``, faster for a column that comes in runs of equal texts (the
+    rows of one unit, of one stage): only the first text of each run is hashed."""
+    n = len(values)
+    head = values[: min(n, 4096)]
+    if n < 4096 or np.count_nonzero(head[1:] != head[:-1]) * 4 > len(head):
+        return pd.factorize(values)
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    np.not_equal(values[1:], values[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    codes, uniques = pd.factorize(values[starts])
+    return np.repeat(codes, np.diff(np.append(starts, n))), uniques
+
+
+def _normal_text(col: pd.Series, empty: str = "") -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """``nfc_series(col.fillna(""))`` with ``empty`` for empty texts, built by taking from the
+    distinct texts (a million-row column is not scanned again to infer its dtype).
+
+    Also returns the column's codes (int64) into its distinct normalised texts — the value
+    table (:mod:`.value_table`) starts from them instead of factorizing the column again.
+    """
+    raw = col.to_numpy(dtype=object)
+    codes, uniques = factorize_runs(raw)  # missing cells → -1 → empty
+    normal = np.array([nfc(str(u)).strip() or empty for u in uniques] + [empty], dtype=object)
+    merged, distinct = pd.factorize(normal)  # two spellings of one text become one code
+    distinct = np.asarray(distinct, dtype=object)
+    codes = merged.astype(np.int64)[codes]  # −1 takes the appended ``empty``
+    if len(raw) and codes.min() >= 0 and all(type(u) is str for u in uniques) and (normal[:-1] == uniques).all():
+        return pd.Series(raw, index=col.index, dtype=object), codes, distinct  # already normal: the column as read
+    return pd.Series(distinct[codes], index=col.index, dtype=object), codes, distinct
+
+
+def read_csv_table(path: Path) -> pd.DataFrame:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                path, dtype=object, keep_default_na=False, na_filter=False, encoding="utf-8-sig", index_col=False
+            )
+    except pd.errors.ParserWarning:
+        msg = "dòng có nhiều cột hơn tiêu đề (thừa dấu phẩy? hãy đặt văn bản có dấu phẩy trong ngoặc kép)"
+        raise InputError(Problem("csv_columns", msg, file=str(path), line=2)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            Problem("file_encoding", f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start}); hãy lưu lại với mã UTF-8", file=str(path))
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise InputError(Problem("file_empty", "tệp trống, không có dòng tiêu đề", file=str(path))) from None
+    except pd.errors.ParserError as exc:
+        m = re.search(r"line (\d+), saw (\d+)", str(exc))
+        m2 = re.search(r"Expected (\d+) fields", str(exc))
+        if m and m2:
+            msg = f"dòng có {m.group(2)} cột trong khi tiêu đề có {m2.group(1)} cột (thừa dấu phẩy? hãy đặt văn bản có dấu phẩy trong ngoặc kép)"
+            raise InputError(Problem("csv_columns", msg, file=str(path), line=int(m.group(1)))) from None
+        raise InputError(Problem("csv_syntax", f"không đọc được CSV: {exc}", file=str(path))) from None
+    except OSError as exc:
+        raise InputError(Problem("file_unreadable", f"không đọc được tệp: {exc.strerror}", file=str(path))) from None
+
+
+def read_folder(path: Path) -> UnitData:
+    problems: list[Problem] = []
+    tables: dict[str, pd.DataFrame] = {}
+    missing = []
+    for name in TABLES:
+        file = path / f"{name}.csv"
+        if not file.is_file():
+            if name == "evidence":
+                tables[name] = empty_table(name)
+                continue
+            missing.append(file)
+            continue
+        tables[name] = read_csv_table(file)
+    if missing:
+        raise InputError(
+            [Problem("file_missing", "không tìm thấy tệp; thư mục dữ liệu cần units.csv và assessments.csv (evidence.csv tùy chọn)", file=str(f)) for f in missing]
+        )
+    out = {}
+    for name, df in tables.items():
+        source = str(path / f"{name}.csv")
+        out[name] = df if "at_file" in df.columns else finish_table(name, df, source, problems, complete=True)
+    return UnitData(out["units"], out["assessments"], out["evidence"], str(path), problems, files_root=path, label=read_label(path))
+
+
+def read_label(folder: Path) -> str | None:
+    """The data set's label from an optional ``dataset.yaml`` (``label: ...``, ``synthetic: true``).
+
+    Example data says of itself that it is synthetic; every output then carries the label.
+    """
+    path = folder / "dataset.yaml"
+    if not path.is_file():
+        return None
+    from par_index.common.yaml_strict import load_yaml
+
+    raw, problems = load_yaml(path)
+    bad = [k for k in (raw or {}) if k not in ("label", "synthetic")] if isinstance(raw, dict) else ["?"]
+    if problems or bad or not isinstance(raw.get("label"), str) or not isinstance(raw.get("synthetic", False), bool):
+        raise InputError(
+            problems
+            or [Problem("dataset_label", "dataset.yaml chỉ có 'label' (văn bản) và 'synthetic' (true/false)", file=str(path))]
+        )
+    label = str(raw["label"]).strip()
+    if raw.get("synthetic") and "giả định" not in label.lower():
+        label = f"DỮ LIỆU GIẢ ĐỊNH (synthetic): {label}"
+    return label
+
+
+def cell_text(v: object) -> str:
+    """A spreadsheet cell as text: dates as yyyy-mm-dd, 3.0 as 3, empty as ''."""
+    if v is None:
+        return ""
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time(0) else v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def read_workbook(path: Path) -> UnitData:
+    """One .xlsx with sheets ``units``, ``assessments`` and optionally ``evidence``."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise InputError(Problem("xlsx_unreadable", f"không mở được tệp Excel: {exc}", file=str(path))) from None
+    problems: list[Problem] = []
+    out: dict[str, pd.DataFrame] = {}
+    names = {ws.lower(): ws for ws in wb.sheetnames}
+    for name in TABLES:
+        if name not in names:
+            if name == "evidence":
+                out[name] = empty_table(name)
+                continue
+            raise InputError(
+                Problem("sheet_missing", f"thiếu trang tính '{name}' (cần: units, assessments; evidence tùy chọn)", file=str(path))
+            )
+        ws = wb[names[name]]
+        rows = list(ws.iter_rows(values_only=True))
+        if not rows:
+            raise InputError(Problem("sheet_empty", f"trang tính '{name}' trống", file=str(path)))
+        header = [cell_text(c) for c in rows[0]]
+        body = [[cell_text(c) for c in r] for r in rows[1:]]
+        lines = [i + 2 for i, r in enumerate(body) if any(c.strip() for c in r)]
+        body = [r for r in body if any(c.strip() for c in r)]
+        width = len(header)
+        df = pd.DataFrame([(r + [""] * width)[:width] for r in body], columns=header, dtype=object)
+        df["at_line"] = lines
+        out[name] = finish_table(name, df, f"{path}[{name}]", problems)
+    wb.close()
+    return UnitData(out["units"], out["assessments"], out["evidence"], str(path), problems, files_root=path.parent)
+
+
+def read_tables(path: str | Path) -> UnitData:
+    """Read the three tables (units, assessments, evidence) from a folder of CSVs or an .xlsx
+    workbook. The other tables and input shapes (appraisal records, survey, self-assessment
+    workbooks) are read by :func:`par_index.pipeline.read_data`, which lists every reader."""
+    path = Path(path)
+    if path.is_dir():
+        return read_folder(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
+        return read_workbook(path)
+    if not path.exists():
+        raise InputError(Problem("file_missing", "không tìm thấy thư mục hay tệp dữ liệu", file=str(path)))
+    raise InputError(
+        Problem("data_format", "dữ liệu phải là một thư mục CSV (units.csv, assessments.csv, evidence.csv) hoặc một tệp .xlsx", file=str(path))
+    )
+
+
+def coded(data: UnitData) -> UnitData:
+    """Factorize the assessment rows and read each distinct value text once, as part of loading
+    (:mod:`par_index.unit_data.value_table`; the engine then works on integer codes)."""
+    value_table(data.assessments)
+    return data

@@ -1,0 +1,151 @@
+"""The par-index command from the outside: outputs, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from support.paths import TESTS
+
+from par_index.cli.main import main
+
+ROOT = TESTS
+MINI = str(ROOT / "data" / "mini" / "criteria.yaml")
+DATA = str(ROOT / "data" / "mini" / "data")
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_score_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r.json"
+    code, _, err = run(["score", "--criteria", MINI, "--data", DATA, "--out", str(out)], capsys)
+    assert code == 0
+    assert "Đã chấm 3 đơn vị" in err
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["criteria"] == "mini-2024" and doc["stage"] == "final"
+    first = doc["units"][0]
+    assert set(first) == {"unit", "name", "kind", "points", "max", "index", "rank", "band", "nodes"}
+    assert (first["unit"], first["points"], first["max"], first["rank"], first["band"]) == ("so-a", 10.02, 11.0, 1, "Xuất sắc")
+    assert first["nodes"]["1"] == {"points": 5.75, "max": 6.0, "index": 95.83333333333333}
+    assert first["nodes"]["2.3"] == {"points": 0.0, "max": 0.0, "index": None}
+    assert [u["unit"] for u in doc["units"]] == ["so-a", "so-b", "h-c"]
+    assert {p["reason"] for p in doc["problems"]} >= {"unit_unknown", "value_unreadable", "claim_above_rule"}
+
+
+def test_score_csv_and_xlsx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["score", "--criteria", MINI, "--data", DATA, "--out", str(tmp_path / "r.csv")], capsys)[0] == 0
+    df = pd.read_csv(tmp_path / "r.csv", dtype=str, keep_default_na=False)
+    assert list(df.columns) == ["unit", "name", "kind", "points", "max", "index", "rank", "band", "points_1", "points_2", "points_3", "points_9"]
+    assert df.iloc[0].tolist() == ["so-a", "Sở A (tổng hợp)", "so", "10.02", "11.0", "91.09", "1", "Xuất sắc", "5.75", "2.64", "1.63", "0.0"]
+    assert run(["score", "--criteria", MINI, "--data", DATA, "--out", str(tmp_path / "r.xlsx")], capsys)[0] == 0
+    from openpyxl import load_workbook
+
+    wb = load_workbook(tmp_path / "r.xlsx")
+    ws = wb["Kết quả"]
+    assert [c.value for c in ws[1]][:8] == ["Mã đơn vị", "Tên đơn vị", "Loại", "Tổng điểm", "Điểm tối đa", "Chỉ số (%)", "Xếp hạng", "Xếp loại"]
+    assert [c.value for c in ws[2]][:8] == ["so-a", "Sở A (tổng hợp)", "so", 10.02, 11.0, 91.09, 1, "Xuất sắc"]
+    assert wb["Vấn đề dữ liệu"].max_row == 6  # header + 5 problems
+
+
+def test_score_table_on_stdout_and_problems_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["score", "--criteria", MINI, "--data", DATA], capsys)
+    assert code == 0
+    assert "Xếp hạng — Sở, ban, ngành" in out and "91,09" in out
+    assert "Vấn đề dữ liệu (5)" in err
+
+
+def test_strict_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["score", "--criteria", MINI, "--data", DATA, "--strict"], capsys)
+    assert code == 1
+    assert "Có 5 vấn đề dữ liệu (--strict)." in err
+
+
+def test_stage_self(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "self.json"
+    assert run(["score", "--criteria", MINI, "--data", DATA, "--stage", "self", "--out", str(out)], capsys)[0] == 0
+    units = {u["unit"]: u for u in json.loads(out.read_text(encoding="utf-8"))["units"]}
+    assert units["so-b"]["nodes"]["1.2"]["points"] == 1.0  # 80,5% self, before appraisal's 60%
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["score", "--criteria", "nope.yaml", "--data", DATA], "không tìm thấy tệp"),
+        (["score", "--criteria", MINI, "--data", "nope-folder"], "không tìm thấy thư mục hay tệp dữ liệu"),
+        (["score", "--criteria", MINI, "--data", DATA, "--out", "x.pdf"], "không hỗ trợ định dạng '.pdf'"),
+        (["score", "--criteria", MINI], "Lỗi câu lệnh"),
+        (["explain", "--criteria", MINI, "--data", DATA, "--unit", "so-q"], "không có đơn vị 'so-q'"),
+        (["score", "--criteria", MINI, "--data", MINI], "dữ liệu phải là một thư mục CSV"),
+    ],
+)
+def test_bad_input_exits_2_without_traceback(args: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(args, capsys)
+    assert code == 2
+    assert fragment in err
+    assert "Traceback" not in out + err
+
+
+def test_garbage_workbook_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "data.xlsx"
+    bad.write_bytes(b"PK\x03\x04 this is not a workbook")
+    code, _, err = run(["score", "--criteria", MINI, "--data", str(bad)], capsys)
+    assert code == 2
+    assert "không mở được tệp Excel" in err
+
+
+def test_explain_in_vietnamese(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["explain", "--criteria", MINI, "--data", DATA, "--unit", "so-b", "--json"], capsys)
+    assert code == 0
+    e = json.loads(out)
+    assert (e["points"], e["max"], e["rank"], e["band"]) == (4.72, 10.0, 2, "Trung bình")
+    leaf = {x["code"]: x for x in e["leaves"]}
+    assert leaf["1.2"]["value"] == "60%" and leaf["1.2"]["stage"] == "thẩm định lần 1" and leaf["1.2"]["points"] == 0.0
+    assert leaf["1.4"]["status"] == "không áp dụng (na): không tính vào điểm và điểm tối đa"
+    assert leaf["1.1"]["rule"].startswith("Hoàn thành đến hết ngày 14/01/2024: 2 điểm")
+    assert leaf["1.1"]["evidence_expected"] == ["Kế hoạch CCHC năm 2024"]
+    assert any("vượt quá 100%" in p for p in leaf["2.1"]["problems"])
+    assert [n["code"] for n in e["nodes"]] == ["1", "2", "3", "9"]
+
+
+def test_validate_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["validate", MINI], capsys)
+    assert code == 0
+    assert "Số tiêu chí thành phần" in out and "Hợp lệ: 1 tệp tiêu chí." in out
+    assert "Điểm illustrative (minh họa)" in out
+
+
+def test_python_dash_m_entry_point() -> None:
+    proc = subprocess.run([sys.executable, "-m", "par_index", "validate", MINI], capture_output=True, text=True, encoding="utf-8")
+    assert proc.returncode == 0
+    assert "Hợp lệ: 1 tệp tiêu chí." in proc.stdout
+
+
+def test_dataset_label_is_carried_to_every_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A data folder that says it is synthetic (dataset.yaml) is labelled so in every output."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    (data / "dataset.yaml").write_text("synthetic: true\nlabel: 'Bộ dữ liệu thử'\n", encoding="utf-8")
+    label = "DỮ LIỆU GIẢ ĐỊNH (synthetic): Bộ dữ liệu thử"
+    for suffix in (".json", ".html", ".xlsx"):
+        assert run(["score", "--criteria", MINI, "--data", str(data), "--out", str(tmp_path / f"r{suffix}")], capsys)[0] == 0
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["dataset"] == label
+    assert label in (tmp_path / "r.html").read_text(encoding="utf-8")
+    from openpyxl import load_workbook
+
+    ws = load_workbook(tmp_path / "r.xlsx")["Kết quả"]
+    assert ws["A1"].value == label and ws["A2"].value == "Mã đơn vị" and ws["A3"].value == "so-a"
+    code, out, _ = run(["score", "--criteria", MINI, "--data", str(data)], capsys)
+    assert label in out
+    (data / "dataset.yaml").write_text("synthetic: maybe\nlabel: x\n", encoding="utf-8")
+    code, _, err = run(["score", "--criteria", MINI, "--data", str(data)], capsys)
+    assert code == 2 and "dataset.yaml chỉ có 'label'" in err

@@ -1,0 +1,160 @@
+"""Province ranking on hand-made data (tests/data/ranking): ties, bands on the boundary, groups,
+change against last year, self against final, area leaders; last year's file read strictly."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from support.paths import TESTS
+
+from par_index.criteria.compiled import load
+from par_index.errors import InputError
+from par_index.pipeline import read_data
+from par_index.reports.format import exact_index, float_to_2dp, vn
+from par_index.reports.ranking import (
+    area_leaders,
+    claim_gaps,
+    compare_previous,
+    ranking_frame,
+    read_previous,
+    unit_groups,
+)
+from par_index.scoring.engine import score
+
+HERE = TESTS / "data" / "ranking"
+
+
+@pytest.fixture(scope="module")
+def scored():
+    c = load(HERE / "criteria.yaml")
+    d = read_data(HERE / "data")
+    return score(c, d, "final"), score(c, d, "self"), d
+
+
+def _by_unit(df, col):
+    return dict(zip(df["unit"], df[col], strict=True))
+
+
+def test_ties_share_the_lower_rank_1_2_2_4(scored):
+    final, _, data = scored
+    r = ranking_frame(final, unit_groups(data))
+    assert list(r["unit"]) == ["a", "b", "c", "d", "e"]
+    assert _by_unit(r, "rank") == {"a": 1, "b": 2, "c": 2, "d": 4, "e": 1}
+    # c is 6.75 of 7.5 (2.1 is na): exactly 90, the same as b's 9 of 10
+    assert _by_unit(r, "index_2dp") == {"a": Decimal("95.00"), "b": Decimal("90.00"), "c": Decimal("90.00"), "d": Decimal("80.00"), "e": Decimal("65.00")}
+    assert _by_unit(r, "max")["c"] == Decimal("7.50")
+
+
+def test_a_total_exactly_on_90_is_in_the_90_band(scored):
+    final, _, data = scored
+    r = ranking_frame(final, unit_groups(data))
+    assert _by_unit(r, "band") == {"a": "A", "b": "A", "c": "A", "d": "B", "e": "D"}
+
+
+def test_rank_within_optional_group_column(scored):
+    final, _, data = scored
+    r = ranking_frame(final, unit_groups(data))
+    assert unit_groups(data) == {"a": "Khối 1", "b": "Khối 1", "c": "Khối 2", "d": "Khối 2"}
+    assert {u: (None if g is pd.NA else int(g)) for u, g in _by_unit(r, "group_rank").items()} == {"a": 1, "b": 2, "c": 1, "d": 2, "e": None}
+
+
+def test_area_leaders_include_ties_at_the_cut(scored):
+    final, _, _ = scored
+    lead = area_leaders(final, top=3)
+    so2 = lead[(lead["kind"] == "so") & (lead["area"] == "2")]
+    assert list(zip(so2["rank"], so2["unit"], so2["index_2dp"], strict=True)) == [(1, "a", Decimal("100.00")), (1, "b", Decimal("100.00")), (3, "d", Decimal("80.00"))]
+    so1 = lead[(lead["kind"] == "so") & (lead["area"] == "1")]
+    assert list(zip(so1["rank"], so1["unit"], strict=True)) == [(1, "a"), (2, "c"), (3, "b")]
+    assert so1["index_2dp"].tolist() == [Decimal("93.33"), Decimal("90.00"), Decimal("86.67")]
+
+
+def test_self_against_final_gap_per_unit_and_area(scored):
+    final, self_, _ = scored
+    g = claim_gaps(self_, final)
+    first = g.units.iloc[0]
+    assert (first["unit"], first["self_points"], first["final_points"], first["gap"]) == ("e", Decimal("7.00"), Decimal("6.50"), Decimal("0.50"))
+    assert (first["self_index"], first["final_index"]) == (Decimal("70.00"), Decimal("65.00"))
+    assert set(g.units["gap"].iloc[1:]) == {Decimal("0.00")}
+    assert g.areas.to_dict("records") == [
+        {"unit": "e", "area": "2", "area_name": "Thể chế", "self_points": Decimal("2.00"), "final_points": Decimal("1.50"), "gap": Decimal("0.50")}
+    ]
+
+
+def _previous(tmp_path: Path) -> Path:
+    doc = {
+        "criteria": "ranking-test-2023",
+        "stage": "final",
+        "units": [
+            {"unit": "a", "name": "Sở A", "kind": "so", "index": 93.004, "rank": 1},
+            {"unit": "b", "name": "Sở B", "kind": "so", "index": 88.0, "rank": 3},
+            {"unit": "d", "name": "Sở D", "kind": "huyen", "index": 81.5, "rank": 1},
+            {"unit": "e", "name": "Huyện E", "kind": "huyen", "index": 70.005, "rank": 2},
+            {"unit": "f", "name": "Sở F", "kind": "so", "index": 85.0, "rank": 2},
+        ],
+    }
+    path = tmp_path / "prev.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_change_against_previous_year(scored, tmp_path):
+    final, _, data = scored
+    prev = read_previous(_previous(tmp_path))
+    ch = compare_previous(ranking_frame(final, unit_groups(data)), prev)
+    rows = {r["unit"]: r for r in ch.changes.to_dict("records")}
+    assert (rows["a"]["prev_index"], rows["a"]["index_change"], rows["a"]["rank_change"]) == (Decimal("93.00"), Decimal("2.00"), 0)
+    assert (rows["b"]["index_change"], rows["b"]["rank_change"]) == (Decimal("2.00"), 1)
+    # 70.005 is published as 70.01 (half up): the change is what the printed numbers give
+    assert rows["e"]["prev_index"] == Decimal("70.01")
+    assert rows["e"]["index_change"] == Decimal("-5.01")
+    assert vn(rows["e"]["index_change"], signed=True) == "-5,01"
+    assert rows["e"]["rank_change"] == 1
+    # d was a huyen last year: the index compares, the rank does not
+    assert rows["d"]["index_change"] == Decimal("-1.50")
+    assert rows["d"]["rank_change"] is None
+    assert rows["d"]["note"] == "năm trước thuộc loại 'huyen': thứ hạng không so sánh được"
+    assert ch.new_units == ["c"]
+    assert rows["c"]["note"] == "mới (không có trong kết quả năm trước)"
+    assert [u.unit for u in ch.gone_units] == ["f"]
+
+
+def test_previous_csv_from_score_out(scored, tmp_path):
+    path = tmp_path / "prev.csv"
+    path.write_text("unit,name,kind,points,max,index,rank,band\na,Sở A,so,9.1,10,91.00,2,A\nb,Sở B,so,9.2,10,\"92,5\",1,A\n", encoding="utf-8")
+    prev = read_previous(path)
+    assert prev.units["a"].index == Decimal("91.00") and prev.units["a"].rank == 2
+    assert prev.units["b"].index == Decimal("92.50")
+
+
+def test_previous_file_errors_name_the_place(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"units": [{"unit": "a", "index": "cao"}, {"name": "x"}]}', encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        read_previous(bad)
+    msgs = [(p.field, p.message) for p in exc.value.problems]
+    assert msgs[0][0] == "units[1].index"
+    assert msgs[0][1].startswith("\"index\" phải là số, không phải \"cao\"")
+    assert msgs[1] == ("units[2]", "mỗi phần tử của \"units\" cần khóa \"unit\" (mã đơn vị)")
+    csv = tmp_path / "bad.csv"
+    csv.write_text("unit,index\na,91\na,92\nb,abc\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        read_previous(csv)
+    got = [(p.line, p.unit, p.message) for p in exc.value.problems]
+    assert got[0] == (3, "a", "mã đơn vị xuất hiện hai lần trong kết quả năm trước")
+    assert got[1][:2] == (4, "b") and got[1][2] == "chỉ số 'abc' không phải là số"
+    with pytest.raises(InputError) as exc:
+        read_previous(tmp_path / "prev.txt")
+    assert exc.value.problems[0].message == "không tìm thấy tệp kết quả năm trước"
+
+
+def test_index_rounding_is_half_up_from_the_exact_fraction():
+    # 70.5 of 80 is exactly 88.125: shown 88,13 (a float printf would give 88,12)
+    assert exact_index(7050, 8000) == Decimal("88.13")
+    assert f"{7050 * 100 / 8000:.2f}" == "88.12"
+    assert float_to_2dp(88.125) == Decimal("88.13")
+    assert vn(Decimal("-0.001"), signed=True) == "0,00"
+    assert vn(Decimal("1.5"), signed=True) == "+1,50"

@@ -1,0 +1,203 @@
+"""Every report rendered for every example unit; the numbers read back from the HTML (data
+attributes and the displayed text) equal the engine's, computed here independently with
+fractions. Also the workbook, the notes input, and the ``report`` command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from support.paths import REPO
+from support.report_html import numbers
+
+from par_index.criteria.compiled import load
+from par_index.errors import InputError
+from par_index.pipeline import read_data
+from par_index.reports.build import prepare, write_reports
+from par_index.reports.ranking import read_previous
+from par_index.reports.unit import read_notes, render_unit_report, units_in
+
+ROOT = REPO
+EXAMPLES = {
+    "mini": ((ROOT / "tests/data/mini/criteria.yaml",), ROOT / "tests/data/mini/data"),
+    "ranking": ((ROOT / "tests/data/ranking/criteria.yaml",), ROOT / "tests/data/ranking/data"),
+    "bac-giang": ((ROOT / "criteria/bac-giang/2024/so.yaml", ROOT / "criteria/bac-giang/2024/huyen.yaml"), ROOT / "evidence/bac-giang/2024"),
+}
+DATE = dt.date(2025, 1, 15)
+
+
+def two(x: Fraction) -> str:
+    """Half up to 2 decimals, with a dot (independent of par_index.reports.format)."""
+    q = (x * 100 + Fraction(1, 2)).__floor__() if x >= 0 else -((-x * 100 + Fraction(1, 2)).__floor__())
+    sign = "-" if q < 0 else ""
+    q = abs(q)
+    return f"{sign}{q // 100}.{q % 100:02d}"
+
+
+def pts(units: float, scale: int) -> str:
+    return two(Fraction(int(units), scale))
+
+
+def idx(p: float, m: float) -> str:
+    return two(Fraction(int(p) * 100, int(m))) if m > 0 else ""
+
+
+def comma(s: str) -> str:
+    return s.replace(".", ",")
+
+
+@pytest.fixture(scope="module", params=list(EXAMPLES))
+def example(request):
+    crit, data_path = EXAMPLES[request.param]
+    sets = [load(p) for p in crit]
+    return request.param, prepare(sets, read_data(data_path), DATE)
+
+
+def _expected_unit(inp, unit):
+    fs, i = inp.final.find(unit)
+    ss, k = inp.self_.find(unit)
+    c = fs.criteria
+    exp = {}
+    for n, node in enumerate(c.nodes):
+        j = c.leaf_index.get(node.code) if node.is_leaf else None
+        if j is not None:
+            m, f, s = fs.leaf_max[i, j], fs.leaf_points[i, j], ss.leaf_points[k, j]
+        else:
+            m, f, s = fs.node_max[i, n], fs.node_points[i, n], ss.node_points[k, n]
+        exp[(node.code, "max")] = pts(m, fs.scale) if m > 0 else ""
+        exp[(node.code, "self")] = pts(s, fs.scale)
+        exp[(node.code, "final")] = pts(f, fs.scale)
+        exp[(node.code, "final-index")] = idx(f, m)
+    exp[("", "self-points")] = pts(ss.total_points[k], fs.scale)
+    exp[("", "final-points")] = pts(fs.total_points[i], fs.scale)
+    exp[("", "max")] = pts(fs.total_max[i], fs.scale)
+    exp[("", "self-index")] = idx(ss.total_points[k], ss.total_max[k])
+    exp[("", "final-index")] = idx(fs.total_points[i], fs.total_max[i])
+    return exp
+
+
+def test_every_unit_report_shows_the_engines_numbers(example):
+    name, inp = example
+    units = units_in(inp.final)
+    assert len(units) == {"mini": 3, "ranking": 5, "bac-giang": 30}[name]
+    for unit in units:
+        html = render_unit_report(inp, unit)
+        shown = numbers(html)
+        exp = _expected_unit(inp, unit)
+        checked = 0
+        for s in shown:
+            assert s.unit == unit
+            assert s.points == exp[(s.code, s.field)], (unit, s)
+            if not s.points:
+                assert s.text in ("", "—"), (unit, s)  # no maximum (bonus, penalty, na) or no index
+            elif s.text:
+                assert s.text == comma(s.points), (unit, s)
+            checked += 1
+        fs, i = inp.final.find(unit)
+        applicable = int(np.sum(fs.status[i] != "not_applicable"))
+        assert checked >= 3 * applicable  # every leaf's max, self (and final when appraised)
+        assert f'<title>Báo cáo tự đánh giá Chỉ số CCHC năm {fs.criteria.spec.year} — ' in html
+        assert "Ngày lập báo cáo: 15/01/2025" in html
+        assert not re.search(r"(src|href)=\"(https?:)?//|url\((https?:)?//|@import", html)  # nothing fetched from outside
+
+
+def test_province_report_ranks_and_indexes(example, tmp_path):
+    _name, inp = example
+    write_reports(inp, tmp_path)
+    html = (tmp_path / "xep-hang.html").read_text(encoding="utf-8")
+    ranks = dict(re.findall(r'<tr data-unit="([^"]+)" data-kind="[^"]+"><td class="c" data-field="rank" data-value="(\d*)">', html))
+    shown = {(s.unit, s.field): s for s in numbers(html) if s.kind}
+    n = 0
+    for s in inp.final.sets:
+        for i, unit in enumerate(s.units["unit"]):
+            assert ranks[unit] == ("" if np.isnan(s.rank[i]) else str(int(s.rank[i])))
+            ix = shown[(unit, "index")]
+            assert ix.points == idx(s.total_points[i], s.total_max[i]) and ix.text == comma(ix.points)
+            assert shown[(unit, "points")].points == pts(s.total_points[i], s.scale)
+            n += 1
+    assert n == len(ranks)
+
+
+def test_province_report_on_hand_made_data(tmp_path):
+    crit, data_path = EXAMPLES["ranking"]
+    inp = prepare([load(p) for p in crit], read_data(data_path), DATE)
+    prev = tmp_path / "prev.csv"
+    prev.write_text("unit,name,kind,index,rank\na,Sở A,so,93.00,1\nb,Sở B,so,88.00,3\nf,Sở F,so,85,2\n", encoding="utf-8")
+    write_reports(inp, tmp_path / "out", read_previous(prev))
+    html = (tmp_path / "out/xep-hang.html").read_text(encoding="utf-8")
+    assert '<strong data-band="A" data-count="3">3</strong>' in html
+    assert '<strong data-band="B" data-count="1">1</strong>' in html
+    changes = {s.unit: s.text for s in numbers(html) if s.field == "index-change"}
+    assert changes == {"a": "+2,00", "b": "+2,00", "c": "—", "d": "—", "e": "—"}
+    assert "Đơn vị mới (không có trong kết quả năm trước): c (Sở C); d (Sở D); e (Huyện E)." in html
+    assert "nhưng không có năm nay: f (Sở F)." in html
+    gaps = {s.unit: s.text for s in numbers(html) if s.field == "gap"}
+    assert gaps == {"e": "+0,50"}
+    assert "2. Thể chế: +0,50" in html
+    leaders = re.findall(r'<span data-unit="([a-e])" data-rank="(\d)" data-points="([\d.]+)">', html)
+    assert leaders[:3] == [("a", "1", "93.33"), ("c", "2", "90.00"), ("b", "3", "86.67")]
+    assert leaders[3:6] == [("a", "1", "100.00"), ("b", "1", "100.00"), ("d", "3", "80.00")]
+
+
+def test_unit_report_explains_gaps_and_drafts_sections():
+    crit, data_path = EXAMPLES["mini"]
+    inp = prepare([load(p) for p in crit], read_data(data_path), DATE)
+    html = render_unit_report(inp, "so-b")
+    # an appraisal cut, with the appraiser's reason
+    assert "điểm thay đổi khi thẩm định: 1,00 → 0,00 (thẩm định lần 1: Không đủ tài liệu)" in html
+    assert "không đọc được giá trị &#39;abc&#39;" in html
+    assert "Bản nháp lập tự động từ kết quả chấm điểm" in html
+    assert "<h2>III. KHÓ KHĂN, VƯỚNG MẮC</h2>" in html and "<h2>IV. ĐỀ XUẤT, KIẾN NGHỊ</h2>" in html
+
+
+def test_unit_report_uses_the_units_notes(tmp_path):
+    crit, data_path = EXAMPLES["mini"]
+    notes_file = tmp_path / "notes.csv"
+    notes_file.write_text("unit,section,text\nso-a,kho_khan,Thiếu cán bộ chuyên trách CCHC.\nso-a,đề xuất,Bổ sung kinh phí số hóa hồ sơ.\n", encoding="utf-8")
+    inp = prepare([load(p) for p in crit], read_data(data_path), DATE, read_notes(notes_file))
+    html = render_unit_report(inp, "so-a")
+    assert "<li>Thiếu cán bộ chuyên trách CCHC.</li>" in html
+    assert "<li>Bổ sung kinh phí số hóa hồ sơ.</li>" in html
+    assert "Bản nháp lập tự động" not in html
+    bad = tmp_path / "bad.csv"
+    bad.write_text("unit,section,text\nso-a,khac,x\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        read_notes(bad)
+    p = exc.value.problems[0]
+    assert (p.line, p.field) == (2, "section")
+    assert p.message == "mục 'khac' không hợp lệ; dùng kho_khan (khó khăn, vướng mắc) hoặc de_xuat (đề xuất, kiến nghị)"
+
+
+def test_workbook_has_the_same_numbers(tmp_path):
+    crit, data_path = EXAMPLES["ranking"]
+    inp = prepare([load(p) for p in crit], read_data(data_path), DATE)
+    write_reports(inp, tmp_path)
+    wb = load_workbook(tmp_path / "bao-cao.xlsx")
+    assert wb.sheetnames == ["Xếp hạng", "Dẫn đầu lĩnh vực", "Chênh lệch tự chấm", "Chênh lệch theo lĩnh vực", "Điểm chi tiết", "Tài liệu kiểm chứng"]
+    ws = wb["Xếp hạng"]
+    head = [c.value for c in ws[1]]
+    assert head[:10] == ["Loại đơn vị", "Hạng", "Mã đơn vị", "Tên đơn vị", "Nhóm", "Hạng trong nhóm", "Điểm", "Điểm tối đa", "Chỉ số (%)", "Xếp loại"]
+    rows = {r[2]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert rows["c"][1] == 2 and rows["c"][5] == 1 and rows["c"][7] == 7.5 and rows["c"][8] == 90.0 and rows["c"][9] == "A"
+    assert ws.cell(row=2, column=9).number_format == "0.00"
+    gap = next(wb["Chênh lệch tự chấm"].iter_rows(min_row=2, values_only=True))
+    assert gap[:6] == ("e", "Huyện E", "huyen", 7.0, 6.5, 0.5)
+
+
+def test_report_command_writes_every_file(tmp_path):
+    from par_index.cli.commands.report import command
+
+    crit, data_path = EXAMPLES["mini"]
+    out = tmp_path / "out"
+    res = CliRunner().invoke(command, ["--criteria", str(crit[0]), "--data", str(data_path), "--date", "15/01/2025", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == ["bao-cao.xlsx", "don-vi", "tai-lieu-kiem-chung.html", "xep-hang.html"]
+    assert sorted(p.name for p in (out / "don-vi").iterdir()) == ["h-c.html", "so-a.html", "so-b.html"]
+    with pytest.raises(InputError) as exc:
+        command.main(["--criteria", str(crit[0]), "--data", str(data_path), "--date", "2025-13-40", "--out", str(out)], standalone_mode=False)
+    assert exc.value.problems[0].message == "ngày '2025-13-40' không hợp lệ; cần dạng dd/mm/yyyy, ví dụ 15/01/2025"

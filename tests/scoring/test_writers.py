@@ -1,0 +1,67 @@
+"""The CSV results writer writes what pandas' ``to_csv`` would, byte for byte."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from par_index.scoring.writers import write_csv
+
+
+def test_csv_writer_matches_pandas(tmp_path: Path) -> None:
+    df = pd.DataFrame(
+        {
+            "unit": ["so-a", 'Sở "Tư pháp", tỉnh', "xa-c"],
+            "name": ["Sở Nội vụ", None, "Xã\nmới"],
+            "points": [90.0, 0.1 + 0.2, np.nan],
+            "rank": pd.array([1, None, 3], dtype="Int64"),
+            "band": ["Tốt", None, "Khá"],
+        }
+    )
+    df.to_csv(tmp_path / "pandas.csv", index=False, encoding="utf-8")
+    write_csv(df, tmp_path / "ours.csv")
+    ours = (tmp_path / "ours.csv").read_bytes()
+    assert ours == (tmp_path / "pandas.csv").read_bytes()
+    assert b',0.30000000000000004,,' in ours and '"Sở ""Tư pháp"", tỉnh"'.encode() in ours
+
+
+def _documents(results: object) -> tuple[bytes, bytes]:
+    from par_index.scoring.results import json_units_block, to_json_dict
+    from par_index.scoring.writers import json_bytes
+
+    plain = json_bytes(to_json_dict(results))  # type: ignore[arg-type]
+    fast = json_bytes(to_json_dict(results, include_units=False), {"units": json_units_block(results)})  # type: ignore[arg-type]
+    return plain, fast
+
+
+@pytest.mark.parametrize("units_per_part", [100, 1, 7])
+def test_json_units_built_fast_equal_the_json_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, units_per_part: int) -> None:
+    """The writer's units block equals ``json`` encoding of ``to_json_dict`` byte for byte: two
+    criteria sets with a label and problems, and a unit with nothing applicable (null index);
+    whatever the number of units per written part."""
+    monkeypatch.setattr("par_index.scoring.results._UNITS_PER_PART", units_per_part)
+    import json
+    import shutil
+
+    from par_index.criteria.compiled import load
+    from par_index.pipeline import read_data
+    from par_index.scoring.engine import score
+
+    bac_giang = score([load("criteria/bac-giang/2024/so.yaml"), load("criteria/bac-giang/2024/huyen.yaml")], read_data("evidence/bac-giang/2024"))
+    data = tmp_path / "data"
+    shutil.copytree("tests/data/mini/data", data)
+    with (data / "units.csv").open("a", encoding="utf-8") as f:
+        f.write("so-na,Sở Không áp dụng,so\n")
+    with (data / "assessments.csv").open("a", encoding="utf-8") as f:
+        f.writelines(f"so-na,{code},na,self,,\n" for code in ("1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "3.1"))
+    mini = score(load("tests/data/mini/criteria.yaml"), read_data(data))
+    for results in (bac_giang, mini):
+        plain, fast = _documents(results)
+        assert fast == plain
+    doc = json.loads(_documents(mini)[1])
+    unit = next(u for u in doc["units"] if u["unit"] == "so-na")
+    assert (unit["index"], unit["rank"], unit["band"], unit["nodes"]["1"]) == (None, None, None, {"points": 0.0, "max": 0.0, "index": None})
+    assert len(json.loads(_documents(bac_giang)[1])["units"]) == 30

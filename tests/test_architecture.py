@@ -1,0 +1,157 @@
+"""The package's shape: imports flow one way (bottom to top, no cycle, no import by string),
+and the public API is exactly what docs/api.md documents."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+from support.paths import REPO
+
+import par_index
+
+PACKAGE = REPO / "par_index"
+
+# Layers, bottom to top: a module may import its own layer (no cycle) or a lower one.
+LAYERS: list[tuple[str, ...]] = [
+    ("errors",),
+    ("common",),
+    ("criteria",),
+    ("unit_data",),
+    ("scoring",),
+    ("workbook", "evidence", "reform_plan", "appraisal"),
+    ("reports", "planning"),
+    ("pipeline",),
+    ("server", "testing"),
+    ("cli",),
+    ("__init__", "__main__"),
+]
+LAYER_OF = {name: i for i, names in enumerate(LAYERS) for name in names}
+# Parts of one layer that build on another of the same layer (the rest of a layer is independent).
+SAME_LAYER = {("appraisal", "evidence"), ("reports", "planning")}
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(REPO).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> list[tuple[str, int]]:
+    """Every ``par_index`` module imported by ``path`` (module level and inside functions)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path}:{node.lineno}: relative import (use absolute par_index.… imports)"
+            mod = node.module or ""
+            if mod == "par_index":
+                out.extend((f"par_index.{a.name}", node.lineno) for a in node.names)
+            elif mod.startswith("par_index."):
+                out.append((mod, node.lineno))
+        elif isinstance(node, ast.Import):
+            out.extend((a.name, node.lineno) for a in node.names if a.name.startswith("par_index"))
+        elif isinstance(node, ast.Call):
+            f = node.func
+            name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+            assert name not in ("import_module", "__import__"), f"{path}:{node.lineno}: import by string"
+    return out
+
+
+def top(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def all_modules() -> dict[str, Path]:
+    return {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def test_every_top_level_name_has_a_layer() -> None:
+    names = {top(m) for m in all_modules()}
+    assert names - set(LAYER_OF) == set()
+
+
+def test_imports_point_down_or_within_a_part() -> None:
+    wrong = []
+    for mod, path in all_modules().items():
+        here = top(mod)
+        for target, line in imports_of(path):
+            there = top(target)
+            if there == here or (there in ("__init__",) and target == "par_index"):
+                continue
+            if LAYER_OF[there] < LAYER_OF[here] or (here, there) in SAME_LAYER:
+                continue
+            wrong.append(f"{path.relative_to(REPO)}:{line} imports {target} ({here} → {there})")
+    assert wrong == []
+
+
+def test_no_import_cycle() -> None:
+    modules = all_modules()
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for mod, path in modules.items():
+        for target, _ in imports_of(path):
+            # ``from par_index.x import y`` may name a module y or a symbol of x
+            cand = target if target in modules else target.rsplit(".", 1)[0]
+            if cand in modules and cand != mod:
+                graph[mod].add(cand)
+    seen: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(m: str) -> None:
+        seen[m] = 1
+        stack.append(m)
+        for n in sorted(graph[m]):
+            if seen.get(n) == 1:
+                cycles.append([*stack[stack.index(n) :], n])
+            elif n not in seen:
+                visit(n)
+        stack.pop()
+        seen[m] = 2
+
+    for m in sorted(graph):
+        if m not in seen:
+            visit(m)
+    # Known and scheduled to go: the web pages mount on the app that they import helpers from.
+    allowed = {"par_index.server.app", "par_index.server.web"}
+    cycles = [c for c in cycles if not set(c) <= allowed | {m for m in c if m.startswith("par_index.server.web.")}]
+    assert cycles == []
+
+
+def test_public_api_is_pinned() -> None:
+    # Changing this list changes the public API: update docs/api.md with it.
+    assert par_index.__all__ == [
+        "DataProblems",
+        "InputError",
+        "Problem",
+        "Results",
+        "UnitData",
+        "__version__",
+        "explain",
+        "load_criteria",
+        "plan",
+        "read_data",
+        "score",
+        "to_frame",
+        "to_json_dict",
+        "whatif",
+    ]
+    for name in par_index.__all__:
+        assert getattr(par_index, name) is not None, name
+
+
+def test_version_matches_the_installed_metadata() -> None:
+    from importlib.metadata import version
+
+    assert par_index.__version__ == version("par-index")
+
+
+def test_import_par_index_is_light() -> None:
+    code = "import sys, par_index; print('pandas' in sys.modules, 'openpyxl' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "False"

@@ -1,0 +1,133 @@
+"""Reading unit data: broken files fail with a clear message; data problems are collected
+in one pass, each pointing at its file and line; nothing is silently dropped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from support.paths import TESTS
+
+from par_index.common.values import parse_dates, parse_numbers, parse_yes_no
+from par_index.criteria.compiled import load
+from par_index.errors import InputError
+from par_index.pipeline import read_data
+from par_index.scoring.engine import score
+
+ROOT = TESTS
+MINI = ROOT / "data" / "mini" / "criteria.yaml"
+BROKEN = ROOT / "broken" / "data"
+
+
+@pytest.mark.parametrize(
+    ("folder", "reason", "line", "fragment"),
+    [
+        ("missing_column", "column_missing", 1, "thiếu cột kind"),
+        ("bad_encoding", "file_encoding", None, "không phải UTF-8"),
+        ("field_count", "csv_columns", 2, "dòng có nhiều cột hơn tiêu đề"),
+        ("no_assessments", "file_missing", None, "thư mục dữ liệu cần units.csv và assessments.csv"),
+    ],
+)
+def test_unusable_data(folder: str, reason: str, line: int | None, fragment: str) -> None:
+    with pytest.raises(InputError) as info:
+        read_data(BROKEN / folder)
+    p = info.value.problems[0]
+    assert (p.reason, p.line) == (reason, line)
+    assert fragment in p.message
+
+
+def test_data_problems_in_one_pass() -> None:
+    data = read_data(BROKEN / "bad_rows")
+    results = score(load(MINI), data)
+    got = sorted((p.reason, p.unit, p.criterion, p.line) for p in results.problems if p.reason != "value_missing")
+    assert got == sorted(
+        [
+            ("column_unknown", "", "", 1),
+            ("unit_duplicate", "so-a", "", 3),
+            ("unit_kind_unknown", "xa-1", "", 4),
+            ("unit_id_empty", "", "", 5),
+            ("row_duplicate", "so-a", "1.1", 3),
+            ("criterion_not_leaf", "so-a", "1", 4),
+            ("criterion_unknown", "so-a", "7.7", 5),
+            ("unit_unknown", "so-z", "1.1", 6),
+            ("stage_unknown", "so-a", "1.2", 8),
+            ("value_unreadable", "so-a", "1.3", 9),
+            ("points_above_max", "so-a", "1.4", 10),
+            ("points_unreadable", "so-a", "2.1", 11),
+            ("criterion_not_applicable", "so-a", "2.3", 12),
+        ]
+    )
+    # every leaf without a value is reported, and nothing else is missing
+    missing = sorted(p.criterion for p in results.problems if p.reason == "value_missing")
+    assert missing == ["2.2", "3.1"]
+    msgs = {p.reason: p.message for p in results.problems}
+    assert msgs["value_unreadable"] == "không đọc được giá trị 'có lẽ': cần có/không; được tính 0 điểm"
+    assert msgs["stage_unknown"].startswith("giai đoạn 'round3' không hợp lệ")
+    assert msgs["unit_kind_unknown"] == "loại đơn vị 'xa' không có trong bộ tiêu chí (huyen, so); đơn vị không được chấm"
+    s, i = results.find("so-a")
+    assert s.total_points[i] == 200 + 200 + 0 + 100 + 189  # 1.1, 1.2 (0,95), 1.3 unreadable, 1.4 capped at 1, 2.1
+
+
+def test_xlsx_input_equals_csv(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    folder = ROOT / "data" / "mini" / "data"
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name in ("units", "assessments"):
+        df = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+        ws = wb.create_sheet(name)
+        ws.append(list(df.columns))
+        for row in df.itertuples(index=False):
+            ws.append(list(row))
+    path = tmp_path / "data.xlsx"
+    wb.save(path)
+    c = load(MINI)
+    a = score(c, read_data(folder)).sets[0]
+    b = score(c, read_data(path)).sets[0]
+    assert (a.leaf_points == b.leaf_points).all()
+    assert list(a.index) == list(b.index)
+
+
+def test_nfc_normalised_text(tmp_path: Path) -> None:
+    """Unit ids and yes/no words written in decomposed Unicode match their NFC forms."""
+    import unicodedata
+
+    (tmp_path / "units.csv").write_text("unit,name,kind\nsở-a,Sở A,so\n", encoding="utf-8")
+    nfd_unit = unicodedata.normalize("NFD", "sở-a")
+    nfd_yes = unicodedata.normalize("NFD", "có")
+    (tmp_path / "assessments.csv").write_text(
+        f"unit,criterion,value\n{nfd_unit},1.3,{nfd_yes}\n", encoding="utf-8-sig"
+    )
+    s = score(load(MINI), read_data(tmp_path)).sets[0]
+    assert s.units["unit"].tolist() == ["sở-a"]
+    assert s.leaf_points[0, load(MINI).leaf_index["1.3"]] == 100
+
+
+def test_value_readers() -> None:
+    x, pct = parse_numbers(pd.Series(["0,5", "93%", "1.234,5", "1 234", "abc", "", "  7 "]))
+    assert x[:4].tolist() == [0.5, 0.93, 1234.5, 1234.0]
+    assert pct.tolist() == [False, True, False, False, False, False, False]
+    assert x[6] == 7.0
+    assert pd.isna(x[4]) and pd.isna(x[5])
+    d = parse_dates(pd.Series(["2024-01-15", "15/01/2024", "5/1/2024", "2024-02-30", "31/02/2024"]))
+    assert d[:3].tolist() == [19737.0, 19737.0, 19727.0]
+    assert pd.isna(d[3]) and pd.isna(d[4])
+    yn = parse_yes_no(pd.Series(["Có", "không", "YES", "x", "Đạt", "chưa", "maybe"]))
+    assert yn[:6].tolist() == [1, 0, 1, 1, 1, 0]
+    assert pd.isna(yn[6])
+
+
+def test_factorize_runs_equals_pandas() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from par_index.unit_data.reader import factorize_runs
+
+    rng = np.random.default_rng(3)
+    for run in (1, 3, 200):
+        values = np.repeat(rng.choice(np.array(["a", "b", "Sở", "", None, float("nan")], dtype=object), 6000 // run), run)
+        codes, uniques = factorize_runs(values)
+        expected_codes, expected_uniques = pd.factorize(values)
+        assert codes.tolist() == expected_codes.tolist() and list(uniques) == list(expected_uniques)
