@@ -269,7 +269,8 @@ def read_folder_rows(folder: Path, tables: dict[str, tuple[list[str], list[Any]]
     each file (every cell a string, header order), then the extra tables and the codes."""
     import pandas as pd
 
-    from par_index.unit_data.reader import _coded, finish_table, with_extra_tables
+    from par_index.appraisal.read import add_tables
+    from par_index.unit_data.reader import coded, finish_table
 
     problems: list[Problem] = []
     out = {}
@@ -280,7 +281,8 @@ def read_folder_rows(folder: Path, tables: dict[str, tuple[list[str], list[Any]]
     from par_index.unit_data.reader import read_label as engine_read_label
 
     data = UnitData(out["units"], out["assessments"], out["evidence"], str(folder), problems, files_root=folder, label=engine_read_label(folder))
-    return _coded(with_extra_tables(data, folder))
+    add_tables(data, folder)
+    return coded(data)
 
 
 # ---------------------------------------------------------------- one value --------------

@@ -1,6 +1,6 @@
 """Reading filled self-assessment workbooks (one file, or a folder of them: one per unit).
 
-Registered with :func:`par_index.unit_data.reader.register_reader`, so ``score --data`` takes a
+Listed among the readers of :func:`par_index.pipeline.read_data`, so ``score --data`` takes a
 workbook or a folder of workbooks like any other data. Only the input cells are read (value,
 evidence, explanation); the workbook's own formulas and their cached results are never used.
 A formula typed into an input cell is reported and not evaluated. Every row keeps its sheet and
