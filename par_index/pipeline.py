@@ -14,7 +14,8 @@ from typing import Literal
 
 import pandas as pd
 
-from par_index.appraisal.read import add_tables
+from par_index.appraisal.read import add_tables, appraisal_workbooks
+from par_index.appraisal.survey import MAP_NAMES
 from par_index.criteria.compiled import CompiledCriteria, load
 from par_index.errors import InputError, Problem
 from par_index.evidence.check import check_evidence, preview_appraisal
@@ -55,7 +56,58 @@ def read_data(path: str | Path) -> UnitData:
     path = Path(path)
     data = read_base_tables(path)
     add_tables(data, path)
+    if path.is_dir():
+        data.problems.extend(unread_files(path, data))
     return coded(data)
+
+
+# The files of a data folder that the readers above take by name (the appraisal workbooks and
+# self-assessment workbooks are recognised by their content, the evidence files by evidence.csv).
+DATA_FILE_NAMES = (
+    "units.csv", "assessments.csv", "evidence.csv", "appraisals.csv", "explanations.csv", "survey.csv",
+    *MAP_NAMES, "dataset.yaml",
+)
+
+
+def unread_files(folder: Path, data: UnitData) -> list[Problem]:
+    """A warning for every file directly in the data folder that no reader took, so nothing put
+    there (an edited appraisal workbook under a new name, a survey under another name) is
+    silently left out. Not reported: hidden files, Office lock files (``~$…``) and READMEs
+    (documentation beside the data). Sub-folders hold evidence files and are not listed."""
+    taken = {folder / n for n in DATA_FILE_NAMES}
+    taken.update(appraisal_workbooks(folder))
+    if workbook_reader.accepts(folder):
+        taken.update(p for p in folder.glob("*.xls[xm]") if workbook_reader.is_workbook(p))
+    if "file" in data.evidence.columns:
+        root = data.files_root or folder
+        taken.update(root / str(f).strip() for f in data.evidence["file"].unique() if str(f).strip())
+    problems = []
+    for p in sorted(folder.iterdir()):
+        if not p.is_file() or p in taken or p.name.startswith((".", "~$")) or p.stem.upper() == "README":
+            continue
+        hint = NOT_READ_HINTS.get(p.name.lower()) or NOT_READ_HINTS.get(p.suffix.lower(), NOT_READ_HINTS[""])
+        problems.append(
+            Problem("file_not_read", f"tệp '{p.name}' trong thư mục dữ liệu không được đọc: {hint}", file=p.name, severity="warning")
+        )
+    return problems
+
+
+NOT_READ_HINTS = {
+    ".xlsx": (
+        "không phải phiếu tự đánh giá (không có trang «Tự đánh giá») cũng không phải bảng đề xuất thẩm định "
+        "(không có trang «Đề xuất»); nếu đây là quyết định thẩm định, hãy giữ trang «Đề xuất» của tệp do "
+        "'par-index appraise' ghi"
+    ),
+    ".csv": (
+        "tên tệp không phải units.csv, assessments.csv, evidence.csv, appraisals.csv, explanations.csv "
+        "hay survey.csv; hãy đổi tên nếu đây là dữ liệu cần chấm"
+    ),
+    "": "par-index không đọc loại tệp này; nếu đây là tài liệu kiểm chứng, hãy ghi tên tệp ở cột file của evidence.csv",
+}
+NOT_READ_HINTS[".xlsm"] = NOT_READ_HINTS[".xlsx"]
+NOT_READ_HINTS["plan-progress.csv"] = (
+    "đây là tiến độ kế hoạch CCHC, lệnh 'par-index plan-status --progress' đọc tệp này, lệnh chấm điểm thì không"
+)
 
 
 def read_base_tables(path: str | Path) -> UnitData:

@@ -21,7 +21,7 @@ from par_index.appraisal.records import (
     _from_table,
     _workbook_sheets,
 )
-from par_index.appraisal.workbook import read_decisions
+from par_index.appraisal.workbook import is_appraisal_workbook, read_decisions
 from par_index.unit_data.reader import UnitData, read_csv_table
 
 
@@ -29,6 +29,18 @@ def add_tables(data: UnitData, path: Path) -> None:
     """Everything the appraisal part reads at ``path`` into ``data`` (records, explanations, survey)."""
     add_appraisals(data, path)
     survey.add_to(data, path)
+
+
+def appraisal_workbooks(folder: Path) -> list[Path]:
+    """The appraisal workbooks of a data folder, in name order: every .xlsx with the sheet «Đề
+    xuất» that ``par-index appraise`` writes (whatever its name, e.g. the default
+    ``de-xuat-tham-dinh-lan-1.xlsx``), and every .xlsx named ``tham-dinh…``, ``appraisal…`` or
+    ``de-xuat-tham-dinh…`` (one of those without the sheet is refused with a message)."""
+    return [
+        p
+        for p in sorted(folder.glob("*.xls[xm]"))
+        if not p.name.startswith("~$") and (p.name.lower().startswith(WORKBOOK_PREFIXES) or is_appraisal_workbook(p))
+    ]
 
 
 def add_appraisals(data: UnitData, path: Path) -> None:
@@ -42,9 +54,8 @@ def add_appraisals(data: UnitData, path: Path) -> None:
         table = path / "explanations.csv"
         if table.is_file():
             explanations.append(_finish(read_csv_table(table), str(table), EXPLANATION_COLUMNS, data.problems))
-        for book in sorted(path.glob("*.xlsx")):
-            if book.name.lower().startswith(WORKBOOK_PREFIXES) and not book.name.startswith("~$"):
-                records.append(read_decisions(book, data.problems))
+        for book in appraisal_workbooks(path):
+            records.append(read_decisions(book, data.problems))
     elif path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
         sheets = _workbook_sheets(path, ("appraisals", "explanations"))
         if "appraisals" in sheets:

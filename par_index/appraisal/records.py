@@ -6,7 +6,8 @@ Where they come from (all optional):
 * ``appraisals.csv`` in the data folder, or an ``appraisals`` sheet of the data workbook:
   ``unit, criterion, round, reason`` and optionally ``value, points, appraiser, date``;
 * the appraisal workbooks that ``par-index appraise`` wrote and the appraiser edited, saved in
-  the data folder under a name starting with ``appraisal`` or ``tham-dinh`` (``*.xlsx``);
+  the data folder under any name (recognised by the sheet «Đề xuất»; the default name
+  ``de-xuat-tham-dinh-lan-N.xlsx`` included);
 * ``assessments.csv`` rows with ``stage`` ``appraisal1`` / ``appraisal2`` (reason in ``note``;
   these are the engine's raw overlay: one without a note is applied, with a warning);
 * ``explanations.csv`` / an ``explanations`` sheet: ``unit, criterion, text`` and optionally
@@ -36,7 +37,7 @@ APPRAISAL_COLUMNS = (["unit", "criterion", "round", "reason"], ["value", "points
 EXPLANATION_COLUMNS = (["unit", "criterion", "text"], ["date"])
 RECORD_COLUMNS = ["unit", "criterion", "stage", "value", "points", "reason", "appraiser", "date", "at_file", "at_line"]
 ROUND_STAGES = {"1": "appraisal1", "2": "appraisal2", "appraisal1": "appraisal1", "appraisal2": "appraisal2"}
-WORKBOOK_PREFIXES = ("appraisal", "tham-dinh")
+WORKBOOK_PREFIXES = ("appraisal", "tham-dinh", "de-xuat-tham-dinh")
 
 
 def reason_missing_message(round_no: int, column: str) -> str:

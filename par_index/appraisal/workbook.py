@@ -125,7 +125,7 @@ def write_proposals(proposals: Sequence[Proposal], path: Path, round_no: int, cr
         ("Dữ liệu", data_source),
         ("Ngày lập", format_date(dt.date.today())),
         ("Số đề xuất", len(proposals)),
-        ("Cách dùng", "Sau khi điền, lưu tệp vào thư mục dữ liệu với tên bắt đầu bằng 'appraisal' hoặc 'tham-dinh' (ví dụ tham-dinh-lan-1.xlsx); lệnh 'par-index score' sẽ đọc các quyết định."),
+        ("Cách dùng", "Sau khi điền, lưu tệp vào thư mục dữ liệu (giữ tên tệp này hoặc đặt tên bất kỳ, giữ trang «Đề xuất»); lệnh 'par-index score' sẽ đọc các quyết định."),
         ("Đồng ý", "Dòng được đồng ý trở thành điểm thẩm định của vòng này: Điểm thẩm định (hoặc Giá trị thẩm định), để trống thì lấy Điểm đề xuất."),
         ("Không", "Dòng không đồng ý không thay đổi điểm."),
         ("Lý do", "Mọi thay đổi phải có lý do; dòng đồng ý mà không ghi lý do bị từ chối và không được áp dụng."),
@@ -142,6 +142,23 @@ def write_proposals(proposals: Sequence[Proposal], path: Path, round_no: int, cr
 
 def _col(key: str) -> int:
     return [k for k, _h, _w in COLUMNS].index(key) + 1
+
+
+def is_appraisal_workbook(path: Path) -> bool:
+    """Is ``path`` a workbook written by ``par-index appraise`` (an .xlsx with the sheet «Đề xuất»),
+    whatever its name?"""
+    import zipfile
+
+    from par_index.common.values import nfc
+
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file() or path.name.startswith("~$"):
+        return False
+    try:
+        with zipfile.ZipFile(path) as z:
+            xml = z.read("xl/workbook.xml").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return f'name="{SHEET}"' in nfc(xml)
 
 
 def read_decisions(path: Path, problems: list[Problem]) -> pd.DataFrame:

@@ -74,16 +74,11 @@ def accepts(path: Path) -> bool:
 
 
 def read_workbooks(path: Path) -> UnitData:
-    """One workbook, or every workbook in a folder (other .xlsx files there are skipped with a warning)."""
+    """One workbook, or every workbook in a folder (the other files there are reported by
+    :func:`par_index.pipeline.unread_files` unless another reader takes them)."""
     problems: list[Problem] = []
     if path.is_dir():
-        files = sorted(p for p in path.glob("*.xls[xm]") if not p.name.startswith("~$"))
-        books = [p for p in files if is_workbook(p)]
-        for p in files:
-            if p not in books:
-                problems.append(
-                    Problem("workbook_not_self_assessment", f"tệp không phải phiếu tự đánh giá (không có trang «{MAIN_SHEET}»); bỏ qua", file=str(p), severity="warning")
-                )
+        books = sorted(p for p in path.glob("*.xls[xm]") if is_workbook(p))
         root = path
     else:
         books, root = [path], path.parent

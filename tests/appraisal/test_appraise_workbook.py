@@ -174,3 +174,46 @@ def test_out_must_be_xlsx(data_dir: Path, tmp_path: Path, capsys: pytest.Capture
     code = main(["appraise", "--criteria", str(CRITERIA), "--data", str(data_dir), "--out", str(tmp_path / "x.csv")])
     assert code == 2
     assert "--out phải là tệp .xlsx, không phải 'x.csv'" in capsys.readouterr().err
+
+
+def test_decisions_saved_under_the_default_or_any_name_are_read(data_dir: Path):
+    """Issue 10 item 6: ``appraise`` writes ``de-xuat-tham-dinh-lan-1.xlsx`` (the demo's name);
+    saved in the data folder under that name, or renamed, the appraiser's cuts count."""
+    for name in ("de-xuat-tham-dinh-lan-1.xlsx", "quyet dinh cua hoi dong.xlsx"):
+        book = data_dir / name
+        main(["appraise", "--criteria", str(CRITERIA), "--data", str(data_dir), "--out", str(book)])
+        _decide(book, {("so-a", "1.3"): ("đồng ý", None, None, "Không có báo cáo định kỳ kèm theo", "Lê Văn Cường", "10/02/2025")})
+        results = score([load(CRITERIA)], read_data(data_dir))
+        assert _points(results, "so-a", "1.3") == 0.0, name
+        assert not [p for p in results.problems if p.reason == "file_not_read"]
+        book.unlink()
+
+
+def test_every_other_file_in_the_data_folder_is_reported_as_not_read(data_dir: Path):
+    (data_dir / "ket-qua-tham-dinh.csv").write_text("unit,criterion,points\nso-a,1.3,0\n", encoding="utf-8")
+    from openpyxl import Workbook
+
+    Workbook().save(data_dir / "ghi-chu.xlsx")
+    (data_dir / "README.md").write_text("tài liệu", encoding="utf-8")
+    (data_dir / ".~lock.units.csv#").write_text("", encoding="utf-8")
+    data = read_data(data_dir)
+    got = [(p.reason, p.file, p.severity) for p in data.problems]
+    assert got == [("file_not_read", "ghi-chu.xlsx", "warning"), ("file_not_read", "ket-qua-tham-dinh.csv", "warning")]
+    assert data.problems[0].message.startswith(
+        "tệp 'ghi-chu.xlsx' trong thư mục dữ liệu không được đọc: không phải phiếu tự đánh giá (không có trang «Tự đánh giá») "
+        "cũng không phải bảng đề xuất thẩm định (không có trang «Đề xuất»)"
+    )
+    assert "hãy đổi tên nếu đây là dữ liệu cần chấm" in data.problems[1].message
+
+
+def test_the_shipped_example_reports_the_plan_progress_file_as_not_read_by_score():
+    from support.paths import REPO
+
+    data = read_data(REPO / "evidence/bac-giang/2024")
+    assert [(p.file, p.message) for p in data.problems if p.reason == "file_not_read"] == [
+        (
+            "plan-progress.csv",
+            "tệp 'plan-progress.csv' trong thư mục dữ liệu không được đọc: đây là tiến độ kế hoạch CCHC, "
+            "lệnh 'par-index plan-status --progress' đọc tệp này, lệnh chấm điểm thì không",
+        )
+    ]

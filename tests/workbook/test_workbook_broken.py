@@ -74,5 +74,5 @@ def test_folder_of_workbooks_skips_other_spreadsheets(tmp_path: Path) -> None:
     data = read_data(tmp_path)
     assert list(data.units["unit"]) == ["so-a"]
     (p,) = data.problems
-    assert (p.reason, p.file, p.severity) == ("workbook_not_self_assessment", str(tmp_path / "notes.xlsx"), "warning")
-    assert p.message == "tệp không phải phiếu tự đánh giá (không có trang «Tự đánh giá»); bỏ qua"
+    assert (p.reason, p.file, p.severity) == ("file_not_read", "notes.xlsx", "warning")
+    assert p.message.startswith("tệp 'notes.xlsx' trong thư mục dữ liệu không được đọc: không phải phiếu tự đánh giá (không có trang «Tự đánh giá»)")

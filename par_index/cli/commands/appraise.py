@@ -28,8 +28,8 @@ def summary(proposals: list[Proposal]) -> str:
 def command(criteria_paths: tuple[Path, ...], data_path: Path, out: Path, round_no: str) -> None:
     """Đề xuất các tiêu chí cần cắt giảm điểm khi thẩm định (thiếu hoặc muộn tài liệu kiểm chứng,
     giá trị không đúng quy tắc, tự chấm cao hơn quy tắc), ghi ra tệp Excel để người thẩm định
-    quyết định; đặt tệp đã sửa vào thư mục dữ liệu (tên bắt đầu bằng 'tham-dinh' hoặc
-    'appraisal') để lệnh score đọc lại."""
+    quyết định; đặt tệp đã sửa vào thư mục dữ liệu (giữ tên tệp hoặc đặt tên khác, giữ trang
+    «Đề xuất») để lệnh score đọc lại."""
     if out.suffix.lower() != ".xlsx":
         raise click.UsageError(f"--out phải là tệp .xlsx, không phải '{out.name}'")
     sets = load_all(criteria_paths)
