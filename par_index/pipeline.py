@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
 
@@ -24,12 +23,10 @@ from par_index.planning.scenario import Located, WhatIf, parse_set_option, run_w
 from par_index.reports.explain import Explanation
 from par_index.reports.explain import explain as explain_unit
 from par_index.scoring import engine
-from par_index.scoring.engine import Results
+from par_index.scoring.engine import Results, Stage
 from par_index.scoring.results import to_json_dict, units_frame
 from par_index.unit_data.reader import UnitData, coded, read_tables
 from par_index.workbook import reader as workbook_reader
-
-Stage = Literal["self", "final"]
 
 
 def load_criteria(*paths: str | Path) -> list[CompiledCriteria]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+import pandas as pd
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
@@ -34,17 +35,10 @@ def print_ranking(results: Results, out: Console, boxed_rows: int = BOXED_ROWS) 
         label = kind
         for s in results.sets:
             label = s.criteria.kinds.get(str(kind), label)
+        columns = (part[c].tolist() for c in ("rank", "unit", "name", "points", "max", "index", "band"))
         rows: list[tuple[str, ...]] = [
-            (
-                "" if r.rank is None or r.rank != r.rank else str(r.rank),
-                str(r.unit),
-                str(r.name),
-                format_fixed(r.points),
-                format_fixed(r.max),
-                format_fixed(r.index),
-                str(r.band or ""),
-            )
-            for r in part.itertuples()
+            ("" if pd.isna(rank) else str(rank), str(unit), str(name), format_fixed(points), format_fixed(mx), format_fixed(index), str(band or ""))
+            for rank, unit, name, points, mx, index, band in zip(*columns, strict=True)
         ]
         title = f"Xếp hạng — {label}"
         if len(rows) > boxed_rows:

@@ -164,9 +164,9 @@ def build_ladder(leaf: Leaf, scale: int, grain: Decimal = GRAIN) -> Ladder:
             region = []
             for b in rule.bands:
                 if b.points >= p:
-                    lo, hi = b.lower(), b.upper()
+                    low, high = b.lower(), b.upper()
                     region.append(
-                        Interval(lo[0] if lo else -INF, lo[1] if lo else False, hi[0] if hi else INF, hi[1] if hi else False)
+                        Interval(low[0] if low else -INF, low[1] if low else False, high[0] if high else INF, high[1] if high else False)
                     )
             raw.append((p, region))
     elif isinstance(rule, PerItem):
@@ -174,9 +174,9 @@ def build_ladder(leaf: Leaf, scale: int, grain: Decimal = GRAIN) -> Ladder:
         each = Decimal(repr(rule.each))
         n = 1
         while True:
-            p = min(each * n, up)
-            raw.append((float(p), [Interval(float(n), True, INF, False)]))
-            if p >= up:
+            pts = min(each * n, up)
+            raw.append((float(pts), [Interval(float(n), True, INF, False)]))
+            if pts >= up:
                 break
             n += 1
     elif isinstance(rule, Manual):

@@ -20,6 +20,7 @@ from par_index.common.text_files import writing
 from par_index.common.yaml_strict import load_yaml
 from par_index.errors import InputError, Problem
 from par_index.planning.scenario import Located, Scenario, parse_override
+from par_index.scoring.engine import Stage, is_stage
 
 FORMAT = "par-index-recipe/1"
 
@@ -121,10 +122,14 @@ def load_recipe(path: Path) -> tuple[Scenario, list[str]]:
             at = str(raw.get("written_at", ""))
             file, _, line = at.rpartition(":")
             overrides.append(Located(located.item, file or name, int(line) if line.isdigit() else None))
+    given = str(doc.get("stage", "final"))
+    stage: Stage = given if is_stage(given) else "final"
+    if given != stage:
+        problems.append(Problem("recipe_stage", f"giai đoạn '{given}' không hợp lệ; chọn self hoặc final", file=name, field="stage"))
     if problems:
         raise InputError(problems)
     warnings = []
     if doc.get("par_index_version") != package_version():
         warnings.append(f"công thức được ghi bởi par-index {doc.get('par_index_version')}, đang chạy {package_version()}")
-    scenario = Scenario(str(doc.get("name", path.stem)), [base / p for p in doc["criteria"]], base / doc["data"], str(doc.get("stage", "final")), overrides, name)
+    scenario = Scenario(str(doc.get("name", path.stem)), [base / p for p in doc["criteria"]], base / doc["data"], stage, overrides, name)
     return scenario, warnings

@@ -15,6 +15,7 @@ fixed size, so a seed gives the same numbers whatever the machine), ranks by sor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -236,13 +237,13 @@ def robustness(
     seed: int = 0,
     uncertainty: Uncertainty | None = None,
     alternatives: list[tuple[str, float, list[SetResult]]] | None = None,
-    band_sets: list[tuple[float, list[tuple[str, Fraction]]]] | None = None,
+    band_sets: list[tuple[float, list[tuple[str, Decimal]]]] | None = None,
 ) -> Robustness:
     """Monte Carlo over ``base`` (one SetResult per criteria set).
 
     ``alternatives``: (name, weight, scored sets in the same order as ``base``); the baseline
     itself is the first alternative with weight 1 unless given. ``band_sets``: (weight, bands)
-    replacing each set's own bands.
+    replacing each set's own bands (thresholds as exact decimals, compared exactly).
     """
     uncertainty = uncertainty or Uncertainty()
     rng = np.random.default_rng(seed)
@@ -263,7 +264,7 @@ def robustness(
         q = np.quantile(ranks, QUANTILES, axis=0, method="inverted_cdf") if draws else np.zeros((3, len(kinds)))
         for kind, label in c.kinds.items():
             rows = []
-            for i in np.flatnonzero(kinds == kind):
+            for i in np.flatnonzero(kinds == kind).tolist():
                 rows.append(
                     RobustRow(
                         str(s.units["unit"].iat[i]),

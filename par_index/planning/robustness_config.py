@@ -29,7 +29,7 @@ from par_index.criteria.model import BandSpec
 from par_index.errors import InputError, Problem
 from par_index.planning.robustness import Uncertainty
 from par_index.planning.scenario import apply_criteria, parse_override
-from par_index.scoring.engine import SetResult, score
+from par_index.scoring.engine import SetResult, Stage, score
 from par_index.unit_data.reader import UnitData
 
 Probability = float
@@ -71,7 +71,7 @@ class Config:
     band_sets: list[tuple[float, list[tuple[str, Decimal]]]] | None
 
 
-def load_config(path: Path, sets: Sequence[CompiledCriteria], data: UnitData, stage: str) -> Config:
+def load_config(path: Path, sets: Sequence[CompiledCriteria], data: UnitData, stage: Stage) -> Config:
     name = str(path)
     raw, problems = load_yaml(path)
     if problems:

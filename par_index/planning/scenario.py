@@ -43,7 +43,7 @@ from par_index.criteria.compiled import CompiledCriteria, compile_criteria
 from par_index.criteria.loader import check_tree, pydantic_message
 from par_index.criteria.model import BandSpec, CriteriaSet, Points
 from par_index.errors import InputError, Problem
-from par_index.scoring.engine import Results, SetResult, score
+from par_index.scoring.engine import Results, SetResult, Stage, is_stage, score
 from par_index.unit_data.reader import UnitData
 
 
@@ -112,7 +112,7 @@ class Scenario:
     name: str
     criteria: list[Path]
     data: Path
-    stage: str
+    stage: Stage
     overrides: list[Located]
     file: str = ""
 
@@ -188,7 +188,7 @@ def load_scenario(path: str | Path) -> Scenario:
     base = raw.get("baseline")
     crit: list[Path] = []
     data: Path | None = None
-    stage = "final"
+    stage: Stage = "final"
     if not isinstance(base, dict):
         problems.append(Problem("scenario_baseline", "thiếu 'baseline' với 'criteria' và 'data'", file=name, line=lines.get("baseline"), field="baseline"))
     else:
@@ -205,9 +205,11 @@ def load_scenario(path: str | Path) -> Scenario:
             data = path.parent / base["data"]
         else:
             problems.append(Problem("scenario_baseline", "'baseline.data' cần đường dẫn dữ liệu đơn vị", file=name, line=blines.get("data"), field="baseline.data"))
-        stage = str(base.get("stage", "final"))
-        if stage not in ("self", "final"):
-            problems.append(Problem("scenario_stage", f"giai đoạn '{stage}' không hợp lệ; chọn self hoặc final", file=name, line=blines.get("stage"), field="baseline.stage"))
+        given = str(base.get("stage", "final"))
+        if is_stage(given):
+            stage = given
+        else:
+            problems.append(Problem("scenario_stage", f"giai đoạn '{given}' không hợp lệ; chọn self hoặc final", file=name, line=blines.get("stage"), field="baseline.stage"))
     overrides: list[Located] = []
     raw_over = raw.get("overrides", [])
     if not isinstance(raw_over, list):
@@ -263,7 +265,6 @@ def apply_criteria(sets: Sequence[CompiledCriteria], overrides: Sequence[Located
         lines: dict[str, tuple[str, int | None]] = {}
         for k, o in relevant:
             item = o.item
-            where = {"file": o.file, "line": o.line}
             if isinstance(item, NodeOverride):
                 trail = _find(d["nodes"], item.criterion, [])
                 if trail is None:
@@ -272,7 +273,7 @@ def apply_criteria(sets: Sequence[CompiledCriteria], overrides: Sequence[Located
                 node = trail[-1]
                 lines[item.criterion] = (o.file, o.line)
                 if "rule" not in node:
-                    problems.append(Problem("scenario_not_leaf", f"'{item.criterion}' là tiêu chí cha; chỉ đổi được điểm tối đa hoặc quy tắc của tiêu chí thành phần", criterion=item.criterion, **where))
+                    problems.append(Problem("scenario_not_leaf", f"'{item.criterion}' là tiêu chí cha; chỉ đổi được điểm tối đa hoặc quy tắc của tiêu chí thành phần", criterion=item.criterion, file=o.file, line=o.line))
                     continue
                 if item.max is not None:
                     old = Decimal(str(node.get("max", 0)))
@@ -295,7 +296,7 @@ def apply_criteria(sets: Sequence[CompiledCriteria], overrides: Sequence[Located
                 hit = [b for b in bands if b["label"] == nfc(item.band)]
                 if not hit:
                     known = ", ".join(b["label"] for b in bands) or "chưa có xếp loại nào"
-                    problems.append(Problem("scenario_band_unknown", f"không có xếp loại '{item.band}' trong bộ tiêu chí {c.id} ({known})", **where))
+                    problems.append(Problem("scenario_band_unknown", f"không có xếp loại '{item.band}' trong bộ tiêu chí {c.id} ({known})", file=o.file, line=o.line))
                     used[k] = True
                     continue
                 used[k] = True
@@ -472,7 +473,7 @@ def run_whatif(
     name: str,
     sets: Sequence[CompiledCriteria],
     data: UnitData,
-    stage: str,
+    stage: Stage,
     overrides: Sequence[Located],
 ) -> WhatIf:
     """Score the baseline and the scenario (a copy with the overrides) and compare them."""

@@ -76,12 +76,13 @@ def explain(results: Results, data: UnitData, unit: str) -> Explanation:
     docs: dict[str, list[str]] = {}
     for r in ev.itertuples():
         parts = [str(r.document)]
-        if r.issued_on:
-            parts.append(f"ngày {r.issued_on}")
-        if r.issuer:
-            parts.append(f"của {r.issuer}")
-        if r.file:
-            parts.append(f"[{r.file}]")
+        issued_on, issuer, file = str(r.issued_on or ""), str(r.issuer or ""), str(r.file or "")
+        if issued_on:
+            parts.append(f"ngày {issued_on}")
+        if issuer:
+            parts.append(f"của {issuer}")
+        if file:
+            parts.append(f"[{file}]")
         docs.setdefault(str(r.criterion), []).append(", ".join(parts))
     probs: dict[str, list[str]] = {}
     unit_level: list[str] = []

@@ -17,7 +17,7 @@ Displayed numbers are exact :class:`~decimal.Decimal` with 2 decimals (see
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -61,6 +61,11 @@ def _area_codes(s: SetResult) -> list[tuple[int, str, str]]:
     return out
 
 
+def _decimals(df: pd.DataFrame, values: Iterable[Decimal | None]) -> pd.Series:
+    """A column of exact numbers (``Decimal``; ``None`` where there is none) aligned with ``df``."""
+    return pd.Series(list(values), index=df.index, dtype=object)
+
+
 def ranking_frame(results: Results, groups: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per scored unit, ranked within kind (kinds in criteria order).
 
@@ -78,16 +83,16 @@ def ranking_frame(results: Results, groups: Mapping[str, str] | None = None) -> 
         df["kind_name"] = [names.get(k, k) for k in df["kind"]]
         df["group"] = [groups.get(u, "") for u in df["unit"]]
         tp, tm = s.total_points[order], s.total_max[order]
-        df["points"] = [units_to_points(p, s.scale) for p in tp]
-        df["max"] = [units_to_points(m, s.scale) for m in tm]
+        df["points"] = _decimals(df, (units_to_points(p, s.scale) for p in tp))
+        df["max"] = _decimals(df, (units_to_points(m, s.scale) for m in tm))
         df["index"] = s.index[order]
-        df["index_2dp"] = [exact_index(p, m) for p, m in zip(tp, tm, strict=True)]
+        df["index_2dp"] = _decimals(df, (exact_index(p, m) for p, m in zip(tp, tm, strict=True)))
         df["rank"] = pd.array([None if np.isnan(r) else int(r) for r in s.rank[order]], dtype="Int64")
         df["band"] = [s.band[i] for i in order]
         for j, code, _name in _area_codes(s):
             p, m = s.node_points[order, j], s.node_max[order, j]
-            df[f"area_{code}"] = [exact_index(a, b) for a, b in zip(p, m, strict=True)]
-            df[f"area_points_{code}"] = [units_to_points(a, s.scale) for a in p]
+            df[f"area_{code}"] = _decimals(df, (exact_index(a, b) for a, b in zip(p, m, strict=True)))
+            df[f"area_points_{code}"] = _decimals(df, (units_to_points(a, s.scale) for a in p))
         frames.append(df)
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if len(out):
@@ -325,7 +330,7 @@ def area_leaders(results: Results, top: int = LEADERS_TOP) -> pd.DataFrame:
             for kind in s.criteria.kinds:
                 sel = np.flatnonzero((kinds == kind) & ~np.isnan(ranks) & (ranks <= top))
                 sel = sel[np.lexsort((s.units["unit"].to_numpy()[sel], ranks[sel]))]
-                for i in sel:
+                for i in sel.tolist():
                     rows.append(
                         {"kind": kind, "kind_name": names.get(kind, kind), "area": code, "area_name": name, "rank": int(ranks[i]),
                          "unit": s.units["unit"].iat[i], "name": s.units["name"].iat[i],

@@ -107,7 +107,7 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
     has_appraisal = bool(np.isin(fs.value_stage[i], APPRAISAL_STAGES).any())
     applic = fs.status[i] != "not_applicable"
     ev = inp.data.evidence
-    ev_count = ev[ev["unit"] == unit]["criterion"].value_counts().to_dict()
+    ev_count = {str(code): int(n) for code, n in ev[ev["unit"] == unit]["criterion"].value_counts().items()}
     appraisal_notes = _appraisal_notes(inp.data, unit)
 
     # the appendix table: every node that applies to this unit, in reading order

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,15 @@ from par_index.scoring.layout import Layout, SetLayout, lay_out, row_problem
 from par_index.scoring.ranking import band_labels, rank_within
 from par_index.unit_data.reader import STAGES, UnitData
 
-Stage = Literal["self", "final"]
+Stage = Literal["self", "final"]  # self: the self-assessment only; final: the last appraisal round there is
+SCORING_STAGES: tuple[Stage, ...] = ("self", "final")
+
+
+def is_stage(text: str) -> TypeGuard[Stage]:
+    """Whether ``text`` names a stage to score (``self`` or ``final``)."""
+    return text in SCORING_STAGES
+
+
 STAGE_WORDS = {"self": "tự đánh giá", "survey": "điều tra", "appraisal1": "thẩm định lần 1", "appraisal2": "thẩm định lần 2"}
 ROUND_EPS = 1e-7
 STATUS_WORDS = np.array(["", "na", "missing", "not_applicable", "unreadable"], dtype=object)

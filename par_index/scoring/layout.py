@@ -123,17 +123,17 @@ def _check_units(data: UnitData, kind_owner: dict[str, int], problems: list[Prob
     units = data.units
     dup = units.duplicated("unit", keep="first").to_numpy()
     for r in units[dup].itertuples():
-        problems.append(Problem("unit_duplicate", "mã đơn vị đã có ở dòng trước; dòng này bị bỏ qua", file=r.at_file, line=r.at_line, unit=r.unit))
+        problems.append(row_problem(r, "unit_duplicate", "mã đơn vị đã có ở dòng trước; dòng này bị bỏ qua"))
     empty = (units["unit"] == "").to_numpy()
     for r in units[empty & ~dup].itertuples():
-        problems.append(Problem("unit_id_empty", "thiếu mã đơn vị (cột unit); dòng này bị bỏ qua", file=r.at_file, line=r.at_line))
+        problems.append(row_problem(r, "unit_id_empty", "thiếu mã đơn vị (cột unit); dòng này bị bỏ qua"))
     units = units[~dup & ~empty].copy()
     owner = units["kind"].map(kind_owner)
     unknown = owner.isna().to_numpy()
     known_kinds = ", ".join(sorted(kind_owner))
     for r in units[unknown].itertuples():
         problems.append(
-            Problem("unit_kind_unknown", f"loại đơn vị '{r.kind}' không có trong bộ tiêu chí ({known_kinds}); đơn vị không được chấm", file=r.at_file, line=r.at_line, unit=r.unit)
+            row_problem(r, "unit_kind_unknown", f"loại đơn vị '{r.kind!s}' không có trong bộ tiêu chí ({known_kinds}); đơn vị không được chấm")
         )
     units = units[~unknown].copy()
     units["set_no"] = owner[~unknown].astype(int).to_numpy()
@@ -143,7 +143,7 @@ def _check_units(data: UnitData, kind_owner: dict[str, int], problems: list[Prob
 def _check_rows(data: UnitData, vt: ValueTable, units: pd.DataFrame, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
     """Positions (in ``data.assessments``) of the rows to score, and each one's row in ``units``."""
     rows = data.assessments
-    pos = pd.Index(units["unit"].to_numpy()).get_indexer(vt.units)[vt.unit_codes]  # units are unique here
+    pos = pd.Index(units["unit"].to_numpy()).get_indexer(pd.Index(vt.units))[vt.unit_codes]  # units are unique here
     bad_unit = pos < 0
     if bad_unit.any():
         known_all = set(data.units["unit"])
@@ -196,15 +196,15 @@ def _lay_out_set(
     def of_rows(codes: np.ndarray) -> np.ndarray:  # a per-row array of ``vt`` for the rows ``ids``
         return codes if len(ids) == len(vt) else codes[ids]  # ids are increasing: all rows → arange
 
-    lcol = leaf_pos.get_indexer(vt.criteria)[of_rows(vt.criterion_codes)] if len(vt.criteria) else np.zeros(0, dtype=np.int64)
+    lcol = leaf_pos.get_indexer(pd.Index(vt.criteria))[of_rows(vt.criterion_codes)] if len(vt.criteria) else np.zeros(0, dtype=np.int64)
     unknown = lcol < 0
     if unknown.any():
         for r in frame.iloc[ids[unknown]].itertuples():
             if r.criterion in c.node_index:
-                msg = f"'{r.criterion}' là tiêu chí có tiêu chí con; hãy nhập giá trị cho từng tiêu chí thành phần"
+                msg = f"'{r.criterion!s}' là tiêu chí có tiêu chí con; hãy nhập giá trị cho từng tiêu chí thành phần"
                 problems.append(row_problem(r, "criterion_not_leaf", msg))
             else:
-                problems.append(row_problem(r, "criterion_unknown", f"tiêu chí '{r.criterion}' không có trong bộ tiêu chí {c.id}; dòng này không được chấm"))
+                problems.append(row_problem(r, "criterion_unknown", f"tiêu chí '{r.criterion!s}' không có trong bộ tiêu chí {c.id}; dòng này không được chấm"))
         keep = ~unknown
         ids, u, lcol = ids[keep], u[keep], lcol[keep]
     # rows for items that do not apply to the unit's kind
@@ -218,7 +218,7 @@ def _lay_out_set(
             problems.append(row_problem(r, "criterion_not_applicable", f"tiêu chí '{r.criterion}' không áp dụng cho loại đơn vị '{kinds[unit_pos.get_loc(r.unit)]}'; dòng này bị bỏ qua", "warning"))
         ids, u, lcol = ids[~off], u[~off], lcol[~off]
     # duplicates of (unit, leaf, stage): the first row counts
-    stage_no = pd.Index(STAGES).get_indexer(vt.stages)[of_rows(vt.stage_codes)]  # rows of unknown stages were dropped
+    stage_no = pd.Index(STAGES).get_indexer(pd.Index(vt.stages))[of_rows(vt.stage_codes)]  # rows of unknown stages were dropped
     key = (u.astype(np.int64) * max(n_leaves, 1) + lcol) * len(STAGES) + stage_no
     space = max(n_units * max(n_leaves, 1) * len(STAGES), 1)
     increasing = len(key) < 2 or bool((key[1:] > key[:-1]).all())  # rows in unit, leaf, stage order

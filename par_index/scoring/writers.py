@@ -155,7 +155,7 @@ def render_html(results: Results) -> str:
     env = Environment(loader=PackageLoader("par_index", "templates"), autoescape=select_autoescape())
     df = units_frame(results)
     rows = [
-        {**r, **{k: format_fixed(v) for k, v in r.items() if k in ("points", "max", "index") or k.startswith("points_")}}
+        {**r, **{k: format_fixed(v) for k, v in r.items() if k in ("points", "max", "index") or str(k).startswith("points_")}}
         for r in df.to_dict("records")
     ]
     return env.get_template("score.html.j2").render(

@@ -23,7 +23,7 @@ from par_index.criteria.compiled import CompiledCriteria
 from par_index.errors import InputError, Problem
 from par_index.pipeline import load_criteria, read_base_tables, read_data
 from par_index.pipeline import score as score_with_evidence
-from par_index.scoring.engine import score
+from par_index.scoring.engine import Stage, score
 from par_index.scoring.results import json_units_block, to_json_dict
 from par_index.scoring.writers import json_parts
 from par_index.unit_data.reader import UnitData
@@ -242,7 +242,7 @@ def read_units_file(path: Path) -> list[dict[str, str]]:
 
 
 def score_folder(
-    criteria: Criteria, folder: Path, stage: str, files_root: Path | None, tables: dict[str, tuple[list[str], list[Any]]] | None = None
+    criteria: Criteria, folder: Path, stage: Stage, files_root: Path | None, tables: dict[str, tuple[list[str], list[Any]]] | None = None
 ) -> tuple[bytes, list[dict[str, Any]]]:
     """``par-index score --data folder --stage stage --out x.json`` in memory: the JSON bytes
     the command writes (problems' file names relative to the folder) and the problems.

@@ -21,6 +21,7 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from par_index.scoring.engine import is_stage
 from par_index.server import scoring
 from par_index.server.errors import ApiError
 from par_index.server.models import (
@@ -827,7 +828,7 @@ def results(s: Session, settings: Settings, acct: Account, stage: str = "final",
     sc = allowed(acct, "results.read")
     rnd = get_round(s, year)
     check_unit_scope(acct, sc, "", rnd)
-    if stage not in ("self", "final"):
+    if not is_stage(stage):
         raise ApiError(422, "stage phải là self hoặc final", {"field": "stage"})
     from par_index.server.round_rows import ASSESSMENT_COLUMNS, EVIDENCE_COLUMNS, round_rows
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,9 +17,12 @@ from par_index.pipeline import read_data
 from par_index.scoring.engine import score
 from par_index.unit_data.reader import UnitData
 
+if TYPE_CHECKING:
+    from par_index.scoring.engine import Stage
+
 
 def agency_matrix(
-    criteria_paths: tuple[Path, ...], data: UnitData, stage: str, files: Path | None
+    criteria_paths: tuple[Path, ...], data: UnitData, stage: Stage, files: Path | None
 ) -> tuple[AgencyMatrix, list[Problem]]:
     sets = load_all(criteria_paths)
     results = score(sets, data, stage)
@@ -47,7 +51,7 @@ def agency_matrix(
 def command(
     criteria_paths: tuple[Path, ...],
     data_path: Path,
-    stage: str,
+    stage: Stage,
     out: Path | None,
     files: Path | None,
     show_all: bool,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +15,9 @@ from par_index.cli.console import console, print_explanation
 from par_index.errors import InputError, Problem
 from par_index.reports.explain import explain
 
+if TYPE_CHECKING:
+    from par_index.scoring.engine import Stage
+
 
 @click.command("explain")
 @criteria_option
@@ -22,7 +26,7 @@ from par_index.reports.explain import explain
 @stage_option
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 @click.option("--headroom", "with_headroom", is_flag=True, help="Thêm dư địa tăng điểm từng tiêu chí (xem lệnh headroom).")
-def command(criteria_paths: tuple[Path, ...], data_path: Path, unit: str, stage: str, as_json: bool, with_headroom: bool) -> None:
+def command(criteria_paths: tuple[Path, ...], data_path: Path, unit: str, stage: Stage, as_json: bool, with_headroom: bool) -> None:
     """Giải thích từng điểm của một đơn vị: quy tắc, giá trị, điểm, tài liệu kiểm chứng, vấn đề."""
     results, data = run_score(criteria_paths, data_path, stage)
     try:

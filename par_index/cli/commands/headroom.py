@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -17,6 +18,9 @@ from par_index.errors import InputError, Problem
 from par_index.planning.headroom import Headroom, headroom
 from par_index.planning.report import headroom_section, write_html
 from par_index.scoring.engine import Results, SetResult
+
+if TYPE_CHECKING:
+    from par_index.scoring.engine import Stage
 
 
 def find_unit(results: Results, unit: str) -> tuple[SetResult, int]:
@@ -46,7 +50,7 @@ def print_headroom(h: Headroom) -> None:
 @stage_option
 @click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
 @click.option("--out", type=click.Path(path_type=Path), help="Ghi ra tệp .json hoặc .html.")
-def command(criteria_paths: tuple[Path, ...], data_path: Path, unit: str, stage: str, as_json: bool, out: Path | None) -> None:
+def command(criteria_paths: tuple[Path, ...], data_path: Path, unit: str, stage: Stage, as_json: bool, out: Path | None) -> None:
     """Điểm còn thiếu ở từng tiêu chí và thay đổi nhỏ nhất để được thêm điểm."""
     results, _ = run_score(criteria_paths, data_path, stage)
     s, i = find_unit(results, unit)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -18,6 +19,9 @@ from par_index.common.values import format_fixed, format_number
 from par_index.errors import InputError, Problem
 from par_index.planning.optimise import Goal, Plan, StepCosts, plan_units, read_costs, resolve_step_points
 from par_index.planning.report import plan_section, write_html
+
+if TYPE_CHECKING:
+    from par_index.scoring.engine import Stage
 
 
 def parse_goal(target_index: str | None, target_rank: int | None, budget: str | None) -> Goal:
@@ -67,7 +71,7 @@ def print_plan(p: Plan) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Ghi ra tệp .json hoặc .html.")
 def command(
     criteria_paths: tuple[Path, ...], data_path: Path, unit: str, target_index: str | None, target_rank: int | None,
-    budget: str | None, costs_path: Path | None, stage: str, out: Path | None,
+    budget: str | None, costs_path: Path | None, stage: Stage, out: Path | None,
 ) -> None:
     """Tập thay đổi ít tốn kém nhất để đạt chỉ số hoặc xếp hạng mục tiêu, hoặc chỉ số cao nhất trong ngân sách."""
     goal = parse_goal(target_index, target_rank, budget)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import pandas as pd
@@ -19,6 +20,9 @@ from par_index.planning.report import robustness_section, write_html
 from par_index.planning.robustness import Robustness, Uncertainty, robustness
 from par_index.planning.robustness_config import load_config
 from par_index.scoring.engine import score
+
+if TYPE_CHECKING:
+    from par_index.scoring.engine import Stage
 
 
 def print_robustness(rb: Robustness) -> None:
@@ -49,7 +53,7 @@ def print_robustness(rb: Robustness) -> None:
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Tệp YAML: xác suất riêng từng tiêu chí, phương án quy tắc, bộ ngưỡng xếp loại.")
 @click.option("--out", type=click.Path(path_type=Path), help="Ghi kết quả .json, .csv hoặc .html.")
 def command(
-    criteria_paths: tuple[Path, ...], data_path: Path, stage: str, draws: int, seed: int, down: float | None,
+    criteria_paths: tuple[Path, ...], data_path: Path, stage: Stage, draws: int, seed: int, down: float | None,
     up: float | None, config_path: Path | None, out: Path | None,
 ) -> None:
     """Độ vững của xếp hạng trước sai số thẩm định (mô phỏng Monte Carlo có hạt giống)."""

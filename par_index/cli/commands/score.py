@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,14 +13,18 @@ from par_index.scoring.engine import Results
 from par_index.scoring.results import problems_frame
 from par_index.scoring.writers import write_results
 
+if TYPE_CHECKING:
+    from par_index.scoring.engine import Stage
+    from par_index.unit_data.reader import UnitData
+
 
 def run_score(
     criteria_paths: tuple[Path, ...],
     data_path: Path,
-    stage: str,
+    stage: Stage,
     preview_appraisal: bool = False,
     files: Path | None = None,
-) -> tuple[Results, object]:
+) -> tuple[Results, UnitData]:
     """Load and score; the evidence register's problems are added (see ``evidence_check``).
 
     ``preview_appraisal``: self-scored leaves without evidence score 0, as on appraisal.
@@ -28,7 +33,7 @@ def run_score(
 
     sets = load_all(criteria_paths)
     data = pipeline.read_data(data_path)
-    return pipeline.score(sets, data, stage, preview=preview_appraisal, files=files), data  # type: ignore[arg-type]
+    return pipeline.score(sets, data, stage, preview=preview_appraisal, files=files), data
 
 
 def finish(results: Results, strict: bool, problems_out: Path | None, quiet_table: bool) -> None:
@@ -65,7 +70,7 @@ def finish(results: Results, strict: bool, problems_out: Path | None, quiet_tabl
 def command(
     criteria_paths: tuple[Path, ...],
     data_path: Path,
-    stage: str,
+    stage: Stage,
     out: Path | None,
     problems_out: Path | None,
     strict: bool,

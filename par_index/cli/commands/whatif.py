@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -17,6 +18,9 @@ from par_index.pipeline import read_data
 from par_index.planning.recipe import load_recipe, make_recipe, write_recipe
 from par_index.planning.report import whatif_section, write_html
 from par_index.planning.scenario import Located, Scenario, WhatIf, load_scenario, parse_set_option, run_whatif
+
+if TYPE_CHECKING:
+    from par_index.scoring.engine import Stage
 
 
 def print_whatif(w: WhatIf) -> None:
@@ -54,7 +58,7 @@ def print_whatif(w: WhatIf) -> None:
 @click.option("--recipe", "recipe_out", type=click.Path(path_type=Path), help="Nơi ghi công thức chạy lại (mặc định bên cạnh --out).")
 def command(
     scenario_path: Path | None, criteria_paths: tuple[Path, ...], data_path: Path | None, sets: tuple[str, ...],
-    stage: str | None, replay: Path | None, out: Path | None, recipe_out: Path | None,
+    stage: Stage | None, replay: Path | None, out: Path | None, recipe_out: Path | None,
 ) -> None:
     """So sánh kết quả gốc với kịch bản giả định: điểm, chỉ số, xếp hạng, xếp loại từng lĩnh vực."""
     err = console(stderr=True)
@@ -64,8 +68,8 @@ def command(
         if sets:
             raise click.UsageError("--replay không dùng cùng --set: công thức đã ghi đủ các thay đổi")
         scenario, warnings = load_recipe(replay)
-        for w in warnings:
-            err.print(f"Lưu ý: {w}", markup=False)
+        for warning in warnings:
+            err.print(f"Lưu ý: {warning}", markup=False)
     elif scenario_path is not None:
         scenario = load_scenario(scenario_path)
     else:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from par_index.appraisal.proposals import Proposal, propose
 from par_index.pipeline import read_data
-from par_index.scoring.engine import Results, score
+from par_index.scoring.engine import Results, Stage, score
 from par_index.server import scoring, services
 from par_index.server.settings import Settings
 from par_index.unit_data.reader import UnitData
@@ -62,7 +62,7 @@ def round_data(s: Session, settings: Settings, year: int) -> RoundData:
     return _cached(_key(s, settings, year, "data"), make)
 
 
-def scores(s: Session, settings: Settings, year: int, stage: str) -> dict[str, Any]:
+def scores(s: Session, settings: Settings, year: int, stage: Stage) -> dict[str, Any]:
     """The score JSON of the round (``par-index score --out x.json``), parsed; no permission check:
     the caller shows each account only what the role table allows it."""
 
@@ -85,7 +85,7 @@ def unit_scores(doc: dict[str, Any], unit: str) -> dict[str, Any] | None:
     return None
 
 
-def results(s: Session, settings: Settings, year: int, stage: str) -> Results:
+def results(s: Session, settings: Settings, year: int, stage: Stage) -> Results:
     """Engine results (for the ranking tables and the trail)."""
     rd = round_data(s, settings, year)
     return _cached(_key(s, settings, year, "results", stage), lambda: score(rd.criteria.sets, rd.data, stage))

@@ -199,7 +199,8 @@ def _agency(ctx: Ctx) -> dict[str, Any]:
     names = {a.id: a.name for c in rd.criteria.sets for a in (c.spec.agencies or [])}
     counts: dict[str, int] = {}
     for r in rows:
-        counts[r["status_text"]] = counts.get(r["status_text"], 0) + 1
+        text = str(r["status_text"])
+        counts[text] = counts.get(text, 0) + 1
     return {"rows": rows, "agency": names.get(agency or "", agency), "counts": counts, "dataset_label": rd.label}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +194,7 @@ def ranking_kinds(final: Results, own: Results, data_: UnitData, previous: Previ
                 "self_index": g["self_index"] if g is not None else None,
                 "gap": (g["self_index"] - g["final_index"]) if g is not None and g["self_index"] is not None and g["final_index"] is not None else None,
                 "index_change": _value(ch, "index_change"),
-                "rank_change": None if _value(ch, "rank_change") is None else int(ch["rank_change"]),  # type: ignore[index]
+                "rank_change": None if (rank_change := _value(ch, "rank_change")) is None else int(rank_change),
                 "report": f"/reports/units/{r['unit']}",
             })
         kinds.append({"kind": kind, "name": part["kind_name"].iat[0], "rows": rows})
@@ -339,7 +340,7 @@ async def unit_report(ctx: Ctx, unit: str) -> Response:
     return HTMLResponse(html)
 
 
-def _value(row: dict[str, Any] | None, key: str) -> Any:
+def _value(row: Mapping[Hashable, Any] | None, key: str) -> Any:
     """A cell of a records row; None for a missing row, None or NA."""
     if row is None:
         return None
