@@ -137,3 +137,30 @@ def test_deadline_by_server_time(client: Any) -> None:
     r = client.put("/api/v1/units/so-tu-phap/assessment/1.1.2", json={"value": "0.9", "version": 1}, headers=auth(env, "unit2"))
     assert r.status_code == 409
     assert r.json()["error"] == "đã quá hạn tự đánh giá (15/01/2025 17:00)"
+
+
+def test_sessions_expire(client: Any) -> None:
+    env = client.env
+    r = client.post("/api/v1/session", json={"login": "admin", "password": PASSWORD})
+    token = r.json()["token"]
+    h = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/session", headers=h).status_code == 200
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=12, minutes=1)
+    client.settings.now = lambda: later
+    r = client.get("/api/v1/session", headers=h)
+    assert r.status_code == 401
+    assert r.json()["error"] == "chưa đăng nhập hoặc phiên đăng nhập đã hết hạn; hãy đăng nhập lại"
+    del env
+
+
+def test_csrf_in_a_form_field(client: Any) -> None:
+    """A browser form (multipart) may carry the CSRF token as the field csrf_token."""
+    from test_server_roles import PDF
+
+    r = client.post("/api/v1/session", json={"login": "unit", "password": PASSWORD})
+    csrf = r.json()["csrf"]
+    form = {"criterion": "1.1.1", "document": "Kế hoạch số 6/KH-SNV"}
+    files = {"file": ("kh.pdf", PDF, "application/pdf")}
+    assert client.post("/api/v1/units/so-noi-vu/evidence", data=form, files=files).status_code == 403
+    r = client.post("/api/v1/units/so-noi-vu/evidence", data={**form, "csrf_token": csrf}, files=files)
+    assert r.status_code == 201, r.text
