@@ -250,7 +250,7 @@ def score_folder(
     ``tables``: units, assessments and evidence as (columns, rows) instead of their CSV files
     in ``folder`` — the rows the reader would read from those files (:func:`read_folder_rows`)."""
     data = read_data(folder) if tables is None else read_folder_rows(folder, tables)
-    results = score_with_evidence(criteria.sets, data, stage, files=files_root)
+    results = score_with_evidence(criteria.sets, data, "self" if stage == "self" else "final", files=files_root)
     prefix = str(folder) + os.sep
     here = str(folder)
 
@@ -266,7 +266,8 @@ def score_folder(
 def read_folder_rows(folder: Path, tables: dict[str, tuple[list[str], list[Any]]]) -> UnitData:
     """``read_data(folder)`` when units.csv, assessments.csv and evidence.csv hold ``tables``:
     the rows go through the reader's own ``finish_table`` as ``read_folder`` sends the text of
-    each file (every cell a string, header order), then the extra tables and the codes."""
+    each file (every cell a string, header order), then, as ``pipeline.read_data`` does, the
+    appraisal tables and survey and the codes."""
     import pandas as pd
 
     from par_index.appraisal.read import add_tables
