@@ -70,7 +70,7 @@ def province_context(inp: ReportInputs, pd_: ProvinceData) -> dict[str, Any]:
             counts = scored["band"].fillna("—").value_counts()
             band_counts = [{"label": label, "min": vn(_dec(f)), "count": int(counts.get(label, 0))} for label, f in s.criteria.band_fractions]
             chart = ranking_chart([str(x) for x in scored["name"]], [float(x) for x in scored["index_2dp"]],
-                                  [b for b in scored["band"]], edges, prefix=f"rank-{kind}")
+                                  [b for b in scored["band"]], edges)
             lk = leaders[leaders["kind"] == kind]
             leader_rows = []
             for code, name in areas:
@@ -91,7 +91,7 @@ def province_context(inp: ReportInputs, pd_: ProvinceData) -> dict[str, Any]:
                          "gap": vn(u["gap"], signed=True), "gap_data": data_number(u["gap"]),
                          "self_index": vn(u["self_index"]), "final_index": vn(u["final_index"]),
                          "areas": [f"{a['area']}. {a['area_name']}: {vn(a['gap'], signed=True)}" for a in ar.to_dict("records")]})
-    gchart = gap_chart([str(x) for x in over["name"]], [float(x) for x in over["gap"]], prefix="gap") if len(over) else ""
+    gchart = gap_chart([str(x) for x in over["name"]], [float(x) for x in over["gap"]]) if len(over) else ""
     change = None
     if pd_.change is not None and pd_.previous is not None:
         change = {"source": pd_.previous.source, "criteria": pd_.previous.criteria,

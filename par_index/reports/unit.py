@@ -161,7 +161,7 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
             chart_labels.append(f"{area.code}. {area.name}")
             chart_final.append(float(f_sub) if f_sub is not None else None)
             chart_self.append(float(s_sub) if s_sub is not None else None)
-    chart = area_chart(chart_labels, chart_final, chart_self if has_appraisal else None, prefix=f"u-{unit}")
+    chart = area_chart(chart_labels, chart_final, chart_self if has_appraisal else None)
 
     explanations = _explanations(inp, fs, i, ss, k, unit, ev_count, appraisal_notes)
     own = inp.notes.get(unit, {})

@@ -205,11 +205,10 @@ def blank_fraction(png: bytes) -> tuple[float, int]:
     """(share of pixels that are pure white, number of distinct colours) of a PNG screenshot."""
     import io
 
-    import matplotlib.image as mpimg
     import numpy as np
+    from PIL import Image
 
-    img = mpimg.imread(io.BytesIO(png), format="png")
-    rgb = (img[..., :3] * 255).round().astype(np.uint8).reshape(-1, 3)
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.uint8).reshape(-1, 3)
     white = float(np.all(rgb == 255, axis=1).mean())
     colours = len(np.unique(rgb[:: max(1, len(rgb) // 200000)], axis=0))
     return white, colours
