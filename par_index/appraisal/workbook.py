@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from par_index.appraisal.proposals import KIND_WORDS, Proposal
+from par_index.common import spreadsheet
 from par_index.common.values import format_date, nfc, parse_date_scalar, parse_numbers
 from par_index.errors import InputError, Problem
 from par_index.unit_data.reader import cell_text as sheet_cell_text
@@ -70,7 +71,7 @@ def write_proposals(proposals: Sequence[Proposal], path: Path, round_no: int, cr
     ws = wb.active
     ws.title = SHEET
     last = get_column_letter(len(COLUMNS))
-    ws["A1"] = f"Đề xuất cắt giảm điểm khi thẩm định lần {round_no} — {criteria_ids}"
+    spreadsheet.put(ws["A1"], f"Đề xuất cắt giảm điểm khi thẩm định lần {round_no} — {criteria_ids}")
     ws["A1"].font = Font(bold=True, size=13)
     ws["A2"] = (
         "Người thẩm định điền các cột tô vàng: Quyết định (đồng ý/không), Điểm thẩm định (để trống = điểm đề xuất), "
@@ -103,7 +104,7 @@ def write_proposals(proposals: Sequence[Proposal], path: Path, round_no: int, cr
             "reason": p.reason,
         }
         for col, (key, _header, _w) in enumerate(COLUMNS, start=1):
-            cell = ws.cell(n, col, values.get(key))
+            cell = spreadsheet.put(ws.cell(n, col), values.get(key))
             cell.alignment = wrap_top
             if key in ("max", "self_points", "current_points", "proposed_points", "final_points"):
                 cell.number_format = "0.00"
@@ -133,11 +134,10 @@ def write_proposals(proposals: Sequence[Proposal], path: Path, round_no: int, cr
     ]
     for n, (k, v) in enumerate(rows, start=1):
         info.cell(n, 1, k).font = Font(bold=True)
-        info.cell(n, 2, v).alignment = Alignment(wrap_text=True)
+        spreadsheet.put(info.cell(n, 2), v).alignment = Alignment(wrap_text=True)
     info.column_dimensions["A"].width = 22
     info.column_dimensions["B"].width = 100
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    spreadsheet.save(wb, path)
 
 
 def _col(key: str) -> int:

@@ -1,9 +1,12 @@
-"""Reading a user's text file as UTF-8 (with or without BOM), with a clear error otherwise."""
+"""Reading a user's text file as UTF-8 (with or without BOM), with a clear error otherwise;
+writing every output file whole or not at all (:func:`writing`)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from par_index.errors import InputError, Problem
@@ -28,15 +31,60 @@ def read_utf8(path: Path, missing: str = "không tìm thấy tệp") -> str:
         raise InputError(Problem("file_unreadable", f"không đọc được tệp: {exc.strerror}", file=name)) from None
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_MODE = 0o666 & ~_umask()  # what a plain open(path, "w") would give a new file
+
+
+def _unwritable(path: Path, exc: OSError) -> InputError:
+    reason = exc.strerror or str(exc)
+    return InputError(Problem("out_unwritable", f"không ghi được tệp: {reason}", file=str(path)))
+
+
 @contextmanager
 def writing(path: Path) -> Iterator[Path]:
-    """Create ``path``'s folder, then run the block; an OSError while writing becomes an
-    :class:`InputError` naming the file (exit 2, no traceback)."""
+    """Write ``path`` whole or not at all: the block writes the temporary file this yields (in
+    ``path``'s folder, which is created), moved onto ``path`` by ``os.replace`` only when the block
+    ends without error; otherwise it is removed and ``path`` is left as it was. Two runs writing
+    the same file each replace it with a complete file. An OSError (folder not writable, disk
+    full, ``path`` a folder) becomes an :class:`InputError` naming the file (exit 2)."""
+    tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        yield path
+        if path.is_dir():
+            raise IsADirectoryError(21, "đường dẫn là một thư mục")
+        fd, name = tempfile.mkstemp(prefix=f".{path.name[:80]}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp = Path(name)
+        yield tmp
+        mode = _MODE
+        with suppress(OSError):
+            mode = path.stat().st_mode & 0o7777
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+        tmp = None
     except OSError as exc:
-        raise InputError(Problem("out_unwritable", f"không ghi được tệp: {exc.strerror}", file=str(path))) from None
+        raise _unwritable(path, exc) from None
+    finally:
+        if tmp is not None:
+            with suppress(OSError):
+                tmp.unlink()
+
+
+def write_text(path: Path, text: str) -> None:
+    """``path`` with ``text`` in UTF-8, written whole or not at all (:func:`writing`)."""
+    with writing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_bytes(path: Path, parts: Iterable[bytes]) -> None:
+    """``path`` with the bytes of ``parts``, written whole or not at all (:func:`writing`)."""
+    with writing(path) as tmp, tmp.open("wb") as f:
+        f.writelines(parts)
 
 
 def out_suffix(path: Path, formats: Iterable[str], what: str = "") -> str:

@@ -12,7 +12,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from par_index.common.text_files import out_suffix, writing
+from par_index.common import html, spreadsheet
+from par_index.common.text_files import out_suffix, write_text
 from par_index.common.values import format_date
 from par_index.evidence.matrix import DETAIL_HEADERS, SUMMARY_HEADERS, AgencyMatrix
 
@@ -23,11 +24,10 @@ STATUS_FILL = {"missing": "F8CBAD", "late": "FFE699", "date": "FCE4D6", "file": 
 
 def write_matrix(matrix: AgencyMatrix, out: Path, today: dt.date | None = None) -> None:
     suffix = out_suffix(out, FORMATS, " cho ma trận tài liệu")
-    with writing(out):
-        if suffix == ".xlsx":
-            write_xlsx(matrix, out)
-        else:
-            out.write_text(render_html(matrix, today or dt.date.today()), encoding="utf-8")
+    if suffix == ".xlsx":
+        write_xlsx(matrix, out)
+    else:
+        write_text(out, render_html(matrix, today or dt.date.today()))
 
 
 def write_xlsx(matrix: AgencyMatrix, out: Path) -> None:
@@ -42,21 +42,21 @@ def write_xlsx(matrix: AgencyMatrix, out: Path) -> None:
 
     ws = wb.active
     ws.title = "Tổng hợp"
-    ws.append(list(SUMMARY_HEADERS.values()))
+    spreadsheet.append(ws, list(SUMMARY_HEADERS.values()))
     for s in matrix.summary:
         d = asdict(s)
-        ws.append([d[k] for k in SUMMARY_HEADERS])
+        spreadsheet.append(ws, [d[k] for k in SUMMARY_HEADERS])
     widths = {"A": 16, "B": 40, "C": 14, "D": 8, "E": 8, "F": 8, "G": 18, "H": 16}
     for col, w in widths.items():
         ws.column_dimensions[col].width = w
 
     detail = wb.create_sheet("Chi tiết")
-    detail.append(list(DETAIL_HEADERS.values()))
+    spreadsheet.append(detail, list(DETAIL_HEADERS.values()))
     status_col = list(DETAIL_HEADERS).index("status") + 1
     fills = {code: PatternFill("solid", fgColor=colour) for code, colour in STATUS_FILL.items()}
     for row_no, r in enumerate(matrix.rows, start=2):  # the row just appended (max_row scans every row)
         d = asdict(r)
-        detail.append([d[k] for k in DETAIL_HEADERS])
+        spreadsheet.append(detail, [d[k] for k in DETAIL_HEADERS])
         if r.status_code in fills:
             detail.cell(row=row_no, column=status_col).fill = fills[r.status_code]
     detail_widths = [14, 28, 20, 10, 40, 40, 22, 14, 28, 14, 50, 50]
@@ -71,15 +71,12 @@ def write_xlsx(matrix: AgencyMatrix, out: Path) -> None:
     for row in detail.iter_rows(min_row=2):
         for k in text_columns:
             row[k - 1].alignment = wrap
-    wb.save(out)
+    spreadsheet.save(wb, out)
 
 
 def render_html(matrix: AgencyMatrix, today: dt.date) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    env = Environment(loader=PackageLoader("par_index", "templates"), autoescape=select_autoescape(["html", "j2"]))
-    template = env.get_template("evidence.html.j2")
-    return template.render(
+    return html.render(
+        "evidence.html.j2",
         criteria=matrix.criteria,
         today=format_date(today),
         summary=[asdict(s) for s in matrix.summary],

@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from par_index.common.text_files import writing
+from par_index.common.text_files import write_text
 from par_index.common.yaml_strict import load_yaml
 from par_index.errors import InputError, Problem
 from par_index.planning.scenario import Located, Scenario, parse_override
@@ -81,8 +81,7 @@ def make_recipe(scenario: Scenario, base_dir: Path) -> dict[str, Any]:
 
 
 def write_recipe(recipe: dict[str, Any], path: Path) -> None:
-    with writing(path):
-        path.write_text(json.dumps(recipe, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_text(path, json.dumps(recipe, ensure_ascii=False, indent=1))
 
 
 def load_recipe(path: Path) -> tuple[Scenario, list[str]]:

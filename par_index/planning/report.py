@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from par_index.common.text_files import writing
+from par_index.common import html
+from par_index.common.text_files import write_text
 from par_index.common.values import format_fixed, format_number
 from par_index.planning.headroom import Headroom
 from par_index.planning.optimise import Plan, Standing
@@ -126,12 +127,8 @@ def robustness_section(rb: Robustness) -> dict[str, Any]:
 
 
 def render(title: str, sections: list[dict[str, Any]]) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    env = Environment(loader=PackageLoader("par_index", "templates"), autoescape=select_autoescape())
-    return env.get_template("planning.html.j2").render(title=title, sections=sections)
+    return html.render("planning.html.j2", title=title, sections=sections)
 
 
 def write_html(path: Path, title: str, sections: list[dict[str, Any]]) -> None:
-    with writing(path):
-        path.write_text(render(title, sections), encoding="utf-8")
+    write_text(path, render(title, sections))

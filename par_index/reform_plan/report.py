@@ -13,7 +13,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from par_index.common.text_files import out_suffix, writing
+from par_index.common import spreadsheet
+from par_index.common.text_files import out_suffix, write_text, writing
 from par_index.common.values import format_date, format_number
 from par_index.reform_plan.status import STATUS_WORDS, AgencyStatus, PlanStatus, TaskStatus
 
@@ -119,24 +120,22 @@ def to_json_dict(status: PlanStatus) -> dict[str, Any]:
 
 def write_status(status: PlanStatus, out: Path) -> None:
     suffix = out_suffix(out, FORMATS)
-    with writing(out):
-        if suffix == ".json":
-            out.write_text(json.dumps(to_json_dict(status), ensure_ascii=False, indent=1), encoding="utf-8")
-        elif suffix == ".csv":
-            import csv
+    if suffix == ".json":
+        write_text(out, json.dumps(to_json_dict(status), ensure_ascii=False, indent=1))
+    elif suffix == ".csv":
+        import csv
 
-            with out.open("w", encoding="utf-8", newline="") as fh:
-                w = csv.writer(fh)
-                w.writerow(AGENCY_HEADERS.values())
-                for row in agency_rows(status):
-                    w.writerow(
-                        [
-                            "" if row[k] is None else (format_number(row[k]) if k == "share" else row[k])
-                            for k in AGENCY_HEADERS
-                        ]
+        with writing(out) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(AGENCY_HEADERS.values())
+            for row in agency_rows(status):
+                w.writerow(
+                    spreadsheet.csv_row(
+                        ["" if row[k] is None else (format_number(row[k]) if k == "share" else row[k]) for k in AGENCY_HEADERS]
                     )
-        else:
-            _write_xlsx(status, out)
+                )
+    else:
+        _write_xlsx(status, out)
 
 
 def _write_xlsx(status: PlanStatus, out: Path) -> None:
@@ -147,21 +146,21 @@ def _write_xlsx(status: PlanStatus, out: Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "Theo cơ quan"
-    ws.append([f"{status.plan.plan.title} — tiến độ tính đến ngày {format_date(status.as_of)}"])
-    ws.append(list(AGENCY_HEADERS.values()))
+    spreadsheet.append(ws, [f"{status.plan.plan.title} — tiến độ tính đến ngày {format_date(status.as_of)}"])
+    spreadsheet.append(ws, list(AGENCY_HEADERS.values()))
     for row in agency_rows(status):
-        ws.append([row[k] for k in AGENCY_HEADERS])
+        spreadsheet.append(ws, [row[k] for k in AGENCY_HEADERS])
     share_col = len(AGENCY_HEADERS)
     for (cell,) in ws.iter_rows(min_row=3, min_col=share_col, max_col=share_col):
         cell.number_format = "0.00"
     tasks = wb.create_sheet("Chi tiết nhiệm vụ")
-    tasks.append(list(TASK_HEADERS.values()))
+    spreadsheet.append(tasks, list(TASK_HEADERS.values()))
     for trow in task_rows(status):
-        tasks.append([trow[k] for k in TASK_HEADERS])
+        spreadsheet.append(tasks, [trow[k] for k in TASK_HEADERS])
     probs = wb.create_sheet("Vấn đề")
-    probs.append(["Mức độ", "Mã lỗi", "Tệp", "Dòng", "Nhiệm vụ", "Nội dung"])
+    spreadsheet.append(probs, ["Mức độ", "Mã lỗi", "Tệp", "Dòng", "Nhiệm vụ", "Nội dung"])
     for p in status.problems:
-        probs.append([p.severity, p.reason, p.file, p.line, p.criterion, p.message])
+        spreadsheet.append(probs, [p.severity, p.reason, p.file, p.line, p.criterion, p.message])
     bold, fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E79")
     ws["A1"].font = Font(bold=True)
     for sheet, header_row, widths in (
@@ -175,7 +174,7 @@ def _write_xlsx(status: PlanStatus, out: Path) -> None:
         for k, w in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(k)].width = w
         sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
-    wb.save(out)
+    spreadsheet.save(wb, out)
 
 
 def print_status(status: PlanStatus, out: Console) -> None:

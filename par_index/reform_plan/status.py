@@ -33,7 +33,8 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from par_index.common.text_files import read_utf8
+from par_index.common.spreadsheet import csv_cell
+from par_index.common.text_files import read_utf8, writing
 from par_index.common.values import format_date, nfc, parse_date_scalar
 from par_index.errors import InputError, Problem
 from par_index.reform_plan.register import LoadedPlan, PlanTask
@@ -344,11 +345,7 @@ def share_assessment(status: PlanStatus, unit: str, criterion: str, agency: str 
 
 def write_assessments(rows: list[dict[str, str]], out: Path) -> None:
     """Write assessment rows as ``assessments.csv`` (UTF-8, header unit,criterion,value,stage,note)."""
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("w", encoding="utf-8", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=["unit", "criterion", "value", "stage", "note"])
-            w.writeheader()
-            w.writerows(rows)
-    except OSError as exc:
-        raise InputError(Problem("out_unwritable", f"không ghi được tệp: {exc.strerror}", file=str(out))) from None
+    with writing(out) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=["unit", "criterion", "value", "stage", "note"])
+        w.writeheader()
+        w.writerows({k: csv_cell(v) if k == "note" else v for k, v in row.items()} for row in rows)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from par_index.common.text_files import writing
+from par_index.common import spreadsheet
 from par_index.reports.format import units_to_points
 from par_index.reports.province import ProvinceData
 from par_index.reports.ranking import areas_of
@@ -30,9 +30,9 @@ def _sheet(wb: Any, title: str, headers: Sequence[str], rows: Sequence[Sequence[
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(title)
-    ws.append(list(headers))
+    spreadsheet.append(ws, list(headers))
     for row in rows:
-        ws.append([_cell(v) for v in row])
+        spreadsheet.append(ws, [_cell(v) for v in row])
     for cell in ws[1]:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="1F4E79")
@@ -108,6 +108,5 @@ def write_workbook(inp: ReportInputs, pdata: ProvinceData, requirements: list[An
         ev_rows = [[a["id"], it["code"], it["name"], it["document"], u["unit"], u["name"], u["status"]]
                    for a in ctx["agencies"] for it in a["entries"] for u in it["lacking"]]
     _sheet(wb, "Tài liệu kiểm chứng", ["Cơ quan", "Tiêu chí", "Nội dung", "Tài liệu", "Mã đơn vị", "Tên đơn vị", "Tình trạng"], ev_rows, set(), {1: 16, 3: 40, 4: 50, 6: 36})
-    with writing(out):
-        wb.save(out)
+    spreadsheet.save(wb, out)
     return out

@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from par_index.common.text_files import out_suffix, writing
+from par_index.common import html, spreadsheet
+from par_index.common.text_files import out_suffix, write_bytes, write_text, writing
 from par_index.common.values import format_fixed
 from par_index.scoring.engine import Results
 from par_index.scoring.results import json_units_block, problems_frame, to_json_dict, units_frame
@@ -40,16 +42,14 @@ FORMATS = (".json", ".csv", ".xlsx", ".html")
 
 def write_results(results: Results, out: Path) -> None:
     suffix = out_suffix(out, FORMATS)
-    with writing(out):
-        if suffix == ".json":
-            with out.open("wb") as f:
-                f.writelines(json_parts(to_json_dict(results, include_units=False), {"units": json_units_block(results)}))
-        elif suffix == ".csv":
-            write_csv(units_frame(results), out)
-        elif suffix == ".xlsx":
-            write_xlsx(results, out)
-        else:
-            out.write_text(render_html(results), encoding="utf-8")
+    if suffix == ".json":
+        write_bytes(out, json_parts(to_json_dict(results, include_units=False), {"units": json_units_block(results)}))
+    elif suffix == ".csv":
+        write_csv(units_frame(results), out)
+    elif suffix == ".xlsx":
+        write_xlsx(results, out)
+    else:
+        write_text(out, render_html(results))
 
 
 def write_csv(df: pd.DataFrame, out: Path) -> None:
@@ -63,10 +63,12 @@ def write_csv(df: pd.DataFrame, out: Path) -> None:
         missing = col.isna().to_numpy()
         if missing.any():
             cells[missing] = ""
+        if spreadsheet.is_text(col):
+            cells = np.array([spreadsheet.csv_cell(v) for v in cells], dtype=object)
         columns.append(cells.tolist())
-    with out.open("w", encoding="utf-8", newline="") as f:
+    with writing(out) as tmp, tmp.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
-        writer.writerow([str(c) for c in df.columns])
+        writer.writerow(spreadsheet.csv_row([str(c) for c in df.columns]))
         writer.writerows(zip(*columns, strict=True))
 
 
@@ -115,9 +117,9 @@ def write_xlsx(results: Results, out: Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "Kết quả"
-    ws.append([headers.get(c, c) for c in df.columns])
+    spreadsheet.append(ws, [headers.get(c, c) for c in df.columns])
     for row in df.itertuples(index=False):
-        ws.append([None if (isinstance(v, float) and v != v) or v is pd.NA else v for v in row])
+        spreadsheet.append(ws, [None if (isinstance(v, float) and v != v) or v is pd.NA else v for v in row])
     bold = Font(bold=True, color="FFFFFF")
     fill = PatternFill("solid", fgColor="1F4E79")
     for cell in ws[1]:
@@ -133,32 +135,30 @@ def write_xlsx(results: Results, out: Path) -> None:
     ws.auto_filter.ref = ws.dimensions
     pf = problems_frame(results)
     wp = wb.create_sheet("Vấn đề dữ liệu")
-    wp.append([PROBLEM_HEADERS_VI[c] for c in pf.columns])
+    spreadsheet.append(wp, [PROBLEM_HEADERS_VI[c] for c in pf.columns])
     for row in pf.itertuples(index=False):
-        wp.append([None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v for v in row])
+        spreadsheet.append(wp, [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v for v in row])
     for cell in wp[1]:
         cell.font, cell.fill = bold, fill
     wp.column_dimensions["I"].width = 90
     wp.freeze_panes = "A2"
     if results.label:
         ws.insert_rows(1)
-        ws["A1"] = results.label
+        spreadsheet.put(ws["A1"], results.label)
         ws["A1"].font = Font(bold=True, color="9C5700")
         ws.freeze_panes = "C3"
         ws.auto_filter.ref = f"A2:{get_column_letter(ws.max_column)}{ws.max_row}"
-    wb.save(out)
+    spreadsheet.save(wb, out)
 
 
 def render_html(results: Results) -> str:
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    env = Environment(loader=PackageLoader("par_index", "templates"), autoescape=select_autoescape())
     df = units_frame(results)
     rows = [
         {**r, **{k: format_fixed(v) for k, v in r.items() if k in ("points", "max", "index") or str(k).startswith("points_")}}
         for r in df.to_dict("records")
     ]
-    return env.get_template("score.html.j2").render(
+    return html.render(
+        "score.html.j2",
         dataset_label=results.label,
         criteria=results.criteria_id,
         stage=results.stage,

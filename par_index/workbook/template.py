@@ -25,6 +25,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from par_index.common import spreadsheet
 from par_index.common.values import (
     format_number,
     is_na_text,
@@ -207,15 +208,14 @@ def write_workbook(c: CompiledCriteria, unit: UnitInfo, path: Path, prefill: Pre
     ws.protection.autoFilter = False
     extra.protection.sheet = True
     wb.security = WorkbookProtection(lockStructure=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    spreadsheet.save(wb, path, formulas=True)
     return layout
 
 
 def _header_block(ws: Worksheet, c: CompiledCriteria, unit: UnitInfo, layout: Layout) -> None:
     ws["A1"] = f"PHIẾU TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {c.spec.year}"
     ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = c.spec.title
+    spreadsheet.put(ws["A2"], c.spec.title)
     ws["A2"].font = Font(italic=True)
     ws.merge_cells("A1:K1")
     ws.merge_cells("A2:K2")
@@ -228,9 +228,9 @@ def _header_block(ws: Worksheet, c: CompiledCriteria, unit: UnitInfo, layout: La
     for r, (label, value, extra) in enumerate(labels, start=3):
         ws[f"A{r}"] = label
         ws[f"A{r}"].font = Font(bold=True)
-        ws[f"B{r}"] = value
+        spreadsheet.put(ws[f"B{r}"], value)
         if extra:
-            ws[f"C{r}"] = extra
+            spreadsheet.put(ws[f"C{r}"], extra)
     t = layout.total_row
     ws["A7"], ws["B7"] = "Tổng điểm", f"={col('points')}{t}"
     ws["A8"], ws["B8"] = "Chỉ số (%)", f"={col('index')}{t}"
@@ -301,9 +301,15 @@ def _table(ws: Worksheet, c: CompiledCriteria, nodes: list[NodeInfo], unit: Unit
     return layout
 
 
+FORMULA_COLUMNS = ("x", "points", "max_used", "index")  # the only columns holding our own formulas
+
+
 def _cell(ws: Worksheet, key: str, row: int, value: object) -> Any:
     cell = ws[f"{col(key)}{row}"]
-    cell.value = value
+    if key in FORMULA_COLUMNS:
+        cell.value = value
+    else:
+        spreadsheet.put(cell, value)  # user text (names, values, notes) stays text
     return cell
 
 
@@ -470,11 +476,11 @@ def _evidence_sheet(wb: Workbook, layout: Layout, prefill: Prefill) -> Worksheet
             unlocked.apply(ws[f"{letter}{r}"], ("extra", key, 1, ""))
     for k, (code, rec) in enumerate(records):
         r = h + 1 + k
-        ws[f"{cols['code']}{r}"] = code
-        ws[f"{cols['document']}{r}"] = rec.document
-        ws[f"{cols['issued_on']}{r}"] = rec.issued_on or None
-        ws[f"{cols['issuer']}{r}"] = rec.issuer or None
-        ws[f"{cols['file']}{r}"] = rec.file or None
+        spreadsheet.put(ws[f"{cols['code']}{r}"], code)
+        spreadsheet.put(ws[f"{cols['document']}{r}"], rec.document)
+        spreadsheet.put(ws[f"{cols['issued_on']}{r}"], rec.issued_on or None)
+        spreadsheet.put(ws[f"{cols['issuer']}{r}"], rec.issuer or None)
+        spreadsheet.put(ws[f"{cols['file']}{r}"], rec.file or None)
     last = h + n_rows
     _date_validation(ws, cols["issued_on"], h + 1, last)
     n_leaves = len(layout.leaves)
@@ -510,11 +516,11 @@ def _meta_sheet(wb: Workbook, c: CompiledCriteria, unit: UnitInfo, layout: Layou
     }
     for r, key in enumerate(META_KEYS, start=1):
         ws[f"A{r}"] = key
-        ws[f"B{r}"] = values[key]
+        spreadsheet.put(ws[f"B{r}"], values[key])
     ws[f"{META_LEAF_COL}1"] = "leaf"
     ws[f"{META_KIND_COL}1"] = "value_kind"
     for r, (code, leaf) in enumerate(layout.leaves.items(), start=2):
-        ws[f"{META_LEAF_COL}{r}"] = code
+        spreadsheet.put(ws[f"{META_LEAF_COL}{r}"], code)
         ws[f"{META_KIND_COL}{r}"] = value_kind(leaf)
     ws.sheet_state = "hidden"
     ws.protection.sheet = True

@@ -13,6 +13,7 @@ from rich.table import Table
 from par_index.cli.commands.options import criteria_option, data_option, stage_option
 from par_index.cli.commands.score import run_score
 from par_index.cli.console import console
+from par_index.common.text_files import write_text
 from par_index.common.values import format_fixed, format_number
 from par_index.errors import InputError, Problem
 from par_index.planning.headroom import Headroom, headroom
@@ -60,7 +61,7 @@ def command(criteria_paths: tuple[Path, ...], data_path: Path, unit: str, stage:
         if out.suffix.lower() == ".html":
             write_html(out, f"Dư địa tăng điểm — {h.name}", [headroom_section(h)])
         elif out.suffix.lower() == ".json":
-            out.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+            write_text(out, json.dumps(doc, ensure_ascii=False, indent=1))
         else:
             raise InputError(Problem("out_format", f"không hỗ trợ định dạng '{out.suffix or out.name}'; dùng .json hoặc .html", file=str(out)))
         console(stderr=True).print(f"Đã ghi {out}")

@@ -15,6 +15,7 @@ from par_index.cli.commands.headroom import find_unit
 from par_index.cli.commands.options import criteria_option, data_option, stage_option
 from par_index.cli.commands.score import run_score
 from par_index.cli.console import console
+from par_index.common.text_files import write_text
 from par_index.common.values import format_fixed, format_number
 from par_index.errors import InputError, Problem
 from par_index.planning.optimise import Goal, Plan, StepCosts, plan_units, read_costs, resolve_step_points
@@ -83,8 +84,7 @@ def command(
         print_plan(p)
         return
     if out.suffix.lower() == ".json":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(p.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+        write_text(out, json.dumps(p.as_dict(), ensure_ascii=False, indent=1))
     elif out.suffix.lower() == ".html":
         write_html(out, f"Kế hoạch tăng điểm — {p.name}", [plan_section(p)])
     else:

@@ -13,6 +13,8 @@ from rich.table import Table
 
 from par_index.cli.commands.options import criteria_option, data_option, load_all, stage_option
 from par_index.cli.console import console
+from par_index.common.spreadsheet import write_frame_csv
+from par_index.common.text_files import write_text
 from par_index.common.values import format_fixed, format_number
 from par_index.errors import InputError, Problem
 from par_index.pipeline import read_data
@@ -70,11 +72,10 @@ def command(
         print_robustness(rb)
         return
     suffix = out.suffix.lower()
-    out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".json":
-        out.write_text(json.dumps(rb.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+        write_text(out, json.dumps(rb.as_dict(), ensure_ascii=False, indent=1))
     elif suffix == ".csv":
-        pd.DataFrame(rb.rows_flat()).to_csv(out, index=False, encoding="utf-8")
+        write_frame_csv(pd.DataFrame(rb.rows_flat()), out)
     elif suffix == ".html":
         write_html(out, "Độ vững của xếp hạng", [robustness_section(rb)])
     else:

@@ -42,7 +42,9 @@ def finish(results: Results, strict: bool, problems_out: Path | None, quiet_tabl
 
     err = console(stderr=True)
     if problems_out is not None:
-        problems_frame(results).to_csv(problems_out, index=False, encoding="utf-8")
+        from par_index.common.spreadsheet import write_frame_csv
+
+        write_frame_csv(problems_frame(results), problems_out)
         err.print(f"Đã ghi {len(results.problems)} vấn đề dữ liệu vào {problems_out}")
     elif not quiet_table:
         print_problems(results.problems, err)

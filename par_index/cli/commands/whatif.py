@@ -12,6 +12,7 @@ from rich.table import Table
 
 from par_index.cli.commands.options import load_all
 from par_index.cli.console import console
+from par_index.common.text_files import write_text
 from par_index.common.values import format_fixed
 from par_index.errors import InputError, Problem
 from par_index.pipeline import read_data
@@ -92,8 +93,7 @@ def command(
     if out is None:
         print_whatif(w)
     elif out.suffix.lower() == ".json":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({**w.as_dict(), "recipe": recipe}, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_text(out, json.dumps({**w.as_dict(), "recipe": recipe}, ensure_ascii=False, indent=1))
     elif out.suffix.lower() == ".html":
         write_html(out, f"Kịch bản giả định — {w.name}", [whatif_section(w, str(recipe_path or ""))])
     else:

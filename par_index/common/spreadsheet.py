@@ -1,0 +1,114 @@
+"""User text in the spreadsheets we write is text, never a formula.
+
+* ``.xlsx`` (openpyxl stores any string beginning with ``=`` as a live formula, and refuses
+  control characters): :func:`put` / :func:`append` write a value as a text cell, with control
+  characters shown escaped (``\\x1b``); :func:`save` writes the workbook whole or not at all and, as
+  a last guard, turns every formula cell into text (except in the self-assessment template, whose
+  own sums are wrapped in :class:`Formula` and whose user text goes through :func:`put`).
+* ``.csv``: :func:`csv_cell` neutralises a text beginning with ``= + - @`` TAB or CR by a leading
+  apostrophe, as OWASP recommends (plain numbers such as ``-5`` or ``+1,5`` are left alone: a
+  spreadsheet reads them as numbers, never as formulas). :func:`csv_row` does it for a row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from par_index.common.text_files import writing
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # what openpyxl refuses, and DEL
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)*%?")
+ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A")
+
+
+class Formula(str):
+    """A formula the package writes on purpose (the self-assessment template's sums)."""
+
+
+def formula(text: str) -> Formula:
+    return Formula(text)
+
+
+def escape_controls(text: str) -> str:
+    """Control characters shown as ``\\xNN`` (a spreadsheet cell or a terminal line cannot hold them)."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def xlsx_value(value: Any) -> Any:
+    """A value ready for an openpyxl cell: text without control characters; others unchanged."""
+    if isinstance(value, str) and not isinstance(value, Formula):
+        return escape_controls(value) if CONTROL.search(value) else value
+    return value
+
+
+def put(cell: Any, value: Any) -> Any:
+    """Write ``value`` into the openpyxl ``cell`` (text stays text); returns the cell."""
+    cell.value = xlsx_value(value)
+    if isinstance(value, str) and not isinstance(value, Formula) and cell.data_type in ("f", "e"):
+        cell.data_type = "s"
+    return cell
+
+
+def append(ws: Any, values: Iterable[Any]) -> None:
+    """``ws.append`` of ``values`` as :func:`put` writes them."""
+    row = list(values)
+    ws.append([xlsx_value(v) for v in row])
+    r = ws._current_row  # the row append just wrote
+    for j, v in enumerate(row, start=1):
+        if isinstance(v, str) and not isinstance(v, Formula):
+            cell = ws.cell(row=r, column=j)
+            if cell.data_type in ("f", "e"):
+                cell.data_type = "s"
+
+
+def text_only(wb: Any) -> int:
+    """Turn every formula cell of ``wb`` into a text cell; returns how many were turned."""
+    n = 0
+    for ws in wb.worksheets:
+        for cell in ws._cells.values():  # the cells that exist, without creating the empty ones
+            if cell.data_type == "f" and isinstance(cell.value, str):
+                cell.data_type = "s"
+                n += 1
+    return n
+
+
+def save(wb: Any, path: Path, formulas: bool = False) -> None:
+    """Save ``wb`` to ``path`` whole or not at all. Without ``formulas`` (every writer but the
+    self-assessment template, whose user text goes through :func:`put`) no cell is a formula."""
+    if not formulas:
+        text_only(wb)
+    with writing(path) as tmp:
+        wb.save(tmp)
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell that no spreadsheet reads as a formula (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def csv_row(values: Sequence[Any]) -> list[Any]:
+    return [csv_cell(v) for v in values]
+
+
+def is_text(column: Any) -> bool:
+    """A pandas column that may hold text (object or string dtype)."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    return bool(is_object_dtype(column.dtype) or is_string_dtype(column.dtype))
+
+
+def write_frame_csv(df: Any, path: Path) -> None:
+    """A pandas frame as UTF-8 CSV (no index), text cells neutralised (:func:`csv_cell`), written
+    whole or not at all."""
+    safe = df.copy()
+    for name in safe.columns:
+        if is_text(safe[name]):
+            safe[name] = safe[name].map(csv_cell)
+    with writing(path) as tmp:
+        safe.to_csv(tmp, index=False, encoding="utf-8")
