@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+import pytest
 from support.server_env import auth
 from support.server_process import ServerProcess
 
@@ -123,3 +124,37 @@ def test_kill_9_mid_load_loses_no_acknowledged_row(env: Any, tmp_path: Path) -> 
         lost.append((key, (note, version), got))
     assert lost == [], f"acknowledged saves lost after kill -9: {lost[:5]}"
     assert len(acked) > 20
+
+
+@pytest.mark.parametrize("env", ["postgresql"], indirect=True)
+def test_results_see_a_change_committed_out_of_id_order(client: Any) -> None:
+    """PostgreSQL: a save that took audit id N commits after one that took N + 1; the results
+    (rows kept in memory, synced from the audit) still show it once committed."""
+    from sqlalchemy import select
+
+    from par_index.server import services
+    from par_index.server.db import Database
+    from par_index.server.models import Account
+
+    env = client.env
+    h = auth(env, "appraiser")
+
+    def points(code: str) -> float:
+        doc = client.get("/api/v1/results?stage=self", headers=h).json()
+        return float(next(u for u in doc["units"] if u["unit"] == "so-noi-vu")["nodes"][code]["points"])
+
+    assert points("1.1.2") == 1.0
+    db = Database(env.url)
+    settings = client.settings
+    with db.session() as s:
+        acct = s.scalar(select(Account).where(Account.login == "unit"))
+    slow = db.session(write=True)
+    sa = slow.__enter__()
+    services.put_assessment(sa, settings, acct, "test", "so-noi-vu", "1.1.2", "50%", None, 1)
+    sa.flush()  # audit id N taken, not committed
+    with db.session(write=True) as sb:
+        services.put_assessment(sb, settings, acct, "test", "so-noi-vu", "1.1.1", "20/01/2024", None, 1)  # N + 1, committed
+    assert points("1.1.2") == 1.0  # N is not visible yet
+    slow.__exit__(None, None, None)  # now it is
+    assert points("1.1.2") == 0.0
+    db.dispose()
