@@ -202,3 +202,21 @@ def test_after_publication_a_viewer_reads_the_ranking_and_unit_reports(app: Any)
     unit, ucsrf = login(app, "so-noi-vu")
     r = unit.post("/units/so-noi-vu/criteria/1.7", data={"csrf_token": ucsrf, "value": "1", "version": "1"})
     assert r.status_code == 409 and "Kết quả đã công bố; kỳ đánh giá đã khóa." in r.text
+
+
+def test_a_unit_uploads_its_whole_workbook(app: Any, tmp_path: Path) -> None:
+    from web_harness import CRITERIA, EXAMPLE, par_index
+
+    book = tmp_path / "so-noi-vu.xlsx"
+    par_index("template", *[a for p in CRITERIA for a in ("--criteria", str(p))], "--unit", "so-noi-vu", "--data", str(EXAMPLE), "--out", str(book))
+    c, csrf = login(app, "so-noi-vu")
+    form = c.get("/units/so-noi-vu")
+    assert 'action="/units/so-noi-vu/workbook"' in form.text
+    r = c.post("/units/so-noi-vu/workbook", data={"csrf_token": csrf}, files={"file": ("phieu.xlsx", book.read_bytes(), "application/octet-stream")})
+    assert r.status_code == 200, r.text[-2000:]
+    shown = re.search(r"Đã đọc phiếu phieu.xlsx: (\d+) dòng, (\d+) dòng thay đổi, (\d+) tài liệu kiểm chứng.", r.text)
+    assert shown is not None, r.text[-3000:]
+    assert (shown.group(1), shown.group(3)) == ("66", "58")  # every self row of so-noi-vu and its evidence rows
+    assert 'data-field="total">90,65<' in r.text  # the same values: the same score
+    r = c.post("/units/so-noi-vu/workbook", data={"csrf_token": csrf}, files={"file": ("ghi-chu.xlsx", b"not a workbook", "application/octet-stream")})
+    assert r.status_code == 422 and "Không đọc được phiếu tự đánh giá" in r.text

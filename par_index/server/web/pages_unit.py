@@ -145,6 +145,43 @@ async def upload(ctx: Ctx, unit: str) -> Response:
     return redirect(f"/units/{unit}", "uploaded", "c-" + anchor(criterion))
 
 
+@page("POST", "/units/{unit}/workbook", "workbook.upload")
+async def workbook(ctx: Ctx, unit: str) -> Response:
+    """The whole self-assessment workbook (``par-index template``), read as ``score --data`` reads it."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    form = await ctx.request.form()
+    file = form.get("file")
+
+    def allowed() -> None:
+        with ctx.db.session() as s:
+            rnd = services.get_round(s, None)
+            services.get_unit(s, rnd.year, unit)
+            services.check_unit_scope(ctx.me, services.allowed(ctx.me, "workbook.upload"), unit, rnd)
+
+    await run_in_threadpool(allowed)  # which unit: before anything about the file
+    if file is None or isinstance(file, str) or not file.filename:
+        raise ApiError(422, "chưa chọn tệp phiếu tự đánh giá (.xlsx) để tải lên", {"field": "file"})
+    shown = Path(file.filename).name
+
+    def work() -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="par-index-workbook-") as tmp:
+            path = Path(tmp) / f"{anchor(unit)}.xlsx"
+            with path.open("wb") as out:
+                shutil.copyfileobj(file.file, out)
+            with ctx.db.session(write=True) as s:
+                return services.upload_workbook(s, ctx.settings, ctx.me, ctx.route, unit, path, shown)
+
+    got = await run_in_threadpool(work)
+    ctx.flashes.append({"kind": "ok", "text": f"Đã đọc phiếu {shown}: {got['rows']} dòng, {got['changed']} dòng thay đổi, {got['evidence']} tài liệu kiểm chứng."})
+    for w in got.get("warnings", [])[:20]:
+        ctx.flashes.append({"kind": "info", "text": str(w.get("text") or w.get("message") or w)})
+    context = await run_in_threadpool(_form_context, ctx, unit)
+    return render(ctx, "unit_form.html.j2", f"Phiếu tự đánh giá — {context['unit']['name']}", **context)
+
+
 def _confirm(ctx: Ctx, unit: str, what: str) -> Response:
     with ctx.db.session() as s:
         rnd = services.get_round(s, None)
