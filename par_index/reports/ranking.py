@@ -284,14 +284,17 @@ def claim_gaps(self_results: Results, final_results: Results) -> ClaimGap:
         if ss is None:
             continue
         areas = _area_codes(fs)
-        for i, unit in enumerate(fs.units["unit"]):
-            try:
-                k = ss.unit_row(unit)
-            except KeyError:
+        self_row: dict[str, int] = {}
+        for k, u in enumerate(ss.units["unit"].tolist()):
+            self_row.setdefault(u, k)  # the first row, as SetResult.unit_row finds it
+        names, kinds = fs.units["name"].tolist(), fs.units["kind"].tolist()
+        for i, unit in enumerate(fs.units["unit"].tolist()):
+            k = self_row.get(unit, -1)
+            if k < 0:
                 continue
             sp, fp = units_to_points(ss.total_points[k], ss.scale), units_to_points(fs.total_points[i], fs.scale)
             urows.append(
-                {"unit": unit, "name": fs.units["name"].iat[i], "kind": fs.units["kind"].iat[i], "self_points": sp, "final_points": fp,
+                {"unit": unit, "name": names[i], "kind": kinds[i], "self_points": sp, "final_points": fp,
                  "gap": sp - fp, "self_index": exact_index(ss.total_points[k], ss.total_max[k]),
                  "final_index": exact_index(fs.total_points[i], fs.total_max[i])}
             )
