@@ -294,9 +294,13 @@ def make_driver() -> Any:
                  "--lang=vi"):
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    opts.add_experimental_option("prefs", {"intl.accept_languages": "vi-VN,vi"})
     # selenium-manager must not look for a browser or a driver on the network
     os.environ.setdefault("SE_OFFLINE", "true")
-    return webdriver.Chrome(options=opts, service=Service(executable_path=CHROMEDRIVER))
+    # A Vietnamese browser, as on the users' PCs: with Debian's chromium-l10n the date pickers
+    # read dd/mm/yyyy (without it Chromium stays in English; the tests do not depend on it).
+    env = {**os.environ, "LANGUAGE": "vi", "LANG": "vi_VN.UTF-8"}
+    return webdriver.Chrome(options=opts, service=Service(executable_path=CHROMEDRIVER, env=env))
 
 
 @pytest.fixture(scope="module")
