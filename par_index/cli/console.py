@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from par_index.common.values import format_fixed, format_number
 from par_index.errors import Problem
@@ -19,8 +22,40 @@ from par_index.scoring.results import units_frame
 MAX_PROBLEM_ROWS = 40
 
 
+# Characters a terminal acts on (ESC sequences, CSI, carriage return, bell…): shown as \xNN.
+TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_text(text: str) -> str:
+    """``text`` with the characters a terminal would act on shown escaped (``\x1b``)."""
+    return TERMINAL_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) if TERMINAL_CONTROL.search(text) else text
+
+
+class SafeConsole(Console):
+    """A console that prints data as text: no rich markup (``Sở Tài chính [cũ]`` keeps its
+    ``[cũ]``, ``[/x]`` does not crash), no ``:emoji:`` codes, control characters escaped.
+    Our own emphasis is given as :class:`rich.text.Text` styles, never as markup in a string."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(markup=False, emoji=False, **options)
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        options["markup"] = False
+        options["emoji"] = False
+        return super().render_str(terminal_text(text), **options)
+
+
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=stderr)
+    return SafeConsole(stderr=stderr, highlight=False, soft_wrap=stderr)
+
+
+def bold(text: str, style: str = "bold") -> Text:
+    return Text(terminal_text(text), style=style)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """``Text.assemble`` of plain and ``(text, style)`` parts, control characters escaped."""
+    return Text.assemble(*(terminal_text(p) if isinstance(p, str) else (terminal_text(p[0]), p[1]) for p in parts))
 
 
 RANKING_COLUMNS = (("Hạng", "right"), ("Mã", "left"), ("Tên đơn vị", "left"), ("Điểm", "right"), ("Tối đa", "right"), ("Chỉ số", "right"), ("Xếp loại", "left"))
@@ -29,7 +64,7 @@ BOXED_ROWS = 300  # longer rankings are printed as plain aligned text: a boxed t
 
 def print_ranking(results: Results, out: Console, boxed_rows: int = BOXED_ROWS) -> None:
     if results.label:
-        out.print(f"[bold yellow]{results.label}[/]")
+        out.print(bold(results.label, "bold yellow"))
     df = units_frame(results)
     for kind, part in df.groupby("kind", sort=False):
         label = kind
@@ -99,13 +134,13 @@ def print_problems(problems: Iterable[Problem], out: Console, title: str = "Vấ
 
 
 def print_input_error(problems: list[Problem], out: Console) -> None:
-    out.print("[bold red]Không dùng được dữ liệu đầu vào.[/] Các lỗi tìm thấy:")
+    out.print(styled(("Không dùng được dữ liệu đầu vào.", "bold red"), " Các lỗi tìm thấy:"))
     for p in problems:
         out.print(f"  • {p}", markup=False)
 
 
 def print_explanation(e: Explanation, out: Console) -> None:
-    out.print(f"[bold]{summary_line(e)}[/]")
+    out.print(bold(summary_line(e)))
     out.print(f"Bộ tiêu chí {e.criteria}; giai đoạn: {e.stage}")
     areas = {n.code: n for n in e.nodes if n.depth == 1}
     current = ""
@@ -114,8 +149,8 @@ def print_explanation(e: Explanation, out: Console) -> None:
         if area and area != current:
             current = area
             n = areas[area]
-            out.print(f"\n[bold underline]{n.code}. {n.name}[/] — {format_number(n.points)}/{format_number(n.max)} điểm")
-        out.print(f"[bold]{leaf.code}[/] {leaf.name} — [bold]{format_number(leaf.points)}[/]/{format_number(leaf.max)} điểm")
+            out.print(styled("\n", (f"{n.code}. {n.name}", "bold underline"), f" — {format_number(n.points)}/{format_number(n.max)} điểm"))
+        out.print(styled((leaf.code, "bold"), f" {leaf.name} — ", (format_number(leaf.points), "bold"), f"/{format_number(leaf.max)} điểm"))
         out.print(f"    Cách chấm: {leaf.rule}", markup=False)
         value = leaf.value or "(không có)"
         if leaf.stage:
@@ -130,7 +165,7 @@ def print_explanation(e: Explanation, out: Console) -> None:
         if leaf.agency:
             out.print(f"    Cơ quan cung cấp tài liệu: {leaf.agency}", markup=False)
         for note in ([leaf.status] if leaf.status else []) + leaf.problems:
-            out.print(f"    [yellow]![/] {note}", highlight=False)
+            out.print(styled("    ", ("!", "yellow"), f" {note}"), highlight=False)
     s = Table(title="Tổng hợp theo lĩnh vực và tiêu chí", title_justify="left")
     s.add_column("Mã")
     s.add_column("Tên")
@@ -145,11 +180,11 @@ def print_explanation(e: Explanation, out: Console) -> None:
             format_number(n.max),
             format_fixed(n.index),
         )
-    s.add_row("", "[bold]Tổng[/]", format_number(e.points), format_number(e.max), format_fixed(e.index))
+    s.add_row("", bold("Tổng"), format_number(e.points), format_number(e.max), format_fixed(e.index))
     out.print(s)
     changed = [leaf for leaf in e.leaves if len(leaf.trail) > 1]
     if changed:
-        out.print("[bold]Quá trình thẩm định[/] (tự đánh giá → thẩm định lần 1 → giải trình → thẩm định lần 2):")
+        out.print(styled(("Quá trình thẩm định", "bold"), " (tự đánh giá → thẩm định lần 1 → giải trình → thẩm định lần 2):"))
         for leaf in changed:
             out.print(f"  {leaf.code} {leaf.name}", markup=False)
             for step in leaf.trail:

@@ -128,9 +128,7 @@ def _commune_outputs(ctx: DemoContext) -> list[tuple[str, Path]]:
 
 
 def _explain_output(ctx: DemoContext) -> list[tuple[str, Path]]:
-    from rich.console import Console
-
-    from par_index.cli.console import print_explanation
+    from par_index.cli.console import SafeConsole, print_explanation
     from par_index.reports.explain import explain
 
     s = ctx.results.sets[0]
@@ -140,7 +138,7 @@ def _explain_output(ctx: DemoContext) -> list[tuple[str, Path]]:
     e = explain(ctx.results, ctx.data, unit)
     path = ctx.out / f"giai-thich-{unit}.txt"
     with path.open("w", encoding="utf-8") as fh:
-        print_explanation(e, Console(file=fh, width=160, highlight=False, color_system=None))
+        print_explanation(e, SafeConsole(file=fh, width=160, highlight=False, color_system=None))
     return [(f"giải thích điểm của {e.name}", path)]
 
 

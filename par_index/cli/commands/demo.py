@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from par_index.cli.console import console, print_ranking
+from par_index.cli.console import bold, console, print_ranking, styled
 from par_index.cli.demo import run_demo
 
 
@@ -16,9 +16,9 @@ def command(out: Path) -> None:
     """Chạy toàn bộ quy trình trên dữ liệu mẫu có sẵn và ghi kết quả."""
     ctx = run_demo(out)
     con = console()
-    con.print(f"[bold]Dữ liệu mẫu:[/] {ctx.label}")
+    con.print(styled(("Dữ liệu mẫu:", "bold"), f" {ctx.label}"))
     con.print(f"Tiêu chí: {', '.join(str(p) for p in ctx.criteria_paths)}; dữ liệu: {ctx.data_path}")
     print_ranking(ctx.results, con)
-    con.print(f"[bold]Kết quả đã ghi vào {out}/:[/]")
+    con.print(bold(f"Kết quả đã ghi vào {out}/:"))
     for what, path in ctx.outputs:
         con.print(f"  • {what}: {path}", markup=False, soft_wrap=True)

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from par_index.cli.commands.options import criteria_option, data_option, stage_option
 from par_index.cli.commands.score import run_score
-from par_index.cli.console import console
+from par_index.cli.console import console, styled
 from par_index.common.text_files import write_text
 from par_index.common.values import format_fixed, format_number
 from par_index.errors import InputError, Problem
@@ -35,7 +35,7 @@ def find_unit(results: Results, unit: str) -> tuple[SetResult, int]:
 
 def print_headroom(h: Headroom) -> None:
     out = console()
-    out.print(f"[bold]{h.name} ({h.unit})[/]: {format_number(h.points)}/{format_number(h.max)} điểm, chỉ số {format_fixed(h.index)}; còn thiếu {format_number(h.lost)} điểm")
+    out.print(styled((f"{h.name} ({h.unit})", "bold"), f": {format_number(h.points)}/{format_number(h.max)} điểm, chỉ số {format_fixed(h.index)}; còn thiếu {format_number(h.lost)} điểm"))
     t = Table(title_justify="left")
     for col, just in (("Tiêu chí", "left"), ("Điểm", "right"), ("Tối đa", "right"), ("Thiếu", "right"), ("Bước tiếp theo", "left")):
         t.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from rich.table import Table
 from par_index.cli.commands.headroom import find_unit
 from par_index.cli.commands.options import criteria_option, data_option, stage_option
 from par_index.cli.commands.score import run_score
-from par_index.cli.console import console
+from par_index.cli.console import console, styled
 from par_index.common.text_files import write_text
 from par_index.common.values import format_fixed, format_number
 from par_index.errors import InputError, Problem
@@ -45,7 +45,7 @@ def parse_goal(target_index: str | None, target_rank: int | None, budget: str | 
 
 def print_plan(p: Plan) -> None:
     out = console()
-    out.print(f"[bold]{p.name} ({p.unit})[/] — mục tiêu: {p.goal.describe()}")
+    out.print(styled((f"{p.name} ({p.unit})", "bold"), f" — mục tiêu: {p.goal.describe()}"))
     out.print(p.message + ".", markup=False)
     t = Table(title_justify="left")
     for col, just in (("Tiêu chí", "left"), ("Việc cần làm", "left"), ("Điểm", "right"), ("Thêm", "right"), ("Chi phí", "right")):

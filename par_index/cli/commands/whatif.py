@@ -11,7 +11,7 @@ import click
 from rich.table import Table
 
 from par_index.cli.commands.options import load_all
-from par_index.cli.console import console
+from par_index.cli.console import console, styled
 from par_index.common.text_files import write_text
 from par_index.common.values import format_fixed
 from par_index.errors import InputError, Problem
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 def print_whatif(w: WhatIf) -> None:
     out = console()
-    out.print(f"[bold]Kịch bản:[/] {w.name}", markup=True)
+    out.print(styled(("Kịch bản:", "bold"), f" {w.name}"))
     for text in w.override_texts:
         out.print(f"  • {text}", markup=False)
     for note in w.notes:
