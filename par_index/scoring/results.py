@@ -7,6 +7,7 @@ Only reads :class:`~par_index.scoring.engine.Results`; computes nothing new beyo
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -69,17 +70,18 @@ def to_json_dict(results: Results, include_problems: bool = True, include_units:
     return doc
 
 
-def json_units_block(results: Results, indent: str = "  ") -> list[bytes]:
+def json_units_block(results: Results, indent: str = "  ") -> Iterator[bytes]:
     """The ``units`` of :func:`to_json_dict`, one per line as ``json`` encodes each (lines
     indented by ``indent`` and ended by ``,`` but the last, joined by newlines), in UTF-8, as
-    consecutive parts of up to 100 units.
+    consecutive parts of up to 100 units, made as they are asked for: the writer streams them,
+    so the document is never whole in memory (only each node's distinct entries and one code
+    per unit and node column).
 
     Built fast: every node entry of a unit depends only on its (points, max) pair, and a node
     has few distinct pairs across units, so each distinct entry is encoded once and shared,
     and each set's lines are joined once as bytes.
     """
     sets = [s for s in results.sets if len(s.units)]
-    parts: list[bytes] = []
     for k, s in enumerate(sets):
         scale = float(s.scale)
         order = ranked_order(s)
@@ -91,9 +93,7 @@ def json_units_block(results: Results, indent: str = "  ") -> list[bytes]:
                 columns[-1] = _merged(columns[-1], (codes, texts))  # fewer, longer pieces to join
             else:
                 columns.append((codes, texts))
-        pieces = np.empty((len(columns) + 2, len(order)), dtype=object)  # column-major, joined unit-major
-        for c, (codes, texts) in enumerate(columns):
-            pieces[c + 1] = np.array(texts, dtype=object)[codes]
+        distinct = [(codes, np.array(texts, dtype=object)) for codes, texts in columns]
         kind = {k: _js(k) for k in set(s.units["kind"].tolist())}
         band = {b: _js(b) for b in set(s.band)}
         fields = zip(
@@ -107,17 +107,24 @@ def json_units_block(results: Results, indent: str = "  ") -> list[bytes]:
             _ranked(order, [band[b] for b in s.band]),
             strict=True,
         )
-        pieces[0] = [
+        heads = [
             f'{indent}{{"unit": {u}, "name": {n}, "kind": {k}, "points": {p}, "max": {m}, "index": {i}, "rank": {r}, "band": {b}, "nodes": {{'.encode()
             for u, n, k, p, m, i, r, b in fields
         ]
-        pieces[-1] = b"}},\n"
-        if k == len(sets) - 1:
-            pieces[-1, -1] = b"}}"  # the last unit: no comma, and the caller ends the line
-        flat = pieces.T.ravel().tolist()
-        step = pieces.shape[0] * _UNITS_PER_PART
-        parts.extend(b"".join(flat[i : i + step]) for i in range(0, len(flat), step))
-    return parts
+        last_set = k == len(sets) - 1
+        for lo in range(0, len(order), _UNITS_PER_CHUNK):
+            hi = min(lo + _UNITS_PER_CHUNK, len(order))
+            pieces = np.empty((len(distinct) + 2, hi - lo), dtype=object)  # column-major, joined unit-major
+            pieces[0] = heads[lo:hi]
+            for c, (unit_codes, table) in enumerate(distinct):
+                pieces[c + 1] = table[unit_codes[lo:hi]]
+            pieces[-1] = b"}},\n"
+            if last_set and hi == len(order):
+                pieces[-1, -1] = b"}}"  # the last unit: no comma, and the caller ends the line
+            flat = pieces.T.ravel().tolist()
+            step = pieces.shape[0] * _UNITS_PER_PART
+            for i in range(0, len(flat), step):
+                yield b"".join(flat[i : i + step])
 
 
 def _ranked(order: np.ndarray, texts: list[str]) -> list[str]:
@@ -136,6 +143,7 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 _MERGE_LIMIT = 4096  # most distinct texts of two neighbouring columns combined
 _UNITS_PER_PART = 100  # parts of ~0.6 MB are written faster than one part of 60 MB (no fresh pages)
+_UNITS_PER_CHUNK = 2000  # units whose pieces are gathered at a time (the rest of the document is not made yet)
 
 
 def _node_entries(code: str, points: np.ndarray, maxima: np.ndarray, scale: float) -> tuple[np.ndarray, list[bytes]]:

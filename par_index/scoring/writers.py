@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,31 +73,44 @@ def write_csv(df: pd.DataFrame, out: Path) -> None:
         writer.writerows(zip(*columns, strict=True))
 
 
-def json_bytes(doc: dict[str, Any], blocks: dict[str, list[bytes]] | None = None) -> bytes:
+def json_bytes(doc: dict[str, Any], blocks: dict[str, Iterable[bytes]] | None = None) -> bytes:
     """``doc`` as JSON in UTF-8 with one unit (and one problem) per line (:func:`json_parts`)."""
     return b"".join(json_parts(doc, blocks))
 
 
-def json_parts(doc: dict[str, Any], blocks: dict[str, list[bytes]] | None = None) -> list[bytes]:
-    """``doc`` as JSON in UTF-8 with one unit (and one problem) per line, in consecutive parts.
+def json_parts(doc: dict[str, Any], blocks: dict[str, Iterable[bytes]] | None = None) -> Iterator[bytes]:
+    """``doc`` as JSON in UTF-8 with one unit (and one problem) per line, in consecutive parts
+    made as they are asked for (a file written from them never holds the whole document).
 
     Readable, and written by json's C encoder: ``indent=`` would switch to the pure-Python
     encoder, which takes most of a 10,000-unit run. ``blocks`` gives a list's lines already
-    encoded (the units, see ``results_table.json_units_block``), placed at its key.
+    encoded (the units, see ``scoring.results.json_units_block``), placed at its key; an empty
+    block writes the list in ``doc``.
     """
     enc = json.JSONEncoder(ensure_ascii=False)
-    parts = [b"{\n"]
+    yield b"{\n"
     for k, (key, value) in enumerate(doc.items()):
         comma = "," if k < len(doc) - 1 else ""
-        block = blocks.get(key, []) if blocks else []
-        if not block and isinstance(value, list) and value:
-            block = [",\n".join(f"  {enc.encode(v)}" for v in value).encode()]
-        if block:
-            parts.extend([f" {enc.encode(key)}: [\n".encode(), *block, f"\n ]{comma}\n".encode()])
+        block = iter(blocks.get(key, ())) if blocks else iter(())
+        first = next(block, None)
+        if first is None and isinstance(value, list) and value:
+            block = _list_lines(enc, value)
+            first = next(block)
+        if first is not None:
+            yield f" {enc.encode(key)}: [\n".encode()
+            yield first
+            yield from block
+            yield f"\n ]{comma}\n".encode()
         else:
-            parts.append(f" {enc.encode(key)}: {enc.encode(value)}{comma}\n".encode())
-    parts.append(b"}\n")
-    return parts
+            yield f" {enc.encode(key)}: {enc.encode(value)}{comma}\n".encode()
+    yield b"}\n"
+
+
+def _list_lines(enc: json.JSONEncoder, values: list[Any], per_part: int = 1000) -> Iterator[bytes]:
+    """A list's items one per line (``,`` between them), in parts of ``per_part`` items."""
+    for lo in range(0, len(values), per_part):
+        lead = ",\n" if lo else ""
+        yield (lead + ",\n".join(f"  {enc.encode(v)}" for v in values[lo : lo + per_part])).encode()
 
 
 def area_headers(results: Results) -> dict[str, str]:

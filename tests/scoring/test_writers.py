@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +38,14 @@ def _documents(results: object) -> tuple[bytes, bytes]:
     return plain, fast
 
 
-@pytest.mark.parametrize("units_per_part", [100, 1, 7])
-def test_json_units_built_fast_equal_the_json_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, units_per_part: int) -> None:
+@pytest.mark.parametrize(("units_per_part", "units_per_chunk"), [(100, 2000), (1, 1), (7, 10), (3, 2)])
+def test_json_units_built_fast_equal_the_json_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, units_per_part: int,
+                                                      units_per_chunk: int) -> None:
     """The writer's units block equals ``json`` encoding of ``to_json_dict`` byte for byte: two
     criteria sets with a label and problems, and a unit with nothing applicable (null index);
-    whatever the number of units per written part."""
+    whatever the number of units per written part and per chunk made at a time."""
     monkeypatch.setattr("par_index.scoring.results._UNITS_PER_PART", units_per_part)
+    monkeypatch.setattr("par_index.scoring.results._UNITS_PER_CHUNK", units_per_chunk)
     import json
     import shutil
 
@@ -65,3 +68,28 @@ def test_json_units_built_fast_equal_the_json_encoder(tmp_path: Path, monkeypatc
     unit = next(u for u in doc["units"] if u["unit"] == "so-na")
     assert (unit["index"], unit["rank"], unit["band"], unit["nodes"]["1"]) == (None, None, None, {"points": 0.0, "max": 0.0, "index": None})
     assert len(json.loads(_documents(bac_giang)[1])["units"]) == 30
+
+
+def test_json_parts_are_made_as_they_are_written() -> None:
+    """The JSON writer streams: parts come from a generator, the units block is not asked for
+    before the parts before it are written, and a list without a block is written in parts."""
+    import json
+
+    from par_index.scoring.writers import json_parts
+
+    asked: list[str] = []
+
+    def units() -> Iterator[bytes]:
+        asked.append("units")
+        yield b'  {"unit": "a"},\n  {"unit": "b"}'
+
+    doc = {"criteria": "x", "units": [], "problems": [{"n": i} for i in range(2500)], "empty": []}
+    parts = json_parts(doc, {"units": units(), "empty": iter(())})
+    assert not isinstance(parts, list)
+    assert next(parts) == b"{\n" and next(parts) == b' "criteria": "x",\n' and asked == []
+    rest = list(parts)
+    assert asked == ["units"]
+    text = b"{\n" + b' "criteria": "x",\n' + b"".join(rest)
+    assert json.loads(text) == {"criteria": "x", "units": [{"unit": "a"}, {"unit": "b"}], "problems": doc["problems"], "empty": []}
+    # units: head, block, tail; problems: head, 3 parts of ≤ 1,000, tail; the empty list; the closing brace
+    assert len(rest) == 3 + 5 + 1 + 1
