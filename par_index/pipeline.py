@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -18,15 +19,16 @@ from par_index.appraisal.survey import MAP_NAMES
 from par_index.criteria.compiled import CompiledCriteria, load
 from par_index.errors import InputError, Problem
 from par_index.evidence.check import check_evidence, preview_appraisal
-from par_index.planning.optimise import Goal, Plan, StepCosts, plan_units
-from par_index.planning.scenario import Located, WhatIf, parse_set_option, run_whatif
-from par_index.reports.explain import Explanation
-from par_index.reports.explain import explain as explain_unit
 from par_index.scoring import engine
 from par_index.scoring.engine import Results, Stage
 from par_index.scoring.results import to_json_dict, units_frame
 from par_index.unit_data.reader import UnitData, coded, read_tables
 from par_index.workbook import reader as workbook_reader
+
+if TYPE_CHECKING:  # the parts below load when their use case is called (scoring stays light)
+    from par_index.planning.optimise import Plan, StepCosts
+    from par_index.planning.scenario import Located, WhatIf
+    from par_index.reports.explain import Explanation
 
 
 def load_criteria(*paths: str | Path) -> list[CompiledCriteria]:
@@ -135,6 +137,8 @@ def score(
 
 def explain(results: Results, data: UnitData, unit: str) -> Explanation:
     """Why ``unit`` got each point: rule in words, input value and stage, trail, points, evidence."""
+    from par_index.reports.explain import explain as explain_unit
+
     return explain_unit(results, data, unit)
 
 
@@ -146,6 +150,8 @@ def whatif(
     name: str = "what-if",
 ) -> WhatIf:
     """The baseline against a copy with overrides (``"UNIT:CODE=VALUE"`` texts or parsed ones)."""
+    from par_index.planning.scenario import Located, parse_set_option, run_whatif
+
     located = [Located(parse_set_option(o), "--set", None) if isinstance(o, str) else o for o in overrides]
     return run_whatif(name, criteria, data, stage, located)
 
@@ -160,6 +166,8 @@ def plan(
     costs: StepCosts | None = None,
 ) -> Plan:
     """The cheapest set of changes that brings ``unit`` to the target (exact dynamic programme)."""
+    from par_index.planning.optimise import Goal, plan_units
+
     goals = [
         Goal("index", Decimal(str(target_index))) if target_index is not None else None,
         Goal("rank", Decimal(target_rank)) if target_rank is not None else None,

@@ -151,7 +151,37 @@ def test_version_matches_the_installed_metadata() -> None:
     assert par_index.__version__ == version("par-index")
 
 
+HEAVY = ("pandas", "numpy", "openpyxl", "jinja2", "pydantic", "sympy", "yaml", "matplotlib", "PIL", "sqlalchemy", "fastapi")
+
+
+def loaded_after(code: str) -> list[str]:
+    """The heavy libraries a fresh interpreter has imported after running ``code``."""
+    probe = f"{code}\nimport sys\nprint('loaded:', *[m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr)"
+    err = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stderr
+    [line] = [ln for ln in err.splitlines() if ln.startswith("loaded:")]
+    return line.split()[1:]
+
+
 def test_import_par_index_is_light() -> None:
-    code = "import sys, par_index; print('pandas' in sys.modules, 'openpyxl' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert out[0] == "False"
+    assert loaded_after("import par_index") == []
+
+
+def test_cli_help_does_not_import_pandas() -> None:
+    # What ``par-index --help`` runs: the group with every command registered, the help printed.
+    code = "from par_index.cli.main import main\nassert main(['--help']) == 0"
+    assert loaded_after(code) == []
+    # A command's own help loads no more (its options and help text are plain click).
+    code = "from par_index.cli.main import main\nassert main(['score', '--help']) == 0"
+    assert loaded_after(code) == []
+
+
+def test_score_of_csv_data_does_not_load_excel_or_html() -> None:
+    # ``par-index score`` on a CSV folder pays for the core only: no openpyxl, jinja2, plotting.
+    crit, data = REPO / "tests/data/mini/criteria.yaml", REPO / "tests/data/mini/data"
+    code = (
+        "import contextlib, io\nfrom par_index.cli.main import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()):\n    main(['score', '--criteria', {str(crit)!r}, '--data', {str(data)!r}])"
+    )
+    loaded = loaded_after(code)
+    assert "pandas" in loaded and "pydantic" in loaded
+    assert {"openpyxl", "jinja2", "matplotlib", "PIL", "sqlalchemy", "fastapi"} & set(loaded) == set()

@@ -1,23 +1,25 @@
-"""Terminal rendering with rich: ranked tables, problem tables, explanations, summaries."""
+"""Terminal rendering with rich: ranked tables, problem tables, explanations, summaries.
+
+Only rich is imported here: the renderers import what they show, so ``par-index --help``
+(which builds the console for its error path) does not load pandas."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from par_index.common.values import format_fixed, format_number
 from par_index.errors import Problem
-from par_index.reports.explain import Explanation, summary_line
-from par_index.scoring.engine import Results
-from par_index.scoring.results import units_frame
+
+if TYPE_CHECKING:
+    from par_index.reports.explain import Explanation
+    from par_index.scoring.engine import Results
 
 MAX_PROBLEM_ROWS = 40
 
@@ -63,6 +65,11 @@ BOXED_ROWS = 300  # longer rankings are printed as plain aligned text: a boxed t
 
 
 def print_ranking(results: Results, out: Console, boxed_rows: int = BOXED_ROWS) -> None:
+    import pandas as pd
+
+    from par_index.common.values import format_fixed
+    from par_index.scoring.results import units_frame
+
     if results.label:
         out.print(bold(results.label, "bold yellow"))
     df = units_frame(results)
@@ -140,6 +147,9 @@ def print_input_error(problems: list[Problem], out: Console) -> None:
 
 
 def print_explanation(e: Explanation, out: Console) -> None:
+    from par_index.common.values import format_fixed, format_number
+    from par_index.reports.explain import summary_line
+
     out.print(bold(summary_line(e)))
     out.print(f"Bộ tiêu chí {e.criteria}; giai đoạn: {e.stage}")
     areas = {n.code: n for n in e.nodes if n.depth == 1}

@@ -15,12 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from openpyxl import load_workbook
-from openpyxl.utils.datetime import from_excel, to_excel
-from openpyxl.worksheet.worksheet import Worksheet
 
 from par_index.common.values import is_na_text, nfc, parse_numbers
 from par_index.errors import InputError, Problem
@@ -53,6 +50,9 @@ EXPECT = {
     "points": "một số điểm",
     "date": "một ngày của Excel (dd/mm/yyyy)",
 }
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 
 def is_workbook(path: Path) -> bool:
@@ -88,6 +88,8 @@ def read_workbooks(path: Path) -> UnitData:
 
 
 def _read_one(path: Path, problems: list[Problem]) -> dict[str, pd.DataFrame]:
+    from openpyxl import load_workbook  # here: reading CSV folders does not load openpyxl
+
     try:
         wb = load_workbook(path, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
@@ -240,10 +242,14 @@ def _input_text(cell: Any, kind: str | None, where: str, unit: str, code: str, p
     if isinstance(v, dt.datetime | dt.date):
         day = v.date() if isinstance(v, dt.datetime) else v
         if kind in NUMBER_KINDS:
+            from openpyxl.utils.datetime import to_excel
+
             return _number_text(float(to_excel(day)), False)
         return day.isoformat()
     if isinstance(v, int | float):
         if kind == "date" or (kind is None and cell.is_date):
+            from openpyxl.utils.datetime import from_excel
+
             return from_excel(v).date().isoformat()
         return _number_text(float(v), "%" in (cell.number_format or ""))
     text = nfc(str(v)).strip()

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from par_index.appraisal.proposals import Proposal, propose
-from par_index.appraisal.workbook import write_proposals
 from par_index.cli.commands.options import criteria_option, data_option, load_all
 from par_index.cli.console import console
-from par_index.common.values import format_number
-from par_index.pipeline import read_data
+
+if TYPE_CHECKING:
+    from par_index.appraisal.proposals import Proposal
 
 
 def summary(proposals: list[Proposal]) -> str:
+    from par_index.common.values import format_number
+
     units = len({p.unit for p in proposals})
     cut = sum(p.self_points - p.proposed_points for p in proposals if p.proposed_points < p.self_points)
     return f"{len(proposals)} đề xuất cho {units} đơn vị; tổng điểm đề xuất giảm so với tự chấm: {format_number(cut)}"
@@ -32,6 +34,10 @@ def command(criteria_paths: tuple[Path, ...], data_path: Path, out: Path, round_
     «Đề xuất») để lệnh score đọc lại."""
     if out.suffix.lower() != ".xlsx":
         raise click.UsageError(f"--out phải là tệp .xlsx, không phải '{out.name}'")
+    from par_index.appraisal.proposals import propose
+    from par_index.appraisal.workbook import write_proposals
+    from par_index.pipeline import read_data
+
     sets = load_all(criteria_paths)
     data = read_data(data_path)
     proposals = propose(sets, data, int(round_no))

@@ -7,13 +7,14 @@ from pathlib import Path
 import click
 
 from par_index.cli.console import bold, console, print_ranking, styled
-from par_index.cli.demo import run_demo
 
 
 @click.command("demo")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("demo-output"), show_default=True, help="Thư mục ghi kết quả.")
 def command(out: Path) -> None:
     """Chạy toàn bộ quy trình trên dữ liệu mẫu có sẵn và ghi kết quả."""
+    from par_index.cli.demo import run_demo
+
     ctx = run_demo(out)
     con = console()
     con.print(styled(("Dữ liệu mẫu:", "bold"), f" {ctx.label}"))

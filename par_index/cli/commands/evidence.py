@@ -9,21 +9,21 @@ import click
 
 from par_index.cli.commands.options import criteria_option, data_option, load_all, strict_option
 from par_index.cli.console import console, print_problems
-from par_index.errors import Problem
-from par_index.evidence.check import review_evidence
-from par_index.evidence.matrix import AgencyMatrix, build_matrix
-from par_index.evidence.report import print_matrix, write_matrix
-from par_index.pipeline import read_data
-from par_index.scoring.engine import score
-from par_index.unit_data.reader import UnitData
 
 if TYPE_CHECKING:
+    from par_index.errors import Problem
+    from par_index.evidence.matrix import AgencyMatrix
     from par_index.scoring.engine import Stage
+    from par_index.unit_data.reader import UnitData
 
 
 def agency_matrix(
     criteria_paths: tuple[Path, ...], data: UnitData, stage: Stage, files: Path | None
 ) -> tuple[AgencyMatrix, list[Problem]]:
+    from par_index.evidence.check import review_evidence
+    from par_index.evidence.matrix import build_matrix
+    from par_index.scoring.engine import score
+
     sets = load_all(criteria_paths)
     results = score(sets, data, stage)
     review = review_evidence(results, data, files, always=True)
@@ -59,6 +59,8 @@ def command(
 ) -> None:
     """Ma trận tài liệu kiểm chứng: mỗi cơ quan cần cung cấp tài liệu nào, cho tiêu chí và đơn vị nào, còn thiếu hay muộn."""
     from par_index.errors import DataProblems
+    from par_index.evidence.report import print_matrix, write_matrix
+    from par_index.pipeline import read_data
 
     data = read_data(data_path)
     matrix, problems = agency_matrix(criteria_paths, data, stage, files)

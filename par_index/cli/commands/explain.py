@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from par_index.cli.commands.headroom import find_unit
 from par_index.cli.commands.options import criteria_option, data_option, stage_option
 from par_index.cli.commands.score import run_score
 from par_index.cli.console import console, print_explanation
-from par_index.errors import InputError, Problem
-from par_index.reports.explain import explain
 
 if TYPE_CHECKING:
     from par_index.scoring.engine import Stage
@@ -28,18 +27,17 @@ if TYPE_CHECKING:
 @click.option("--headroom", "with_headroom", is_flag=True, help="Thêm dư địa tăng điểm từng tiêu chí (xem lệnh headroom).")
 def command(criteria_paths: tuple[Path, ...], data_path: Path, unit: str, stage: Stage, as_json: bool, with_headroom: bool) -> None:
     """Giải thích từng điểm của một đơn vị: quy tắc, giá trị, điểm, tài liệu kiểm chứng, vấn đề."""
+    from par_index.reports.explain import explain
+
     results, data = run_score(criteria_paths, data_path, stage)
-    try:
-        e = explain(results, data, unit)
-    except KeyError:
-        known = ", ".join(sorted(u for s in results.sets for u in s.units["unit"]))
-        raise InputError(Problem("unit_unknown", f"không có đơn vị '{unit}' trong dữ liệu đã chấm; các đơn vị: {known}", unit=unit)) from None
+    find_unit(results, unit)  # a clear error listing the units
+    e = explain(results, data, unit)
     doc = dataclasses.asdict(e)
     if with_headroom:
         from par_index.cli.commands.headroom import print_headroom
         from par_index.planning.headroom import headroom
 
-        h = headroom(*results.find(unit))
+        h = headroom(*find_unit(results, unit))
         doc["headroom"] = dataclasses.asdict(h)
     if as_json:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1))

@@ -14,14 +14,11 @@ from par_index.cli.commands.options import criteria_option, data_option, stage_o
 from par_index.cli.commands.score import run_score
 from par_index.cli.console import console, styled
 from par_index.common.text_files import write_text
-from par_index.common.values import format_fixed, format_number
 from par_index.errors import InputError, Problem
-from par_index.planning.headroom import Headroom, headroom
-from par_index.planning.report import headroom_section, write_html
-from par_index.scoring.engine import Results, SetResult
 
 if TYPE_CHECKING:
-    from par_index.scoring.engine import Stage
+    from par_index.planning.headroom import Headroom
+    from par_index.scoring.engine import Results, SetResult, Stage
 
 
 def find_unit(results: Results, unit: str) -> tuple[SetResult, int]:
@@ -34,6 +31,8 @@ def find_unit(results: Results, unit: str) -> tuple[SetResult, int]:
 
 
 def print_headroom(h: Headroom) -> None:
+    from par_index.common.values import format_fixed, format_number
+
     out = console()
     out.print(styled((f"{h.name} ({h.unit})", "bold"), f": {format_number(h.points)}/{format_number(h.max)} điểm, chỉ số {format_fixed(h.index)}; còn thiếu {format_number(h.lost)} điểm"))
     t = Table(title_justify="left")
@@ -53,6 +52,9 @@ def print_headroom(h: Headroom) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Ghi ra tệp .json hoặc .html.")
 def command(criteria_paths: tuple[Path, ...], data_path: Path, unit: str, stage: Stage, as_json: bool, out: Path | None) -> None:
     """Điểm còn thiếu ở từng tiêu chí và thay đổi nhỏ nhất để được thêm điểm."""
+    from par_index.planning.headroom import headroom
+    from par_index.planning.report import headroom_section, write_html
+
     results, _ = run_score(criteria_paths, data_path, stage)
     s, i = find_unit(results, unit)
     h = headroom(s, i)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from par_index.criteria.compiled import CompiledCriteria
+if TYPE_CHECKING:
+    from par_index.criteria.compiled import CompiledCriteria
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -16,16 +16,16 @@ from par_index.cli.commands.options import criteria_option, data_option, stage_o
 from par_index.cli.commands.score import run_score
 from par_index.cli.console import console, styled
 from par_index.common.text_files import write_text
-from par_index.common.values import format_fixed, format_number
 from par_index.errors import InputError, Problem
-from par_index.planning.optimise import Goal, Plan, StepCosts, plan_units, read_costs, resolve_step_points
-from par_index.planning.report import plan_section, write_html
 
 if TYPE_CHECKING:
+    from par_index.planning.optimise import Goal, Plan
     from par_index.scoring.engine import Stage
 
 
 def parse_goal(target_index: str | None, target_rank: int | None, budget: str | None) -> Goal:
+    from par_index.planning.optimise import Goal
+
     given = [g for g in (target_index, target_rank, budget) if g is not None]
     if len(given) != 1:
         raise click.UsageError("chọn đúng một mục tiêu: --target-index, --target-rank hoặc --budget")
@@ -44,6 +44,8 @@ def parse_goal(target_index: str | None, target_rank: int | None, budget: str | 
 
 
 def print_plan(p: Plan) -> None:
+    from par_index.common.values import format_fixed, format_number
+
     out = console()
     out.print(styled((f"{p.name} ({p.unit})", "bold"), f" — mục tiêu: {p.goal.describe()}"))
     out.print(p.message + ".", markup=False)
@@ -75,6 +77,9 @@ def command(
     budget: str | None, costs_path: Path | None, stage: Stage, out: Path | None,
 ) -> None:
     """Tập thay đổi ít tốn kém nhất để đạt chỉ số hoặc xếp hạng mục tiêu, hoặc chỉ số cao nhất trong ngân sách."""
+    from par_index.planning.optimise import StepCosts, plan_units, read_costs, resolve_step_points
+    from par_index.planning.report import plan_section, write_html
+
     goal = parse_goal(target_index, target_rank, budget)
     results, _ = run_score(criteria_paths, data_path, stage)
     s, i = find_unit(results, unit)

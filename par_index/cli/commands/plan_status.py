@@ -9,16 +9,14 @@ import click
 
 from par_index.cli.commands.options import strict_option
 from par_index.cli.console import console, print_problems
-from par_index.common.values import format_date, parse_date_scalar
 from par_index.errors import InputError, Problem
-from par_index.reform_plan.register import load_plan
-from par_index.reform_plan.report import print_status, write_status
-from par_index.reform_plan.status import plan_status, share_assessment, write_assessments
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
     if value is None:
         return None
+    from par_index.common.values import parse_date_scalar
+
     d = parse_date_scalar(value)
     if d is None:
         raise InputError(
@@ -82,7 +80,11 @@ def command(
     strict: bool,
 ) -> None:
     """Tiến độ thực hiện kế hoạch CCHC: nhiệm vụ đến hạn, đã hoàn thành, quá hạn theo cơ quan chủ trì."""
+    from par_index.common.values import format_date
     from par_index.errors import DataProblems
+    from par_index.reform_plan.register import load_plan
+    from par_index.reform_plan.report import print_status, write_status
+    from par_index.reform_plan.status import plan_status, share_assessment, write_assessments
 
     given = [name for name, v in (("--unit", unit), ("--criterion", criterion), ("--emit-assessments", emit)) if v]
     if given and len(given) != 3:

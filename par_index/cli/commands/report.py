@@ -6,16 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from par_index.cli.commands.options import criteria_option, data_option, load_all
 from par_index.cli.console import console
-from par_index.common.values import parse_date_scalar
 from par_index.errors import InputError, Problem
-from par_index.pipeline import read_data
-from par_index.reports.build import prepare, report_count, write_reports
-from par_index.reports.ranking import read_previous
-from par_index.reports.unit import read_notes
 
 
 @click.command("report")
@@ -27,6 +21,14 @@ from par_index.reports.unit import read_notes
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Thư mục ghi báo cáo.")
 def command(criteria_paths: tuple[Path, ...], data_path: Path, previous: Path | None, notes: Path | None, date_text: str | None, out: Path) -> None:
     """Lập mọi báo cáo: xếp hạng toàn tỉnh, tài liệu kiểm chứng theo cơ quan, báo cáo tự đánh giá từng đơn vị, và tệp Excel."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from par_index.common.values import parse_date_scalar
+    from par_index.pipeline import read_data
+    from par_index.reports.build import prepare, report_count, write_reports
+    from par_index.reports.ranking import read_previous
+    from par_index.reports.unit import read_notes
+
     date = dt.date.today()
     if date_text:
         parsed = parse_date_scalar(date_text)

@@ -8,26 +8,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-import pandas as pd
 from rich.table import Table
 
 from par_index.cli.commands.options import criteria_option, data_option, load_all, stage_option
 from par_index.cli.console import console
 from par_index.common.spreadsheet import write_frame_csv
 from par_index.common.text_files import write_text
-from par_index.common.values import format_fixed, format_number
 from par_index.errors import InputError, Problem
-from par_index.pipeline import read_data
-from par_index.planning.report import robustness_section, write_html
-from par_index.planning.robustness import Robustness, Uncertainty, robustness
-from par_index.planning.robustness_config import load_config
-from par_index.scoring.engine import score
 
 if TYPE_CHECKING:
+    from par_index.planning.robustness import Robustness
     from par_index.scoring.engine import Stage
 
 
 def print_robustness(rb: Robustness) -> None:
+    from par_index.common.values import format_fixed, format_number
+
     out = console()
     out.print(rb.summary(), markup=False)
     for g in rb.groups:
@@ -59,6 +55,14 @@ def command(
     up: float | None, config_path: Path | None, out: Path | None,
 ) -> None:
     """Độ vững của xếp hạng trước sai số thẩm định (mô phỏng Monte Carlo có hạt giống)."""
+    import pandas as pd
+
+    from par_index.pipeline import read_data
+    from par_index.planning.report import robustness_section, write_html
+    from par_index.planning.robustness import Uncertainty, robustness
+    from par_index.planning.robustness_config import load_config
+    from par_index.scoring.engine import score
+
     sets = load_all(criteria_paths)
     data = read_data(data_path)
     base = score(sets, data, stage)

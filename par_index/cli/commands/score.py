@@ -9,12 +9,9 @@ import click
 
 from par_index.cli.commands.options import criteria_option, data_option, load_all, stage_option, strict_option
 from par_index.cli.console import console, print_problems, print_ranking
-from par_index.scoring.engine import Results
-from par_index.scoring.results import problems_frame
-from par_index.scoring.writers import write_results
 
 if TYPE_CHECKING:
-    from par_index.scoring.engine import Stage
+    from par_index.scoring.engine import Results, Stage
     from par_index.unit_data.reader import UnitData
 
 
@@ -39,6 +36,7 @@ def run_score(
 def finish(results: Results, strict: bool, problems_out: Path | None, quiet_table: bool) -> None:
     """Show (or write) the problems, and fail under ``--strict``."""
     from par_index.errors import DataProblems
+    from par_index.scoring.results import problems_frame
 
     err = console(stderr=True)
     if problems_out is not None:
@@ -88,6 +86,8 @@ def command(
     if out is None:
         print_ranking(results, console())
     else:
+        from par_index.scoring.writers import write_results
+
         write_results(results, out)
         n = sum(len(s.units) for s in results.sets)
         console(stderr=True).print(f"Đã chấm {n} đơn vị; kết quả ghi vào {out}")

@@ -1,22 +1,20 @@
-"""``par-index template``: write the self-assessment workbook (phiếu tự đánh giá) of one unit.
-
-Importing this module also lets ``score --data`` read filled workbooks (the reader registers
-itself) and adds the demo step that writes one unit's prefilled workbook.
-"""
+"""``par-index template``: write the self-assessment workbook (phiếu tự đánh giá) of one unit
+(``score --data`` reads the filled workbooks back: :func:`par_index.pipeline.read_data`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from par_index.cli.commands.options import criteria_option, load_all
 from par_index.cli.console import console
-from par_index.criteria.compiled import CompiledCriteria
 from par_index.errors import InputError, Problem
-from par_index.pipeline import read_data
-from par_index.workbook.reader import accepts as _registered  # noqa: F401  (registers the reader for score --data)
-from par_index.workbook.template import Prefill, UnitInfo, prefill_from_data, write_workbook
+
+if TYPE_CHECKING:
+    from par_index.criteria.compiled import CompiledCriteria
+    from par_index.workbook.template import UnitInfo
 
 
 def pick_set(sets: list[CompiledCriteria], kind: str, unit: str) -> CompiledCriteria:
@@ -28,6 +26,9 @@ def pick_set(sets: list[CompiledCriteria], kind: str, unit: str) -> CompiledCrit
 
 
 def make_workbook(sets: list[CompiledCriteria], unit: str, out: Path, data_path: Path | None, name: str | None, kind: str | None) -> tuple[UnitInfo, CompiledCriteria]:
+    from par_index.pipeline import read_data
+    from par_index.workbook.template import Prefill, UnitInfo, prefill_from_data, write_workbook
+
     prefill = Prefill()
     if data_path is not None:
         data = read_data(data_path)

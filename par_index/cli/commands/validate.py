@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
 
 from par_index.cli.commands.options import load_all
 from par_index.cli.console import console
-from par_index.common.values import format_number
-from par_index.criteria.compiled import CompiledCriteria, NodeInfo
+
+if TYPE_CHECKING:
+    from par_index.criteria.compiled import CompiledCriteria, NodeInfo
 
 
 @click.command("validate")
 @click.argument("criteria", nargs=-1, required=True, type=click.Path(path_type=Path))
 def command(criteria: tuple[Path, ...]) -> None:
     """Kiểm tra tệp tiêu chí và tóm tắt: số lĩnh vực, tiêu chí, tiêu chí thành phần, điểm thưởng/trừ, điểm tối đa, nguồn gốc điểm."""
+    from par_index.common.values import format_number
+
     sets = load_all(criteria)
     out = console()
     for c in sets:

@@ -13,18 +13,16 @@ from rich.table import Table
 from par_index.cli.commands.options import load_all
 from par_index.cli.console import console, styled
 from par_index.common.text_files import write_text
-from par_index.common.values import format_fixed
 from par_index.errors import InputError, Problem
-from par_index.pipeline import read_data
-from par_index.planning.recipe import load_recipe, make_recipe, write_recipe
-from par_index.planning.report import whatif_section, write_html
-from par_index.planning.scenario import Located, Scenario, WhatIf, load_scenario, parse_set_option, run_whatif
 
 if TYPE_CHECKING:
+    from par_index.planning.scenario import WhatIf
     from par_index.scoring.engine import Stage
 
 
 def print_whatif(w: WhatIf) -> None:
+    from par_index.common.values import format_fixed
+
     out = console()
     out.print(styled(("Kịch bản:", "bold"), f" {w.name}"))
     for text in w.override_texts:
@@ -62,6 +60,11 @@ def command(
     stage: Stage | None, replay: Path | None, out: Path | None, recipe_out: Path | None,
 ) -> None:
     """So sánh kết quả gốc với kịch bản giả định: điểm, chỉ số, xếp hạng, xếp loại từng lĩnh vực."""
+    from par_index.pipeline import read_data
+    from par_index.planning.recipe import load_recipe, make_recipe, write_recipe
+    from par_index.planning.report import whatif_section, write_html
+    from par_index.planning.scenario import Located, Scenario, load_scenario, parse_set_option, run_whatif
+
     err = console(stderr=True)
     if sum(x is not None and x != () for x in (scenario_path, replay, criteria_paths or None)) != 1:
         raise click.UsageError("dùng một trong: --scenario TỆP, --replay CÔNG_THỨC, hoặc --criteria … --data … --set …")
