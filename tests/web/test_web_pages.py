@@ -165,6 +165,13 @@ def test_the_agency_sees_what_it_owes_and_uploads_in_place(app: Any) -> None:
     assert "<h1>Tài liệu kiểm chứng phải cung cấp — Sở Tư pháp</h1>" in page.text
     rows = re.findall(r'<tr id="[^"]+" data-unit="([^"]+)" data-criterion="([^"]+)" data-status="([^"]+)">', page.text)
     assert rows and {crit for _u, crit, _s in rows} <= {"2.1.1", "2.1.2", "2.2", "2.3.1", "2.3.2", "2.4"} | {c for _u, c, _s in rows if c.startswith("2.")}
+    statuses = [st for _u, _c, st in rows]
+    assert statuses == sorted(statuses, key=["missing", "late", "date", "file", "issuer", "ok"].index)  # worst first
+    assert "Cơ quan cung cấp tài liệu kiểm chứng</span>" in page.text and '<span class="unit">Sở Tư pháp</span>' in page.text
+    only = c.get("/agency", params={"unit": "so-noi-vu", "status": "ok"})
+    kept = re.findall(r'data-unit="([^"]+)" data-criterion="[^"]+" data-status="([^"]+)"', only.text)
+    assert kept and set(kept) == {("so-noi-vu", "ok")}
+    assert f'data-field="count">{len(kept)} dòng;' in only.text
     r = c.post("/units/so-noi-vu/evidence", data={"csrf_token": csrf, "criterion": "2.1.2", "document": "Báo cáo số 5/BC-STP ngày 10/12/2024 kiểm tra văn bản QPPL",
                                                   "issued_on": "2024-12-10", "back": "agency"}, files={"file": ("bc.pdf", PDF, "application/pdf")})
     assert r.status_code == 303 and r.headers["location"].startswith("/agency?ok=uploaded#e-so-noi-vu-2-1-2")

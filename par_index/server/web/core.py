@@ -156,10 +156,23 @@ def unit_name(ctx: Ctx) -> str | None:
             return ctx.account.unit
 
 
+def agency_name(ctx: Ctx) -> str | None:
+    """The agency's name as the criteria files give it (its id if they do not)."""
+    if ctx.account is None or not ctx.account.agency:
+        return None
+    with ctx.db.session() as s:
+        try:
+            crit = services.criteria_of(s, services.get_round(s, None).year)
+        except ApiError:
+            return ctx.account.agency
+    names = {a.id: a.name for c in crit.sets for a in (c.spec.agencies or [])}
+    return names.get(ctx.account.agency, ctx.account.agency)
+
+
 def render(ctx: Ctx, template: str, title: str, status: int = 200, **context: Any) -> HTMLResponse:
     me = None
     if ctx.account is not None:
-        me = {"login": ctx.account.login, "role": ctx.account.role, "unit_name": unit_name(ctx), "agency_name": ctx.account.agency}
+        me = {"login": ctx.account.login, "role": ctx.account.role, "unit_name": unit_name(ctx), "agency_name": agency_name(ctx)}
     path = ctx.request.url.path
     nav = []
     if ctx.account is not None:

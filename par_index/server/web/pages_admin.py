@@ -172,7 +172,7 @@ async def audit(ctx: Ctx) -> Response:
 
 def _agency(ctx: Ctx) -> dict[str, Any]:
     """Per criterion the agency supplies, per unit: what is owed, uploaded, missing, late."""
-    from par_index.evidence.check import STATUS_WORDS, review_evidence
+    from par_index.evidence.check import STATUS_ORDER, STATUS_WORDS, review_evidence
 
     settings = ctx.settings
     with ctx.db.session() as s:
@@ -201,7 +201,14 @@ def _agency(ctx: Ctx) -> dict[str, Any]:
     for r in rows:
         text = str(r["status_text"])
         counts[text] = counts.get(text, 0) + 1
-    return {"rows": rows, "agency": names.get(agency or "", agency), "counts": counts, "dataset_label": rd.label}
+    units = sorted({(str(r["unit"]), str(r["unit_name"])) for r in rows}, key=lambda u: u[1])
+    # worst first (thiếu, muộn, …, đủ), then unit and criterion; filters from the query string
+    want_unit, want_status = ctx.request.query_params.get("unit", ""), ctx.request.query_params.get("status", "")
+    order = {st: i for i, st in enumerate(STATUS_ORDER)}
+    rows = [r for r in rows if (not want_unit or r["unit"] == want_unit) and (not want_status or r["status"] == want_status)]
+    rows.sort(key=lambda r: (order.get(str(r["status"]), len(order)), str(r["unit_name"]), str(r["criterion"])))
+    return {"rows": rows, "agency": names.get(agency or "", agency), "counts": counts, "dataset_label": rd.label, "units": units,
+            "statuses": [(st, STATUS_WORDS[st]) for st in STATUS_ORDER], "f": {"unit": want_unit, "status": want_status}}
 
 
 @page("GET", "/agency", "evidence.upload")
