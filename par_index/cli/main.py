@@ -7,13 +7,15 @@ into a one-paragraph message — never a Python traceback (set ``PAR_INDEX_DEBUG
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
-from par_index.errors import DataProblems, InputError
+from par_index.errors import DataProblems, InputError, Problem
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_INPUT = 0, 1, 2
 
@@ -53,7 +55,59 @@ def _add_commands() -> None:
         cli.add_command(command)
 
 
+OUTPUT_PARAMS = ("out", "problems_out", "emit", "recipe_out")
+DATA_SUFFIXES = (".csv", ".xlsx", ".yaml", ".yml")  # what a data folder's readers may read
+
+
+def outputs_that_are_inputs(params: dict[str, object]) -> list[tuple[str, Path, str]]:
+    """(output option, output path, input option) for every output of a run that is one of its
+    inputs, or would replace a data file inside an input folder (``score --data D --out
+    D/assessments.csv``)."""
+    def paths(value: object) -> list[Path]:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        return [Path(v) for v in items if isinstance(v, (str, Path))]
+
+    inputs = [(name, p.resolve()) for name, v in params.items() if name not in OUTPUT_PARAMS for p in paths(v)]
+    clashes = []
+    for out_name in OUTPUT_PARAMS:
+        for out in paths(params.get(out_name)):
+            o = out.resolve()
+            for in_name, i in inputs:
+                if o == i or (i.is_dir() and o.is_file() and i in o.parents and o.suffix.lower() in DATA_SUFFIXES):
+                    clashes.append((out_name, out, in_name))
+    return clashes
+
+
+def _guarded(command: click.Command) -> None:
+    """Refuse, before any work, an output path that is an input of the same run (exit 2)."""
+    callback = command.callback
+    if callback is None:
+        return
+    flags = {p.name: p.opts[0] for p in command.params if p.name and p.opts}
+
+    @functools.wraps(callback)
+    def run(**params: object) -> object:
+        clashes = outputs_that_are_inputs(params)
+        if clashes:
+            raise InputError(
+                [
+                    Problem(
+                        "out_is_input",
+                        f"{flags.get(out_name, out_name)} trỏ vào đầu vào của chính lệnh này ({flags.get(in_name, in_name)}); "
+                        "ghi ra sẽ thay thế dữ liệu gốc — hãy chọn tệp hoặc thư mục khác",
+                        file=str(out),
+                    )
+                    for out_name, out, in_name in clashes
+                ]
+            )
+        return callback(**params)
+
+    command.callback = run
+
+
 _add_commands()
+for _command in cli.commands.values():
+    _guarded(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

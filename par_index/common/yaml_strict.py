@@ -6,7 +6,8 @@ Built on PyYAML's ``SafeLoader`` (no Python objects are ever constructed from ta
 * a key written twice in one mapping is recorded as a problem instead of silently winning;
 * a date-looking value that is not a real date (``2024-02-30``) stays text, so validation
   can report it as "not a date" instead of crashing;
-* ``code:`` values are kept exactly as written (``1.10`` stays ``"1.10"``, not the float 1.1).
+* ``code:`` values are kept exactly as written (``1.10`` stays ``"1.10"``, not the float 1.1);
+* aliases are refused, nesting and size are bounded (:func:`check_nodes`).
 """
 
 from __future__ import annotations
@@ -112,6 +113,48 @@ def nfc_strings(value: Any) -> Any:
     return value
 
 
+MAX_DEPTH = 100  # nested mappings and lists; a criteria tree of 40 levels takes ~80
+MAX_NODES = 2_000_000  # scalars, mappings and lists; a 250-unit, 1,000-leaf file takes a few hundred thousand
+
+
+def check_nodes(root: yaml.Node | None, name: str) -> None:
+    """Refuse YAML aliases (``*name``: nothing in our files needs them, and a few of them nest
+    into gigabytes — the "billion laughs"), nesting deeper than :data:`MAX_DEPTH` and more than
+    :data:`MAX_NODES` nodes. Walks the composed nodes once, without recursion."""
+    if root is None:
+        return
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            raise InputError(
+                Problem(
+                    "yaml_alias",
+                    "tệp dùng bí danh YAML (&tên … *tên) — không được phép trong tệp này; hãy viết đầy đủ nội dung ở mỗi chỗ",
+                    file=name,
+                    line=node.start_mark.line + 1,
+                )
+            )
+        seen.add(id(node))
+        if len(seen) > MAX_NODES:
+            raise InputError(Problem("yaml_too_large", f"tệp có hơn {MAX_NODES:,} phần tử YAML — vượt giới hạn".replace(",", "."), file=name))
+        if depth > MAX_DEPTH:
+            raise InputError(
+                Problem("yaml_too_deep", f"tệp lồng nhau quá {MAX_DEPTH} cấp — vượt giới hạn", file=name, line=node.start_mark.line + 1)
+            )
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((n, depth + 1) for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((n, depth + 1) for n in node.value)
+
+
+def _single_document(loader: Any, name: str) -> Any:
+    node = loader.get_single_node()
+    check_nodes(node, name)
+    return loader.construct_document(node) if node is not None else None
+
+
 def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
     """Read one YAML file. Returns (data, duplicate-key problems).
 
@@ -123,7 +166,7 @@ def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
     if _FastLoader is not None:
         fast = _FastLoader(text, name)
         try:
-            return fast.get_single_data(), fast.problems
+            return _single_document(fast, name), fast.problems
         except yaml.YAMLError:
             pass  # read again below: the pure-Python parser words the error as users see it
         finally:
@@ -136,7 +179,7 @@ def load_yaml(path: Path) -> tuple[Any, list[Problem]]:
             Problem("yaml_character", f"ký tự không được phép trong YAML (mã #x{exc.character:04x}); hãy xóa ký tự này", file=name, line=line)
         ) from None
     try:
-        data = loader.get_single_data()
+        data = _single_document(loader, name)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at: int | None = mark.line + 1 if mark is not None else None

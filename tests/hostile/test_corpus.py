@@ -1,0 +1,56 @@
+"""The hostile corpus (issue 11): each case an input, the exit code and message expected, and a
+memory/time budget enforced by ``resource`` limits (RLIMIT_AS, RLIMIT_CPU) on a subprocess
+running ``python -m par_index``. A case over budget is killed and fails the test."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from support.paths import DATA, TESTS
+
+CORPUS = TESTS / "hostile" / "corpus"
+MINI = DATA / "mini"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    args: list[str]
+    code: int
+    message: str
+    memory_mb: int = 1500  # address space: the interpreter with numpy/pandas takes ~600 MB of it
+    cpu_s: int = 30
+
+
+CASES = [
+    Case("alias-bomb", ["validate", str(CORPUS / "alias-bomb.yaml")], 2, "tệp dùng bí danh YAML"),
+    Case("deep-tree", ["validate", str(CORPUS / "deep-tree.yaml")], 2, "tệp lồng nhau quá 100 cấp — vượt giới hạn"),
+    Case("out-is-input", ["score", "--criteria", str(MINI / "criteria.yaml"), "--data", str(MINI / "data"), "--out", str(MINI / "data" / "units.csv")],
+         2, "--out trỏ vào đầu vào của chính lệnh này (--data)"),
+]
+
+
+def limit(memory_mb: int, cpu_s: int) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_hostile_case(case: Case) -> None:
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "COLUMNS": "200"}
+    env.pop("PAR_INDEX_DEBUG", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "par_index", *case.args],
+        capture_output=True, text=True, env=env, cwd=Path.cwd(), timeout=case.cpu_s * 4,
+        preexec_fn=lambda: limit(case.memory_mb, case.cpu_s),
+    )
+    text = done.stdout + done.stderr
+    assert done.returncode == case.code, text
+    assert case.message in " ".join(text.split()), text
+    assert "Lỗi nội bộ" not in text and "Traceback" not in text
