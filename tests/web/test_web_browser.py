@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from selenium.common.exceptions import NoAlertPresentException
-from web_harness import Browser, par_index
+from web_harness import PASSWORD, Browser, par_index
 
 # Each role's pages (the unit pages of its own unit) — all visited by test_every_page_opens_clean.
 PAGES = {
@@ -241,3 +241,21 @@ def test_ranking_and_unit_report_print_on_a4(browser: Browser) -> None:
         pdf = base64.b64decode(browser.driver.print_page(a4))
         assert pdf[:5] == b"%PDF-" and len(pdf) > 10_000, path
         assert b"/MediaBox [0 0 595" in pdf, path  # A4: 595 × 842 points
+
+
+def test_login_by_keyboard_alone(browser: Browser) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    browser.logout()
+    browser.visit("/login", "keyboard-login")
+    keys = ActionChains(browser.driver)
+    keys.send_keys(Keys.TAB).perform()
+    active = browser.driver.switch_to.active_element
+    assert active.text == "Bỏ qua thanh điều hướng"  # the skip link comes first
+    keys.send_keys(Keys.TAB, Keys.TAB).perform()  # the site name, then the first field
+    assert browser.driver.switch_to.active_element.get_attribute("id") == "login"
+    keys.send_keys("xem", Keys.TAB, PASSWORD, Keys.ENTER).perform()
+    browser.check("keyboard-logged-in")
+    assert browser.driver.current_url.endswith("/results")
+    assert browser.text("h1") == "Kết quả Chỉ số CCHC"
