@@ -12,3 +12,16 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
     if file_path.suffix == ".yaml" and file_path.parent.name == "scenarios":
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
+
+
+# The slow tests, in one list (``make test-fast`` = ``pytest -m "not slow"`` leaves them out;
+# ``make test`` and CI run them): a real browser, a real PostgreSQL, the big property tests.
+SLOW_FILES = {"test_reports_browser.py", "test_web_browser.py", "test_property_engine.py"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_postgresql = params is not None and params.params.get("env") == "postgresql"
+        if item.path.name in SLOW_FILES or on_postgresql or "pg_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
