@@ -15,6 +15,7 @@ it builds plain data for the template, which only prints it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -50,6 +51,8 @@ class ReportInputs:
     evidence_problems: list[Problem] = field(default_factory=list)  # from the evidence review, if any
     evidence_reviewed: bool = False  # True when evidence_problems come from evidence_check
     notes: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # unit → section → paragraphs
+    # per-unit groupings made once for every unit report (see _by_unit), with the inputs they came from
+    cache: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = field(default_factory=dict, repr=False, compare=False)
 
 
 def read_notes(path: str | Path) -> dict[str, dict[str, list[str]]]:
@@ -88,15 +91,52 @@ def _row_data(s: SetResult, i: int, j_node: int | None, j_leaf: int | None) -> t
     return (units_to_points(m, s.scale) if m > 0 else None), units_to_points(p, s.scale), True
 
 
-def _appraisal_notes(data: UnitData, unit: str) -> dict[str, list[str]]:
-    a = data.assessments
-    rows = a[(a["unit"] == unit) & a["stage"].isin(APPRAISAL_STAGES)]
-    out: dict[str, list[str]] = {}
-    words = {"appraisal1": "thẩm định lần 1", "appraisal2": "thẩm định lần 2"}
-    for r in rows.itertuples():
-        note = str(r.note).strip()
-        out.setdefault(str(r.criterion), []).append(f"{words[str(r.stage)]}: {note}" if note else words[str(r.stage)])
-    return out
+def _by_unit(inp: ReportInputs, name: str, sources: tuple[Any, ...], build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``build()`` (a dict keyed by unit) made once for all unit reports: filtering the whole
+    tables and problem lists once per unit made 1,000 reports quadratic. Rebuilt when one of
+    ``sources`` is another object or changed length."""
+    key = tuple(id(s) for s in sources) + tuple(len(s) for s in sources)
+    cached = inp.cache.get(name)
+    if cached is None or cached[0] != key:
+        cached = inp.cache[name] = (key, build())
+    return cached[1]
+
+
+def _appraisal_notes(inp: ReportInputs, unit: str) -> dict[str, list[str]]:
+    def build() -> dict[str, Any]:
+        a = inp.data.assessments
+        rows = a[a["stage"].isin(APPRAISAL_STAGES)]
+        words = {"appraisal1": "thẩm định lần 1", "appraisal2": "thẩm định lần 2"}
+        by_unit: dict[str, dict[str, list[str]]] = {}
+        for r in rows.itertuples():
+            note = str(r.note).strip()
+            out = by_unit.setdefault(str(r.unit), {})
+            out.setdefault(str(r.criterion), []).append(f"{words[str(r.stage)]}: {note}" if note else words[str(r.stage)])
+        return by_unit
+
+    return dict(_by_unit(inp, "appraisal_notes", (inp.data.assessments,), build).get(unit, {}))
+
+
+def _evidence_count(inp: ReportInputs, unit: str) -> dict[str, int]:
+    def build() -> dict[str, Any]:
+        ev = inp.data.evidence
+        return {str(u): {str(code): int(n) for code, n in part.value_counts().items()}
+                for u, part in ev.groupby("unit", sort=False)["criterion"]}
+
+    return dict(_by_unit(inp, "evidence_count", (inp.data.evidence,), build).get(unit, {}))
+
+
+def _unit_problems(inp: ReportInputs, unit: str) -> list[Problem]:
+    """The unit's problems about a criterion (self, final, evidence review), in that order."""
+    def build() -> dict[str, Any]:
+        by_unit: dict[str, list[Problem]] = {}
+        for p in [*inp.self_.problems, *inp.final.problems, *inp.evidence_problems]:
+            if p.unit and p.criterion and p.reason not in NOT_EXPLANATIONS:
+                by_unit.setdefault(p.unit, []).append(p)
+        return by_unit
+
+    sources = (inp.self_.problems, inp.final.problems, inp.evidence_problems)
+    return list(_by_unit(inp, "problems", sources, build).get(unit, []))
 
 
 def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
@@ -106,9 +146,8 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
     kinds = kind_names(inp.final)
     has_appraisal = bool(np.isin(fs.value_stage[i], APPRAISAL_STAGES).any())
     applic = fs.status[i] != "not_applicable"
-    ev = inp.data.evidence
-    ev_count = {str(code): int(n) for code, n in ev[ev["unit"] == unit]["criterion"].value_counts().items()}
-    appraisal_notes = _appraisal_notes(inp.data, unit)
+    ev_count = _evidence_count(inp, unit)
+    appraisal_notes = _appraisal_notes(inp, unit)
 
     # the appendix table: every node that applies to this unit, in reading order
     rows: list[dict[str, Any]] = []
@@ -192,9 +231,8 @@ def _explanations(inp: ReportInputs, fs: SetResult, i: int, ss: SetResult, k: in
     """Section II: every leaf with a problem, without evidence for its points, or changed at appraisal."""
     c = fs.criteria
     probs: dict[str, list[str]] = {}
-    for p in [*inp.self_.problems, *inp.final.problems, *inp.evidence_problems]:
-        if p.unit != unit or not p.criterion or p.reason in NOT_EXPLANATIONS:
-            continue
+    for p in _unit_problems(inp, unit):
+        assert p.criterion is not None
         lst = probs.setdefault(p.criterion, [])
         if p.message not in lst:
             lst.append(p.message)
