@@ -86,13 +86,20 @@ def value(kind: str, rng: random.Random, measure: str = "ratio") -> str:
     return str(rng.randint(0, 5))  # per_item, count bands, bonus, penalty
 
 
+class _NoAliases(yaml.SafeDumper):
+    """Shared band lists written out in full: criteria files may not use YAML aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def write_dataset(out: Path, units: int = 10_000, leaves_per_area: int = LEAVES_PER_AREA, seed: int = 2024) -> tuple[Path, Path]:
     """Write criteria and data; return (criteria file, data folder)."""
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
     spec = criteria(leaves_per_area)
     crit = out / "criteria.yaml"
-    crit.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    crit.write_text(yaml.dump(spec, Dumper=_NoAliases, allow_unicode=True, sort_keys=False), encoding="utf-8")
     data = out / "data"
     data.mkdir(exist_ok=True)
     kinds = []
