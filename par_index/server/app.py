@@ -1,4 +1,5 @@
-"""The FastAPI application: ``create_app(settings)`` and the ``/api/v1`` routes.
+"""The JSON API: ``create_api(settings)`` and the ``/api/v1`` routes (the whole server, API and
+pages, is composed by :func:`par_index.server.factory.create_app`).
 
 Every route names its action in ``ROUTES`` (method, path) → action, and the action's row in
 ``roles.RULES`` says who may call it; ``tests/server/test_roles.py`` walks every route with
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import time
 import traceback
@@ -323,7 +323,6 @@ def get_audit(request: Request, acct: Me, unit: str | None = None, year: int | N
 @api("POST", "/units/{unit}/workbook", "workbook.upload")
 def post_workbook(request: Request, acct: Me, unit: str, file: Annotated[UploadFile, File()], year: int | None = None) -> dict[str, Any]:
     import tempfile
-    from pathlib import Path
 
     shown = Path(file.filename or "phieu.xlsx").name
     with tempfile.TemporaryDirectory(prefix="par-index-workbook-") as tmp:
@@ -489,8 +488,9 @@ class RequestLog:
 # ---------------------------------------------------------------- the app ------------------
 
 
-def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
-    """The server: JSON API under /api/v1 (and the web pages, when ``par_index.server.web`` is present)."""
+def create_api(settings: Settings, db: Database | None = None) -> FastAPI:
+    """The JSON API under /api/v1, its error handlers and middleware (the pages are added by
+    :func:`par_index.server.factory.create_app`; this module does not import them)."""
     app = FastAPI(title="par-index", docs_url=None, redoc_url=None, openapi_url=f"{PREFIX}/openapi.json")
     app.state.settings = settings
     app.state.db = db or Database(settings.db_url)
@@ -513,10 +513,6 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
             msg = f"không có địa chỉ {request.url.path}"
         return JSONResponse({"error": msg, "detail": None}, status_code=exc.status_code)
 
-    from par_index.server.web import mount  # the web pages, built on this app
-
-    mount(app)
-
     app.add_middleware(BodyLimit, limit=lambda: settings.max_upload_bytes)
     app.add_middleware(RequestLog)
     return app
@@ -524,11 +520,3 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
 
 def public_actions() -> frozenset[str]:
     return PUBLIC
-
-
-def app_from_env() -> Any:
-    """The app for ``uvicorn`` (one per worker), from the settings ``serve`` put in the environment."""
-    from par_index.server.settings import Settings
-
-    url, files, mb, secure = json.loads(os.environ["PAR_INDEX_SERVE"])
-    return create_app(Settings(db_url=url, files_dir=Path(files), max_upload_mb=float(mb), secure_cookies=bool(secure)))

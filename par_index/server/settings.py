@@ -1,4 +1,4 @@
-"""Server settings: one object handed to :func:`par_index.server.app.create_app`."""
+"""Server settings: one object handed to :func:`par_index.server.factory.create_app`."""
 
 from __future__ import annotations
 

@@ -166,7 +166,7 @@ def env(request: pytest.FixtureRequest, tmp_path: Path, templates: dict[str, Any
 def client(env: Env) -> Iterator[Any]:
     from fastapi.testclient import TestClient
 
-    from par_index.server.app import create_app
+    from par_index.server.factory import create_app
     from par_index.server.settings import Settings
 
     settings = Settings(db_url=env.url, files_dir=env.files, max_upload_mb=1)

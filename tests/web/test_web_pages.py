@@ -16,7 +16,7 @@ from sqlalchemy import update
 from web_harness import PASSWORD, copy_db
 
 from par_index.criteria.compiled import load
-from par_index.server.app import create_app
+from par_index.server.factory import create_app
 from par_index.server.models import Unit
 from par_index.server.settings import Settings
 from par_index.server.web.widgets import read_input, shown_value, widget_for

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_harness import ACCOUNTS, PASSWORD, XSS_UNIT, copy_db
 
-from par_index.server.app import create_app
+from par_index.server.factory import create_app
 from par_index.server.roles import scope
 from par_index.server.settings import Settings
 from par_index.server.web import PAGES

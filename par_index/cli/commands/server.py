@@ -197,7 +197,7 @@ def serve(db_url: str, host: str, port: int, files: Path, max_upload_mb: float, 
         pass  # schema checked (exit 2 with a message if db init has not run)
     os.environ["PAR_INDEX_SERVE"] = json.dumps([db_url, str(files), max_upload_mb, secure_cookies])
     click.echo(f"par-index: máy chủ chạy tại http://{host}:{port} (cơ sở dữ liệu {_safe(db_url)}, tệp {files})", err=True)
-    uvicorn.run("par_index.server.app:app_from_env", factory=True, host=host, port=port, workers=workers, access_log=False, log_level="warning")
+    uvicorn.run("par_index.server.factory:app_from_env", factory=True, host=host, port=port, workers=workers, access_log=False, log_level="warning")
 
 
 COMMANDS = (db_group, users_group, serve)

@@ -1,6 +1,6 @@
 """The web pages: server-rendered jinja2, in Vietnamese, on the services the JSON API uses.
 
-``mount(app)`` (called by :func:`par_index.server.app.create_app`) adds the page routes, the
+``mount(app)`` (called by :func:`par_index.server.factory.create_app`) adds the page routes, the
 static files (``/static``: the stylesheet; no CDN, no request leaves the server) and the HTML
 error pages for browser routes (the API keeps its JSON errors).
 
@@ -13,7 +13,6 @@ scored by the engine, cached per change), ``accounts``, and one ``pages_*`` modu
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -24,9 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from par_index.server.app import PREFIX
 from par_index.server.errors import ApiError
 from par_index.server.web import pages_admin, pages_appraiser, pages_auth, pages_unit  # noqa: F401  (routes register on import)
-from par_index.server.web.core import PAGES, Ctx, error_page, router
-
-STATIC = Path(__file__).resolve().parents[1] / "static"
+from par_index.server.web.core import PAGES, STATIC, Ctx, error_page, router
 
 __all__ = ["PAGES", "mount"]
 

@@ -15,6 +15,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -32,6 +33,7 @@ from par_index.server.web.render import render_text
 
 log = logging.getLogger("par_index.server.web")
 router = APIRouter(include_in_schema=False)
+STATIC = Path(__file__).resolve().parents[1] / "static"  # the stylesheet and icon (no CDN)
 # (method, path) → action of roles.RULES (None: a page anyone may open, e.g. the login page)
 PAGES: dict[tuple[str, str], str | None] = {}
 LOGIN_CSRF_COOKIE = "par_login_csrf"

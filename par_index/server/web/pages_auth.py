@@ -129,6 +129,6 @@ async def favicon(ctx: Ctx) -> Response:
     """Browsers ask for it on pages without an icon link (the reports ``par-index report`` writes)."""
     from fastapi.responses import FileResponse
 
-    from par_index.server.web import STATIC
+    from par_index.server.web.core import STATIC
 
     return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
