@@ -197,7 +197,7 @@ def test_results_vs_score(benchmark: Any, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
     from par_index.cli.main import main
-    from par_index.server.app import create_app
+    from par_index.server.factory import create_app
     from par_index.server.settings import Settings
 
     url = f"sqlite:///{tmp_path / 'big.db'}"
