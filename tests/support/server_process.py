@@ -56,13 +56,13 @@ class ServerProcess:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill9()
+        self.log.unlink(missing_ok=True)
 
     def __enter__(self) -> ServerProcess:
         return self.start()
 
     def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
-        self.log.unlink(missing_ok=True)
 
 
 def pg_bin(name: str) -> str | None:
