@@ -259,9 +259,12 @@ def _count(text: str) -> int | None:
         v = Decimal(t)
     except ArithmeticError:
         return None
-    if not v.is_finite() or v != v.to_integral_value():
-        return None
+    if not v.is_finite() or v.adjusted() > MAX_COUNT_DIGITS or v != v.to_integral_value():
+        return None  # magnitude checked first: 1e10000000 would take forever to make whole
     return int(v)
+
+
+MAX_COUNT_DIGITS = 12  # a respondent count above 10^12 is not a count
 
 
 # -- the shares, once the criteria are known ---------------------------------------------------

@@ -363,11 +363,37 @@ def plausible_issuers(leaf: Leaf) -> set[str]:
     return out
 
 
+def inside_folder(root: Path, name: str) -> bool:
+    """Whether ``root / name`` (symlinks resolved) lies inside ``root``: not an absolute path,
+    no ``..`` leading out, no link pointing elsewhere."""
+    if "\x00" in name:
+        return False
+    base = root.resolve()
+    try:
+        target = (root / name).resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
+    return target == base or base in target.parents
+
+
 def _check_files(rows: list[_Row], root: Path | None, explicit: bool, problems: list[Problem]) -> None:
     named = [r for r in rows if r.file]
     if root is None or not named:
         return
-    exists = [(root / r.file).is_file() for r in named]
+    inside = [inside_folder(root, r.file) for r in named]
+    exists = [ok and (root / r.file).is_file() for r, ok in zip(named, inside, strict=True)]
+    for r, ok in zip(named, inside, strict=True):
+        if not ok:
+            msg = (
+                f"tệp '{r.file}' nằm ngoài thư mục tệp đính kèm {root} (đường dẫn tuyệt đối, '..' hoặc liên kết "
+                "trỏ ra ngoài) — không được tính là có; hãy ghi đường dẫn bên trong thư mục"
+            )
+            problems.append(r.where.problem("evidence_file_outside", msg, r.unit, r.criterion))
+            _worse(r, "file", msg)
+    named = [r for r, ok in zip(named, inside, strict=True) if ok]
+    exists = [e for e, ok in zip(exists, inside, strict=True) if ok]
+    if not named:
+        return
     if not explicit and not any(exists):
         problems.append(
             Problem(

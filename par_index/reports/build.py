@@ -14,12 +14,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from par_index.criteria.compiled import CompiledCriteria
+from par_index.errors import InputError, Problem
 from par_index.reports.province import ProvinceData, render_province_report
 from par_index.reports.ranking import PreviousResults, claim_gaps, compare_previous, ranking_frame, unit_groups
 from par_index.reports.render import write_text
 from par_index.reports.unit import ReportInputs, render_unit_report, units_in
 from par_index.scoring.engine import score
-from par_index.unit_data.reader import UnitData
+from par_index.unit_data.reader import UNIT_ID, UnitData
 
 Progress = Callable[[str], None]  # called once per file written, with a Vietnamese description
 
@@ -64,11 +65,17 @@ def write_reports(inp: ReportInputs, out: Path, previous: PreviousResults | None
     tick(path.name)
     units = units_in(inp.final)
     for unit in units:
-        path = write_text(out / UNITS_DIR / f"{unit}.html", render_unit_report(inp, unit))
+        path = write_text(unit_report_path(out, unit), render_unit_report(inp, unit))
         tick(path.name)
     written.append((f"{len(units)} báo cáo tự đánh giá của đơn vị (HTML)", out / UNITS_DIR))
     return written
 
 
-
-
+def unit_report_path(out: Path, unit: str) -> Path:
+    """``out/don-vi/<unit>.html``, refused unless ``unit`` is a plain id (the data reader checks
+    the same pattern) and the path lies under ``out``."""
+    folder = (out / UNITS_DIR).resolve()
+    path = folder / f"{unit}.html"
+    if not UNIT_ID.fullmatch(unit) or path.resolve().parent != folder:
+        raise InputError(Problem("unit_id_format", f"mã đơn vị {unit[:80]!r} không dùng được làm tên tệp", unit=unit[:80]))
+    return out / UNITS_DIR / f"{unit}.html"

@@ -123,9 +123,42 @@ def finish_table(
     if "at_cell" in df.columns:
         out["at_cell"] = df["at_cell"].to_numpy()
     out = out.reset_index(drop=True)
+    if name == "units":
+        check_unit_ids(out, codes["unit"][1], file)
     if name == "assessments":
         known_codes(out, codes)
     return out
+
+
+# A unit id names files (``report`` writes don-vi/<id>.html), so it is a plain word: letters
+# (Vietnamese ones too), digits, '_', '.', '-', not starting with '.' or '-', at most 64
+# characters — no '/', '\\', space or control character (criterion codes: criteria.model.Code).
+UNIT_ID = re.compile(r"\w[\w.\-]{0,63}")
+
+
+def check_unit_ids(units: pd.DataFrame, distinct: np.ndarray, file: str) -> None:
+    """:class:`InputError` naming each unit id that does not follow :data:`UNIT_ID` (its line)."""
+    bad = [str(u) for u in distinct if u and not UNIT_ID.fullmatch(str(u))]  # an empty id is reported elsewhere
+    if not bad:
+        return
+    problems = []
+    lines = units["at_line"].to_numpy()
+    ids = units["unit"].to_numpy(dtype=object)
+    for u in bad[:20]:
+        where = np.flatnonzero(ids == u)
+        line = int(lines[where[0]]) if len(where) else None
+        shown = repr(u[:80] + ("…" if len(u) > 80 else ""))
+        problems.append(
+            Problem(
+                "unit_id_format",
+                f"mã đơn vị {shown} không hợp lệ: mã chỉ gồm chữ cái, chữ số, '_', '.', '-', "
+                "không bắt đầu bằng '.' hay '-', tối đa 64 ký tự (ví dụ so-noi-vu)",
+                file=file,
+                line=line,
+                unit=u[:80],
+            )
+        )
+    raise InputError(problems)
 
 
 def factorize_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

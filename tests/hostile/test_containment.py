@@ -43,3 +43,65 @@ def test_yaml_alias_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str
     path.write_text(crit, encoding="utf-8")
     assert main(["validate", str(path)]) == 2
     assert "tệp dùng bí danh YAML (&tên … *tên) — không được phép" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("unit", ["../../x", "/abs/path", "a\x00b", "x" * 300, ".hidden", "a/b"])
+def test_unit_ids_that_are_not_plain_words_are_refused(mini: Path, unit: str, capsys: pytest.CaptureFixture[str]) -> None:
+    units = mini / "data" / "units.csv"
+    units.write_text(units.read_text(encoding="utf-8").replace("so-b,", f'"{unit}",'), encoding="utf-8")
+    out = mini / "out"
+    code = main(["report", "--criteria", str(mini / "criteria.yaml"), "--data", str(mini / "data"), "--out", str(out)])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2
+    assert "không hợp lệ: mã chỉ gồm chữ cái, chữ số, '_', '.', '-', không bắt đầu bằng '.' hay '-', tối đa 64 ký tự" in err
+    assert "units.csv dòng 3" in err
+    assert not out.exists()
+    assert sorted(p.name for p in mini.parent.rglob("*.html")) == []
+
+
+def test_report_file_names_stay_under_out(tmp_path: Path) -> None:
+    from par_index.errors import InputError
+    from par_index.reports.build import unit_report_path
+
+    assert unit_report_path(tmp_path, "so-a") == tmp_path / "don-vi" / "so-a.html"
+    for unit in ("../x", "/etc/x", ".."):
+        with pytest.raises(InputError):
+            unit_report_path(tmp_path, unit)
+
+
+def test_survey_count_magnitude_is_checked_before_converting() -> None:
+    import time
+
+    from par_index.appraisal.survey import _count
+
+    start = time.process_time()
+    assert [_count(t) for t in ["12", "12.0", "1e10000000", "9" * 310, "1e12", "Infinity"]] == [12, 12, None, None, 10**12, None]
+    assert time.process_time() - start < 1
+
+
+def test_evidence_files_outside_the_folder_do_not_count(tmp_path: Path) -> None:
+    from par_index.criteria.compiled import load
+    from par_index.evidence.check import review_evidence
+    from par_index.pipeline import read_data
+    from par_index.scoring.engine import score
+
+    src = DATA / "evidence_mini"
+    data = tmp_path / "data"
+    shutil.copytree(src / "data", data)
+    files = tmp_path / "files"
+    (files / "a").mkdir(parents=True)
+    (files / "a" / "kh-1.pdf").write_text("x", encoding="utf-8")
+    secret = tmp_path / "secret.pdf"
+    secret.write_text("x", encoding="utf-8")
+    (files / "a" / "link.pdf").symlink_to(secret)
+    ev = data / "evidence.csv"
+    rows = ev.read_text(encoding="utf-8").splitlines()
+    rows[2] = rows[2].replace("a/cv-2.pdf", "../secret.pdf")
+    rows[3] = rows[3].replace("a/bc-3.pdf", str(secret))
+    rows[4] = rows[4].replace("a/bc-4.pdf", "a/link.pdf")
+    ev.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    d = read_data(data)
+    review = review_evidence(score([load(src / "criteria.yaml")], d), d, files)
+    outside = sorted((p.line, p.message.split("'")[1]) for p in review.problems if p.reason == "evidence_file_outside")
+    assert outside == [(3, "../secret.pdf"), (4, str(secret)), (5, "a/link.pdf")]
+    assert not [p for p in review.problems if p.reason == "evidence_file_missing" and p.line == 2]

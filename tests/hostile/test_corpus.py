@@ -33,6 +33,10 @@ CASES = [
     Case("deep-tree", ["validate", str(CORPUS / "deep-tree.yaml")], 2, "tệp lồng nhau quá 100 cấp — vượt giới hạn"),
     Case("out-is-input", ["score", "--criteria", str(MINI / "criteria.yaml"), "--data", str(MINI / "data"), "--out", str(MINI / "data" / "units.csv")],
          2, "--out trỏ vào đầu vào của chính lệnh này (--data)"),
+    Case("plan-target-1e309", ["plan", "--criteria", str(MINI / "criteria.yaml"), "--data", str(MINI / "data"), "--unit", "so-b", "--target-index", "1e309"],
+         2, "'1e309' quá lớn (tối đa 10^12)"),
+    Case("robustness-seed-negative", ["robustness", "--criteria", str(MINI / "criteria.yaml"), "--data", str(MINI / "data"), "--seed", "-1", "--draws", "10"],
+         2, "--seed phải là số nguyên từ 0 đến 2^64 − 1, không phải -1"),
 ]
 
 

@@ -40,6 +40,8 @@ def parse_goal(target_index: str | None, target_rank: int | None, budget: str | 
         raise click.UsageError(f"'{text}' không phải là số") from None
     if not value.is_finite() or value < 0:
         raise click.UsageError(f"'{text}' phải là một số ≥ 0")
+    if value.adjusted() >= 12:  # checked before any conversion: 1e309 is not a float
+        raise click.UsageError(f"'{text}' quá lớn (tối đa 10^12)")
     return Goal("index" if target_index is not None else "budget", value)
 
 

@@ -40,12 +40,18 @@ def print_robustness(rb: Robustness) -> None:
         out.print(t)
 
 
+def check_seed(value: int) -> int:
+    if not 0 <= value < 2**64:
+        raise click.UsageError(f"--seed phải là số nguyên từ 0 đến 2^64 − 1, không phải {value}")
+    return value
+
+
 @click.command("robustness")
 @criteria_option
 @data_option
 @stage_option
 @click.option("--draws", type=click.IntRange(1, 1_000_000), default=1000, show_default=True, help="Số lần mô phỏng.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Hạt giống ngẫu nhiên (cùng hạt giống → cùng kết quả).")
+@click.option("--seed", type=int, default=0, callback=lambda _c, _p, v: check_seed(v), show_default=True, help="Hạt giống ngẫu nhiên (cùng hạt giống → cùng kết quả).")
 @click.option("--down", type=click.FloatRange(0, 1), default=None, help="Xác suất mỗi tiêu chí bị chấm thấp đi một bước (mặc định 0,1).")
 @click.option("--up", type=click.FloatRange(0, 1), default=None, help="Xác suất được chấm cao lên một bước (mặc định 0,05).")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Tệp YAML: xác suất riêng từng tiêu chí, phương án quy tắc, bộ ngưỡng xếp loại.")
