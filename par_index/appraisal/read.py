@@ -50,18 +50,18 @@ def add_appraisals(data: UnitData, path: Path) -> None:
     if path.is_dir():
         table = path / "appraisals.csv"
         if table.is_file():
-            records.append(_from_table(_finish(read_csv_table(table), str(table), APPRAISAL_COLUMNS, data.problems), data.problems))
+            records.append(_from_table(_finish(read_csv_table(table), table.name, APPRAISAL_COLUMNS, data.problems), data.problems))
         table = path / "explanations.csv"
         if table.is_file():
-            explanations.append(_finish(read_csv_table(table), str(table), EXPLANATION_COLUMNS, data.problems))
+            explanations.append(_finish(read_csv_table(table), table.name, EXPLANATION_COLUMNS, data.problems))
         for book in appraisal_workbooks(path):
             records.append(read_decisions(book, data.problems))
     elif path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
         sheets = _workbook_sheets(path, ("appraisals", "explanations"))
         if "appraisals" in sheets:
-            records.append(_from_table(_finish(sheets["appraisals"], f"{path}[appraisals]", APPRAISAL_COLUMNS, data.problems), data.problems))
+            records.append(_from_table(_finish(sheets["appraisals"], f"{path.name}[appraisals]", APPRAISAL_COLUMNS, data.problems), data.problems))
         if "explanations" in sheets:
-            explanations.append(_finish(sheets["explanations"], f"{path}[explanations]", EXPLANATION_COLUMNS, data.problems))
+            explanations.append(_finish(sheets["explanations"], f"{path.name}[explanations]", EXPLANATION_COLUMNS, data.problems))
     added = [r for r in records[1:] if len(r)]
     if added:
         rows = pd.concat([_as_assessment_rows(r) for r in added], ignore_index=True)

@@ -102,13 +102,13 @@ def add_to(data: UnitData, path: Path) -> None:
 def _find_table(path: Path) -> tuple[pd.DataFrame | None, str, Path]:
     if path.is_dir():
         file = path / "survey.csv"
-        return (read_csv_table(file), str(file), path) if file.is_file() else (None, "", path)
+        return (read_csv_table(file), file.name, path) if file.is_file() else (None, "", path)
     if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
         from par_index.appraisal.records import _workbook_sheets
 
         sheets = _workbook_sheets(path, ("survey",))
         if "survey" in sheets:
-            return sheets["survey"], f"{path}[survey]", path.parent
+            return sheets["survey"], f"{path.name}[survey]", path.parent
     return None, "", path
 
 

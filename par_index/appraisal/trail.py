@@ -114,6 +114,13 @@ def leaf_trails(results: Results, data: UnitData, unit: str) -> dict[str, list[T
     return out
 
 
+TRAIL_HEADERS_VI = {
+    "unit": "Mã đơn vị", "criterion": "Mã tiêu chí", "step": "Bước", "label": "Bước (diễn giải)", "value": "Giá trị",
+    "points": "Điểm", "text": "Lý do / giải trình", "who": "Người thẩm định", "date": "Ngày", "source": "Nguồn (tệp, dòng)",
+    "final": "Điểm cuối cùng",
+}
+
+
 def trails_frame(results: Results, data: UnitData, only_changed: bool = True) -> pd.DataFrame:
     """Every unit's trails as rows (unit, criterion, step, label, value, points, text, who,
     date, source, final); ``only_changed`` keeps leaves with an appraisal or an explanation."""

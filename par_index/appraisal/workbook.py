@@ -179,7 +179,7 @@ def read_decisions(path: Path, problems: list[Problem]) -> pd.DataFrame:
         rows = list(ws.iter_rows())
     finally:
         wb.close()
-    where = f"{path}[{SHEET}]"
+    where = f"{path.name}[{SHEET}]"
     cols = _find_header(rows, where)
     records = []
     undecided: list[int] = []
@@ -270,7 +270,7 @@ def _read_round(wb: object, path: Path) -> int:
                 if value in ("1", "2"):
                     return int(value)
                 raise InputError(
-                    Problem("appraisal_round_unknown", f"vòng thẩm định '{value}' không hợp lệ: ghi 1 hoặc 2", file=f"{path}[{INFO_SHEET}]")
+                    Problem("appraisal_round_unknown", f"vòng thẩm định '{value}' không hợp lệ: ghi 1 hoặc 2", file=f"{path.name}[{INFO_SHEET}]")
                 )
     raise InputError(
         Problem(

@@ -89,8 +89,7 @@ def run_demo(out: Path) -> DemoContext:
 
 
 def _score_outputs(ctx: DemoContext) -> list[tuple[str, Path]]:
-    from par_index.scoring.results import problems_frame
-    from par_index.scoring.writers import write_results
+    from par_index.scoring.writers import write_problems, write_results
 
     written = []
     for suffix, what in ((".json", "kết quả (JSON)"), (".csv", "kết quả (CSV)"), (".xlsx", "kết quả (Excel)"), (".html", "bảng xếp hạng (HTML)")):
@@ -102,7 +101,7 @@ def _score_outputs(ctx: DemoContext) -> list[tuple[str, Path]]:
     write_results(self_results, path)
     written.append(("kết quả tự đánh giá (chưa thẩm định)", path))
     path = ctx.out / "van-de-du-lieu.csv"
-    problems_frame(ctx.results).to_csv(path, index=False, encoding="utf-8")
+    write_problems(ctx.results, path)
     written.append((f"{len(ctx.results.problems)} vấn đề dữ liệu", path))
     return written
 
@@ -157,6 +156,7 @@ def _demo_survey(ctx: DemoContext) -> list[tuple[str, Path]]:
     """Score a copy of the example data with the survey answer counts of ``survey/`` merged."""
     import shutil
 
+    from par_index.common.csv_out import write_people_frame
     from par_index.scoring.engine import score
     from par_index.scoring.writers import write_results
 
@@ -174,7 +174,11 @@ def _demo_survey(ctx: DemoContext) -> list[tuple[str, Path]]:
     shares = ctx.out / "ty-le-dieu-tra.csv"
     rows = data.for_criteria(ctx.criteria).assessments
     rows = rows[(rows["stage"] == "survey") & rows["at_file"].astype(str).str.endswith("survey.csv")]
-    rows[["unit", "criterion", "value", "note"]].rename(columns={"value": "share"}).to_csv(shares, index=False, encoding="utf-8")
+    write_people_frame(
+        rows[["unit", "criterion", "value", "note"]],
+        shares,
+        {"unit": "Mã đơn vị", "criterion": "Mã tiêu chí", "value": "Tỷ lệ tích cực (theo trọng số nhóm)", "note": "Theo từng nhóm"},
+    )
     return [
         ("kết quả khi gộp số phiếu điều tra (survey.csv, TỔNG HỢP GIẢ ĐỊNH)", path),
         (f"tỷ lệ đánh giá tích cực theo trọng số nhóm ({len(rows)} đơn vị × tiêu chí)", shares),
@@ -182,13 +186,14 @@ def _demo_survey(ctx: DemoContext) -> list[tuple[str, Path]]:
 
 
 def _demo(ctx: DemoContext) -> list[tuple[str, Path]]:
-    from par_index.appraisal.trail import trails_frame
+    from par_index.appraisal.trail import TRAIL_HEADERS_VI, trails_frame
+    from par_index.common.csv_out import write_people_frame
 
     proposals = propose(ctx.criteria, ctx.data, 1)
     path = ctx.out / "de-xuat-tham-dinh-lan-1.xlsx"
     write_proposals(proposals, path, 1, "+".join(c.id for c in ctx.criteria), str(ctx.data_path))
     trail = ctx.out / "qua-trinh-tham-dinh.csv"
-    trails_frame(ctx.results, ctx.data).to_csv(trail, index=False, encoding="utf-8")
+    write_people_frame(trails_frame(ctx.results, ctx.data), trail, TRAIL_HEADERS_VI)
     return [
         (f"đề xuất thẩm định lần 1 ({summary(proposals)})", path),
         ("quá trình thẩm định từng tiêu chí (tự đánh giá → lần 1 → giải trình → lần 2)", trail),

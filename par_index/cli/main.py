@@ -15,7 +15,12 @@ from pathlib import Path
 
 import click
 
+from par_index.cli import click_vi
 from par_index.errors import DataProblems, InputError, Problem
+
+click_vi.install()  # click's own words (Usage, Options, Missing option, …) in Vietnamese
+
+click_vi.install()  # click's own words (Usage, Options, Missing option, …) in Vietnamese
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_INPUT = 0, 1, 2
 
@@ -108,6 +113,7 @@ def _guarded(command: click.Command) -> None:
 _add_commands()
 for _command in cli.commands.values():
     _guarded(_command)
+click_vi.localise(cli)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,8 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print("Đã dừng.")
         code = EXIT_INPUT
     except click.UsageError as exc:
-        hint = f" Xem: par-index {exc.ctx.info_name if exc.ctx else ''} --help".rstrip()
-        err.print(f"Lỗi câu lệnh: {exc.format_message()}.{hint}", markup=False)
+        sub = exc.ctx.info_name if exc.ctx is not None and exc.ctx.parent is not None else None
+        hint = f" Xem: par-index {sub} --help" if sub else " Xem: par-index --help"
+        message = exc.format_message()
+        err.print(f"Lỗi câu lệnh: {message if message.endswith(('.', '?')) else message + '.'}{hint}", markup=False)
         code = EXIT_INPUT
     except click.ClickException as exc:
         err.print(f"Lỗi: {exc.format_message()}", markup=False)

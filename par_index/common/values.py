@@ -151,3 +151,12 @@ def format_fixed(x: float | None, decimals: int = 2) -> str:
 
 def format_percent(x: float) -> str:
     return format_number(x * 100, 2) + "%"
+
+
+# Unit kinds as users read them (the codes stay ASCII in files): sở, huyện, xã.
+KIND_NAMES = {"so": "sở", "huyen": "huyện", "xa": "xã", "tinh": "tỉnh", "bo": "bộ"}
+
+
+def kind_name(kind: str) -> str:
+    """A unit kind code as Vietnamese text (``so`` → ``sở``); an unknown code as it is."""
+    return KIND_NAMES.get(kind, kind)

@@ -172,3 +172,79 @@ def evaluate_scalar(expr: Any, value: float) -> float:
         return float(result)
     except (TypeError, ValueError):
         return float("nan")
+
+
+_COMPARE_VI = {ast.Gt: "trên", ast.GtE: "từ", ast.Lt: "dưới", ast.LtE: "đến", ast.Eq: "bằng", ast.NotEq: "khác"}
+_FLIPPED = {ast.Gt: ast.Lt, ast.GtE: ast.LtE, ast.Lt: ast.Gt, ast.LtE: ast.GtE, ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
+_BINOP_VI = {ast.Add: "+", ast.Sub: "−", ast.Mult: "×", ast.Div: "/", ast.Pow: "^"}
+_CALL_VI = {"min": "nhỏ hơn trong", "max": "lớn hơn trong", "abs": "trị tuyệt đối của", "floor": "làm tròn xuống",
+            "ceil": "làm tròn lên", "sqrt": "căn bậc hai của"}
+
+
+def describe_formula(text: str, ratio: bool = False) -> str:
+    """A whitelisted formula as Vietnamese text, from its syntax as written (not sympy's
+    rewriting): ``piecewise((2, x > 0.95), (1.5 * x / 0.95, True))`` with ``ratio`` →
+    ``x trên 95%: 2 điểm; còn lại: 1,5 × x / 0,95 điểm``. Numbers with a decimal comma; the
+    thresholds a ratio is compared with as percentages."""
+    from par_index.common.values import format_number
+
+    def number(node: ast.AST, percent: bool) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
+            return f"{format_number(float(node.value) * 100, 4)}%" if percent else format_number(float(node.value), 6)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            inner = number(node.operand, percent)
+            return None if inner is None else f"−{inner}"
+        return None
+
+    def expr(node: ast.AST) -> str:
+        num = number(node, False)
+        if num is not None:
+            return num
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, ast.BinOp):
+            left, right = expr(node.left), expr(node.right)
+            if isinstance(node.right, ast.BinOp) and type(node.op) in (ast.Sub, ast.Div, ast.Mult, ast.Pow):
+                right = f"({right})"
+            if isinstance(node.left, ast.BinOp) and type(node.op) in (ast.Mult, ast.Div, ast.Pow) and type(node.left.op) in (ast.Add, ast.Sub):
+                left = f"({left})"
+            return f"{left} {_BINOP_VI[type(node.op)]} {right}"
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return f"−{expr(node.operand)}"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _CALL_VI:
+            return f"{_CALL_VI[node.func.id]} ({'; '.join(expr(a) for a in node.args)})"
+        if isinstance(node, ast.Compare | ast.BoolOp):
+            return condition(node)
+        return ast.unparse(node)
+
+    def condition(node: ast.AST) -> str:
+        if isinstance(node, ast.BoolOp):
+            word = " và " if isinstance(node.op, ast.And) else " hoặc "
+            return word.join(condition(v) for v in node.values)
+        if isinstance(node, ast.Compare):
+            parts, left = [], node.left
+            for op, right in zip(node.ops, node.comparators, strict=True):
+                kind = type(op)
+                if number(left, False) is not None and number(right, False) is None:  # 0.95 < x → x trên 95%
+                    left, right, kind = right, left, _FLIPPED[kind]
+                rhs = number(right, ratio and isinstance(left, ast.Name)) or expr(right)
+                parts.append(f"{expr(left)} {_COMPARE_VI[kind]} {rhs}")
+                left = right
+            return " và ".join(parts)
+        return expr(node)
+
+    def points(node: ast.AST) -> str:
+        return f"{expr(node)} điểm"
+
+    tree = ast.parse(text.strip(), mode="eval").body
+    if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == "piecewise":
+        cases = []
+        for arg in tree.args:
+            if isinstance(arg, ast.Tuple) and len(arg.elts) == 2:
+                value, cond = arg.elts
+                if isinstance(cond, ast.Constant) and cond.value is True:
+                    cases.append(f"còn lại: {points(value)}")
+                else:
+                    cases.append(f"{condition(cond)}: {points(value)}")
+        return "; ".join(cases)
+    return points(tree)

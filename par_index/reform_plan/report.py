@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from par_index.common import spreadsheet
-from par_index.common.text_files import out_suffix, write_text, writing
+from par_index.common.text_files import out_suffix, write_text
 from par_index.common.values import format_date, format_number
 from par_index.reform_plan.status import STATUS_WORDS, AgencyStatus, PlanStatus, TaskStatus
 
@@ -123,17 +123,13 @@ def write_status(status: PlanStatus, out: Path) -> None:
     if suffix == ".json":
         write_text(out, json.dumps(to_json_dict(status), ensure_ascii=False, indent=1))
     elif suffix == ".csv":
-        import csv
+        from par_index.common.csv_out import write_people_csv
 
-        with writing(out) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(AGENCY_HEADERS.values())
-            for row in agency_rows(status):
-                w.writerow(
-                    spreadsheet.csv_row(
-                        ["" if row[k] is None else (format_number(row[k]) if k == "share" else row[k]) for k in AGENCY_HEADERS]
-                    )
-                )
+        rows = [
+            ["" if row[k] is None else (format_number(row[k]) if k == "share" else row[k]) for k in AGENCY_HEADERS]
+            for row in agency_rows(status)
+        ]
+        write_people_csv(out, list(AGENCY_HEADERS.values()), rows)
     else:
         _write_xlsx(status, out)
 

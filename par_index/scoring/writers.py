@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from par_index.common import html, spreadsheet
+from par_index.common.csv_out import write_people_frame
 from par_index.common.text_files import out_suffix, write_bytes, write_text, writing
 from par_index.common.values import format_fixed
 from par_index.scoring.engine import Results
@@ -38,7 +39,13 @@ PROBLEM_HEADERS_VI = {
     "field": "Trường",
     "message": "Nội dung",
 }
+SEVERITY_VI = {"error": "lỗi", "warning": "lưu ý"}
 FORMATS = (".json", ".csv", ".xlsx", ".html")
+
+
+def write_problems(results: Results, out: Path) -> None:
+    """The data problems as a CSV for people (UTF-8 with BOM, Vietnamese headers, lỗi / lưu ý)."""
+    write_people_frame(problems_frame(results), out, PROBLEM_HEADERS_VI, {"severity": SEVERITY_VI})
 
 
 def write_results(results: Results, out: Path) -> None:
@@ -150,6 +157,7 @@ def write_xlsx(results: Results, out: Path) -> None:
     pf = problems_frame(results)
     wp = wb.create_sheet("Vấn đề dữ liệu")
     spreadsheet.append(wp, [PROBLEM_HEADERS_VI[c] for c in pf.columns])
+    pf["severity"] = pf["severity"].map(SEVERITY_VI)
     for row in pf.itertuples(index=False):
         spreadsheet.append(wp, [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v for v in row])
     for cell in wp[1]:
@@ -180,4 +188,5 @@ def render_html(results: Results) -> str:
         areas=area_headers(results),
         problems=problems_frame(results).to_dict("records"),
         headers=HEADERS_VI,
+        severity=SEVERITY_VI,
     )

@@ -194,19 +194,46 @@ def _normal_text(col: pd.Series, empty: str = "") -> tuple[pd.Series, np.ndarray
     return pd.Series(distinct[codes], index=col.index, dtype=object), codes, distinct
 
 
+def csv_dialect(path: Path) -> tuple[str, str]:
+    """(encoding, separator) of a user's CSV: UTF-16 when it starts with a UTF-16 BOM (Excel's
+    «Unicode Text»), else UTF-8 with or without BOM; ``;`` when the header line has semicolons
+    and no comma (what Excel writes in a Vietnamese locale, where the decimal mark is a comma)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return "utf-8-sig", ","  # the reader reports the file
+    encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    first = head.decode(encoding, "ignore").lstrip("\ufeff").splitlines()[:1]
+    header = first[0] if first else ""
+    return encoding, (";" if ";" in header and "," not in header else ",")
+
+
+def encoding_message(position: int) -> str:
+    """Why a CSV is not UTF-8, and how to save it as Excel's «CSV UTF-8»."""
+    return (
+        f"tệp không phải UTF-8 (byte lỗi ở vị trí {position}; có lẽ được lưu bằng mã Windows CP1258/ANSI). "
+        "Trong Excel, chọn Tệp → Lưu thành, kiểu tệp «CSV UTF-8 (Comma delimited) (*.csv)» "
+        "(«CSV UTF-8 (Phân tách bằng dấu phẩy)»), rồi dùng tệp mới"
+    )
+
+
 def read_csv_table(path: Path) -> pd.DataFrame:
+    """A user's CSV as text cells: UTF-8 (with or without BOM) or UTF-16 with BOM, separated by
+    commas or (Excel in a Vietnamese locale) semicolons; anything else is an :class:`InputError`."""
+    encoding, sep = csv_dialect(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
             return pd.read_csv(
-                path, dtype=object, keep_default_na=False, na_filter=False, encoding="utf-8-sig", index_col=False
+                path, dtype=object, keep_default_na=False, na_filter=False, encoding=encoding, index_col=False, sep=sep
             )
     except pd.errors.ParserWarning:
         msg = "dòng có nhiều cột hơn tiêu đề (thừa dấu phẩy? hãy đặt văn bản có dấu phẩy trong ngoặc kép)"
         raise InputError(Problem("csv_columns", msg, file=str(path), line=2)) from None
     except UnicodeDecodeError as exc:
         raise InputError(
-            Problem("file_encoding", f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start}); hãy lưu lại với mã UTF-8", file=str(path))
+            Problem("file_encoding", encoding_message(exc.start), file=str(path))
         ) from None
     except pd.errors.EmptyDataError:
         raise InputError(Problem("file_empty", "tệp trống, không có dòng tiêu đề", file=str(path))) from None
@@ -240,7 +267,7 @@ def read_folder(path: Path) -> UnitData:
         )
     out = {}
     for name, df in tables.items():
-        source = str(path / f"{name}.csv")
+        source = f"{name}.csv"  # rows name their file relative to the data folder
         out[name] = df if "at_file" in df.columns else finish_table(name, df, source, problems, complete=True)
     return UnitData(out["units"], out["assessments"], out["evidence"], str(path), problems, files_root=path, label=read_label(path))
 
@@ -311,7 +338,7 @@ def read_workbook(path: Path) -> UnitData:
         width = len(header)
         df = pd.DataFrame([(r + [""] * width)[:width] for r in body], columns=header, dtype=object)
         df["at_line"] = lines
-        out[name] = finish_table(name, df, f"{path}[{name}]", problems)
+        out[name] = finish_table(name, df, f"{path.name}[{name}]", problems)
     wb.close()
     return UnitData(out["units"], out["assessments"], out["evidence"], str(path), problems, files_root=path.parent)
 

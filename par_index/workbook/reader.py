@@ -97,7 +97,7 @@ def _read_one(path: Path, problems: list[Problem]) -> dict[str, pd.DataFrame]:
     if MAIN_SHEET not in wb.sheetnames:
         raise InputError(Problem("sheet_missing", f"thiếu trang tính «{MAIN_SHEET}»", file=str(path)))
     ws = wb[MAIN_SHEET]
-    where = f"{path}[{MAIN_SHEET}]"
+    where = f"{path.name}[{MAIN_SHEET}]"  # relative to the data folder
     kinds = _leaf_kinds(wb)
     unit, name, kind, unit_row = _header_block(ws, where)
     head_row, columns = _table_header(ws, where)
@@ -282,7 +282,7 @@ def _number_text(v: float, percent: bool) -> str:
 
 
 def _evidence_sheet(wb: Any, path: Path, unit: str, problems: list[Problem]) -> pd.DataFrame:
-    where = f"{path}[{EVIDENCE_SHEET}]"
+    where = f"{path.name}[{EVIDENCE_SHEET}]"
     rows: list[dict[str, Any]] = []
     if EVIDENCE_SHEET in wb.sheetnames:
         ws = wb[EVIDENCE_SHEET]

@@ -119,7 +119,10 @@ def test_validate_summary(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["validate", MINI], capsys)
     assert code == 0
     assert "Số tiêu chí thành phần" in out and "Hợp lệ: 1 tệp tiêu chí." in out
-    assert "Điểm illustrative (minh họa)" in out
+    assert "Điểm minh họa" in out
+    for english in ("official", "derived", "illustrative", "reference", "(so)", "(huyen)"):
+        assert english not in out, english
+    assert "(sở)" in out and "(huyện)" in out
 
 
 def test_python_dash_m_entry_point() -> None:

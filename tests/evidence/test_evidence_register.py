@@ -39,8 +39,8 @@ def _by(problems: list[Problem]) -> dict[tuple[str, str, str], Problem]:
 
 def test_every_reason_with_its_message_and_place() -> None:
     got = _problems()
-    ev = str(DATA / "evidence.csv")
-    asm = str(DATA / "assessments.csv")
+    ev = "evidence.csv"  # files are named relative to the data folder
+    asm = "assessments.csv"
     expected = {
         ("evidence_date", "c", "2.1", 10): "ngày ban hành 10/12/2023 nằm ngoài năm đánh giá 2024",
         ("evidence_date", "c", "2.1", 11): "không đọc được ngày ban hành '31/13/2024': cần một ngày dạng dd/mm/yyyy hoặc yyyy-mm-dd",

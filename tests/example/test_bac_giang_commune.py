@@ -75,12 +75,12 @@ def test_validate_prints_counts_and_provenance_of_the_three_sets(
         assert row(block, "Số tiêu chí thành phần") == sub, name
         assert row(block, "Số điểm thưởng/trừ (ngoài điểm tối đa)") == bonus, name
         assert row(block, "Số nút / số mục được chấm điểm (lá)") == nodes, name
-        assert row(block, "Điểm derived (từ chỉ tiêu kế hoạch)") == derived, name
-        assert row(block, "Điểm illustrative (minh họa)") == illustrative, name
-        official = [line for line in block.splitlines() if "Điểm official" in line]
+        assert row(block, "Điểm suy ra từ chỉ tiêu kế hoạch") == derived, name
+        assert row(block, "Điểm minh họa") == illustrative, name
+        official = [line for line in block.splitlines() if "Điểm chính thức" in line]
         assert official and official[0].rstrip(" │").endswith("0"), name
         if name == "xa.yaml":
-            assert "reference" not in block
+            assert "tham chiếu" not in block
         else:
-            assert "3: 13; 4: 10,5; 5: 15; 8: 16,5" in block and "Tổng điểm tham chiếu (reference)" in block
+            assert "3: 13; 4: 10,5; 5: 15; 8: 16,5" in block and "Tổng điểm tham chiếu" in block
     assert "Hợp lệ: 3 tệp tiêu chí." in out

@@ -108,7 +108,14 @@ def test_band_sets_and_alternatives(tmp_path: Path, mini) -> None:  # type: igno
 def test_cli_csv_and_html(tmp_path: Path) -> None:
     base = ["robustness", "--criteria", str(HERE / "mini" / "criteria.yaml"), "--data", str(HERE / "mini" / "data"), "--draws", "100", "--seed", "4"]
     assert main([*base, "--out", str(tmp_path / "r.csv")]) == 0
-    header = (tmp_path / "r.csv").read_text("utf-8").splitlines()[0]
-    assert header == "unit,name,kind,index,rank,median_rank,rank_5,rank_95,band,p_Xuất sắc,p_Tốt,p_Khá,p_Trung bình"
+    lines = (tmp_path / "r.csv").read_text("utf-8-sig").splitlines()
+    assert lines[0] == (
+        "Mã đơn vị,Tên đơn vị,Nhóm,Chỉ số,Xếp hạng,Xếp hạng trung vị,Xếp hạng (phân vị 5%),Xếp hạng (phân vị 95%),Xếp loại,"
+        "Xác suất xếp loại Xuất sắc,Xác suất xếp loại Tốt,Xác suất xếp loại Khá,Xác suất xếp loại Trung bình"
+    )
+    import csv
+
+    first = next(csv.reader(lines[1:]))
+    assert "." not in first[3] and first[3].count(",") <= 1  # the index with a decimal comma
     assert main([*base, "--out", str(tmp_path / "r.html")]) == 0
     assert "Độ vững của xếp hạng" in (tmp_path / "r.html").read_text("utf-8")

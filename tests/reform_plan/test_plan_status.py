@@ -269,7 +269,9 @@ def test_plan_status_xlsx_and_csv(tmp_path: Path) -> None:
     detail = [list(r) for r in wb["Chi tiết nhiệm vụ"].iter_rows(min_row=2, max_row=3, values_only=True)]
     assert detail[1][:9] == ["A.2", "I", "Nhiệm vụ 2", "Sở A", "Tháng 2/2024", "29/02/2024", "đã hoàn thành", "05/03/2024", "hoàn thành muộn"]
     assert main(["plan-status", "--plan", str(PLAN), "--progress", str(PROGRESS), "--as-of", "30/09/2024", "--out", str(tmp_path / "s.csv")]) == 0
-    lines = (tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()
+    raw = (tmp_path / "s.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel on Windows reads the diacritics
+    lines = raw.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Mã cơ quan,Cơ quan chủ trì,Số nhiệm vụ,Đến hạn,Đã hoàn thành")
     assert lines[1] == "so-a,Sở A,10,9,6,1,4,1,0,0,60"
 

@@ -85,9 +85,9 @@ def test_workbook_upload_same_messages_as_score(client: Any, tmp_path: Path, cap
     main(["score", *crit, "--data", str(broken), "--stage", "self", "--problems", str(tmp_path / "p.csv")])
     import csv
 
-    with (tmp_path / "p.csv").open(encoding="utf-8") as f:
-        cli_rows = [row for row in csv.DictReader(f) if row.get("criterion") == "1.1.1"]
-    assert any(row["message"] == bad["message"] for row in cli_rows)
+    with (tmp_path / "p.csv").open(encoding="utf-8-sig") as f:
+        cli_rows = [row for row in csv.DictReader(f) if row.get("Tiêu chí") == "1.1.1"]
+    assert any(row["Nội dung"] == bad["message"] for row in cli_rows)
     # fixed: saved; the workbook writes values its own way (dates as yyyy-mm-dd, ratios as
     # percentages) and the engine reads them to the same points
     before = client.get("/api/v1/results?stage=self", headers=auth(client.env, "admin")).json()

@@ -170,7 +170,7 @@ def test_mini_workbook_rows_point_at_cells(tmp_path: Path) -> None:
     (p,) = [p for p in res.problems if p.reason == "value_above_100"]
     assert p.message == "120% vượt quá 100%"
     assert p.cell == "E13"
-    assert p.where() == f"{tmp_path / 'so-a.xlsx'}[{wl.MAIN_SHEET}] ô E13, đơn vị so-a, tiêu chí 1.2"
+    assert p.where() == f"so-a.xlsx[{wl.MAIN_SHEET}] ô E13, đơn vị so-a, tiêu chí 1.2"
 
 
 def test_template_command_prefills_and_score_reads_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

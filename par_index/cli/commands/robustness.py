@@ -12,7 +12,7 @@ from rich.table import Table
 
 from par_index.cli.commands.options import criteria_option, data_option, load_all, stage_option
 from par_index.cli.console import console
-from par_index.common.spreadsheet import write_frame_csv
+from par_index.common.csv_out import write_people_frame
 from par_index.common.text_files import write_text
 from par_index.errors import InputError, Problem
 
@@ -44,6 +44,13 @@ def check_seed(value: int) -> int:
     if not 0 <= value < 2**64:
         raise click.UsageError(f"--seed phải là số nguyên từ 0 đến 2^64 − 1, không phải {value}")
     return value
+
+
+ROBUSTNESS_HEADERS_VI = {
+    "unit": "Mã đơn vị", "name": "Tên đơn vị", "kind": "Nhóm", "index": "Chỉ số", "rank": "Xếp hạng",
+    "median_rank": "Xếp hạng trung vị", "rank_5": "Xếp hạng (phân vị 5%)", "rank_95": "Xếp hạng (phân vị 95%)",
+    "band": "Xếp loại",
+}
 
 
 @click.command("robustness")
@@ -85,7 +92,9 @@ def command(
     if suffix == ".json":
         write_text(out, json.dumps(rb.as_dict(), ensure_ascii=False, indent=1))
     elif suffix == ".csv":
-        write_frame_csv(pd.DataFrame(rb.rows_flat()), out)
+        frame = pd.DataFrame(rb.rows_flat())
+        names = {c: ROBUSTNESS_HEADERS_VI.get(c) or f"Xác suất xếp loại {c[2:]}" for c in frame.columns}
+        write_people_frame(frame, out, names, decimals=4)
     elif suffix == ".html":
         write_html(out, "Độ vững của xếp hạng", [robustness_section(rb)])
     else:

@@ -36,13 +36,12 @@ def run_score(
 def finish(results: Results, strict: bool, problems_out: Path | None, quiet_table: bool) -> None:
     """Show (or write) the problems, and fail under ``--strict``."""
     from par_index.errors import DataProblems
-    from par_index.scoring.results import problems_frame
 
     err = console(stderr=True)
     if problems_out is not None:
-        from par_index.common.spreadsheet import write_frame_csv
+        from par_index.scoring.writers import write_problems
 
-        write_frame_csv(problems_frame(results), problems_out)
+        write_problems(results, problems_out)
         err.print(f"Đã ghi {len(results.problems)} vấn đề dữ liệu vào {problems_out}")
     elif not quiet_table:
         print_problems(results.problems, err)

@@ -14,12 +14,20 @@ from par_index.cli.console import console
 if TYPE_CHECKING:
     from par_index.criteria.compiled import CompiledCriteria, NodeInfo
 
+# What each provenance means, as the summary prints it (the YAML keyword stays in the files).
+PROVENANCE_VI = {
+    "official": "Điểm chính thức (theo quyết định áp dụng cho bộ này)",
+    "reference": "Điểm tham chiếu (mức quốc gia, có trích nguồn)",
+    "derived": "Điểm suy ra từ chỉ tiêu kế hoạch",
+    "illustrative": "Điểm minh họa",
+}
+
 
 @click.command("validate")
 @click.argument("criteria", nargs=-1, required=True, type=click.Path(path_type=Path))
 def command(criteria: tuple[Path, ...]) -> None:
     """Kiểm tra tệp tiêu chí và tóm tắt: số lĩnh vực, tiêu chí, tiêu chí thành phần, điểm thưởng/trừ, điểm tối đa, nguồn gốc điểm."""
-    from par_index.common.values import format_number
+    from par_index.common.values import format_number, kind_name
 
     sets = load_all(criteria)
     out = console()
@@ -38,14 +46,14 @@ def command(criteria: tuple[Path, ...]) -> None:
         )
         t.add_row("Số nút / số mục được chấm điểm (lá)", f"{len(c.nodes)} / {len(c.leaves)}")
         for kind, label in c.kinds.items():
-            t.add_row(f"Điểm tối đa — {label} ({kind})", format_number(float(c.max_for_kind(kind))))
+            t.add_row(f"Điểm tối đa — {label} ({kind_name(kind)})", format_number(float(c.max_for_kind(kind))))
         prov = c.points_by_provenance()
-        t.add_row("Điểm official (theo quyết định áp dụng cho bộ này)", format_number(float(prov["official"])))
+        t.add_row(PROVENANCE_VI["official"], format_number(float(prov["official"])))
         if prov["reference"]:
-            t.add_row("Điểm reference (tham chiếu mức quốc gia)", format_number(float(prov["reference"])))
-        t.add_row("Điểm derived (từ chỉ tiêu kế hoạch)", format_number(float(prov["derived"])))
-        t.add_row("Điểm illustrative (minh họa)", format_number(float(prov["illustrative"])))
-        for kind, label in (("official", "Tổng điểm theo quyết định (official)"), ("reference", "Tổng điểm tham chiếu (reference)")):
+            t.add_row(PROVENANCE_VI["reference"], format_number(float(prov["reference"])))
+        t.add_row(PROVENANCE_VI["derived"], format_number(float(prov["derived"])))
+        t.add_row(PROVENANCE_VI["illustrative"], format_number(float(prov["illustrative"])))
+        for kind, label in (("official", "Tổng điểm chính thức (theo quyết định)"), ("reference", "Tổng điểm tham chiếu")):
             parents = _own_parents(c, kind)
             if parents:
                 t.add_row(label, "; ".join(f"{n.code}: {format_number(float(n.max))}" for n in parents))

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import PrivateAttr, field_validator
 
-from par_index.criteria.formula import FormulaError, compile_formula, evaluate_scalar, parse_formula
+from par_index.criteria.formula import FormulaError, compile_formula, describe_formula, evaluate_scalar, parse_formula
 from par_index.criteria.rules.base import Measure, MeasuredRule, finite, pts, register
 
 
@@ -55,4 +55,6 @@ class Formula(MeasuredRule):
         return min(max(v, 0.0), max_points)
 
     def describe(self, max_points: float) -> str:
-        return f"Theo công thức {self.expr} (x là giá trị), trong khoảng 0 đến {pts(max_points)}"
+        x = "tỷ lệ" if self.measure == "ratio" else "giá trị"
+        text = describe_formula(self.expr, ratio=self.measure == "ratio")
+        return f"Theo công thức (x là {x}): {text}; trong khoảng 0 đến {pts(max_points)}"

@@ -1,0 +1,71 @@
+"""CSV files meant for people (the problems, the appraisal trail, survey shares, robustness, plan
+status): one writer, so every such file opens correctly in Excel on Windows.
+
+* UTF-8 **with BOM** (Excel reads a CSV without it in the ANSI code page and breaks every
+  Vietnamese letter);
+* Vietnamese column headers given by the caller, comma-separated, CRLF line ends;
+* every cell goes through :func:`people_cell`: empty for missing values, numbers with a
+  decimal comma (:func:`par_index.common.values.format_number`), text as it is; then
+  :func:`par_index.common.spreadsheet.csv_row` so no cell is read as a formula;
+* written whole or not at all (:func:`par_index.common.text_files.writing`).
+
+Machine-oriented CSVs (``score --out results.csv``, read back by scripts) keep their English
+headers and decimal points and are written by :mod:`par_index.scoring.writers`.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from par_index.common.spreadsheet import csv_row
+from par_index.common.text_files import writing
+from par_index.common.values import format_number
+
+ENCODING = "utf-8-sig"  # UTF-8 with BOM
+
+
+def people_cell(value: object, decimals: int = 2) -> str:
+    """One cell as people read it: '' for None/NaN/NA, decimal comma for numbers, text as is."""
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if isinstance(value, float):
+        return "" if math.isnan(value) else format_number(value, decimals)
+    if isinstance(value, int):
+        return str(value)
+    return str(value)
+
+
+def write_people_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], decimals: int = 2) -> None:
+    """Write ``header`` and ``rows`` to ``path`` as a CSV for people (see the module docstring)."""
+    with writing(path) as tmp, tmp.open("w", encoding=ENCODING, newline="") as fh:  # whole or not at all
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow(csv_row([people_cell(h) for h in header]))
+        for row in rows:
+            w.writerow(csv_row([people_cell(v, decimals) for v in row]))
+
+
+def write_people_frame(
+    df: pd.DataFrame,
+    path: Path,
+    headers: Mapping[str, str],
+    labels: Mapping[str, Mapping[str, str]] | None = None,
+    decimals: int = 2,
+) -> None:
+    """``df`` as a CSV for people: columns renamed by ``headers`` (a column not named there is
+    an error in the caller), cell texts of a column replaced by ``labels[column]``."""
+    labels = labels or {}
+    columns = list(df.columns)
+    names = [headers[c] for c in columns]
+    cells = [df[c].astype(object).tolist() for c in columns]
+    for k, c in enumerate(columns):
+        if c in labels:
+            table = labels[c]
+            cells[k] = [table.get(str(v), v) if v is not None else v for v in cells[k]]
+    write_people_csv(path, names, zip(*cells, strict=True), decimals)

@@ -1,0 +1,43 @@
+"""Issue 10 item 17: what a user reads is Vietnamese — click's own words, the formula rules."""
+
+from __future__ import annotations
+
+import pytest
+from support.paths import REPO, TESTS
+
+from par_index.cli.main import main
+from par_index.criteria.compiled import load
+from par_index.criteria.formula import describe_formula
+
+MINI = str(TESTS / "data" / "mini" / "criteria.yaml")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["score", "--help"], ["validate", "--help"], ["db", "--help"]])
+def test_help_in_vietnamese(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Cách dùng: par-index")
+    assert "Tùy chọn:" in out and "Hiện hướng dẫn này rồi thoát." in out
+    for english in ("Usage", "Options", "Show this message", "[OPTIONS]", "Commands:", "TEXT", "PATH", "required]", "default:"):
+        assert english not in out, english
+
+
+def test_click_errors_in_vietnamese(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["score", "--criteria", MINI]) == 2
+    assert capsys.readouterr().err.strip() == "Lỗi câu lệnh: Thiếu tùy chọn '--data'. Xem: par-index score --help"
+    assert main(["score", "--criteria", MINI, "--data", "x", "--stage", "cuoi"]) == 2
+    assert "Giá trị không hợp lệ cho '--stage': 'cuoi' không phải một trong 'self', 'final'." in capsys.readouterr().err
+    assert main(["scor"]) == 2
+    assert " ".join(capsys.readouterr().err.split()) == "Lỗi câu lệnh: Không có lệnh 'scor'. Có phải ý bạn là 'score'? Xem: par-index --help"
+
+
+def test_formula_rule_in_words_not_sympy() -> None:
+    assert describe_formula("piecewise((2, x > 0.95), (1.5 * x / 0.95, True))", ratio=True) == (
+        "x trên 95%: 2 điểm; còn lại: 1,5 × x / 0,95 điểm"
+    )
+    assert describe_formula("2 * min(1, x / 0.9)") == "2 × nhỏ hơn trong (1; x / 0,9) điểm"
+    c = load(REPO / "criteria/bac-giang/2024/so.yaml")
+    leaf = c.leaves[c.leaf_index["7.1.1"]]
+    text = leaf.rule.describe(float(leaf.max))
+    assert text == "Theo công thức (x là tỷ lệ): x trên 95%: 2 điểm; còn lại: 1,5 × x / 0,95 điểm; trong khoảng 0 đến 2 điểm"
+    assert "piecewise" not in text
