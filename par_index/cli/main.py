@@ -20,8 +20,6 @@ from par_index.errors import DataProblems, InputError, Problem
 
 click_vi.install()  # click's own words (Usage, Options, Missing option, …) in Vietnamese
 
-click_vi.install()  # click's own words (Usage, Options, Missing option, …) in Vietnamese
-
 EXIT_OK, EXIT_PROBLEMS, EXIT_INPUT = 0, 1, 2
 
 

@@ -19,8 +19,7 @@ import csv
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-
-import pandas as pd
+from typing import Any
 
 from par_index.common.spreadsheet import csv_row
 from par_index.common.text_files import writing
@@ -31,7 +30,7 @@ ENCODING = "utf-8-sig"  # UTF-8 with BOM
 
 def people_cell(value: object, decimals: int = 2) -> str:
     """One cell as people read it: '' for None/NaN/NA, decimal comma for numbers, text as is."""
-    if value is None or value is pd.NA:
+    if value is None or type(value).__name__ == "NAType":  # pandas' NA, without importing pandas
         return ""
     if isinstance(value, bool):
         return "có" if value else "không"
@@ -52,7 +51,7 @@ def write_people_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[
 
 
 def write_people_frame(
-    df: pd.DataFrame,
+    df: Any,  # a pandas DataFrame
     path: Path,
     headers: Mapping[str, str],
     labels: Mapping[str, Mapping[str, str]] | None = None,

@@ -12,7 +12,6 @@ from rich.table import Table
 
 from par_index.cli.commands.options import criteria_option, data_option, load_all, stage_option
 from par_index.cli.console import console
-from par_index.common.csv_out import write_people_frame
 from par_index.common.text_files import write_text
 from par_index.errors import InputError, Problem
 
@@ -92,6 +91,8 @@ def command(
     if suffix == ".json":
         write_text(out, json.dumps(rb.as_dict(), ensure_ascii=False, indent=1))
     elif suffix == ".csv":
+        from par_index.common.csv_out import write_people_frame
+
         frame = pd.DataFrame(rb.rows_flat())
         names = {c: ROBUSTNESS_HEADERS_VI.get(c) or f"Xác suất xếp loại {c[2:]}" for c in frame.columns}
         write_people_frame(frame, out, names, decimals=4)
