@@ -169,3 +169,13 @@ def test_xlsx_put_escapes_control_characters_and_keeps_text() -> None:
     assert (cell.value, cell.data_type) == ("=1+1", "s")
     cell = put(ws["A3"], "#N/A")
     assert (cell.value, cell.data_type) == ("#N/A", "s")
+
+
+def test_the_server_pages_escape_too() -> None:
+    """The web pages (par_index/server/web) have their own environment: autoescape on for them too."""
+    from par_index.server.web.render import environment
+
+    env = environment()
+    on = env.autoescape("unit_form.html.j2") if callable(env.autoescape) else env.autoescape
+    assert on is True
+    assert env.from_string("{{ x }}").render(x=SCRIPT) == "&lt;script&gt;alert(1)&lt;/script&gt;"
