@@ -100,12 +100,34 @@ def province_context(inp: ReportInputs, pd_: ProvinceData) -> dict[str, Any]:
     years = sorted({s.criteria.spec.year for s in inp.final.sets})
     return {
         "year": ", ".join(str(y) for y in years), "date": vn_date(inp.date), "criteria": [s.criteria.spec.title for s in inp.final.sets],
-        "stage": "kết quả cuối cùng (sau thẩm định)" if inp.final.stage == "final" else "tự đánh giá",
+        "stage": stage_title(inp),
         "kinds": kinds, "areas": [{"code": c, "name": n} for c, n in areas], "has_groups": has_groups,
         "has_previous": pd_.change is not None, "change": change,
         "gaps": gap_rows, "gap_chart": svg(gchart), "units_without_gap": len(g.units) - len(over),
         "problem_count": len(inp.final.problems),
     }
+
+
+def stage_title(inp: ReportInputs) -> str:
+    """What the numbers are, honestly: "after appraisal" only when the data holds appraisal
+    decisions; otherwise the self-assessment, whose points appraisal may still cut."""
+    if inp.final.stage != "final":
+        return "tự đánh giá"
+    from par_index.appraisal.proposals import propose
+    from par_index.common.values import format_number
+
+    appraised = bool(inp.data.assessments["stage"].isin(["appraisal1", "appraisal2"]).any())
+    pending = [
+        p for p in propose([s.criteria for s in inp.final.sets], inp.data, 2 if appraised else 1)
+        if p.kinds != ("explanation",) and p.proposed_points < p.current_points
+    ]
+    if not pending:
+        return "kết quả cuối cùng (sau thẩm định)" if appraised else "kết quả tự đánh giá (không có đề xuất cắt giảm)"
+    cut = sum(p.current_points - p.proposed_points for p in pending)
+    return (
+        f"kết quả {'thẩm định chưa xong' if appraised else 'tự đánh giá, chưa thẩm định'}: còn {len(pending)} đề xuất cắt giảm "
+        f"({format_number(cut)} điểm) chưa có quyết định và vẫn được tính trong bảng này"
+    )
 
 
 def _dec(f: Any) -> Any:

@@ -158,3 +158,21 @@ def test_index_rounding_is_half_up_from_the_exact_fraction():
     assert float_to_2dp(88.125) == Decimal("88.13")
     assert vn(Decimal("-0.001"), signed=True) == "0,00"
     assert vn(Decimal("1.5"), signed=True) == "+1,50"
+
+
+def test_report_title_says_after_appraisal_only_when_there_was_one():
+    """Issue 10 item 10 (title): the shipped example has a few appraisal decisions but many cuts
+    the same run proposes are undecided, so its ranking is not "kết quả cuối cùng (sau thẩm định)"."""
+    import datetime as dt
+
+    from support.paths import REPO
+
+    from par_index.pipeline import load_criteria
+    from par_index.reports.build import prepare
+    from par_index.reports.province import stage_title
+
+    crit = load_criteria(REPO / "criteria/bac-giang/2024/so.yaml", REPO / "criteria/bac-giang/2024/huyen.yaml")
+    inp = prepare(crit, read_data(REPO / "evidence/bac-giang/2024"), dt.date(2025, 3, 1))
+    title = stage_title(inp)
+    assert title.startswith("kết quả thẩm định chưa xong: còn ") and "chưa có quyết định và vẫn được tính" in title
+    assert "sau thẩm định)" not in title
