@@ -27,6 +27,7 @@ only a view of these.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -364,16 +365,13 @@ def plausible_issuers(leaf: Leaf) -> set[str]:
 
 
 def inside_folder(root: Path, name: str) -> bool:
-    """Whether ``root / name`` (symlinks resolved) lies inside ``root``: not an absolute path,
-    no ``..`` leading out, no link pointing elsewhere."""
-    if "\x00" in name:
+    """Whether the path ``name`` stays inside ``root`` as written: not absolute, no ``..``
+    leading out, no NUL. Links inside the folder are followed (the server's ``db export`` links
+    its ``files`` folder to the content store)."""
+    if "\x00" in name or os.path.isabs(name) or Path(name).drive:
         return False
-    base = root.resolve()
-    try:
-        target = (root / name).resolve()
-    except (OSError, RuntimeError):  # a symlink loop
-        return False
-    return target == base or base in target.parents
+    normal = os.path.normpath(name)
+    return normal != ".." and not normal.startswith(".." + os.sep)
 
 
 def _check_files(rows: list[_Row], root: Path | None, explicit: bool, problems: list[Problem]) -> None:
