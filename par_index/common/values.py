@@ -11,6 +11,7 @@ Dates become whole days since 1970-01-01 (float), so every rule works on one flo
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 
 import numpy as np
@@ -65,7 +66,8 @@ def is_na_text(s: pd.Series) -> np.ndarray:
 def parse_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Numbers, decimal commas and percentages → (float values, is_percent).
 
-    ``93%`` → 0.93, ``0,5`` → 0.5, ``1.234,5`` → 1234.5, ``1 234`` → 1234.
+    ``93%`` → 0.93, ``0,5`` → 0.5, ``1.234,5`` and ``1,234.5`` → 1234.5, ``1 234`` → 1234;
+    ``1,23.4`` (not grouped in threes) is not read.
     Unreadable text gives NaN. Each distinct text is read once (columns repeat a lot).
     """
     codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=False)
@@ -84,8 +86,12 @@ def _parse_distinct_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         rest = rest.str.replace("\u00a0", "", regex=False)
         pct = rest.str.endswith("%")
         rest = rest.str.rstrip("%")
+        # both separators: the last one is the decimal separator, the other groups thousands in
+        # threes ("1.234,5" and "1,234.5" are 1234.5); any other grouping is ambiguous → unread
         both = rest.str.contains(".", regex=False) & rest.str.contains(",", regex=False)
-        rest = rest.where(~both, rest.str.replace(".", "", regex=False))
+        if both.any():
+            grouped = rest[both].map(_ungroup)
+            rest = rest.where(~both, grouped)
         rest = rest.str.replace(",", ".", regex=False)
         again = np.array(pd.to_numeric(rest, errors="coerce").to_numpy(dtype=float, na_value=np.nan), dtype=float)
         pct_arr = pct.to_numpy(dtype=bool)
@@ -98,6 +104,19 @@ def _parse_distinct_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         percent[np.flatnonzero(bad)[pct_arr]] = True
     values[np.isinf(values)] = np.nan  # "inf", "1e400": not a value anyone means
     return values, percent
+
+
+_GROUPED = {".": re.compile(r"[+-]?\d{1,3}(?:,\d{3})+\.\d*"), ",": re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+,\d*")}
+
+
+def _ungroup(text: str) -> str:
+    """A number with both separators, the last one decimal (``1,234.5`` / ``1.234,5`` → ``1234.5``);
+    ``"x"`` (unreadable) when the other one does not group thousands in threes."""
+    decimal = "." if text.rfind(".") > text.rfind(",") else ","
+    if not _GROUPED[decimal].fullmatch(text):
+        return "x"
+    group = "," if decimal == "." else "."
+    return text.replace(group, "").replace(decimal, ".")
 
 
 def parse_dates(s: pd.Series) -> np.ndarray:
@@ -138,8 +157,12 @@ def parse_date_scalar(text: str) -> dt.date | None:
 
 def format_number(x: float, decimals: int = 2) -> str:
     """A number as Vietnamese readers write it: decimal comma, no trailing zeros."""
-    text = f"{x:.{decimals}f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",") if text else "0"
+    text = f"{x:.{decimals}f}"
+    if "." in text:  # only decimals lose their trailing zeros: 10 stays 10
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    return text.replace(".", ",")
 
 
 def format_fixed(x: float | None, decimals: int = 2) -> str:

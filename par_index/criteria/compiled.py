@@ -131,11 +131,15 @@ class CompiledCriteria:
         return all(self._only_outside(k.code, outside) for k in kids)
 
     def points_by_provenance(self) -> dict[str, Decimal]:
-        out = {"official": Decimal(0), "reference": Decimal(0), "derived": Decimal(0), "illustrative": Decimal(0)}
+        """Maxima of the leaves by their (own or inherited) provenance; ``missing``: none given."""
+        out = {"official": Decimal(0), "reference": Decimal(0), "derived": Decimal(0), "illustrative": Decimal(0), "missing": Decimal(0)}
         for leaf in self.leaves:
-            if leaf.provenance is not None:
-                out[leaf.provenance] += leaf.max
+            out[leaf.provenance or "missing"] += leaf.max
         return out
+
+    def without_provenance(self) -> list[Leaf]:
+        """Leaves with no provenance of their own, their parents' or the file's."""
+        return [leaf for leaf in self.leaves if leaf.provenance is None]
 
 
 def compile_criteria(spec: CriteriaSet, path: Path | None = None) -> CompiledCriteria:

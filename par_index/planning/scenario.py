@@ -44,6 +44,7 @@ from par_index.criteria.loader import check_tree, pydantic_message
 from par_index.criteria.model import BandSpec, CriteriaSet, Points
 from par_index.errors import InputError, Problem
 from par_index.scoring.engine import Results, SetResult, Stage, is_stage, score
+from par_index.scoring.layout import value_problem
 from par_index.unit_data.reader import UnitData
 
 
@@ -344,6 +345,7 @@ def apply_values(data: UnitData, sets: Sequence[CompiledCriteria], overrides: Se
         return data
     units = set(data.units["unit"])
     leaves = {leaf.code for c in sets for leaf in c.leaves}
+    kind_of = dict(zip(data.units["unit"], data.units["kind"], strict=False))
     problems = []
     rows = data.assessments
     new_rows = []
@@ -355,6 +357,12 @@ def apply_values(data: UnitData, sets: Sequence[CompiledCriteria], overrides: Se
             continue
         if item.criterion not in leaves:
             problems.append(Problem("scenario_criterion_unknown", f"không có tiêu chí thành phần '{item.criterion}' trong bộ tiêu chí", file=o.file, line=o.line, unit=item.unit, criterion=item.criterion))
+            continue
+        problem = _value_problem(sets, kind_of.get(item.unit), item.criterion, item.value or "")
+        if problem is not None:
+            problems.append(
+                Problem("scenario_value", f"{item.unit}:{item.criterion}={item.value}: {problem}", file=o.file, line=o.line, unit=item.unit, criterion=item.criterion)
+            )
             continue
         rows = rows[~((rows["unit"] == item.unit) & (rows["criterion"] == item.criterion))]
         new_rows.append(
@@ -368,6 +376,15 @@ def apply_values(data: UnitData, sets: Sequence[CompiledCriteria], overrides: Se
             added[col] = ""
     assessments = pd.concat([rows, added[rows.columns]], ignore_index=True)
     return UnitData(data.units, assessments, data.evidence, data.source, list(data.problems), data.files_root)
+
+
+def _value_problem(sets: Sequence[CompiledCriteria], kind: str | None, code: str, text: str) -> str | None:
+    """Why a value override cannot be scored by its leaf's rule (the leaf of the unit's set)."""
+    for c in sets:
+        if code in c.leaf_index and (kind is None or kind in c.kinds):
+            leaf = c.leaves[c.leaf_index[code]]
+            return value_problem(leaf.rule, float(leaf.max), text)
+    return None
 
 
 # -- comparing baseline and scenario -----------------------------------------------------------

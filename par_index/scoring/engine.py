@@ -22,6 +22,7 @@ import pandas as pd
 
 from par_index.common.values import format_number
 from par_index.criteria.compiled import CompiledCriteria
+from par_index.criteria.rules.base import RATIO_ABOVE_100, ratio_message
 from par_index.errors import Problem
 from par_index.scoring.layout import Layout, SetLayout, lay_out, row_problem
 from par_index.scoring.ranking import band_labels, rank_within
@@ -171,8 +172,12 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
         for issue in issues:
             for i in np.flatnonzero(issue.mask & has_j):
                 k = lay.row_t[j, i]
-                message = issue.message.format(value=lay.raw_value(k).strip(), max=format_number(leaf_max))
-                problems.append(row_problem(lay.row(k), issue.reason, message, "warning"))
+                text = lay.raw_value(k).strip()
+                if issue.message == RATIO_ABOVE_100:
+                    message = ratio_message(text)
+                else:
+                    message = issue.message.format(value=text, max=format_number(leaf_max))
+                problems.append(row_problem(lay.row(k), issue.reason, message, issue.severity))
         p = rule.points(fixed, leaf_max)
         claim_j = lay.claim_t[j]
         if lay.only_claim[j]:

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from par_index.common.values import is_na_text, parse_dates, parse_numbers, parse_yes_no
 from par_index.criteria.compiled import CompiledCriteria
-from par_index.criteria.rules.base import Rule
+from par_index.criteria.rules.base import RATIO_ABOVE_100, Rule, ratio_message
 from par_index.criteria.rules.survey import Survey
 from par_index.errors import InputError, Problem
 from par_index.unit_data.reader import STAGES, UnitData
@@ -162,6 +163,35 @@ def _check_rows(data: UnitData, vt: ValueTable, units: pd.DataFrame, problems: l
     return ids, pos[ids]
 
 
+def value_problem(rule: Rule, max_points: float, text: str) -> str | None:
+    """Why one value text cannot be scored by ``rule`` the way the engine reads it (None: it can).
+
+    For values typed outside a data file (``whatif --set``): unreadable text, and the values the
+    engine refuses as errors (a ratio above 100 %), are refused before anything is scored.
+    """
+    t = text.strip()
+    one = pd.Series([t], dtype=object)
+    if t == "" or bool(is_na_text(one)[0]):
+        return None
+    vtype = rule.value_type
+    if vtype == "date":
+        x = float(parse_dates(one)[0])
+    else:
+        x = float(parse_numbers(one)[0][0])
+        if vtype == "bool" and np.isnan(x):
+            x = float(parse_yes_no(one)[0])
+    if np.isnan(x):
+        parsed = rule.parse_text(t)
+        x = np.nan if parsed is None else parsed
+    if np.isnan(x):
+        return f"không đọc được giá trị '{t}': {EXPECTED[vtype]}"
+    _, issues = rule.prepare(np.array([x]), max_points)
+    for issue in issues:
+        if issue.severity == "error":
+            return ratio_message(t) if issue.message == RATIO_ABOVE_100 else issue.message.format(value=t, max=max_points)
+    return None
+
+
 def row_problem(r: object, reason: str, message: str, severity: str = "error") -> Problem:
     """A problem about one data row (a namedtuple from ``itertuples`` or a Series)."""
     get = r.get if isinstance(r, pd.Series) else (lambda k, d=None: getattr(r, k, d))
@@ -269,8 +299,8 @@ def _lay_out_set(
     claim_t = gather(claim, np.nan) if has_claim.any() else np.full((n_leaves, n_units), np.nan)
     has_value_t = gather(has_value, False)
     na_t = gather(na, False)
-    penalty = np.flatnonzero([leaf.rule.sign < 0 for leaf in c.leaves])
-    claim_t[penalty] = np.abs(claim_t[penalty])  # a penalty claim may be written −0,5 or 0,5
+    outside = np.flatnonzero([leaf.rule.sign != 0 for leaf in c.leaves])
+    claim_t[outside] = np.abs(claim_t[outside])  # bonus and penalty claims are magnitudes: −0,5 or 0,5
     only_claim_rows = ~has_value & ~na & ~np.isnan(claim)  # points given without a value
     only_claim = np.zeros(n_leaves, dtype=bool)
     if only_claim_rows.any():

@@ -67,7 +67,7 @@ def write_csv(df: pd.DataFrame, out: Path) -> None:
     columns = []
     for name in df.columns:
         col = df[name]
-        cells = col.to_numpy(dtype=object)
+        cells = col.to_numpy(dtype=object, copy=True)  # a view may be read-only (an Int64 column without bands)
         missing = col.isna().to_numpy()
         if missing.any():
             cells[missing] = ""

@@ -11,7 +11,7 @@ engine's vectorised reading and scoring:
   ``datetime``): decimal commas, thousands separators, ``93%`` (exactly ``93/100``), dates
   ``yyyy-mm-dd`` / ``dd/mm/yyyy``, yes/no words, ``na``;
 * it scores each leaf with the rule's :meth:`~par_index.criteria.rules.base.Rule.points_scalar`, after
-  the same range corrections the rules' ``prepare`` makes (ratios into 0..1, counts whole and
+  the same range corrections the rules' ``prepare`` makes (ratios above 1 unusable, below 0 as 0, counts whole and
   ≥ 0, manual points into 0..max and down to a multiple of ``step``);
 * it keeps every number as a :class:`fractions.Fraction`: a rule's float result is taken as the
   decimal it stands for (to 9 decimals, removing binary noise) and rounded half-up to
@@ -30,7 +30,8 @@ Semantics reproduced (see ``docs/criteria-format.md`` and ``docs/architecture.md
 * ``na`` removes the leaf from points and maximum; an item outside ``applies_to`` likewise;
   a leaf with no row scores 0 of its maximum; an unreadable value scores 0;
 * a row with no value but a claim gives the claimed points, clamped to [0, the rule's upper
-  limit]; a penalty's claim is read as its size (``-0,5`` and ``0,5`` alike);
+  limit]; a bonus's or penalty's value and claim are read as their size (``-0,5`` and ``0,5``
+  alike);
 * bonus and penalty count 0 towards every maximum and are added / subtracted; a unit's total
   is floored at 0 (node sums are not);
 * index = total × 100 / max (none when max is 0); rank within kind, highest first, equal
@@ -114,8 +115,12 @@ def read_number(text: str) -> Fraction | None:
     t = t.replace(" ", "").replace("\u00a0", "")
     percent = t.endswith("%")
     t = t.rstrip("%")
-    if "." in t and "," in t:
-        t = t.replace(".", "")  # 1.234,5: dots group thousands
+    if "." in t and "," in t:  # 1.234,5 and 1,234.5: the last separator is the decimal one
+        point = t.rfind(".") > t.rfind(",")
+        grouping = r"\d{1,3}(?:,\d{3})+\.\d*" if point else r"\d{1,3}(?:\.\d{3})+,\d*"
+        if not re.fullmatch(r"[+-]?" + grouping, t):
+            return None
+        t = t.replace(",", "") if point else t.replace(".", "")
     t = t.replace(",", ".")
     if not _NUMBER.fullmatch(t):
         return None
@@ -192,7 +197,8 @@ def corrected(rule: Rule, x: float, max_points: float) -> float:
     measure: str | None = getattr(rule, "measure", None)
     if kind == "survey":
         measure = "ratio"
-    if kind in ("bonus", "penalty"):
+    if kind in ("bonus", "penalty"):  # magnitudes: −0,5 and 0,5 alike
+        x = abs(x)
         measure = "count" if getattr(rule, "each", None) else "non_negative"
     if kind == "manual":
         x = min(max(x, 0.0), max_points)
@@ -202,8 +208,8 @@ def corrected(rule: Rule, x: float, max_points: float) -> float:
             if q.denominator != 1:
                 x = float(math.floor(q) * Fraction(repr(step)))
         return x
-    if measure == "ratio":
-        return min(max(x, 0.0), 1.0)
+    if measure == "ratio":  # above 100 %: an error, scored 0
+        return math.nan if x > 1 else max(x, 0.0)
     if measure == "count":
         return float(math.floor(max(x, 0.0)))
     if measure == "non_negative":
@@ -232,7 +238,7 @@ def leaf_score(node: Node, reading: Reading | None, precision: int) -> tuple[Fra
         p = 0.0 if reading.x is None else rule.points_scalar(corrected(rule, reading.x, top), top)
     else:  # a claim alone
         assert reading.claim is not None
-        claim = abs(reading.claim) if rule.sign < 0 else reading.claim  # a penalty: −0,5 or 0,5
+        claim = abs(reading.claim) if rule.sign != 0 else reading.claim  # bonus, penalty: −0,5 or 0,5
         upper = Fraction(repr(rule.upper(float(max_points))))
         p = float(min(max(claim, Fraction(0)), upper))
     points = exact_points(p, precision)

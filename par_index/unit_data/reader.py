@@ -269,7 +269,16 @@ def read_folder(path: Path) -> UnitData:
     for name, df in tables.items():
         source = f"{name}.csv"  # rows name their file relative to the data folder
         out[name] = df if "at_file" in df.columns else finish_table(name, df, source, problems, complete=True)
+    _require_units(out["units"], "units.csv", str(path / "units.csv"))
     return UnitData(out["units"], out["assessments"], out["evidence"], str(path), problems, files_root=path, label=read_label(path))
+
+
+def _require_units(units: pd.DataFrame, where: str, file: str) -> None:
+    """A data set without one unit cannot be scored: refuse it instead of an empty ranking."""
+    if not len(units):
+        raise InputError(
+            Problem("units_empty", f"{where} không có đơn vị nào; thêm mỗi đơn vị một dòng: unit,name,kind", file=file, line=2)
+        )
 
 
 def read_label(folder: Path) -> str | None:
@@ -340,6 +349,7 @@ def read_workbook(path: Path) -> UnitData:
         df["at_line"] = lines
         out[name] = finish_table(name, df, f"{path.name}[{name}]", problems)
     wb.close()
+    _require_units(out["units"], "trang tính units", f"{path}[units]")
     return UnitData(out["units"], out["assessments"], out["evidence"], str(path), problems, files_root=path.parent)
 
 

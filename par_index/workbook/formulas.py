@@ -5,7 +5,7 @@ range checks, or ``""`` when there is no usable number) and a points cell (``F``
 mirror the engine's arithmetic operation by operation, so the same IEEE double operations happen
 in Excel as in numpy:
 
-* values are cleaned like :meth:`Rule.prepare` (ratios clipped to 0..1, counts floored, manual
+* values are cleaned like :meth:`Rule.prepare` (ratios below 0 read as 0, above 1 unusable, counts floored, manual
   points clipped to 0..max and floored to the step);
 * points are computed like :meth:`Rule.points`, in the same order of operations;
 * leaf points are rounded like the engine, ``INT(p*scale + 0.5 + 1E-7)/scale`` (half-up, with the
@@ -72,8 +72,8 @@ def value_kind(leaf: Leaf) -> str:
 
 
 def _clean_measure(measure: str, v: str) -> str:
-    if measure == "ratio":
-        return f"MIN(MAX({v},0),1)"
+    if measure == "ratio":  # above 100 %: an error the engine scores 0 (no usable number)
+        return f'IF({v}>1,"",MAX({v},0))'
     if measure == "count":
         return f"INT(MAX({v},0))"
     return v
@@ -96,7 +96,7 @@ def helper_formula(leaf: Leaf, e: str) -> str:
             c = f"IF(ABS({q}-ROUND({q},0))>{STEP_EPS},INT({q}+{STEP_EPS})*{num(rule.step)},{c})"
         return f'=IF(ISNUMBER({e}),{c},"")'
     if isinstance(rule, _Outside):
-        clean = _clean_measure("count", e) if rule.each is not None else f"MAX({e},0)"
+        clean = f"INT(ABS({e}))" if rule.each is not None else f"ABS({e})"  # magnitudes, as the rule reads them
         return f'=IF(ISNUMBER({e}),{clean},"")'
     if isinstance(rule, Survey):
         return f'=IF(ISNUMBER({e}),{_clean_measure("ratio", e)},"")'

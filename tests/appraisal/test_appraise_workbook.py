@@ -93,9 +93,12 @@ def test_proposals_and_workbook(data_dir: Path, tmp_path: Path):
     assert got == [
         ("so-a", "1.3", "có", 1, 1, 0, "thiếu tài liệu kiểm chứng"),
         ("so-b", "1.2", "80%", 2, 1, 1, "tự chấm cao hơn điểm theo quy tắc"),
-        ("so-b", "2.1", "130%", 2, 2, 0, "giá trị không đúng quy tắc"),
+        ("so-b", "2.1", "130%", 2, 0, 0, "giá trị không đúng quy tắc; tự chấm cao hơn điểm theo quy tắc"),  # 130 %: scored 0 (issue 10)
     ]
-    assert _rows(out)[2][10] == "130% vượt quá 100%; đề xuất 0 điểm đến khi đơn vị bổ sung giá trị đúng"
+    assert _rows(out)[2][10] == (
+        "130% vượt quá 100%; tỷ lệ phải từ 0% đến 100%; được tính 0 điểm; đề xuất 0 điểm đến khi đơn vị bổ sung giá trị đúng; "
+        "tự chấm 2 điểm nhưng giá trị '130%' chỉ được 0 điểm theo quy tắc"
+    )
     info = {r[0]: r[1] for r in load_workbook(out)["Thông tin"].iter_rows(values_only=True)}
     assert info["Vòng thẩm định"] == 1 and info["Số đề xuất"] == 3
 
@@ -117,12 +120,12 @@ def test_round_trip_score_reads_decisions_back(data_dir: Path):
     results = score([load(CRITERIA)], read_data(data_dir))
     assert _points(results, "so-a", "1.3") == 0.0  # accepted: proposed points
     assert _points(results, "so-b", "1.2") == 0.5  # accepted with the appraiser's own points
-    assert _points(results, "so-b", "2.1") == 2.0  # rejected: unchanged
+    assert _points(results, "so-b", "2.1") == 0.0  # rejected: unchanged, and 130 % scores 0 (issue 10)
     s, i = results.find("so-a")
     assert float(s.points()[i]) == 9.1
     s, i = results.find("so-b")
-    # so-b: 2 + 0.5 + 1 + 1 + 2 + 0.5 + 2 × 0.9 = 8.8
-    assert float(s.points()[i]) == 8.8
+    # so-b: 2 + 0.5 + 1 + 1 + 0 + 0.5 + 2 × 0.9 = 6.8
+    assert float(s.points()[i]) == 6.8
     assert s.value_stage[i, s.criteria.leaf_index["1.2"]] == "appraisal1"
     assert not [p for p in results.problems if p.reason.startswith("appraisal_")]
     # the self stage is untouched by appraisal

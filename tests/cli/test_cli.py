@@ -52,20 +52,20 @@ def test_score_csv_and_xlsx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     ws = wb["Kết quả"]
     assert [c.value for c in ws[1]][:8] == ["Mã đơn vị", "Tên đơn vị", "Loại", "Tổng điểm", "Điểm tối đa", "Chỉ số (%)", "Xếp hạng", "Xếp loại"]
     assert [c.value for c in ws[2]][:8] == ["so-a", "Sở A (tổng hợp)", "so", 10.02, 11.0, 91.09, 1, "Xuất sắc"]
-    assert wb["Vấn đề dữ liệu"].max_row == 6  # header + 5 problems
+    assert wb["Vấn đề dữ liệu"].max_row == 5  # header + 4 problems
 
 
 def test_score_table_on_stdout_and_problems_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["score", "--criteria", MINI, "--data", DATA], capsys)
     assert code == 0
     assert "Xếp hạng — Sở, ban, ngành" in out and "91,09" in out
-    assert "Vấn đề dữ liệu (5)" in err
+    assert "Vấn đề dữ liệu (4)" in err
 
 
 def test_strict_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["score", "--criteria", MINI, "--data", DATA, "--strict"], capsys)
     assert code == 1
-    assert "Có 5 vấn đề dữ liệu (--strict)." in err
+    assert "Có 4 vấn đề dữ liệu (--strict)." in err
 
 
 def test_stage_self(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -84,6 +84,7 @@ def test_stage_self(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (["score", "--criteria", MINI], "Lỗi câu lệnh"),
         (["explain", "--criteria", MINI, "--data", DATA, "--unit", "so-q"], "không có đơn vị 'so-q'"),
         (["score", "--criteria", MINI, "--data", MINI], "dữ liệu phải là một thư mục CSV"),
+        (["score", "--criteria", MINI, "--data", str(ROOT / "broken" / "data" / "no_units")], "units.csv không có đơn vị nào"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(args: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -111,7 +112,7 @@ def test_explain_in_vietnamese(capsys: pytest.CaptureFixture[str]) -> None:
     assert leaf["1.4"]["status"] == "không áp dụng (na): không tính vào điểm và điểm tối đa"
     assert leaf["1.1"]["rule"].startswith("Hoàn thành đến hết ngày 14/01/2024: 2 điểm")
     assert leaf["1.1"]["evidence_expected"] == ["Kế hoạch CCHC năm 2024"]
-    assert any("vượt quá 100%" in p for p in leaf["2.1"]["problems"])
+    assert leaf["2.1"]["points"] == 2.0  # 100%
     assert [n["code"] for n in e["nodes"]] == ["1", "2", "3", "9"]
 
 
@@ -123,6 +124,23 @@ def test_validate_summary(capsys: pytest.CaptureFixture[str]) -> None:
     for english in ("official", "derived", "illustrative", "reference", "(so)", "(huyen)"):
         assert english not in out, english
     assert "(sở)" in out and "(huyện)" in out
+
+
+def test_provenance_is_optional(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 10 item 14: a file without provenance was refused, one error per leaf."""
+    text = Path(MINI).read_text(encoding="utf-8").replace("provenance: illustrative\n", "")
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(text, encoding="utf-8")
+    code, out, err = run(["validate", str(bare)], capsys)
+    assert code == 0
+    assert "Điểm chưa ghi nguồn" in out and "12 (10 tiêu chí thành phần)" in " ".join(out.split())
+    assert " ".join(err.split()).count("chưa ghi nguồn gốc số liệu") == 1  # once per file
+    assert "10 tiêu chí thành phần chưa ghi nguồn gốc số liệu (1.1, 1.2, 1.3, 1.4, 2.1, …)" in " ".join(err.split())
+    code, _, err = run(["validate", "--strict", str(bare)], capsys)
+    assert code == 2 and "chưa ghi nguồn gốc số liệu" in err
+    assert run(["score", "--criteria", str(bare), "--data", DATA, "--out", str(tmp_path / "r.json")], capsys)[0] == 0
+    code, _, err = run(["validate", "--strict", MINI], capsys)
+    assert code == 0 and "chưa ghi nguồn" not in err
 
 
 def test_python_dash_m_entry_point() -> None:

@@ -14,6 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from par_index.common.values import date_to_days
 from par_index.criteria.rules import AnyRule, Rule
+from par_index.criteria.rules.base import ratio_message
 
 ADAPTER: TypeAdapter[Rule] = TypeAdapter(AnyRule)
 
@@ -76,11 +77,14 @@ def test_bands_describe_in_official_words() -> None:
     )
 
 
-def test_bands_ratio_above_100_is_clamped_and_reported() -> None:
+def test_bands_ratio_above_100_is_an_error_scored_0() -> None:
+    """Issue 10 item 3: a ratio above 1 was clamped to 100 % (full points) with a warning."""
     x, issues = OFFICIAL_BANDS.prepare(np.array([1.2, 0.9]), 3)
-    assert list(x) == [1.0, 0.9]
-    assert [i.reason for i in issues] == ["value_above_100"]
-    assert issues[0].message.format(value="120%") == "120% vượt quá 100%"
+    assert np.isnan(x[0]) and x[1] == 0.9
+    assert OFFICIAL_BANDS.points(x, 3).tolist() == [0.0, 2.0]
+    assert [(i.reason, i.severity) for i in issues] == [("value_above_100", "error")]
+    assert ratio_message("120%") == "120% vượt quá 100%; tỷ lệ phải từ 0% đến 100%; được tính 0 điểm"
+    assert ratio_message("85") == "85 — có phải 85%? Tỷ lệ ghi dạng 85% hoặc số từ 0 đến 1; được tính 0 điểm"
 
 
 def test_bands_count_measure_and_ascending_order() -> None:

@@ -112,3 +112,18 @@ def test_level_inputs_reach_their_points_synthetic() -> None:
     c, _ = synthetic(1, 16, seed=3)
     assert _check_levels(c) > 100
     assert not math.isnan(float(c.leaf_max_units.sum()))
+
+
+def test_counts_that_are_multiples_of_ten(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 10 item 9: a count of 10 was printed "1" (trailing zeros stripped from integers)."""
+    (tmp_path / "c.yaml").write_text(
+        "id: t\ntitle: t\nyear: 2024\nunit_kinds: {so: Sở}\nprovenance: illustrative\nnodes:\n"
+        "  - {code: '1', name: A, max: 2, children: [{code: '1.1', name: B, max: 2, rule: {kind: per_item, each: 0.1}}]}\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "d"
+    data.mkdir()
+    (data / "units.csv").write_text("unit,name,kind\nu,U,so\n", encoding="utf-8")
+    (data / "assessments.csv").write_text("unit,criterion,value\nu,1.1,10\n", encoding="utf-8")
+    s = score(load(tmp_path / "c.yaml"), read_data(data)).sets[0]
+    assert _messages(s, "u") == ["1.1: số lượng 10 → cần ≥ 11 để được thêm 0,1 điểm"]

@@ -99,6 +99,23 @@ def test_set_on_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "không đúng dạng ĐƠN_VỊ:TIÊU_CHÍ=GIÁ_TRỊ" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("setting", "fragment"),
+    [  # issue 10 items 4 and 3: scored 0 (or full points) with exit 0 before
+        ("so-a:2.1=abc", "so-a:2.1=abc: không đọc được giá trị 'abc': cần một số (ví dụ 0,5 hoặc 93%)"),
+        ("so-a:1.1=hôm qua", "không đọc được giá trị 'hôm qua': cần một ngày dạng dd/mm/yyyy hoặc yyyy-mm-dd"),
+        ("so-a:2.1=85", "so-a:2.1=85: 85 — có phải 85%?"),
+        ("so-a:2.1=120%", "120% vượt quá 100%"),
+    ],
+)
+def test_set_refuses_a_value_the_rule_cannot_score(setting: str, fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["whatif", "--criteria", str(HERE / "mini" / "criteria.yaml"), "--data", str(HERE / "mini" / "data"), "--set", setting]
+    assert main(args) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert fragment in err
+    assert "Traceback" not in err
+
+
 def test_whatif_html(tmp_path: Path) -> None:
     sc = _copy_inputs(tmp_path)
     out = tmp_path / "w.html"

@@ -93,3 +93,66 @@ def test_json_parts_are_made_as_they_are_written() -> None:
     assert json.loads(text) == {"criteria": "x", "units": [{"unit": "a"}, {"unit": "b"}], "problems": doc["problems"], "empty": []}
     # units: head, block, tail; problems: head, 3 parts of ≤ 1,000, tail; the empty list; the closing brace
     assert len(rest) == 3 + 5 + 1 + 1
+
+
+def _variant(tmp_path: Path, bands: bool, two_sets: bool, minimal: bool) -> tuple[list[str], str]:
+    """Criteria files and a data folder for one combination of the writers' test matrix."""
+    from support.paths import DATA
+
+    text = (DATA / "mini" / "criteria.yaml").read_text(encoding="utf-8")
+    if not bands:
+        head, rest = text.split("bands:\n", 1)
+        text = head + "agencies:" + rest.split("agencies:", 1)[1]
+    paths = []
+    if two_sets:
+        so = text.replace('unit_kinds: {so: "Sở, ban, ngành", huyen: "UBND huyện"}', 'unit_kinds: {so: "Sở, ban, ngành"}')
+        so = so.replace("        applies_to: [huyen]\n", "")
+        huyen = text.replace("id: mini-2024", "id: mini-huyen").replace('unit_kinds: {so: "Sở, ban, ngành", huyen: "UBND huyện"}', 'unit_kinds: {huyen: "UBND huyện"}')
+        for name, body in (("so.yaml", so), ("huyen.yaml", huyen)):
+            (tmp_path / name).write_text(body, encoding="utf-8")
+            paths.append(str(tmp_path / name))
+    else:
+        (tmp_path / "c.yaml").write_text(text, encoding="utf-8")
+        paths.append(str(tmp_path / "c.yaml"))
+    data = tmp_path / "data"
+    data.mkdir()
+    source = DATA / "mini" / "data"
+    units = pd.read_csv(source / "units.csv", dtype=str, keep_default_na=False)
+    rows = pd.read_csv(source / "assessments.csv", dtype=str, keep_default_na=False)
+    if minimal:  # every optional column absent: no stage, note or points, no evidence.csv
+        rows = rows[rows["stage"] == "self"][["unit", "criterion", "value"]]
+    units.to_csv(data / "units.csv", index=False)
+    rows.to_csv(data / "assessments.csv", index=False)
+    return paths, str(data)
+
+
+@pytest.mark.parametrize("ext", ["json", "csv", "xlsx", "html"])
+@pytest.mark.parametrize("bands", [True, False])
+@pytest.mark.parametrize("two_sets", [False, True])
+@pytest.mark.parametrize("minimal", [False, True])
+def test_every_output_format_with_and_without_bands(tmp_path: Path, ext: str, bands: bool, two_sets: bool, minimal: bool) -> None:
+    """Issue 10 item 13: ``--out results.csv`` with a set without bands ended in an internal error."""
+    from par_index.cli.main import main
+
+    criteria, data = _variant(tmp_path, bands, two_sets, minimal)
+    out = tmp_path / f"r.{ext}"
+    args = ["score", *[a for c in criteria for a in ("--criteria", c)], "--data", data, "--out", str(out)]
+    assert main(args) == 0
+    assert out.stat().st_size > 0
+    labels = {"Xuất sắc", "Tốt", "Khá", "Trung bình"} if bands else {None}
+    if ext == "json":
+        import json
+
+        first = json.loads(out.read_text(encoding="utf-8"))["units"][0]
+        assert first["unit"] == "so-a" and first["band"] in labels
+    elif ext == "csv":
+        df = pd.read_csv(out, dtype=str, keep_default_na=False)
+        assert df["unit"].iloc[0] == "so-a" and (df["band"].iloc[0] or None) in labels
+        assert len(df) == 3
+    elif ext == "xlsx":
+        from openpyxl import load_workbook
+
+        ws = load_workbook(out).worksheets[0]
+        assert any(c.value == "so-a" for row in ws.iter_rows() for c in row)
+    else:
+        assert "so-a" in out.read_text(encoding="utf-8")

@@ -27,6 +27,7 @@ BROKEN = ROOT / "broken" / "data"
         ("bad_encoding", "file_encoding", None, "không phải UTF-8"),
         ("field_count", "csv_columns", 2, "dòng có nhiều cột hơn tiêu đề"),
         ("no_assessments", "file_missing", None, "thư mục dữ liệu cần units.csv và assessments.csv"),
+        ("no_units", "units_empty", 2, "units.csv không có đơn vị nào"),  # issue 10 item 11
     ],
 )
 def test_unusable_data(folder: str, reason: str, line: int | None, fragment: str) -> None:
@@ -117,6 +118,13 @@ def test_value_readers() -> None:
     yn = parse_yes_no(pd.Series(["Có", "không", "YES", "x", "Đạt", "chưa", "maybe"]))
     assert yn[:6].tolist() == [1, 0, 1, 1, 1, 0]
     assert pd.isna(yn[6])
+
+
+def test_both_separators_last_is_decimal() -> None:
+    """Issue 10 item 12: "1,234.5" was read as 1.2345 (a factor of 1000)."""
+    x, _ = parse_numbers(pd.Series(["1,234.5", "1.234,5", "1.234.567,8", "-1,234.5", "1,23.4", "12.34,5"]))
+    assert x[:4].tolist() == [1234.5, 1234.5, 1234567.8, -1234.5]
+    assert pd.isna(x[4]) and pd.isna(x[5])  # not grouped in threes: ambiguous, reported unreadable
 
 
 def test_factorize_runs_equals_pandas() -> None:

@@ -168,7 +168,8 @@ def test_mini_workbook_rows_point_at_cells(tmp_path: Path) -> None:
     assert (row["criterion"], row["value"], row["at_cell"], row["at_line"]) == ("1.2", "120%", "E13", 13)
     res = score(c, data, "self")
     (p,) = [p for p in res.problems if p.reason == "value_above_100"]
-    assert p.message == "120% vượt quá 100%"
+    assert p.message == "120% vượt quá 100%; tỷ lệ phải từ 0% đến 100%; được tính 0 điểm"
+    assert p.severity == "error"
     assert p.cell == "E13"
     assert p.where() == f"so-a.xlsx[{wl.MAIN_SHEET}] ô E13, đơn vị so-a, tiêu chí 1.2"
 
@@ -184,7 +185,7 @@ def test_template_command_prefills_and_score_reads_it(tmp_path: Path, capsys: py
     assert (ws["E13"].value, ws["E13"].number_format) == (0.805, "0.00%")  # 80,5% as a percent cell
     assert ws["E14"].value == "không"
     assert ws["E15"].value == "không áp dụng"
-    assert ws["E17"].value == 1.2
+    assert ws["E17"].value == 1  # 2.1: 100%
     assert ws.protection.sheet is True
     assert ws["E12"].protection.locked is False and ws["F12"].protection.locked is True
     direct = score(load(MINI[0][0]), read_data(MINI[1]), "self")

@@ -10,9 +10,10 @@ from rich.table import Table
 
 from par_index.cli.commands.options import load_all
 from par_index.cli.console import console
+from par_index.errors import InputError, Problem
 
 if TYPE_CHECKING:
-    from par_index.criteria.compiled import CompiledCriteria, NodeInfo
+    from par_index.criteria.compiled import CompiledCriteria, Leaf, NodeInfo
 
 # What each provenance means, as the summary prints it (the YAML keyword stays in the files).
 PROVENANCE_VI = {
@@ -25,7 +26,8 @@ PROVENANCE_VI = {
 
 @click.command("validate")
 @click.argument("criteria", nargs=-1, required=True, type=click.Path(path_type=Path))
-def command(criteria: tuple[Path, ...]) -> None:
+@click.option("--strict", is_flag=True, help="Coi tiêu chí chưa ghi nguồn gốc số liệu (provenance) là lỗi (mã thoát 2).")
+def command(criteria: tuple[Path, ...], strict: bool) -> None:
     """Kiểm tra tệp tiêu chí và tóm tắt: số lĩnh vực, tiêu chí, tiêu chí thành phần, điểm thưởng/trừ, điểm tối đa, nguồn gốc điểm."""
     from par_index.common.values import format_number, kind_name
 
@@ -53,6 +55,9 @@ def command(criteria: tuple[Path, ...]) -> None:
             t.add_row(PROVENANCE_VI["reference"], format_number(float(prov["reference"])))
         t.add_row(PROVENANCE_VI["derived"], format_number(float(prov["derived"])))
         t.add_row(PROVENANCE_VI["illustrative"], format_number(float(prov["illustrative"])))
+        unsourced = c.without_provenance()
+        if unsourced:
+            t.add_row("Điểm chưa ghi nguồn (không có provenance)", f"{format_number(float(prov['missing']))} ({len(unsourced)} tiêu chí thành phần)")
         for kind, label in (("official", "Tổng điểm chính thức (theo quyết định)"), ("reference", "Tổng điểm tham chiếu")):
             parents = _own_parents(c, kind)
             if parents:
@@ -60,7 +65,22 @@ def command(criteria: tuple[Path, ...]) -> None:
                 for source in dict.fromkeys(n.source for n in parents if n.source):
                     t.add_row("  nguồn", source)
         out.print(t)
+    missing = [(c, c.without_provenance()) for c in sets]
+    missing = [(c, leaves) for c, leaves in missing if leaves]
+    if strict and missing:
+        raise InputError([_unsourced(c, leaves, "error") for c, leaves in missing])
+    for c, leaves in missing:  # once per file, not once per leaf
+        console(stderr=True).print(f"Lưu ý — {c.path}: {_unsourced(c, leaves, 'warning').message}")
     out.print(f"Hợp lệ: {len(sets)} tệp tiêu chí.")
+
+
+def _unsourced(c: CompiledCriteria, leaves: list[Leaf], severity: str) -> Problem:
+    codes = ", ".join(leaf.code for leaf in leaves[:5]) + (", …" if len(leaves) > 5 else "")
+    message = (
+        f"{len(leaves)} tiêu chí thành phần chưa ghi nguồn gốc số liệu ({codes}); ghi 'provenance: official/reference/"
+        "derived/illustrative' cho tiêu chí, tiêu chí cha hoặc cả tệp"
+    )
+    return Problem("provenance_missing", message, file=str(c.path or c.id), field="provenance", severity=severity)
 
 
 def _own_parents(c: CompiledCriteria, provenance: str) -> list[NodeInfo]:

@@ -61,6 +61,7 @@ class ValueIssue:
     mask: np.ndarray
     reason: str
     message: str  # may contain {value} (the text as written) and {max}
+    severity: str = "warning"  # "error": the value is not used (its rows score 0)
 
 
 class Rule(BaseModel):
@@ -123,18 +124,31 @@ class MeasuredRule(Rule):
         return format_percent(v) if self.measure == "ratio" else format_number(v, 4)
 
 
+RATIO_ABOVE_100 = "{value} vượt quá 100%; tỷ lệ phải từ 0% đến 100%; được tính 0 điểm"
+
+
+def ratio_message(text: str) -> str:
+    """The message for a ratio above 100 %: ``85 — có phải 85%?`` when the % sign is missing."""
+    text = text.strip()
+    if text.endswith("%"):
+        return RATIO_ABOVE_100.format(value=text)
+    return f"{text} — có phải {text}%? Tỷ lệ ghi dạng {text}% hoặc số từ 0 đến 1; được tính 0 điểm"
+
+
 def check_measure(measure: Measure, x: np.ndarray) -> tuple[np.ndarray, list[ValueIssue]]:
     issues: list[ValueIssue] = []
     with np.errstate(invalid="ignore"):
         if measure == "ratio":
+            # a ratio above 1 is a mistyped percentage (85 for 85%) or an impossible share
+            # (120%): an error scored 0, never clamped to full points
             high = x > 1
             low = x < 0
             if high.any():
-                issues.append(ValueIssue(high, "value_above_100", "{value} vượt quá 100%"))
+                issues.append(ValueIssue(high, "value_above_100", RATIO_ABOVE_100, "error"))
             if low.any():
                 issues.append(ValueIssue(low, "value_negative", "{value} là số âm; tỷ lệ phải từ 0% đến 100%"))
             if high.any() or low.any():
-                x = np.clip(x, 0.0, 1.0)
+                x = np.where(high, np.nan, np.clip(x, 0.0, 1.0))
         elif measure == "count":
             low = x < 0
             frac = (x != np.floor(x)) & ~np.isnan(x)

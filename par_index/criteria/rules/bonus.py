@@ -1,6 +1,7 @@
 """``bonus`` and ``penalty``: points added or subtracted outside the maximum, each capped.
 
-The value is the points themselves, or a count of occurrences when ``each`` is given.
+The value is the points themselves, or a count of occurrences when ``each`` is given; both are
+magnitudes (``-0,5`` and ``0,5`` alike), as claims are.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ class _Outside(Rule):
         return self.cap
 
     def prepare(self, x: np.ndarray, max_points: float) -> tuple[np.ndarray, list[ValueIssue]]:
-        return check_measure("count" if self.each is not None else "number", x) if self.each else _non_negative(x)
+        # values are magnitudes (docs/criteria-format.md): a penalty written −0,5 subtracts 0,5,
+        # a count written −2 is 2 occurrences; a sign never drops the points
+        x = np.abs(x)
+        return check_measure("count", x) if self.each is not None else (x, [])
 
     def points(self, x: np.ndarray, max_points: float) -> np.ndarray:
         raw = np.nan_to_num(x, nan=0.0) * (self.each or 1.0)
@@ -44,20 +48,12 @@ class _Outside(Rule):
         if not finite(x):
             return 0.0
         assert x is not None
-        return min(max(x * (self.each or 1.0), 0.0), self.cap)
+        return min(abs(x) * (self.each or 1.0), self.cap)
 
     def describe(self, max_points: float) -> str:
         if self.each is not None:
             return f"{self.label}: {pts(self.each)} mỗi lần, tối đa {pts(self.cap)} (ngoài tổng điểm tối đa)"
         return f"{self.label} tối đa {pts(self.cap)} (ngoài tổng điểm tối đa)"
-
-
-def _non_negative(x: np.ndarray) -> tuple[np.ndarray, list[ValueIssue]]:
-    with np.errstate(invalid="ignore"):
-        low = x < 0
-    if low.any():
-        return np.clip(x, 0.0, None), [ValueIssue(low, "value_negative", "{value} là số âm; ghi độ lớn của điểm")]
-    return x, []
 
 
 @register
