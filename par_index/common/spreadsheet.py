@@ -76,9 +76,34 @@ def text_only(wb: Any) -> int:
     return n
 
 
+def print_setup(ws: Any) -> None:
+    """A4 page set-up for a sheet people print, unless its writer set one: fit to the page width
+    (as many pages down as needed), landscape for more than 6 columns, the rows above the frozen
+    pane repeated on every page, centred horizontally."""
+    setup = ws.page_setup
+    if setup.paperSize is not None and str(setup.paperSize) != ws.PAPERSIZE_A4:  # the writer chose another paper
+        return
+    setup.paperSize = ws.PAPERSIZE_A4
+    if setup.orientation is None:
+        setup.orientation = "landscape" if ws.max_column > 6 else "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    setup.fitToWidth, setup.fitToHeight = 1, 0
+    ws.print_options.horizontalCentered = True
+    frozen = ws.freeze_panes
+    if frozen and ws.print_title_rows is None:
+        from openpyxl.utils.cell import coordinate_from_string
+
+        row = coordinate_from_string(frozen)[1]
+        if row > 1:
+            ws.print_title_rows = f"1:{row - 1}"
+
+
 def save(wb: Any, path: Path, formulas: bool = False) -> None:
-    """Save ``wb`` to ``path`` whole or not at all. Without ``formulas`` (every writer but the
-    self-assessment template, whose user text goes through :func:`put`) no cell is a formula."""
+    """Save ``wb`` to ``path`` whole or not at all, every sheet set up for A4 (:func:`print_setup`).
+    Without ``formulas`` (every writer but the self-assessment template, whose user text goes
+    through :func:`put`) no cell is a formula."""
+    for ws in wb.worksheets:
+        print_setup(ws)
     if not formulas:
         text_only(wb)
     with writing(path) as tmp:

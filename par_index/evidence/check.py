@@ -397,7 +397,7 @@ def _check_files(rows: list[_Row], root: Path | None, explicit: bool, problems: 
             Problem(
                 "evidence_files_absent",
                 f"không tìm thấy tệp nào trong {len(named)} tệp đính kèm được ghi ở cột file "
-                f"(thư mục {root}); "
+                "(trong thư mục dữ liệu); "
                 "chưa kiểm tra tệp đính kèm — dùng --files THƯ_MỤC để chỉ nơi lưu tệp",
                 file=named[0].where.file,
                 line=1 if named[0].where.line is not None else None,

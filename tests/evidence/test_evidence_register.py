@@ -99,7 +99,7 @@ def test_files_not_shipped_give_one_warning(tmp_path: Path) -> None:
     absent = [p for p in got if p.reason == "evidence_files_absent"]
     assert len(absent) == 1
     assert absent[0].message == (
-        f"không tìm thấy tệp nào trong 11 tệp đính kèm được ghi ở cột file (thư mục {data}); "
+        "không tìm thấy tệp nào trong 11 tệp đính kèm được ghi ở cột file (trong thư mục dữ liệu); "
         "chưa kiểm tra tệp đính kèm — dùng --files THƯ_MỤC để chỉ nơi lưu tệp"
     )
     assert not [p for p in got if p.reason == "evidence_file_missing"]
