@@ -385,7 +385,13 @@ def read_self_workbook(criteria: Criteria, path: Path, shown_as: str) -> Workboo
     data = read_data(path)
     results = score(criteria.sets, data, "self")
     here = str(path)
-    problems = [replace(p, file=p.file.replace(here, shown_as) if p.file else p.file, message=p.message.replace(here, shown_as)) for p in results.problems]
+
+    def shown(text: str) -> str:
+        # the reader names a workbook by its path or, relative to its folder, by its name
+        text = text.replace(here, shown_as)
+        return shown_as + text[len(path.name) :] if text.startswith(path.name) else text
+
+    problems = [replace(p, file=shown(p.file) if p.file else p.file, message=p.message.replace(here, shown_as)) for p in results.problems]
     return WorkbookRead(
         units=_records(data.units, UNIT_COLUMNS),
         assessments=_records(data.assessments, [*ASSESSMENT_COLUMNS, "at_cell"]),
