@@ -147,18 +147,9 @@ def _col(key: str) -> int:
 def is_appraisal_workbook(path: Path) -> bool:
     """Is ``path`` a workbook written by ``par-index appraise`` (an .xlsx with the sheet «Đề xuất»),
     whatever its name?"""
-    import zipfile
+    from par_index.unit_data.reader import has_sheet
 
-    from par_index.common.values import nfc
-
-    if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file() or path.name.startswith("~$"):
-        return False
-    try:
-        with zipfile.ZipFile(path) as z:
-            xml = z.read("xl/workbook.xml").decode("utf-8", "replace")
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return False
-    return f'name="{SHEET}"' in nfc(xml)
+    return has_sheet(path, SHEET)
 
 
 def read_decisions(path: Path, problems: list[Problem]) -> pd.DataFrame:

@@ -304,6 +304,21 @@ def read_label(folder: Path) -> str | None:
     return label
 
 
+def has_sheet(path: Path, sheet: str) -> bool:
+    """Is ``path`` an .xlsx/.xlsm workbook (not an Office lock file) with a sheet named ``sheet``?
+    Read from the workbook's index alone, without loading it."""
+    import zipfile
+
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file() or path.name.startswith("~$"):
+        return False
+    try:
+        with zipfile.ZipFile(path) as z:
+            xml = z.read("xl/workbook.xml").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return f'name="{sheet}"' in nfc(xml)
+
+
 def cell_text(v: object) -> str:
     """A spreadsheet cell as text: dates as yyyy-mm-dd, 3.0 as 3, empty as ''."""
     if v is None:

@@ -13,7 +13,6 @@ that they read back to the very same number), Excel dates as ISO dates, booleans
 from __future__ import annotations
 
 import datetime as dt
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ import pandas as pd
 
 from par_index.common.values import is_na_text, nfc, parse_numbers
 from par_index.errors import InputError, Problem
-from par_index.unit_data.reader import UnitData, finish_table
+from par_index.unit_data.reader import UnitData, finish_table, has_sheet
 from par_index.workbook.layout import (
     COLUMNS,
     EVIDENCE_COLUMNS,
@@ -57,14 +56,7 @@ if TYPE_CHECKING:
 
 def is_workbook(path: Path) -> bool:
     """Is ``path`` a self-assessment workbook (an .xlsx with the sheet «Tự đánh giá»)?"""
-    if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file() or path.name.startswith("~$"):
-        return False
-    try:
-        with zipfile.ZipFile(path) as z:
-            xml = z.read("xl/workbook.xml").decode("utf-8", "replace")
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return False
-    return f'name="{MAIN_SHEET}"' in nfc(xml)
+    return has_sheet(path, MAIN_SHEET)
 
 
 def accepts(path: Path) -> bool:
