@@ -35,7 +35,8 @@ import pytest
 from generate import RULES, value, write_dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from support.server_process import PgCluster, ServerProcess, pg_bin
+from support.server_env import pg_server  # noqa: F401  (fixture)
+from support.server_process import ServerProcess
 
 UNITS = int(os.environ.get("PAR_INDEX_BENCH_UNITS", 200))
 SAVES = int(os.environ.get("PAR_INDEX_BENCH_SAVES", 10))
@@ -92,18 +93,9 @@ def current_rows(url: str) -> dict[tuple[str, str], tuple[str, int]]:
 
 
 @pytest.fixture(scope="module")
-def pg_url() -> Any:
-    url = os.environ.get("PAR_INDEX_TEST_PG")
-    if url:
-        yield url
-        return
-    if pg_bin("initdb") is None:
-        pytest.skip("PostgreSQL is not installed (no initdb); .ci/run installs it")
-    cluster = PgCluster()
-    try:
-        yield cluster.url
-    finally:
-        cluster.stop()
+def pg_url(pg_server: str) -> str:  # noqa: F811  (the imported fixture, by name)
+    """The PostgreSQL server of the tests (support.server_env.pg_server: CI's cluster or one started here)."""
+    return pg_server
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
