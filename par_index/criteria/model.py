@@ -10,8 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
+from par_index.common.schema import Code, Strict, Text
 from par_index.criteria.rules import AnyRule
 
 Provenance = Literal["official", "reference", "derived", "illustrative"]
@@ -33,12 +34,6 @@ def _to_decimal(v: Any) -> Any:
 
 
 Points = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0)]
-Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z_.\-]+$")]
-Text = Annotated[str, Field(min_length=1)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class EvidenceSpec(Strict):

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from par_index.common.schema import Strict
 from par_index.common.yaml_strict import LineDict, load_yaml
 from par_index.criteria.compiled import CompiledCriteria
 from par_index.criteria.loader import pydantic_message
@@ -35,27 +36,23 @@ from par_index.unit_data.reader import UnitData
 Probability = float
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class LeafProb(_Strict):
+class LeafProb(Strict):
     down: float = Field(ge=0, le=1)
     up: float = Field(ge=0, le=1)
 
 
-class BandSetSpec(_Strict):
+class BandSetSpec(Strict):
     weight: float = Field(default=1.0, gt=0)
     bands: list[BandSpec] = Field(min_length=1)
 
 
-class AlternativeSpec(_Strict):
+class AlternativeSpec(Strict):
     name: str = Field(min_length=1)
     weight: float = Field(default=1.0, gt=0)
     overrides: list[dict[str, object]] = Field(min_length=1)
 
 
-class ConfigSpec(_Strict):
+class ConfigSpec(Strict):
     down: float = Field(default=0.1, ge=0, le=1)
     up: float = Field(default=0.05, ge=0, le=1)
     baseline_weight: float = Field(default=1.0, ge=0)

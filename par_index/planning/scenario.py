@@ -35,8 +35,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from par_index.common.schema import Strict
 from par_index.common.values import format_number, nfc
 from par_index.common.yaml_strict import LineDict, load_yaml
 from par_index.criteria.compiled import CompiledCriteria, compile_criteria
@@ -48,11 +49,7 @@ from par_index.scoring.layout import value_problem
 from par_index.unit_data.reader import UnitData
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ValueOverride(_Strict):
+class ValueOverride(Strict):
     unit: str = Field(min_length=1)
     criterion: str = Field(min_length=1)
     value: str | None = None
@@ -64,7 +61,7 @@ class ValueOverride(_Strict):
         return f"{self.unit}, tiêu chí {self.criterion}: giá trị {self.value}"
 
 
-class NodeOverride(_Strict):
+class NodeOverride(Strict):
     criterion: str = Field(min_length=1)
     criteria: str | None = None
     max: Points | None = None
@@ -79,7 +76,7 @@ class NodeOverride(_Strict):
         return f"tiêu chí {self.criterion}: " + "; ".join(parts)
 
 
-class BandOverride(_Strict):
+class BandOverride(Strict):
     band: str = Field(min_length=1)
     min: Decimal
     criteria: str | None = None
@@ -88,7 +85,7 @@ class BandOverride(_Strict):
         return f"xếp loại {self.band}: từ {format_number(float(self.min))}"
 
 
-class BandsOverride(_Strict):
+class BandsOverride(Strict):
     bands: list[BandSpec] = Field(min_length=1)
     criteria: str | None = None
 
@@ -118,7 +115,7 @@ class Scenario:
     file: str = ""
 
 
-def _pick_model(raw: dict[str, Any]) -> type[_Strict]:
+def _pick_model(raw: dict[str, Any]) -> type[Strict]:
     if "unit" in raw:
         return ValueOverride
     if "bands" in raw:

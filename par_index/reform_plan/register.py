@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from par_index.common.schema import Code, Strict, Text
 from par_index.common.values import format_date
 from par_index.common.yaml_strict import LineDict, load_yaml, nfc_strings
 from par_index.criteria.loader import pydantic_message, pydantic_problems
@@ -39,13 +40,8 @@ KIND_WORDS = {
     "as_needed": "khi có phát sinh",
     "separate_plan": "theo kế hoạch riêng",
 }
-Text = Annotated[str, Field(min_length=1)]
 PLAN_EXTRA = "khóa này không có trong định dạng kế hoạch (xem docs/evidence-and-plan.md); hãy xóa hoặc sửa chính tả"
-TaskId = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z_.\-]+$")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+TaskId = Code
 
 
 class PlanDeadline(Strict):

@@ -1,0 +1,20 @@
+"""The one strict pydantic base for every YAML file a user writes (criteria, reform plan,
+scenario, robustness configuration), and the field types they share."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    """No unknown key (a misspelt key is an error, never ignored) and frozen once read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# An identifier a user writes: a criterion code, a task id (letters, digits, ``_ . -``).
+Code = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z_.\-]+$")]
+# Text that must not be empty.
+Text = Annotated[str, Field(min_length=1)]
