@@ -35,6 +35,7 @@ from par_index.planning.headroom import ladders, level_need, read_value
 from par_index.planning.ladder import Ladder
 from par_index.scoring.engine import SetResult
 from par_index.scoring.ranking import band_labels
+from par_index.scoring.results import Standing
 
 GoalKind = Literal["index", "rank", "budget"]
 COST_DECIMALS = 4
@@ -95,17 +96,6 @@ class Action:
             "cost": self.cost,
             "need": self.need,
         }
-
-
-@dataclass
-class Standing:
-    points: float
-    index: float | None
-    rank: int | None
-    band: str | None
-
-    def as_dict(self) -> dict[str, object]:
-        return {"index": self.index, "rank": self.rank, "points": self.points, "band": self.band}
 
 
 @dataclass

@@ -13,7 +13,8 @@ from par_index.common import html
 from par_index.common.text_files import write_text
 from par_index.common.values import format_fixed, format_number
 from par_index.planning.headroom import Headroom
-from par_index.planning.optimise import Plan, Standing
+from par_index.planning.optimise import Plan
+from par_index.scoring.results import Standing
 
 if TYPE_CHECKING:
     from par_index.planning.robustness import Robustness

@@ -46,6 +46,7 @@ from par_index.criteria.model import BandSpec, CriteriaSet, Points
 from par_index.errors import InputError, Problem
 from par_index.scoring.engine import Results, SetResult, Stage, is_stage, score
 from par_index.scoring.layout import value_problem
+from par_index.scoring.results import Standing, standing
 from par_index.unit_data.reader import UnitData
 
 
@@ -388,14 +389,6 @@ def _value_problem(sets: Sequence[CompiledCriteria], kind: str | None, code: str
 
 
 @dataclass
-class Standing:
-    points: float
-    index: float | None
-    rank: int | None
-    band: str | None
-
-
-@dataclass
 class CompareRow:
     unit: str
     name: str
@@ -438,7 +431,7 @@ class WhatIf:
                     j = ns.unit_row(unit)
                     rows.append(
                         CompareRow(
-                            unit, str(bs.units["name"].iat[i]), kind, _standing(bs, i), _standing(ns, j),
+                            unit, str(bs.units["name"].iat[i]), kind, standing(bs, i), standing(ns, j),
                             [(_area(bs, i, a), _area(ns, j, a)) for a in areas], _move(bs.rank[i], ns.rank[j]),
                         )
                     )
@@ -463,15 +456,6 @@ class WhatIf:
                     }
                 )
         return {"scenario": self.name, "overrides": self.override_texts, "notes": self.notes, "units": units}
-
-
-def _standing(s: SetResult, i: int) -> Standing:
-    return Standing(
-        float(s.total_points[i] / s.scale),
-        None if np.isnan(s.index[i]) else float(s.index[i]),
-        None if np.isnan(s.rank[i]) else int(s.rank[i]),
-        s.band[i],
-    )
 
 
 def _area(s: SetResult, i: int, code: str) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -15,6 +16,31 @@ import numpy as np
 import pandas as pd
 
 from par_index.scoring.engine import Results, SetResult
+
+
+@dataclass
+class Standing:
+    """Where a unit stands: its points, index (``None`` without a maximum), rank among the units
+    of its kind (``None`` when unranked) and band label. The what-if comparison and the cheapest
+    plan (before and after) both report it."""
+
+    points: float
+    index: float | None
+    rank: int | None
+    band: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"index": self.index, "rank": self.rank, "points": self.points, "band": self.band}
+
+
+def standing(s: SetResult, row: int) -> Standing:
+    """The standing of the unit in row ``row`` of ``s``, as scored."""
+    return Standing(
+        float(s.total_points[row] / s.scale),
+        None if np.isnan(s.index[row]) else float(s.index[row]),
+        None if np.isnan(s.rank[row]) else int(s.rank[row]),
+        s.band[row],
+    )
 
 
 def ranked_order(s: SetResult) -> np.ndarray:
