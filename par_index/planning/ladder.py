@@ -23,6 +23,7 @@ Levels are in whole *units* of ``10**-precision`` points, like the engine.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -146,72 +147,127 @@ def _grid(top: Decimal, step: Decimal) -> list[Decimal]:
     return out
 
 
+# -- each rule kind's levels: (points, inputs reaching them) before clipping and dedupe ----------
+# One entry per kind of the rule registry (criteria.rules.RULES), keyed by the same name;
+# tests/criteria/test_rules.py checks that every registered kind has one.
+
+Raw = list[tuple[float, list[Interval]]]
+
+
+def _yes_no(rule: YesNo, m: Decimal, grain: Decimal) -> Raw:
+    return [(float(m), [Interval(1.0, True, 1.0, True)])]
+
+
+def _deadline(rule: Deadline, m: Decimal, grain: Decimal) -> Raw:
+    raw = [(float(m), [Interval(-INF, False, date_to_days(rule.due), True)])]
+    if rule.late_until is not None and 0 < rule.late_points < float(m):
+        raw.append((rule.late_points, [Interval(-INF, False, date_to_days(rule.late_until), True)]))
+    return raw
+
+
+def _bands(rule: Bands, m: Decimal, grain: Decimal) -> Raw:
+    raw: Raw = []
+    for p in sorted({b.points for b in rule.bands if b.points > 0}):
+        region = []
+        for b in rule.bands:
+            if b.points >= p:
+                low, high = b.lower(), b.upper()
+                region.append(Interval(low[0] if low else -INF, low[1] if low else False, high[0] if high else INF, high[1] if high else False))
+        raw.append((p, region))
+    return raw
+
+
+def _per_item(rule: PerItem, m: Decimal, grain: Decimal) -> Raw:
+    raw: Raw = []
+    up = Decimal(repr(rule.upper(float(m))))
+    each = Decimal(repr(rule.each))
+    n = 1
+    while True:
+        pts = min(each * n, up)
+        raw.append((float(pts), [Interval(float(n), True, INF, False)]))
+        if pts >= up:
+            return raw
+        n += 1
+
+
+def _manual(rule: Manual, m: Decimal, grain: Decimal) -> Raw:
+    step = Decimal(repr(rule.step)) if rule.step is not None else grain
+    return [(float(v), [Interval(float(v), True, float(m), True)]) for v in _grid(m, step)]
+
+
+def _proportional(rule: Proportional, m: Decimal, grain: Decimal) -> Raw:
+    raw: Raw = []
+    target = Decimal(repr(rule.target))
+    for v in _grid(m, grain):
+        lo = float(v * target / m)
+        if rule.floor is not None and rule.floor > lo:
+            lo = rule.floor
+        raw.append((float(v), [Interval(lo, True, INF, False)]))
+    return raw
+
+
+def _survey(rule: Survey, m: Decimal, grain: Decimal) -> Raw:
+    return [(float(v), [Interval(float(v / m), True, 1.0, True)]) for v in _grid(m, grain)]
+
+
+def _formula(rule: Formula, m: Decimal, grain: Decimal) -> Raw:
+    from par_index.planning.inverse import solve_at_least
+
+    dom = _domain(rule.input_kind())
+    return [(float(v), solve_at_least(rule.expression(), float(v), dom)) for v in _grid(m, grain)]
+
+
+def _outside_magnitudes(rule: Bonus | Penalty, grain: Decimal) -> list[tuple[Decimal, float]]:
+    cap = Decimal(repr(rule.cap))
+    if rule.each is not None:
+        each = Decimal(repr(rule.each))
+        return [(min(each * n, cap), float(n)) for n in range(1, math.ceil(cap / each) + 1)]
+    return [(v, float(v)) for v in _grid(cap, grain)]
+
+
+def _bonus(rule: Bonus, m: Decimal, grain: Decimal) -> Raw:
+    return [(float(p), [Interval(x, True, INF, False)]) for p, x in _outside_magnitudes(rule, grain)]
+
+
+def _penalty(rule: Penalty, m: Decimal, grain: Decimal) -> Raw:
+    # level −p needs the counted magnitude at most p (0 needs none)
+    raw: Raw = [(0.0, [Interval(-INF, False, 0.0, True)])]
+    return raw + [(-float(p), [Interval(-INF, False, x, True)]) for p, x in _outside_magnitudes(rule, grain) if p < Decimal(repr(rule.cap))]
+
+
+@dataclass(frozen=True)
+class KindLevels:
+    """A rule kind's ladder: ``steps(rule, max, grain)`` lists (points, inputs reaching them);
+    ``continuous`` kinds may jump past a grid level, so a level takes the points the rule
+    really gives at the edge of its region."""
+
+    steps: Callable[[Any, Decimal, Decimal], Raw]
+    continuous: bool = False
+
+
+LEVELS: dict[str, KindLevels] = {
+    "manual": KindLevels(_manual),
+    "yes_no": KindLevels(_yes_no),
+    "deadline": KindLevels(_deadline),
+    "bands": KindLevels(_bands),
+    "proportional": KindLevels(_proportional, continuous=True),
+    "per_item": KindLevels(_per_item),
+    "formula": KindLevels(_formula, continuous=True),
+    "survey": KindLevels(_survey, continuous=True),
+    "bonus": KindLevels(_bonus),
+    "penalty": KindLevels(_penalty),
+}
+
+
 def build_ladder(leaf: Leaf, scale: int, grain: Decimal = GRAIN) -> Ladder:
     """The ladder of one leaf (see the module table)."""
     rule = leaf.rule
     m = leaf.max
     mf = float(m)
     measure = measure_of(leaf)
-    raw: list[tuple[float, list[Interval]]] = []  # (points, region) before clipping and dedupe
-    if isinstance(rule, YesNo):
-        raw = [(mf, [Interval(1.0, True, 1.0, True)])]
-    elif isinstance(rule, Deadline):
-        raw = [(mf, [Interval(-INF, False, date_to_days(rule.due), True)])]
-        if rule.late_until is not None and 0 < rule.late_points < mf:
-            raw.append((rule.late_points, [Interval(-INF, False, date_to_days(rule.late_until), True)]))
-    elif isinstance(rule, Bands):
-        for p in sorted({b.points for b in rule.bands if b.points > 0}):
-            region = []
-            for b in rule.bands:
-                if b.points >= p:
-                    low, high = b.lower(), b.upper()
-                    region.append(
-                        Interval(low[0] if low else -INF, low[1] if low else False, high[0] if high else INF, high[1] if high else False)
-                    )
-            raw.append((p, region))
-    elif isinstance(rule, PerItem):
-        up = Decimal(repr(rule.upper(mf)))
-        each = Decimal(repr(rule.each))
-        n = 1
-        while True:
-            pts = min(each * n, up)
-            raw.append((float(pts), [Interval(float(n), True, INF, False)]))
-            if pts >= up:
-                break
-            n += 1
-    elif isinstance(rule, Manual):
-        step = Decimal(repr(rule.step)) if rule.step is not None else grain
-        raw = [(float(v), [Interval(float(v), True, mf, True)]) for v in _grid(m, step)]
-    elif isinstance(rule, Proportional):
-        target = Decimal(repr(rule.target))
-        for v in _grid(m, grain):
-            lo = float(v * target / m)
-            if rule.floor is not None and rule.floor > lo:
-                lo = rule.floor
-            raw.append((float(v), [Interval(lo, True, INF, False)]))
-    elif isinstance(rule, Survey):
-        raw = [(float(v), [Interval(float(v / m), True, 1.0, True)]) for v in _grid(m, grain)]
-    elif isinstance(rule, Formula):
-        from par_index.planning.inverse import solve_at_least
-
-        dom = _domain(measure)
-        raw = [(float(v), solve_at_least(rule.expression(), float(v), dom)) for v in _grid(m, grain)]
-    elif isinstance(rule, Bonus | Penalty):
-        cap = Decimal(repr(rule.cap))
-        if rule.each is not None:
-            each = Decimal(repr(rule.each))
-            counts = list(range(1, math.ceil(cap / each) + 1))
-            mags = [(min(each * n, cap), float(n)) for n in counts]
-        else:
-            mags = [(v, float(v)) for v in _grid(cap, grain)]
-        if isinstance(rule, Bonus):
-            raw = [(float(p), [Interval(x, True, INF, False)]) for p, x in mags]
-        else:  # penalty: level −p needs the counted magnitude at most p (0 needs none)
-            raw = [(0.0, [Interval(-INF, False, 0.0, True)])]
-            raw += [(-float(p), [Interval(-INF, False, x, True)]) for p, x in mags if p < cap]
-    else:  # pragma: no cover - every registered kind is handled above
-        raise TypeError(type(rule).__name__)
-    bottom = -to_units(float(rule.cap), scale) if isinstance(rule, Penalty) else 0
+    kind = LEVELS[rule.kind]
+    raw = kind.steps(rule, m, grain)
+    bottom = -to_units(rule.upper(mf), scale) if leaf.sign < 0 else 0
     seen: dict[tuple[Interval, ...], int] = {}
     levels_out: dict[int, tuple[Interval, ...]] = {bottom: ()}
     for points, region in sorted(raw, key=lambda r: r[0]):
@@ -223,7 +279,7 @@ def build_ladder(leaf: Leaf, scale: int, grain: Decimal = GRAIN) -> Ladder:
             continue  # the level cannot be reached by any input
         if units <= bottom:
             continue
-        if isinstance(rule, Proportional | Survey | Formula) and clipped:
+        if kind.continuous and clipped:
             units = max(units, _actual_units(rule, clipped, mf, scale))
         if clipped in seen:  # the same inputs reach a higher grid level: keep the higher one
             levels_out.pop(seen[clipped], None)

@@ -25,6 +25,7 @@ and a cell comment says so.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -79,30 +80,66 @@ def _clean_measure(measure: str, v: str) -> str:
     return v
 
 
-def helper_formula(leaf: Leaf, e: str) -> str:
-    """The ``N`` cell: the value the rule scores after its range checks, or ""."""
-    rule = leaf.rule
-    mx = num(float(leaf.max))
-    if isinstance(rule, YesNo):
-        yes = ",".join([*(f"{e}={text_lit(w)}" for w in sorted(YES_WORDS)), f"{e}=TRUE"])
-        no = ",".join([*(f"{e}={text_lit(w)}" for w in sorted(NO_WORDS)), f"{e}=FALSE"])
-        return f'=IF(ISNUMBER({e}),{e},IF({e}="","",IF(OR({yes}),1,IF(OR({no}),0,""))))'
-    if isinstance(rule, Deadline):
-        return f'=IF(ISNUMBER({e}),INT({e}),"")'
-    if isinstance(rule, Manual):
-        c = f"MIN(MAX({e},0),{mx})"
-        if rule.step is not None:
-            q = f"{c}/{num(rule.step)}"
-            c = f"IF(ABS({q}-ROUND({q},0))>{STEP_EPS},INT({q}+{STEP_EPS})*{num(rule.step)},{c})"
-        return f'=IF(ISNUMBER({e}),{c},"")'
-    if isinstance(rule, _Outside):
-        clean = f"INT(ABS({e}))" if rule.each is not None else f"ABS({e})"  # magnitudes, as the rule reads them
-        return f'=IF(ISNUMBER({e}),{clean},"")'
-    if isinstance(rule, Survey):
-        return f'=IF(ISNUMBER({e}),{_clean_measure("ratio", e)},"")'
-    if isinstance(rule, MeasuredRule):
-        return f'=IF(ISNUMBER({e}),{_clean_measure(rule.measure, e)},"")'
-    raise Untranslatable(f"quy tắc {rule.kind}")
+# -- each rule kind as Excel: the helper cell and the points before rounding ------------------
+# One entry per kind of the rule registry (criteria.rules.RULES), keyed by the same name;
+# tests/criteria/test_rules.py checks that every registered kind has one.
+
+
+def _yes_no_helper(rule: YesNo, leaf: Leaf, e: str) -> str:
+    yes = ",".join([*(f"{e}={text_lit(w)}" for w in sorted(YES_WORDS)), f"{e}=TRUE"])
+    no = ",".join([*(f"{e}={text_lit(w)}" for w in sorted(NO_WORDS)), f"{e}=FALSE"])
+    return f'=IF(ISNUMBER({e}),{e},IF({e}="","",IF(OR({yes}),1,IF(OR({no}),0,""))))'
+
+
+def _yes_no_points(rule: YesNo, leaf: Leaf, x: str) -> str:
+    return f"IF({x}>=1,{num(float(leaf.max))},0)"
+
+
+def _deadline_helper(rule: Deadline, leaf: Leaf, e: str) -> str:
+    return f'=IF(ISNUMBER({e}),INT({e}),"")'
+
+
+def _deadline_points(rule: Deadline, leaf: Leaf, x: str) -> str:
+    out = "0"
+    if rule.late_until is not None:
+        d = rule.late_until
+        out = f"IF({x}<=DATE({d.year},{d.month},{d.day}),{num(rule.late_points)},0)"
+    d = rule.due
+    return f"IF({x}<=DATE({d.year},{d.month},{d.day}),{num(float(leaf.max))},{out})"
+
+
+def _manual_helper(rule: Manual, leaf: Leaf, e: str) -> str:
+    c = f"MIN(MAX({e},0),{num(float(leaf.max))})"
+    if rule.step is not None:
+        q = f"{c}/{num(rule.step)}"
+        c = f"IF(ABS({q}-ROUND({q},0))>{STEP_EPS},INT({q}+{STEP_EPS})*{num(rule.step)},{c})"
+    return f'=IF(ISNUMBER({e}),{c},"")'
+
+
+def _manual_points(rule: Manual, leaf: Leaf, x: str) -> str:
+    return f"MIN(MAX({x},0),{num(float(leaf.max))})"
+
+
+def _outside_helper(rule: _Outside, leaf: Leaf, e: str) -> str:
+    clean = f"INT(ABS({e}))" if rule.each is not None else f"ABS({e})"  # magnitudes, as the rule reads them
+    return f'=IF(ISNUMBER({e}),{clean},"")'
+
+
+def _outside_points(rule: _Outside, leaf: Leaf, x: str) -> str:
+    each = f"*{num(rule.each)}" if rule.each is not None else ""
+    return f"MIN(MAX({x}{each},0),{num(rule.cap)})"
+
+
+def _survey_helper(rule: Survey, leaf: Leaf, e: str) -> str:
+    return f'=IF(ISNUMBER({e}),{_clean_measure("ratio", e)},"")'
+
+
+def _survey_points(rule: Survey, leaf: Leaf, x: str) -> str:
+    return f"{num(float(leaf.max))}*MIN(MAX({x},0),1)"
+
+
+def _measured_helper(rule: MeasuredRule, leaf: Leaf, e: str) -> str:
+    return f'=IF(ISNUMBER({e}),{_clean_measure(rule.measure, e)},"")'
 
 
 def _band_condition(band: Band, x: str) -> str:
@@ -117,39 +154,65 @@ def _band_condition(band: Band, x: str) -> str:
     return parts[0] if len(parts) == 1 else f"AND({','.join(parts)})"
 
 
+def _bands_points(rule: Bands, leaf: Leaf, x: str) -> str:
+    out = "0"
+    for band in reversed(rule.bands):
+        out = f"IF({_band_condition(band, x)},{num(band.points)},{out})"
+    return out
+
+
+def _proportional_points(rule: Proportional, leaf: Leaf, x: str) -> str:
+    mx = num(float(leaf.max))
+    core = f"MIN(MAX({mx}*{x}/{num(rule.target)},0),{mx})"
+    return core if rule.floor is None else f"IF({x}<{num(rule.floor)},0,{core})"
+
+
+def _per_item_points(rule: PerItem, leaf: Leaf, x: str) -> str:
+    return f"MIN(MAX({x}*{num(rule.each)},0),{num(rule.upper(float(leaf.max)))})"
+
+
+def _formula_points(rule: Formula, leaf: Leaf, x: str) -> str:
+    return f"IFERROR(MIN(MAX({expression_to_excel(rule.expression(), x)},0),{num(float(leaf.max))}),0)"
+
+
+@dataclass(frozen=True)
+class KindExcel:
+    """A rule kind in Excel: ``helper(rule, leaf, e)`` is the ``N`` cell from the input cell
+    ``e``; ``points(rule, leaf, x)`` the points before rounding from the helper cell ``x``."""
+
+    helper: Callable[[Any, Leaf, str], str]
+    points: Callable[[Any, Leaf, str], str]
+
+
+EXCEL: dict[str, KindExcel] = {
+    "manual": KindExcel(_manual_helper, _manual_points),
+    "yes_no": KindExcel(_yes_no_helper, _yes_no_points),
+    "deadline": KindExcel(_deadline_helper, _deadline_points),
+    "bands": KindExcel(_measured_helper, _bands_points),
+    "proportional": KindExcel(_measured_helper, _proportional_points),
+    "per_item": KindExcel(_measured_helper, _per_item_points),
+    "formula": KindExcel(_measured_helper, _formula_points),
+    "survey": KindExcel(_survey_helper, _survey_points),
+    "bonus": KindExcel(_outside_helper, _outside_points),
+    "penalty": KindExcel(_outside_helper, _outside_points),
+}
+
+
+def _kind(leaf: Leaf) -> KindExcel:
+    kind = EXCEL.get(leaf.rule.kind)
+    if kind is None:
+        raise Untranslatable(f"quy tắc {leaf.rule.kind}")
+    return kind
+
+
+def helper_formula(leaf: Leaf, e: str) -> str:
+    """The ``N`` cell: the value the rule scores after its range checks, or ""."""
+    return _kind(leaf).helper(leaf.rule, leaf, e)
+
+
 def raw_points(leaf: Leaf, x: str) -> str:
     """Points before rounding, from the helper cell ``x`` (which holds a number)."""
-    rule = leaf.rule
-    mx = num(float(leaf.max))
-    if isinstance(rule, Manual):
-        return f"MIN(MAX({x},0),{mx})"
-    if isinstance(rule, YesNo):
-        return f"IF({x}>=1,{mx},0)"
-    if isinstance(rule, Deadline):
-        out = "0"
-        if rule.late_until is not None:
-            d = rule.late_until
-            out = f"IF({x}<=DATE({d.year},{d.month},{d.day}),{num(rule.late_points)},0)"
-        d = rule.due
-        return f"IF({x}<=DATE({d.year},{d.month},{d.day}),{mx},{out})"
-    if isinstance(rule, Bands):
-        out = "0"
-        for band in reversed(rule.bands):
-            out = f"IF({_band_condition(band, x)},{num(band.points)},{out})"
-        return out
-    if isinstance(rule, Proportional):
-        core = f"MIN(MAX({mx}*{x}/{num(rule.target)},0),{mx})"
-        return core if rule.floor is None else f"IF({x}<{num(rule.floor)},0,{core})"
-    if isinstance(rule, PerItem):
-        return f"MIN(MAX({x}*{num(rule.each)},0),{num(rule.upper(float(leaf.max)))})"
-    if isinstance(rule, Survey):
-        return f"{mx}*MIN(MAX({x},0),1)"
-    if isinstance(rule, _Outside):
-        each = f"*{num(rule.each)}" if rule.each is not None else ""
-        return f"MIN(MAX({x}{each},0),{num(rule.cap)})"
-    if isinstance(rule, Formula):
-        return f"IFERROR(MIN(MAX({expression_to_excel(rule.expression(), x)},0),{mx}),0)"
-    raise Untranslatable(f"quy tắc {rule.kind}")
+    return _kind(leaf).points(leaf.rule, leaf, x)
 
 
 def points_formula(leaf: Leaf, x: str, scale: int) -> str:

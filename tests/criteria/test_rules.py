@@ -205,3 +205,13 @@ def test_bonus_and_penalty_signs_and_caps() -> None:
 def test_unknown_parameter_is_refused() -> None:
     with pytest.raises(ValidationError):
         rule(kind="yes_no", points=1)
+
+
+def test_every_registered_rule_kind_has_ladder_levels_and_an_excel_formula() -> None:
+    # A new kind in criteria.rules must say how planning climbs it and how the workbook scores it.
+    from par_index.criteria.rules import RULES
+    from par_index.planning.ladder import LEVELS
+    from par_index.workbook.formulas import EXCEL
+
+    assert set(RULES) == set(LEVELS) == set(EXCEL)
+    assert len(RULES) == 10
