@@ -61,6 +61,12 @@ def _load_agencies(path: Path, referrer: str, raw: dict[str, Any]) -> tuple[Any,
         return None, [
             Problem("agencies_missing", f"không tìm thấy tệp danh sách cơ quan '{path}'", file=referrer, line=line, field="agencies")
         ]
+    return read_agencies(path)
+
+
+def read_agencies(path: Path) -> tuple[list[Any] | None, list[Problem]]:
+    """The one reader of an agencies file (``agencies: [{id, name, role}, …]``), for criteria
+    sets and reform plans: its items as read (NFC, with line numbers), or None and the problems."""
     data, problems = load_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("agencies"), list):
         problems.append(Problem("agencies_shape", "tệp cơ quan phải có khóa 'agencies' là một danh sách {id, name, role}", file=str(path)))

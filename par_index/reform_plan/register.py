@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from par_index.common.schema import Code, Strict, Text
 from par_index.common.values import format_date
 from par_index.common.yaml_strict import LineDict, load_yaml, nfc_strings
-from par_index.criteria.loader import pydantic_message, pydantic_problems
+from par_index.criteria.loader import pydantic_message, pydantic_problems, read_agencies
 from par_index.criteria.model import Agency
 from par_index.criteria.rules.base import Date
 from par_index.errors import InputError, Problem
@@ -193,18 +193,11 @@ def load_plan(path: str | Path, agencies_path: str | Path | None = None) -> Load
 
 
 def _load_agencies(path: Path) -> tuple[dict[str, str] | None, list[Problem]]:
-    data, problems = load_yaml(path)
-    if not isinstance(data, dict) or not isinstance(data.get("agencies"), list):
-        problems.append(
-            Problem(
-                "agencies_shape",
-                "tệp cơ quan phải có khóa 'agencies' là một danh sách {id, name, role}",
-                file=str(path),
-            )
-        )
+    items, problems = read_agencies(path)
+    if items is None:
         return None, problems
     out: dict[str, str] = {}
-    for item in nfc_strings(data["agencies"]):
+    for item in items:
         try:
             a = Agency.model_validate(item)
         except ValidationError as exc:
