@@ -190,7 +190,7 @@ def _explained(now: Results, own: Results, data: UnitData, found: dict[tuple[str
     """Round 2: a leaf round 1 changed and the unit explained → review (back to the self value's points)."""
     from par_index.appraisal.records import show_date
 
-    ex = data.extras.get("explanations")
+    ex = data.explanations
     if ex is None:
         return
     for r in ex.itertuples():

@@ -69,10 +69,10 @@ def add_appraisals(data: UnitData, path: Path) -> None:
             if col not in rows.columns:
                 rows[col] = ""
         data.assessments = pd.concat([data.assessments, rows[list(data.assessments.columns)]], ignore_index=True)
-    data.extras["appraisals"] = pd.concat([r[RECORD_COLUMNS] for r in records], ignore_index=True) if records else _empty(RECORD_COLUMNS)
+    data.appraisals = pd.concat([r[RECORD_COLUMNS] for r in records], ignore_index=True) if records else _empty(RECORD_COLUMNS)
     if explanations:
         ex = pd.concat(explanations, ignore_index=True)
         ex = _drop_empty_text(ex, data.problems)
-        data.extras["explanations"] = ex
+        data.explanations = ex
     else:
-        data.extras["explanations"] = _empty(["unit", "criterion", "text", "date", "at_file", "at_line"])
+        data.explanations = _empty(["unit", "criterion", "text", "date", "at_file", "at_line"])

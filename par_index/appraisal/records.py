@@ -18,7 +18,7 @@ Every accepted appraisal record becomes an ``assessments`` row with ``stage`` ``
 overlay (self → survey → appraisal1 → appraisal2; the last round present wins) does the rest.
 A record (``appraisals.csv``, workbook) without a reason is refused: it is reported
 (``appraisal_reason_missing``) and not applied. The records themselves (with appraiser and date) and the explanations are kept in
-``UnitData.extras`` for the trail (:mod:`par_index.appraisal.trail`).
+``UnitData.appraisals`` and ``UnitData.explanations`` for the trail (:mod:`par_index.appraisal.trail`).
 """
 
 from __future__ import annotations

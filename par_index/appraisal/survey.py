@@ -95,7 +95,7 @@ def add_to(data: UnitData, path: Path) -> None:
 
     rows = _finish(table, file, SURVEY_COLUMNS, data.problems)
     rows, broken = _check_rows(rows, smap, set(data.units["unit"]), data.problems)
-    data.extras["survey"] = rows
+    data.survey = rows
     data.resolvers.append(lambda d, criteria: resolve(d, criteria, smap, rows, broken))
 
 

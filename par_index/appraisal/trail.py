@@ -73,7 +73,7 @@ def leaf_trails(results: Results, data: UnitData, unit: str) -> dict[str, list[T
         part = replace(one, assessments=one.assessments[one.assessments["stage"].isin(stages)].reset_index(drop=True))
         levels[name] = score([c], part, "final").find(unit)
     records = _records(data, unit)
-    explanations = data.extras.get("explanations")
+    explanations = data.explanations
     out: dict[str, list[TrailStep]] = {}
     for j, leaf in enumerate(c.leaves):
         ls, li = levels["self"]
@@ -127,7 +127,7 @@ def trails_frame(results: Results, data: UnitData, only_changed: bool = True) ->
     rows = []
     a = data.assessments
     touched = set(a.loc[a["stage"].isin(["appraisal1", "appraisal2"]), "unit"])
-    ex = data.extras.get("explanations")
+    ex = data.explanations
     if ex is not None:
         touched |= set(ex["unit"])
     for s in results.sets:
@@ -154,7 +154,7 @@ def _one_unit(data: UnitData, unit: str) -> UnitData:
 
 def _records(data: UnitData, unit: str) -> dict[tuple[str, str], pd.Series]:
     """(leaf, stage) → the appraisal record the engine used (the first of its kind)."""
-    rec = data.extras.get("appraisals")
+    rec = data.appraisals
     if rec is None:  # data built without read_data: the assessments rows are the records
         a = data.assessments
         a = a[a["stage"].isin(["appraisal1", "appraisal2"])]

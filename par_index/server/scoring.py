@@ -204,7 +204,7 @@ def read_import(path: Path) -> Imported:
     full = read_data(path)
     base = _base_tables(path)
     own_files = set(base.assessments["at_file"]) if len(base.assessments) else set()
-    appraisals = full.extras.get("appraisals")
+    appraisals = full.appraisals
     rows: list[dict[str, str]] = []
     if appraisals is not None and len(appraisals):
         for r in _records(appraisals, [*APPRAISAL_COLUMNS, "stage", "at_file"]):
@@ -213,7 +213,7 @@ def read_import(path: Path) -> Imported:
             r["round"] = "2" if r.get("stage") == "appraisal2" else "1"
             rows.append(r)
     survey_map = None
-    if "survey" in full.extras:
+    if full.survey is not None:
         map_dir = path if path.is_dir() else path.parent
         from par_index.appraisal.survey import MAP_NAMES
 
@@ -224,8 +224,8 @@ def read_import(path: Path) -> Imported:
         assessments=_records(base.assessments, ASSESSMENT_COLUMNS),
         evidence=_records(base.evidence, EVIDENCE_COLUMNS),
         appraisals=rows,
-        explanations=_records(full.extras.get("explanations"), EXPLANATION_COLUMNS),
-        survey=_records(full.extras.get("survey"), SURVEY_COLUMNS),
+        explanations=_records(full.explanations, EXPLANATION_COLUMNS),
+        survey=_records(full.survey, SURVEY_COLUMNS),
         survey_map=survey_map,
         label=full.label or "",
         problems=list(full.problems),
@@ -413,4 +413,4 @@ def read_survey_upload(folder: Path, units: list[tuple[str, str, str]], criteria
         for p in results.problems
         if p.reason.startswith("survey")
     ]
-    return _records(data.extras.get("survey"), SURVEY_COLUMNS), problems
+    return _records(data.survey, SURVEY_COLUMNS), problems

@@ -46,9 +46,11 @@ class UnitData:
     problems: list[Problem] = field(default_factory=list)
     files_root: Path | None = None  # where evidence ``file`` paths are resolved
     label: str | None = None  # what the data is, shown on every output (e.g. "synthetic")
-    # Optional tables read beside the three (``appraisals``, ``explanations``, ``survey``), as
-    # the modules in EXTRA_TABLE_MODULES left them; they never change the three tables' columns.
-    extras: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # Optional tables read beside the three by the readers pipeline.read_data lists (None when
+    # not read); they never change the three tables' columns.
+    appraisals: pd.DataFrame | None = None  # appraisal records (appraisal.records.RECORD_COLUMNS)
+    explanations: pd.DataFrame | None = None  # units' explanations of their values
+    survey: pd.DataFrame | None = None  # the survey's answer counts, as checked
     # Steps that need the criteria to add their rows (survey answer counts → shares);
     # the engine runs them through :meth:`for_criteria` before scoring.
     resolvers: list[Callable[[UnitData, Sequence[Any]], None]] = field(default_factory=list)

@@ -41,7 +41,7 @@ def test_shares_with_group_weights_by_hand():
     c = load(CRITERIA)
     data = read_data(DATA)
     smap = load_map(DATA / "survey-map.yaml")
-    rows = data.extras["survey"]  # the checked rows, as add_to keeps them
+    rows = data.survey  # the checked rows, as add_to keeps them
     lines, covered = shares(data, [c], smap, rows, set())
     assert {(s.unit, s.leaf): s.share for s in lines} == {("so-a", "3.1"): Fraction(92, 125), ("so-b", "3.1"): Fraction(13, 25)}
     assert sorted(covered) == [("so-a", "3.1"), ("so-b", "3.1")]
