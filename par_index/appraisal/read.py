@@ -21,7 +21,6 @@ from par_index.appraisal.records import (
     _from_table,
     _workbook_sheets,
 )
-from par_index.appraisal.workbook import is_appraisal_workbook, read_decisions
 from par_index.unit_data.reader import UnitData, read_csv_table
 
 
@@ -36,9 +35,14 @@ def appraisal_workbooks(folder: Path) -> list[Path]:
     xuất» that ``par-index appraise`` writes (whatever its name, e.g. the default
     ``de-xuat-tham-dinh-lan-1.xlsx``), and every .xlsx named ``tham-dinh…``, ``appraisal…`` or
     ``de-xuat-tham-dinh…`` (one of those without the sheet is refused with a message)."""
+    books = sorted(folder.glob("*.xls[xm]"))
+    if not books:
+        return []
+    from par_index.appraisal.workbook import is_appraisal_workbook  # with its proposals: only when workbooks exist
+
     return [
         p
-        for p in sorted(folder.glob("*.xls[xm]"))
+        for p in books
         if not p.name.startswith("~$") and (p.name.lower().startswith(WORKBOOK_PREFIXES) or is_appraisal_workbook(p))
     ]
 
@@ -55,6 +59,8 @@ def add_appraisals(data: UnitData, path: Path) -> None:
         if table.is_file():
             explanations.append(_finish(read_csv_table(table), table.name, EXPLANATION_COLUMNS, data.problems))
         for book in appraisal_workbooks(path):
+            from par_index.appraisal.workbook import read_decisions
+
             records.append(read_decisions(book, data.problems))
     elif path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
         sheets = _workbook_sheets(path, ("appraisals", "explanations"))

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from par_index.common import html, spreadsheet
+from par_index.common import spreadsheet
 from par_index.common.csv_out import write_people_frame
 from par_index.common.text_files import out_suffix, write_bytes, write_text, writing
 from par_index.common.values import format_fixed
@@ -174,6 +174,8 @@ def write_xlsx(results: Results, out: Path) -> None:
 
 
 def render_html(results: Results) -> str:
+    from par_index.common import html  # jinja2 loads only for an HTML output
+
     df = units_frame(results)
     rows = [
         {**r, **{k: format_fixed(v) for k, v in r.items() if k in ("points", "max", "index") or str(k).startswith("points_")}}
