@@ -183,3 +183,44 @@ KIND_NAMES = {"so": "sở", "huyen": "huyện", "xa": "xã", "tinh": "tỉnh", "
 def kind_name(kind: str) -> str:
     """A unit kind code as Vietnamese text (``so`` → ``sở``); an unknown code as it is."""
     return KIND_NAMES.get(kind, kind)
+
+
+MAX_MAGNITUDE_DIGITS = 12  # numbers in criteria files, overrides and previous results: |x| ≤ 10**12
+
+
+def magnitude_problem(v: object, digits: int = MAX_MAGNITUDE_DIGITS) -> str | None:
+    """Why ``v`` (an int, float, Decimal or numeric text) is no usable number, or None.
+
+    The size is judged *before* any conversion: a 310-digit integer by its bit length, a text
+    such as ``1e10000000`` by its exponent (``Decimal`` reads that without expanding it), so a
+    hostile number costs nothing. Infinity and NaN are refused; ``|x| ≤ 10**digits``."""
+    from decimal import Decimal, InvalidOperation
+
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        if abs(v) > 10**digits:  # compared as ints: no conversion
+            shown = _short(str(v)) if abs(v).bit_length() < 4000 else "số có hơn 1000 chữ số"
+            return f"'{shown}' quá lớn (tối đa 10^{digits})"
+        return None
+    if isinstance(v, float):
+        if v != v or v in (float("inf"), float("-inf")):
+            return f"số quá lớn hoặc không xác định ({v}); cần một số hữu hạn, tối đa 10^{digits}"
+        return f"'{v}' quá lớn (tối đa 10^{digits})" if abs(v) > 10.0**digits else None
+    if isinstance(v, str | Decimal):
+        text = v.strip().replace(",", ".") if isinstance(v, str) else v
+        try:
+            d = Decimal(text) if len(str(text)) <= 1000 else None
+        except (InvalidOperation, ValueError):
+            return None  # not a number at all: the caller's own check says so
+        if d is None:
+            return f"'{_short(str(v))}' quá dài cho một số"
+        if not d.is_finite():
+            return f"'{_short(str(v))}' không phải là một số hữu hạn"
+        if d.adjusted() >= digits and abs(d) > 10**digits:
+            return f"'{_short(str(v))}' quá lớn (tối đa 10^{digits})"
+    return None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:10]}…{text[-6:]} ({len(text)} ký tự)"

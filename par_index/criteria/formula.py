@@ -20,6 +20,9 @@ import numpy as np
 
 MAX_LENGTH = 2000
 MAX_EXPONENT = 64
+MAX_DEPTH = 50  # nesting of operations and calls; `x+x+…+x` ×1000 is 1000 deep
+MAX_CONSTANT_DIGITS = 15  # any constant subexpression lies within ±10**15
+MAX_RATIONAL_DIGITS = 60  # and, as an exact fraction, has at most 60 digits above and below
 
 _FUNCS_N = {"min": 2, "max": 2}  # at least two arguments
 _FUNCS_1 = {"abs", "floor", "ceil", "sqrt"}
@@ -47,21 +50,90 @@ def parse_formula(text: str) -> Any:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise FormulaError(f"công thức sai cú pháp ở ký tự {exc.offset}: {text!r}") from None
-    builder = _Builder(_sympy())
+    except (RecursionError, MemoryError):
+        raise FormulaError(f"công thức lồng nhau quá sâu (tối đa {MAX_DEPTH} cấp)") from None
+    _check_depth(tree.body)
+    builder = _Builder(_sympy(), text.strip())
     return builder.expr(tree.body)
 
 
+def _check_depth(root: ast.AST) -> None:
+    """Refuse a tree nested deeper than MAX_DEPTH, measured without recursion (the builder
+    recurses; ``x+x+…+x`` ×1000 would otherwise end in a RecursionError)."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise FormulaError(
+                f"công thức lồng nhau quá {MAX_DEPTH} cấp (ví dụ một chuỗi x + x + … quá dài); hãy viết gọn lại, chẳng hạn 1000 * x"
+            )
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+def _digits(n: int) -> int:
+    """Decimal digits of ``abs(n)`` from its bit length (no conversion of a huge int)."""
+    return int(abs(n).bit_length() * 0.30103) + 1
+
+
+def _too_big(text: str) -> FormulaError:
+    return FormulaError(
+        f"hằng số '{text}' quá lớn hoặc quá chi tiết (trị tuyệt đối tối đa 10^{MAX_CONSTANT_DIGITS}, "
+        f"phân số tối đa {MAX_RATIONAL_DIGITS} chữ số); hãy dùng số nhỏ hơn"
+    )
+
+
 class _Builder:
-    def __init__(self, sp: Any) -> None:
+    def __init__(self, sp: Any, text: str) -> None:
         self.sp = sp
+        self.text = text
         self.x = sp.Symbol("x", real=True)
+
+    def bounded(self, value: Any, node: ast.AST) -> Any:
+        """``value`` when it is not a constant, or a constant within the bounds."""
+        if not value.is_number:
+            return value
+        if value.is_Rational:
+            p, q = int(value.p), int(value.q)
+            if _digits(p) > MAX_RATIONAL_DIGITS or _digits(q) > MAX_RATIONAL_DIGITS or abs(p) > 10**MAX_CONSTANT_DIGITS * q:
+                raise _too_big(ast.get_source_segment(self.text, node) or ast.unparse(node))
+            return value
+        try:
+            magnitude = abs(complex(value.evalf(20)))
+        except (TypeError, ValueError, OverflowError):
+            raise _too_big(ast.get_source_segment(self.text, node) or ast.unparse(node)) from None
+        if not magnitude <= 10**MAX_CONSTANT_DIGITS:
+            raise _too_big(ast.get_source_segment(self.text, node) or ast.unparse(node))
+        return value
+
+    def power(self, left: Any, right: Any, node: ast.AST) -> Any:
+        """``left ** right`` after estimating a constant result's size from logarithms, before
+        sympy computes it exactly (``((2**64)**64)**64`` would take minutes and gigabytes)."""
+        if left.is_number and right.is_number:
+            import math
+
+            base = abs(complex(left.evalf(20)))
+            exponent = float(abs(complex(right.evalf(20))))
+            if base != 0 and base != 1:
+                if exponent * abs(math.log10(base)) > MAX_CONSTANT_DIGITS:
+                    raise _too_big(ast.get_source_segment(self.text, node) or ast.unparse(node))
+                if left.is_Rational:
+                    size = max(_digits(int(left.p)), _digits(int(left.q)))
+                    if exponent * size > MAX_RATIONAL_DIGITS:
+                        raise _too_big(ast.get_source_segment(self.text, node) or ast.unparse(node))
+        return self.bounded(left**right, node)
 
     def expr(self, node: ast.AST) -> Any:
         sp = self.sp
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, int | float):
                 raise FormulaError(f"chỉ được dùng số, không dùng {node.value!r}")
-            return sp.Rational(repr(node.value)) if isinstance(node.value, float) else sp.Integer(node.value)
+            value = node.value
+            if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+                raise _too_big(ast.get_source_segment(self.text, node) or repr(value))
+            if isinstance(value, int) and _digits(value) > MAX_CONSTANT_DIGITS + 1:
+                raise _too_big(ast.get_source_segment(self.text, node) or "số nguyên rất dài")
+            number = sp.Rational(repr(value)) if isinstance(value, float) else sp.Integer(value)
+            return self.bounded(number, node)
         if isinstance(node, ast.Name):
             if node.id != "x":
                 raise FormulaError(f"tên '{node.id}' không được phép; chỉ dùng biến x")
@@ -72,22 +144,25 @@ class _Builder:
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             left, right = self.expr(node.left), self.expr(node.right)
             if isinstance(node.op, ast.Add):
-                return left + right
+                return self.bounded(left + right, node)
             if isinstance(node.op, ast.Sub):
-                return left - right
+                return self.bounded(left - right, node)
             if isinstance(node.op, ast.Mult):
-                return left * right
+                return self.bounded(left * right, node)
             if isinstance(node.op, ast.Div):
                 if right == 0:
                     raise FormulaError("chia cho 0")
-                return left / right
+                return self.bounded(left / right, node)
             if right.is_number and abs(float(right)) > MAX_EXPONENT:
                 raise FormulaError(f"số mũ quá lớn (tối đa {MAX_EXPONENT})")
             if not right.is_number and left.is_number:
                 raise FormulaError("số mũ phải là một số (x ** 2), không phải biểu thức của x")
-            return left**right
-        if isinstance(node, ast.Compare):
-            return self.compare(node)
+            return self.power(left, right, node)
+        if isinstance(node, ast.Compare | ast.BoolOp):
+            raise FormulaError(
+                f"phép so sánh '{ast.get_source_segment(self.text, node) or ast.unparse(node)}' không phải là một số: "
+                "chỉ dùng làm điều kiện trong piecewise((giá trị, điều kiện), …, (giá trị, True))"
+            )
         if isinstance(node, ast.Call):
             return self.call(node)
         raise FormulaError(f"'{ast.unparse(node)}' không được phép trong công thức")

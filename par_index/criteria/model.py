@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from par_index.common.schema import Code, Strict, Text
+from par_index.common.values import magnitude_problem
 from par_index.criteria.rules import AnyRule
 
 Provenance = Literal["official", "reference", "derived", "illustrative"]
@@ -21,6 +22,9 @@ Provenance = Literal["official", "reference", "derived", "illustrative"]
 def _to_decimal(v: Any) -> Any:
     if isinstance(v, bool):
         raise ValueError("cần một số, không phải có/không")
+    problem = magnitude_problem(v)
+    if problem is not None:
+        raise ValueError(problem)
     if isinstance(v, float):
         return Decimal(repr(v))
     if isinstance(v, int):
@@ -33,6 +37,7 @@ def _to_decimal(v: Any) -> Any:
     return v
 
 
+Amount = Annotated[Decimal, BeforeValidator(_to_decimal)]  # finite, |x| ≤ 10**12, checked before converting
 Points = Annotated[Decimal, BeforeValidator(_to_decimal), Field(ge=0)]
 
 
@@ -84,7 +89,7 @@ class Agency(Strict):
 
 class BandSpec(Strict):
     label: Text
-    min: Annotated[Decimal, BeforeValidator(_to_decimal)]
+    min: Amount
 
 
 class CriteriaSet(Strict):

@@ -42,7 +42,7 @@ from par_index.common.values import format_number, nfc
 from par_index.common.yaml_strict import LineDict, load_yaml
 from par_index.criteria.compiled import CompiledCriteria, compile_criteria
 from par_index.criteria.loader import check_tree, pydantic_message
-from par_index.criteria.model import BandSpec, CriteriaSet, Points
+from par_index.criteria.model import Amount, BandSpec, CriteriaSet, Points
 from par_index.errors import InputError, Problem
 from par_index.scoring.engine import Results, SetResult, Stage, is_stage, score
 from par_index.scoring.layout import value_problem
@@ -79,7 +79,7 @@ class NodeOverride(Strict):
 
 class BandOverride(Strict):
     band: str = Field(min_length=1)
-    min: Decimal
+    min: Amount
     criteria: str | None = None
 
     def describe(self) -> str:

@@ -21,11 +21,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from par_index.common.values import parse_numbers
+from par_index.common.values import magnitude_problem, parse_numbers
 from par_index.errors import InputError, Problem
 from par_index.reports.format import exact_index, float_to_2dp, units_to_points
 from par_index.scoring.engine import Results, SetResult
@@ -150,9 +151,31 @@ def read_previous(path: str | Path) -> PreviousResults:
     raise _prev_error(path, f"không đọc được định dạng '{suffix or path.name}' (cần .json hoặc .csv).")
 
 
+class _BadNumber(ValueError):
+    pass
+
+
+def _json_number(kind: type[int] | type[float]) -> Any:
+    def parse(text: str) -> int | float:
+        problem = magnitude_problem(text)  # before converting: a 5000-digit int, 1e309
+        if problem is not None:
+            raise _BadNumber(problem)
+        return kind(text)
+
+    return parse
+
+
+def _json_constant(text: str) -> float:
+    raise _BadNumber(f"'{text}' không phải là một số (kết quả năm trước chỉ chứa số hữu hạn)")
+
+
 def _read_previous_json(path: Path) -> PreviousResults:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+        doc = json.loads(
+            path.read_text(encoding="utf-8-sig"), parse_int=_json_number(int), parse_float=_json_number(float), parse_constant=_json_constant
+        )
+    except _BadNumber as exc:
+        raise _prev_error(path, f"{exc}.") from None
     except UnicodeDecodeError:
         raise _prev_error(path, "tệp không phải UTF-8.") from None
     except json.JSONDecodeError as exc:
@@ -205,6 +228,12 @@ def _read_previous_csv(path: Path) -> PreviousResults:
             continue
         if np.isnan(idx[n]) and text[n] != "":
             problems.append(Problem("previous_format", f"chỉ số '{text[n]}' không phải là số", file=str(path), line=line, unit=unit, field="index"))
+            continue
+        big = next(
+            ((col, p) for col in ("index", "rank") if col in df.columns for p in [magnitude_problem(str(df[col].iat[n]).strip())] if p is not None), None
+        )
+        if big is not None:
+            problems.append(Problem("previous_format", big[1], file=str(path), line=line, unit=unit, field=big[0]))
             continue
         r = ranks[n]
         rank = None if np.isnan(r) else int(r)

@@ -37,6 +37,27 @@ CASES = [
          2, "'1e309' quá lớn (tối đa 10^12)"),
     Case("robustness-seed-negative", ["robustness", "--criteria", str(MINI / "criteria.yaml"), "--data", str(MINI / "data"), "--seed", "-1", "--draws", "10"],
          2, "--seed phải là số nguyên từ 0 đến 2^64 − 1, không phải -1"),
+    # 9: formula constants bounded before sympy computes them; depth; relations are not numbers
+    Case("formula-power-tower", ["validate", str(CORPUS / "formula-power-tower.yaml")], 2,
+         "hằng số '2**64' quá lớn hoặc quá chi tiết (trị tuyệt đối tối đa 10^15", memory_mb=1200, cpu_s=20),
+    Case("formula-long-sum", ["validate", str(CORPUS / "formula-long-sum.yaml")], 2, "công thức lồng nhau quá 50 cấp"),
+    Case("formula-relation-number", ["validate", str(CORPUS / "formula-relation-number.yaml")], 2,
+         "phép so sánh 'x > 1' không phải là một số: chỉ dùng làm điều kiện trong piecewise"),
+    # 10: magnitude checked before converting, in criteria, overrides and previous results
+    Case("criteria-max-1e300", ["validate", str(CORPUS / "criteria-max-1e300.yaml")], 2, "trường 'max': '1e300' quá lớn (tối đa 10^12)"),
+    Case("criteria-int-310-digits", ["validate", str(CORPUS / "criteria-int-310-digits.yaml")], 2,
+         "target: '1000000000…000000 (310 ký tự)' quá lớn (tối đa 10^12)"),
+    Case("criteria-target-1e309", ["validate", str(CORPUS / "criteria-target-1e309.yaml")], 2,
+         "target: số quá lớn hoặc không xác định (inf); cần một số hữu hạn, tối đa 10^12"),
+    Case("scenario-1e309", ["whatif", "--scenario", str(CORPUS / "scenario-1e309.yaml")], 2,
+         "dòng 6, tiêu chí 1.2, trường 'max': '1e309' quá lớn (tối đa 10^12)"),
+    Case("whatif-set-1e309", ["whatif", "--criteria", str(MINI / "criteria.yaml"), "--data", str(MINI / "data"), "--set", "so-b:2.1=1e309"], 2,
+         "không đọc được giá trị '1e309'"),
+    Case("previous-infinity", ["report", "--criteria", str(MINI / "criteria.yaml"), "--data", str(MINI / "data"),
+                               "--previous", str(CORPUS / "previous-infinity.json"), "--out", "{tmp}/report"], 2,
+         "'Infinity' không phải là một số (kết quả năm trước chỉ chứa số hữu hạn)"),
+    Case("previous-1e309", ["report", "--criteria", str(MINI / "criteria.yaml"), "--data", str(MINI / "data"),
+                            "--previous", str(CORPUS / "previous-1e309.json"), "--out", "{tmp}/report"], 2, "'1e309' quá lớn (tối đa 10^12)"),
 ]
 
 
@@ -46,11 +67,11 @@ def limit(memory_mb: int, cpu_s: int) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_hostile_case(case: Case) -> None:
+def test_hostile_case(case: Case, tmp_path: Path) -> None:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "COLUMNS": "200"}
     env.pop("PAR_INDEX_DEBUG", None)
     done = subprocess.run(
-        [sys.executable, "-m", "par_index", *case.args],
+        [sys.executable, "-m", "par_index", *(a.replace("{tmp}", str(tmp_path)) for a in case.args)],
         capture_output=True, text=True, env=env, cwd=Path.cwd(), timeout=case.cpu_s * 4,
         preexec_fn=lambda: limit(case.memory_mb, case.cpu_s),
     )

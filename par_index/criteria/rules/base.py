@@ -21,9 +21,9 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
-from par_index.common.values import format_number, format_percent, parse_date_scalar
+from par_index.common.values import format_number, format_percent, magnitude_problem, parse_date_scalar
 
 ValueType = Literal["number", "date", "bool", "points"]
 Measure = Literal["ratio", "count", "number"]
@@ -48,6 +48,9 @@ Date = Annotated[dt.date, BeforeValidator(_to_date)]
 def _reject_bool(v: Any) -> Any:
     if isinstance(v, bool):
         raise ValueError("cần một số, không phải có/không")
+    problem = magnitude_problem(v)
+    if problem is not None:
+        raise ValueError(problem)
     return v
 
 
@@ -64,6 +67,11 @@ class ValueIssue:
     severity: str = "warning"  # "error": the value is not used (its rows score 0)
 
 
+def _numeric_field(cls: type[BaseModel], name: str) -> bool:
+    field = cls.model_fields.get(name)
+    return field is not None and any(t in str(field.annotation) for t in ("float", "Decimal", "int"))
+
+
 class Rule(BaseModel):
     """Base of all rule kinds. Subclasses set ``kind`` as a ``Literal``."""
 
@@ -72,6 +80,19 @@ class Rule(BaseModel):
     kind: str
     value_type: ClassVar[ValueType] = "number"
     sign: ClassVar[int] = 0  # 0: ordinary; +1 bonus; -1 penalty (outside the maximum)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded_numbers(cls, data: Any) -> Any:
+        """Every number a rule is given (thresholds, points, targets) lies within ±10**12 and is
+        finite, judged before pydantic converts it (``1e309`` would become infinity)."""
+        if isinstance(data, dict):
+            for name, value in data.items():
+                if isinstance(value, int | float | Decimal) or (isinstance(value, str) and _numeric_field(cls, name)):
+                    problem = magnitude_problem(value)
+                    if problem is not None:
+                        raise ValueError(f"{name}: {problem}")
+        return data
 
     # -- checks at load time -------------------------------------------------------------
     def check(self, max_points: Decimal | None) -> list[tuple[str, str]]:
