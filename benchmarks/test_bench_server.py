@@ -10,11 +10,12 @@
    (rows lost = 0). Values come from a pool of POOL texts per leaf, so the engine's verdict on a
    value (the 422 check, ~50 ms the first time a text is seen) is mostly cached, as it is for
    the repeated answers of a real round; the first pass pays it and is included.
-2. ``test_results_vs_score``: ``GET /api/v1/results`` for RESULT_UNITS units (10,000) against
-   ``par-index score --out x.json`` on the ``db export`` of the same round, in-process, as
-   ratios: the first GET of a server process (reads every row from the database), a GET after
-   one save (the rows kept in memory plus that change, ``round_rows``: the usual case), and a
-   repeated GET without change (cached). The results after the saves equal the CLI's.
+2. ``test_results_vs_score[sqlite|postgresql]``: ``GET /api/v1/results`` for RESULT_UNITS units
+   (10,000) against ``par-index score --out x.json`` on the ``db export`` of the same round,
+   in-process, as ratios: the first GET of a server process (reads every row from the database
+   in bulk), a GET after one save (the rows kept in memory plus that change, ``round_rows``: the
+   usual case), and a repeated GET without change (cached). The results after the saves equal
+   the CLI's. Also printed: the times of ``db init`` and ``db import`` of the round.
 
 Sizes can be lowered for a quick look: PAR_INDEX_BENCH_UNITS, PAR_INDEX_BENCH_SAVES,
 PAR_INDEX_BENCH_RESULT_UNITS.
@@ -98,20 +99,24 @@ def pg_url(pg_server: str) -> str:  # noqa: F811  (the imported fixture, by name
     return pg_server
 
 
+def bench_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A new empty database: an SQLite file, or a database created on the tests' PostgreSQL."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'bench.db'}"
+    import psycopg
+
+    server = request.getfixturevalue("pg_url")
+    name = f"par_bench_{os.getpid()}"
+    with psycopg.connect(server.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[arg-type]
+        conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
+    base, _, query = server.partition("?")
+    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_concurrent_saves(benchmark: Any, backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'bench.db'}"
-    else:
-        import psycopg
-
-        server = request.getfixturevalue("pg_url")
-        name = f"par_bench_{os.getpid()}"
-        with psycopg.connect(server.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[arg-type]
-            conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
-        base, _, query = server.partition("?")
-        url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+    url = bench_url(backend, tmp_path, request)
     load_round(url, tmp_path / "data", UNITS)
     start_rows = current_rows(url)
     units = sorted({u for u, _ in start_rows})
@@ -185,17 +190,21 @@ def test_concurrent_saves(benchmark: Any, backend: str, tmp_path: Path, request:
     assert len(latencies) > 0.9 * UNITS * SAVES  # a few pool values may be refused (422) by a rule
 
 
-def test_results_vs_score(benchmark: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_results_vs_score(benchmark: Any, backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
     from fastapi.testclient import TestClient
 
     from par_index.cli.main import main
     from par_index.server.factory import create_app
     from par_index.server.settings import Settings
 
-    url = f"sqlite:///{tmp_path / 'big.db'}"
+    url = bench_url(backend, tmp_path, request)
+    crit_file, data = write_dataset(tmp_path / "data", RESULT_UNITS)
     t0 = time.perf_counter()
-    load_round(url, tmp_path / "data", RESULT_UNITS)
-    setup = time.perf_counter() - t0
+    assert main(["db", "init", "--db", url, "--criteria", str(crit_file), "--units", str(data / "units.csv"), "--year", "2024"]) == 0
+    t1 = time.perf_counter()
+    assert main(["db", "import", "--db", url, "--data", str(data)]) == 0
+    init_s, import_s = t1 - t0, time.perf_counter() - t1
     from par_index.server import services
     from par_index.server.db import Database
 
@@ -245,6 +254,10 @@ def test_results_vs_score(benchmark: Any, tmp_path: Path) -> None:
     cli_doc = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
     assert api["units"] == cli_doc["units"]
     app.state.db.dispose()
-    figures = {"units": RESULT_UNITS, "score_cli_s": cli_best, "get_first_s": first, "get_cached_s": cached, "get_after_change_s": after_change, "first_ratio": first / cli_best, "after_change_ratio": after_change / cli_best, "cached_ratio": cached / cli_best, "load_s": setup}
+    figures = {
+        "units": RESULT_UNITS, "score_cli_s": cli_best, "get_first_s": first, "get_cached_s": cached, "get_after_change_s": after_change,
+        "first_ratio": first / cli_best, "after_change_ratio": after_change / cli_best, "cached_ratio": cached / cli_best,
+        "db_init_s": init_s, "db_import_s": import_s,
+    }
     benchmark.extra_info.update(figures)
-    print("\nresults: " + ", ".join(f"{k} = {v:.4g}" for k, v in figures.items()))
+    print(f"\nresults ({backend}): " + ", ".join(f"{k} = {v:.4g}" for k, v in figures.items()))

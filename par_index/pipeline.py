@@ -53,11 +53,18 @@ def read_data(path: str | Path) -> UnitData:
     three tables (:func:`par_index.unit_data.reader.read_tables`); then the appraisal tables and
     survey (:func:`par_index.appraisal.read.add_tables`)."""
     path = Path(path)
-    data = read_base_tables(path)
+    return coded(add_extra_tables(read_base_tables(path), path))
+
+
+def add_extra_tables(data: UnitData, path: Path) -> UnitData:
+    """The second half of :func:`read_data` before the codes: the appraisal tables and survey
+    found at ``path`` added to ``data`` (:func:`read_base_tables` of ``path``) and, for a folder,
+    a warning for each file no reader took. The province server's import calls the two halves
+    itself, to keep the three tables as they were read."""
     add_tables(data, path)
     if path.is_dir():
         data.problems.extend(unread_files(path, data))
-    return coded(data)
+    return data
 
 
 # The files of a data folder that the readers above take by name (the appraisal workbooks and

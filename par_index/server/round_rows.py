@@ -17,14 +17,13 @@ changes whenever any entry becomes visible.
 
 from __future__ import annotations
 
-import bisect
 import json
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from par_index.server.models import Assessment, AuditEntry, Evidence
@@ -45,29 +44,111 @@ def audit_revision(s: Session) -> tuple[int, int]:
     return int(count or 0), int(newest or 0)
 
 
-@dataclass
-class _Rows:
-    ids: list[int] = field(default_factory=list)
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
-    where: dict[Any, int] = field(default_factory=dict)  # key → id
+def read_frame(conn: Connection, stmt: Select[Any], names: list[str]) -> Any:
+    """Every row of ``stmt`` (an integer ``id`` first, then text columns) as a DataFrame with
+    those ``names``, read in bulk: no ORM objects and no SQLAlchemy rows.
 
-    def put(self, row_id: int, key: Any, row: tuple[Any, ...]) -> None:
-        old = self.where.get(key)
-        if old is not None and old != row_id:  # the same key under a new id (deleted and added)
-            self.drop(old)
-        i = bisect.bisect_left(self.ids, row_id)
-        if i < len(self.ids) and self.ids[i] == row_id:
-            self.rows[i] = row
+    PostgreSQL sends the rows with ``COPY (…) TO STDOUT`` as CSV, read by pandas' C parser with
+    the options ``read_csv_table`` reads a unit-data CSV with (every cell text, nothing turned
+    into a missing value); SQLite's rows come from the DB-API cursor, 100,000 at a time, straight
+    into frames. The statement runs on the session's own connection (its transaction)."""
+    import io
+
+    import pandas as pd
+
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    dbapi: Any = conn.connection.dbapi_connection  # psycopg's or sqlite3's own connection
+    if conn.dialect.name == "postgresql":
+        with dbapi.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
+            data = b"".join(bytes(block) for block in copy)
+        encoding = dbapi.info.encoding
+        if data:
+            df = pd.read_csv(
+                io.BytesIO(data), header=None, names=names, dtype=object, keep_default_na=False, na_filter=False, encoding=encoding, index_col=False
+            )
         else:
-            self.ids.insert(i, row_id)
-            self.rows.insert(i, row)
-        self.where[key] = row_id
+            df = pd.DataFrame({c: pd.Series([], dtype=object) for c in names})
+    else:
+        cur = dbapi.cursor()
+        try:
+            cur.execute(sql)
+            chunks = []
+            while rows := cur.fetchmany(100_000):
+                chunks.append(pd.DataFrame(rows, columns=names, dtype=object))
+        finally:
+            cur.close()
+        if not chunks:
+            df = pd.DataFrame({c: pd.Series([], dtype=object) for c in names})
+        else:
+            df = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
+    df[names[0]] = df[names[0]].astype("int64")
+    return df
 
-    def drop(self, row_id: int) -> None:
-        i = bisect.bisect_left(self.ids, row_id)
-        if i < len(self.ids) and self.ids[i] == row_id:
-            del self.ids[i]
-            del self.rows[i]
+
+def _scan(column: Any) -> Any:
+    """``column + 0``: on SQLite, a condition the (year, unit, …) index cannot serve, so the rows
+    are read in a plain scan of the table, already in id order (the index would be followed by a
+    sort of every row by id, a third slower); PostgreSQL plans it the same either way."""
+    return column + 0
+
+
+@dataclass
+class _Table:
+    """One table's rows as the database held them when read (``frame``: ``id`` and the columns,
+    by id, never changed once built) and the rows changed since (id → row), folded into a new
+    frame when the table is next asked for."""
+
+    columns: list[str]
+    key: list[str] = field(default_factory=list)  # what identifies a row besides its id
+    frame: Any = None
+    changed: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+
+    def put(self, row_id: int, row: tuple[Any, ...]) -> None:
+        self.changed[row_id] = row
+
+    def current(self) -> Any:
+        """The rows now, by id: a DataFrame of ``columns`` (not to be changed by the caller)."""
+        if self.changed:
+            self.frame = _fold(self.frame, self.changed, self.columns, self.key)
+            self.changed = {}
+        return self.frame[self.columns]
+
+
+def _fold(frame: Any, changed: dict[int, tuple[Any, ...]], columns: list[str], key: list[str]) -> Any:
+    """A new frame: ``frame`` with the rows of ``changed`` replaced (same id) or added (new id,
+    in id order). An added row whose ``key`` the frame holds under another id replaces that row:
+    the old one was deleted outside the audit (rows are deleted only by actions that make
+    :class:`RoundRows` read everything again, or by hand)."""
+    import numpy as np
+    import pandas as pd
+
+    ids = frame["id"].to_numpy()
+    new_ids = np.array(sorted(changed), dtype=np.int64)
+    pos = np.searchsorted(ids, new_ids)
+    found = pos < len(ids)
+    found[found] = ids[pos[found]] == new_ids[found]
+    cols = {c: frame[c].to_numpy(dtype=object, copy=True) for c in columns}  # copies: the old frame may be in use
+    at = pos[found]
+    for i, c in enumerate(columns):
+        cols[c][at] = [changed[int(n)][i] for n in new_ids[found]]
+    added = new_ids[~found]
+    if not len(added):
+        return pd.DataFrame({"id": ids, **cols})
+    rows = [changed[int(n)] for n in added]
+    keep = np.ones(len(ids), dtype=bool)
+    if key:
+        where = [columns.index(k) for k in key]
+        keys = {tuple(r[i] for i in where) for r in rows}
+        maybe = np.ones(len(ids), dtype=bool)
+        for j, k in enumerate(key):
+            maybe &= pd.Series(cols[k], dtype=object).isin({kk[j] for kk in keys}).to_numpy()
+        for at_row in np.flatnonzero(maybe):
+            if tuple(cols[k][at_row] for k in key) in keys:
+                keep[at_row] = False
+    all_ids = np.concatenate([ids[keep], added])
+    out = {c: np.concatenate([cols[c][keep], np.array([r[i] for r in rows], dtype=object)]) for i, c in enumerate(columns)}
+    order = np.argsort(all_ids, kind="stable")
+    return pd.DataFrame({"id": all_ids[order], **{c: v[order] for c, v in out.items()}})
 
 
 @dataclass
@@ -75,8 +156,8 @@ class RoundRows:
     year: int
     seen_max: int = 0
     gaps: dict[int, float] = field(default_factory=dict)  # audit id → when first missed
-    assessments: _Rows = field(default_factory=_Rows)
-    evidence: _Rows = field(default_factory=_Rows)
+    assessments: _Table = field(default_factory=lambda: _Table(ASSESSMENT_COLUMNS, ["unit", "criterion", "stage"]))
+    evidence: _Table = field(default_factory=lambda: _Table(EVIDENCE_COLUMNS))
     loaded: bool = False
 
     def sync(self, s: Session) -> None:
@@ -110,11 +191,11 @@ class RoundRows:
             for r in s.connection().execute(
                 select(a.id, *(a[c] for c in ASSESSMENT_COLUMNS)).where(a.year == self.year, a.unit == unit, a.criterion == criterion)
             ):
-                self.assessments.put(r[0], (r[1], r[2], r[4]), tuple(r[1:]))
+                self.assessments.put(r[0], tuple(r[1:]))
         e_t = Evidence.__table__.c
         if evidence_ids:
             for r in s.connection().execute(select(e_t.id, *(e_t[c] for c in EVIDENCE_COLUMNS)).where(e_t.year == self.year, e_t.id.in_(sorted(evidence_ids)))):
-                self.evidence.put(r[0], r[0], tuple(r[1:]))
+                self.evidence.put(r[0], tuple(r[1:]))
         self._advance([e.id for e in entries], newest)
 
     def _advance(self, seen: list[int], newest: int) -> None:
@@ -129,15 +210,12 @@ class RoundRows:
         self.seen_max = max(self.seen_max, newest)
 
     def _load_all(self, s: Session, newest: int) -> None:
-        a, e_t = Assessment.__table__.c, Evidence.__table__.c
         conn = s.connection()
-        self.assessments = _Rows()
-        rows = conn.execute(select(a.id, *(a[c] for c in ASSESSMENT_COLUMNS)).where(a.year == self.year).order_by(a.id)).all()
-        self.assessments.ids = [r[0] for r in rows]
-        self.assessments.rows = [tuple(r[1:]) for r in rows]
-        self.assessments.where = {(r[1], r[2], r[4]): r[0] for r in rows}
-        ev = conn.execute(select(e_t.id, *(e_t[c] for c in EVIDENCE_COLUMNS)).where(e_t.year == self.year).order_by(e_t.id)).all()
-        self.evidence = _Rows([r[0] for r in ev], [tuple(r[1:]) for r in ev], {r[0]: r[0] for r in ev})
+        for table, model in ((self.assessments, Assessment), (self.evidence, Evidence)):
+            c = model.__table__.c
+            stmt = select(c.id, *(c[name] for name in table.columns)).where(_scan(c.year) == self.year).order_by(c.id)
+            table.frame = read_frame(conn, stmt, ["id", *table.columns])
+            table.changed = {}
         recent = set(s.scalars(select(AuditEntry.id).where(AuditEntry.id > newest - 1000, AuditEntry.id <= newest)))
         self.seen_max = max(0, newest - 1000)
         self.gaps = {}

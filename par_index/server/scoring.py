@@ -13,7 +13,7 @@ import json
 import os
 import posixpath
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Any
 
 from par_index.criteria.compiled import CompiledCriteria
 from par_index.errors import InputError, Problem
-from par_index.pipeline import load_criteria, read_base_tables, read_data
+from par_index.pipeline import add_extra_tables, load_criteria, read_base_tables, read_data
 from par_index.pipeline import score as score_with_evidence
 from par_index.scoring.engine import Stage, score
 from par_index.scoring.results import json_units_block, to_json_dict
@@ -164,13 +164,29 @@ def read_label(folder: Path) -> str:
     return engine_read_label(folder) or ""
 
 
+class TextTable:
+    """A large table read for ``db import``: one list of text cells per column (a missing cell
+    is ""), in the reader's row order. Iterating gives each row as a dict (for the few uses
+    that are not bulk)."""
+
+    def __init__(self, columns: dict[str, list[str]]) -> None:
+        self.columns = columns
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), []))
+
+    def __iter__(self) -> Iterator[dict[str, str]]:
+        names = list(self.columns)
+        return (dict(zip(names, row, strict=True)) for row in zip(*self.columns.values(), strict=True))
+
+
 @dataclass
 class Imported:
     """Rows of a unit-data folder or workbook, in the server's table shapes."""
 
     units: list[dict[str, str]]
-    assessments: list[dict[str, str]]
-    evidence: list[dict[str, str]]
+    assessments: TextTable
+    evidence: TextTable
     appraisals: list[dict[str, str]]
     explanations: list[dict[str, str]]
     survey: list[dict[str, str]]
@@ -182,28 +198,38 @@ class Imported:
 def _records(df: Any, columns: list[str]) -> list[dict[str, str]]:
     if df is None or not len(df):
         return []
-    cols = [c for c in columns if c in df.columns]
-    out = df[cols].astype(object).where(df[cols].notna(), "").astype(str).to_dict("records")
-    for r in out:
-        for c in columns:
-            r.setdefault(c, "")
-    return out
+    return list(_text_columns(df, columns))
 
 
-def _base_tables(path: Path) -> UnitData:
-    """The three tables as the reader returns them, before the extra tables are added."""
-    return read_base_tables(path)
+def _text_columns(df: Any, columns: list[str]) -> TextTable:
+    """The ``columns`` of ``df`` as text: a missing cell (or column) is "", anything else str()."""
+    import pandas as pd
+
+    out: dict[str, list[str]] = {}
+    for c in columns:
+        if c not in df.columns:
+            out[c] = [""] * len(df)
+            continue
+        cells = df[c].to_numpy(dtype=object)
+        if pd.api.types.infer_dtype(cells, skipna=False) == "string":  # the usual case: every cell text
+            out[c] = cells.tolist()
+        else:
+            out[c] = ["" if pd.isna(v) else str(v) for v in cells]
+    return TextTable(out)
 
 
 def read_import(path: Path) -> Imported:
     """Read unit data with the package's reader (every check and message of ``score --data``).
 
-    Appraisal records and explanations come from ``appraisals.csv``/workbooks/
-    ``explanations.csv``; survey answer counts from ``survey.csv`` through the survey reader.
+    The units, assessments and evidence are the three tables as read (appraisal rows stay in
+    the assessments where a file put them); appraisal records and explanations come from
+    ``appraisals.csv``/workbooks/``explanations.csv``; survey answer counts from ``survey.csv``
+    through the survey reader.
     """
-    full = read_data(path)
-    base = _base_tables(path)
-    own_files = set(base.assessments["at_file"]) if len(base.assessments) else set()
+    base = read_base_tables(path)
+    units, assessments, evidence = base.units, base.assessments, base.evidence  # before the extra tables
+    full = add_extra_tables(base, path)
+    own_files = set(assessments["at_file"].unique()) if len(assessments) else set()
     appraisals = full.appraisals
     rows: list[dict[str, str]] = []
     if appraisals is not None and len(appraisals):
@@ -220,9 +246,9 @@ def read_import(path: Path) -> Imported:
         mp = next((map_dir / n for n in MAP_NAMES if (map_dir / n).is_file()), None)
         survey_map = mp.read_bytes().decode("utf-8-sig") if mp else None
     return Imported(
-        units=_records(base.units, UNIT_COLUMNS),
-        assessments=_records(base.assessments, ASSESSMENT_COLUMNS),
-        evidence=_records(base.evidence, EVIDENCE_COLUMNS),
+        units=_records(units, UNIT_COLUMNS),
+        assessments=_text_columns(assessments, ASSESSMENT_COLUMNS),
+        evidence=_text_columns(evidence, EVIDENCE_COLUMNS),
         appraisals=rows,
         explanations=_records(full.explanations, EXPLANATION_COLUMNS),
         survey=_records(full.survey, SURVEY_COLUMNS),
@@ -242,13 +268,14 @@ def read_units_file(path: Path) -> list[dict[str, str]]:
 
 
 def score_folder(
-    criteria: Criteria, folder: Path, stage: Stage, files_root: Path | None, tables: dict[str, tuple[list[str], list[Any]]] | None = None
+    criteria: Criteria, folder: Path, stage: Stage, files_root: Path | None, tables: dict[str, Any] | None = None
 ) -> tuple[bytes, list[dict[str, Any]]]:
     """``par-index score --data folder --stage stage --out x.json`` in memory: the JSON bytes
     the command writes (problems' file names relative to the folder) and the problems.
 
-    ``tables``: units, assessments and evidence as (columns, rows) instead of their CSV files
-    in ``folder`` — the rows the reader would read from those files (:func:`read_folder_rows`)."""
+    ``tables``: units, assessments and evidence as (columns, rows) or as DataFrames of text
+    cells instead of their CSV files in ``folder`` — the rows the reader would read from those
+    files (:func:`read_folder_rows`)."""
     data = read_data(folder) if tables is None else read_folder_rows(folder, tables)
     results = score_with_evidence(criteria.sets, data, "self" if stage == "self" else "final", files=files_root)
     prefix = str(folder) + os.sep
@@ -263,11 +290,12 @@ def score_folder(
     return b"".join(json_parts(doc, {"units": json_units_block(results)})), doc.get("problems", [])
 
 
-def read_folder_rows(folder: Path, tables: dict[str, tuple[list[str], list[Any]]]) -> UnitData:
-    """``read_data(folder)`` when units.csv, assessments.csv and evidence.csv hold ``tables``:
-    the rows go through the reader's own ``finish_table`` as ``read_folder`` sends the text of
-    each file (every cell a string, header order), then, as ``pipeline.read_data`` does, the
-    appraisal tables and survey and the codes."""
+def read_folder_rows(folder: Path, tables: dict[str, Any]) -> UnitData:
+    """``read_data(folder)`` when units.csv, assessments.csv and evidence.csv hold ``tables``
+    ((columns, rows), or a DataFrame of text cells, not changed here): the rows go through the
+    reader's own ``finish_table`` as ``read_folder`` sends the text of each file (every cell a
+    string, header order), then, as ``pipeline.read_data`` does, the appraisal tables and survey
+    and the codes."""
     import pandas as pd
 
     from par_index.appraisal.read import add_tables
@@ -276,8 +304,12 @@ def read_folder_rows(folder: Path, tables: dict[str, tuple[list[str], list[Any]]
     problems: list[Problem] = []
     out = {}
     for name in ("units", "assessments", "evidence"):
-        columns, rows = tables[name]
-        df = pd.DataFrame(rows, columns=columns, dtype=object) if rows else pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+        given = tables[name]
+        if isinstance(given, pd.DataFrame):
+            df = given.copy(deep=False)  # finish_table renames the columns of the frame it is given
+        else:
+            columns, rows = given
+            df = pd.DataFrame(rows, columns=columns, dtype=object) if rows else pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
         out[name] = finish_table(name, df, str(folder / f"{name}.csv"), problems, complete=True)
     from par_index.unit_data.reader import read_label as engine_read_label
 
@@ -326,25 +358,45 @@ def _leaf_alone(crit_id: int, kind: str, criterion: str) -> CompiledCriteria | N
     return compile_criteria(c.spec.model_copy(update={"nodes": [node]}), c.path)
 
 
-@lru_cache(maxsize=65536)
-def _value_problems(crit_id: int, kind: str, criterion: str, value: str, points: str) -> list[dict[str, Any]]:
+@lru_cache(maxsize=4096)
+def _leaf_tables(crit_id: int, kind: str, criterion: str) -> tuple[CompiledCriteria, Any, Any, Any] | None:
+    """What scoring one value of a leaf needs besides the value, built once per round, kind and
+    leaf (~2/3 of the work of a first check was rebuilding these): the leaf alone, the one-unit
+    units table, and a one-row assessments table as ``finish_table`` gives it (the value and the
+    points are put in per value: ``finish_table`` only makes those two columns object text)."""
     import pandas as pd
 
     from par_index.unit_data.reader import empty_table, finish_table
-    from par_index.unit_data.value_table import value_table
 
     c = _leaf_alone(crit_id, kind, criterion)
     if c is None:
-        return [{"reason": "criterion_unknown", "message": f"tiêu chí '{criterion}' không có trong bộ tiêu chí của loại đơn vị '{kind}'", "criterion": criterion}]
+        return None
     problems: list[Problem] = []
     units = finish_table("units", pd.DataFrame({"unit": ["u"], "name": ["u"], "kind": [kind]}), "units", problems)
     rows = finish_table(
         "assessments",
-        pd.DataFrame({"unit": ["u"], "criterion": [criterion], "value": [value], "stage": ["self"], "note": [""], "points": [points]}),
+        pd.DataFrame({"unit": ["u"], "criterion": [criterion], "value": [""], "stage": ["self"], "note": [""], "points": [""]}),
         "assessments",
         problems,
     )
-    data = UnitData(units, rows, empty_table("evidence"), "server", problems)
+    assert not problems  # a clean one-row table
+    return c, units, rows, empty_table("evidence")
+
+
+@lru_cache(maxsize=65536)
+def _value_problems(crit_id: int, kind: str, criterion: str, value: str, points: str) -> list[dict[str, Any]]:
+    import numpy as np
+
+    from par_index.unit_data.value_table import value_table
+
+    tables = _leaf_tables(crit_id, kind, criterion)
+    if tables is None:
+        return [{"reason": "criterion_unknown", "message": f"tiêu chí '{criterion}' không có trong bộ tiêu chí của loại đơn vị '{kind}'", "criterion": criterion}]
+    c, units, template, evidence = tables
+    rows = template.copy()
+    rows["value"] = np.array([value], dtype=object)
+    rows["points"] = np.array([points], dtype=object)
+    data = UnitData(units.copy(), rows, evidence.copy(), "server", [])
     value_table(data.assessments)
     results = score([c], data, "self")
     return [

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any, cast
 
@@ -716,35 +717,51 @@ def import_rows(s: Session, settings: Settings, year: int, imp: scoring.Imported
     now = settings.now()
     for table in (Assessment, Evidence, Appraisal, Explanation, SurveyRow):
         s.execute(delete(table).where(table.year == year))
-    seen: set[tuple[str, str, str]] = set()
-    dropped = 0
-    rows = []
-    for r in imp.assessments:
-        key = (r["unit"], r["criterion"], r["stage"] or "self")
-        if key in seen:
-            dropped += 1  # the engine reads the first one too (row_duplicate)
-            continue
-        seen.add(key)
-        rows.append({"year": year, "unit": r["unit"], "criterion": r["criterion"], "stage": key[2], "value": r["value"], "note": r["note"], "points": r["points"], "version": 1, "updated_at": now, "updated_by": "(db import)"})
-    if rows:
-        s.connection().execute(insert(cast(Table, Assessment.__table__)), rows)  # plain executemany: large
-    ev = [
-        {"year": year, "unit": r["unit"], "criterion": r["criterion"], "document": r["document"], "issued_on": r["issued_on"], "issuer": r["issuer"], "file": (files or {}).get(r["file"], r["file"]), "sha256": None, "size": None, "content_type": None, "uploaded_by": "(db import)", "created_at": now}
-        for r in imp.evidence
-    ]
-    if ev:
-        s.connection().execute(insert(cast(Table, Evidence.__table__)), ev)
-    for r in imp.appraisals:
-        s.add(Appraisal(year=year, unit=r["unit"], criterion=r["criterion"], round=int(r["round"]), value=r["value"], points=r["points"], reason=r["reason"], appraiser=r["appraiser"], date=r["date"], created_at=now))
-    for r in imp.explanations:
-        s.add(Explanation(year=year, unit=r["unit"], criterion=r["criterion"], text=r["text"], date=r["date"], created_at=now))
+    import numpy as np
+    import pandas as pd
+
+    from par_index.server.db import bulk_insert, stored
+
+    conn = s.connection()
+    a, e = cast(Table, Assessment.__table__), cast(Table, Evidence.__table__)
+    col = imp.assessments.columns
+    stage = np.array(col["stage"], dtype=object)
+    stage[stage == ""] = "self"
+    first = ~pd.DataFrame({"unit": col["unit"], "criterion": col["criterion"], "stage": stage}).duplicated().to_numpy()
+    dropped = int(len(first) - first.sum())  # the engine reads the first one too (row_duplicate)
+    texts = ["unit", "criterion", "value", "note", "points"]
+    kept = {c: np.array(col[c], dtype=object)[first].tolist() for c in texts} if dropped else {c: col[c] for c in texts}
+    constants = {"year": year, "version": 1, "updated_at": stored(conn, a.c.updated_at, now), "updated_by": "(db import)"}
+    n_rows = len(kept["unit"])
+    bulk_insert(
+        conn,
+        a,
+        [*texts, "stage", *constants],
+        zip(*kept.values(), stage[first].tolist(), *(repeat(v, n_rows) for v in constants.values()), strict=True),
+    )
+    ev = imp.evidence.columns
+    n_ev = len(imp.evidence)
+    ev_files = ev["file"] if not files else [files.get(f, f) for f in ev["file"]]
+    ev_constants = {"year": year, "uploaded_by": "(db import)", "created_at": stored(conn, e.c.created_at, now)}
+    bulk_insert(
+        conn,
+        e,
+        ["unit", "criterion", "document", "issued_on", "issuer", "file", *ev_constants],
+        zip(ev["unit"], ev["criterion"], ev["document"], ev["issued_on"], ev["issuer"], ev_files, *(repeat(v, n_ev) for v in ev_constants.values()), strict=True),
+    )
+    ap = cast(Table, Appraisal.__table__)
+    made = stored(conn, ap.c.created_at, now)
+    ap_columns = ["unit", "criterion", "value", "points", "reason", "appraiser", "date"]
+    bulk_insert(conn, ap, [*ap_columns, "round", "year", "created_at"], ((*(r[c] for c in ap_columns), int(r["round"]), year, made) for r in imp.appraisals))
+    ex_columns = ["unit", "criterion", "text", "date"]
+    bulk_insert(conn, cast(Table, Explanation.__table__), [*ex_columns, "year", "created_at"], ((*(r[c] for c in ex_columns), year, made) for r in imp.explanations))
     sv = [{"year": year, "unit": r["unit"], "group": r["group"], "question": r["question"], "answer": r["answer"], "count": r["count"]} for r in imp.survey]
     if sv:
         s.execute(insert(SurveyRow), sv)
     if imp.survey_map is not None:
         rnd.survey_map = imp.survey_map
     rnd.label = imp.label
-    counts = {"assessments": len(rows), "duplicates_dropped": dropped, "evidence": len(ev), "appraisals": len(imp.appraisals), "explanations": len(imp.explanations), "survey": len(sv)}
+    counts = {"assessments": n_rows, "duplicates_dropped": dropped, "evidence": n_ev, "appraisals": len(imp.appraisals), "explanations": len(imp.explanations), "survey": len(sv)}
     audit(s, settings, None, "db.import", "par-index db import", year, None, None, None, counts)
     return counts
 
@@ -756,13 +773,14 @@ def export_round(s: Session, year: int, out: Path, files_dir: Path | None, copy_
     return _round_folder(s, year, out, files_dir, copy_files, None)
 
 
-Tables = dict[str, tuple[list[str], list[Any]]]
+Tables = dict[str, Any]  # table name → (columns, rows) or a DataFrame of text cells
 
 
 def _round_folder(s: Session, year: int, out: Path, files_dir: Path | None, copy_files: bool, big: Tables | None) -> list[Path]:
     """The unit-data folder of a round. With ``big`` (a dict), units, assessments and evidence
     are put there as (columns, rows) instead of being written (the server's own scoring reads
-    them from memory; the small tables are files either way)."""
+    them from memory; the small tables are files either way); assessments and evidence given in
+    ``big`` already (DataFrames from ``round_rows``) are not read again."""
     out.mkdir(parents=True, exist_ok=True)
     rnd = get_round(s, year)
     y = rnd.year
@@ -830,7 +848,7 @@ def results(s: Session, settings: Settings, acct: Account, stage: str = "final",
     check_unit_scope(acct, sc, "", rnd)
     if not is_stage(stage):
         raise ApiError(422, "stage phải là self hoặc final", {"field": "stage"})
-    from par_index.server.round_rows import ASSESSMENT_COLUMNS, EVIDENCE_COLUMNS, round_rows
+    from par_index.server.round_rows import round_rows
 
     key = (settings.db_url, rnd.year, stage, data_revision(s, rnd.year))
     hit = _RESULTS.get(key)
@@ -839,7 +857,7 @@ def results(s: Session, settings: Settings, acct: Account, stage: str = "final",
         rows, lock = round_rows(settings.db_url, rnd.year)
         with lock:  # the rows read last time, and what changed since
             rows.sync(s)
-            big: Tables = {"assessments": (ASSESSMENT_COLUMNS, list(rows.assessments.rows)), "evidence": (EVIDENCE_COLUMNS, list(rows.evidence.rows))}
+            big: Tables = {"assessments": rows.assessments.current(), "evidence": rows.evidence.current()}
         with tempfile.TemporaryDirectory(prefix="par-index-results-") as tmp:
             folder = Path(tmp) / "data"
             _round_folder(s, rnd.year, folder, settings.files_dir, False, big)
