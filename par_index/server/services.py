@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import shutil
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -22,8 +23,9 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from par_index.scoring.engine import is_stage
+from par_index.scoring.engine import Stage, is_stage
 from par_index.server import scoring
+from par_index.server.db import Database
 from par_index.server.errors import ApiError
 from par_index.server.models import (
     ROLES,
@@ -848,19 +850,36 @@ def results(s: Session, settings: Settings, acct: Account, stage: str = "final",
     check_unit_scope(acct, sc, "", rnd)
     if not is_stage(stage):
         raise ApiError(422, "stage phải là self hoặc final", {"field": "stage"})
+    return round_results(s, settings, rnd.year, stage)
+
+
+_COMPUTING: dict[tuple[str, int, str], threading.Lock] = {}
+_COMPUTING_LOCK = threading.Lock()
+
+
+def round_results(s: Session, settings: Settings, year: int, stage: Stage) -> bytes:
+    """The score JSON of a round as ``s`` sees it, computed once per change (requests asking for
+    the same round and stage meanwhile wait for it instead of computing it again)."""
     from par_index.server.round_rows import round_rows
 
-    key = (settings.db_url, rnd.year, stage, data_revision(s, rnd.year))
+    key = (settings.db_url, year, stage, data_revision(s, year))
     hit = _RESULTS.get(key)
-    if hit is None:
-        crit = criteria_of(s, rnd.year)
-        rows, lock = round_rows(settings.db_url, rnd.year)
+    if hit is not None:
+        return hit[0]
+    with _COMPUTING_LOCK:
+        computing = _COMPUTING.setdefault(key[:3], threading.Lock())
+    with computing:
+        hit = _RESULTS.get(key)
+        if hit is not None:
+            return hit[0]
+        crit = criteria_of(s, year)
+        rows, lock = round_rows(settings.db_url, year)
         with lock:  # the rows read last time, and what changed since
             rows.sync(s)
             big: Tables = {"assessments": rows.assessments.current(), "evidence": rows.evidence.current()}
         with tempfile.TemporaryDirectory(prefix="par-index-results-") as tmp:
             folder = Path(tmp) / "data"
-            _round_folder(s, rnd.year, folder, settings.files_dir, False, big)
+            _round_folder(s, year, folder, settings.files_dir, False, big)
             try:
                 hit = scoring.score_folder(crit, folder, stage, None, big)
             except scoring.InputError as exc:
@@ -869,6 +888,22 @@ def results(s: Session, settings: Settings, acct: Account, stage: str = "final",
             _RESULTS.clear()
         _RESULTS[key] = hit
     return hit[0]
+
+
+def warm_up(db: Database, settings: Settings) -> dict[str, Any]:
+    """What ``serve`` does when a server process starts: read the newest round's rows and score
+    it (final stage), so the first ``GET /results`` of the process finds the answer computed (a
+    request that comes earlier waits for it). What was done, for the log."""
+    import time
+
+    t0 = time.perf_counter()
+    with db.session() as s:
+        try:
+            rnd = get_round(s, None)
+            round_results(s, settings, rnd.year, "final")
+        except ApiError as exc:  # no round yet, or data the engine cannot score: the GET says so
+            return {"event": "warm-up", "skipped": exc.message}
+    return {"event": "warm-up", "year": rnd.year, "ms": round((time.perf_counter() - t0) * 1000, 1)}
 
 
 def state_counts(s: Session, year: int) -> dict[str, int]:

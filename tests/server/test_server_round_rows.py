@@ -4,9 +4,12 @@ export equality runs through COPY)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import pytest
 
 from par_index.server.round_rows import ASSESSMENT_COLUMNS, _Table, read_frame
 
@@ -60,3 +63,40 @@ def test_read_frame_on_sqlite_gives_text_cells_in_id_order(tmp_path: Path) -> No
     assert got.iloc[-1].tolist() == [120_001, "đơn vị 120001", ""]
     assert got.iloc[1].tolist() == [2, "đơn vị 2", "1,5\n\"x\""]
     engine.dispose()
+
+
+def test_warm_up_scores_the_newest_round_once_and_the_first_get_finds_it(env: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """``serve`` warms each process up (factory.start_warm_up): the rows read and the final
+    results computed, so the first GET /results of the process is the cached answer."""
+    from fastapi.testclient import TestClient
+
+    from par_index.server import services
+    from par_index.server.factory import create_app, start_warm_up
+    from par_index.server.settings import Settings
+    from support.server_env import auth
+
+    app = create_app(Settings(db_url=env.url, files_dir=env.files))
+    start_warm_up(app).join(timeout=120)
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert line["event"] == "warm-up" and line["year"] == 2024 and line["ms"] > 0
+    cached = [k for k in services._RESULTS if k[0] == env.url]
+    assert [(k[1], k[2]) for k in cached] == [(2024, "final")]
+    with TestClient(app) as c:
+        got = c.get("/api/v1/results", headers=auth(env, "appraiser"))
+        assert got.status_code == 200
+        assert got.content == services._RESULTS[cached[0]][0]
+        assert c.get("/api/v1/results?stage=self", headers=auth(env, "appraiser")).status_code == 200
+    app.state.db.dispose()
+
+
+def test_warm_up_of_an_empty_database_says_it_skipped(tmp_path: Path) -> None:
+    from par_index.server import services
+    from par_index.server.db import Database, migrate
+    from par_index.server.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    db = Database(url)
+    migrate(db)
+    got = services.warm_up(db, Settings(db_url=url))
+    assert got["event"] == "warm-up" and "chưa có kỳ đánh giá" in got["skipped"]
+    db.dispose()
