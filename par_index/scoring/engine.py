@@ -156,6 +156,16 @@ def score_layout(layout: Layout, cut: dict[str, np.ndarray] | None = None) -> Re
     return Results(results, layout.stage, problems, layout.label)
 
 
+def _issue_messages(template: str, texts: list[str], leaf_max: float) -> list[str]:
+    """The message of a range correction for each value text (each distinct text formatted once)."""
+    made: dict[str, str] = {}
+    shown_max = format_number(leaf_max)
+    for text in set(texts):
+        t = text.strip()
+        made[text] = ratio_message(t) if template == RATIO_ABOVE_100 else template.format(value=t, max=shown_max)
+    return [made[t] for t in texts]
+
+
 def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndarray | None) -> SetResult:
     c = lay.criteria
     n_leaves, n_units = lay.row_t.shape
@@ -170,14 +180,9 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
         has_j = lay.has_value_t[j]
         fixed, issues = rule.prepare(lay.x_t[j], leaf_max)
         for issue in issues:
-            for i in np.flatnonzero(issue.mask & has_j):
-                k = lay.row_t[j, i]
-                text = lay.raw_value(k).strip()
-                if issue.message == RATIO_ABOVE_100:
-                    message = ratio_message(text)
-                else:
-                    message = issue.message.format(value=text, max=format_number(leaf_max))
-                problems.append(row_problem(lay.row(k), issue.reason, message, issue.severity))
+            ks = lay.row_t[j, np.flatnonzero(issue.mask & has_j)]
+            if len(ks):
+                problems.extend(lay.problems_at(ks, issue.reason, _issue_messages(issue.message, lay.raw_values(ks), leaf_max), issue.severity))
         p = rule.points(fixed, leaf_max)
         claim_j = lay.claim_t[j]
         if lay.only_claim[j]:

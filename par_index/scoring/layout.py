@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -67,6 +68,7 @@ class SetLayout:
     unreadable: np.ndarray  # per laid-out row: the value could not be read
     problems: list[Problem] = field(default_factory=list)  # rows that were not laid out or not read
     missing: list[Problem] = field(default_factory=list)  # leaves with no value for a unit
+    _where: tuple[np.ndarray, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def raw_value(self, k: int) -> str:
         """The value text of laid-out row ``k`` as written."""
@@ -75,8 +77,55 @@ class SetLayout:
     def raw_points(self, k: int) -> str:
         return str(self.vt.points[self.pc[k]])
 
-    def row(self, k: int) -> pd.Series:
-        return self.frame.iloc[self.ids[k]]
+    def row(self, k: int) -> RowRef:
+        """Where laid-out row ``k`` comes from (for :func:`row_problem`), without building a
+        pandas row."""
+        i = self.ids[k]
+        f, line, cell, unit, crit = self._where_columns()
+        return RowRef(f[i], line[i], cell[i], unit[i], crit[i])
+
+    def raw_values(self, ks: np.ndarray) -> list[str]:
+        """The value texts of laid-out rows ``ks`` as written."""
+        return [str(v) for v in self.vt.values[self.vc[ks]].tolist()]
+
+    def problems_at(self, ks: np.ndarray, reason: str, messages: Sequence[str], severity: str = "error") -> list[Problem]:
+        """One problem per laid-out row of ``ks`` (with its message), as :func:`row_problem`
+        makes them, built in bulk: the engine reports every value it corrects (thousands on big data)."""
+        ids = self.ids[ks]
+        f, line, cell, unit, crit = (col[ids].tolist() for col in self._where_columns())
+        return [
+            Problem(
+                reason, m, file=str(fi or ""), line=int(li) if li is not None and li == li else None,
+                cell=str(ce or ""), unit="" if un is None else str(un), criterion="" if cr is None else str(cr), severity=severity,
+            )
+            for m, fi, li, ce, un, cr in zip(messages, f, line, cell, unit, crit, strict=True)
+        ]
+
+    def _where_columns(self) -> tuple[np.ndarray, ...]:
+        if self._where is None:
+            self._where = tuple(_column_or_none(self.frame, name) for name in RowRef._fields)
+        return self._where
+
+
+def _column_or_none(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """``frame[name]`` as a numpy array (a categorical column through its codes), or Nones."""
+    if name not in frame.columns:
+        return np.full(len(frame), None, dtype=object)
+    col = frame[name]
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats = np.array([*col.cat.categories.tolist(), None], dtype=object)
+        return cats[col.cat.codes.to_numpy()]  # code −1 (missing) takes the appended None
+    return col.to_numpy()
+
+
+class RowRef(NamedTuple):
+    """The columns of one assessment row that a :class:`Problem` names."""
+
+    at_file: object
+    at_line: object
+    at_cell: object
+    unit: object
+    criterion: object
 
 
 @dataclass
@@ -194,6 +243,18 @@ def value_problem(rule: Rule, max_points: float, text: str) -> str | None:
 
 def row_problem(r: object, reason: str, message: str, severity: str = "error") -> Problem:
     """A problem about one data row (a namedtuple from ``itertuples`` or a Series)."""
+    if type(r) is RowRef:  # the engine's many range corrections: no pandas, no getattr
+        line = r.at_line
+        return Problem(
+            reason,
+            message,
+            file=str(r.at_file or ""),
+            line=int(line) if line is not None and line == line else None,  # type: ignore[call-overload]
+            cell=str(r.at_cell or ""),
+            unit="" if r.unit is None else str(r.unit),
+            criterion="" if r.criterion is None else str(r.criterion),
+            severity=severity,
+        )
     get = r.get if isinstance(r, pd.Series) else (lambda k, d=None: getattr(r, k, d))
     line = get("at_line", None)
     return Problem(

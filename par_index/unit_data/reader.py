@@ -121,7 +121,7 @@ def finish_table(
         out["at_line"] = df["at_line"].to_numpy()
     else:
         out["at_line"] = range(first_line, first_line + len(out))
-    out["at_file"] = file
+    out["at_file"] = pd.Categorical.from_codes(np.zeros(len(out), dtype=np.int8), pd.Index([file], dtype=object))  # one byte a row, not a text
     if "at_cell" in df.columns:
         out["at_cell"] = df["at_cell"].to_numpy()
     out = out.reset_index(drop=True)
