@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from par_index.common.spreadsheet import csv_row
+from par_index.common.spreadsheet import FORMULA_START, csv_cell, csv_row
 from par_index.common.text_files import writing
 from par_index.common.values import format_number
 
@@ -46,8 +46,8 @@ def write_people_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[
     with writing(path) as tmp, tmp.open("w", encoding=ENCODING, newline="") as fh:  # whole or not at all
         w = csv.writer(fh, lineterminator="\r\n")
         w.writerow(csv_row([people_cell(h) for h in header]))
-        for row in rows:
-            w.writerow(csv_row([people_cell(v, decimals) for v in row]))
+        for row in rows:  # a text that cannot start a formula is its own cell (most cells: no calls)
+            w.writerow([v if type(v) is str and not v.startswith(FORMULA_START) else csv_cell(people_cell(v, decimals)) for v in row])
 
 
 def write_people_frame(

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from par_index.common import spreadsheet
-from par_index.common.csv_out import write_people_frame
+from par_index.common.csv_out import write_people_csv
 from par_index.common.text_files import out_suffix, write_bytes, write_text, writing
 from par_index.common.values import format_fixed
 from par_index.scoring.engine import Results
@@ -45,7 +45,13 @@ FORMATS = (".json", ".csv", ".xlsx", ".html")
 
 def write_problems(results: Results, out: Path) -> None:
     """The data problems as a CSV for people (UTF-8 with BOM, Vietnamese headers, lỗi / lưu ý)."""
-    write_people_frame(problems_frame(results), out, PROBLEM_HEADERS_VI, {"severity": SEVERITY_VI})
+    # = write_people_frame(problems_frame(results), out, PROBLEM_HEADERS_VI, {"severity": SEVERITY_VI}),
+    # from the problems directly (no frame of tens of thousands of rows built and read back)
+    rows = (
+        (SEVERITY_VI.get(p.severity, p.severity), p.reason, p.file, "" if p.line is None else int(p.line), p.cell, p.unit, p.criterion, p.field, p.message)
+        for p in results.problems
+    )
+    write_people_csv(out, list(PROBLEM_HEADERS_VI.values()), rows)
 
 
 def write_results(results: Results, out: Path) -> None:

@@ -104,12 +104,14 @@ def finish_table(
             )
         )
     for col in opt:
-        if col not in df.columns:
-            df[col] = ""
+        if col not in df.columns:  # a dictionary-encoded table gets one empty text, not one per row
+            df[col] = _empty_categorical(len(df)) if _is_categorical(df) else ""
     out = df[req + opt]  # a new frame (copy-on-write): setting its columns leaves ``df`` alone
     codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for col in req + opt:
         if col in ("value", "note", "points", "document"):
+            if isinstance(out[col].dtype, pd.CategoricalDtype):
+                continue  # dictionary-encoded text, as read
             text = out[col].astype(object)
             if not complete and pd.api.types.infer_dtype(text, skipna=False) != "string":  # only then a cell is missing
                 text = text.fillna("")
@@ -178,6 +180,29 @@ def factorize_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(codes, np.diff(np.append(starts, n))), uniques
 
 
+def _is_categorical(df: pd.DataFrame) -> bool:
+    return len(df.columns) > 0 and all(isinstance(t, pd.CategoricalDtype) for t in df.dtypes)
+
+
+def _empty_categorical(n: int) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), pd.Index([""], dtype=object), validate=False)
+
+
+def _normal_categorical(col: pd.Series, empty: str) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """:func:`_normal_text` of a dictionary-encoded column: only its distinct texts are read."""
+    cat = col.array
+    codes = np.asarray(cat.codes)
+    uniques = cat.categories.to_numpy(dtype=object)
+    normal = np.array([nfc(str(u)).strip() or empty for u in uniques] + [empty], dtype=object)
+    merged, distinct = pd.factorize(normal)
+    distinct = np.asarray(distinct, dtype=object)
+    if (normal[:-1] == uniques).all() and codes.min(initial=0) >= 0:
+        return col, codes.astype(np.int64), distinct  # already normal: the column as read (codes = distinct's)
+    new_codes = merged.astype(np.int64)[codes]  # −1 (missing) takes the appended ``empty``
+    used = pd.Categorical.from_codes(new_codes, pd.Index(distinct, dtype=object), validate=False)
+    return pd.Series(used, index=col.index), new_codes, distinct
+
+
 def _normal_text(col: pd.Series, empty: str = "") -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """``nfc_series(col.fillna(""))`` with ``empty`` for empty texts, built by taking from the
     distinct texts (a million-row column is not scanned again to infer its dtype).
@@ -185,6 +210,8 @@ def _normal_text(col: pd.Series, empty: str = "") -> tuple[pd.Series, np.ndarray
     Also returns the column's codes (int64) into its distinct normalised texts — the value
     table (:mod:`.value_table`) starts from them instead of factorizing the column again.
     """
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return _normal_categorical(col, empty)
     raw = col.to_numpy(dtype=object)
     codes, uniques = factorize_runs(raw)  # missing cells → -1 → empty
     normal = np.array([nfc(str(u)).strip() or empty for u in uniques] + [empty], dtype=object)
@@ -250,6 +277,51 @@ def read_csv_table(path: Path) -> pd.DataFrame:
         raise InputError(Problem("file_unreadable", f"không đọc được tệp: {exc.strerror}", file=str(path))) from None
 
 
+def read_csv_columnar(path: Path) -> pd.DataFrame | None:
+    """A big CSV (the assessment rows) as dictionary-encoded text columns, read by pyarrow: each
+    column a :class:`pandas.Categorical` of its distinct texts (integer codes in the order the
+    texts first appear, as :func:`pandas.factorize` gives them) — no Python string per row.
+
+    Only for a plain file: UTF-8, a header of distinct non-empty names, every row as wide as
+    the header. Anything else (or anything pyarrow refuses) gives
+    None and :func:`read_csv_table` reads the file, with its messages for what is wrong."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    encoding, sep = csv_dialect(path)
+    if encoding != "utf-8-sig":
+        return None
+    try:
+        with path.open("rb") as fh:
+            first = fh.readline(65536).decode("utf-8").lstrip("\ufeff")
+    except (OSError, UnicodeDecodeError):
+        return None
+    names = next(csv.reader([first.rstrip("\r\n")], delimiter=sep), [])
+    if not names or "" in names or len(set(names)) != len(names) or '"' in first:
+        return None
+    try:
+        table = pacsv.read_csv(
+            path,
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
+            ),
+        )
+    except (pa.ArrowException, OSError, ValueError):
+        return None
+    if table.column_names != names or table.num_rows == 0:
+        return None
+    columns = {}
+    for name in names:
+        encoded = pc.dictionary_encode(table.column(name).combine_chunks())
+        texts = pd.Index(encoded.dictionary.to_pylist(), dtype=object)
+        columns[name] = pd.Categorical.from_codes(encoded.indices.to_numpy(), texts, validate=False)
+    return pd.DataFrame(columns, copy=False)
+
+
 def read_folder(path: Path) -> UnitData:
     problems: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
@@ -262,7 +334,8 @@ def read_folder(path: Path) -> UnitData:
                 continue
             missing.append(file)
             continue
-        tables[name] = read_csv_table(file)
+        columnar = read_csv_columnar(file) if name == "assessments" else None
+        tables[name] = columnar if columnar is not None else read_csv_table(file)
     if missing:
         raise InputError(
             [Problem("file_missing", "không tìm thấy tệp; thư mục dữ liệu cần units.csv và assessments.csv (evidence.csv tùy chọn)", file=str(f)) for f in missing]

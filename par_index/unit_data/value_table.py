@@ -105,6 +105,8 @@ def value_table(rows: pd.DataFrame) -> ValueTable:
 
 
 def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(column.dtype, pd.CategoricalDtype) and len(column) and column.array.codes.min() >= 0:
+        return np.asarray(column.array.codes, dtype=np.int64), column.cat.categories.to_numpy(dtype=object)  # read encoded
     if isinstance(column.dtype, pd.StringDtype):
         codes, uniques = column.factorize(use_na_sentinel=False)  # faster on its own dtype
     else:

@@ -1,0 +1,105 @@
+"""Issue 15: the assessment rows are read by pyarrow as dictionary-encoded columns
+(``reader.read_csv_columnar``); the tables that come out equal the pandas reader's, cell by
+cell, and a file pyarrow cannot read plainly goes to the pandas reader (its messages)."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from par_index.errors import InputError
+from par_index.unit_data import reader
+from par_index.unit_data.value_table import value_table
+
+UNITS = "unit,name,kind\nu1,Sở Nội vụ,so\nu2,UBND huyện,huyen\n"
+
+
+def _both(tmp_path: Path, assessments: str | bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[reader.UnitData, reader.UnitData, bool]:
+    folder = tmp_path / "data"
+    folder.mkdir(exist_ok=True)
+    (folder / "units.csv").write_text(UNITS, encoding="utf-8")
+    path = folder / "assessments.csv"
+    path.write_bytes(assessments if isinstance(assessments, bytes) else assessments.encode("utf-8"))
+    columnar = reader.read_csv_columnar(path) is not None
+    fast = reader.read_folder(folder)
+    with monkeypatch.context() as m:
+        m.setattr(reader, "read_csv_columnar", lambda _path: None)
+        slow = reader.read_folder(folder)
+    return fast, slow, columnar
+
+
+def _same(fast: reader.UnitData, slow: reader.UnitData) -> None:
+    a, b = fast.assessments, slow.assessments
+    assert list(a.columns) == list(b.columns)
+    for col in a.columns:
+        assert a[col].astype(object).tolist() == b[col].astype(object).tolist(), col
+    assert [str(p) for p in fast.problems] == [str(p) for p in slow.problems]
+    va, vb = value_table(a), value_table(b)
+    for name in ("unit_codes", "criterion_codes", "stage_codes", "value_codes"):
+        assert getattr(va, name).tolist() == getattr(vb, name).tolist(), name
+    assert va.values.tolist() == vb.values.tolist()
+
+
+def test_plain_file_read_encoded_and_equal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    decomposed = unicodedata.normalize("NFD", "có")
+    text = (
+        "\ufeffUnit,Criterion,Value,Stage,Note,Points,Extra\n"
+        f"u1,1.1,{decomposed},,ghi chú,0,x\n"
+        "u1, 1.2 ,\"1,5\",self,,,\n"
+        "u2,1.1,na,appraisal1,\"có \"\"ngoặc\"\"\",,\n"
+        "u2,1.2,  ,SELF ,,0.5,\n"
+        "u3,9.9,=1+1,survey,,,\n"
+        "u3,1.1,\"hai\r\ndòng\",self,,,\n"
+    )
+    fast, slow, columnar = _both(tmp_path, text, monkeypatch)
+    assert columnar
+    assert all(isinstance(t, pd.CategoricalDtype) for t in fast.assessments.dtypes[:6])
+    _same(fast, slow)
+    assert fast.assessments["stage"].astype(object).tolist() == ["self", "self", "appraisal1", "SELF", "survey", "self"]
+    assert fast.assessments["value"].astype(object).tolist()[0] == decomposed  # values are kept as written
+    assert [p.reason for p in fast.problems] == ["column_unknown"]
+
+
+def test_absent_optional_columns_one_empty_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, slow, columnar = _both(tmp_path, "unit;criterion;value\nu1;1.1;0,5\nu2;1.1;1\n", monkeypatch)
+    assert columnar
+    _same(fast, slow)
+    note = fast.assessments["note"]
+    assert isinstance(note.dtype, pd.CategoricalDtype) and note.cat.categories.tolist() == [""]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "unit,criterion,value\nu1,1.1,1\nu2,1.1\n",  # a short row (pandas pads it)
+        "unit,criterion,value,value\nu1,1.1,1,2\n",  # a repeated header
+        "unit,criterion,value\n",  # no rows
+    ],
+)
+def test_other_files_go_to_the_pandas_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "assessments.csv").write_text(text, encoding="utf-8")
+    assert reader.read_csv_columnar(folder / "assessments.csv") is None
+    try:
+        fast, slow, _ = _both(tmp_path, text, monkeypatch)
+    except InputError:
+        return
+    _same(fast, slow)
+
+
+def test_long_row_and_bad_bytes_keep_their_messages(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "units.csv").write_text(UNITS, encoding="utf-8")
+    (folder / "assessments.csv").write_text("unit,criterion,value\nu1,1.1,1,5\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        reader.read_folder(folder)
+    assert err.value.problems[0].reason == "csv_columns"
+    (folder / "assessments.csv").write_bytes("unit,criterion,value\nu1,1.1,có\n".encode("cp1258"))
+    with pytest.raises(InputError) as err:
+        reader.read_folder(folder)
+    assert err.value.problems[0].reason == "file_encoding"
