@@ -2,7 +2,7 @@
 
 For round 1 the data are read as the unit left them (self → survey); for round 2 as round 1
 left them (self → survey → appraisal1). A leaf is proposed for a cut only while its points
-still rest on the unit's own ``self`` row, when:
+still rest on the unit's own ``self`` row (never a survey leaf: Sở Nội vụ fills those), when:
 
 * the self-score has no evidence, or its evidence is late or dated outside the year (the
   evidence register, :mod:`par_index.evidence.check`, when it is installed; otherwise only
@@ -76,8 +76,9 @@ def propose(criteria: Sequence[CompiledCriteria], data: UnitData, round_no: int 
         if hit is None:
             continue
         s, i, j = hit
-        if s.value_stage[i, j] != "self" or s.criteria.leaves[j].sign < 0:
-            continue
+        leaf = s.criteria.leaves[j]
+        if s.value_stage[i, j] != "self" or leaf.sign < 0 or leaf.rule.kind == "survey":
+            continue  # survey leaves are Sở Nội vụ's, not the unit's claim: never proposed for a cut
         finding = _finding(p, s, i, j, base)
         if finding is not None:
             found.setdefault((p.unit, p.criterion), []).append(finding)

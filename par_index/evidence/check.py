@@ -427,9 +427,12 @@ def _self_rows(data: UnitData) -> dict[tuple[str, str], Where]:
 
 
 def self_scored(s: SetResult) -> np.ndarray:
-    """Units × leaves: the value used is a ``self`` row that gives or claims points (no penalty)."""
+    """Units × leaves: the value used is a ``self`` row that gives or claims points (no penalty).
+
+    Survey leaves are never the unit's claim (Sở Nội vụ fills them), whatever their row's stage.
+    """
     positive = (s.leaf_points > 0) | (np.nan_to_num(s.claimed, nan=0.0) > 0)
-    sign = np.array([leaf.sign > 0 for leaf in s.criteria.leaves], dtype=bool)
+    sign = np.array([leaf.sign > 0 and leaf.rule.kind != "survey" for leaf in s.criteria.leaves], dtype=bool)
     out: np.ndarray = (s.value_stage == "self") & positive & sign[None, :] & (s.status != "na")
     return out
 

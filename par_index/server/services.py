@@ -939,7 +939,8 @@ def upload_workbook(s: Session, settings: Settings, acct: Account, route: str, u
     now = settings.now()
     current = {a.criterion: a for a in s.scalars(select(Assessment).where(Assessment.year == rnd.year, Assessment.unit == unit, Assessment.stage == "self"))}
     changed = 0
-    for r in got.assessments:
+    own = [r for r in got.assessments if r.get("stage", "self") == "self"]  # survey cells are Sở Nội vụ's, read-only in the form
+    for r in own:
         a = current.get(r["criterion"])
         if a is None:
             a = Assessment(year=rnd.year, unit=unit, criterion=r["criterion"], stage="self", value=r["value"], note=r["note"], points="", version=1, updated_at=now, updated_by=acct.login)
@@ -957,9 +958,9 @@ def upload_workbook(s: Session, settings: Settings, acct: Account, route: str, u
         s.execute(delete(Evidence).where(Evidence.year == rnd.year, Evidence.unit == unit, Evidence.sha256.is_(None)))
         for e in got.evidence:
             s.add(Evidence(year=rnd.year, unit=unit, criterion=e["criterion"], document=e["document"], issued_on=e["issued_on"], issuer=e["issuer"], file=e["file"], uploaded_by=acct.login, created_at=now))
-    audit(s, settings, acct, "workbook.upload", route, rnd.year, unit, None, None, {"rows": len(got.assessments), "changed": changed, "evidence": len(got.evidence), "file": shown_as})
+    audit(s, settings, acct, "workbook.upload", route, rnd.year, unit, None, None, {"rows": len(own), "changed": changed, "evidence": len(got.evidence), "file": shown_as})
     warnings = [p for p in got.problems if p not in errors and p.get("reason") != "value_missing"]
-    return {"unit": unit, "rows": len(got.assessments), "changed": changed, "evidence": len(got.evidence), "warnings": warnings}
+    return {"unit": unit, "rows": len(own), "changed": changed, "evidence": len(got.evidence), "warnings": warnings}
 
 
 def import_survey(s: Session, settings: Settings, acct: Account, route: str, table: bytes, survey_map: bytes | None, year: int | None = None) -> dict[str, Any]:

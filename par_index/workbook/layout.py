@@ -65,9 +65,10 @@ EVIDENCE_COLUMNS: dict[str, tuple[str, str, float]] = {
 EVIDENCE_HEADER_ROW = 3
 EVIDENCE_ROWS = 300  # rows prepared with validation below the header
 
-# Hidden metadata sheet: key in A, value in B; leaf codes in D and their value kinds in E.
+# Hidden metadata sheet: key in A, value in B; leaf codes in D, their value kinds in E and, in F,
+# who fills a leaf that the unit does not (``so-noi-vu`` for survey leaves: read as stage survey).
 META_KEYS = ("format", "version", "criteria", "criteria_title", "unit", "kind", "precision", "generated_by")
-META_LEAF_COL, META_KIND_COL = "D", "E"
+META_LEAF_COL, META_KIND_COL, META_FILLED_COL = "D", "E", "F"
 
 # What the workbook treats as "not applicable" in an input cell (as the engine does).
 NA_INPUT = "không áp dụng"

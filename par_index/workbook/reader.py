@@ -8,6 +8,9 @@ cell, so a problem reads "…[Tự đánh giá] ô E14, …: 120% vượt quá 1
 
 Cell values become the text the engine reads: percent-formatted numbers as ``93%`` (written so
 that they read back to the very same number), Excel dates as ISO dates, booleans as có/không.
+A number or date typed as text is refused (``value_is_text``, an error, scored 0): the form's
+formulas count such a cell 0, so the engine does too and the total the head of the unit signs
+is the engine's. Survey leaves (marked in the metadata sheet) are read as stage ``survey``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from par_index.workbook.layout import (
     KIND_LABEL,
     LABEL_COL,
     MAIN_SHEET,
+    META_FILLED_COL,
     META_KIND_COL,
     META_LEAF_COL,
     META_SHEET,
@@ -90,7 +94,7 @@ def _read_one(path: Path, problems: list[Problem]) -> dict[str, pd.DataFrame]:
         raise InputError(Problem("sheet_missing", f"thiếu trang tính «{MAIN_SHEET}»", file=str(path)))
     ws = wb[MAIN_SHEET]
     where = f"{path.name}[{MAIN_SHEET}]"  # relative to the data folder
-    kinds = _leaf_kinds(wb)
+    kinds, survey = _leaf_kinds(wb)
     unit, name, kind, unit_row = _header_block(ws, where)
     head_row, columns = _table_header(ws, where)
     units = pd.DataFrame([{"unit": unit, "name": name, "kind": kind, "at_line": unit_row, "at_cell": f"{VALUE_COL}{unit_row}"}])
@@ -112,7 +116,7 @@ def _read_one(path: Path, problems: list[Problem]) -> dict[str, pd.DataFrame]:
             continue
         if got["value"] or got["note"]:
             assessments.append(
-                {"unit": unit, "criterion": code, "value": got["value"], "stage": "self", "note": got["note"], "points": "", "at_line": r, "at_cell": f"{_letter(columns['value'])}{r}"}
+                {"unit": unit, "criterion": code, "value": got["value"], "stage": "survey" if code in survey else "self", "note": got["note"], "points": "", "at_line": r, "at_cell": f"{_letter(columns['value'])}{r}"}
             )
         if got["document"] or got["issued_on"] or got["issuer"] or got["file"]:
             evidence.append(
@@ -134,17 +138,21 @@ def _frame(rows: list[dict[str, Any]], name: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*cols, "at_line", "at_cell"], dtype=object)
 
 
-def _leaf_kinds(wb: Any) -> dict[str, str]:
-    """Leaf code -> value kind, from the hidden metadata sheet (empty when it is gone)."""
+def _leaf_kinds(wb: Any) -> tuple[dict[str, str], set[str]]:
+    """Leaf code -> value kind, and the leaves Sở Nội vụ fills (survey), from the hidden
+    metadata sheet (empty when it is gone)."""
     if META_SHEET not in wb.sheetnames:
-        return {}
+        return {}, set()
     ws = wb[META_SHEET]
     out = {}
+    survey = set()
     for r in range(2, ws.max_row + 1):
         code = _plain(ws[f"{META_LEAF_COL}{r}"].value)
         if code:
             out[code] = _plain(ws[f"{META_KIND_COL}{r}"].value)
-    return out
+            if _plain(ws[f"{META_FILLED_COL}{r}"].value):
+                survey.add(code)
+    return out, survey
 
 
 def _plain(v: object) -> str:
@@ -246,13 +254,17 @@ def _input_text(cell: Any, kind: str | None, where: str, unit: str, code: str, p
         return _number_text(float(v), "%" in (cell.number_format or ""))
     text = nfc(str(v)).strip()
     if warn_text and text and kind in (*NUMBER_KINDS, "date") and not is_na_text(pd.Series([text]))[0]:
+        # The form's formulas cannot read text, so the form counts 0 here: par-index counts 0
+        # too (an error), so that the total the head of the unit signs is the engine's total.
         problems.append(
             Problem(
                 "value_is_text",
-                f"'{text}' được nhập dạng văn bản nên phiếu không tự tính điểm cho ô này; hãy nhập {EXPECT[kind]}",
-                file=where, line=cell.row, cell=ref, unit=unit, criterion=code, severity="warning",
+                f"'{text}' được nhập dạng văn bản, không phải {EXPECT[kind]}: ô này được tính 0 điểm "
+                f"(trong phiếu và khi chấm); hãy xoá ô rồi nhập lại {EXPECT[kind]}",
+                file=where, line=cell.row, cell=ref, unit=unit, criterion=code,
             )
         )
+        return ""
     return text
 
 

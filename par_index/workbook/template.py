@@ -51,6 +51,7 @@ from par_index.workbook.layout import (
     INPUTS,
     KIND_LABEL,
     MAIN_SHEET,
+    META_FILLED_COL,
     META_KEYS,
     META_KIND_COL,
     META_LEAF_COL,
@@ -66,6 +67,8 @@ FIRST_ROW = HEADER_ROW + 1
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 EVIDENCE_FILL = PatternFill("solid", fgColor="FFFBEA")
 PARENT_FILL = PatternFill("solid", fgColor="E7E6E6")
+SURVEY_FILL = PatternFill("solid", fgColor="D9D9D9")  # read-only: filled by Sở Nội vụ
+TEXT_VALUE_FILL = PatternFill("solid", bgColor="FFC7CE")  # conditional: a value typed as text
 AREA_FILL = PatternFill("solid", fgColor="D9E1F2")
 HEAD_FILL = PatternFill("solid", fgColor="BDD7EE")
 THIN = Side(style="thin", color="999999")
@@ -74,12 +77,26 @@ FORMATS = {"ratio": "0.00%", "count": "0", "points": "0.00", "number": "General"
 INSTRUCTIONS = (
     "Hướng dẫn: (1) Chỉ nhập vào các ô nền vàng: giá trị tự đánh giá, tài liệu kiểm chứng và giải trình; "
     "các ô khác được khoá và tự tính điểm. (2) Tỷ lệ nhập dạng phần trăm (ví dụ 93%); ngày nhập dạng "
-    "dd/mm/yyyy; có/không chọn trong danh sách; số điểm hoặc số lượng nhập dạng số. (3) Mục không áp dụng "
+    "dd/mm/yyyy; có/không chọn trong danh sách; số điểm hoặc số lượng nhập dạng số — số hoặc ngày nhập dạng văn bản "
+    "(ô chuyển màu đỏ) được tính 0 điểm. (3) Mục không áp dụng "
     "với đơn vị: nhập «không áp dụng» — mục đó không tính vào điểm tối đa. (4) Không nhập công thức vào ô "
     "giá trị: công thức không được tính. (5) Tài liệu kiểm chứng thứ hai trở đi của một tiêu chí ghi ở trang "
-    f"«{EVIDENCE_SHEET}». (6) Gửi lại nguyên tệp này; par-index đọc trực tiếp "
-    "(par-index score --data <tệp hoặc thư mục phiếu>)."
+    f"«{EVIDENCE_SHEET}». (6) Các tiêu chí điều tra xã hội học (ô giá trị nền xám, khoá) do Sở Nội vụ điền "
+    "theo kết quả điều tra; đơn vị không nhập và không tự chấm các tiêu chí này. (7) Gửi lại nguyên tệp này; "
+    "par-index đọc trực tiếp (par-index score --data <tệp hoặc thư mục phiếu>)."
 )
+SURVEY_METHOD = "Do Sở Nội vụ điền theo kết quả điều tra xã hội học (đơn vị không nhập). "
+SURVEY_COMMENT = (
+    "Tiêu chí điều tra xã hội học: Sở Nội vụ điền tỷ lệ theo kết quả điều tra. "
+    "Đơn vị không nhập và không tự chấm tiêu chí này."
+)
+SURVEY_PENDING = "Chưa gồm điểm các tiêu chí điều tra xã hội học (Sở Nội vụ điền sau)."
+SURVEY_FILLED_BY = "so-noi-vu"  # META_FILLED_COL of a survey leaf
+
+
+def is_survey(leaf: Leaf) -> bool:
+    """A survey leaf: its value comes from Sở Nội vụ's survey, never from the unit."""
+    return leaf.rule.kind == "survey"
 
 
 @dataclass(frozen=True)
@@ -168,6 +185,8 @@ def prefill_from_data(c: CompiledCriteria, data: UnitData, unit: str, scored: Se
         status = res.status[i, j]
         if status == "not_applicable":
             continue
+        if is_survey(leaf) and res.value_stage[i, j] != "survey":
+            continue  # a survey leaf shows Sở Nội vụ's survey value only, never the unit's own row
         text = str(res.value_text[i, j])
         if status == "na":
             out.values[leaf.code] = NA_INPUT
@@ -201,7 +220,7 @@ def write_workbook(c: CompiledCriteria, unit: UnitInfo, path: Path, prefill: Pre
     ws.title = MAIN_SHEET
     nodes = applicable_nodes(c, unit.kind)
     layout = _table(ws, c, nodes, unit, prefill)
-    _header_block(ws, c, unit, layout)
+    _header_block(ws, c, unit, layout, prefill)
     extra = _evidence_sheet(wb, layout, prefill)
     _meta_sheet(wb, c, unit, layout)
     ws.protection.sheet = True
@@ -212,7 +231,7 @@ def write_workbook(c: CompiledCriteria, unit: UnitInfo, path: Path, prefill: Pre
     return layout
 
 
-def _header_block(ws: Worksheet, c: CompiledCriteria, unit: UnitInfo, layout: Layout) -> None:
+def _header_block(ws: Worksheet, c: CompiledCriteria, unit: UnitInfo, layout: Layout, prefill: Prefill) -> None:
     ws["A1"] = f"PHIẾU TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {c.spec.year}"
     ws["A1"].font = Font(bold=True, size=14)
     spreadsheet.put(ws["A2"], c.spec.title)
@@ -239,6 +258,9 @@ def _header_block(ws: Worksheet, c: CompiledCriteria, unit: UnitInfo, layout: La
     ws["B7"].number_format = ws["B8"].number_format = "0.00"
     if layout.band_row is not None:
         ws["C8"] = f"={col('points')}{layout.band_row}"
+    if any(is_survey(leaf) and prefill.values.get(code) is None for code, leaf in layout.leaves.items()):
+        spreadsheet.put(ws["C7"], SURVEY_PENDING)  # the survey cells are locked: this stays true
+        ws["C7"].font = Font(italic=True)
     ws["D3"] = INSTRUCTIONS
     ws.merge_cells("D3:K8")
     ws["D3"].alignment = Alignment(wrap_text=True, vertical="top")
@@ -264,7 +286,7 @@ def _table(ws: Worksheet, c: CompiledCriteria, nodes: list[NodeInfo], unit: Unit
         _cell(ws, "name", r, n.name)
         if n.is_leaf:
             kind = _leaf_row(ws, c, leaves[n.code], r, prefill)
-            role = "leaf"
+            role = "survey" if is_survey(leaves[n.code]) else "leaf"
         else:
             kids = [k for k in c.children(n.code) if k.code in rows]
             under = c.membership[c.node_index[n.code]].astype(bool) & mask
@@ -288,6 +310,7 @@ def _table(ws: Worksheet, c: CompiledCriteria, nodes: list[NodeInfo], unit: Unit
     _cell(ws, "index", t, index_formula(pts_ref, max_ref, scale))
     if leaves:
         _date_validation(ws, col("issued_on"), FIRST_ROW, total_row - 1)
+        _text_value_warning(ws, FIRST_ROW, total_row - 1)
     extra_rows = [t]
     if band_row is not None:
         _cell(ws, "name", band_row, "Xếp loại (theo chỉ số)")
@@ -353,6 +376,9 @@ def _build_style(cell: Any, key: tuple[object, ...]) -> None:
         cell.fill = EVIDENCE_FILL
         if col_key == "issued_on":
             cell.number_format = "DD/MM/YYYY"
+    if role == "survey" and col_key == "value":  # locked: Sở Nội vụ fills it
+        cell.fill = SURVEY_FILL
+        cell.number_format = FORMATS.get(str(kind), "General")
     if role == "leaf" and col_key in INPUTS:
         cell.protection = Protection(locked=False)
         cell.fill = INPUT_FILL if col_key == "value" else EVIDENCE_FILL
@@ -366,12 +392,15 @@ def _leaf_row(ws: Worksheet, c: CompiledCriteria, leaf: Leaf, r: int, prefill: P
     """Write a leaf's cells (values, formulas, comments, validation); returns its value kind."""
     mx = float(leaf.max)
     kind = value_kind(leaf)
+    survey = is_survey(leaf)
     if not leaf.outside_max:
         _cell(ws, "max", r, mx)
     method = leaf.rule.describe(mx)
-    _cell(ws, "method", r, method)
+    _cell(ws, "method", r, SURVEY_METHOD + method if survey else method)
     cells = leaf_cells(leaf, r, c.scale, col("value"), col("x"))
-    _cell(ws, "value", r, prefill.values.get(leaf.code))
+    value = _cell(ws, "value", r, prefill.values.get(leaf.code))
+    if survey:
+        value.comment = Comment(SURVEY_COMMENT, "par-index", height=100, width=280)
     _cell(ws, "x", r, cells.helper)
     points = _cell(ws, "points", r, cells.points)
     if cells.comment:
@@ -385,6 +414,8 @@ def _leaf_row(ws: Worksheet, c: CompiledCriteria, leaf: Leaf, r: int, prefill: P
         _cell(ws, "issuer", r, first.issuer or None)
         _cell(ws, "file", r, first.file or None)
     _cell(ws, "note", r, prefill.notes.get(leaf.code))
+    if survey:
+        return kind  # no input here: no evidence prompt, no validation
     if leaf.evidence or leaf.agency:
         lines = ["Tài liệu cần có:"] + [f"- {e.document}" for e in leaf.evidence]
         if leaf.agency:
@@ -433,6 +464,16 @@ def _validation(ws: Worksheet, leaf: Leaf, kind: str, r: int, method: str) -> No
     dv.showErrorMessage = True
     ws.add_data_validation(dv)
     dv.add(e)
+
+
+def _text_value_warning(ws: Worksheet, first: int, last: int) -> None:
+    """Value cells holding text the formulas cannot read (a number or date pasted as text) turn
+    red: they count 0 in the form, and ``score`` refuses them (``value_is_text``) the same way."""
+    from openpyxl.formatting.rule import FormulaRule
+
+    e, x = f"{col('value')}{first}", f"${col('x')}{first}"
+    rule = FormulaRule(formula=[f'AND(ISTEXT({e}),{x}="",NOT({na_test(e)}))'], fill=TEXT_VALUE_FILL, font=Font(color="9C0006"))
+    ws.conditional_formatting.add(f"{col('value')}{first}:{col('value')}{last}", rule)
 
 
 def _date_validation(ws: Worksheet, letter: str, first: int, last: int) -> None:
@@ -519,8 +560,11 @@ def _meta_sheet(wb: Workbook, c: CompiledCriteria, unit: UnitInfo, layout: Layou
         spreadsheet.put(ws[f"B{r}"], values[key])
     ws[f"{META_LEAF_COL}1"] = "leaf"
     ws[f"{META_KIND_COL}1"] = "value_kind"
+    ws[f"{META_FILLED_COL}1"] = "filled_by"
     for r, (code, leaf) in enumerate(layout.leaves.items(), start=2):
         spreadsheet.put(ws[f"{META_LEAF_COL}{r}"], code)
         ws[f"{META_KIND_COL}{r}"] = value_kind(leaf)
+        if is_survey(leaf):
+            ws[f"{META_FILLED_COL}{r}"] = SURVEY_FILLED_BY
     ws.sheet_state = "hidden"
     ws.protection.sheet = True

@@ -164,3 +164,17 @@ def test_csrf_in_a_form_field(client: Any) -> None:
     assert client.post("/api/v1/units/so-noi-vu/evidence", data=form, files=files).status_code == 403
     r = client.post("/api/v1/units/so-noi-vu/evidence", data={**form, "csrf_token": csrf}, files=files)
     assert r.status_code == 201, r.text
+
+
+def test_a_ratio_above_100_is_refused_at_entry(client: Any) -> None:
+    """Issue 10, item 3: refused at entry with the engine's message, never saved (nor clamped)."""
+    h = auth(client.env, "unit")
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "85", "version": 1}, headers=h)
+    assert r.status_code == 422
+    assert r.json()["error"].startswith("tiêu chí 1.1.2: 85 — có phải 85%? Tỷ lệ ghi dạng 85% hoặc số từ 0 đến 1; được tính 0 điểm; cần: ")
+    assert r.json()["detail"]["problems"][0]["reason"] == "value_above_100"
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "120%", "version": 1}, headers=h)
+    assert r.status_code == 422
+    assert r.json()["error"].startswith("tiêu chí 1.1.2: 120% vượt quá 100%; tỷ lệ phải từ 0% đến 100%")
+    row = next(x for x in client.get("/api/v1/units/so-noi-vu/assessment", headers=h).json()["rows"] if x["criterion"] == "1.1.2")
+    assert (row["value"], row["version"]) == ("0.998", 1)

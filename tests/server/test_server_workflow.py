@@ -91,7 +91,9 @@ def test_workbook_upload_same_messages_as_score(client: Any, tmp_path: Path, cap
     # fixed: saved; the workbook writes values its own way (dates as yyyy-mm-dd, ratios as
     # percentages) and the engine reads them to the same points
     before = client.get("/api/v1/results?stage=self", headers=auth(client.env, "admin")).json()
-    ws.cell(cell.row, vcol).value = "03/01/2024"
+    import datetime as dt
+
+    ws.cell(cell.row, vcol).value = dt.date(2024, 1, 3)  # a date typed as text ("03/01/2024") is refused: the form counts it 0
     wb.save(broken)
     with broken.open("rb") as f:
         r = client.post("/api/v1/units/so-noi-vu/workbook", files={"file": ("phieu-snv.xlsx", f, "application/octet-stream")}, headers=h)
@@ -100,7 +102,7 @@ def test_workbook_upload_same_messages_as_score(client: Any, tmp_path: Path, cap
     after = client.get("/api/v1/results?stage=self", headers=auth(client.env, "admin")).json()
     assert after["units"] == before["units"]
     rows = client.get("/api/v1/units/so-noi-vu/assessment", headers=h).json()["rows"]
-    assert next(x for x in rows if x["criterion"] == "1.1.1")["value"] == "03/01/2024"  # a text cell: kept as typed
+    assert next(x for x in rows if x["criterion"] == "1.1.1")["value"] == "2024-01-03"  # an Excel date, as the reader writes it
     # another unit's workbook: refused
     with broken.open("rb") as f:
         r = client.post("/api/v1/units/so-tu-phap/workbook", files={"file": ("x.xlsx", f, "application/octet-stream")}, headers=auth(client.env, "unit2"))

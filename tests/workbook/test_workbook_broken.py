@@ -57,10 +57,13 @@ def test_typed_formula_is_not_evaluated() -> None:
     assert s.status[i, s.criteria.leaf_index["1.2"]] == "missing"
 
 
-def test_date_typed_as_text_is_still_read_by_the_engine() -> None:
+def test_date_typed_as_text_scores_0_as_in_the_form() -> None:
+    """10/01/2024 typed as text: the form's formulas count 0, so the engine does too (issue 10,
+    item 8; it gave 2 points before, so the form's total and the engine's differed)."""
     results = score(load(CRITERIA), read_data(HERE / "date_as_text.xlsx"), "self")
     s, i = results.find("so-a")
-    assert s.leaf_points[i, s.criteria.leaf_index["1.1"]] == 200.0  # 10/01/2024 is before the due date: 2 points
+    assert s.leaf_points[i, s.criteria.leaf_index["1.1"]] == 0.0
+    assert next((p.reason, p.cell, p.severity) for p in results.problems if p.criterion == "1.1") == ("value_is_text", "E12", "error")
 
 
 def test_folder_of_workbooks_skips_other_spreadsheets(tmp_path: Path) -> None:

@@ -245,3 +245,37 @@ def test_full_excel_recalculation_agrees_with_the_engine(example_set: str, unit:
     assert len(want) == 3 * len(layout.rows) + 3 + (layout.band_row is not None)
     if total is not None:
         assert got[f"F{layout.total_row}"] == total
+
+
+def test_numbers_and_dates_typed_as_text_give_the_forms_total(tmp_path: Path) -> None:
+    """Issue 10, item 8: a ratio and a date typed as text count 0 in the form's formulas; the
+    engine refuses both cells (value_is_text, an error, 0 points), so the total the head of the
+    unit signs — recalculated by the ``formulas`` Excel engine — is the engine's total."""
+    sets = [load(p) for p in BAC_GIANG[0]]
+    data = read_data(BAC_GIANG[1])
+    unit = "h-luc-ngan"
+    s, i = score(sets, data, "self").find(unit)
+    u = s.units.iloc[i]
+    path = tmp_path / f"{unit}.xlsx"
+    layout = write_workbook(s.criteria, UnitInfo(unit, str(u["name"]), str(u["kind"])), path, prefill_from_data(s.criteria, data, unit, s))
+    wb = openpyxl.load_workbook(path)
+    ws = wb[wl.MAIN_SHEET]
+    ratio, date = "1.1.2", "1.1.1"
+    assert (wl_kind(layout, ratio), wl_kind(layout, date)) == ("ratio", "date")
+    ws[layout.cell(ratio, "value")] = "93,5%"  # pasted as text
+    ws[layout.cell(date, "value")] = "04/01/2024"
+    wb.save(path)
+    from_book = score(sets, read_data(path), "self")
+    sb, ib = from_book.find(unit)
+    got = recalc_full(path)
+    assert got[f"F{layout.total_row}"] == float(sb.total_points[ib]) / sb.scale
+    assert sb.leaf_points[ib, sb.criteria.leaf_index[ratio]] == sb.leaf_points[ib, sb.criteria.leaf_index[date]] == 0.0
+    text = [(p.reason, p.cell, p.severity) for p in from_book.problems if p.reason == "value_is_text"]
+    assert text == [("value_is_text", layout.cell(date, "value"), "error"), ("value_is_text", layout.cell(ratio, "value"), "error")]
+    assert float(sb.total_points[ib]) / sb.scale < float(s.total_points[i]) / s.scale  # the two leaves' points are gone
+
+
+def wl_kind(layout: Layout, code: str) -> str:
+    from par_index.workbook.formulas import value_kind
+
+    return value_kind(layout.leaves[code])

@@ -1,0 +1,119 @@
+"""Survey leaves are filled by Sở Nội vụ, not the unit (issue 10, item 7).
+
+In the self-assessment workbook they are read-only (locked, grey, labelled), the reader gives
+them stage ``survey``, and neither the appraiser's preview nor ``appraise`` treats them as the
+unit's claims: the same data give the same preview from the workbook and from CSV.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+from support.paths import REPO
+
+from par_index.appraisal.proposals import propose
+from par_index.criteria.compiled import CompiledCriteria, load
+from par_index.evidence.check import preview_appraisal
+from par_index.pipeline import read_data
+from par_index.workbook import layout as wl
+from par_index.workbook.reader import read_workbooks
+from par_index.workbook.template import (
+    INPUT_FILL,
+    SURVEY_FILL,
+    SURVEY_PENDING,
+    Layout,
+    UnitInfo,
+    is_survey,
+    prefill_from_data,
+    write_workbook,
+)
+
+BAC_GIANG = ([REPO / "criteria/bac-giang/2024/so.yaml", REPO / "criteria/bac-giang/2024/huyen.yaml"], REPO / "evidence/bac-giang/2024")
+UNIT = "so-gd-dt"  # 89,99 from the CSV data; the workbook preview gave 63,08 (issue: 62,37) before
+
+
+@pytest.fixture(scope="module")
+def sets() -> list[CompiledCriteria]:
+    return [load(p) for p in BAC_GIANG[0]]
+
+
+@pytest.fixture(scope="module")
+def book(sets: list[CompiledCriteria], tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Layout]:
+    data = read_data(BAC_GIANG[1])
+    c = sets[0]
+    path = tmp_path_factory.mktemp("survey") / f"{UNIT}.xlsx"
+    layout = write_workbook(c, UnitInfo(UNIT, "Sở Giáo dục và Đào tạo", "so"), path, prefill_from_data(c, data, UNIT))
+    return path, layout
+
+
+def _index(results: object, unit: str) -> float:
+    s, i = results.find(unit)  # type: ignore[attr-defined]
+    return round(float(s.index[i]), 2)
+
+
+def test_survey_cells_are_read_only_and_labelled(book: tuple[Path, Layout]) -> None:
+    path, layout = book
+    ws = openpyxl.load_workbook(path)[wl.MAIN_SHEET]
+    survey = [code for code, leaf in layout.leaves.items() if is_survey(leaf)]
+    assert survey == ["1.6", "2.4", "3.4", "4.4", "5.5", "6.4", "7.4", "8.1.1", "8.1.2", "8.2.1", "8.2.2"]
+    for code in survey:
+        value = ws[layout.cell(code, "value")]
+        assert value.protection.locked, code
+        assert value.fill.fgColor.rgb == SURVEY_FILL.fgColor.rgb != INPUT_FILL.fgColor.rgb
+        assert "Sở Nội vụ điền" in value.comment.text
+        assert str(ws[layout.cell(code, "method")].value).startswith("Do Sở Nội vụ điền theo kết quả điều tra xã hội học")
+        for key in ("document", "issued_on", "issuer", "file", "note"):
+            assert ws[layout.cell(code, key)].protection.locked, (code, key)
+    own = ws[layout.cell("1.1.1", "value")]
+    assert not own.protection.locked
+    assert own.fill.fgColor.rgb == INPUT_FILL.fgColor.rgb
+    assert "do Sở Nội vụ điền" in str(ws["D3"].value)
+    assert ws["C7"].value is None  # the survey values are there: the form's total is complete
+
+
+def test_blank_form_says_the_survey_points_are_not_in_its_total(sets: list[CompiledCriteria], tmp_path: Path) -> None:
+    write_workbook(sets[0], UnitInfo(UNIT, "Sở Giáo dục và Đào tạo", "so"), tmp_path / "blank.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "blank.xlsx")[wl.MAIN_SHEET]
+    assert ws["C7"].value == SURVEY_PENDING == "Chưa gồm điểm các tiêu chí điều tra xã hội học (Sở Nội vụ điền sau)."
+
+
+def test_reader_gives_survey_leaves_stage_survey(book: tuple[Path, Layout]) -> None:
+    path, layout = book
+    rows = read_workbooks(path).assessments
+    stages = dict(zip(rows["criterion"], rows["stage"], strict=True))
+    assert {code for code, st in stages.items() if st == "survey"} == {c for c, leaf in layout.leaves.items() if is_survey(leaf)}
+    assert stages["1.1.1"] == "self"
+
+
+def test_preview_is_the_same_from_workbook_and_csv(sets: list[CompiledCriteria], book: tuple[Path, Layout]) -> None:
+    path, _ = book
+    from_book, review = preview_appraisal(sets, read_data(path), "self")
+    from_csv, _ = preview_appraisal(sets, read_data(BAC_GIANG[1]), "self")
+    assert _index(from_book, UNIT) == _index(from_csv, UNIT) == 89.99
+    assert not review.cut[sets[0].id].any()
+    assert not [p for p in from_book.problems if p.reason == "evidence_missing"]
+
+
+def test_appraise_proposes_no_cut_on_survey_items(sets: list[CompiledCriteria], book: tuple[Path, Layout]) -> None:
+    path, _ = book
+    assert propose(sets, read_data(path), 1) == []  # was 11 survey items, 26,91 points
+
+
+def test_a_units_own_row_on_a_survey_leaf_is_not_its_claim(sets: list[CompiledCriteria], tmp_path: Path) -> None:
+    """CSV data where the unit wrote the survey leaves itself (stage self), without evidence."""
+    data = read_data(BAC_GIANG[1])
+    a = data.assessments
+    survey = {leaf.code for leaf in sets[0].leaves if is_survey(leaf)}
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    rows = a[a["unit"] == UNIT][["unit", "criterion", "value", "stage", "note", "points"]].copy()
+    rows.loc[rows["criterion"].isin(survey), "stage"] = "self"
+    rows.to_csv(folder / "assessments.csv", index=False)
+    data.units[data.units["unit"] == UNIT][["unit", "name", "kind"]].to_csv(folder / "units.csv", index=False)
+    data.evidence[data.evidence["unit"] == UNIT][["unit", "criterion", "document", "issued_on", "issuer", "file"]].to_csv(folder / "evidence.csv", index=False)
+    got = read_data(folder)
+    assert not [p for p in propose(sets, got, 1) if p.criterion in survey]
+    preview, _ = preview_appraisal(sets, got, "self")
+    assert _index(preview, UNIT) == 89.99
