@@ -48,39 +48,29 @@ def read_frame(conn: Connection, stmt: Select[Any], names: list[str]) -> Any:
     """Every row of ``stmt`` (an integer ``id`` first, then text columns) as a DataFrame with
     those ``names``, read in bulk: no ORM objects and no SQLAlchemy rows.
 
-    PostgreSQL sends the rows with ``COPY (…) TO STDOUT`` as CSV, read by pandas' C parser with
-    the options ``read_csv_table`` reads a unit-data CSV with (every cell text, nothing turned
-    into a missing value); SQLite's rows come from the DB-API cursor, 100,000 at a time, straight
-    into frames. The statement runs on the session's own connection (its transaction)."""
-    import io
-
+    The rows come from the DB-API cursor (psycopg's and sqlite3's own row makers, in C),
+    100,000 at a time, straight into frames; on PostgreSQL through a server-side cursor, so the
+    driver never holds every row at once. (Measured on 100,000 rows: psycopg's ``COPY … TO
+    STDOUT`` parsed by pandas and a ``json_agg`` of the rows were both slower than this.) Every
+    text cell arrives as it is stored. The statement runs on the session's own connection (its
+    transaction)."""
     import pandas as pd
 
     sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
     dbapi: Any = conn.connection.dbapi_connection  # psycopg's or sqlite3's own connection
-    if conn.dialect.name == "postgresql":
-        with dbapi.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
-            data = b"".join(bytes(block) for block in copy)
-        encoding = dbapi.info.encoding
-        if data:
-            df = pd.read_csv(
-                io.BytesIO(data), header=None, names=names, dtype=object, keep_default_na=False, na_filter=False, encoding=encoding, index_col=False
-            )
-        else:
-            df = pd.DataFrame({c: pd.Series([], dtype=object) for c in names})
+    postgresql = conn.dialect.name == "postgresql"
+    cur = dbapi.cursor(name="par_index_rows") if postgresql else dbapi.cursor()
+    try:
+        cur.execute(sql)
+        chunks = []
+        while rows := cur.fetchmany(100_000):
+            chunks.append(pd.DataFrame(rows, columns=names, dtype=object))
+    finally:
+        cur.close()
+    if not chunks:
+        df = pd.DataFrame({c: pd.Series([], dtype=object) for c in names})
     else:
-        cur = dbapi.cursor()
-        try:
-            cur.execute(sql)
-            chunks = []
-            while rows := cur.fetchmany(100_000):
-                chunks.append(pd.DataFrame(rows, columns=names, dtype=object))
-        finally:
-            cur.close()
-        if not chunks:
-            df = pd.DataFrame({c: pd.Series([], dtype=object) for c in names})
-        else:
-            df = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
+        df = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
     df[names[0]] = df[names[0]].astype("int64")
     return df
 

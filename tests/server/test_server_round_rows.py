@@ -1,6 +1,6 @@
 """The rows a server process keeps between two GET /results (round_rows): folding changes into
-the frame read from the database, and the bulk read on SQLite (PostgreSQL: test_server_cli's
-export equality runs through COPY)."""
+the frame read from the database, the bulk read on SQLite (on PostgreSQL, test_server_cli's
+export equality reads through it) and the warm-up of a server process."""
 
 from __future__ import annotations
 
