@@ -19,6 +19,7 @@ from par_index.appraisal.survey import MAP_NAMES
 from par_index.criteria.compiled import CompiledCriteria, load
 from par_index.errors import InputError, Problem
 from par_index.evidence.check import check_evidence, preview_appraisal
+from par_index.messages import FILE_NOT_READ, UNIT_UNKNOWN
 from par_index.scoring import engine
 from par_index.scoring.engine import Results, Stage
 from par_index.scoring.results import to_json_dict, units_frame
@@ -93,7 +94,7 @@ def unread_files(folder: Path, data: UnitData) -> list[Problem]:
             continue
         hint = NOT_READ_HINTS.get(p.name.lower()) or NOT_READ_HINTS.get(p.suffix.lower(), NOT_READ_HINTS[""])
         problems.append(
-            Problem("file_not_read", f"tệp '{p.name}' trong thư mục dữ liệu không được đọc: {hint}", file=p.name, severity="warning")
+            Problem("file_not_read", FILE_NOT_READ.format(name=p.name, hint=hint), file=p.name, severity="warning")
         )
     return problems
 
@@ -186,7 +187,7 @@ def plan(
     try:
         s, i = results.find(unit)
     except KeyError:
-        raise InputError(Problem("unknown_unit", f"không có đơn vị '{unit}' trong kết quả", unit=unit)) from None
+        raise InputError(Problem("unit_unknown", UNIT_UNKNOWN.format(unit=unit, where="kết quả"), unit=unit)) from None
     [p] = plan_units(s, [i], chosen[0], costs)
     return p
 

@@ -17,6 +17,7 @@ PACKAGE = REPO / "par_index"
 # Layers, bottom to top: a module may import its own layer (no cycle) or a lower one.
 LAYERS: list[tuple[str, ...]] = [
     ("errors",),
+    ("messages",),
     ("common",),
     ("criteria",),
     ("unit_data",),

@@ -30,6 +30,7 @@ import pandas as pd
 
 from par_index.common.values import format_date, nfc, nfc_series, parse_date_scalar
 from par_index.errors import InputError, Problem
+from par_index.messages import DATE_UNREADABLE, EXCEL_UNREADABLE
 from par_index.unit_data.reader import UnitData
 from par_index.unit_data.value_table import column_codes
 
@@ -95,7 +96,7 @@ def _workbook_sheets(path: Path, names: tuple[str, ...]) -> dict[str, pd.DataFra
     try:
         wb = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise InputError(Problem("xlsx_unreadable", f"không mở được tệp Excel: {exc}", file=str(path))) from None
+        raise InputError(Problem("xlsx_unreadable", EXCEL_UNREADABLE.format(error=exc), file=str(path))) from None
     out: dict[str, pd.DataFrame] = {}
     lower = {n.lower(): n for n in wb.sheetnames}
     for name in names:
@@ -140,7 +141,7 @@ def _from_table(df: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
             continue
         date = str(r["date"]).strip()
         if date and parse_date_scalar(date) is None:
-            problems.append(_problem(r, "appraisal_date_unreadable", f"không đọc được ngày thẩm định '{date}': cần dd/mm/yyyy hoặc yyyy-mm-dd", "warning"))
+            problems.append(_problem(r, "appraisal_date_unreadable", DATE_UNREADABLE.format(what="ngày thẩm định", text=date), "warning"))
         keep.append(pos)
         stages.append(stage)
     out = df.iloc[keep].copy()
@@ -208,7 +209,7 @@ def _drop_empty_text(ex: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     ]
     for pos in bad_date:
         problems.append(
-            _problem(ex.iloc[pos], "explanation_date_unreadable", f"không đọc được ngày giải trình '{ex['date'].iat[pos]}': cần dd/mm/yyyy hoặc yyyy-mm-dd", "warning")
+            _problem(ex.iloc[pos], "explanation_date_unreadable", DATE_UNREADABLE.format(what="ngày giải trình", text=ex["date"].iat[pos]), "warning")
         )
     return ex[~empty].reset_index(drop=True)
 

@@ -44,6 +44,7 @@ import pandas as pd
 from par_index.common.values import format_number, nfc
 from par_index.common.yaml_strict import LineDict, load_yaml
 from par_index.errors import InputError, Problem
+from par_index.messages import ANSWER_SHARE_RANGE, UNIT_UNKNOWN
 from par_index.unit_data.reader import UnitData, read_csv_table
 
 SURVEY_COLUMNS: tuple[list[str], list[str]] = (["unit", "group", "question", "answer", "count"], [])
@@ -196,7 +197,7 @@ def _answers(raw: Any, name: str, line: int | None, add: Any) -> dict[str, Fract
     for a, v in raw.items():
         f = _fraction(v)
         if f is None or not 0 <= f <= 1:
-            add(f"{name}.{a}: tỷ lệ của đáp án phải từ 0 đến 1, không phải {v!r}", raw.key_lines.get(a, line) if isinstance(raw, LineDict) else line, f"{name}.{a}")
+            add(ANSWER_SHARE_RANGE.format(answer=f"{name}.{a}", value=repr(v)), raw.key_lines.get(a, line) if isinstance(raw, LineDict) else line, f"{name}.{a}")
             continue
         out[nfc(str(a)).strip().upper()] = f
     return out
@@ -218,7 +219,7 @@ def _check_rows(rows: pd.DataFrame, smap: SurveyMap, units: set[str], problems: 
         unit, group, qid, answer, text = (str(r[c]).strip() for c in ("unit", "group", "question", "answer", "count"))
         spoil = "; tỷ lệ của đơn vị cho câu hỏi này không được tính"
         if unit not in units:
-            problems.append(_row_problem(r, "survey_unit_unknown", f"đơn vị '{unit}' không có trong units; dòng này không được tính"))
+            problems.append(_row_problem(r, "survey_unit_unknown", UNIT_UNKNOWN.format(unit=unit, where="units") + "; dòng này không được tính"))
             continue
         q = smap.questions.get(qid)
         if q is None:

@@ -23,6 +23,7 @@ from par_index.appraisal.proposals import KIND_WORDS, Proposal
 from par_index.common import spreadsheet
 from par_index.common.values import format_date, nfc, parse_date_scalar, parse_numbers
 from par_index.errors import InputError, Problem
+from par_index.messages import DATE_UNREADABLE, EXCEL_UNREADABLE
 from par_index.unit_data.reader import cell_text as sheet_cell_text
 
 SHEET = "Đề xuất"
@@ -161,7 +162,7 @@ def read_decisions(path: Path, problems: list[Problem]) -> pd.DataFrame:
     try:
         wb = load_workbook(path, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise InputError(Problem("xlsx_unreadable", f"không mở được tệp Excel: {exc}", file=str(path))) from None
+        raise InputError(Problem("xlsx_unreadable", EXCEL_UNREADABLE.format(error=exc), file=str(path))) from None
     try:
         round_no = _read_round(wb, path)
         ws = wb[SHEET] if SHEET in wb.sheetnames else None
@@ -218,7 +219,7 @@ def read_decisions(path: Path, problems: list[Problem]) -> pd.DataFrame:
             continue
         date = text.get("date", "")
         if date and parse_date_scalar(date) is None:
-            add("appraisal_date_unreadable", f"không đọc được ngày thẩm định '{date}': cần dd/mm/yyyy hoặc yyyy-mm-dd", "warning")
+            add("appraisal_date_unreadable", DATE_UNREADABLE.format(what="ngày thẩm định", text=date), "warning")
         if not text.get("appraiser"):
             add("appraisal_appraiser_missing", "chưa ghi tên người thẩm định (cột Người thẩm định)", "warning")
         records.append(

@@ -10,9 +10,10 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from par_index.errors import InputError, Problem
+from par_index.messages import FILE_MISSING, FILE_UNREADABLE
 
 
-def read_utf8(path: Path, missing: str = "không tìm thấy tệp") -> str:
+def read_utf8(path: Path, missing: str = FILE_MISSING.format(what="tệp")) -> str:
     """The file's text; :class:`InputError` naming the file when it is missing, unreadable or not UTF-8."""
     name = str(path)
     try:
@@ -28,7 +29,7 @@ def read_utf8(path: Path, missing: str = "không tìm thấy tệp") -> str:
             )
         ) from None
     except OSError as exc:
-        raise InputError(Problem("file_unreadable", f"không đọc được tệp: {exc.strerror}", file=name)) from None
+        raise InputError(Problem("file_unreadable", FILE_UNREADABLE.format(reason=exc.strerror), file=name)) from None
 
 
 def _umask() -> int:

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 
 from par_index.common.yaml_strict import LineDict, load_yaml, nfc_strings
 from par_index.criteria.model import CriteriaSet, Node
-from par_index.errors import InputError, Problem
+from par_index.errors import InputError, Problem, Reason
+from par_index.messages import DATE_FORMS, UNIT_KIND_UNKNOWN
 
 # Provenance values that must cite where the number comes from.
 SOURCED = {
@@ -90,8 +91,8 @@ _TYPE_WORDS = {
     "model_type": "một mục (mapping)",
     "model_attributes_type": "một mục (mapping)",
     "bool_type": "có/không (true/false)",
-    "date_type": "một ngày (yyyy-mm-dd hoặc dd/mm/yyyy)",
-    "date_parsing": "một ngày (yyyy-mm-dd hoặc dd/mm/yyyy)",
+    "date_type": DATE_FORMS,
+    "date_parsing": DATE_FORMS,
     "date_from_datetime_inexact": "một ngày (không kèm giờ)",
 }
 
@@ -136,6 +137,24 @@ def pydantic_message(err: Any) -> str:
     return f"giá trị không hợp lệ ({err['msg']})"
 
 
+# pydantic's error types, folded into the few reasons a user can act on (errors.Reason):
+# ``{prefix}_missing``, ``_extra_forbidden``, ``_value_error``, ``_union_tag_invalid``, else ``_invalid``.
+_PYDANTIC_REASONS = {
+    "missing": "missing",
+    "extra_forbidden": "extra_forbidden",
+    "value_error": "value_error",
+    "assertion_error": "value_error",
+    "union_tag_invalid": "union_tag_invalid",
+    "union_tag_not_found": "union_tag_invalid",
+}
+
+
+def pydantic_reason(prefix: str, err_type: str) -> str:
+    """The reason code of one pydantic error in a file of kind ``prefix`` (criteria, plan, …)."""
+    code = f"{prefix}_{_PYDANTIC_REASONS.get(err_type, 'invalid')}"
+    return code if code in Reason.__members__ else f"{prefix}_invalid"
+
+
 def pydantic_problems(
     exc: ValidationError, raw: Any, name: str, prefix: str = "criteria", id_key: str = "code", extra_message: str | None = None
 ) -> list[Problem]:
@@ -150,7 +169,7 @@ def pydantic_problems(
             continue
         seen.add(key)
         message = extra_message if extra_message and err["type"] == "extra_forbidden" else pydantic_message(err)
-        out.append(Problem(f"{prefix}_{err['type']}", message, file=name, line=line, criterion=item, field=field))
+        out.append(Problem(pydantic_reason(prefix, err["type"]), message, file=name, line=line, criterion=item, field=field))
     return out
 
 
@@ -311,7 +330,7 @@ def check_references(raw: Any, name: str, check_agencies: bool = True) -> list[P
             if isinstance(applies, list) and kinds:
                 for kind in applies:
                     if str(kind) not in kinds:
-                        add("applies_to_unknown_kind", f"loại đơn vị '{kind}' không có trong unit_kinds ({', '.join(sorted(kinds))})", node, "applies_to")
+                        add("applies_to_unknown_kind", UNIT_KIND_UNKNOWN.format(kind=kind, where=f"unit_kinds ({', '.join(sorted(kinds))})"), node, "applies_to")
             agency = node.get("agency")
             if check_agencies and isinstance(agency, str) and agency not in agencies:
                 known = ", ".join(sorted(agencies)) or "chưa khai báo cơ quan nào"

@@ -40,6 +40,7 @@ from par_index.common.values import format_date, format_number, nfc, parse_date_
 from par_index.criteria.compiled import CompiledCriteria, Leaf
 from par_index.criteria.rules.deadline import Deadline
 from par_index.errors import Problem
+from par_index.messages import DATE_UNREADABLE, UNIT_UNKNOWN
 from par_index.scoring.engine import Results, SetResult, Stage, score
 from par_index.unit_data.reader import UnitData
 
@@ -206,7 +207,7 @@ def _check_rows(
             if unit not in known_units:  # a unit the engine did not score was reported there
                 add(
                     "evidence_unknown",
-                    f"đơn vị '{unit}' không có trong units; tài liệu này không được tính",
+                    UNIT_UNKNOWN.format(unit=unit, where="units") + "; tài liệu này không được tính",
                 )
             continue
         s = results.sets[unit_at[unit][0]]
@@ -274,7 +275,7 @@ def _check_date(row: _Row, text: str, c: CompiledCriteria, add: _Add) -> None:
         return
     issued = parse_date_scalar(text)
     if issued is None:
-        msg = f"không đọc được ngày ban hành '{text}': cần một ngày dạng dd/mm/yyyy hoặc yyyy-mm-dd"
+        msg = DATE_UNREADABLE.format(what="ngày ban hành", text=text)
         add("evidence_date", msg)
         _worse(row, "date", msg)
         return

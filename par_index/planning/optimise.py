@@ -31,6 +31,7 @@ import numpy as np
 
 from par_index.common.values import format_number
 from par_index.errors import InputError, Problem
+from par_index.messages import FILE_MISSING
 from par_index.planning.headroom import ladders, level_need, read_value
 from par_index.planning.ladder import Ladder
 from par_index.scoring.engine import SetResult
@@ -429,7 +430,7 @@ def read_costs(path: Path) -> StepCosts:
 
     name = str(path)
     if not path.is_file():
-        raise InputError(Problem("file_missing", "không tìm thấy tệp chi phí", file=name))
+        raise InputError(Problem("file_missing", FILE_MISSING.format(what="tệp chi phí"), file=name))
     df = read_csv_table(path)
     df.columns = [str(c).strip().lower() for c in df.columns]
     missing = [c for c in ("criterion", "cost") if c not in df.columns]

@@ -27,6 +27,7 @@ from typing import Any
 from par_index.common.text_files import write_text
 from par_index.common.yaml_strict import load_yaml
 from par_index.errors import InputError, Problem
+from par_index.messages import FILE_MISSING
 from par_index.planning.scenario import Located, Scenario, parse_override
 from par_index.scoring.engine import Stage, is_stage
 
@@ -180,7 +181,7 @@ def load_recipe(path: Path) -> tuple[Scenario, list[str]]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except FileNotFoundError:
-        raise InputError(Problem("file_missing", "không tìm thấy tệp công thức (recipe)", file=name)) from None
+        raise InputError(Problem("file_missing", FILE_MISSING.format(what="tệp công thức (recipe)"), file=name)) from None
     except UnicodeDecodeError:
         raise InputError(Problem("recipe_unreadable", "tệp công thức không phải văn bản UTF-8", file=name)) from None
     except json.JSONDecodeError as exc:

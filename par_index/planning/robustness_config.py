@@ -25,7 +25,7 @@ from pydantic import Field, ValidationError
 from par_index.common.schema import Strict
 from par_index.common.yaml_strict import LineDict, load_yaml
 from par_index.criteria.compiled import CompiledCriteria
-from par_index.criteria.loader import pydantic_message
+from par_index.criteria.loader import pydantic_message, pydantic_reason
 from par_index.criteria.model import BandSpec
 from par_index.errors import InputError, Problem
 from par_index.planning.robustness import Uncertainty
@@ -79,7 +79,7 @@ def load_config(path: Path, sets: Sequence[CompiledCriteria], data: UnitData, st
         out = []
         for err in exc.errors():
             line = raw.key_lines.get(str(err["loc"][0])) if isinstance(raw, LineDict) and err["loc"] else None
-            out.append(Problem(f"robustness_{err['type']}", pydantic_message(err), file=name, line=line, field=".".join(str(p) for p in err["loc"])))
+            out.append(Problem(pydantic_reason("robustness", err["type"]), pydantic_message(err), file=name, line=line, field=".".join(str(p) for p in err["loc"])))
         raise InputError(out) from None
     codes = {leaf.code for c in sets for leaf in c.leaves}
     bad = [c for c in (spec.leaves or {}) if c not in codes]

@@ -41,9 +41,10 @@ from par_index.common.schema import Strict
 from par_index.common.values import format_number, nfc
 from par_index.common.yaml_strict import LineDict, load_yaml
 from par_index.criteria.compiled import CompiledCriteria, compile_criteria
-from par_index.criteria.loader import check_tree, pydantic_message
+from par_index.criteria.loader import check_tree, pydantic_message, pydantic_reason
 from par_index.criteria.model import Amount, BandSpec, CriteriaSet, Points
 from par_index.errors import InputError, Problem
+from par_index.messages import UNIT_UNKNOWN
 from par_index.scoring.engine import Results, SetResult, Stage, is_stage, score
 from par_index.scoring.layout import value_problem
 from par_index.scoring.results import Standing, standing
@@ -166,7 +167,7 @@ def parse_override(raw: Any, file: str, line: int | None) -> tuple[Located | Non
         for err in exc.errors():
             field_name = ".".join(str(p) for p in err["loc"])
             key_line = raw.key_lines.get(str(err["loc"][0]), line) if isinstance(raw, LineDict) and err["loc"] else line
-            out.append(Problem(f"scenario_{err['type']}", pydantic_message(err), file=file, line=key_line, field=field_name, criterion=str(data.get("criterion", ""))))
+            out.append(Problem(pydantic_reason("scenario", err["type"]), pydantic_message(err), file=file, line=key_line, field=field_name, criterion=str(data.get("criterion", ""))))
         return None, out
     if isinstance(item, NodeOverride) and item.max is None and item.rule is None:
         return None, [Problem("scenario_node", "thay đổi tiêu chí cần 'max' hoặc 'rule'", file=file, line=line, criterion=item.criterion)]
@@ -309,7 +310,7 @@ def apply_criteria(sets: Sequence[CompiledCriteria], overrides: Sequence[Located
             for err in exc.errors():
                 code = _code_at(d, err["loc"])
                 file, line = lines.get(code, (mine[0].file, mine[0].line))
-                problems.append(Problem(f"scenario_{err['type']}", pydantic_message(err), file=file, line=line, criterion=code, field=str(err["loc"][-1])))
+                problems.append(Problem(pydantic_reason("scenario", err["type"]), pydantic_message(err), file=file, line=line, criterion=code, field=str(err["loc"][-1])))
             continue
         for p in check_tree(spec, d, c.id):
             file, line = lines.get(p.criterion, (mine[0].file, mine[0].line))
@@ -351,7 +352,7 @@ def apply_values(data: UnitData, sets: Sequence[CompiledCriteria], overrides: Se
         item = o.item
         assert isinstance(item, ValueOverride)
         if item.unit not in units:
-            problems.append(Problem("scenario_unit_unknown", f"không có đơn vị '{item.unit}' trong dữ liệu", file=o.file, line=o.line, unit=item.unit))
+            problems.append(Problem("scenario_unit_unknown", UNIT_UNKNOWN.format(unit=item.unit, where="dữ liệu"), file=o.file, line=o.line, unit=item.unit))
             continue
         if item.criterion not in leaves:
             problems.append(Problem("scenario_criterion_unknown", f"không có tiêu chí thành phần '{item.criterion}' trong bộ tiêu chí", file=o.file, line=o.line, unit=item.unit, criterion=item.criterion))

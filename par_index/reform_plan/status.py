@@ -37,6 +37,7 @@ from par_index.common.spreadsheet import csv_cell
 from par_index.common.text_files import read_utf8, writing
 from par_index.common.values import format_date, nfc, parse_date_scalar
 from par_index.errors import InputError, Problem
+from par_index.messages import DATE_UNREADABLE, FILE_EMPTY, FILE_MISSING
 from par_index.reform_plan.register import LoadedPlan, PlanTask
 
 STATUS_WORDS = {
@@ -134,7 +135,7 @@ def read_progress(path: str | Path) -> tuple[list[Progress], list[Problem]]:
     """The progress rows, and the problems of rows that cannot be used as written."""
     path = Path(path)
     name = str(path)
-    text = read_utf8(path, "không tìm thấy tệp tiến độ")
+    text = read_utf8(path, FILE_MISSING.format(what="tệp tiến độ"))
     numbered = [
         (n, line)
         for n, line in enumerate(text.splitlines(), start=1)
@@ -142,7 +143,7 @@ def read_progress(path: str | Path) -> tuple[list[Progress], list[Problem]]:
     ]
     if not numbered:
         raise InputError(
-            Problem("file_empty", "tệp tiến độ trống, không có dòng tiêu đề (task,status,done_on,note)", file=name)
+            Problem("file_empty", FILE_EMPTY.format(what="tệp tiến độ") + " (task,status,done_on,note)", file=name)
         )
     rows = list(csv.reader(line for _, line in numbered))
     header_line = numbered[0][0]
@@ -192,7 +193,7 @@ def read_progress(path: str | Path) -> tuple[list[Progress], list[Problem]]:
         done_text = rec.get("done_on", "")
         done_on = parse_date_scalar(done_text) if done_text else None
         if done_text and done_on is None:
-            bad("date_unreadable", f"không đọc được ngày hoàn thành '{done_text}': cần dd/mm/yyyy hoặc yyyy-mm-dd")
+            bad("date_unreadable", DATE_UNREADABLE.format(what="ngày hoàn thành", text=done_text))
         if done_on is not None and status != "done":
             msg = f"có ngày hoàn thành {format_date(done_on)} nhưng trạng thái là '{raw_status}'; ngày này không được dùng"
             bad("done_on_not_done", msg, "warning")

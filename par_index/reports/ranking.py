@@ -28,6 +28,7 @@ import pandas as pd
 
 from par_index.common.values import magnitude_problem, parse_numbers
 from par_index.errors import InputError, Problem
+from par_index.messages import FILE_MISSING
 from par_index.reports.format import exact_index, float_to_2dp, units_to_points
 from par_index.scoring.engine import Results, SetResult
 from par_index.scoring.ranking import rank_within
@@ -142,7 +143,7 @@ def read_previous(path: str | Path) -> PreviousResults:
     """Last year's results: the JSON (``score --out x.json``) or CSV (``score --out x.csv``)."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(Problem("file_missing", "không tìm thấy tệp kết quả năm trước", file=str(path)))
+        raise InputError(Problem("file_missing", FILE_MISSING.format(what="tệp kết quả năm trước"), file=str(path)))
     suffix = path.suffix.lower()
     if suffix == ".json":
         return _read_previous_json(path)

@@ -26,6 +26,7 @@ import pandas as pd
 
 from par_index.common.values import nfc
 from par_index.errors import InputError, Problem
+from par_index.messages import FILE_MISSING
 from par_index.reports.charts import area_chart
 from par_index.reports.format import data_number, exact_index, units_to_points, vn, vn_date, vn_int
 from par_index.reports.ranking import kind_names
@@ -59,7 +60,7 @@ def read_notes(path: str | Path) -> dict[str, dict[str, list[str]]]:
     """Units' own text for sections III and IV: CSV ``unit,section,text``."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(Problem("file_missing", "không tìm thấy tệp ghi chú của đơn vị (--notes)", file=str(path)))
+        raise InputError(Problem("file_missing", FILE_MISSING.format(what="tệp ghi chú của đơn vị (--notes)"), file=str(path)))
     df = read_csv_table(path)
     df.columns = [nfc(str(c)).strip().lower() for c in df.columns]
     missing = [c for c in ("unit", "section", "text") if c not in df.columns]

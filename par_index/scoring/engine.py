@@ -22,8 +22,9 @@ import pandas as pd
 
 from par_index.common.values import format_number
 from par_index.criteria.compiled import CompiledCriteria
-from par_index.criteria.rules.base import RATIO_ABOVE_100, ratio_message
+from par_index.criteria.rules.base import ratio_message
 from par_index.errors import Problem
+from par_index.messages import RATIO_ABOVE_100
 from par_index.scoring.layout import Layout, SetLayout, lay_out, row_problem
 from par_index.scoring.ranking import band_labels, rank_within
 from par_index.unit_data.reader import STAGES, UnitData

@@ -27,9 +27,19 @@ import pandas as pd
 
 from par_index.common.values import is_na_text, parse_dates, parse_numbers, parse_yes_no
 from par_index.criteria.compiled import CompiledCriteria
-from par_index.criteria.rules.base import RATIO_ABOVE_100, Rule, ratio_message
+from par_index.criteria.rules.base import Rule, ratio_message
 from par_index.criteria.rules.survey import Survey
 from par_index.errors import InputError, Problem
+from par_index.messages import (
+    DATE_EXPECTED,
+    NUMBER_EXPECTED,
+    POINTS_EXPECTED,
+    RATIO_ABOVE_100,
+    UNIT_KIND_UNKNOWN,
+    UNIT_UNKNOWN,
+    VALUE_UNREADABLE,
+    YES_NO_EXPECTED,
+)
 from par_index.unit_data.reader import STAGES, UnitData
 from par_index.unit_data.value_table import ValueTable, answer_shares, value_table
 
@@ -38,10 +48,10 @@ STAGE_ORDER: dict[str, tuple[str, ...]] = {
     "final": ("self", "survey", "appraisal1", "appraisal2"),
 }
 EXPECTED = {
-    "number": "cần một số (ví dụ 0,5 hoặc 93%)",
-    "points": "cần số điểm (ví dụ 0,75)",
-    "date": "cần một ngày dạng dd/mm/yyyy hoặc yyyy-mm-dd",
-    "bool": "cần có/không",
+    "number": NUMBER_EXPECTED,
+    "points": POINTS_EXPECTED,
+    "date": DATE_EXPECTED,
+    "bool": YES_NO_EXPECTED,
 }
 
 
@@ -183,7 +193,7 @@ def _check_units(data: UnitData, kind_owner: dict[str, int], problems: list[Prob
     known_kinds = ", ".join(sorted(kind_owner))
     for r in units[unknown].itertuples():
         problems.append(
-            row_problem(r, "unit_kind_unknown", f"loại đơn vị '{r.kind!s}' không có trong bộ tiêu chí ({known_kinds}); đơn vị không được chấm")
+            row_problem(r, "unit_kind_unknown", UNIT_KIND_UNKNOWN.format(kind=r.kind, where=f"bộ tiêu chí ({known_kinds})") + "; đơn vị không được chấm")
         )
     units = units[~unknown].copy()
     units["set_no"] = owner[~unknown].astype(int).to_numpy()
@@ -200,7 +210,7 @@ def _check_rows(data: UnitData, vt: ValueTable, units: pd.DataFrame, problems: l
         for r in rows[bad_unit].itertuples():
             if r.unit in known_all:
                 continue  # its unit was already reported (unknown kind, duplicate)
-            problems.append(row_problem(r, "unit_unknown", f"đơn vị '{r.unit}' không có trong units; dòng này không được chấm"))
+            problems.append(row_problem(r, "unit_unknown", UNIT_UNKNOWN.format(unit=r.unit, where="units") + "; dòng này không được chấm"))
     known_stage = np.array([s in STAGES for s in vt.stages], dtype=bool)
     if known_stage.all() and not bad_unit.any():
         return np.arange(len(pos)), pos  # every row (the usual case)
@@ -233,7 +243,7 @@ def value_problem(rule: Rule, max_points: float, text: str) -> str | None:
         parsed = rule.parse_text(t)
         x = np.nan if parsed is None else parsed
     if np.isnan(x):
-        return f"không đọc được giá trị '{t}': {EXPECTED[vtype]}"
+        return VALUE_UNREADABLE.format(text=t, expected=EXPECTED[vtype])
     _, issues = rule.prepare(np.array([x]), max_points)
     for issue in issues:
         if issue.severity == "error":
@@ -336,7 +346,7 @@ def _lay_out_set(
     if unreadable.any():
         for r in frame.iloc[ids[unreadable]].itertuples():
             vtype = c.leaves[c.leaf_index[r.criterion]].rule.value_type
-            problems.append(row_problem(r, "value_unreadable", f"không đọc được giá trị '{r.value}': {EXPECTED[vtype]}; được tính 0 điểm"))
+            problems.append(row_problem(r, "value_unreadable", VALUE_UNREADABLE.format(text=r.value, expected=EXPECTED[vtype]) + "; được tính 0 điểm"))
     # lay stages over each other: the row of the last stage present wins each cell (a stage has
     # at most one row per cell after the duplicate check), then every matrix is one gather —
     # in units × leaves order, which is the order rows usually come in, then turned over.

@@ -23,6 +23,7 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from par_index.messages import DATE_UNREADABLE, UNIT_UNKNOWN
 from par_index.scoring.engine import Stage, is_stage
 from par_index.server import scoring
 from par_index.server.db import Database
@@ -105,7 +106,7 @@ def create_account(s: Session, settings: Settings, login: str, role: str, passwo
     if role != "agency" and agency:
         raise ApiError(422, "chỉ tài khoản vai trò agency mới gắn với một cơ quan", {"field": "agency"})
     if unit and s.scalar(select(func.count()).select_from(Unit).where(Unit.unit == unit)) == 0:
-        raise ApiError(404, f"không có đơn vị '{unit}' trong cơ sở dữ liệu (hãy chạy db init với units.csv trước)", {"unit": unit})
+        raise ApiError(404, UNIT_UNKNOWN.format(unit=unit, where="cơ sở dữ liệu") + " (hãy chạy db init với units.csv trước)", {"unit": unit})
     if len(password) < 10:
         raise ApiError(422, "mật khẩu cần ít nhất 10 ký tự", {"field": "password"})
     if s.scalar(select(Account).where(Account.login == login)) is not None:
@@ -185,7 +186,7 @@ def get_unit(s: Session, year: int, unit: str, lock: bool = False) -> Unit:
     q = select(Unit).where(Unit.year == year, Unit.unit == unit)
     row = s.scalar(q.with_for_update() if lock else q)
     if row is None:
-        raise ApiError(404, f"không có đơn vị '{unit}' trong kỳ đánh giá năm {year}", {"unit": unit, "year": year})
+        raise ApiError(404, UNIT_UNKNOWN.format(unit=unit, where=f"kỳ đánh giá năm {year}"), {"unit": unit, "year": year})
     return row
 
 
@@ -655,7 +656,7 @@ def add_evidence(
         from par_index.common.values import parse_date_scalar
 
         if parse_date_scalar(issued) is None:
-            raise ApiError(422, f"tiêu chí {criterion}: ngày ban hành '{issued}' không đọc được; cần dd/mm/yyyy", {"criterion": criterion, "field": "issued_on"})
+            raise ApiError(422, f"tiêu chí {criterion}: {DATE_UNREADABLE.format(what='ngày ban hành', text=issued)}", {"criterion": criterion, "field": "issued_on"})
     row = Evidence(
         year=rnd.year,
         unit=unit,

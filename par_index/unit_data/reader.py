@@ -24,6 +24,7 @@ import pandas as pd
 
 from par_index.common.values import nfc, nfc_series
 from par_index.errors import InputError, Problem
+from par_index.messages import EXCEL_UNREADABLE, FILE_EMPTY, FILE_MISSING, FILE_UNREADABLE
 from par_index.unit_data.value_table import known_codes, value_table
 
 TABLES: dict[str, tuple[list[str], list[str]]] = {
@@ -265,7 +266,7 @@ def read_csv_table(path: Path) -> pd.DataFrame:
             Problem("file_encoding", encoding_message(exc.start), file=str(path))
         ) from None
     except pd.errors.EmptyDataError:
-        raise InputError(Problem("file_empty", "tệp trống, không có dòng tiêu đề", file=str(path))) from None
+        raise InputError(Problem("file_empty", FILE_EMPTY.format(what="tệp"), file=str(path))) from None
     except pd.errors.ParserError as exc:
         m = re.search(r"line (\d+), saw (\d+)", str(exc))
         m2 = re.search(r"Expected (\d+) fields", str(exc))
@@ -274,7 +275,7 @@ def read_csv_table(path: Path) -> pd.DataFrame:
             raise InputError(Problem("csv_columns", msg, file=str(path), line=int(m.group(1)))) from None
         raise InputError(Problem("csv_syntax", f"không đọc được CSV: {exc}", file=str(path))) from None
     except OSError as exc:
-        raise InputError(Problem("file_unreadable", f"không đọc được tệp: {exc.strerror}", file=str(path))) from None
+        raise InputError(Problem("file_unreadable", FILE_UNREADABLE.format(reason=exc.strerror), file=str(path))) from None
 
 
 def read_csv_columnar(path: Path) -> pd.DataFrame | None:
@@ -338,7 +339,7 @@ def read_folder(path: Path) -> UnitData:
         tables[name] = columnar if columnar is not None else read_csv_table(file)
     if missing:
         raise InputError(
-            [Problem("file_missing", "không tìm thấy tệp; thư mục dữ liệu cần units.csv và assessments.csv (evidence.csv tùy chọn)", file=str(f)) for f in missing]
+            [Problem("file_missing", FILE_MISSING.format(what="tệp") + "; thư mục dữ liệu cần units.csv và assessments.csv (evidence.csv tùy chọn)", file=str(f)) for f in missing]
         )
     out = {}
     for name, df in tables.items():
@@ -414,7 +415,7 @@ def read_workbook(path: Path) -> UnitData:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise InputError(Problem("xlsx_unreadable", f"không mở được tệp Excel: {exc}", file=str(path))) from None
+        raise InputError(Problem("xlsx_unreadable", EXCEL_UNREADABLE.format(error=exc), file=str(path))) from None
     problems: list[Problem] = []
     out: dict[str, pd.DataFrame] = {}
     names = {ws.lower(): ws for ws in wb.sheetnames}
@@ -453,7 +454,7 @@ def read_tables(path: str | Path) -> UnitData:
     if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
         return read_workbook(path)
     if not path.exists():
-        raise InputError(Problem("file_missing", "không tìm thấy thư mục hay tệp dữ liệu", file=str(path)))
+        raise InputError(Problem("file_missing", FILE_MISSING.format(what="thư mục hay tệp dữ liệu"), file=str(path)))
     raise InputError(
         Problem("data_format", "dữ liệu phải là một thư mục CSV (units.csv, assessments.csv, evidence.csv) hoặc một tệp .xlsx", file=str(path))
     )

@@ -23,6 +23,7 @@ import pandas as pd
 
 from par_index.common.values import is_na_text, nfc, parse_numbers
 from par_index.errors import InputError, Problem
+from par_index.messages import EXCEL_UNREADABLE
 from par_index.unit_data.reader import UnitData, finish_table, has_sheet
 from par_index.workbook.layout import (
     COLUMNS,
@@ -89,7 +90,7 @@ def _read_one(path: Path, problems: list[Problem]) -> dict[str, pd.DataFrame]:
     try:
         wb = load_workbook(path, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise InputError(Problem("xlsx_unreadable", f"không mở được tệp Excel: {exc}", file=str(path))) from None
+        raise InputError(Problem("xlsx_unreadable", EXCEL_UNREADABLE.format(error=exc), file=str(path))) from None
     if MAIN_SHEET not in wb.sheetnames:
         raise InputError(Problem("sheet_missing", f"thiếu trang tính «{MAIN_SHEET}»", file=str(path)))
     ws = wb[MAIN_SHEET]

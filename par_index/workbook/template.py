@@ -36,6 +36,7 @@ from par_index.common.values import (
 )
 from par_index.criteria.compiled import CompiledCriteria, Leaf, NodeInfo
 from par_index.errors import InputError, Problem
+from par_index.messages import UNIT_KIND_UNKNOWN, UNIT_UNKNOWN
 from par_index.scoring.engine import SetResult
 from par_index.unit_data.reader import UnitData
 from par_index.workbook.formulas import band_formula, index_formula, leaf_cells, na_test, num, sum_formula, value_kind
@@ -178,7 +179,7 @@ def prefill_from_data(c: CompiledCriteria, data: UnitData, unit: str, scored: Se
     try:
         i = res.unit_row(unit)
     except KeyError:
-        raise InputError(Problem("unit_unknown", f"đơn vị '{unit}' không có trong dữ liệu {data.source} (hoặc không thuộc bộ tiêu chí {c.id})", unit=unit)) from None
+        raise InputError(Problem("unit_unknown", UNIT_UNKNOWN.format(unit=unit, where=f"dữ liệu {data.source}") + f" (hoặc không thuộc bộ tiêu chí {c.id})", unit=unit)) from None
     out = Prefill()
     rows = data.assessments[data.assessments["unit"] == unit]
     for j, leaf in enumerate(c.leaves):
@@ -211,7 +212,7 @@ def write_workbook(c: CompiledCriteria, unit: UnitInfo, path: Path, prefill: Pre
     """Write the unit's workbook to ``path`` and say where each node is."""
     if unit.kind not in c.kinds:
         raise InputError(
-            Problem("unit_kind_unknown", f"loại đơn vị '{unit.kind}' không có trong bộ tiêu chí {c.id} ({', '.join(c.kinds)})", unit=unit.unit)
+            Problem("unit_kind_unknown", UNIT_KIND_UNKNOWN.format(kind=unit.kind, where=f"bộ tiêu chí {c.id} ({', '.join(c.kinds)})"), unit=unit.unit)
         )
     prefill = prefill or Prefill()
     wb = Workbook()

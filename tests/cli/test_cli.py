@@ -82,7 +82,7 @@ def test_stage_self(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (["score", "--criteria", MINI, "--data", "nope-folder"], "không tìm thấy thư mục hay tệp dữ liệu"),
         (["score", "--criteria", MINI, "--data", DATA, "--out", "x.pdf"], "không hỗ trợ định dạng '.pdf'"),
         (["score", "--criteria", MINI], "Lỗi câu lệnh"),
-        (["explain", "--criteria", MINI, "--data", DATA, "--unit", "so-q"], "không có đơn vị 'so-q'"),
+        (["explain", "--criteria", MINI, "--data", DATA, "--unit", "so-q"], "đơn vị 'so-q' không có trong dữ liệu đã chấm"),
         (["score", "--criteria", MINI, "--data", MINI], "dữ liệu phải là một thư mục CSV"),
         (["score", "--criteria", MINI, "--data", str(ROOT / "broken" / "data" / "no_units")], "units.csv không có đơn vị nào"),
     ],

@@ -40,7 +40,7 @@ def test_plan_argument_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", *BASE, "--unit", "so-b"]) == 2
     assert "chọn đúng một mục tiêu: --target-index, --target-rank hoặc --budget" in capsys.readouterr().err
     assert main(["plan", *BASE, "--unit", "zz", "--budget", "2"]) == 2
-    assert "không có đơn vị 'zz' trong dữ liệu đã chấm; các đơn vị: h-c, so-a, so-b" in capsys.readouterr().err
+    assert "đơn vị 'zz' không có trong dữ liệu đã chấm; các đơn vị: h-c, so-a, so-b" in capsys.readouterr().err
 
 
 def test_headroom_json() -> None:

@@ -88,7 +88,7 @@ def test_broken_plan_dates(tmp_path: Path) -> None:
     tasks += TASK.format(id="A.4", lead="so-a", deadline='{text: "Quý II", kind: quarter, start: 2024-06-30, due: 2024-04-01}')
     got = _problems(_write(tmp_path, tasks))
     assert got == [
-        ("plan_value_error", 10, "A.1", "deadline.due", "'2024-02-30' không phải là ngày hợp lệ (dạng yyyy-mm-dd hoặc dd/mm/yyyy)"),
+        ("plan_value_error", 10, "A.1", "deadline.due", "không đọc được ngày '2024-02-30': cần một ngày dạng dd/mm/yyyy hoặc yyyy-mm-dd"),
         ("plan_value_error", 16, "A.2", "deadline", "hạn loại 'month' (một tháng) cần ngày 'due'"),
         ("plan_value_error", 22, "A.3", "deadline", "hạn loại 'ongoing' (thường xuyên) không có ngày; bỏ 'start' và 'due'"),
         ("plan_value_error", 28, "A.4", "deadline", "ngày kết thúc 01/04/2024 trước ngày bắt đầu 30/06/2024"),
@@ -251,7 +251,7 @@ def test_plan_status_command(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "--unit, --criterion và --emit-assessments phải dùng cùng nhau" in capsys.readouterr().err
     code = main(["plan-status", "--plan", str(PLAN), "--progress", str(PROGRESS), "--as-of", "31/02/2024"])
     assert code == 2
-    assert "--as-of '31/02/2024' không phải là ngày; dùng dd/mm/yyyy" in capsys.readouterr().err
+    assert "trường 'as-of': không đọc được ngày '31/02/2024': cần một ngày dạng dd/mm/yyyy hoặc yyyy-mm-dd" in capsys.readouterr().err
     code = main(["plan-status", "--plan", str(PLAN), "--progress", str(PROGRESS), "--unit", "so-c", "--criterion", "1.1.2", "--emit-assessments", str(emit)])
     assert code == 2
     assert "không có nhiệm vụ nào do 'so-c' chủ trì trong kế hoạch kh-thu; các cơ quan chủ trì: so-a, so-b" in capsys.readouterr().err

@@ -200,4 +200,4 @@ def test_report_command_writes_every_file(tmp_path):
     assert sorted(p.name for p in (out / "don-vi").iterdir()) == ["h-c.html", "so-a.html", "so-b.html"]
     with pytest.raises(InputError) as exc:
         command.main(["--criteria", str(crit[0]), "--data", str(data_path), "--date", "2025-13-40", "--out", str(out)], standalone_mode=False)
-    assert exc.value.problems[0].message == "ngày '2025-13-40' không hợp lệ; cần dạng dd/mm/yyyy, ví dụ 15/01/2025"
+    assert exc.value.problems[0].message == "không đọc được ngày '2025-13-40': cần một ngày dạng dd/mm/yyyy hoặc yyyy-mm-dd"

@@ -53,7 +53,7 @@ def test_init_import_users_on_a_new_database(tmp_path: Path, run: Any) -> None:
     assert r.output.startswith("Đã tạo tài khoản nv (appraiser).\n")
     r = run("users", "add", "--db", url, "--login", "x", "--role", "unit", "--unit", "khong-co")
     assert r.exit_code == 2
-    assert "không có đơn vị 'khong-co'" in r.output
+    assert "đơn vị 'khong-co' không có trong cơ sở dữ liệu" in r.output
     # no default account: only the two created ones can log in
     from par_index.server.db import Database
     from par_index.server.models import Account

@@ -34,7 +34,7 @@ def crit() -> Any:
 @pytest.mark.parametrize(("code", "typed", "stored", "message"), [
     ("1.1.1", "2024-01-20", "20/01/2024", None),
     ("1.1.1", "20/01/2024", "20/01/2024", None),
-    ("1.1.1", "20.01.2024", None, "Tiêu chí 1.1.1: '20.01.2024' không phải là ngày; chọn ngày trong lịch hoặc ghi dạng dd/mm/yyyy."),
+    ("1.1.1", "20.01.2024", None, "Tiêu chí 1.1.1: không đọc được ngày '20.01.2024': cần một ngày dạng dd/mm/yyyy hoặc yyyy-mm-dd, hoặc chọn ngày trong lịch."),
     ("1.1.2", "93%", "93%", None),
     ("1.1.2", "93,5 %", "93,5%", None),
     ("1.1.2", "93", None, "Tiêu chí 1.1.2: '93' thiếu dấu %; tỷ lệ phải ghi kèm dấu %, ví dụ 93% (không tự đoán 93 là 93% hay 9300%)."),
@@ -138,7 +138,7 @@ def test_the_calendar_shows_days_left_and_closes_the_form(app: Any) -> None:
     assert r.status_code == 409
     assert "Đã quá hạn tự đánh giá (15/01/2025 23:59)." in r.text
     bad = admin.post("/admin/calendar", data={"csrf_token": csrf, "self_deadline": "31/02/2025"})
-    assert bad.status_code == 422 and "Hạn tự đánh giá: &#39;31/02/2025&#39; không phải là ngày (dd/mm/yyyy)." in bad.text
+    assert bad.status_code == 422 and "Hạn tự đánh giá: không đọc được ngày &#39;31/02/2025&#39;: cần một ngày dạng dd/mm/yyyy hoặc yyyy-mm-dd." in bad.text
 
 
 def test_a_unit_withdraws_before_the_deadline_and_saves_again(app: Any) -> None:

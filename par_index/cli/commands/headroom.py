@@ -15,6 +15,7 @@ from par_index.cli.commands.score import run_score
 from par_index.cli.console import console, styled
 from par_index.common.text_files import write_text
 from par_index.errors import InputError, Problem
+from par_index.messages import UNIT_UNKNOWN
 
 if TYPE_CHECKING:
     from par_index.planning.headroom import Headroom
@@ -27,7 +28,7 @@ def find_unit(results: Results, unit: str) -> tuple[SetResult, int]:
         return results.find(unit)
     except KeyError:
         known = ", ".join(sorted(u for s in results.sets for u in s.units["unit"]))
-        raise InputError(Problem("unit_unknown", f"không có đơn vị '{unit}' trong dữ liệu đã chấm; các đơn vị: {known}", unit=unit)) from None
+        raise InputError(Problem("unit_unknown", UNIT_UNKNOWN.format(unit=unit, where="dữ liệu đã chấm") + f"; các đơn vị: {known}", unit=unit)) from None
 
 
 def print_headroom(h: Headroom) -> None:

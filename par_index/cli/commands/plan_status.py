@@ -16,13 +16,14 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
     if value is None:
         return None
     from par_index.common.values import parse_date_scalar
+    from par_index.messages import DATE_UNREADABLE
 
     d = parse_date_scalar(value)
     if d is None:
         raise InputError(
             Problem(
                 "as_of_unreadable",
-                f"--as-of '{value}' không phải là ngày; dùng dd/mm/yyyy (ví dụ 31/12/2024)",
+                DATE_UNREADABLE.format(what="ngày", text=value),
                 field="as-of",
             )
         )

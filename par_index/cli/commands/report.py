@@ -31,9 +31,11 @@ def command(criteria_paths: tuple[Path, ...], data_path: Path, previous: Path | 
 
     date = dt.date.today()
     if date_text:
+        from par_index.messages import DATE_UNREADABLE
+
         parsed = parse_date_scalar(date_text)
         if parsed is None:
-            raise InputError(Problem("date_format", f"ngày '{date_text}' không hợp lệ; cần dạng dd/mm/yyyy, ví dụ 15/01/2025", field="--date"))
+            raise InputError(Problem("date_format", DATE_UNREADABLE.format(what="ngày", text=date_text), field="--date"))
         date = parsed
     sets = load_all(criteria_paths)
     data = read_data(data_path)

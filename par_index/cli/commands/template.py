@@ -11,6 +11,7 @@ import click
 from par_index.cli.commands.options import criteria_option, load_all
 from par_index.cli.console import console
 from par_index.errors import InputError, Problem
+from par_index.messages import UNIT_KIND_UNKNOWN, UNIT_UNKNOWN
 
 if TYPE_CHECKING:
     from par_index.criteria.compiled import CompiledCriteria
@@ -22,7 +23,7 @@ def pick_set(sets: list[CompiledCriteria], kind: str, unit: str) -> CompiledCrit
         if kind in c.kinds:
             return c
     kinds = ", ".join(k for c in sets for k in c.kinds)
-    raise InputError(Problem("unit_kind_unknown", f"loại đơn vị '{kind}' không có trong bộ tiêu chí đã cho ({kinds})", unit=unit))
+    raise InputError(Problem("unit_kind_unknown", UNIT_KIND_UNKNOWN.format(kind=kind, where=f"bộ tiêu chí đã cho ({kinds})"), unit=unit))
 
 
 def make_workbook(sets: list[CompiledCriteria], unit: str, out: Path, data_path: Path | None, name: str | None, kind: str | None) -> tuple[UnitInfo, CompiledCriteria]:
@@ -34,7 +35,7 @@ def make_workbook(sets: list[CompiledCriteria], unit: str, out: Path, data_path:
         data = read_data(data_path)
         hit = data.units[data.units["unit"] == unit]
         if hit.empty:
-            raise InputError(Problem("unit_unknown", f"đơn vị '{unit}' không có trong units của dữ liệu", file=data.source, unit=unit))
+            raise InputError(Problem("unit_unknown", UNIT_UNKNOWN.format(unit=unit, where="units của dữ liệu"), file=data.source, unit=unit))
         kind = kind or str(hit["kind"].iat[0])
         name = name or str(hit["name"].iat[0])
         c = pick_set(sets, kind, unit)

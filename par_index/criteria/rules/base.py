@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 from par_index.common.values import format_number, format_percent, magnitude_problem, parse_date_scalar
+from par_index.messages import DATE_UNREADABLE, RATIO_ABOVE_100, RATIO_WITHOUT_PERCENT
 
 ValueType = Literal["number", "date", "bool", "points"]
 Measure = Literal["ratio", "count", "number"]
@@ -37,9 +38,9 @@ def _to_date(v: Any) -> Any:
     if isinstance(v, str):
         d = parse_date_scalar(v)
         if d is None:
-            raise ValueError(f"'{v}' không phải là ngày hợp lệ (dạng yyyy-mm-dd hoặc dd/mm/yyyy)")
+            raise ValueError(DATE_UNREADABLE.format(what="ngày", text=v))
         return d
-    raise ValueError(f"'{v}' không phải là ngày (dạng yyyy-mm-dd hoặc dd/mm/yyyy)")
+    raise ValueError(DATE_UNREADABLE.format(what="ngày", text=v))
 
 
 Date = Annotated[dt.date, BeforeValidator(_to_date)]
@@ -145,15 +146,12 @@ class MeasuredRule(Rule):
         return format_percent(v) if self.measure == "ratio" else format_number(v, 4)
 
 
-RATIO_ABOVE_100 = "{value} vượt quá 100%; tỷ lệ phải từ 0% đến 100%; được tính 0 điểm"
-
-
 def ratio_message(text: str) -> str:
     """The message for a ratio above 100 %: ``85 — có phải 85%?`` when the % sign is missing."""
     text = text.strip()
     if text.endswith("%"):
         return RATIO_ABOVE_100.format(value=text)
-    return f"{text} — có phải {text}%? Tỷ lệ ghi dạng {text}% hoặc số từ 0 đến 1; được tính 0 điểm"
+    return RATIO_WITHOUT_PERCENT.format(value=text)
 
 
 def check_measure(measure: Measure, x: np.ndarray) -> tuple[np.ndarray, list[ValueIssue]]:

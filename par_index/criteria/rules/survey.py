@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import Field, PrivateAttr
 
 from par_index.criteria.rules.base import Measure, MeasuredRule, ValueIssue, check_measure, finite, pts, register
+from par_index.messages import ANSWER_SHARE_RANGE
 
 _PAIR = re.compile(r"\s*([^:=;,\s]+)\s*[:=]\s*(\d+)\s*")
 _SEP = re.compile(r"[;,]")
@@ -31,7 +32,7 @@ class Survey(MeasuredRule):
         out = []
         for key, share in (self.answers or {}).items():
             if not 0 <= share <= 1:
-                out.append((f"answers.{key}", f"tỷ lệ của đáp án {key} phải từ 0 đến 1, không phải {share}"))
+                out.append((f"answers.{key}", ANSWER_SHARE_RANGE.format(answer=key, value=share)))
         if self.measure != "ratio":
             out.append(("measure", "điều tra xã hội học dùng tỷ lệ (measure: ratio)"))
         return out

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from par_index.common.values import parse_date_scalar
+from par_index.messages import DATE_UNREADABLE
 from par_index.server import services
 from par_index.server.errors import ApiError
 from par_index.server.models import CriteriaFile, Unit
@@ -108,7 +109,7 @@ async def calendar_post(ctx: Ctx) -> Response:
             continue
         d = parse_date_scalar(text)
         if d is None:
-            raise ApiError(422, f"{what}: '{text}' không phải là ngày (dd/mm/yyyy)", {"field": key})
+            raise ApiError(422, f"{what}: {DATE_UNREADABLE.format(what='ngày', text=text)}", {"field": key})
         body[key] = dt.datetime.combine(d, dt.time(23, 59, 59), VN).isoformat()  # the whole day, Vietnam time
 
     def work() -> None:

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from par_index.appraisal.trail import leaf_trails
+from par_index.messages import UNIT_KIND_UNKNOWN
 from par_index.server import services
 from par_index.server.errors import ApiError
 from par_index.server.uploads import store
@@ -37,7 +38,7 @@ def _form_context(ctx: Ctx, unit: str, errors: dict[str, str] | None = None, typ
         crit = services.criteria_of(s, rnd.year)
         c = crit.set_of_kind(u.kind)
         if c is None:
-            raise ApiError(404, f"loại đơn vị '{u.kind}' không có trong bộ tiêu chí")
+            raise ApiError(404, UNIT_KIND_UNKNOWN.format(kind=u.kind, where="bộ tiêu chí"))
         evidence = services.list_evidence(s, ctx.me, unit) if ctx.may("evidence.read") else []
         doc = data.scores(s, settings, rnd.year, "self")
         mine = data.unit_scores(doc, unit) or {"nodes": {}, "points": None, "max": None, "index": None}

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from par_index.common.values import NO_WORDS, YES_WORDS, format_number, nfc, parse_date_scalar
 from par_index.criteria.compiled import Leaf
+from par_index.messages import DATE_UNREADABLE
 
 _NUMBER = re.compile(r"^-?\d+([.,]\d+)?$")
 
@@ -88,7 +89,7 @@ def read_input(widget: Widget, code: str, text: str) -> tuple[str | None, str | 
     if widget.kind == "date":
         d = parse_date_scalar(text)
         if d is None:
-            return None, f"Tiêu chí {code}: '{text}' không phải là ngày; chọn ngày trong lịch hoặc ghi dạng dd/mm/yyyy."
+            return None, f"Tiêu chí {code}: {DATE_UNREADABLE.format(what='ngày', text=text)}, hoặc chọn ngày trong lịch."
         return d.strftime("%d/%m/%Y"), None
     if widget.kind == "ratio":
         compact = text.replace(" ", "").replace("\u00a0", "")

@@ -1,0 +1,192 @@
+"""Problems and messages: every reason code is a member of ``errors.Reason`` and every member is
+emitted somewhere; the wordings of ``par_index/messages.py`` are written there only; and
+docs/messages.md is generated from both."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support.paths import REPO, TESTS
+
+from par_index import messages
+from par_index.errors import InputError, Problem, Reason
+
+PACKAGE = REPO / "par_index"
+CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$|^server$")
+
+# Members whose code is built at run time (from pydantic's error type or a provenance word);
+# each is triggered by a test below.
+BUILT = {
+    "criteria_missing", "criteria_extra_forbidden", "criteria_value_error", "criteria_union_tag_invalid", "criteria_invalid",
+    "plan_missing", "plan_extra_forbidden", "plan_value_error", "plan_invalid",
+    "scenario_missing", "scenario_extra_forbidden", "scenario_value_error", "scenario_invalid",
+    "robustness_missing", "robustness_extra_forbidden", "robustness_invalid",
+    "official_without_source", "reference_without_source",
+}
+
+
+def package_sources() -> dict[Path, str]:
+    return {p: p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py") if p.name not in ("errors.py", "messages.py")}
+
+
+def string_constants(text: str) -> set[str]:
+    return {n.value for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+
+def test_every_reason_is_emitted_somewhere() -> None:
+    written: set[str] = set()
+    for text in package_sources().values():
+        written |= string_constants(text)
+    assert BUILT <= set(Reason.__members__)
+    assert [r.value for r in Reason if r.value not in written and r.value not in BUILT] == []
+
+
+def test_every_literal_reason_at_a_problem_is_a_member() -> None:
+    # Problem(...) refuses an unknown code when built; this finds one on a path no test runs.
+    wrong = []
+    for path, text in package_sources().items():
+        for n in ast.walk(ast.parse(text)):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("Problem", "input_error") and n.args:
+                a = n.args[0]
+                if isinstance(a, ast.Constant) and a.value not in Reason.__members__:
+                    wrong.append(f"{path.relative_to(REPO)}:{n.lineno}: {a.value}")
+    assert wrong == []
+
+
+def test_every_reason_is_documented() -> None:
+    for r in Reason:
+        assert CODE.match(r.value), r
+        assert r.description and r.description[0].islower(), r
+
+
+def test_a_problem_with_an_unknown_reason_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown problem reason 'unit_unknwon'"):
+        Problem("unit_unknwon", "x")
+    assert Problem("unit_unknown", "x").reason == Reason.unit_unknown
+
+
+def test_each_wording_is_written_once() -> None:
+    # No other module writes a catalogued wording out again: its shape (fixed text, with each
+    # placeholder standing for an f-string field or a word) appears nowhere else in the package.
+    # Wordings whose fixed text is too short to tell them apart ("không tìm thấy {what}") are left out.
+    sources = package_sources()
+    copies = []
+    for name, _doc, template in messages.catalogue():
+        fixed = re.split(r"\{[a-z_]+\}", template)
+        if len("".join(fixed)) < 20:
+            continue
+        shape = re.compile(r"(?:\{[^{}]*\}|[^\s\"']+)".join(re.escape(f) for f in fixed))
+        copies += [f"{name}: {path.relative_to(REPO)}" for path, text in sources.items() if shape.search(text)]
+    assert copies == []
+
+
+def test_messages_doc_is_up_to_date() -> None:
+    doc = (REPO / "docs" / "messages.md").read_text(encoding="utf-8")
+    assert doc == messages.markdown(), "regenerate: python -m par_index.messages > docs/messages.md"
+    out = subprocess.run([sys.executable, "-m", "par_index.messages"], capture_output=True, check=True).stdout.decode("utf-8")
+    assert out == doc
+
+
+# -- the codes built at run time, each triggered ------------------------------------------------
+
+
+def _reasons(exc: pytest.ExceptionInfo[InputError]) -> set[str]:
+    return {p.reason for p in exc.value.problems}
+
+
+MINI = (TESTS / "data" / "mini" / "criteria.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        ('title: "Bộ tiêu chí thử nghiệm (tổng hợp)"\n', "", "criteria_missing"),
+        ("year: 2024\n", "year: 2024\ntitel: x\n", "criteria_extra_forbidden"),
+        ("due: 2024-01-14", "due: 2024-02-30", "criteria_value_error"),
+        ("kind: yes_no", "kind: yes_or_no", "criteria_union_tag_invalid"),
+        ("year: 2024\n", "year: [2024]\n", "criteria_invalid"),
+        ("provenance: illustrative", "provenance: official", "official_without_source"),
+        ("provenance: illustrative", "provenance: reference", "reference_without_source"),
+    ],
+)
+def test_criteria_reasons(tmp_path: Path, old: str, new: str, reason: str) -> None:
+    from par_index.criteria.loader import load_criteria
+
+    assert old in MINI
+    (tmp_path / "c.yaml").write_text(MINI.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_criteria(tmp_path / "c.yaml")
+    assert reason in _reasons(exc)
+
+
+PLAN = (TESTS / "data" / "plan_mini" / "plan.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        ('title: "Kế hoạch thử nghiệm"\n', "", "plan_missing"),
+        ("year: 2024\n", "year: 2024\ntitel: x\n", "plan_extra_forbidden"),
+        ("due: 2024-01-31", "due: 2024-01-32", "plan_value_error"),
+        ("year: 2024\n", "year: [2024]\n", "plan_invalid"),
+    ],
+)
+def test_plan_reasons(tmp_path: Path, old: str, new: str, reason: str) -> None:
+    from par_index.reform_plan.register import load_plan
+
+    assert old in PLAN
+    (tmp_path / "plan.yaml").write_text(PLAN.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_plan(tmp_path / "plan.yaml", TESTS / "data" / "plan_mini" / "agencies.yaml")
+    assert reason in _reasons(exc)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ({"max": 2}, "scenario_missing"),
+        ({"criterion": "1.2", "max": "abc"}, "scenario_value_error"),
+        ({"band": "Tốt", "min": [1]}, "scenario_invalid"),
+    ],
+)
+def test_scenario_override_reasons(raw: dict[str, object], reason: str) -> None:
+    from par_index.planning.scenario import parse_override
+
+    item, problems = parse_override(raw, "s.yaml", 3)
+    assert item is None and [p.reason for p in problems] == [reason]
+
+
+def test_scenario_rule_with_an_unknown_key() -> None:
+    from par_index.criteria.compiled import load
+    from par_index.planning.scenario import apply_criteria, parse_override
+
+    item, _ = parse_override({"criterion": "1.3", "rule": {"kind": "yes_no", "bogus": 1}}, "s.yaml", 3)
+    assert item is not None
+    with pytest.raises(InputError) as exc:
+        apply_criteria([load(TESTS / "data" / "mini" / "criteria.yaml")], [item])
+    assert _reasons(exc) == {"scenario_extra_forbidden"}
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("down: 0.1\nbogus: 1\n", "robustness_extra_forbidden"),
+        ("alternatives: [{weight: 1}]\n", "robustness_missing"),
+        ("down: 2\n", "robustness_invalid"),
+    ],
+)
+def test_robustness_reasons(tmp_path: Path, text: str, reason: str) -> None:
+    from par_index.criteria.compiled import load
+    from par_index.pipeline import read_data
+    from par_index.planning.robustness_config import load_config
+
+    (tmp_path / "r.yaml").write_text(text, encoding="utf-8")
+    sets = [load(TESTS / "data" / "mini" / "criteria.yaml")]
+    with pytest.raises(InputError) as exc:
+        load_config(tmp_path / "r.yaml", sets, read_data(TESTS / "data" / "mini" / "data"), "final")
+    assert reason in _reasons(exc)
