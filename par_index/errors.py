@@ -208,6 +208,11 @@ class Reason(StrEnum):
     recipe_input_missing = "recipe_input_missing", "an input a recipe names is gone"
     recipe_input_changed = "recipe_input_changed", "an input a recipe names has changed since"
     recipe_stage = "recipe_stage", "a recipe's stage is not self or final"
+    recipe_shape = "recipe_shape", "a recipe has a missing, unknown or wrongly typed field"
+    recipe_edited = "recipe_edited", "a recipe was edited after it was written (its seal does not match)"
+    recipe_inputs_empty = "recipe_inputs_empty", "a recipe lists no input files"
+    recipe_input_unlisted = "recipe_input_unlisted", "the replay reads a file the recipe does not list"
+    recipe_input_unread = "recipe_input_unread", "a recipe lists an input the replay does not read"
 
     # -- reports
     date_format = "date_format", "the report --date cannot be read"
