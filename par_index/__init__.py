@@ -3,7 +3,8 @@
 The package reads as the method, bottom up (imports only point down this list;
 ``tests/test_architecture.py`` checks it)::
 
-    errors.py       Problem, InputError, DataProblems: every problem a user is told about
+    errors.py       Problem, InputError, DataProblems, Reason (every problem code): what a user is told about
+    messages.py     the Vietnamese wordings used in more than one place, each written once
     common/         values (numbers, %, dates, yes/no), UTF-8 text files, strict YAML
     criteria/       stage 1: the criteria set — model, strict loader, formula whitelist, rules/, compiled tree
     unit_data/      stage 2: units, assessments, evidence tables; each value text read once
