@@ -1,0 +1,50 @@
+"""Issue 15: the report workbook's tables are written as XML row by row (common/xlsx_table.py);
+openpyxl reads back the same values, text cells stay text, and each sheet has the header style,
+number format, widths, frozen and filtered header, and A4 page set-up of the openpyxl writers."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import load_workbook
+
+from par_index.common.xlsx_table import Table, column_letter, write_tables
+
+
+def test_values_text_and_layout(tmp_path: Path) -> None:
+    rows = [
+        ["=1+1", 1, 2.5, Decimal("7.25"), None, "a < b & \"c\"", True],
+        ["x\x1by", np.int64(3), np.float64(0.1), math.nan, pd.NA, "", False],
+        ["+84 912", -0.0, 1e-7, math.inf, "  khoảng trắng  ", "Tiếng Việt có dấu", None],
+    ]
+    out = write_tables(tmp_path / "t.xlsx", [Table("Bảng 'một'", [f"Cột {i}" for i in range(1, 8)], rows, {2, 3, 4, 5}, {1: 30}),
+                                            Table("Trống", ["A", "B"], [])])
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["Bảng 'một'", "Trống"]
+    ws = wb["Bảng 'một'"]
+    values = [list(r) for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert values == [
+        ["=1+1", 1, 2.5, 7.25, None, "a < b & \"c\"", True],
+        ["x\\x1by", 3, 0.1, None, None, None, False],
+        ["+84 912", 0, 1e-7, None, "  khoảng trắng  ", "Tiếng Việt có dấu", None],
+    ]
+    assert ws["A2"].data_type != "f" and ws["A4"].data_type != "f"
+    assert [ws.cell(row=2, column=j).number_format for j in range(1, 8)] == ["General", "0.00", "0.00", "0.00", "0.00", "General", "General"]
+    head = ws["A1"]
+    assert head.value == "Cột 1" and head.font.b and head.font.color.rgb == "00FFFFFF" and head.fill.fgColor.rgb == "001F4E79"
+    assert head.alignment.wrap_text and head.alignment.vertical == "center"
+    assert ws.column_dimensions["A"].width == 30 and ws.column_dimensions["B"].width == 12
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:G4" and ws.print_title_rows == "$1:$1"
+    assert str(ws.page_setup.paperSize) == "9" and ws.page_setup.orientation == "landscape"
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight, ws.sheet_properties.pageSetUpPr.fitToPage) == (1, 0, True)
+    assert ws.print_options.horizontalCentered
+    empty = wb["Trống"]
+    assert [c.value for c in empty[1]] == ["A", "B"] and empty.page_setup.orientation == "portrait" and not empty.auto_filter.ref
+
+
+def test_column_letters() -> None:
+    assert [column_letter(n) for n in (1, 26, 27, 52, 703)] == ["A", "Z", "AA", "AZ", "AAA"]
