@@ -35,6 +35,10 @@ RATIO_WITHOUT_PERCENT = "{value} — có phải {value}%? Tỷ lệ ghi dạng {
 #: the share of a survey answer outside 0..1
 ANSWER_SHARE_RANGE = "tỷ lệ của đáp án {answer} phải từ 0 đến 1, không phải {value}"
 
+# -- stages ----------------------------------------------------------------------------------
+#: a stage to score that is neither self nor final (a --stage, a scenario's or a recipe's stage)
+STAGE_UNKNOWN = "giai đoạn '{stage}' không hợp lệ; chọn self hoặc final"
+
 # -- units ------------------------------------------------------------------------------------
 #: a unit id that is not in the units (``where``: "units", "dữ liệu đã chấm", …)
 UNIT_UNKNOWN = "đơn vị '{unit}' không có trong {where}"

@@ -27,7 +27,7 @@ from typing import Any
 from par_index.common.text_files import write_text
 from par_index.common.yaml_strict import load_yaml
 from par_index.errors import InputError, Problem
-from par_index.messages import FILE_MISSING
+from par_index.messages import FILE_MISSING, STAGE_UNKNOWN
 from par_index.planning.scenario import Located, Scenario, parse_override
 from par_index.scoring.engine import Stage, is_stage
 
@@ -237,7 +237,7 @@ def load_recipe(path: Path) -> tuple[Scenario, list[str]]:
     given = doc["stage"]
     stage: Stage = given if is_stage(given) else "final"
     if given != stage:
-        problems.append(Problem("recipe_stage", f"giai đoạn '{given}' không hợp lệ; chọn self hoặc final", file=name, field="stage"))
+        problems.append(Problem("recipe_stage", STAGE_UNKNOWN.format(stage=given), file=name, field="stage"))
     if problems:
         raise InputError(problems)
     warnings = []

@@ -44,7 +44,7 @@ from par_index.criteria.compiled import CompiledCriteria, compile_criteria
 from par_index.criteria.loader import check_tree, pydantic_message, pydantic_reason
 from par_index.criteria.model import Amount, BandSpec, CriteriaSet, Points
 from par_index.errors import InputError, Problem
-from par_index.messages import UNIT_UNKNOWN
+from par_index.messages import STAGE_UNKNOWN, UNIT_UNKNOWN
 from par_index.scoring.engine import Results, SetResult, Stage, is_stage, score
 from par_index.scoring.layout import value_problem
 from par_index.scoring.results import Standing, standing
@@ -209,7 +209,7 @@ def load_scenario(path: str | Path) -> Scenario:
         if is_stage(given):
             stage = given
         else:
-            problems.append(Problem("scenario_stage", f"giai đoạn '{given}' không hợp lệ; chọn self hoặc final", file=name, line=blines.get("stage"), field="baseline.stage"))
+            problems.append(Problem("scenario_stage", STAGE_UNKNOWN.format(stage=given), file=name, line=blines.get("stage"), field="baseline.stage"))
     overrides: list[Located] = []
     raw_over = raw.get("overrides", [])
     if not isinstance(raw_over, list):

@@ -35,6 +35,7 @@ from par_index.messages import (
     NUMBER_EXPECTED,
     POINTS_EXPECTED,
     RATIO_ABOVE_100,
+    STAGE_UNKNOWN,
     UNIT_KIND_UNKNOWN,
     UNIT_UNKNOWN,
     VALUE_UNREADABLE,
@@ -152,7 +153,7 @@ def lay_out(criteria: CompiledCriteria | Sequence[CompiledCriteria], data: UnitD
     """Lay the rows of ``data`` onto each criteria set's matrices for ``stage`` (self or final)."""
     sets = [criteria] if isinstance(criteria, CompiledCriteria) else list(criteria)
     if stage not in STAGE_ORDER:
-        raise InputError(Problem("stage_unknown", f"giai đoạn '{stage}' không hợp lệ; chọn self hoặc final"))
+        raise InputError(Problem("stage_unknown", STAGE_UNKNOWN.format(stage=stage)))
     data = data.for_criteria(sets)  # rows that need the criteria (survey answer counts)
     problems: list[Problem] = list(data.problems)
     kind_owner: dict[str, int] = {}
