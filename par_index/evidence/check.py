@@ -420,10 +420,17 @@ def _check_files(rows: list[_Row], root: Path | None, explicit: bool, problems: 
 def _self_rows(data: UnitData) -> dict[tuple[str, str], Where]:
     """(unit, criterion) → location of its first ``self`` row."""
     a = data.assessments
-    sel = a[a["stage"] == "self"]
+    sel = a[(a["stage"] == "self").to_numpy(dtype=bool)]
+    n = len(sel)
+
+    def column(name: str) -> list[Any]:  # column lists, not a dict per row (a million rows on big data)
+        return sel[name].astype(object).tolist() if name in sel.columns else [None] * n
+
     out: dict[tuple[str, str], Where] = {}
-    for r in _records(sel):
-        out.setdefault((str(r["unit"]), str(r["criterion"])), _where(r))
+    for unit, code, file, line, cell in zip(column("unit"), column("criterion"), column("at_file"), column("at_line"), column("at_cell"), strict=True):
+        key = (str(unit), str(code))
+        if key not in out:
+            out[key] = _where({"at_file": file, "at_line": line, "at_cell": cell})
     return out
 
 

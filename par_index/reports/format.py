@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 TWO = Decimal("0.01")
 
 
 def units_to_points(units: float, scale: int) -> Decimal:
     """Whole units of ``1/scale`` points → exact points (e.g. 8850, 100 → 88.50)."""
-    return (Decimal(round(units)) / Decimal(scale)).quantize(TWO, rounding=ROUND_HALF_UP)
+    return _units_to_points(round(units), scale)
+
+
+# Reports turn the same few hundred numbers into text hundreds of thousands of times (the
+# appendix of 1,000 unit reports): each distinct one is worked out once.
+@lru_cache(maxsize=65536)
+def _units_to_points(units: int, scale: int) -> Decimal:
+    return (Decimal(units) / Decimal(scale)).quantize(TWO, rounding=ROUND_HALF_UP)
 
 
 def exact_index(points_units: float, max_units: float) -> Decimal | None:
@@ -41,6 +49,11 @@ def vn(x: Decimal | None, signed: bool = False, empty: str = "—") -> str:
     """``Decimal('88.5')`` → ``"88,50"``; with ``signed`` a ``+`` before positive numbers."""
     if x is None:
         return empty
+    return _vn(x, signed)
+
+
+@lru_cache(maxsize=65536)
+def _vn(x: Decimal, signed: bool) -> str:  # equal Decimals (88.5, 88.50) give the same text
     q = x.quantize(TWO, rounding=ROUND_HALF_UP)
     if q == 0:
         q = abs(q)  # never "-0,00"
@@ -50,7 +63,12 @@ def vn(x: Decimal | None, signed: bool = False, empty: str = "—") -> str:
 
 def data_number(x: Decimal | None) -> str:
     """The machine-readable twin of :func:`vn`: ``"88.50"`` (empty when there is no number)."""
-    return "" if x is None else f"{x.quantize(TWO, rounding=ROUND_HALF_UP):.2f}"
+    return "" if x is None else _data_number(x)
+
+
+@lru_cache(maxsize=65536)
+def _data_number(x: Decimal) -> str:
+    return f"{x.quantize(TWO, rounding=ROUND_HALF_UP):.2f}"
 
 
 def vn_int(x: int | None, signed: bool = False, empty: str = "—") -> str:

@@ -140,6 +140,18 @@ def _unit_problems(inp: ReportInputs, unit: str) -> list[Problem]:
     return list(_by_unit(inp, "problems", sources, build).get(unit, []))
 
 
+def _unit_level_problems(inp: ReportInputs, unit: str) -> list[str]:
+    """The messages of the final problems about the unit itself (no criterion)."""
+    def build() -> dict[str, Any]:
+        by_unit: dict[str, list[str]] = {}
+        for p in inp.final.problems:
+            if p.unit and not p.criterion:
+                by_unit.setdefault(p.unit, []).append(p.message)
+        return by_unit
+
+    return list(_by_unit(inp, "unit_problems", (inp.final.problems,), build).get(unit, []))
+
+
 def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
     fs, i = inp.final.find(unit)
     ss, k = inp.self_.find(unit)
@@ -223,7 +235,7 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
         "areas": [{k2: v for k2, v in a.items() if k2 not in ("lost", "sub")} for a in areas],
         "rows": rows, "explanations": explanations,
         "difficulties": difficulties, "proposals": proposals, "generated": generated, "chart": svg(chart),
-        "unit_problems": [p.message for p in inp.final.problems if p.unit == unit and not p.criterion],
+        "unit_problems": _unit_level_problems(inp, unit),
     }
 
 

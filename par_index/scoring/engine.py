@@ -70,10 +70,15 @@ class SetResult:
         return self.criteria.scale
 
     def unit_row(self, unit: str) -> int:
-        hits = np.flatnonzero(self.units["unit"].to_numpy() == unit)
-        if not len(hits):
+        rows = self.__dict__.get("_unit_rows")
+        if rows is None:  # built once: reports and proposals look units up tens of thousands of times
+            rows = {}
+            for i, u in enumerate(self.units["unit"].tolist()):
+                rows.setdefault(u, i)
+            self.__dict__["_unit_rows"] = rows
+        if unit not in rows:
             raise KeyError(unit)
-        return int(hits[0])
+        return int(rows[unit])
 
     def points(self) -> np.ndarray:
         return self.total_points / self.scale
