@@ -92,16 +92,36 @@ class _Table:
     key: list[str] = field(default_factory=list)  # what identifies a row besides its id
     frame: Any = None
     changed: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    encode: bool = False  # hand the rows out dictionary-encoded, as the reader reads assessments.csv
+    _out: Any = None
 
     def put(self, row_id: int, row: tuple[Any, ...]) -> None:
         self.changed[row_id] = row
+
+    def load(self, frame: Any) -> None:
+        self.frame, self.changed, self._out = frame, {}, None
 
     def current(self) -> Any:
         """The rows now, by id: a DataFrame of ``columns`` (not to be changed by the caller)."""
         if self.changed:
             self.frame = _fold(self.frame, self.changed, self.columns, self.key)
-            self.changed = {}
-        return self.frame[self.columns]
+            self.changed, self._out = {}, None
+        if self._out is None:
+            self._out = _encoded(self.frame, self.columns) if self.encode else self.frame[self.columns]
+        return self._out
+
+
+def _encoded(frame: Any, columns: list[str]) -> Any:
+    """The text columns as the unit-data reader gives a large CSV (``read_csv_columnar``): each a
+    Categorical of its distinct texts in the order they first appear — the engine then works on
+    the distinct texts, not on a string per row."""
+    import pandas as pd
+
+    out = {}
+    for c in columns:
+        codes, uniques = pd.factorize(frame[c].to_numpy(dtype=object))
+        out[c] = pd.Categorical.from_codes(codes, pd.Index(uniques, dtype=object), validate=False)
+    return pd.DataFrame(out, copy=False)
 
 
 def _fold(frame: Any, changed: dict[int, tuple[Any, ...]], columns: list[str], key: list[str]) -> Any:
@@ -146,7 +166,7 @@ class RoundRows:
     year: int
     seen_max: int = 0
     gaps: dict[int, float] = field(default_factory=dict)  # audit id → when first missed
-    assessments: _Table = field(default_factory=lambda: _Table(ASSESSMENT_COLUMNS, ["unit", "criterion", "stage"]))
+    assessments: _Table = field(default_factory=lambda: _Table(ASSESSMENT_COLUMNS, ["unit", "criterion", "stage"], encode=True))
     evidence: _Table = field(default_factory=lambda: _Table(EVIDENCE_COLUMNS))
     loaded: bool = False
 
@@ -204,8 +224,7 @@ class RoundRows:
         for table, model in ((self.assessments, Assessment), (self.evidence, Evidence)):
             c = model.__table__.c
             stmt = select(c.id, *(c[name] for name in table.columns)).where(_scan(c.year) == self.year).order_by(c.id)
-            table.frame = read_frame(conn, stmt, ["id", *table.columns])
-            table.changed = {}
+            table.load(read_frame(conn, stmt, ["id", *table.columns]))
         recent = set(s.scalars(select(AuditEntry.id).where(AuditEntry.id > newest - 1000, AuditEntry.id <= newest)))
         self.seen_max = max(0, newest - 1000)
         self.gaps = {}

@@ -69,11 +69,11 @@ def test_warm_up_scores_the_newest_round_once_and_the_first_get_finds_it(env: An
     """``serve`` warms each process up (factory.start_warm_up): the rows read and the final
     results computed, so the first GET /results of the process is the cached answer."""
     from fastapi.testclient import TestClient
+    from support.server_env import auth
 
     from par_index.server import services
     from par_index.server.factory import create_app, start_warm_up
     from par_index.server.settings import Settings
-    from support.server_env import auth
 
     app = create_app(Settings(db_url=env.url, files_dir=env.files))
     start_warm_up(app).join(timeout=120)
