@@ -49,6 +49,17 @@ def _run(cmd: list[str]) -> tuple[float, float]:
     return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, wall
 
 
+def _peak_rss(cmd: list[str]) -> int:
+    """Peak resident memory (bytes) of ``cmd``, run alone under a small Python parent."""
+    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], cwd=REPO, check=True, capture_output=True, text=True)
+    return int(out.stdout.split()[-1]) * 1024  # ru_maxrss is in KiB on Linux
+
+
+_CPU: dict[int, float] = {}  # par-index's median CPU by size, for the growth exponent
+
+
 def check_equal(par_csv: Path, peer_csv: Path) -> None:
     """The peer's table equals par-index's per unit (numbers to 1e-9, rank and band exactly)."""
     ours = pd.read_csv(par_csv, dtype={"unit": str}).drop(columns=["name"]).sort_values("unit").reset_index(drop=True)
@@ -66,7 +77,6 @@ def check_equal(par_csv: Path, peer_csv: Path) -> None:
 def test_score_beside_peers(benchmark: object, tmp_path: Path, units: int) -> None:
     pytest.importorskip("duckdb", reason="benchmark-only dependency: pip install -e '.[bench]' (make bench)")
     pytest.importorskip("polars", reason="benchmark-only dependency: pip install -e '.[bench]' (make bench)")
-    pytest.importorskip("pyarrow", reason="benchmark-only dependency: pip install -e '.[bench]' (make bench)")
     benchmark.pedantic(lambda: None, rounds=1)  # type: ignore[attr-defined]  # the timing is below, per process
     root = tmp_path / "peers"
     subprocess.run([sys.executable, "-m", "benchmarks.peers.data", str(root), str(units)], cwd=REPO, check=True)
@@ -93,5 +103,12 @@ def test_score_beside_peers(benchmark: object, tmp_path: Path, units: int) -> No
         r_wall = statistics.median(p[1] / t[1] for p, t in zip(par, ts, strict=True))
         lines.append(f"{name:<15}{cpu:>8.2f}{wall:>8.2f}{r_cpu:>10.2f}×{r_wall:>10.2f}×")
         info.update({f"{name}_cpu_s": cpu, f"{name}_wall_s": wall, f"ratio_cpu_{name}": r_cpu, f"ratio_wall_{name}": r_wall})
+    peak = _peak_rss(cmds["par-index"])
+    lines.append(f"par-index peak memory {peak / 2**20:,.0f} MiB = {peak / (units * 100):.0f} bytes per assessment row (target ≤ 100)")
+    _CPU[units] = info["par-index_cpu_s"]
+    if len(_CPU) > 1:
+        (n0, c0), (n1, c1) = sorted(_CPU.items())[:2]
+        lines.append(f"growth {n0:,} → {n1:,} units: CPU × {c1 / c0:.2f}, exponent {np.log(c1 / c0) / np.log(n1 / n0):.2f} (target ≤ 1.05)")
+    info["peak_bytes_per_row"] = peak / (units * 100)
     print("\n" + "\n".join(lines))
     benchmark.extra_info.update(info)  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -79,7 +79,7 @@ class SetLayout:
     unreadable: np.ndarray  # per laid-out row: the value could not be read
     problems: list[Problem] = field(default_factory=list)  # rows that were not laid out or not read
     missing: list[Problem] = field(default_factory=list)  # leaves with no value for a unit
-    _where: tuple[np.ndarray, ...] | None = field(default=None, init=False, repr=False, compare=False)
+    _texts: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def raw_value(self, k: int) -> str:
         """The value text of laid-out row ``k`` as written."""
@@ -91,9 +91,7 @@ class SetLayout:
     def row(self, k: int) -> RowRef:
         """Where laid-out row ``k`` comes from (for :func:`row_problem`), without building a
         pandas row."""
-        i = self.ids[k]
-        f, line, cell, unit, crit = self._where_columns()
-        return RowRef(f[i], line[i], cell[i], unit[i], crit[i])
+        return RowRef(*(col[0] for col in self._where_at(self.ids[[k]])))
 
     def raw_values(self, ks: np.ndarray) -> list[str]:
         """The value texts of laid-out rows ``ks`` as written."""
@@ -102,8 +100,7 @@ class SetLayout:
     def problems_at(self, ks: np.ndarray, reason: str, messages: Sequence[str], severity: str = "error") -> list[Problem]:
         """One problem per laid-out row of ``ks`` (with its message), as :func:`row_problem`
         makes them, built in bulk: the engine reports every value it corrects (thousands on big data)."""
-        ids = self.ids[ks]
-        f, line, cell, unit, crit = (col[ids].tolist() for col in self._where_columns())
+        f, line, cell, unit, crit = self._where_at(self.ids[ks])
         return [
             Problem(
                 reason, m, file=str(fi or ""), line=int(li) if li is not None and li == li else None,
@@ -112,21 +109,24 @@ class SetLayout:
             for m, fi, li, ce, un, cr in zip(messages, f, line, cell, unit, crit, strict=True)
         ]
 
-    def _where_columns(self) -> tuple[np.ndarray, ...]:
-        if self._where is None:
-            self._where = tuple(_column_or_none(self.frame, name) for name in RowRef._fields)
-        return self._where
-
-
-def _column_or_none(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """``frame[name]`` as a numpy array (a categorical column through its codes), or Nones."""
-    if name not in frame.columns:
-        return np.full(len(frame), None, dtype=object)
-    col = frame[name]
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        cats = np.array([*col.cat.categories.tolist(), None], dtype=object)
-        return cats[col.cat.codes.to_numpy()]  # code −1 (missing) takes the appended None
-    return col.to_numpy()
+    def _where_at(self, ids: np.ndarray) -> list[list[Any]]:
+        """The columns :class:`RowRef` names for the frame rows ``ids`` (only those rows are taken:
+        a column of a million Python objects would be most of a big run's memory)."""
+        out: list[list[Any]] = []
+        for name in RowRef._fields:
+            if name not in self.frame.columns:
+                out.append([None] * len(ids))
+                continue
+            arr = self.frame[name].array
+            if isinstance(arr, pd.Categorical):
+                if name not in self._texts:  # the distinct texts, once (code −1, missing, → NaN as pandas gives it)
+                    self._texts[name] = np.array([*arr.categories.tolist(), np.nan], dtype=object)
+                out.append(self._texts[name][np.asarray(arr.codes)[ids]].tolist())
+            elif isinstance(arr, pd.arrays.NumpyExtensionArray):
+                out.append(arr.to_numpy()[ids].tolist())  # a view of the column, then only these rows
+            else:
+                out.append(list(arr.take(ids)))
+        return out
 
 
 class RowRef(NamedTuple):
