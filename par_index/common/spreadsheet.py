@@ -76,6 +76,55 @@ def text_only(wb: Any) -> int:
     return n
 
 
+def named_font(wb: Any) -> None:
+    """Every font of ``wb`` (the workbook's font table, so every cell and the default style) named
+    :data:`FONT_NAME`, keeping size, bold, italic and colour."""
+    from copy import copy
+
+    from openpyxl.utils.indexed_list import IndexedList
+
+    fonts = []
+    for f in wb._fonts:
+        g = copy(f)
+        g.name = FONT_NAME
+        fonts.append(g)
+    wb._fonts = IndexedList(fonts)  # same order: the cells' font ids stay valid
+    for style in wb._named_styles:
+        if style.font is not None and style.font.name != FONT_NAME:
+            f = copy(style.font)
+            f.name = FONT_NAME
+            style.font = f
+
+
+def fit_row_heights(ws: Any) -> None:
+    """Rows whose wrapped text needs more than one line get the height for it (Excel and
+    LibreOffice print a row at its stored height). Estimated from the column widths: one line per
+    column width in characters, each paragraph on its own lines; merged cells and rows the writer
+    sized are left alone."""
+    from openpyxl.utils import get_column_letter
+
+    merged = {(r, c) for rng in ws.merged_cells.ranges for r in range(rng.min_row, rng.max_row + 1) for c in range(rng.min_col, rng.max_col + 1)}
+    widths: dict[int, float] = {}
+    lines: dict[int, int] = {}
+    for (r, c), cell in ws._cells.items():
+        v = cell.value
+        if not isinstance(v, str) or (r, c) in merged:
+            continue
+        if c not in widths:
+            widths[c] = float(ws.column_dimensions[get_column_letter(c)].width or 8.43)
+        per_line = max(int(widths[c] * 1.05), 1)
+        if len(v) <= per_line and "\n" not in v:
+            continue
+        if not cell.alignment.wrap_text:
+            continue
+        n = sum(max(1, -(-len(part) // per_line)) for part in v.split("\n"))
+        lines[r] = max(lines.get(r, 1), n)
+    for r, n in lines.items():
+        dim = ws.row_dimensions[r]
+        if n > 1 and not dim.customHeight:
+            dim.height = min(409.0, LINE_HEIGHT * n + 2)
+
+
 def print_setup(ws: Any) -> None:
     """A4 page set-up for a sheet people print, unless its writer set one: fit to the page width
     (as many pages down as needed), landscape for more than 6 columns, the rows above the frozen
@@ -98,12 +147,21 @@ def print_setup(ws: Any) -> None:
             ws.print_title_rows = f"1:{row - 1}"
 
 
+FONT_NAME = "Times New Roman"  # what administrative documents use; LibreOffice keeps the diacritics
+LINE_HEIGHT = 15.0  # points per line of 11-point text
+FIT_ROWS_UP_TO = 5000  # row heights are estimated on sheets up to this many rows (the ones people print)
+
+
 def save(wb: Any, path: Path, formulas: bool = False) -> None:
-    """Save ``wb`` to ``path`` whole or not at all, every sheet set up for A4 (:func:`print_setup`).
-    Without ``formulas`` (every writer but the self-assessment template, whose user text goes
-    through :func:`put`) no cell is a formula."""
+    """Save ``wb`` to ``path`` whole or not at all, every sheet set up for A4 (:func:`print_setup`),
+    every font named Times New Roman (:func:`named_font`) and rows of wrapped text tall enough
+    for it (:func:`fit_row_heights`). Without ``formulas`` (every writer but the self-assessment
+    template, whose user text goes through :func:`put`) no cell is a formula."""
+    named_font(wb)
     for ws in wb.worksheets:
         print_setup(ws)
+        if ws.max_row <= FIT_ROWS_UP_TO:
+            fit_row_heights(ws)
     if not formulas:
         text_only(wb)
     with writing(path) as tmp:

@@ -7,7 +7,8 @@ unrounded index, exact bands). This module arranges them for Sở Nội vụ's p
   carry the optional ``group`` column, the rank within (kind, group);
 * :func:`read_previous` + :func:`compare_previous` — rank and index change against last year's
   results file (the JSON or CSV written by ``par-index score --out``), matched by unit id;
-* :func:`claim_gaps` — self-assessed (``stage="self"``) against final points per unit and area;
+* :func:`claim_gaps` — the points each unit claimed for itself (tự chấm: the ``points`` column,
+  else what its self value gives) against final points, per unit and area;
 * :func:`area_leaders` — the top units by each area's sub-index, per kind.
 
 Displayed numbers are exact :class:`~decimal.Decimal` with 2 decimals (see
@@ -296,11 +297,13 @@ def compare_previous(ranking: pd.DataFrame, previous: PreviousResults) -> Change
 
 @dataclass
 class ClaimGap:
-    """Self-assessed against final points.
+    """The unit's own claim (tự chấm) against final points.
 
     ``units``: one row per unit (``self_points, final_points, gap, self_index, final_index``),
     largest over-claim first; ``areas``: one row per unit and area with a gap other than 0.
-    ``gap`` = self − final points: positive means the unit claimed more than it kept.
+    ``self_points`` are the points the unit claimed: on each leaf its ``points`` figure where it
+    gave one, else what its self value gives under the rule (survey leaves: the survey's);
+    ``gap`` = claimed − final points: positive means the unit claimed more than it kept.
     """
 
     units: pd.DataFrame
@@ -314,6 +317,9 @@ def claim_gaps(self_results: Results, final_results: Results) -> ClaimGap:
         if ss is None:
             continue
         areas = _area_codes(fs)
+        claimed = claimed_units(ss)  # units × leaves, signed whole units of 1/scale
+        claimed_nodes = claimed @ ss.criteria.membership.T
+        claimed_total = np.maximum(claimed.sum(axis=1), 0.0)
         self_row: dict[str, int] = {}
         for k, u in enumerate(ss.units["unit"].tolist()):
             self_row.setdefault(u, k)  # the first row, as SetResult.unit_row finds it
@@ -322,14 +328,14 @@ def claim_gaps(self_results: Results, final_results: Results) -> ClaimGap:
             k = self_row.get(unit, -1)
             if k < 0:
                 continue
-            sp, fp = units_to_points(ss.total_points[k], ss.scale), units_to_points(fs.total_points[i], fs.scale)
+            sp, fp = units_to_points(claimed_total[k], ss.scale), units_to_points(fs.total_points[i], fs.scale)
             urows.append(
                 {"unit": unit, "name": names[i], "kind": kinds[i], "self_points": sp, "final_points": fp,
-                 "gap": sp - fp, "self_index": exact_index(ss.total_points[k], ss.total_max[k]),
+                 "gap": sp - fp, "self_index": exact_index(claimed_total[k], ss.total_max[k]),
                  "final_index": exact_index(fs.total_points[i], fs.total_max[i])}
             )
             for j, code, name in areas:
-                a_self = units_to_points(ss.node_points[k, j], ss.scale)
+                a_self = units_to_points(claimed_nodes[k, j], ss.scale)
                 a_final = units_to_points(fs.node_points[i, j], fs.scale)
                 if a_self != a_final:
                     arows.append({"unit": unit, "area": code, "area_name": name, "self_points": a_self, "final_points": a_final, "gap": a_self - a_final})
@@ -339,6 +345,23 @@ def claim_gaps(self_results: Results, final_results: Results) -> ClaimGap:
         units = units.assign(_g=units["gap"].map(float)).sort_values(["_g", "unit"], ascending=[False, True], kind="stable").drop(columns="_g")
     areas_df = pd.DataFrame(arows, columns=["unit", "area", "area_name", "self_points", "final_points", "gap"])
     return ClaimGap(units.reset_index(drop=True), areas_df)
+
+
+def claimed_units(s: SetResult) -> np.ndarray:
+    """Units × leaves: what each unit claimed for itself, signed, in whole units of ``1/scale``.
+
+    The ``points`` figure of the row that counts where there is one (bonus and penalty claims are
+    magnitudes), else the points the rule gives its value; leaves that do not count (``na``,
+    not applicable) and survey leaves (Sở Nội vụ's, never the unit's claim) keep the engine's points.
+    """
+    c = s.criteria
+    given = np.asarray(s.claimed, dtype=float)
+    sign = np.array([-1.0 if leaf.sign < 0 else 1.0 for leaf in c.leaves])
+    own = np.array([leaf.rule.kind != "survey" for leaf in c.leaves], dtype=bool)
+    counts = (s.status != "na") & (s.status != "not_applicable")
+    use = ~np.isnan(given) & own[None, :] & counts
+    out: np.ndarray = np.where(use, np.rint(np.maximum(np.nan_to_num(given), 0.0) * s.scale) * sign[None, :], s.leaf_points)
+    return out
 
 
 # ───────────────────────────── area leaders ─────────────────────────────

@@ -44,10 +44,10 @@ def write_workbook(inp: ReportInputs, pdata: ProvinceData, requirements: list[An
            [[x["kind_name"], x["area"], x["area_name"], x["rank"], x["unit"], x["name"], x["points"], x["max"], x["index_2dp"]] for x in leaders.to_dict("records")],
            {7, 8, 9}, {1: 26, 3: 40, 5: 16, 6: 36})
     g = pdata.gaps
-    _sheet(tables, "Chênh lệch tự chấm", ["Mã đơn vị", "Tên đơn vị", "Loại", "Điểm tự đánh giá", "Điểm cuối cùng", "Chênh lệch (điểm)", "Chỉ số tự đánh giá", "Chỉ số cuối cùng"],
+    _sheet(tables, "Chênh lệch tự chấm", ["Mã đơn vị", "Tên đơn vị", "Loại", "Điểm tự chấm", "Điểm cuối cùng", "Chênh lệch (điểm)", "Chỉ số tự chấm", "Chỉ số cuối cùng"],
            [[x["unit"], x["name"], x["kind"], x["self_points"], x["final_points"], x["gap"], x["self_index"], x["final_index"]] for x in g.units.to_dict("records")],
            {4, 5, 6, 7, 8}, {1: 16, 2: 40})
-    _sheet(tables, "Chênh lệch theo lĩnh vực", ["Mã đơn vị", "Lĩnh vực", "Tên lĩnh vực", "Điểm tự đánh giá", "Điểm cuối cùng", "Chênh lệch (điểm)"],
+    _sheet(tables, "Chênh lệch theo lĩnh vực", ["Mã đơn vị", "Lĩnh vực", "Tên lĩnh vực", "Điểm tự chấm", "Điểm cuối cùng", "Chênh lệch (điểm)"],
            [[x["unit"], x["area"], x["area_name"], x["self_points"], x["final_points"], x["gap"]] for x in g.areas.to_dict("records")],
            {4, 5, 6}, {1: 16, 3: 40})
     detail = []

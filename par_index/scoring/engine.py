@@ -23,6 +23,7 @@ import pandas as pd
 from par_index.common.values import format_number
 from par_index.criteria.compiled import CompiledCriteria
 from par_index.criteria.rules.base import ratio_message
+from par_index.criteria.rules.manual import Manual
 from par_index.errors import Problem
 from par_index.messages import RATIO_ABOVE_100
 from par_index.scoring.layout import Layout, SetLayout, lay_out, row_problem
@@ -194,11 +195,16 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
         if lay.only_claim[j]:
             upper = leaf.upper
             only_claim = ~has_j & (lay.row_t[j] >= 0) & ~lay.na_t[j] & ~np.isnan(claim_j)
-            for i in np.flatnonzero(only_claim & (claim_j > upper + 1e-9)):
-                k = lay.row_t[j, i]
-                message = f"{lay.raw_points(k).strip()} điểm vượt quá điểm tối đa {format_number(upper)}"
-                problems.append(row_problem(lay.row(k), "points_above_max", message, "warning"))
-            p = np.where(only_claim, np.clip(claim_j, 0.0, upper), p)
+            # points given without a value: the checks of points given as a value (manual): range,
+            # sign and the rule's step, each reported
+            step = rule.step if isinstance(rule, Manual) else None
+            given, claim_issues = Manual(kind="manual", step=step).prepare(np.where(only_claim, claim_j, 0.0), upper)
+            for issue in claim_issues:
+                for i in np.flatnonzero(issue.mask & only_claim):
+                    k = lay.row_t[j, i]
+                    message = issue.message.format(value=lay.raw_points(k).strip(), max=format_number(upper))
+                    problems.append(row_problem(lay.row(k), issue.reason, message, issue.severity))
+            p = np.where(only_claim, given, p)
             p = np.where(has_j | only_claim, p, 0.0)
         else:
             p = np.where(has_j, p, 0.0)

@@ -30,7 +30,7 @@ Semantics reproduced (see ``docs/criteria-format.md`` and ``docs/architecture.md
 * ``na`` removes the leaf from points and maximum; an item outside ``applies_to`` likewise;
   a leaf with no row scores 0 of its maximum; an unreadable value scores 0;
 * a row with no value but a claim gives the claimed points, clamped to [0, the rule's upper
-  limit]; a bonus's or penalty's value and claim are read as their size (``-0,5`` and ``0,5``
+  limit] and, on a ``manual`` leaf with a ``step``, floored to the step (as a manual value is); a bonus's or penalty's value and claim are read as their size (``-0,5`` and ``0,5``
   alike);
 * bonus and penalty count 0 towards every maximum and are added / subtracted; a unit's total
   is floored at 0 (node sums are not);
@@ -200,6 +200,9 @@ def corrected(rule: Rule, x: float, max_points: float) -> float:
     if kind in ("bonus", "penalty"):  # magnitudes: −0,5 and 0,5 alike
         x = abs(x)
         measure = "count" if getattr(rule, "each", None) else "non_negative"
+    if kind == "deadline":  # more than 10 years before the due year: a typo (year 0024), scored 0
+        due = rule.due  # type: ignore[attr-defined]
+        return math.nan if x < (dt.date(due.year - 10, 1, 1) - dt.date(1970, 1, 1)).days else x
     if kind == "manual":
         x = min(max(x, 0.0), max_points)
         step = getattr(rule, "step", None)
@@ -240,7 +243,11 @@ def leaf_score(node: Node, reading: Reading | None, precision: int) -> tuple[Fra
         assert reading.claim is not None
         claim = abs(reading.claim) if rule.sign != 0 else reading.claim  # bonus, penalty: −0,5 or 0,5
         upper = Fraction(repr(rule.upper(float(max_points))))
-        p = float(min(max(claim, Fraction(0)), upper))
+        given = min(max(claim, Fraction(0)), upper)
+        step = getattr(rule, "step", None) if rule.kind == "manual" else None
+        if step is not None and (given / Fraction(repr(step))).denominator != 1:  # as a manual value: floored to the step
+            given = math.floor(given / Fraction(repr(step))) * Fraction(repr(step))
+        p = float(given)
     points = exact_points(p, precision)
     return (-points if rule.sign < 0 else points), max_points
 

@@ -413,7 +413,7 @@ def read_workbook(path: Path) -> UnitData:
     from openpyxl import load_workbook
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = load_workbook(path, read_only=True, data_only=False)  # formulas as text: refused by cell, never their cached result
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise InputError(Problem("xlsx_unreadable", EXCEL_UNREADABLE.format(error=exc), file=str(path))) from None
     problems: list[Problem] = []
@@ -428,7 +428,7 @@ def read_workbook(path: Path) -> UnitData:
                 Problem("sheet_missing", f"thiếu trang tính '{name}' (cần: units, assessments; evidence tùy chọn)", file=str(path))
             )
         ws = wb[names[name]]
-        rows = list(ws.iter_rows(values_only=True))
+        rows = _sheet_values(ws, f"{path.name}[{names[name]}]", problems)
         if not rows:
             raise InputError(Problem("sheet_empty", f"trang tính '{name}' trống", file=str(path)))
         header = [cell_text(c) for c in rows[0]]
@@ -442,6 +442,31 @@ def read_workbook(path: Path) -> UnitData:
     wb.close()
     _require_units(out["units"], "trang tính units", f"{path}[units]")
     return UnitData(out["units"], out["assessments"], out["evidence"], str(path), problems, files_root=path.parent)
+
+
+def _sheet_values(ws: Any, where: str, problems: list[Problem]) -> list[list[object]]:
+    """A data sheet's cell values; a formula cell (``=B2*2``, an external link ``=[1]Sheet1!A1``)
+    is reported by cell and read as empty — its cached result is never scored as if typed."""
+    from openpyxl.utils import get_column_letter
+
+    out: list[list[object]] = []
+    for r, row in enumerate(ws.iter_rows(), start=1):
+        values: list[object] = []
+        for c, cell in enumerate(row, start=1):
+            v = getattr(cell, "value", None)
+            if getattr(cell, "data_type", None) == "f" or (isinstance(v, str) and v.startswith("=") and getattr(cell, "data_type", "s") != "s"):
+                text = str(getattr(v, "text", v))
+                problems.append(
+                    Problem(
+                        "input_formula",
+                        f"ô chứa công thức '{text}'; hãy nhập giá trị (số, ngày, văn bản), không nhập công thức — ô này không được đọc",
+                        file=where, line=r, cell=f"{get_column_letter(c)}{r}",
+                    )
+                )
+                v = None
+            values.append(v)
+        out.append(values)
+    return out
 
 
 def read_tables(path: str | Path) -> UnitData:

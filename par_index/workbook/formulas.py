@@ -96,7 +96,8 @@ def _yes_no_points(rule: YesNo, leaf: Leaf, x: str) -> str:
 
 
 def _deadline_helper(rule: Deadline, leaf: Leaf, e: str) -> str:
-    return f'=IF(ISNUMBER({e}),INT({e}),"")'
+    d = rule.earliest()  # an implausibly early date is an error scored 0, as in the engine
+    return f'=IF(ISNUMBER({e}),IF({e}<DATE({d.year},{d.month},{d.day}),"",INT({e})),"")'
 
 
 def _deadline_points(rule: Deadline, leaf: Leaf, x: str) -> str:

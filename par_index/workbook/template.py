@@ -222,6 +222,7 @@ def write_workbook(c: CompiledCriteria, unit: UnitInfo, path: Path, prefill: Pre
     nodes = applicable_nodes(c, unit.kind)
     layout = _table(ws, c, nodes, unit, prefill)
     _header_block(ws, c, unit, layout, prefill)
+    _signature_block(ws, layout)
     extra = _evidence_sheet(wb, layout, prefill)
     _meta_sheet(wb, c, unit, layout)
     ws.protection.sheet = True
@@ -260,11 +261,41 @@ def _header_block(ws: Worksheet, c: CompiledCriteria, unit: UnitInfo, layout: La
     if layout.band_row is not None:
         ws["C8"] = f"={col('points')}{layout.band_row}"
     if any(is_survey(leaf) and prefill.values.get(code) is None for code, leaf in layout.leaves.items()):
-        spreadsheet.put(ws["C7"], SURVEY_PENDING)  # the survey cells are locked: this stays true
-        ws["C7"].font = Font(italic=True)
+        spreadsheet.put(ws["A9"], SURVEY_PENDING)  # the survey cells are locked: this stays true
+        ws["A9"].font = Font(italic=True)
     ws["D3"] = INSTRUCTIONS
-    ws.merge_cells("D3:K8")
+    ws.merge_cells("D3:F8")  # inside the printed columns A–F
     ws["D3"].alignment = Alignment(wrap_text=True, vertical="top")
+    width = sum(COLUMNS[k][2] for k in ("method", "value", "points"))
+    lines = -(-len(INSTRUCTIONS) // int(width * 1.05)) + 1
+    for r in range(3, 9):  # the merged block's rows share the lines it needs
+        ws.row_dimensions[r].height = max(15.0, 15.0 * lines / 6)
+
+
+SIGN_LEFT = ("NGƯỜI LẬP PHIẾU", "(Ký, ghi rõ họ tên)")
+SIGN_RIGHT = ("THỦ TRƯỞNG CƠ QUAN, ĐƠN VỊ", "(Ký, ghi rõ họ tên, đóng dấu)")
+SIGN_DATE = "…………, ngày …… tháng …… năm ……"
+PRINT_LAST_COL = "F"  # the signed document: code, content, maximum, method, value, points
+
+
+def _signature_block(ws: Worksheet, layout: Layout) -> None:
+    """Below the table, the place and date and the two signatures, in columns the reader does not
+    read (B and D); the printed form is A4 landscape, columns A–F (evidence is attached apart)."""
+    r = (layout.band_row or layout.total_row) + 2
+    ws[f"{col('method')}{r}"] = SIGN_DATE
+    ws[f"{col('method')}{r}"].font = Font(italic=True)
+    for k, (left, right) in enumerate(zip(SIGN_LEFT, SIGN_RIGHT, strict=True)):
+        for key, text in (("name", left), ("method", right)):
+            cell = ws[f"{col(key)}{r + 1 + k}"]
+            cell.value = text
+            cell.font = Font(bold=k == 0, italic=k == 1)
+            cell.alignment = Alignment(horizontal="center")
+    ws[f"{col('method')}{r}"].alignment = Alignment(horizontal="center")
+    last = r + 4  # room for the signatures
+    ws.print_area = f"A1:{PRINT_LAST_COL}{last}"
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"  # the table's header on every page, the header block once
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
 
 
 def _table(ws: Worksheet, c: CompiledCriteria, nodes: list[NodeInfo], unit: UnitInfo, prefill: Prefill) -> Layout:

@@ -176,3 +176,29 @@ def test_report_title_says_after_appraisal_only_when_there_was_one():
     title = stage_title(inp)
     assert title.startswith("kết quả thẩm định chưa xong: còn ") and "chưa có quyết định và vẫn được tính" in title
     assert "sau thẩm định)" not in title
+
+
+def test_over_claims_table_compares_the_units_own_claim_with_the_final_result():
+    """Issue 10, item 10: the table compared the rule's score of the self values with the final
+    result, so it missed the Bắc Giang example's deliberate over-claims (README gaps 6–9), whose
+    self values score what the final result gives. It now uses the claimed ``points``."""
+    from support.paths import REPO
+
+    sets = [load(REPO / "criteria/bac-giang/2024/so.yaml"), load(REPO / "criteria/bac-giang/2024/huyen.yaml")]
+    d = read_data(REPO / "evidence/bac-giang/2024")
+    g = claim_gaps(score(sets, d, "self"), score(sets, d, "final"))
+    gaps = {u: str(x) for u, x in zip(g.units["unit"], g.units["gap"], strict=True) if x != 0}
+    # the four deliberate over-claims: 1.1.2 claims 1,5 for 0,5; 7.2.4 claims 1 for 120 % (0);
+    # 3.3.2 claims 1,5 for 0,75; 7.1.1 claims 3 for 2,35
+    assert {u: gaps[u] for u in ("so-nn-ptnt", "so-y-te", "h-tan-yen", "h-son-dong")} == {
+        "so-nn-ptnt": "1.00", "so-y-te": "1.00", "h-tan-yen": "0.75", "h-son-dong": "0.65"
+    }
+    # and the appraisal rounds' cuts, as before
+    assert {u: gaps[u] for u in ("so-gtvt", "tx-viet-yen", "h-luc-ngan", "so-vhttdl")} == {
+        "so-gtvt": "0.75", "tx-viet-yen": "0.53", "h-luc-ngan": "0.50", "so-vhttdl": "0.50"
+    }
+    assert len(gaps) == 8
+    nn = g.units[g.units["unit"] == "so-nn-ptnt"].iloc[0]
+    assert (nn["self_points"], nn["final_points"], nn["self_index"]) == (Decimal("78.30"), Decimal("77.30"), Decimal("78.30"))
+    area = g.areas[g.areas["unit"] == "so-nn-ptnt"].to_dict("records")
+    assert [(a["area"], a["gap"]) for a in area] == [("1", Decimal("1.00"))]

@@ -81,3 +81,40 @@ def test_ratio_above_one_is_an_error_scored_0(tmp_path: Path, value: str, messag
     (p,) = [p for p in res.problems if p.reason == "value_above_100"]
     assert (p.severity, p.message, p.line, p.unit, p.criterion) == ("error", message, 2, "u", "1.1")
     assert _reference(tmp_path)["u"].total_points == 0  # type: ignore[attr-defined]
+
+
+DEADLINE = "  - {code: '1', name: A, max: 2, children: [{code: '1.1', name: B, max: 2, rule: {kind: deadline, due: 2024-01-14}}]}\n"
+
+
+@pytest.mark.parametrize("value", ["04/01/0024", "0001-01-04", "04/01/1924"])
+def test_implausible_year_is_an_error_not_full_deadline_points(tmp_path: Path, value: str) -> None:
+    """Item 12: a date in year 0024 or 0001 was "on time" and got full points with no message."""
+    res = _score(tmp_path, DEADLINE, f"u,1.1,{value},\n")
+    assert _points(res) == 0.0
+    (p,) = [p for p in res.problems if p.criterion == "1.1"]
+    assert (p.reason, p.severity) == ("date_implausible", "error")
+    assert p.message == (
+        f"{value}: năm không hợp lý (sớm hơn hạn 14/01/2024 hơn 10 năm); "
+        "hãy ghi ngày dạng dd/mm/yyyy đủ 4 chữ số năm, ví dụ 04/01/2024; được tính 0 điểm"
+    )
+    assert _reference(tmp_path)["u"].total_points == 0  # type: ignore[attr-defined]
+    ok = _score(tmp_path, DEADLINE, "u,1.1,04/01/2014,\n")  # within ten years: on time, as before
+    assert _points(ok) == 2.0
+
+
+MANUAL_STEP = "  - {code: '1', name: A, max: 3, children: [{code: '1.1', name: B, max: 2, rule: {kind: manual, step: 0.5}}, {code: '1.2', name: C, max: 1, rule: {kind: yes_no}}]}\n"
+
+
+def test_points_without_a_value_get_the_value_paths_checks(tmp_path: Path) -> None:
+    """Item 12: points given with an empty value skipped the step and sign checks: 1,3 on a
+    0,5 step counted 1,3; −1 on an ordinary leaf became 0 silently."""
+    res = _score(tmp_path, MANUAL_STEP, 'u,1.1,,"1,3"\nu,1.2,,-1\n')
+    assert (_leaf(res, "1.1"), _leaf(res, "1.2")) == (1.0, 0.0)
+    got = sorted((p.criterion, p.reason, p.severity, p.message) for p in res.problems)
+    assert got == [
+        ("1.1", "points_not_on_step", "warning", "1,3 điểm không phải bội số của 0,5; được làm tròn xuống"),
+        ("1.2", "value_negative", "warning", "-1 điểm là số âm"),
+    ]
+    assert _reference(tmp_path)["u"].total_points == 1  # type: ignore[attr-defined]
+    same = _score(tmp_path, MANUAL_STEP, 'u,1.1,"1,3",\nu,1.2,có,\n')  # the value path says the same of 1,3
+    assert [(p.reason, p.message) for p in same.problems] == [("points_not_on_step", "1,3 điểm không phải bội số của 0,5; được làm tròn xuống")]

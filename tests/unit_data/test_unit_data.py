@@ -139,3 +139,42 @@ def test_factorize_runs_equals_pandas() -> None:
         codes, uniques = factorize_runs(values)
         expected_codes, expected_uniques = pd.factorize(values)
         assert codes.tolist() == expected_codes.tolist() and list(uniques) == list(expected_uniques)
+
+
+def test_formula_cells_in_a_data_workbook_are_refused_by_cell(tmp_path: Path) -> None:
+    """Issue 10, item 12: the cached result of a formula cell (even an external link) was scored
+    as if typed. Now each formula cell is an error naming the cell, read as empty."""
+    import re
+    import zipfile
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    units = wb.active
+    assert units is not None
+    units.title = "units"
+    units.append(["unit", "name", "kind"])
+    units.append(["so-a", "Sở A", "so"])
+    rows = wb.create_sheet("assessments")
+    rows.append(["unit", "criterion", "value", "stage", "note", "points"])
+    rows.append(["so-a", "1.2", "=[1]Sheet1!A1", "self", "", ""])  # an external link
+    rows.append(["so-a", "1.3", "có", "self", "", "=0.5+0.5"])
+    plain = tmp_path / "plain.xlsx"
+    wb.save(plain)
+    book = tmp_path / "data.xlsx"  # the same with cached results, as Excel saves them: 100 % and 1
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(book, "w") as dst:
+        for item in src.infolist():
+            body = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                body = re.sub(rb"(<f>[^<]*</f>)<v\s*/>|(<f>[^<]*</f>)<v></v>", lambda m: (m.group(1) or m.group(2)) + b"<v>1</v>", body)
+            dst.writestr(item, body)
+    assert b"<v>1</v>" in zipfile.ZipFile(book).read("xl/worksheets/sheet2.xml")
+    assert openpyxl.load_workbook(book, data_only=True)["assessments"]["C2"].value == 1  # what was scored before
+    data = read_data(book)
+    got = [(p.reason, p.file, p.cell, p.severity) for p in data.problems if p.reason == "input_formula"]
+    assert got == [("input_formula", "data.xlsx[assessments]", "C2", "error"), ("input_formula", "data.xlsx[assessments]", "F3", "error")]
+    assert next(p for p in data.problems if p.cell == "C2").message == (
+        "ô chứa công thức '=[1]Sheet1!A1'; hãy nhập giá trị (số, ngày, văn bản), không nhập công thức — ô này không được đọc"
+    )
+    s, i = score(load(TESTS / "data/mini/criteria.yaml"), data, "self").find("so-a")
+    assert s.leaf_points[i, s.criteria.leaf_index["1.2"]] == 0.0  # 100 % (2 points) before

@@ -70,13 +70,13 @@ def test_survey_cells_are_read_only_and_labelled(book: tuple[Path, Layout]) -> N
     assert not own.protection.locked
     assert own.fill.fgColor.rgb == INPUT_FILL.fgColor.rgb
     assert "do Sở Nội vụ điền" in str(ws["D3"].value)
-    assert ws["C7"].value is None  # the survey values are there: the form's total is complete
+    assert ws["A9"].value is None  # the survey values are there: the form's total is complete
 
 
 def test_blank_form_says_the_survey_points_are_not_in_its_total(sets: list[CompiledCriteria], tmp_path: Path) -> None:
     write_workbook(sets[0], UnitInfo(UNIT, "Sở Giáo dục và Đào tạo", "so"), tmp_path / "blank.xlsx")
     ws = openpyxl.load_workbook(tmp_path / "blank.xlsx")[wl.MAIN_SHEET]
-    assert ws["C7"].value == SURVEY_PENDING == "Chưa gồm điểm các tiêu chí điều tra xã hội học (Sở Nội vụ điền sau)."
+    assert ws["A9"].value == SURVEY_PENDING == "Chưa gồm điểm các tiêu chí điều tra xã hội học (Sở Nội vụ điền sau)."
 
 
 def test_reader_gives_survey_leaves_stage_survey(book: tuple[Path, Layout]) -> None:

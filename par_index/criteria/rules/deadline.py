@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import ClassVar, Literal
 
@@ -9,7 +10,9 @@ import numpy as np
 from pydantic import NonNegativeFloat
 
 from par_index.common.values import date_to_days, format_date
-from par_index.criteria.rules.base import Date, Rule, ValueType, finite, pts, register
+from par_index.criteria.rules.base import Date, Rule, ValueIssue, ValueType, finite, pts, register
+
+PLAUSIBLE_YEARS = 10  # a completion date more than this many years before the due year is a typo
 
 
 @register
@@ -35,6 +38,23 @@ class Deadline(Rule):
 
     def point_values(self) -> list[tuple[str, float]]:
         return [("late_points", self.late_points)]
+
+    def earliest(self) -> dt.date:
+        """Dates before this (1 January, ``PLAUSIBLE_YEARS`` before the due year) are implausible."""
+        return dt.date(self.due.year - PLAUSIBLE_YEARS, 1, 1)
+
+    def prepare(self, x: np.ndarray, max_points: float) -> tuple[np.ndarray, list[ValueIssue]]:
+        """A date in year 0024 or 0001 (``04/01/24`` read as year 24) would be "on time": an error,
+        scored 0, never full points."""
+        with np.errstate(invalid="ignore"):
+            early = x < date_to_days(self.earliest())
+        if not early.any():
+            return x, []
+        message = (
+            f"{{value}}: năm không hợp lý (sớm hơn hạn {format_date(self.due)} hơn {PLAUSIBLE_YEARS} năm); "
+            "hãy ghi ngày dạng dd/mm/yyyy đủ 4 chữ số năm, ví dụ 04/01/2024; được tính 0 điểm"
+        )
+        return np.where(early, np.nan, x), [ValueIssue(early, "date_implausible", message, "error")]
 
     def points(self, x: np.ndarray, max_points: float) -> np.ndarray:
         due = date_to_days(self.due)
