@@ -96,6 +96,7 @@ class Reason(StrEnum):
     value_missing = "value_missing", "a leaf has no value for a unit (scored 0)"
     value_unreadable = "value_unreadable", "a value the rule cannot read (scored 0)"
     value_above_100 = "value_above_100", "a ratio above 100 % (scored 0)"
+    date_implausible = "date_implausible", "a deadline date more than ten years before the due year, e.g. year 0024 (scored 0)"
     value_negative = "value_negative", "a negative value (read as 0)"
     value_not_whole = "value_not_whole", "a count that is not a whole number (rounded down)"
     value_not_yes_no = "value_not_yes_no", "a yes/no value that is neither (scored 0)"
@@ -110,8 +111,8 @@ class Reason(StrEnum):
     workbook_table_missing = "workbook_table_missing", "a self-assessment workbook has no criteria table header"
     workbook_not_self_assessment = "workbook_not_self_assessment", "an uploaded file is not a self-assessment workbook"
     row_without_code = "row_without_code", "a workbook row has data but no criterion code"
-    input_formula = "input_formula", "an input cell holds a formula (not read)"
-    value_is_text = "value_is_text", "a number or date typed as text in a workbook (the workbook cannot compute it)"
+    input_formula = "input_formula", "an input cell (self-assessment workbook) or a data workbook cell holds a formula (not read, never its cached result)"
+    value_is_text = "value_is_text", "a number or date typed as text in a self-assessment workbook (scored 0, as the form's formulas count it)"
 
     # -- evidence
     evidence_missing = "evidence_missing", "a document a leaf expects is missing"

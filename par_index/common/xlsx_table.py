@@ -34,8 +34,8 @@ ROWS_PER_CHUNK = 2000  # rows joined and written at a time
 STYLES = (
     HEAD + f'<styleSheet xmlns="{MAIN}">'
     '<fonts count="2">'
-    '<font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
-    '<font><b/><sz val="11"/><color rgb="00FFFFFF"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><sz val="11"/><name val="Times New Roman"/><family val="1"/></font>'
+    '<font><b/><sz val="11"/><color rgb="00FFFFFF"/><name val="Times New Roman"/><family val="1"/></font>'
     "</fonts>"
     '<fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
     f'<fill><patternFill patternType="solid"><fgColor rgb="00{HEADER_FILL}"/><bgColor rgb="00000000"/></patternFill></fill></fills>'
