@@ -187,3 +187,15 @@ def test_score_of_csv_data_does_not_load_excel_or_html() -> None:
     loaded = loaded_after(code)
     assert "pandas" in loaded and "pydantic" in loaded
     assert {"openpyxl", "jinja2", "matplotlib", "PIL", "sqlalchemy", "fastapi"} & set(loaded) == set()
+
+
+def test_score_with_formula_leaves_loads_no_sympy() -> None:
+    # formula leaves are checked and scored from their syntax tree (criteria/formula_eval.py);
+    # sympy (~1 s to import) is for algebra only: inverse planner, Excel formulas, reference
+    crit, data = REPO / "tests/data/mini/criteria.yaml", REPO / "tests/data/mini/data"
+    assert "kind: formula" in crit.read_text(encoding="utf-8")
+    code = (
+        "import contextlib, io\nfrom par_index.cli.main import main\n"
+        f"with contextlib.redirect_stdout(io.StringIO()):\n    main(['score', '--criteria', {str(crit)!r}, '--data', {str(data)!r}])"
+    )
+    assert "sympy" not in loaded_after(code)

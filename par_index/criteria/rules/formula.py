@@ -1,7 +1,10 @@
 """``formula``: points from an arithmetic expression in ``x``, clamped to [0, max].
 
-The expression is parsed by a whitelist (see :mod:`par_index.criteria.formula`) when the criteria file
-is loaded — an expression outside it makes the file fail to load — and compiled once to numpy.
+The expression is checked by a whitelist when the criteria file is loaded — an expression outside
+it makes the file fail to load — and compiled once to numpy closures
+(:mod:`par_index.criteria.formula_eval`, no sympy). The sympy expression
+(:meth:`Formula.expression`, :mod:`par_index.criteria.formula`) is built only for the work that
+needs algebra: the reference scorer, the inverse planner and the Excel formula.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import PrivateAttr, field_validator
 
-from par_index.criteria.formula import FormulaError, compile_formula, describe_formula, evaluate_scalar, parse_formula
+from par_index.criteria.formula import FormulaError, describe_formula, evaluate_scalar, parse_formula
+from par_index.criteria.formula_eval import compile_numeric
 from par_index.criteria.rules.base import Measure, MeasuredRule, finite, pts, register
 
 
@@ -29,7 +33,7 @@ class Formula(MeasuredRule):
     @classmethod
     def _whitelisted(cls, v: str) -> str:
         try:
-            parse_formula(v)
+            compile_numeric(v)
         except FormulaError as exc:
             raise ValueError(str(exc)) from None
         return v
@@ -41,7 +45,7 @@ class Formula(MeasuredRule):
 
     def points(self, x: np.ndarray, max_points: float) -> np.ndarray:
         if self._fn is None:
-            self._fn = compile_formula(self.expression())
+            self._fn = compile_numeric(self.expr)
         out = np.where(np.isnan(x), 0.0, self._fn(x))  # no usable value: 0, even for a constant
         return np.clip(np.nan_to_num(out, nan=0.0, posinf=max_points, neginf=0.0), 0.0, max_points)
 
