@@ -21,10 +21,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import numpy as np
 
+from par_index.common.rounding import round_half_up
 from par_index.common.values import date_to_days, format_number, parse_date_scalar
 from par_index.criteria.compiled import CompiledCriteria
 from par_index.errors import Problem
@@ -183,8 +184,8 @@ def _evidence_date(data: UnitData, p: Problem) -> dt.date | None:
 
 
 def _round(x: float, precision: int) -> float:
-    q = Decimal(1).scaleb(-precision)
-    return float(Decimal(repr(x)).quantize(q, rounding=ROUND_HALF_UP))
+    """A rule's result rounded as the engine rounds it (half up to the set's precision)."""
+    return float(round_half_up(Decimal(repr(x)), precision))
 
 
 def _explained(now: Results, own: Results, data: UnitData, found: dict[tuple[str, str], list[tuple[float, str, str]]]) -> None:

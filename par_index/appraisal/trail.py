@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from par_index.common.rounding import RESOLUTION_DIGITS
 from par_index.common.values import format_number
 from par_index.scoring.engine import STAGE_WORDS, Results, SetResult, score
 from par_index.unit_data.reader import UnitData
@@ -47,7 +48,7 @@ class TrailStep:
         if self.value:
             parts.append(f"giá trị {self.value}")
         if self.points is not None:
-            parts.append(f"{format_number(self.points)} điểm")
+            parts.append(f"{format_number(self.points, RESOLUTION_DIGITS)} điểm")
         if self.text:
             parts.append(f"lý do: {self.text}" if self.step.startswith("appraisal") else self.text)
         if self.who:

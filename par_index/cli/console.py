@@ -147,8 +147,8 @@ def print_input_error(problems: list[Problem], out: Console) -> None:
 
 
 def print_explanation(e: Explanation, out: Console) -> None:
-    from par_index.common.values import format_fixed, format_number
-    from par_index.reports.explain import summary_line
+    from par_index.common.values import format_fixed
+    from par_index.reports.explain import pts, summary_line
 
     out.print(bold(summary_line(e)))
     out.print(f"Bộ tiêu chí {e.criteria}; giai đoạn: {e.stage}")
@@ -159,14 +159,14 @@ def print_explanation(e: Explanation, out: Console) -> None:
         if area and area != current:
             current = area
             n = areas[area]
-            out.print(styled("\n", (f"{n.code}. {n.name}", "bold underline"), f" — {format_number(n.points)}/{format_number(n.max)} điểm"))
-        out.print(styled((leaf.code, "bold"), f" {leaf.name} — ", (format_number(leaf.points), "bold"), f"/{format_number(leaf.max)} điểm"))
+            out.print(styled("\n", (f"{n.code}. {n.name}", "bold underline"), f" — {pts(n.points)}/{pts(n.max)} điểm"))
+        out.print(styled((leaf.code, "bold"), f" {leaf.name} — ", (pts(leaf.points), "bold"), f"/{pts(leaf.max)} điểm"))
         out.print(f"    Cách chấm: {leaf.rule}", markup=False)
         value = leaf.value or "(không có)"
         if leaf.stage:
             value += f" ({leaf.stage})"
         if leaf.claimed is not None:
-            value += f"; đơn vị tự chấm {format_number(leaf.claimed)} điểm"
+            value += f"; đơn vị tự chấm {pts(leaf.claimed)} điểm"
         out.print(f"    Giá trị: {value}", markup=False)
         if leaf.evidence:
             out.print("    Tài liệu kiểm chứng: " + "; ".join(leaf.evidence), markup=False)
@@ -186,11 +186,11 @@ def print_explanation(e: Explanation, out: Console) -> None:
         s.add_row(
             n.code,
             ("  " * (n.depth - 1)) + n.name,
-            format_number(n.points),
-            format_number(n.max),
+            pts(n.points),
+            pts(n.max),
             format_fixed(n.index),
         )
-    s.add_row("", bold("Tổng"), format_number(e.points), format_number(e.max), format_fixed(e.index))
+    s.add_row("", bold("Tổng"), pts(e.points), pts(e.max), format_fixed(e.index))
     out.print(s)
     changed = [leaf for leaf in e.leaves if len(leaf.trail) > 1]
     if changed:

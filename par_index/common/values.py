@@ -11,11 +11,16 @@ Dates become whole days since 1970-01-01 (float), so every rule works on one flo
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+
+from par_index.common.rounding import places
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -119,6 +124,25 @@ def _ungroup(text: str) -> str:
     return text.replace(group, "").replace(decimal, ".")
 
 
+def exact_number(text: str) -> Fraction | None:
+    """The number a text stands for, exactly (the grammar of :func:`parse_numbers`): ``0,585`` →
+    117/200, ``58,5%`` → 117/200; None when it is not a finite number."""
+    t = str(text).strip().replace(" ", "").replace("\u00a0", "")
+    percent = t.endswith("%")
+    t = t.rstrip("%")
+    if "." in t and "," in t:
+        t = _ungroup(t)
+    t = t.replace(",", ".")
+    try:
+        d = Decimal(t)
+    except InvalidOperation:
+        return None
+    if not d.is_finite():
+        return None
+    value = Fraction(d)
+    return value / 100 if percent else value
+
+
 def parse_dates(s: pd.Series) -> np.ndarray:
     """``yyyy-mm-dd`` or ``dd/mm/yyyy`` (also ``d/m/yyyy``) → days since 1970-01-01.
 
@@ -155,9 +179,20 @@ def parse_date_scalar(text: str) -> dt.date | None:
     return None
 
 
+def _fixed(x: float, decimals: int) -> str:
+    """``x`` (read as the decimal it stands for) rounded half up to ``decimals`` places, as text."""
+    if not math.isfinite(x):
+        return f"{x:.{decimals}f}"
+    y = abs(x) * 10**decimals
+    if abs(y - math.floor(y) - 0.5) > 1e-6:  # far from a half: the float's own rounding is the same
+        return f"{x:.{decimals}f}"
+    return f"{places(Decimal(repr(float(x))), decimals):f}"
+
+
 def format_number(x: float, decimals: int = 2) -> str:
-    """A number as Vietnamese readers write it: decimal comma, no trailing zeros."""
-    text = f"{x:.{decimals}f}"
+    """A number as Vietnamese readers write it: decimal comma, no trailing zeros (rounded half
+    up to ``decimals`` places: display only, docs/rounding.md)."""
+    text = _fixed(x, decimals)
     if "." in text:  # only decimals lose their trailing zeros: 10 stays 10
         text = text.rstrip("0").rstrip(".")
     if text in ("-0", ""):
@@ -169,7 +204,7 @@ def format_fixed(x: float | None, decimals: int = 2) -> str:
     """A number with exactly ``decimals`` decimals and a decimal comma (``88,50``); '' for None/NaN."""
     if x is None or x != x:
         return ""
-    return f"{x:.{decimals}f}".replace(".", ",")
+    return _fixed(x, decimals).replace(".", ",")
 
 
 def format_percent(x: float) -> str:

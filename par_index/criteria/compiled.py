@@ -4,9 +4,11 @@
 * ``leaves``: the scored nodes, with their rule, maximum and ancestors;
 * ``membership``: a nodes × leaves 0/1 matrix — row *n* marks the leaves under node *n*
   (a leaf's own row marks itself), so every level is aggregated by one matrix product;
-* maxima are kept in *units* of ``10**-precision`` points (hundredths by default), as whole
-  numbers in float64: sums of whole numbers below 2**53 are exact, so a total of 90.00 is
-  exactly 9000 units, whatever the order of addition.
+* maxima are kept in *units* of ``10**-6`` point (:data:`~par_index.common.rounding.UNITS_PER_POINT`),
+  as whole numbers in float64, like every points matrix of the engine: sums of whole numbers
+  below 2**53 are exact, so a total of 90.024 is exactly 90 024 000 units, whatever the order of
+  addition. ``precision`` (the set's rounding of computed results) is a separate matter:
+  docs/rounding.md.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from par_index.common.rounding import UNITS_PER_POINT
 from par_index.criteria.loader import load_criteria, node_max
 from par_index.criteria.model import CriteriaSet, EvidenceSpec, Node, Provenance
 from par_index.criteria.rules import Rule
@@ -72,14 +75,19 @@ class CompiledCriteria:
     node_index: dict[str, int]
     leaf_index: dict[str, int]
     membership: np.ndarray  # float64, n_nodes × n_leaves
-    scale: int  # 10 ** precision
-    leaf_max_units: np.ndarray  # float64 whole numbers, 0 for bonus/penalty
+    scale: int  # units per point of every points matrix: UNITS_PER_POINT (10**6)
+    leaf_max_units: np.ndarray  # float64 whole units, 0 for bonus/penalty
     leaf_sign: np.ndarray  # +1 / −1
     band_fractions: list[tuple[str, Fraction]] = field(default_factory=list)
 
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @property
+    def precision(self) -> int:
+        """Decimals a computed rule result is rounded to, half up (the set's ``precision``)."""
+        return self.spec.precision
 
     @property
     def kinds(self) -> dict[str, str]:
@@ -196,7 +204,7 @@ def compile_criteria(spec: CriteriaSet, path: Path | None = None) -> CompiledCri
     for j, leaf in enumerate(leaves):
         for code in leaf.ancestors:
             membership[node_index[code], j] = 1.0
-    scale = 10**spec.precision
+    scale = UNITS_PER_POINT
     max_units = np.array([float(leaf.max * scale) for leaf in leaves])
     sign = np.array([float(leaf.sign) for leaf in leaves])
     bands = sorted(((b.label, Fraction(b.min)) for b in spec.bands or []), key=lambda b: b[1], reverse=True)

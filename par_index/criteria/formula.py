@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -247,6 +248,16 @@ def evaluate_scalar(expr: Any, value: float) -> float:
         return float(result)
     except (TypeError, ValueError):
         return float("nan")
+
+
+def evaluate_exact(expr: Any, value: Fraction) -> Fraction | None:
+    """One exact value through sympy: the exact result when it is rational, else None."""
+    sp = _sympy()
+    symbols = list(expr.free_symbols)
+    result = expr.subs(symbols[0], sp.Rational(value.numerator, value.denominator)) if symbols else expr
+    if not getattr(result, "is_Rational", False):
+        return None
+    return Fraction(int(result.p), int(result.q))
 
 
 _COMPARE_VI = {ast.Gt: "trên", ast.GtE: "từ", ast.Lt: "dưới", ast.LtE: "đến", ast.Eq: "bằng", ast.NotEq: "khác"}

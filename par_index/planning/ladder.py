@@ -17,7 +17,8 @@ robustness draws all share one definition of a leaf's *step*:
 What reaches a level is kept as a union of intervals of input values, so the smallest change
 from a unit's current value is the nearest point of that set (above *or* below: a formula may
 reward a smaller value). Open edges stay open: "trên 90%" is ``(0.9, …)``, shown as "> 90%".
-Levels are in whole *units* of ``10**-precision`` points, like the engine.
+Levels are in whole *units* of ``10**-6`` point, like the engine's points
+(:data:`par_index.common.rounding.UNITS_PER_POINT`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from par_index.common.rounding import points_to_units
 from par_index.common.values import date_to_days
 from par_index.criteria.compiled import Leaf
 from par_index.criteria.rules.bands import Bands
@@ -43,7 +45,6 @@ from par_index.planning.interval import Interval
 
 GRAIN = Decimal("0.25")  # points: the step of continuous rules (the customary appraisal grain)
 INF = math.inf
-ROUND_EPS = 1e-7  # as the engine rounds points half-up
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,8 @@ class Ladder:
 
 
 def to_units(points: float, scale: int) -> int:
-    return math.floor(points * scale + 0.5 + ROUND_EPS)
+    """Points of a level (a parameter, read as the decimal it stands for) → whole units."""
+    return points_to_units(points, scale)
 
 
 def measure_of(leaf: Leaf) -> str:

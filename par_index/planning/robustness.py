@@ -134,8 +134,9 @@ class Prepared:
 
     raw: np.ndarray  # units
     total_max: np.ndarray  # units
-    down: np.ndarray  # units × leaves, ≤ 0, float32
-    up: np.ndarray  # units × leaves, ≥ 0, float32
+    down: np.ndarray  # units × leaves, ≤ 0, float32, in steps of ``step`` units
+    up: np.ndarray  # units × leaves, ≥ 0, float32, in steps of ``step`` units
+    step: float = 1.0  # units per step: 10**-precision point, so the float32 deltas are whole numbers
 
 
 def steps_of(s: SetResult) -> Prepared:
@@ -145,6 +146,9 @@ def steps_of(s: SetResult) -> Prepared:
     down = np.zeros((n, m), dtype=np.float32)
     up = np.zeros((n, m), dtype=np.float32)
     open_ = (s.status != "na") & (s.status != "not_applicable")
+    # deltas in 10**-precision point: whole numbers below 2**24, exact in float32, as long as the
+    # points are on that grain (a given figure with more decimals moves by a float32 fraction)
+    step = float(s.scale // 10**s.criteria.precision)
     for j, lad in enumerate(lads):
         lv = np.array([level.units for level in lad.levels], dtype=np.float64)
         p = s.leaf_points[:, j]
@@ -152,9 +156,9 @@ def steps_of(s: SetResult) -> Prepared:
         above = np.searchsorted(lv, p, side="right")
         has_below = below >= 0
         has_above = above < len(lv)
-        down[:, j] = np.where(has_below & open_[:, j], lv[np.maximum(below, 0)] - p, 0.0)
-        up[:, j] = np.where(has_above & open_[:, j], lv[np.minimum(above, len(lv) - 1)] - p, 0.0)
-    return Prepared(s.leaf_points.sum(axis=1), s.total_max.astype(np.float64), down, up)
+        down[:, j] = np.where(has_below & open_[:, j], lv[np.maximum(below, 0)] - p, 0.0) / step
+        up[:, j] = np.where(has_above & open_[:, j], lv[np.minimum(above, len(lv) - 1)] - p, 0.0) / step
+    return Prepared(s.leaf_points.sum(axis=1), s.total_max.astype(np.float64), down, up, step)
 
 
 def competition_ranks(index: np.ndarray) -> np.ndarray:
@@ -212,11 +216,11 @@ def simulate_set(
             prep = alternatives[a][1]
             r = rng.random((len(rows), n_units, len(pd_)), dtype=np.float32)
             # a draw below pd moves down, below pd+pu up: delta = hi·up + lo·(down − up);
-            # whole units below 2**24, so float32 sums are exact
+            # whole steps below 2**24, so float32 sums are exact
             hi = (r < pdu).astype(np.float32)
             lo = (r < pd_).astype(np.float32)
             delta = np.einsum("dul,ul->du", hi, prep.up) + np.einsum("dul,ul->du", lo, prep.down - prep.up)
-            total[rows] = np.maximum(prep.raw + delta.astype(np.float64), 0.0)
+            total[rows] = np.maximum(prep.raw + delta.astype(np.float64) * prep.step, 0.0)
             mx[rows] = prep.total_max
         with np.errstate(invalid="ignore", divide="ignore"):
             index = np.where(mx > 0, total * 100.0 / mx, np.nan)

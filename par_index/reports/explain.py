@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from par_index.appraisal.trail import TrailStep, leaf_trails
+from par_index.common.rounding import RESOLUTION_DIGITS
 from par_index.common.values import format_fixed, format_number
 from par_index.scoring.engine import STAGE_WORDS, Results
 from par_index.unit_data.reader import UnitData
@@ -138,10 +139,15 @@ def explain(results: Results, data: UnitData, unit: str) -> Explanation:
     return out
 
 
+def pts(x: float) -> str:
+    """Points as explained: every digit they have (``78,024``), to the resolution."""
+    return format_number(x, RESOLUTION_DIGITS)
+
+
 def summary_line(e: Explanation) -> str:
     idx = format_fixed(e.index) or "—"
     rank = str(e.rank) if e.rank is not None else "—"
     return (
-        f"{e.name} ({e.unit}): {format_number(e.points)}/{format_number(e.max)} điểm, chỉ số {idx}, "
+        f"{e.name} ({e.unit}): {pts(e.points)}/{pts(e.max)} điểm, chỉ số {idx}, "
         f"xếp hạng {rank}, xếp loại {e.band or '—'}"
     )

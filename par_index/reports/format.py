@@ -2,9 +2,10 @@
 
 Reports show every number with exactly two decimals and a Vietnamese decimal comma
 ("88,50"; a change is signed: "+1,25", "-0,50"); dates are dd/mm/yyyy. The numbers come from
-whole *units* of ``10**-precision`` points (see :mod:`par_index.scoring.engine`), so they are turned
-into :class:`~decimal.Decimal` exactly; an index is rounded **half up** from the exact fraction
-``points × 100 / max`` — the way a person rounds, and never off by a binary-float tie.
+whole *units* of ``10**-6`` point (see :mod:`par_index.scoring.engine`), so they are turned into
+exact fractions first; a number shown is that exact value rounded **half up** to 2 decimals by
+:func:`par_index.common.rounding.places` (display only: nothing is computed from it) — an index
+from the exact fraction ``points × 100 / max``, never off by a binary-float tie.
 
 The machine-readable twin of a displayed number (``data-points="88.50"`` in the HTML, numbers
 in the workbook) is the same Decimal written with a dot.
@@ -13,14 +14,15 @@ in the workbook) is the same Decimal written with a dot.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
 
-TWO = Decimal("0.01")
+from par_index.common.rounding import places
 
 
 def units_to_points(units: float, scale: int) -> Decimal:
-    """Whole units of ``1/scale`` points → exact points (e.g. 8850, 100 → 88.50)."""
+    """Whole units of ``1/scale`` points → points shown with 2 decimals (e.g. 88 504 000, 10**6 → 88.50)."""
     return _units_to_points(round(units), scale)
 
 
@@ -28,21 +30,21 @@ def units_to_points(units: float, scale: int) -> Decimal:
 # appendix of 1,000 unit reports): each distinct one is worked out once.
 @lru_cache(maxsize=65536)
 def _units_to_points(units: int, scale: int) -> Decimal:
-    return (Decimal(units) / Decimal(scale)).quantize(TWO, rounding=ROUND_HALF_UP)
+    return places(Fraction(units, scale))
 
 
 def exact_index(points_units: float, max_units: float) -> Decimal | None:
     """``points × 100 / max`` rounded half up to 2 decimals, from whole units; None if max is 0."""
     if max_units <= 0:
         return None
-    return (Decimal(round(points_units)) * 100 / Decimal(round(max_units))).quantize(TWO, rounding=ROUND_HALF_UP)
+    return places(Fraction(round(points_units) * 100, round(max_units)))
 
 
 def float_to_2dp(x: float | None) -> Decimal | None:
     """A float read from a file (e.g. last year's unrounded index) → 2 decimals, half up."""
     if x is None or x != x:
         return None
-    return Decimal(repr(float(x))).quantize(TWO, rounding=ROUND_HALF_UP)
+    return places(Decimal(repr(float(x))))
 
 
 def vn(x: Decimal | None, signed: bool = False, empty: str = "—") -> str:
@@ -54,7 +56,7 @@ def vn(x: Decimal | None, signed: bool = False, empty: str = "—") -> str:
 
 @lru_cache(maxsize=65536)
 def _vn(x: Decimal, signed: bool) -> str:  # equal Decimals (88.5, 88.50) give the same text
-    q = x.quantize(TWO, rounding=ROUND_HALF_UP)
+    q = places(x)
     if q == 0:
         q = abs(q)  # never "-0,00"
     text = f"{q:.2f}".replace(".", ",")
@@ -68,7 +70,7 @@ def data_number(x: Decimal | None) -> str:
 
 @lru_cache(maxsize=65536)
 def _data_number(x: Decimal) -> str:
-    return f"{x.quantize(TWO, rounding=ROUND_HALF_UP):.2f}"
+    return f"{places(x):.2f}"
 
 
 def vn_int(x: int | None, signed: bool = False, empty: str = "—") -> str:

@@ -4,9 +4,11 @@
 value readings, stage overlay and every problem about the data), then :func:`score_layout`
 scores them. The work is a loop over *leaves* (rules), never over units:
 
-1. score each leaf's row of values with its rule (range corrections and over-claims reported),
-   round to ``10**-precision`` points and keep whole *units* of that size in float64 (exact
-   sums);
+1. score each leaf's row of values with its rule (range corrections and over-claims reported)
+   and keep the points as whole *units* of ``10**-6`` point in float64 (exact sums): points
+   the unit gives (``manual``, bonus/penalty in points, a claim alone) as given, a computed
+   result rounded half up to the set's ``precision`` — both by :mod:`par_index.common.rounding`
+   (docs/rounding.md);
 2. aggregate every level with one matrix product; index, rank and band with exact integer
    comparisons.
 """
@@ -15,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Literal, TypeGuard
 
 import numpy as np
 import pandas as pd
 
-from par_index.common.values import format_number
+from par_index.common.rounding import RESOLUTION_DIGITS, float_decimal, given_units, round_half_up, round_units
+from par_index.common.values import exact_number, format_number
 from par_index.criteria.compiled import CompiledCriteria
 from par_index.criteria.rules.base import ratio_message
 from par_index.criteria.rules.manual import Manual
@@ -40,7 +44,6 @@ def is_stage(text: str) -> TypeGuard[Stage]:
 
 
 STAGE_WORDS = {"self": "tự đánh giá", "survey": "điều tra", "appraisal1": "thẩm định lần 1", "appraisal2": "thẩm định lần 2"}
-ROUND_EPS = 1e-7
 STATUS_WORDS = np.array(["", "na", "missing", "not_applicable", "unreadable"], dtype=object)
 
 
@@ -51,7 +54,7 @@ class SetResult:
     criteria: CompiledCriteria
     stage: str
     units: pd.DataFrame  # unit, name, kind (one row per scored unit, in data order)
-    leaf_points: np.ndarray  # units × leaves, whole units of 10**-precision, signed
+    leaf_points: np.ndarray  # units × leaves, whole units of 10**-6 point (``scale`` units a point), signed
     leaf_max: np.ndarray  # units × leaves, whole units (0 where not applicable / na / bonus)
     node_points: np.ndarray  # units × nodes, whole units
     node_max: np.ndarray  # units × nodes
@@ -177,10 +180,10 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
     c = lay.criteria
     n_leaves, n_units = lay.row_t.shape
     scale = float(c.scale)
-    half = 0.5 / scale
     ph_t = np.empty((n_leaves, n_units))  # whole units, signed; leaves × units
     mh_t = np.empty((n_leaves, n_units))
     counts_t = lay.applicable_t & ~lay.na_t
+    vc_ext = np.append(lay.vc, -1)  # value code of each laid-out row; −1: no row
     for j, leaf in enumerate(c.leaves):
         rule = leaf.rule
         leaf_max = float(leaf.max)
@@ -190,7 +193,17 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
             ks = lay.row_t[j, np.flatnonzero(issue.mask & has_j)]
             if len(ks):
                 problems.extend(lay.problems_at(ks, issue.reason, _issue_messages(issue.message, lay.raw_values(ks), leaf_max), issue.severity))
-        p = rule.points(fixed, leaf_max)
+        p = np.where(has_j, rule.points(fixed, leaf_max), 0.0)
+        given = rule.gives_points()
+        if given:  # the points themselves: kept to the resolution
+            ph, finer = given_units(p)
+            finer &= has_j
+        else:  # a computed result: half up to the set's precision, exactly near a half
+            codes = vc_ext[lay.row_t[j]]  # the value's text: one exact result each
+            ph = round_units(p, c.precision, _exact_result(lay, j, fixed), keys=codes)
+            finer = np.zeros(n_units, dtype=bool)
+        for i in np.flatnonzero(finer):
+            ph[i] = _given_exactly(lay, j, int(i), lay.raw_value(lay.row_t[j, i]), float(leaf.upper), problems)
         claim_j = lay.claim_t[j]
         if lay.only_claim[j]:
             upper = leaf.upper
@@ -198,24 +211,25 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
             # points given without a value: the checks of points given as a value (manual): range,
             # sign and the rule's step, each reported
             step = rule.step if isinstance(rule, Manual) else None
-            given, claim_issues = Manual(kind="manual", step=step).prepare(np.where(only_claim, claim_j, 0.0), upper)
+            given_claim, claim_issues = Manual(kind="manual", step=step).prepare(np.where(only_claim, claim_j, 0.0), upper)
             for issue in claim_issues:
                 for i in np.flatnonzero(issue.mask & only_claim):
                     k = lay.row_t[j, i]
                     message = issue.message.format(value=lay.raw_points(k).strip(), max=format_number(upper))
                     problems.append(row_problem(lay.row(k), issue.reason, message, issue.severity))
-            p = np.where(only_claim, given, p)
-            p = np.where(has_j | only_claim, p, 0.0)
-        else:
-            p = np.where(has_j, p, 0.0)
-        ph = np.floor(p * scale + 0.5 + ROUND_EPS)  # whole units, as the leaf will count
+            claimed, finer = given_units(np.where(only_claim, given_claim, 0.0))
+            for i in np.flatnonzero(finer & only_claim):
+                claimed[i] = _given_exactly(lay, j, int(i), lay.raw_points(lay.row_t[j, i]), upper, problems)
+            ph = np.where(only_claim, claimed, ph)
+        # a claim above what the rule gives, by more than the rounding of the rule's result
+        slack = 0.5 / (scale if given else 10**c.precision)
         with np.errstate(invalid="ignore"):
-            over_claim = has_j & (claim_j > ph / scale + half)
+            over_claim = has_j & (claim_j > ph / scale + slack)
         for i in np.flatnonzero(over_claim):
             k = lay.row_t[j, i]
             message = (
                 f"tự chấm {lay.raw_points(k).strip()} điểm nhưng giá trị '{lay.raw_value(k).strip()}' "
-                f"chỉ được {format_number(ph[i] / scale)} điểm theo quy tắc"
+                f"chỉ được {format_number(ph[i] / scale, RESOLUTION_DIGITS)} điểm theo quy tắc"
             )
             problems.append(row_problem(lay.row(k), "claim_above_rule", message, "warning"))
         counts_j = counts_t[j]
@@ -234,7 +248,7 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
     total_max = mh_t.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         index = np.where(total_max > 0, total_points * 100.0 / total_max, np.nan)
-    rank = rank_within(index, lay.kinds)
+    rank = rank_within(index, lay.kinds, total_points, total_max)
     bands = band_labels(total_points, total_max, c.band_fractions)
 
     def status() -> np.ndarray:
@@ -256,3 +270,41 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
         c, stage, lay.units, ph_t.T, mh_t.T, node_points_t.T, node_max_t.T, total_points,
         total_max, index, rank, bands, Lazy(value_text), Lazy(value_stage), lay.claim_t.T, Lazy(status),  # type: ignore[arg-type]
     )
+
+
+def _exact_result(lay: SetLayout, j: int, fixed: np.ndarray) -> Callable[[int], Fraction | None]:
+    """For :func:`round_units`: the rule's exact result for unit ``i`` of leaf ``j``, from the
+    value as written (a float result near a half is decided by it, never by binary noise)."""
+    leaf = lay.criteria.leaves[j]
+    top = Fraction(leaf.max)
+
+    def exact(i: int) -> Fraction | None:
+        k = lay.row_t[j, i]
+        x = float(fixed[i])
+        if k < 0 or x != x:
+            return None
+        value = leaf.rule.exact_value(lay.raw_value(k))
+        if value is None or abs(float(value) - x) > 1e-12 * max(1.0, abs(x)):  # corrected by prepare
+            value = float_decimal(x)
+        return leaf.rule.points_exact(value, top)
+
+    return exact
+
+
+def _given_exactly(lay: SetLayout, j: int, i: int, text: str, upper: float, problems: list[Problem]) -> float:
+    """Units of a given figure with more decimals than the resolution: half up from its text,
+    with a warning (a change is never silent)."""
+    leaf = lay.criteria.leaves[j]
+    value = exact_number(text)
+    if value is None:  # pragma: no cover - the figure was read as a number
+        return 0.0
+    if leaf.rule.sign:
+        value = abs(value)  # bonus, penalty: magnitudes
+    value = min(max(value, Fraction(0)), float_decimal(upper))
+    kept = round_half_up(value, RESOLUTION_DIGITS)
+    message = (
+        f"{text.strip()} điểm có nhiều hơn {RESOLUTION_DIGITS} chữ số thập phân; "
+        f"được tính {format_number(float(kept), RESOLUTION_DIGITS)} điểm (làm tròn nửa lên đến 0,000001 điểm)"
+    )
+    problems.append(row_problem(lay.row(lay.row_t[j, i]), "points_too_fine", message, "warning"))
+    return float(kept * lay.criteria.scale)

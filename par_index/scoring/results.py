@@ -1,20 +1,22 @@
 """Results as plain data: the JSON document of interfaces.md and one-row-per-unit tables.
 
 Only reads :class:`~par_index.scoring.engine.Results`; computes nothing new beyond unit conversion
-(whole units of ``10**-precision`` → points) and ordering for display.
+(whole units of ``10**-6`` point → points) and ordering for display.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from json.encoder import encode_basestring
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from par_index.common.rounding import round_array
 from par_index.scoring.engine import Results, SetResult
 
 
@@ -208,7 +210,9 @@ def units_frame(results: Results, decimals: int | None = 2) -> pd.DataFrame:
         df["points"] = (s.total_points / scale)[order]
         df["max"] = (s.total_max / scale)[order]
         idx = s.index[order]
-        df["index"] = np.round(idx, decimals) if decimals is not None else idx
+        if decimals is not None:  # half up, from the exact ratio near a half (docs/rounding.md)
+            idx = round_array(idx, decimals, _exact_index(s.total_points[order], s.total_max[order]))
+        df["index"] = idx
         df["rank"] = pd.array([None if np.isnan(r) else int(r) for r in s.rank[order]], dtype="Int64")
         df["band"] = [s.band[i] for i in order]
         for area in s.criteria.areas():
@@ -216,6 +220,10 @@ def units_frame(results: Results, decimals: int | None = 2) -> pd.DataFrame:
             df[f"points_{area.code}"] = (s.node_points[:, j] / scale)[order]
         frames.append(df)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _exact_index(points: np.ndarray, maxima: np.ndarray) -> Callable[[int], Fraction | None]:
+    return lambda i: Fraction(int(points[i]) * 100, int(maxima[i]))
 
 
 def problems_frame(results: Results) -> pd.DataFrame:

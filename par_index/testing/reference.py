@@ -13,9 +13,12 @@ engine's vectorised reading and scoring:
 * it scores each leaf with the rule's :meth:`~par_index.criteria.rules.base.Rule.points_scalar`, after
   the same range corrections the rules' ``prepare`` makes (ratios above 1 unusable, below 0 as 0, counts whole and
   ≥ 0, manual points into 0..max and down to a multiple of ``step``);
-* it keeps every number as a :class:`fractions.Fraction`: a rule's float result is taken as the
-  decimal it stands for (to 9 decimals, removing binary noise) and rounded half-up to
-  ``precision``; sums, the index, ranks and bands are exact.
+* it keeps every number as a :class:`fractions.Fraction`: points the unit gives (``manual``,
+  bonus/penalty in points, a claim alone) exactly as written, to 10**-6 point; a computed result
+  exactly from the value as written (:meth:`~par_index.criteria.rules.base.Rule.points_exact`;
+  a rule without one gives fixed parameter points: its float result is taken as the decimal it
+  stands for, to 9 decimals) and rounded half up to ``precision`` (docs/rounding.md); sums, the
+  index, ranks and bands are exact.
 
 Semantics reproduced (see ``docs/criteria-format.md`` and ``docs/architecture.md``):
 
@@ -47,10 +50,11 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
+from par_index.common.rounding import RESOLUTION_DIGITS, round_half_up
 from par_index.common.values import NA_WORDS, NO_WORDS, YES_WORDS
 from par_index.criteria.model import CriteriaSet, Node
 from par_index.criteria.rules.base import Rule
@@ -94,6 +98,7 @@ class Reading:
     state: str  # 'blank' | 'na' | 'value'
     x: float | None  # the value read (None: unreadable, or not a value)
     claim: Fraction | None  # points claimed in the ``points`` column
+    exact: Fraction | None = None  # the value exactly, when it is a number (or survey answer counts)
 
     @property
     def takes_part(self) -> bool:
@@ -183,9 +188,11 @@ def read_row(rule: Rule, value: str, points: str) -> Reading:
         x = read_yes_no(value)
     else:
         x = None
+    exact = number
     if x is None:
         x = rule.parse_text(value)
-    return Reading("value", x, claim)
+        exact = None if x is None else rule.exact_value(value)
+    return Reading("value", x, claim, exact)
 
 
 # -- scoring one leaf ----------------------------------------------------------------------------
@@ -221,9 +228,16 @@ def corrected(rule: Rule, x: float, max_points: float) -> float:
 
 
 def exact_points(p: float, precision: int) -> Fraction:
-    """A rule's float result → exact points, rounded half-up to ``precision`` decimals."""
+    """A rule's float result (fixed parameter points) → exact points, rounded half-up to ``precision``."""
     meant = Decimal(p).quantize(NOISE, rounding=ROUND_HALF_EVEN)
-    return Fraction(meant.quantize(Decimal(1).scaleb(-precision), rounding=ROUND_HALF_UP))
+    return round_half_up(meant, precision)
+
+
+def _exact_value(reading: Reading, x: float) -> Fraction:
+    """The value exactly as written, unless the range corrections changed it (then ``x``)."""
+    if reading.exact is not None and abs(float(reading.exact) - x) <= 1e-12 * max(1.0, abs(x)):
+        return reading.exact
+    return Fraction(repr(x))
 
 
 def leaf_score(node: Node, reading: Reading | None, precision: int) -> tuple[Fraction, Fraction]:
@@ -238,8 +252,19 @@ def leaf_score(node: Node, reading: Reading | None, precision: int) -> tuple[Fra
         return Fraction(0), Fraction(0)
     if reading.state == "value":
         top = float(max_points)
-        p = 0.0 if reading.x is None else rule.points_scalar(corrected(rule, reading.x, top), top)
-    else:  # a claim alone
+        if reading.x is None:
+            points = Fraction(0)
+        else:
+            x = corrected(rule, reading.x, top)
+            p = rule.points_scalar(x, top)
+            if rule.gives_points():  # the points themselves, to the resolution
+                value = abs(reading.exact) if outside and reading.exact is not None else reading.exact
+                exact = Fraction(0) if x != x else _exact_value(Reading("value", None, None, value), x)
+                points = round_half_up(min(max(exact, Fraction(0)), Fraction(repr(rule.upper(top)))), RESOLUTION_DIGITS)
+            else:
+                r = None if x != x else rule.points_exact(_exact_value(reading, x), max_points)
+                points = round_half_up(r, precision) if r is not None else exact_points(p, precision)
+    else:  # a claim alone, to the resolution
         assert reading.claim is not None
         claim = abs(reading.claim) if rule.sign != 0 else reading.claim  # bonus, penalty: −0,5 or 0,5
         upper = Fraction(repr(rule.upper(float(max_points))))
@@ -247,8 +272,7 @@ def leaf_score(node: Node, reading: Reading | None, precision: int) -> tuple[Fra
         step = getattr(rule, "step", None) if rule.kind == "manual" else None
         if step is not None and (given / Fraction(repr(step))).denominator != 1:  # as a manual value: floored to the step
             given = math.floor(given / Fraction(repr(step))) * Fraction(repr(step))
-        p = float(given)
-    points = exact_points(p, precision)
+        points = round_half_up(given, RESOLUTION_DIGITS)
     return (-points if rule.sign < 0 else points), max_points
 
 

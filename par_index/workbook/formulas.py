@@ -8,10 +8,14 @@ in Excel as in numpy:
 * values are cleaned like :meth:`Rule.prepare` (ratios below 0 read as 0, above 1 unusable, counts floored, manual
   points clipped to 0..max and floored to the step);
 * points are computed like :meth:`Rule.points`, in the same order of operations;
-* leaf points are rounded like the engine, ``INT(p*scale + 0.5 + 1E-7)/scale`` (half-up, with the
-  engine's tolerance), not with ``ROUND``, whose behaviour near a half differs between Excel and
-  other formula engines;
-* sums use ``ROUND(SUM(...)*scale, 0)/scale`` — the sum of whole hundredths, exactly;
+* leaf points are rounded like the engine (docs/rounding.md): a computed result half up to the
+  set's ``precision``, points the unit gives to the resolution (6 decimals), as
+  ``INT(p*g + 0.5 + 1E-9)/g`` — not with ``ROUND``, whose behaviour near a half differs between
+  Excel and other formula engines. ``1E-9`` (of the last place kept) absorbs the binary error of
+  a true half (``0.585`` computed as 0.58499999999999996 gives 0,59) and nothing else: the
+  engine decides such values exactly; the two differ only for a value within 10**-9 of a half
+  of the last place, which needs an input of more than 9 significant digits;
+* sums use ``ROUND(SUM(...)*scale, 0)/scale`` — the sum of whole units of 10**-6 point, exactly;
 * the index is ``ROUND(F*scale,0)*100/ROUND(L*scale,0)`` — the engine's one division of whole
   numbers.
 
@@ -30,6 +34,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from par_index.common.rounding import UNITS_PER_POINT
 from par_index.common.values import NA_WORDS, NO_WORDS, YES_WORDS
 from par_index.criteria.compiled import Leaf
 from par_index.criteria.rules.bands import Band, Bands
@@ -43,7 +48,7 @@ from par_index.criteria.rules.proportional import Proportional
 from par_index.criteria.rules.survey import Survey
 from par_index.criteria.rules.yes_no import YesNo
 
-ROUND_EPS = "0.0000001"  # engine.ROUND_EPS
+HALF_EPS = "0.000000001"  # of the last place kept: a true half computed in binary still rounds up
 STEP_EPS = "0.000000001"  # rules.manual: 1e-9
 
 
@@ -217,10 +222,11 @@ def raw_points(leaf: Leaf, x: str) -> str:
 
 
 def points_formula(leaf: Leaf, x: str, scale: int) -> str:
-    """The ``F`` cell of a leaf: rounded like the engine, signed for a penalty."""
+    """The ``F`` cell of a leaf: rounded like the engine, signed for a penalty. ``scale`` is
+    ``10**precision``, the rounding of a computed result; points the unit gives keep 6 decimals."""
     sign = "-" if leaf.sign < 0 else ""
-    s = num(scale)
-    return f"=IF(ISNUMBER({x}),{sign}INT({raw_points(leaf, x)}*{s}+0.5+{ROUND_EPS})/{s},0)"
+    s = num(UNITS_PER_POINT if leaf.rule.gives_points() else scale)
+    return f"=IF(ISNUMBER({x}),{sign}INT({raw_points(leaf, x)}*{s}+0.5+{HALF_EPS})/{s},0)"
 
 
 def max_formula(leaf: Leaf, e: str) -> str | float:
@@ -260,7 +266,8 @@ class LeafCells:
 
 
 def leaf_cells(leaf: Leaf, row: int, scale: int, value_col: str, helper_col: str) -> LeafCells:
-    """All formulas of one leaf row, or a comment saying why there is no points formula."""
+    """All formulas of one leaf row (``scale``: ``10**precision``), or a comment saying why there
+    is no points formula."""
     e, x = f"{value_col}{row}", f"{helper_col}{row}"
     try:
         return LeafCells(helper_formula(leaf, e), points_formula(leaf, x, scale), max_formula(leaf, e), None)

@@ -429,7 +429,7 @@ def _leaf_row(ws: Worksheet, c: CompiledCriteria, leaf: Leaf, r: int, prefill: P
         _cell(ws, "max", r, mx)
     method = leaf.rule.describe(mx)
     _cell(ws, "method", r, SURVEY_METHOD + method if survey else method)
-    cells = leaf_cells(leaf, r, c.scale, col("value"), col("x"))
+    cells = leaf_cells(leaf, r, 10**c.precision, col("value"), col("x"))
     value = _cell(ws, "value", r, prefill.values.get(leaf.code))
     if survey:
         value.comment = Comment(SURVEY_COMMENT, "par-index", height=100, width=280)

@@ -127,12 +127,12 @@ def test_preview_appraisal_cuts_exactly_the_unproven_leaf() -> None:
     cut, review = preview_appraisal([c], data, "self")
     s0, s1 = plain.sets[0], cut.sets[0]
     units = list(s0.units["unit"])
-    before = dict(zip(units, (s0.total_points / 100).tolist(), strict=True))
-    after = dict(zip(units, (s1.total_points / 100).tolist(), strict=True))
+    before = dict(zip(units, (s0.total_points / s0.scale).tolist(), strict=True))
+    after = dict(zip(units, (s1.total_points / s1.scale).tolist(), strict=True))
     assert before == {"a": 3.5, "b": 2.5, "c": 3.0, "d": 2.0}
     assert after == {"a": 3.5, "b": 1.5, "c": 3.0, "d": 2.0}
     j = c.leaf_index["1.2"]
-    assert s1.leaf_points[units.index("b"), j] == 0 and s0.leaf_points[units.index("b"), j] == 100
+    assert s1.leaf_points[units.index("b"), j] == 0 and s0.leaf_points[units.index("b"), j] == s0.scale
     assert review.cut["ev-mini"].sum() == 1
     notes = [p for p in cut.problems if p.reason == "appraisal_preview"]
     assert [(p.unit, p.message) for p in notes] == [

@@ -86,8 +86,9 @@ def test_plan_rank_ties_share(mini_set) -> None:  # type: ignore[no-untyped-def]
     """Rank 1 among the sở means reaching so-a's index (91.09…); a tie would share rank 1."""
     row = mini_set.unit_row("so-b")
     need = need_units(mini_set, row, Goal("rank", Decimal(1)))
-    # so-a: 10.02 of 11 points; so-b's maximum is 10 (1.4 is na): 9.11 points give 91.1 ≥ 91.09
-    assert need == 911
+    # so-a: 10.02 of 11 points (91.0909…); so-b's maximum is 10 (1.4 is na): 9.109091 points
+    # (whole units of 10**-6) give 91.09091 ≥ 91.0909…, one unit less does not
+    assert need == 9_109_091
     [plan] = plan_units(mini_set, [row], Goal("rank", Decimal(1)))
     assert plan.result.rank == 1 and plan.total_cost == 5.0
 

@@ -219,7 +219,7 @@ def test_share_scored_by_bands(tmp_path: Path, done: int, value: str, points: fl
     (data / "units.csv").write_text("unit,name,kind\nso-a,Sở A,so\n", encoding="utf-8")
     (tmp_path / "c.yaml").write_text(CRITERIA, encoding="utf-8")
     r = score(load(tmp_path / "c.yaml"), read_data(data), "self")
-    assert r.sets[0].leaf_points[0, 0] / 100 == points
+    assert r.sets[0].leaf_points[0, 0] / r.sets[0].scale == points
 
 
 def test_bac_giang_share_for_so_noi_vu_gives_1_point(tmp_path: Path) -> None:

@@ -1,11 +1,12 @@
 """The vectorised engine equals the plain per-unit reference (par_index/reference.py).
 
 Random criteria sets (depth 1–3, every rule kind, bands whose edges meet exactly, random
-``applies_to`` over two kinds, precision 2) go through the strict loader from a YAML file;
-random unit data (every accepted way of writing a value, ``na``, blanks, garbage, duplicate
-rows, appraisal and survey stages, claims without values) go through the CSV reader. Every
-unit's leaf points, node points, totals, index, rank and band must be equal — points exactly,
-in whole hundredths.
+``applies_to`` over two kinds, precision 2, 3 or 4) go through the strict loader from a YAML
+file; random unit data (every accepted way of writing a value, ``na``, blanks, garbage,
+duplicate rows, appraisal and survey stages, claims without values, points with up to 7
+decimals, ratios at and next to a half of the last place kept) go through the CSV reader.
+Every unit's leaf points, node points, totals, index, rank and band must be equal — points
+exactly, in whole units of 10**-6 point.
 """
 
 from __future__ import annotations
@@ -48,7 +49,10 @@ FORMULAS = [
     "1.25",
 ]
 RATIO_GRID = [Fraction(n, 100) for n in range(0, 101, 5)] + [
-    Fraction(835, 1000), Fraction(805, 10000), Fraction(9555, 10000), Fraction(7, 100), Fraction(1, 3)
+    Fraction(835, 1000), Fraction(805, 10000), Fraction(9555, 10000), Fraction(7, 100), Fraction(1, 3),
+    # at and next to a half of the last place kept (× a maximum such as 1.5 or 3)
+    Fraction(39, 100), Fraction(195, 1000), Fraction(585, 1000), Fraction(5849999999, 10**10),
+    Fraction(3899999999, 10**10), Fraction(4999999, 10**7), Fraction(58505, 10**5), Fraction(1955, 10**4),
 ]
 DUE = dt.date(2024, 3, 15)
 
@@ -159,7 +163,7 @@ def criteria_sets(draw: st.DrawFn) -> dict[str, Any]:
         "title": "Bộ tiêu chí ngẫu nhiên",
         "year": 2024,
         "unit_kinds": {"so": "Sở", "huyen": "Huyện"},
-        "precision": 2,
+        "precision": draw(st.sampled_from([2, 2, 3, 4])),
         "provenance": "illustrative",
         "bands": BANDS,
         "nodes": areas,
@@ -201,13 +205,13 @@ def decimal_text(v: Fraction, places: int) -> str:
 def written_number(draw: st.DrawFn, v: Fraction) -> str:
     """``v`` in one of the ways users write numbers."""
     form = draw(st.sampled_from(["dot", "comma", "percent", "percent_comma", "spaced"]))
-    plain = decimal_text(v, 6)
+    plain = decimal_text(v, 10)
     if form == "dot":
         return plain
     if form == "comma":
         return plain.replace(".", ",")
     if form in ("percent", "percent_comma"):
-        text = decimal_text(v * 100, 4) + "%"
+        text = decimal_text(v * 100, 8) + "%"
         return text.replace(".", ",") if form == "percent_comma" else text
     return f" {plain.replace('.', ',')} "
 
@@ -242,7 +246,14 @@ def value_for(draw: st.DrawFn, rule: dict[str, Any], top: Fraction) -> str:
         counts = draw(st.lists(st.tuples(st.sampled_from("ABCDE"), st.integers(0, 30)), min_size=1, max_size=4))
         return "; ".join(f"{a}:{n}" for a, n in counts)
     if kind == "manual":
-        v = draw(st.one_of(st.integers(-50, int(top * 100) + 60).map(lambda n: Fraction(n, 100)), st.just(top)))
+        v = draw(
+            st.one_of(
+                st.integers(-50, int(top * 100) + 60).map(lambda n: Fraction(n, 100)),
+                st.just(top),
+                st.integers(0, int(top * 10**6)).map(lambda n: Fraction(n, 10**6)),  # kept as given: 78.024
+                st.integers(0, int(top * 10**7)).map(lambda n: Fraction(n, 10**7)),  # finer: a warning
+            )
+        )
     elif kind == "bands":
         edges = [Fraction(str(b[k])) for b in rule["bands"] for k in ("from", "above", "to", "below") if k in b]
         v = draw(st.one_of(st.sampled_from(edges), st.integers(-20, 1200).map(lambda n: Fraction(n, 1000))))
@@ -272,7 +283,7 @@ def unit_data(draw: st.DrawFn, spec: dict[str, Any]) -> tuple[list[list[str]], l
             for _ in range(k):
                 top = Fraction(str(node.get("max", 0)))
                 value = draw(value_for(node["rule"], top))
-                claim = draw(st.sampled_from(["", "", "", "1,5", "0.75", "abc", "100", "-1", "0,25"]))
+                claim = draw(st.sampled_from(["", "", "", "1,5", "0.75", "abc", "100", "-1", "0,25", "0,024", "1.123456", "0,1234565"]))
                 rows.append([unit, node["code"], value, draw(st.sampled_from(stages)), "", claim])
     for code in [*parents_of(spec["nodes"])[:1], "9.9.9"]:
         if draw(st.booleans()):
@@ -343,7 +354,7 @@ BOUNDARY_MAX = [13, 7, 14, 19, 16, 8, 9, 14]  # = 100
 
 
 def test_naive_float_sums_of_the_boundary_leaves_miss_90() -> None:
-    """Why the engine keeps whole hundredths: some orders of plain float addition miss 90."""
+    """Why the engine keeps whole units: some orders of plain float addition miss 90."""
     sums = {sum(float(BOUNDARY[i]) for i in order) for order in itertools.permutations(range(8))}
     assert 90.0 in sums
     assert any(s < 90.0 for s in sums)
@@ -365,8 +376,8 @@ def test_total_of_90_is_exact_in_every_order(order: list[int], rows: list[int], 
     with tempfile.TemporaryDirectory() as tmp:
         write_case(Path(tmp), spec, [["a", "Sở A", "so"]], lines)
         result = engine.score(load(Path(tmp) / "criteria.yaml"), read_folder(Path(tmp) / "data")).sets[0]
-    assert result.total_points[0] == 9000
-    assert result.total_max[0] == 10000
+    assert result.total_points[0] == 90 * result.scale
+    assert result.total_max[0] == 100 * result.scale
     assert result.index[0] == 90.0
     assert result.band == ["Xuất sắc"]
-    assert result.node_points[0].sum() == 9000
+    assert result.node_points[0].sum() == 90 * result.scale

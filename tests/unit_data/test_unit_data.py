@@ -67,7 +67,7 @@ def test_data_problems_in_one_pass() -> None:
     assert msgs["stage_unknown"].startswith("giai đoạn 'round3' không hợp lệ")
     assert msgs["unit_kind_unknown"] == "loại đơn vị 'xa' không có trong bộ tiêu chí (huyen, so); đơn vị không được chấm"
     s, i = results.find("so-a")
-    assert s.total_points[i] == 200 + 200 + 0 + 100 + 189  # 1.1, 1.2 (0,95), 1.3 unreadable, 1.4 capped at 1, 2.1
+    assert s.total_points[i] == (200 + 200 + 0 + 100 + 189) * s.scale // 100  # 1.1, 1.2 (0,95), 1.3 unreadable, 1.4 capped at 1, 2.1
 
 
 def test_xlsx_input_equals_csv(tmp_path: Path) -> None:
@@ -103,7 +103,7 @@ def test_nfc_normalised_text(tmp_path: Path) -> None:
     )
     s = score(load(MINI), read_data(tmp_path)).sets[0]
     assert s.units["unit"].tolist() == ["sở-a"]
-    assert s.leaf_points[0, load(MINI).leaf_index["1.3"]] == 100
+    assert s.leaf_points[0, load(MINI).leaf_index["1.3"]] == s.scale
 
 
 def test_value_readers() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pytest
@@ -50,7 +50,7 @@ def test_formula_rule_in_excel_equals_the_engine(expr: str) -> None:
 
     leaf = _leaf({"kind": "formula", "expr": expr})
     fn = formulas.Parser().ast(points_formula(leaf, "Z1", 100))[1].compile()
-    engine = np.floor(leaf.rule.points(np.array(VALUES), 2.0) * 100 + 0.5 + 1e-7) / 100
+    engine = _engine_points(leaf, np.array(VALUES, dtype=float))
     for x, want in zip(VALUES, engine, strict=True):
         got = np.asarray(fn(np.array([[x]], dtype=object).view(Array))).ravel()[0]
         assert float(got) == float(want), (expr, x)
@@ -77,19 +77,46 @@ def test_each_rule_kind_has_its_excel_formula() -> None:
         "manual": ({"kind": "manual", "step": 0.25}, "MIN(MAX(N7,0),2)"),
     }
     for kind, (rule, raw) in cases.items():
-        assert points_formula(_leaf(rule), "N7", 100) == f"=IF(ISNUMBER(N7),INT({raw}*100+0.5+0.0000001)/100,0)", kind
+        s = 1000000 if kind == "manual" else 100  # points the unit gives keep 6 decimals
+        assert points_formula(_leaf(rule), "N7", 100) == f"=IF(ISNUMBER(N7),INT({raw}*{s}+0.5+0.000000001)/{s},0)", kind
     penalty = points_formula(_leaf({"kind": "penalty", "cap": 1, "each": 0.5}), "N7", 100)
-    assert penalty == "=IF(ISNUMBER(N7),-INT(MIN(MAX(N7*0.5,0),1)*100+0.5+0.0000001)/100,0)"
+    assert penalty == "=IF(ISNUMBER(N7),-INT(MIN(MAX(N7*0.5,0),1)*100+0.5+0.000000001)/100,0)"
+    bonus = points_formula(_leaf({"kind": "bonus", "cap": 1}), "N7", 100)
+    assert bonus == "=IF(ISNUMBER(N7),INT(MIN(MAX(N7,0),1)*1000000+0.5+0.000000001)/1000000,0)"
 
 
-def test_half_hundredths_round_up_like_the_engine() -> None:
-    """1.345 points is 134.49999999999997 hundredths in floating point: both round it to 1.35."""
+def _engine_points(leaf: Any, xs: np.ndarray) -> np.ndarray:
+    """The engine's points for float values (read as the decimals they stand for)."""
+    from fractions import Fraction
+
+    from par_index.common.rounding import UNITS_PER_POINT, float_decimal, round_units
+
+    p = leaf.rule.points(xs, float(leaf.max))
+    return round_units(p, 2, lambda i: leaf.rule.points_exact(float_decimal(xs[i]), Fraction(leaf.max))) / UNITS_PER_POINT
+
+
+def test_a_computed_result_just_below_a_half_rounds_down_in_excel_too() -> None:
+    """0.58499999985 points (1.5 × 38.99999999 %) is not a half: 0,58 in the workbook and the engine
+    (the old ``+ 1E-7`` tolerance gave 0,59)."""
     import formulas
     from formulas.functions import Array
 
-    leaf = _leaf({"kind": "proportional", "target": 1}, "1.5")
+    leaf = _leaf({"kind": "survey"}, "1.5")
     fn = formulas.Parser().ast(points_formula(leaf, "Z1", 100))[1].compile()
-    x = 1.345 / 1.5
-    engine = math.floor(leaf.rule.points(np.array([x]), 1.5)[0] * 100 + 0.5 + 1e-7) / 100
+    for x, want in ((0.3899999999, 0.58), (0.39, 0.59)):
+        got = float(np.asarray(fn(np.array([[x]], dtype=object).view(Array))).ravel()[0])
+        assert got == want == _engine_points(leaf, np.array([x]))[0], x
+
+
+def test_half_hundredths_round_up_like_the_engine() -> None:
+    """1.345 points (1.3449999999999999… in binary) is a half: both round it to 1.35 (the engine
+    exactly, from the value as written; Excel with its 1E-9 tolerance)."""
+    import formulas
+    from formulas.functions import Array
+
+    leaf = _leaf({"kind": "proportional", "target": 1.5, "measure": "number"}, "1.5")
+    fn = formulas.Parser().ast(points_formula(leaf, "Z1", 100))[1].compile()
+    x = 1.345
+    engine = _engine_points(leaf, np.array([x]))[0]
     got = float(np.asarray(fn(np.array([[x]], dtype=object).view(Array))).ravel()[0])
     assert got == engine == 1.35

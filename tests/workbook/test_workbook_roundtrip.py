@@ -192,7 +192,7 @@ def test_template_command_prefills_and_score_reads_it(tmp_path: Path, capsys: py
     from_book = score(load(MINI[0][0]), read_data(out), "self")
     s, i = direct.find("so-b")
     np.testing.assert_array_equal(from_book.sets[0].node_points[0], s.node_points[i])
-    assert from_book.sets[0].total_points[0] == 572.0  # 5.72 points
+    assert from_book.sets[0].total_points[0] == 5_720_000  # 5.72 points, in units of 10**-6
 
 
 def test_template_without_data_needs_a_kind_when_the_set_has_two(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

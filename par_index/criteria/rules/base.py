@@ -18,12 +18,13 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
-from par_index.common.values import format_number, format_percent, magnitude_problem, parse_date_scalar
+from par_index.common.values import exact_number, format_number, format_percent, magnitude_problem, parse_date_scalar
 from par_index.messages import DATE_UNREADABLE, RATIO_ABOVE_100, RATIO_WITHOUT_PERCENT
 
 ValueType = Literal["number", "date", "bool", "points"]
@@ -114,6 +115,20 @@ class Rule(BaseModel):
 
     def points_scalar(self, x: float | None, max_points: float) -> float:
         raise NotImplementedError
+
+    def points_exact(self, x: Fraction, max_points: Fraction) -> Fraction | None:
+        """The rule's result for one usable (range-corrected) value, exactly; None when the rule
+        has no exact form (its results are then only fixed parameters, or irrational)."""
+        return None
+
+    def exact_value(self, text: str) -> Fraction | None:
+        """The value a text stands for, exactly (None: not a number the rule reads exactly)."""
+        return exact_number(text)
+
+    def gives_points(self) -> bool:
+        """Is the value the points themselves (kept as given, to the resolution)? Otherwise the
+        rule computes points, rounded half up to the set's ``precision`` (docs/rounding.md)."""
+        return self.input_kind() == "points"
 
     def describe(self, max_points: float) -> str:
         raise NotImplementedError

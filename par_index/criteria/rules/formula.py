@@ -10,12 +10,13 @@ needs algebra: the reference scorer, the inverse planner and the Excel formula.
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import PrivateAttr, field_validator
 
-from par_index.criteria.formula import FormulaError, describe_formula, evaluate_scalar, parse_formula
+from par_index.criteria.formula import FormulaError, describe_formula, evaluate_exact, evaluate_scalar, parse_formula
 from par_index.criteria.formula_eval import compile_numeric
 from par_index.criteria.rules.base import Measure, MeasuredRule, finite, pts, register
 
@@ -57,6 +58,10 @@ class Formula(MeasuredRule):
         if v != v:  # NaN
             return 0.0
         return min(max(v, 0.0), max_points)
+
+    def points_exact(self, x: Fraction, max_points: Fraction) -> Fraction | None:
+        v = evaluate_exact(self.expression(), x)
+        return None if v is None else min(max(v, Fraction(0)), max_points)
 
     def describe(self, max_points: float) -> str:
         x = "tỷ lệ" if self.measure == "ratio" else "giá trị"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from fractions import Fraction
 from typing import Literal
 
 import numpy as np
@@ -30,6 +32,11 @@ class Proportional(MeasuredRule):
         if self.floor is not None and x < self.floor:
             return 0.0
         return min(max(max_points * x / self.target, 0.0), max_points)
+
+    def points_exact(self, x: Fraction, max_points: Fraction) -> Fraction | None:
+        if self.floor is not None and x < Fraction(Decimal(repr(self.floor))):
+            return Fraction(0)
+        return min(max(max_points * x / Fraction(Decimal(repr(self.target))), Fraction(0)), max_points)
 
     def describe(self, max_points: float) -> str:
         text = (

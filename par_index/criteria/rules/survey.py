@@ -6,8 +6,10 @@ the ``answers`` table, e.g. ``{A: 1, B: 0.6, C: 0.2, D: 0, E: 0}``.
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal
+from fractions import Fraction
 from typing import Literal
 
 import numpy as np
@@ -27,6 +29,7 @@ class Survey(MeasuredRule):
     answers: dict[str, float] | None = Field(default=None, min_length=1)
 
     _table: dict[str, float] | None = PrivateAttr(default=None)  # answers by upper-case key
+    _exact_table: tuple[int, dict[str, int]] | None = PrivateAttr(default=None)  # (denominator, numerators)
 
     def check(self, max_points: Decimal | None) -> list[tuple[str, str]]:
         out = []
@@ -64,6 +67,33 @@ class Survey(MeasuredRule):
         if not parts:
             return None
         return favourable / total if total else None
+
+    def exact_value(self, text: str) -> Fraction | None:
+        """The share exactly: from answer counts (as :meth:`parse_text`, in integers) or as a number."""
+        if self.answers:
+            if self._exact_table is None:
+                exact = {k.upper(): Fraction(Decimal(repr(v))) for k, v in self.answers.items()}
+                den = math.lcm(*(f.denominator for f in exact.values()))
+                self._exact_table = (den, {k: f.numerator * (den // f.denominator) for k, f in exact.items()})
+            den, table = self._exact_table
+            total = favourable = parts = 0
+            for part in _SEP.split(text):
+                if not part.strip():
+                    continue
+                m = _PAIR.fullmatch(part)
+                share = None if m is None else table.get(m.group(1).upper())
+                if m is None or share is None:
+                    return super().exact_value(text) if not parts else None
+                n = int(m.group(2))
+                total += n
+                favourable += n * share
+                parts += 1
+            if parts:
+                return Fraction(favourable, total * den) if total else None
+        return super().exact_value(text)
+
+    def points_exact(self, x: Fraction, max_points: Fraction) -> Fraction | None:
+        return max_points * min(max(x, Fraction(0)), Fraction(1))
 
     def points(self, x: np.ndarray, max_points: float) -> np.ndarray:
         return max_points * np.clip(np.nan_to_num(x, nan=0.0), 0.0, 1.0)
