@@ -82,6 +82,7 @@ def round_units(
     exact: Callable[[int], Fraction | None] | None = None,
     units_per_point: int = UNITS_PER_POINT,
     keys: np.ndarray | None = None,
+    known: np.ndarray | None = None,
 ) -> np.ndarray:
     """Float points → whole units, each rounded half up to ``precision`` decimals (vectorised).
 
@@ -89,12 +90,18 @@ def round_units(
     ``exact(i)`` gives the exact result of cell ``i`` (None when there is none, e.g. a formula
     with a square root: the float itself, as a binary fraction, is then rounded exactly).
     ``keys`` (optional, one per cell): cells with the same key have the same exact result, so
-    it is computed once per key (the engine passes the code of the value's text).
+    it is computed once per key (the engine passes the code of the value's text). ``known``
+    (optional, one per cell): the exact result already rounded, in units of ``10**-precision``
+    (NaN where not known; survey answer counts decided in integers, all cells at once).
     """
     grain = 10**precision
     y = np.abs(points) * grain
     out = np.floor(y + 0.5)
     near = np.flatnonzero(np.abs(y - np.floor(y) - 0.5) < NEAR_HALF)
+    if len(near) and known is not None:
+        decided = ~np.isnan(known[near])
+        out[near[decided]] = np.abs(known[near[decided]])
+        near = near[~decided]
     if len(near):
         if keys is None:
             reps, inverse = near, np.arange(len(near))

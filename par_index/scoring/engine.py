@@ -28,11 +28,13 @@ from par_index.common.values import exact_number, format_number
 from par_index.criteria.compiled import CompiledCriteria
 from par_index.criteria.rules.base import ratio_message
 from par_index.criteria.rules.manual import Manual
+from par_index.criteria.rules.survey import Survey
 from par_index.errors import Problem
 from par_index.messages import RATIO_ABOVE_100
 from par_index.scoring.layout import Layout, SetLayout, lay_out, row_problem
 from par_index.scoring.ranking import band_labels, rank_within
 from par_index.unit_data.reader import STAGES, UnitData
+from par_index.unit_data.value_table import answer_fractions
 
 Stage = Literal["self", "final"]  # self: the self-assessment only; final: the last appraisal round there is
 SCORING_STAGES: tuple[Stage, ...] = ("self", "final")
@@ -184,6 +186,8 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
     mh_t = np.empty((n_leaves, n_units))
     counts_t = lay.applicable_t & ~lay.na_t
     vc_ext = np.append(lay.vc, -1)  # value code of each laid-out row; −1: no row
+    shares: dict[tuple[tuple[str, float], ...], tuple[np.ndarray, np.ndarray] | None] = {}  # exact, by answer table
+    readings: dict[tuple[int, object], Fraction | None] = {}  # exact reading of a text, by (code, answer table)
     for j, leaf in enumerate(c.leaves):
         rule = leaf.rule
         leaf_max = float(leaf.max)
@@ -200,7 +204,8 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
             finer &= has_j
         else:  # a computed result: half up to the set's precision, exactly near a half
             codes = vc_ext[lay.row_t[j]]  # the value's text: one exact result each
-            ph = round_units(p, c.precision, _exact_result(lay, j, fixed), keys=codes)
+            known = _survey_counts_exactly(lay, j, codes, has_j, shares) if isinstance(rule, Survey) and rule.answers else None
+            ph = round_units(p, c.precision, _exact_result(lay, j, fixed, readings), keys=codes, known=known)
             finer = np.zeros(n_units, dtype=bool)
         for i in np.flatnonzero(finer):
             ph[i] = _given_exactly(lay, j, int(i), lay.raw_value(lay.row_t[j, i]), float(leaf.upper), problems)
@@ -272,23 +277,54 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
     )
 
 
-def _exact_result(lay: SetLayout, j: int, fixed: np.ndarray) -> Callable[[int], Fraction | None]:
+def _exact_result(lay: SetLayout, j: int, fixed: np.ndarray, readings: dict[tuple[int, object], Fraction | None]) -> Callable[[int], Fraction | None]:
     """For :func:`round_units`: the rule's exact result for unit ``i`` of leaf ``j``, from the
-    value as written (a float result near a half is decided by it, never by binary noise)."""
+    value as written (a float result near a half is decided by it, never by binary noise).
+    ``readings`` keeps each text's exact reading for the other leaves of the set."""
     leaf = lay.criteria.leaves[j]
     top = Fraction(leaf.max)
+    answers = tuple(leaf.rule.answers.items()) if isinstance(leaf.rule, Survey) and leaf.rule.answers else None
 
     def exact(i: int) -> Fraction | None:
         k = lay.row_t[j, i]
         x = float(fixed[i])
         if k < 0 or x != x:
             return None
-        value = leaf.rule.exact_value(lay.raw_value(k))
+        key = (int(lay.vc[k]), answers)
+        if key not in readings:
+            readings[key] = leaf.rule.exact_value(lay.raw_value(k))
+        value = readings[key]
         if value is None or abs(float(value) - x) > 1e-12 * max(1.0, abs(x)):  # corrected by prepare
             value = float_decimal(x)
         return leaf.rule.points_exact(value, top)
 
     return exact
+
+
+def _survey_counts_exactly(
+    lay: SetLayout, j: int, codes: np.ndarray, has_j: np.ndarray, shares: dict[tuple[tuple[str, float], ...], tuple[np.ndarray, np.ndarray] | None]
+) -> np.ndarray | None:
+    """Survey leaf ``j``: for the cells whose value is answer counts, max × share rounded half up
+    to the set's precision in exact integers (units of ``10**-precision``; NaN elsewhere)."""
+    rule = lay.criteria.leaves[j].rule
+    assert isinstance(rule, Survey) and rule.answers
+    key = tuple(rule.answers.items())
+    if key not in shares:
+        shares[key] = answer_fractions(lay.vt.counts, rule.answers)
+    exact = shares[key]
+    if exact is None:
+        return None
+    num, den = exact
+    at = codes >= 0
+    cnum = np.where(at, num[np.maximum(codes, 0)], 0)
+    cden = np.where(at & has_j, den[np.maximum(codes, 0)], 0)
+    top = Fraction(lay.criteria.leaves[j].max)
+    a, b = top.numerator * 10**lay.criteria.precision, top.denominator
+    if float(cnum.max(initial=0)) * a * 2 + float(cden.max(initial=0)) * b > 2.0**62:
+        return None  # beyond int64: each text exactly, one by one
+    d = np.maximum(b * cden, 1)
+    n = (2 * a * cnum + d) // (2 * d)  # floor(max × share × 10^precision + 1/2)
+    return np.where(cden > 0, n.astype(float), np.nan)
 
 
 def _given_exactly(lay: SetLayout, j: int, i: int, text: str, upper: float, problems: list[Problem]) -> float:

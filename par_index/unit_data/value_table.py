@@ -16,9 +16,12 @@ over (:func:`known_codes`), so a freshly read frame is factorized once.
 
 from __future__ import annotations
 
+import math
 import re
 import weakref
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -254,3 +257,27 @@ def answer_shares(counts: AnswerCounts, answers: dict[str, float]) -> np.ndarray
     good = counts.ok & known & (total > 0)
     out[good] = favourable[good] / total[good]
     return out
+
+
+def answer_fractions(counts: AnswerCounts, answers: dict[str, float]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per distinct value: the favourable share of its answer counts exactly, as int64
+    ``numerator / denominator`` (denominator 0 where there is none): the exact twin of
+    :func:`answer_shares`, for deciding a result near a half (docs/rounding.md). None when the
+    numbers could leave int64 (the caller then reads each text exactly)."""
+    exact = {k.upper(): Fraction(Decimal(repr(float(v)))) for k, v in answers.items()}
+    den = math.lcm(*(f.denominator for f in exact.values())) if exact else 1
+    n = len(counts.ok)
+    if not len(counts.text) or den > 10**6:
+        return None if len(counts.text) else (np.zeros(n, np.int64), np.zeros(n, np.int64))
+    share = np.array([exact[k].numerator * (den // exact[k].denominator) if k in exact else -1 for k in counts.keys], dtype=np.int64)[counts.key]
+    known = np.ones(n, dtype=bool)
+    known[counts.text[share < 0]] = False
+    count = counts.count.astype(np.int64)
+    if len(count) and float(count.max()) * den * (int(counts.slot.max()) + 1) > 2.0**52:
+        return None
+    num = np.zeros(n, dtype=np.int64)
+    total = np.zeros(n, dtype=np.int64)
+    np.add.at(num, counts.text, count * np.maximum(share, 0))
+    np.add.at(total, counts.text, count)
+    good = counts.ok & known & (total > 0)
+    return np.where(good, num, 0), np.where(good, total * den, 0)

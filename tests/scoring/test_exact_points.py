@@ -210,3 +210,17 @@ def test_proportional_and_formula_round_exactly(tmp_path: Path) -> None:
     assert [_leaf(res, c, u) for u in ("u", "v") for c in ("1.1", "1.2")] == [Fraction(59, 100)] * 2 + [Fraction(58, 100)] * 2
     ref = _reference_leaves(tmp_path)
     assert [ref[u][c] for u in ("u", "v") for c in ("1.1", "1.2")] == [Fraction(59, 100)] * 2 + [Fraction(58, 100)] * 2
+
+
+def test_answer_counts_are_counted_exactly_in_integers() -> None:
+    """The engine decides a survey result near a half from the counts in int64, all cells at once."""
+    from par_index.unit_data.value_table import answer_fractions, value_table
+
+    rows = pd.DataFrame({"unit": ["u"] * 3, "criterion": ["1.1"] * 3, "value": ["A:12; B:5; C:3", "A:117; C:83", "86%"],
+                         "stage": ["self"] * 3, "points": [""] * 3})
+    vt = value_table(rows)
+    exact = answer_fractions(vt.counts, {"A": 1, "B": 0.6, "C": 0.2})
+    assert exact is not None
+    num, den = exact
+    got = {str(vt.values[k]): (Fraction(int(num[k]), int(den[k])) if den[k] else None) for k in range(len(vt.values))}
+    assert got == {"A:12; B:5; C:3": Fraction(78, 100), "A:117; C:83": Fraction(1336, 2000), "86%": None}

@@ -93,7 +93,7 @@ class Survey(MeasuredRule):
         return super().exact_value(text)
 
     def points_exact(self, x: Fraction, max_points: Fraction) -> Fraction | None:
-        return max_points * min(max(x, Fraction(0)), Fraction(1))
+        return max_points * x if 0 <= x <= 1 else (max_points if x > 1 else Fraction(0))
 
     def points(self, x: np.ndarray, max_points: float) -> np.ndarray:
         return max_points * np.clip(np.nan_to_num(x, nan=0.0), 0.0, 1.0)
