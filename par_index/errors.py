@@ -103,6 +103,7 @@ class Reason(StrEnum):
     points_unreadable = "points_unreadable", "the points a unit claimed are not a number"
     points_above_max = "points_above_max", "manual points above the maximum (capped)"
     points_not_on_step = "points_not_on_step", "manual points not on the rule's step (rounded down to the step)"
+    points_too_fine = "points_too_fine", "points given with more than 6 decimals (rounded half up to 10**-6 point, warning)"
     claim_above_rule = "claim_above_rule", "the points a unit claimed exceed what the rule gives"
 
     # -- self-assessment workbooks
