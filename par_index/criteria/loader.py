@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from par_index.common.values import magnitude_problem
 from par_index.common.yaml_strict import LineDict, load_yaml, nfc_strings
 from par_index.criteria.model import CriteriaSet, Node
 from par_index.errors import InputError, Problem, Reason
@@ -262,7 +263,10 @@ def check_tree(spec: CriteriaSet, raw: Any, name: str) -> list[Problem]:
             for field, message in node.rule.check(node.max):
                 add("rule_parameter", message, node, f"rule.{field}" if field != "max" else "max")
             for field, value in node.rule.point_values():
-                if Decimal(repr(value)) % scale:
+                too_big = magnitude_problem(value)
+                if too_big is not None:  # judged before any Decimal arithmetic (1e30 % scale fails)
+                    add("rule_parameter", too_big, node, f"rule.{field}")
+                elif Decimal(repr(value)) % scale:
                     add("points_precision", f"{value} điểm có nhiều hơn {spec.precision} chữ số thập phân", node, f"rule.{field}")
             if node.max is not None and node.max % scale:
                 add("points_precision", f"điểm tối đa {node.max} có nhiều hơn {spec.precision} chữ số thập phân", node, "max")

@@ -49,6 +49,11 @@ CASES = [
          "target: '1000000000…000000 (310 ký tự)' quá lớn (tối đa 10^12)"),
     Case("criteria-target-1e309", ["validate", str(CORPUS / "criteria-target-1e309.yaml")], 2,
          "target: số quá lớn hoặc không xác định (inf); cần một số hữu hạn, tối đa 10^12"),
+    # found in session 2: a number nested in a rule (a band's points) crashed the precision check
+    Case("criteria-band-points-1e30", ["validate", str(CORPUS / "criteria-band-points-1e30.yaml")], 2,
+         "trường 'rule.bands[1].points': '1e+30' quá lớn (tối đa 10^12)"),
+    Case("criteria-band-points-inf", ["validate", str(CORPUS / "criteria-band-points-inf.yaml")], 2,
+         "trường 'rule.bands[1].points': số quá lớn hoặc không xác định (inf); cần một số hữu hạn, tối đa 10^12"),
     Case("scenario-1e309", ["whatif", "--scenario", str(CORPUS / "scenario-1e309.yaml")], 2,
          "dòng 6, tiêu chí 1.2, trường 'max': '1e309' quá lớn (tối đa 10^12)"),
     Case("whatif-set-1e309", ["whatif", "--criteria", str(MINI / "criteria.yaml"), "--data", str(MINI / "data"), "--set", "so-b:2.1=1e309"], 2,
