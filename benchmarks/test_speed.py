@@ -96,7 +96,9 @@ def test_scoring_vs_bare_numpy(benchmark: Any, loaded: tuple[CompiledCriteria, U
     rng = np.random.default_rng(7)
     values = rng.random((UNITS, len(c.leaves)))
     maxima = c.leaf_max_units / c.scale
-    membership_t = c.membership.T.copy()
+    membership_t = np.zeros((len(c.leaves), len(c.nodes)))  # the dense form, for the bare baseline only
+    for n in range(len(c.nodes)):
+        membership_t[c.under(n), n] = 1.0
 
     def bare() -> np.ndarray:
         return np.clip(values, 0.0, maxima) @ membership_t

@@ -17,15 +17,20 @@ def read_utf8(path: Path, missing: str = FILE_MISSING.format(what="tệp")) -> s
     """The file's text; :class:`InputError` naming the file when it is missing, unreadable or not UTF-8."""
     name = str(path)
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
+        return data.decode("utf-8-sig")
     except FileNotFoundError:
         raise InputError(Problem("file_missing", missing, file=name)) from None
     except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InputError(
             Problem(
                 "file_encoding",
-                f"tệp không phải UTF-8 (byte lỗi ở vị trí {exc.start}); hãy lưu lại với mã UTF-8",
+                f"tệp không phải UTF-8: byte 0x{data[exc.start]:02x} ở cột {column} không đọc được "
+                "(tệp có thể được lưu bằng mã Windows-1258 hay TCVN3); hãy lưu lại với mã UTF-8",
                 file=name,
+                line=line,
             )
         ) from None
     except OSError as exc:

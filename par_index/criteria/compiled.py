@@ -2,8 +2,11 @@
 
 * ``nodes``: every node in reading order (pre-order), with its depth and parent;
 * ``leaves``: the scored nodes, with their rule, maximum and ancestors;
-* ``membership``: a nodes × leaves 0/1 matrix — row *n* marks the leaves under node *n*
-  (a leaf's own row marks itself), so every level is aggregated by one matrix product;
+* ``leaf_range``: for node *n*, the leaves under it are ``leaves[lo:hi]`` (a leaf's own range
+  is itself): leaves are numbered in reading order, so every subtree's leaves are contiguous.
+  Every level is aggregated from that (:meth:`CompiledCriteria.aggregate`, one slice sum per
+  node): memory linear in the number of nodes, time in leaves × depth (the dense nodes × leaves
+  matrix it replaces took 3.3 GB for 20,000 leaves);
 * maxima are kept in *units* of ``10**-6`` point (:data:`~par_index.common.rounding.UNITS_PER_POINT`),
   as whole numbers in float64, like every points matrix of the engine: sums of whole numbers
   below 2**53 are exact, so a total of 90.024 is exactly 90 024 000 units, whatever the order of
@@ -74,7 +77,7 @@ class CompiledCriteria:
     leaves: list[Leaf]
     node_index: dict[str, int]
     leaf_index: dict[str, int]
-    membership: np.ndarray  # float64, n_nodes × n_leaves
+    leaf_range: np.ndarray  # int64, n_nodes × 2: the leaves under node n are leaves[lo:hi]
     scale: int  # units per point of every points matrix: UNITS_PER_POINT (10**6)
     leaf_max_units: np.ndarray  # float64 whole units, 0 for bonus/penalty
     leaf_sign: np.ndarray  # +1 / −1
@@ -97,6 +100,21 @@ class CompiledCriteria:
     def agencies(self) -> dict[str, str]:
         return {a.id: a.name for a in self.spec.agencies or []}
 
+    def under(self, node: int) -> slice:
+        """The leaves under node ``node`` (by position in ``nodes``), as a slice of ``leaves``."""
+        lo, hi = self.leaf_range[node]
+        return slice(int(lo), int(hi))
+
+    def aggregate(self, per_leaf: np.ndarray) -> np.ndarray:
+        """Sums over each node's leaves: ``per_leaf`` (leaves × …) → nodes × …, each node's
+        leaves added in reading order (so sums of whole numbers are exact). One contiguous
+        slice per node: memory is the output alone, time leaves × depth (faster than the dense
+        nodes × leaves product it replaces on the 10,000-unit benchmark)."""
+        out = np.empty((len(self.nodes), *per_leaf.shape[1:]), dtype=per_leaf[:0].sum(axis=0).dtype)
+        for n, (lo, hi) in enumerate(self.leaf_range.tolist()):
+            per_leaf[lo:hi].sum(axis=0, out=out[n, ...])
+        return out
+
     def applicable(self, kind: str) -> np.ndarray:
         """Bool per leaf: does it apply to units of ``kind``?"""
         return self._applicable[kind] if kind in self._applicable else np.zeros(len(self.leaves), dtype=bool)
@@ -116,7 +134,14 @@ class CompiledCriteria:
         return [n for n in self.nodes if n.depth == 1]
 
     def children(self, code: str) -> list[NodeInfo]:
-        return [n for n in self.nodes if n.parent == code]
+        return list(self._children.get(code, ()))
+
+    @cached_property
+    def _children(self) -> dict[str | None, list[NodeInfo]]:
+        out: dict[str | None, list[NodeInfo]] = {}
+        for n in self.nodes:
+            out.setdefault(n.parent, []).append(n)
+        return out
 
     def counts(self) -> dict[str, int]:
         """How official tables count a set: lĩnh vực (areas), tiêu chí (their children), tiêu
@@ -200,15 +225,19 @@ def compile_criteria(spec: CriteriaSet, path: Path | None = None) -> CompiledCri
     walk(spec.nodes, 1, None, (), None, spec.provenance, spec.source, None)
     node_index = {n.code: i for i, n in enumerate(nodes)}
     leaf_index = {leaf.code: j for j, leaf in enumerate(leaves)}
-    membership = np.zeros((len(nodes), len(leaves)))
-    for j, leaf in enumerate(leaves):
+    leaf_range = np.zeros((len(nodes), 2), dtype=np.int64)
+    leaf_range[:, 0] = len(leaves)
+    for j, leaf in enumerate(leaves):  # leaves in reading order: each node's are contiguous
         for code in leaf.ancestors:
-            membership[node_index[code], j] = 1.0
+            n = node_index[code]
+            leaf_range[n, 0] = min(leaf_range[n, 0], j)
+            leaf_range[n, 1] = j + 1
+    leaf_range[:, 0] = np.minimum(leaf_range[:, 0], leaf_range[:, 1])  # no leaves: an empty range
     scale = UNITS_PER_POINT
     max_units = np.array([float(leaf.max * scale) for leaf in leaves])
     sign = np.array([float(leaf.sign) for leaf in leaves])
     bands = sorted(((b.label, Fraction(b.min)) for b in spec.bands or []), key=lambda b: b[1], reverse=True)
-    return CompiledCriteria(spec, path, nodes, leaves, node_index, leaf_index, membership, scale, max_units, sign, bands)
+    return CompiledCriteria(spec, path, nodes, leaves, node_index, leaf_index, leaf_range, scale, max_units, sign, bands)
 
 
 def load(path: str | Path) -> CompiledCriteria:

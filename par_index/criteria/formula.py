@@ -55,7 +55,12 @@ def parse_formula(text: str) -> Any:
         raise FormulaError(f"công thức lồng nhau quá sâu (tối đa {MAX_DEPTH} cấp)") from None
     _check_depth(tree.body)
     builder = _Builder(_sympy(), text.strip())
-    return builder.expr(tree.body)
+    try:
+        return builder.expr(tree.body)
+    except FormulaError:
+        raise
+    except (TypeError, ValueError, ArithmeticError, RecursionError):  # sympy's own, in English: never shown
+        raise FormulaError(f"công thức '{text.strip()}' không tính được: có phép toán không xác định với các số này (số ảo, so sánh không được)") from None
 
 
 def _check_depth(root: ast.AST) -> None:
@@ -93,6 +98,10 @@ class _Builder:
         """``value`` when it is not a constant, or a constant within the bounds."""
         if not value.is_number:
             return value
+        if value.is_extended_real is False:
+            raise FormulaError(
+                f"hằng số '{ast.get_source_segment(self.text, node) or ast.unparse(node)}' không phải số thực (căn của một số âm)"
+            )
         if value.is_Rational:
             p, q = int(value.p), int(value.q)
             if _digits(p) > MAX_RATIONAL_DIGITS or _digits(q) > MAX_RATIONAL_DIGITS or abs(p) > 10**MAX_CONSTANT_DIGITS * q:
@@ -140,7 +149,7 @@ class _Builder:
                 raise FormulaError(f"tên '{node.id}' không được phép; chỉ dùng biến x")
             return self.x
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-            inner = self.expr(node.operand)
+            inner = self.expr(node.operand)  # bounded already: negation keeps the size
             return -inner if isinstance(node.op, ast.USub) else inner
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
             left, right = self.expr(node.left), self.expr(node.right)
@@ -209,7 +218,7 @@ class _Builder:
                 raise FormulaError(f"hàm {name} nhận đúng một giá trị")
             arg = self.expr(node.args[0])
             fn = {"abs": sp.Abs, "floor": sp.floor, "ceil": sp.ceiling, "sqrt": sp.sqrt}[name]
-            return fn(arg)
+            return self.bounded(fn(arg), node)
         raise FormulaError(
             f"hàm '{name}' không được phép; chỉ dùng min, max, abs, floor, ceil, sqrt, piecewise"
         )

@@ -38,6 +38,9 @@ def load_criteria(path: str | Path) -> CriteriaSet:
         raise InputError(
             Problem("criteria_not_mapping", "tệp tiêu chí phải là một mục YAML có id, title, year, unit_kinds, nodes", file=name)
         )
+    shape = _tree_size(raw, name)
+    if shape is not None:
+        raise InputError([*problems, shape])
     raw = nfc_strings(raw)
     agencies_ok = True
     if isinstance(raw.get("agencies"), str):
@@ -55,6 +58,34 @@ def load_criteria(path: str | Path) -> CriteriaSet:
     if problems:
         raise InputError(problems)
     return spec
+
+
+MAX_NODES = 100_000  # criteria nodes in one set (the Bắc Giang sets have under 100)
+MAX_TREE_DEPTH = 20  # levels of nodes (official sets have 3 or 4)
+
+
+def _tree_size(raw: dict[str, Any], name: str) -> Problem | None:
+    """A tree beyond the documented limits, measured without recursion before anything else
+    walks it (scoring memory is linear in nodes, see :mod:`par_index.criteria.compiled`)."""
+    count = 0
+    stack: list[tuple[Any, int, int | None]] = [(raw.get("nodes"), 1, raw.key_lines.get("nodes") if isinstance(raw, LineDict) else None)]
+    while stack:
+        items, depth, line = stack.pop()
+        if not isinstance(items, list):
+            continue
+        for node in items:
+            if not isinstance(node, dict):
+                continue
+            count += 1
+            at = node.line if isinstance(node, LineDict) else line
+            if depth > MAX_TREE_DEPTH:
+                return Problem(
+                    "criteria_too_deep", f"cây tiêu chí sâu quá {MAX_TREE_DEPTH} cấp (tiêu chí '{node.get('code')}' ở cấp {depth}) — vượt giới hạn", file=name, line=at
+                )
+            if count > MAX_NODES:
+                return Problem("criteria_too_large", f"bộ tiêu chí có hơn {MAX_NODES:,} tiêu chí — vượt giới hạn".replace(",", "."), file=name, line=at)
+            stack.append((node.get("children"), depth + 1, at))
+    return None
 
 
 def _load_agencies(path: Path, referrer: str, raw: dict[str, Any]) -> tuple[Any, list[Problem]]:

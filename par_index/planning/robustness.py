@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from par_index.common.values import format_number
+from par_index.errors import InputError, Problem
 from par_index.planning.headroom import ladders
 from par_index.scoring.engine import SetResult
 
@@ -235,6 +236,34 @@ def simulate_set(
     return ranks, counts
 
 
+MEMORY_LIMIT = 2 << 30  # bytes the simulation may hold at once (documented in docs/security.md)
+BYTES_PER_RANK = 16  # the int32 draws × units ranks, and the float64 copy np.quantile sorts
+
+
+def memory_needed(base: list[SetResult], draws: int) -> int:
+    """Bytes a run holds at its peak: one set's ranks (draws × units) with the quantile copy,
+    plus one chunk of draws × units × leaves."""
+    return max(
+        (draws * len(s.units) * BYTES_PER_RANK + min(draws, CHUNK) * len(s.units) * len(s.criteria.leaves) * 10 for s in base), default=0
+    )
+
+
+def check_memory(base: list[SetResult], draws: int) -> None:
+    """Refuse, before allocating anything, a draw count whose arrays cannot fit."""
+    need = memory_needed(base, draws)
+    if need > MEMORY_LIMIT:
+        per_draw = max(1, need // max(draws, 1))
+        fits = max(1, MEMORY_LIMIT // per_draw)
+        raise InputError(
+            Problem(
+                "robustness_memory",
+                f"--draws {draws:,} cần khoảng {need / (1 << 30):,.1f} GB bộ nhớ (giới hạn {MEMORY_LIMIT >> 30} GB); "
+                f"hãy giảm --draws xuống tối đa {fits:,}".replace(",", "\0").replace(".", ",").replace("\0", "."),
+                field="--draws",
+            )
+        )
+
+
 def robustness(
     base: list[SetResult],
     draws: int = 1000,
@@ -250,6 +279,7 @@ def robustness(
     replacing each set's own bands (thresholds as exact decimals, compared exactly).
     """
     uncertainty = uncertainty or Uncertainty()
+    check_memory(base, draws)
     rng = np.random.default_rng(seed)
     alts = alternatives or [("gốc", 1.0, base)]
     groups: list[RobustGroup] = []

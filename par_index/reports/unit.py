@@ -168,7 +168,7 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
         j_leaf = c.leaf_index.get(node.code) if node.is_leaf else None
         if j_leaf is not None and not applic[j_leaf]:
             continue
-        if j_leaf is None and not c.membership[n, applic].any():
+        if j_leaf is None and not applic[c.under(n)].any():
             continue
         mx, fp, _ = _row_data(fs, i, n, j_leaf)
         _, sp, _ = _row_data(ss, k, n, j_leaf)

@@ -247,8 +247,8 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
         else:
             np.multiply(counts_j, c.leaf_max_units[j], out=mh_t[j])
 
-    node_points_t = c.membership @ ph_t
-    node_max_t = c.membership @ mh_t
+    node_points_t = c.aggregate(ph_t)
+    node_max_t = c.aggregate(mh_t)
     total_points = np.maximum(ph_t.sum(axis=0), 0.0)
     total_max = mh_t.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):

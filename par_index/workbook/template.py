@@ -139,7 +139,7 @@ class Layout:
 
 def applicable_nodes(c: CompiledCriteria, kind: str) -> list[NodeInfo]:
     """Nodes with at least one leaf that applies to ``kind``, in reading order."""
-    has = c.membership @ c.applicable(kind).astype(float) > 0
+    has = c.aggregate(c.applicable(kind).astype(np.int64)) > 0
     return [n for n, ok in zip(c.nodes, has, strict=True) if ok]
 
 
@@ -321,8 +321,8 @@ def _table(ws: Worksheet, c: CompiledCriteria, nodes: list[NodeInfo], unit: Unit
             role = "survey" if is_survey(leaves[n.code]) else "leaf"
         else:
             kids = [k for k in c.children(n.code) if k.code in rows]
-            under = c.membership[c.node_index[n.code]].astype(bool) & mask
-            maximum = sum((leaf.max for leaf, u in zip(c.leaves, under, strict=True) if u), Decimal(0))
+            span = c.under(c.node_index[n.code])
+            maximum = sum((leaf.max for leaf, u in zip(c.leaves[span], mask[span], strict=True) if u), Decimal(0))
             _cell(ws, "max", r, float(maximum))
             _cell(ws, "method", r, f"Tổng điểm của {len(kids)} tiêu chí thành phần")
             _cell(ws, "points", r, sum_formula([layout.cell(k.code, "points") for k in kids], scale))

@@ -43,6 +43,15 @@ CASES = [
     Case("formula-long-sum", ["validate", str(CORPUS / "formula-long-sum.yaml")], 2, "công thức lồng nhau quá 50 cấp"),
     Case("formula-relation-number", ["validate", str(CORPUS / "formula-relation-number.yaml")], 2,
          "phép so sánh 'x > 1' không phải là một số: chỉ dùng làm điều kiện trong piecewise"),
+    # 14: a draw count whose arrays cannot fit is refused before allocating, with the memory needed
+    Case("robustness-draws-memory", ["robustness", "--criteria", str(MINI / "criteria.yaml"), "--data", str(CORPUS / "many-units"), "--draws", "1000000"], 2,
+         "--draws 1.000.000 cần khoảng 3,0 GB bộ nhớ (giới hạn 2 GB); hãy giảm --draws xuống tối đa 670.878"),
+    Case("criteria-not-utf8", ["validate", str(CORPUS / "criteria-not-utf8.yaml")], 2,
+         "criteria-not-utf8.yaml dòng 2: tệp không phải UTF-8: byte 0xe0 ở cột 10 không đọc được"),
+    # 12: documented tree limits (memory is linear in nodes: tests/hostile/test_tree_limits.py)
+    Case("criteria-depth-25", ["validate", str(CORPUS / "criteria-depth-25.yaml")], 2, "cây tiêu chí sâu quá 20 cấp (tiêu chí '21' ở cấp 21) — vượt giới hạn"),
+    Case("formula-imaginary", ["validate", str(CORPUS / "formula-imaginary.yaml")], 2,
+         "hằng số 'sqrt(-4)' không phải số thực (căn của một số âm)"),  # was sympy's English "The argument '2*I' is not comparable."
     # 10: magnitude checked before converting, in criteria, overrides and previous results
     Case("criteria-max-1e300", ["validate", str(CORPUS / "criteria-max-1e300.yaml")], 2, "trường 'max': '1e300' quá lớn (tối đa 10^12)"),
     Case("criteria-int-310-digits", ["validate", str(CORPUS / "criteria-int-310-digits.yaml")], 2,
@@ -84,3 +93,4 @@ def test_hostile_case(case: Case, tmp_path: Path) -> None:
     assert done.returncode == case.code, text
     assert case.message in " ".join(text.split()), text
     assert "Lỗi nội bộ" not in text and "Traceback" not in text
+    assert "Warning" not in text  # numpy/sympy warnings never reach the user

@@ -91,5 +91,4 @@ def unit_form(
 
 def _applies(code: str, crit: CompiledCriteria, applies: set[str]) -> bool:
     """A node is shown when at least one leaf under it applies to the unit's kind."""
-    row = crit.membership[crit.node_index[code]]
-    return any(crit.leaves[j].code in applies for j in row.nonzero()[0])
+    return any(leaf.code in applies for leaf in crit.leaves[crit.under(crit.node_index[code])])
