@@ -43,6 +43,10 @@ class Reason(StrEnum):
     column_missing = "column_missing", "a required column is missing from a table"
     column_unknown = "column_unknown", "a table has a column the format does not know"
     xlsx_unreadable = "xlsx_unreadable", "a file is not a workbook that can be opened"
+    xlsx_encrypted = "xlsx_encrypted", "a workbook is password-protected (an encrypted OLE package, not a zip)"
+    xlsx_old_format = "xlsx_old_format", "an Excel 97-2003 .xls file where an .xlsx is needed"
+    xlsx_too_large = "xlsx_too_large", "a workbook part (or all of them) inflates beyond the documented limit"
+    xlsx_too_many_rows = "xlsx_too_many_rows", "a sheet beyond the documented row or column limit"
     sheet_missing = "sheet_missing", "a data workbook lacks a required sheet"
     sheet_empty = "sheet_empty", "a required sheet of a data workbook is empty"
     data_format = "data_format", "the data path is neither a CSV folder nor an .xlsx file"
@@ -59,6 +63,8 @@ class Reason(StrEnum):
 
     # -- criteria sets
     criteria_not_mapping = "criteria_not_mapping", "a criteria file is not a YAML mapping"
+    criteria_too_deep = "criteria_too_deep", "a criteria tree deeper than the documented limit"
+    criteria_too_large = "criteria_too_large", "a criteria set with more nodes than the documented limit"
     criteria_missing = "criteria_missing", "a required key is missing in a criteria file"
     criteria_extra_forbidden = "criteria_extra_forbidden", "a criteria file has a key the format does not know (often a misspelling)"
     criteria_value_error = "criteria_value_error", "a value in a criteria file is invalid (a date, a number, a rule parameter)"
@@ -200,6 +206,7 @@ class Reason(StrEnum):
     robustness_missing = "robustness_missing", "a required key is missing in a robustness configuration"
     robustness_extra_forbidden = "robustness_extra_forbidden", "a robustness configuration has a key the format does not know"
     robustness_invalid = "robustness_invalid", "a value in a robustness configuration has the wrong type or is out of range"
+    robustness_memory = "robustness_memory", "a --draws count whose arrays would not fit in the memory limit"
     costs_columns = "costs_columns", "a costs file lacks the criterion or cost column"
     costs_criterion = "costs_criterion", "a costs row has no or an unknown criterion"
     costs_value = "costs_value", "a cost that is not a number ≥ 0"

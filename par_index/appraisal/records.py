@@ -91,8 +91,10 @@ def _workbook_sheets(path: Path, names: tuple[str, ...]) -> dict[str, pd.DataFra
     """The named sheets of the data workbook as text tables (formula cells are refused)."""
     from openpyxl import load_workbook
 
+    from par_index.common.xlsx_guard import check_workbook, sheet_rows
     from par_index.unit_data.reader import cell_text
 
+    check_workbook(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
@@ -102,7 +104,7 @@ def _workbook_sheets(path: Path, names: tuple[str, ...]) -> dict[str, pd.DataFra
     for name in names:
         if name not in lower:
             continue
-        rows = list(wb[lower[name]].iter_rows(values_only=True))
+        rows = list(sheet_rows(wb[lower[name]], f"{path.name}[{name}]"))
         if not rows:
             continue
         header = [cell_text(c) for c in rows[0]]

@@ -158,7 +158,9 @@ def read_decisions(path: Path, problems: list[Problem]) -> pd.DataFrame:
     from openpyxl import load_workbook
 
     from par_index.appraisal.records import RECORD_COLUMNS, reason_missing_message
+    from par_index.common.xlsx_guard import check_loaded_sheet, check_workbook
 
+    check_workbook(path, loaded=True)
     try:
         wb = load_workbook(path, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
@@ -168,6 +170,7 @@ def read_decisions(path: Path, problems: list[Problem]) -> pd.DataFrame:
         ws = wb[SHEET] if SHEET in wb.sheetnames else None
         if ws is None:
             raise InputError(Problem("sheet_missing", f"thiếu trang tính '{SHEET}' của bảng đề xuất thẩm định", file=str(path)))
+        check_loaded_sheet(ws, f"{path.name}[{SHEET}]")
         rows = list(ws.iter_rows())
     finally:
         wb.close()

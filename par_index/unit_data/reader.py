@@ -389,8 +389,10 @@ def has_sheet(path: Path, sheet: str) -> bool:
         return False
     try:
         with zipfile.ZipFile(path) as z:
+            if z.getinfo("xl/workbook.xml").file_size > 16 << 20:  # the sheet index: never a bomb inflated to look
+                return False
             xml = z.read("xl/workbook.xml").decode("utf-8", "replace")
-    except (OSError, KeyError, zipfile.BadZipFile):
+    except (OSError, KeyError, zipfile.BadZipFile, ValueError):
         return False
     return f'name="{sheet}"' in nfc(xml)
 
@@ -412,6 +414,9 @@ def read_workbook(path: Path) -> UnitData:
     """One .xlsx with sheets ``units``, ``assessments`` and optionally ``evidence``."""
     from openpyxl import load_workbook
 
+    from par_index.common.xlsx_guard import check_workbook
+
+    check_workbook(path)
     try:
         wb = load_workbook(path, read_only=True, data_only=False)  # formulas as text: refused by cell, never their cached result
     except Exception as exc:  # openpyxl raises many kinds for a broken file
@@ -449,8 +454,10 @@ def _sheet_values(ws: Any, where: str, problems: list[Problem]) -> list[list[obj
     is reported by cell and read as empty — its cached result is never scored as if typed."""
     from openpyxl.utils import get_column_letter
 
+    from par_index.common.xlsx_guard import sheet_rows
+
     out: list[list[object]] = []
-    for r, row in enumerate(ws.iter_rows(), start=1):
+    for r, row in enumerate(sheet_rows(ws, where, values_only=False), start=1):
         values: list[object] = []
         for c, cell in enumerate(row, start=1):
             v = getattr(cell, "value", None)

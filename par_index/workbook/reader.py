@@ -87,6 +87,9 @@ def read_workbooks(path: Path) -> UnitData:
 def _read_one(path: Path, problems: list[Problem]) -> dict[str, pd.DataFrame]:
     from openpyxl import load_workbook  # here: reading CSV folders does not load openpyxl
 
+    from par_index.common.xlsx_guard import check_loaded_sheet, check_workbook
+
+    check_workbook(path, loaded=True)
     try:
         wb = load_workbook(path, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
@@ -95,6 +98,7 @@ def _read_one(path: Path, problems: list[Problem]) -> dict[str, pd.DataFrame]:
         raise InputError(Problem("sheet_missing", f"thiếu trang tính «{MAIN_SHEET}»", file=str(path)))
     ws = wb[MAIN_SHEET]
     where = f"{path.name}[{MAIN_SHEET}]"  # relative to the data folder
+    check_loaded_sheet(ws, where)
     kinds, survey = _leaf_kinds(wb)
     unit, name, kind, unit_row = _header_block(ws, where)
     head_row, columns = _table_header(ws, where)
@@ -145,6 +149,9 @@ def _leaf_kinds(wb: Any) -> tuple[dict[str, str], set[str]]:
     if META_SHEET not in wb.sheetnames:
         return {}, set()
     ws = wb[META_SHEET]
+    from par_index.common.xlsx_guard import check_loaded_sheet
+
+    check_loaded_sheet(ws, META_SHEET)
     out = {}
     survey = set()
     for r in range(2, ws.max_row + 1):

@@ -4,28 +4,14 @@ running ``python -m par_index``. A case over budget is killed and fails the test
 
 from __future__ import annotations
 
-import os
-import resource
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.budget import Case, run_case
 from support.paths import DATA, TESTS
 
 CORPUS = TESTS / "hostile" / "corpus"
 MINI = DATA / "mini"
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    args: list[str]
-    code: int
-    message: str
-    memory_mb: int = 1500  # address space: the interpreter with numpy/pandas takes ~600 MB of it
-    cpu_s: int = 30
 
 
 CASES = [
@@ -75,22 +61,6 @@ CASES = [
 ]
 
 
-def limit(memory_mb: int, cpu_s: int) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s))
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_hostile_case(case: Case, tmp_path: Path) -> None:
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "COLUMNS": "200"}
-    env.pop("PAR_INDEX_DEBUG", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "par_index", *(a.replace("{tmp}", str(tmp_path)) for a in case.args)],
-        capture_output=True, text=True, env=env, cwd=Path.cwd(), timeout=case.cpu_s * 4,
-        preexec_fn=lambda: limit(case.memory_mb, case.cpu_s),
-    )
-    text = done.stdout + done.stderr
-    assert done.returncode == case.code, text
-    assert case.message in " ".join(text.split()), text
-    assert "Lỗi nội bộ" not in text and "Traceback" not in text
-    assert "Warning" not in text  # numpy/sympy warnings never reach the user
+    run_case(case, tmp_path)
