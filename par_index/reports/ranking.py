@@ -318,7 +318,7 @@ def claim_gaps(self_results: Results, final_results: Results) -> ClaimGap:
             continue
         areas = _area_codes(fs)
         claimed = claimed_units(ss)  # units × leaves, signed whole units of 1/scale
-        claimed_nodes = claimed @ ss.criteria.membership.T
+        claimed_nodes = ss.criteria.aggregate(claimed.T).T  # units × nodes
         claimed_total = np.maximum(claimed.sum(axis=1), 0.0)
         self_row: dict[str, int] = {}
         for k, u in enumerate(ss.units["unit"].tolist()):
