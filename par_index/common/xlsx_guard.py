@@ -99,7 +99,10 @@ def sheet_rows(ws: Any, where: str, values_only: bool = True) -> Iterator[tuple[
                     line=n,
                 )
             )
-        yield row
+        end = len(row)
+        while end and (row[end - 1] if values_only else getattr(row[end - 1], "value", None)) is None:
+            end -= 1
+        yield row[:end]  # trailing empty cells dropped: memory follows what is written, not the width read
 
 
 def check_loaded_sheet(ws: Any, where: str) -> None:
