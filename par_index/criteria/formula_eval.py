@@ -98,6 +98,8 @@ class _Compiler:
             if _digits(p) > MAX_RATIONAL_DIGITS or _digits(q) > MAX_RATIONAL_DIGITS or abs(p) > _LIMIT * q:
                 raise _too_big(self.source(node))
             return value
+        if isinstance(value, complex) and value.imag != 0:  # as formula.py: no usable value
+            raise FormulaError(f"hằng số '{self.source(node)}' không phải số thực (căn của một số âm)")
         if not abs(value) <= _LIMIT:
             raise _too_big(self.source(node))
         return value
@@ -242,7 +244,11 @@ class _Compiler:
             if name == "abs":
                 return _constant(_abs(c)) if c is not None else _Part(lambda v: np.abs(f(v)))
             if name == "sqrt":
-                return _constant(_sqrt(c)) if c is not None else _Part(lambda v: np.sqrt(f(v)))
+                if c is None:
+                    return _Part(lambda v: np.sqrt(f(v)))
+                root = _sqrt(c)
+                self.bounded(root, node)  # refuses a non-real root (sqrt(-4)) as formula.py does
+                return _constant(root)
             if c is not None and not isinstance(c, complex):
                 return _constant(Fraction(math.floor(c) if name == "floor" else math.ceil(c)))
             return _Part(lambda v: np.floor(f(v))) if name == "floor" else _Part(lambda v: np.ceil(f(v)))

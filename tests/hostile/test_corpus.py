@@ -36,6 +36,8 @@ CASES = [
          "criteria-not-utf8.yaml dòng 2: tệp không phải UTF-8: byte 0xe0 ở cột 10 không đọc được"),
     # 12: documented tree limits (memory is linear in nodes: tests/hostile/test_tree_limits.py)
     Case("criteria-depth-25", ["validate", str(CORPUS / "criteria-depth-25.yaml")], 2, "cây tiêu chí sâu quá 20 cấp (tiêu chí '21' ở cấp 21) — vượt giới hạn"),
+    Case("formula-imaginary", ["validate", str(CORPUS / "formula-imaginary.yaml")], 2,
+         "hằng số 'sqrt(-4)' không phải số thực (căn của một số âm)"),  # was sympy's English "The argument '2*I' is not comparable."
     # 10: magnitude checked before converting, in criteria, overrides and previous results
     Case("criteria-max-1e300", ["validate", str(CORPUS / "criteria-max-1e300.yaml")], 2, "trường 'max': '1e300' quá lớn (tối đa 10^12)"),
     Case("criteria-int-310-digits", ["validate", str(CORPUS / "criteria-int-310-digits.yaml")], 2,
