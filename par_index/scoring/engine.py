@@ -316,6 +316,10 @@ def _survey_counts_exactly(
         return None
     num, den = exact
     at = codes >= 0
+    if not at.any():  # no value on this leaf (e.g. one unit's rows in the server's checks)
+        return np.full(codes.shape, np.nan)
+    if len(num) <= int(codes.max()):  # pragma: no cover - a table that does not cover the codes
+        return None  # each text exactly, one by one
     cnum = np.where(at, num[np.maximum(codes, 0)], 0)
     cden = np.where(at & has_j, den[np.maximum(codes, 0)], 0)
     top = Fraction(lay.criteria.leaves[j].max)
