@@ -41,8 +41,9 @@ def _sympy() -> Any:
     return sympy
 
 
-def parse_formula(text: str) -> Any:
-    """The sympy expression for ``text`` (in the variable ``x``), or :class:`FormulaError`."""
+def parse_tree(text: str) -> ast.expr:
+    """The checked syntax tree of a formula (length, syntax, depth), or :class:`FormulaError`;
+    shared by the sympy builder here and the numeric compiler of :mod:`.formula_eval`."""
     if not isinstance(text, str) or not text.strip():
         raise FormulaError("công thức trống")
     if len(text) > MAX_LENGTH:
@@ -54,9 +55,15 @@ def parse_formula(text: str) -> Any:
     except (RecursionError, MemoryError):
         raise FormulaError(f"công thức lồng nhau quá sâu (tối đa {MAX_DEPTH} cấp)") from None
     _check_depth(tree.body)
+    return tree.body
+
+
+def parse_formula(text: str) -> Any:
+    """The sympy expression for ``text`` (in the variable ``x``), or :class:`FormulaError`."""
+    body = parse_tree(text)
     builder = _Builder(_sympy(), text.strip())
     try:
-        return builder.expr(tree.body)
+        return builder.expr(body)
     except FormulaError:
         raise
     except (TypeError, ValueError, ArithmeticError, RecursionError):  # sympy's own, in English: never shown

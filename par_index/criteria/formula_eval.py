@@ -28,14 +28,12 @@ from par_index.criteria.formula import (
     _FUNCS_1,
     _FUNCS_N,
     MAX_CONSTANT_DIGITS,
-    MAX_DEPTH,
     MAX_EXPONENT,
-    MAX_LENGTH,
     MAX_RATIONAL_DIGITS,
     FormulaError,
-    _check_depth,
     _digits,
     _too_big,
+    parse_tree,
 )
 
 Fn = Callable[[np.ndarray], np.ndarray]
@@ -61,18 +59,7 @@ def _constant(value: Const) -> _Part:
 def compile_numeric(text: str) -> Fn:
     """The vectorised function of ``x`` for a formula, or :class:`FormulaError` (the messages
     of :func:`par_index.criteria.formula.parse_formula`)."""
-    if not isinstance(text, str) or not text.strip():
-        raise FormulaError("công thức trống")
-    if len(text) > MAX_LENGTH:
-        raise FormulaError(f"công thức dài quá {MAX_LENGTH} ký tự")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise FormulaError(f"công thức sai cú pháp ở ký tự {exc.offset}: {text!r}") from None
-    except (RecursionError, MemoryError):
-        raise FormulaError(f"công thức lồng nhau quá sâu (tối đa {MAX_DEPTH} cấp)") from None
-    _check_depth(tree.body)
-    fn = _Compiler(text.strip()).expr(tree.body).fn
+    fn = _Compiler(text.strip()).expr(parse_tree(text)).fn
 
     def run(values: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
