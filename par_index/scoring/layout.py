@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from par_index.common.values import is_na_text, parse_dates, parse_numbers, parse_yes_no
+from par_index.common.values import is_na_text, magnitude_problem, parse_dates, parse_numbers, parse_yes_no
 from par_index.criteria.compiled import CompiledCriteria
 from par_index.criteria.rules.base import Rule, ratio_message
 from par_index.criteria.rules.survey import Survey
@@ -237,6 +237,11 @@ def value_problem(rule: Rule, max_points: float, text: str) -> str | None:
     if vtype == "date":
         x = float(parse_dates(one)[0])
     else:
+        # the one magnitude check (|x| ≤ 10^12, judged on the text): "1e309", "inf", "nan" are
+        # too large or no finite number, not merely unreadable
+        too_big = magnitude_problem(t.removesuffix("%").replace(" ", "").replace("\u00a0", ""))
+        if too_big is not None:
+            return too_big
         x = float(parse_numbers(one)[0][0])
         if vtype == "bool" and np.isnan(x):
             x = float(parse_yes_no(one)[0])

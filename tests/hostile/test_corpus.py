@@ -52,7 +52,11 @@ CASES = [
     Case("scenario-1e309", ["whatif", "--scenario", str(CORPUS / "scenario-1e309.yaml")], 2,
          "dòng 6, tiêu chí 1.2, trường 'max': '1e309' quá lớn (tối đa 10^12)"),
     Case("whatif-set-1e309", ["whatif", "--criteria", str(MINI / "criteria.yaml"), "--data", str(MINI / "data"), "--set", "so-b:2.1=1e309"], 2,
-         "không đọc được giá trị '1e309'"),
+         "so-b:2.1=1e309: '1e309' quá lớn (tối đa 10^12)"),  # was "không đọc được giá trị '1e309': cần một số"
+    Case("whatif-set-inf", ["whatif", "--criteria", str(MINI / "criteria.yaml"), "--data", str(MINI / "data"), "--set", "so-b:2.1=-Infinity"], 2,
+         "so-b:2.1=-Infinity: '-Infinity' không phải là một số hữu hạn"),
+    Case("whatif-set-nan", ["whatif", "--criteria", str(MINI / "criteria.yaml"), "--data", str(MINI / "data"), "--set", "so-b:1.2=nan"], 2,
+         "so-b:1.2=nan: 'nan' không phải là một số hữu hạn"),
     Case("previous-infinity", ["report", "--criteria", str(MINI / "criteria.yaml"), "--data", str(MINI / "data"),
                                "--previous", str(CORPUS / "previous-infinity.json"), "--out", "{tmp}/report"], 2,
          "'Infinity' không phải là một số (kết quả năm trước chỉ chứa số hữu hạn)"),
