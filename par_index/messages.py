@@ -24,8 +24,21 @@ NUMBER_EXPECTED = "cần một số (ví dụ 0,5 hoặc 93%)"
 POINTS_EXPECTED = "cần số điểm (ví dụ 0,75)"
 #: what a yes/no value must look like
 YES_NO_EXPECTED = "cần có/không"
+#: what a plain number must look like (a maximum, an index, a target)
+DECIMAL_EXPECTED = "cần một số (ví dụ 12,5)"
+#: what a whole number must look like (a count)
+WHOLE_EXPECTED = "cần một số nguyên (ví dụ 4)"
 #: a value a rule cannot read; ``expected`` is one of the ``…_EXPECTED`` wordings
 VALUE_UNREADABLE = "không đọc được giá trị '{text}': {expected}"
+#: a text that is not a number; ``what`` names it ("điểm tự chấm", "chỉ số", …), ``expected`` is one of the ``…_EXPECTED`` wordings (filled by :func:`not_a_number`)
+NOT_A_NUMBER = "{what} '{text}' không phải là số; {expected}"
+
+
+def not_a_number(what: str, text: object, expected: str) -> str:
+    """NOT_A_NUMBER filled in: ``what`` names the field, ``text`` is what was written, ``expected``
+    says what to write instead (``NUMBER_EXPECTED``, ``POINTS_EXPECTED``, ``DECIMAL_EXPECTED``, …)."""
+    return NOT_A_NUMBER.format(what=what, text=text, expected=expected)
+
 
 # -- ratios -----------------------------------------------------------------------------------
 #: a ratio written with "%" above 100 %

@@ -73,11 +73,12 @@ def test_a_problem_with_an_unknown_reason_is_refused() -> None:
 def test_each_wording_is_written_once() -> None:
     # No other module writes a catalogued wording out again: its shape (fixed text, with each
     # placeholder standing for an f-string field or a word) appears nowhere else in the package.
+    # A trailing "; {expected}" (or ": {x}") is optional, so a copy without the hint is found too.
     # Wordings whose fixed text is too short to tell them apart ("không tìm thấy {what}") are left out.
     sources = package_sources()
     copies = []
     for name, _doc, template in messages.catalogue():
-        fixed = re.split(r"\{[a-z_]+\}", template)
+        fixed = re.split(r"\{[a-z_]+\}", re.sub(r"[;:,] \{[a-z_]+\}$", "", template))
         if len("".join(fixed)) < 20:
             continue
         shape = re.compile(r"(?:\{[^{}]*\}|[^\s\"']+)".join(re.escape(f) for f in fixed))

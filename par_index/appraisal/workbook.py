@@ -23,7 +23,7 @@ from par_index.appraisal.proposals import KIND_WORDS, Proposal
 from par_index.common import spreadsheet
 from par_index.common.values import format_date, nfc, parse_date_scalar, parse_numbers
 from par_index.errors import InputError, Problem
-from par_index.messages import DATE_UNREADABLE, EXCEL_UNREADABLE
+from par_index.messages import DATE_UNREADABLE, EXCEL_UNREADABLE, POINTS_EXPECTED, not_a_number
 from par_index.unit_data.reader import cell_text as sheet_cell_text
 
 SHEET = "Đề xuất"
@@ -218,7 +218,7 @@ def read_decisions(path: Path, problems: list[Problem]) -> pd.DataFrame:
             add("appraisal_empty", "đồng ý nhưng không có Điểm thẩm định, Giá trị thẩm định hay Điểm đề xuất; dòng này không được áp dụng")
             continue
         if points and np_isnan(parse_numbers(pd.Series([points]))[0][0]):
-            add("appraisal_points_unreadable", f"điểm thẩm định '{points}' không phải là số; dòng này không được áp dụng")
+            add("appraisal_points_unreadable", not_a_number("điểm thẩm định", points, POINTS_EXPECTED) + "; dòng này không được áp dụng")
             continue
         date = text.get("date", "")
         if date and parse_date_scalar(date) is None:

@@ -15,6 +15,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from par_index.common.schema import Code, Strict, Text
 from par_index.common.values import magnitude_problem
 from par_index.criteria.rules import AnyRule
+from par_index.messages import DECIMAL_EXPECTED, not_a_number
 
 Provenance = Literal["official", "reference", "derived", "illustrative"]
 
@@ -33,7 +34,7 @@ def _to_decimal(v: Any) -> Any:
         try:
             return Decimal(v.strip().replace(",", "."))
         except ArithmeticError:
-            raise ValueError(f"'{v}' không phải là số") from None
+            raise ValueError(not_a_number("giá trị", v, DECIMAL_EXPECTED)) from None
     return v
 
 

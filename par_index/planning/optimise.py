@@ -31,7 +31,7 @@ import numpy as np
 
 from par_index.common.values import format_number
 from par_index.errors import InputError, Problem
-from par_index.messages import FILE_MISSING
+from par_index.messages import FILE_MISSING, POINTS_EXPECTED, not_a_number
 from par_index.planning.headroom import ladders, level_need, read_value
 from par_index.planning.ladder import Ladder
 from par_index.scoring.engine import SetResult
@@ -462,7 +462,7 @@ def read_costs(path: Path) -> StepCosts:
         text_pts = str(getattr(r, "points", "") or "").strip()
         if text_pts:
             if math.isnan(pts[i]):
-                problems.append(Problem("costs_points", f"mức điểm '{text_pts}' không phải là số", file=name, line=line, criterion=crit))
+                problems.append(Problem("costs_points", not_a_number("mức điểm", text_pts, POINTS_EXPECTED), file=name, line=line, criterion=crit))
                 continue
             out.by_step[(unit, crit, round(pts[i] * 10**COST_DECIMALS))] = cost
         else:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from par_index.common.values import magnitude_problem, parse_numbers
 from par_index.errors import InputError, Problem
-from par_index.messages import FILE_MISSING
+from par_index.messages import DECIMAL_EXPECTED, FILE_MISSING, not_a_number
 from par_index.reports.format import exact_index, float_to_2dp, units_to_points
 from par_index.scoring.engine import Results, SetResult
 from par_index.scoring.ranking import rank_within
@@ -229,7 +229,7 @@ def _read_previous_csv(path: Path) -> PreviousResults:
             problems.append(Problem("previous_format", "thiếu mã đơn vị (cột unit)", file=str(path), line=line, field="unit"))
             continue
         if np.isnan(idx[n]) and text[n] != "":
-            problems.append(Problem("previous_format", f"chỉ số '{text[n]}' không phải là số", file=str(path), line=line, unit=unit, field="index"))
+            problems.append(Problem("previous_format", not_a_number("chỉ số", text[n], DECIMAL_EXPECTED), file=str(path), line=line, unit=unit, field="index"))
             continue
         big = next(
             ((col, p) for col in ("index", "rank") if col in df.columns for p in [magnitude_problem(str(df[col].iat[n]).strip())] if p is not None), None

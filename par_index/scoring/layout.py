@@ -40,6 +40,7 @@ from par_index.messages import (
     UNIT_UNKNOWN,
     VALUE_UNREADABLE,
     YES_NO_EXPECTED,
+    not_a_number,
 )
 from par_index.unit_data.reader import STAGES, UnitData
 from par_index.unit_data.value_table import ValueTable, answer_shares, value_table
@@ -348,7 +349,7 @@ def _lay_out_set(
     bad_claim = (np.isnan(vt.claim) & ~vt.claim_blank)[pc]
     if bad_claim.any():
         for r in frame.iloc[ids[bad_claim]].itertuples():
-            problems.append(row_problem(r, "points_unreadable", f"điểm tự chấm '{r.points}' không phải là số"))
+            problems.append(row_problem(r, "points_unreadable", not_a_number("điểm tự chấm", r.points, POINTS_EXPECTED)))
     if unreadable.any():
         for r in frame.iloc[ids[unreadable]].itertuples():
             vtype = c.leaves[c.leaf_index[r.criterion]].rule.value_type

@@ -164,6 +164,16 @@ def test_formula_cell_is_refused_not_evaluated(data_dir: Path):
     assert _points(results, "so-a", "1.3") == 1.0
 
 
+def test_points_that_are_not_a_number_are_refused(data_dir: Path):
+    book = data_dir / "appraisal-round1.xlsx"
+    main(["appraise", "--criteria", str(CRITERIA), "--data", str(data_dir), "--out", str(book)])
+    _decide(book, {("so-a", "1.3"): ("đồng ý", "hai", None, "Không có báo cáo", "Lê Văn Cường", None)})
+    results = score([load(CRITERIA)], read_data(data_dir))
+    bad = [p.message for p in results.problems if p.reason == "appraisal_points_unreadable"]
+    assert bad == ["điểm thẩm định 'hai' không phải là số; cần số điểm (ví dụ 0,75); dòng này không được áp dụng"]
+    assert _points(results, "so-a", "1.3") == 1.0
+
+
 def test_round_two_proposes_review_of_explained_leaves(data_dir: Path):
     shutil.copy(ROOT / "data/mini/criteria.yaml", data_dir.parent / "criteria.yaml")
     with (data_dir / "assessments.csv").open("a", encoding="utf-8") as fh:

@@ -133,3 +133,8 @@ def test_costs_file_errors(tmp_path: Path, mini_set) -> None:  # type: ignore[no
         "tiêu chí 1.2 không có mức 1,5 điểm; các mức: 1, 2",
         "tiêu chí '7.7' không có trong bộ tiêu chí mini-2024",
     ]
+    h = tmp_path / "c3.csv"
+    h.write_text("criterion,cost,points\n1.2,1,hai\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_costs(h)
+    assert [str(p) for p in err.value.problems] == [f"{h} dòng 2, tiêu chí 1.2: mức điểm 'hai' không phải là số; cần số điểm (ví dụ 0,75)"]

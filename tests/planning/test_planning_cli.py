@@ -41,6 +41,8 @@ def test_plan_argument_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert "chọn đúng một mục tiêu: --target-index, --target-rank hoặc --budget" in capsys.readouterr().err
     assert main(["plan", *BASE, "--unit", "zz", "--budget", "2"]) == 2
     assert "đơn vị 'zz' không có trong dữ liệu đã chấm; các đơn vị: h-c, so-a, so-b" in capsys.readouterr().err
+    assert main(["plan", *BASE, "--unit", "so-b", "--budget", "hai"]) == 2
+    assert "--budget 'hai' không phải là số; cần một số (ví dụ 12,5)" in capsys.readouterr().err
 
 
 def test_headroom_json() -> None:

@@ -145,7 +145,7 @@ def test_previous_file_errors_name_the_place(tmp_path):
         read_previous(csv)
     got = [(p.line, p.unit, p.message) for p in exc.value.problems]
     assert got[0] == (3, "a", "mã đơn vị xuất hiện hai lần trong kết quả năm trước")
-    assert got[1][:2] == (4, "b") and got[1][2] == "chỉ số 'abc' không phải là số"
+    assert got[1][:2] == (4, "b") and got[1][2] == "chỉ số 'abc' không phải là số; cần một số (ví dụ 12,5)"
     with pytest.raises(InputError) as exc:
         read_previous(tmp_path / "prev.txt")
     assert exc.value.problems[0].message == "không tìm thấy tệp kết quả năm trước"

@@ -40,7 +40,7 @@ def crit() -> Any:
     ("1.1.2", "93", None, "Tiêu chí 1.1.2: '93' thiếu dấu %; tỷ lệ phải ghi kèm dấu %, ví dụ 93% (không tự đoán 93 là 93% hay 9300%)."),
     ("1.1.2", "chín mươi", None, "Tiêu chí 1.1.2: 'chín mươi' không phải là tỷ lệ; ghi dạng 93% hoặc 93,5%."),
     ("1.7", "2", "2", None),
-    ("1.7", "hai", None, "Tiêu chí 1.7: 'hai' không phải là số; cần một số nguyên, ví dụ 4."),
+    ("1.7", "hai", None, "Tiêu chí 1.7: giá trị 'hai' không phải là số; cần một số nguyên (ví dụ 4)."),
     ("2.1.2", "có", "có", None),
     ("2.1.2", "Không", "không", None),
     ("2.1.2", "có lẽ", None, "Tiêu chí 2.1.2: 'có lẽ' không phải có/không; chọn Có hoặc Không."),

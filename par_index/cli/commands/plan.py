@@ -17,6 +17,7 @@ from par_index.cli.commands.score import run_score
 from par_index.cli.console import console, styled
 from par_index.common.text_files import write_text
 from par_index.errors import InputError, Problem
+from par_index.messages import DECIMAL_EXPECTED, not_a_number
 
 if TYPE_CHECKING:
     from par_index.planning.optimise import Goal, Plan
@@ -37,7 +38,7 @@ def parse_goal(target_index: str | None, target_rank: int | None, budget: str | 
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise click.UsageError(f"'{text}' không phải là số") from None
+        raise click.UsageError(not_a_number("--target-index" if target_index is not None else "--budget", text, DECIMAL_EXPECTED)) from None
     if not value.is_finite() or value < 0:
         raise click.UsageError(f"'{text}' phải là một số ≥ 0")
     if value.adjusted() >= 12:  # checked before any conversion: 1e309 is not a float

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from par_index.common.values import NO_WORDS, YES_WORDS, format_number, nfc, parse_date_scalar
 from par_index.criteria.compiled import Leaf
-from par_index.messages import DATE_UNREADABLE
+from par_index.messages import DATE_UNREADABLE, DECIMAL_EXPECTED, POINTS_EXPECTED, WHOLE_EXPECTED, not_a_number
 
 _NUMBER = re.compile(r"^-?\d+([.,]\d+)?$")
 
@@ -104,8 +104,8 @@ def read_input(widget: Widget, code: str, text: str) -> tuple[str | None, str | 
     if widget.kind in ("count", "points", "number"):
         compact = text.replace(" ", "")
         if not _NUMBER.match(compact):
-            what = {"count": "một số nguyên, ví dụ 4", "points": "số điểm, ví dụ 0,5"}.get(widget.kind, "một số, ví dụ 12,5")
-            return None, f"Tiêu chí {code}: '{text}' không phải là số; cần {what}."
+            expected = {"count": WHOLE_EXPECTED, "points": POINTS_EXPECTED}.get(widget.kind, DECIMAL_EXPECTED)
+            return None, f"Tiêu chí {code}: {not_a_number('giá trị', text, expected)}."
         return compact, None
     if widget.kind == "bool":
         low = text.lower()
