@@ -153,7 +153,7 @@ def test_version_matches_the_installed_metadata() -> None:
     assert par_index.__version__ == version("par-index")
 
 
-HEAVY = ("pandas", "numpy", "openpyxl", "jinja2", "pydantic", "sympy", "yaml", "matplotlib", "PIL", "sqlalchemy", "fastapi")
+HEAVY = ("pandas", "numpy", "openpyxl", "jinja2", "pydantic", "sympy", "yaml", "matplotlib", "PIL", "sqlalchemy", "fastapi", "rich")
 
 
 def loaded_after(code: str) -> list[str]:
@@ -187,6 +187,20 @@ def test_score_of_csv_data_does_not_load_excel_or_html() -> None:
     loaded = loaded_after(code)
     assert "pandas" in loaded and "pydantic" in loaded
     assert {"openpyxl", "jinja2", "matplotlib", "PIL", "sqlalchemy", "fastapi"} & set(loaded) == set()
+
+
+def test_score_to_a_file_loads_only_what_it_uses(tmp_path: Path) -> None:
+    # ``par-index score --out`` (issue 9 item 7): the core only — pandas, numpy, pydantic, the
+    # criteria YAML. No rich (nothing is printed as a table: the problems go to --problems), no
+    # Excel, HTML, algebra, plotting or server libraries.
+    crit, data = REPO / "tests/data/mini/criteria.yaml", REPO / "tests/data/mini/data"
+    out, problems = tmp_path / "out.json", tmp_path / "problems.csv"
+    code = (
+        "import contextlib, io\nfrom par_index.cli.main import main\n"
+        f"assert main(['score', '--criteria', {str(crit)!r}, '--data', {str(data)!r}, '--out', {str(out)!r}, '--problems', {str(problems)!r}]) == 0"
+    )
+    assert loaded_after(code) == ["pandas", "numpy", "pydantic", "yaml"]
+    assert out.stat().st_size > 0 and problems.read_text(encoding="utf-8-sig").count("\n") == 5  # header + 4 problems
 
 
 def test_score_with_formula_leaves_loads_no_sympy() -> None:

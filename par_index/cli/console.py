@@ -1,62 +1,47 @@
-"""Terminal rendering with rich: ranked tables, problem tables, explanations, summaries.
+"""Terminal output: ranked tables, problem tables, explanations, summaries (rich), and plain
+lines on stderr (:func:`note`, without rich).
 
-Only rich is imported here: the renderers import what they show, so ``par-index --help``
-(which builds the console for its error path) does not load pandas."""
+rich (~0.05 s to import) loads only when a console is built or a table printed: ``par-index
+--help`` and ``score --out`` with no problems to show (which only says where it wrote) never
+load it. The renderers import what they show, so ``--help`` does not load pandas either."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from rich.cells import cell_len
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
+from par_index.cli.terminal import terminal_text
 from par_index.errors import Problem
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
     from par_index.reports.explain import Explanation
     from par_index.scoring.engine import Results
 
 MAX_PROBLEM_ROWS = 40
 
 
-# Characters a terminal acts on (ESC sequences, CSI, carriage return, bell…): shown as \xNN.
-TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+def console(stderr: bool = False, **options: Any) -> Console:
+    """A :class:`~par_index.cli.safe_console.SafeConsole` (data printed as text); on stderr it
+    never wraps lines (``soft_wrap``)."""
+    from par_index.cli.safe_console import SafeConsole
 
-
-def terminal_text(text: str) -> str:
-    """``text`` with the characters a terminal would act on shown escaped (``\x1b``)."""
-    return TERMINAL_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) if TERMINAL_CONTROL.search(text) else text
-
-
-class SafeConsole(Console):
-    """A console that prints data as text: no rich markup (``Sở Tài chính [cũ]`` keeps its
-    ``[cũ]``, ``[/x]`` does not crash), no ``:emoji:`` codes, control characters escaped.
-    Our own emphasis is given as :class:`rich.text.Text` styles, never as markup in a string."""
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(markup=False, emoji=False, **options)
-
-    def render_str(self, text: str, **options: Any) -> Text:
-        options["markup"] = False
-        options["emoji"] = False
-        return super().render_str(terminal_text(text), **options)
-
-
-def console(stderr: bool = False) -> Console:
-    return SafeConsole(stderr=stderr, highlight=False, soft_wrap=stderr)
+    return SafeConsole(stderr=stderr, highlight=False, soft_wrap=stderr, **options)
 
 
 def bold(text: str, style: str = "bold") -> Text:
+    from rich.text import Text
+
     return Text(terminal_text(text), style=style)
 
 
 def styled(*parts: str | tuple[str, str]) -> Text:
     """``Text.assemble`` of plain and ``(text, style)`` parts, control characters escaped."""
+    from rich.text import Text
+
     return Text.assemble(*(terminal_text(p) if isinstance(p, str) else (terminal_text(p[0]), p[1]) for p in parts))
 
 
@@ -66,6 +51,7 @@ BOXED_ROWS = 300  # longer rankings are printed as plain aligned text: a boxed t
 
 def print_ranking(results: Results, out: Console, boxed_rows: int = BOXED_ROWS) -> None:
     import pandas as pd
+    from rich.table import Table
 
     from par_index.common.values import format_fixed
     from par_index.scoring.results import units_frame
@@ -96,6 +82,8 @@ def print_ranking(results: Results, out: Console, boxed_rows: int = BOXED_ROWS) 
 
 def _plain_table(title: str, rows: list[tuple[str, ...]]) -> str:
     """Columns aligned by their width on screen (``cell_len``), a rule under the header."""
+    from rich.cells import cell_len
+
     header = tuple(name for name, _ in RANKING_COLUMNS)
     cells = [header, *rows]
     widths = [max(cell_len(row[k]) for row in cells) for k in range(len(header))]
@@ -115,6 +103,8 @@ def print_problems(problems: Iterable[Problem], out: Console, title: str = "Vấ
     items = list(problems)
     if not items:
         return
+    from rich.table import Table
+
     t = Table(title=f"{title} ({len(items)})", title_justify="left", show_lines=False)
     t.add_column("Mức")
     t.add_column("Vị trí")
@@ -147,6 +137,8 @@ def print_input_error(problems: list[Problem], out: Console) -> None:
 
 
 def print_explanation(e: Explanation, out: Console) -> None:
+    from rich.table import Table
+
     from par_index.common.values import format_fixed
     from par_index.reports.explain import pts, summary_line
 

@@ -127,7 +127,8 @@ def _commune_outputs(ctx: DemoContext) -> list[tuple[str, Path]]:
 
 
 def _explain_output(ctx: DemoContext) -> list[tuple[str, Path]]:
-    from par_index.cli.console import SafeConsole, print_explanation
+    from par_index.cli.console import print_explanation
+    from par_index.cli.safe_console import SafeConsole
     from par_index.reports.explain import explain
 
     s = ctx.results.sets[0]

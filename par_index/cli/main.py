@@ -12,11 +12,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from par_index.cli import click_vi
 from par_index.errors import DataProblems, InputError, Problem
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 click_vi.install()  # click's own words (Usage, Options, Missing option, …) in Vietnamese
 
@@ -117,41 +121,43 @@ click_vi.localise(cli)
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (and exits with it when run as a script)."""
     from par_index.cli.console import console, print_input_error
+    from par_index.cli.terminal import note
 
-    err = console(stderr=True)
+    def err() -> Console:  # rich loads only when there is something to report
+        return console(stderr=True)
+
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="par-index", standalone_mode=False)
         code = EXIT_OK
     except InputError as exc:
-        print_input_error(exc.problems, err)
+        print_input_error(exc.problems, err())
         code = EXIT_INPUT
     except DataProblems as exc:
-        err.print(str(exc), markup=False)
+        note(str(exc))
         code = EXIT_PROBLEMS
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except click.exceptions.Abort:
-        err.print("Đã dừng.")
+        note("Đã dừng.")
         code = EXIT_INPUT
     except click.UsageError as exc:
         sub = exc.ctx.info_name if exc.ctx is not None and exc.ctx.parent is not None else None
         hint = f" Xem: par-index {sub} --help" if sub else " Xem: par-index --help"
         message = exc.format_message()
-        err.print(f"Lỗi câu lệnh: {message if message.endswith(('.', '?')) else message + '.'}{hint}", markup=False)
+        note(f"Lỗi câu lệnh: {message if message.endswith(('.', '?')) else message + '.'}{hint}")
         code = EXIT_INPUT
     except click.ClickException as exc:
-        err.print(f"Lỗi: {exc.format_message()}", markup=False)
+        note(f"Lỗi: {exc.format_message()}")
         code = EXIT_INPUT
     except KeyboardInterrupt:
-        err.print("Đã dừng.")
+        note("Đã dừng.")
         code = EXIT_INPUT
     except Exception as exc:  # the promise: no traceback reaches the user
         if os.environ.get("PAR_INDEX_DEBUG"):
             raise
-        err.print(
+        note(
             f"Lỗi nội bộ của par-index ({type(exc).__name__}: {exc}). Đây là lỗi của chương trình, "
-            "không phải của dữ liệu; hãy báo lại kèm câu lệnh đã chạy. Đặt PAR_INDEX_DEBUG=1 để xem chi tiết.",
-            markup=False,
+            "không phải của dữ liệu; hãy báo lại kèm câu lệnh đã chạy. Đặt PAR_INDEX_DEBUG=1 để xem chi tiết."
         )
         code = EXIT_INPUT
     if argv is None:

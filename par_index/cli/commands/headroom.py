@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
 from par_index.cli.commands.options import criteria_option, data_option, stage_option
 from par_index.cli.commands.score import run_score
@@ -32,6 +31,8 @@ def find_unit(results: Results, unit: str) -> tuple[SetResult, int]:
 
 
 def print_headroom(h: Headroom) -> None:
+    from rich.table import Table  # rich loads when a table is printed (par_index/cli/console.py)
+
     from par_index.common.values import format_fixed, format_number
 
     out = console()

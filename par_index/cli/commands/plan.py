@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
 from par_index.cli.commands.headroom import find_unit
 from par_index.cli.commands.options import criteria_option, data_option, stage_option
@@ -47,6 +46,8 @@ def parse_goal(target_index: str | None, target_rank: int | None, budget: str | 
 
 
 def print_plan(p: Plan) -> None:
+    from rich.table import Table  # rich loads when a table is printed (par_index/cli/console.py)
+
     from par_index.common.values import format_fixed, format_number
 
     out = console()

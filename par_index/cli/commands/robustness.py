@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
 from par_index.cli.commands.options import criteria_option, data_option, load_all, stage_option
 from par_index.cli.console import console
@@ -21,6 +20,8 @@ if TYPE_CHECKING:
 
 
 def print_robustness(rb: Robustness) -> None:
+    from rich.table import Table  # rich loads when a table is printed (par_index/cli/console.py)
+
     from par_index.common.values import format_fixed, format_number
 
     out = console()

@@ -9,6 +9,7 @@ import click
 
 from par_index.cli.commands.options import criteria_option, data_option, load_all, stage_option, strict_option
 from par_index.cli.console import console, print_problems, print_ranking
+from par_index.cli.terminal import note
 
 if TYPE_CHECKING:
     from par_index.scoring.engine import Results, Stage
@@ -37,14 +38,13 @@ def finish(results: Results, strict: bool, problems_out: Path | None, quiet_tabl
     """Show (or write) the problems, and fail under ``--strict``."""
     from par_index.errors import DataProblems
 
-    err = console(stderr=True)
     if problems_out is not None:
         from par_index.scoring.writers import write_problems
 
         write_problems(results, problems_out)
-        err.print(f"Đã ghi {len(results.problems)} vấn đề dữ liệu vào {problems_out}")
-    elif not quiet_table:
-        print_problems(results.problems, err)
+        note(f"Đã ghi {len(results.problems)} vấn đề dữ liệu vào {problems_out}")
+    elif not quiet_table and results.problems:
+        print_problems(results.problems, console(stderr=True))
     if strict and results.problems:
         raise DataProblems(f"Có {len(results.problems)} vấn đề dữ liệu (--strict).")
 
@@ -81,7 +81,7 @@ def command(
     if preview_appraisal:
         from par_index.evidence.check import preview_note
 
-        console(stderr=True).print(preview_note(results), markup=False)
+        note(preview_note(results))
     if out is None:
         print_ranking(results, console())
     else:
@@ -89,5 +89,5 @@ def command(
 
         write_results(results, out)
         n = sum(len(s.units) for s in results.sets)
-        console(stderr=True).print(f"Đã chấm {n} đơn vị; kết quả ghi vào {out}")
+        note(f"Đã chấm {n} đơn vị; kết quả ghi vào {out}")
     finish(results, strict, problems_out, quiet_table=False)

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
 from par_index.cli.commands.options import load_all
 from par_index.cli.console import console
@@ -29,6 +28,8 @@ PROVENANCE_VI = {
 @click.option("--strict", is_flag=True, help="Coi tiêu chí chưa ghi nguồn gốc số liệu (provenance) là lỗi (mã thoát 2).")
 def command(criteria: tuple[Path, ...], strict: bool) -> None:
     """Kiểm tra tệp tiêu chí và tóm tắt: số lĩnh vực, tiêu chí, tiêu chí thành phần, điểm thưởng/trừ, điểm tối đa, nguồn gốc điểm."""
+    from rich.table import Table  # rich loads when a table is printed (par_index/cli/console.py)
+
     from par_index.common.values import format_number, kind_name
 
     sets = load_all(criteria)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
 from par_index.cli.commands.options import load_all
 from par_index.cli.console import console, styled
@@ -21,6 +20,8 @@ if TYPE_CHECKING:
 
 
 def print_whatif(w: WhatIf) -> None:
+    from rich.table import Table  # rich loads when a table is printed (par_index/cli/console.py)
+
     from par_index.common.values import format_fixed
 
     out = console()
