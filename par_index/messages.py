@@ -69,6 +69,16 @@ EXCEL_UNREADABLE = "không mở được tệp Excel: {error}"
 FILE_NOT_READ = "tệp '{name}' trong thư mục dữ liệu không được đọc: {hint}"
 #: a file or sheet whose first line (the header) is missing
 FILE_EMPTY = "{what} trống, không có dòng tiêu đề"
+#: a text file that is not UTF-8; ``byte`` the first bad byte (hex), ``where`` its place in the line
+FILE_NOT_UTF8 = (
+    "tệp không phải UTF-8: byte 0x{byte} ở {where} không đọc được "
+    "(tệp có thể được lưu bằng mã Windows-1258/ANSI hay TCVN3)"
+)
+#: how to save a CSV as UTF-8 in Excel (after :data:`FILE_NOT_UTF8` for a CSV)
+SAVE_AS_CSV_UTF8 = (
+    "Trong Excel, chọn Tệp → Lưu thành, kiểu tệp «CSV UTF-8 (Comma delimited) (*.csv)» "
+    "(«CSV UTF-8 (Phân tách bằng dấu phẩy)»), rồi dùng tệp mới"
+)
 
 
 def catalogue() -> list[tuple[str, str, str]]:

@@ -3,38 +3,69 @@ writing every output file whole or not at all (:func:`writing`)."""
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import BinaryIO, NamedTuple
 
 from par_index.errors import InputError, Problem
-from par_index.messages import FILE_MISSING, FILE_UNREADABLE
+from par_index.messages import FILE_MISSING, FILE_NOT_UTF8, FILE_UNREADABLE
 
 
-def read_utf8(path: Path, missing: str = FILE_MISSING.format(what="tệp")) -> str:
-    """The file's text; :class:`InputError` naming the file when it is missing, unreadable or not UTF-8."""
+def read_utf8(path: Path, missing: str = FILE_MISSING.format(what="tệp"), hint: str = "; hãy lưu lại với mã UTF-8") -> str:
+    """The file's text; :class:`InputError` naming the file when it is missing, unreadable or not
+    UTF-8 (by line and column, then ``hint``: how to save it as UTF-8)."""
     name = str(path)
     try:
         data = path.read_bytes()
         return data.decode("utf-8-sig")
     except FileNotFoundError:
         raise InputError(Problem("file_missing", missing, file=name)) from None
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(
-            Problem(
-                "file_encoding",
-                f"tệp không phải UTF-8: byte 0x{data[exc.start]:02x} ở cột {column} không đọc được "
-                "(tệp có thể được lưu bằng mã Windows-1258 hay TCVN3); hãy lưu lại với mã UTF-8",
-                file=name,
-                line=line,
-            )
-        ) from None
+    except UnicodeDecodeError:
+        bad = undecodable(io.BytesIO(data))
+        assert bad is not None
+        message = FILE_NOT_UTF8.format(byte=f"{bad.byte:02x}", where=f"cột {bad.column}") + hint
+        raise InputError(Problem("file_encoding", message, file=name, line=bad.line)) from None
     except OSError as exc:
         raise InputError(Problem("file_unreadable", FILE_UNREADABLE.format(reason=exc.strerror), file=name)) from None
+
+
+class Undecodable(NamedTuple):
+    """Where a text file first stops being UTF-8 (or UTF-16)."""
+
+    line: int  # 1-based
+    column: int  # 1-based, in characters of the line
+    byte: int  # the first byte that cannot be read
+    before: str  # the line's text before it
+
+
+def undecodable(fh: BinaryIO, encoding: str = "utf-8") -> Undecodable | None:
+    """The first place a file cannot be decoded, by line and column (None: it can be read).
+
+    Decoders report a byte offset, and readers that decode in chunks (pandas) an offset in the
+    chunk, which nobody can find in a file; this reads the file once more, line by line, on the
+    error path only. UTF-16 (Excel's «Unicode Text») is decoded whole: its lines are not split
+    at the byte b"\\n"."""
+    if encoding.startswith("utf-16"):
+        data = fh.read()
+        try:
+            data.decode(encoding)
+            return None
+        except UnicodeDecodeError as exc:
+            text = data[: exc.start].decode(encoding, "replace")
+            before = text[text.rfind("\n") + 1 :]
+            return Undecodable(text.count("\n") + 1, len(before) + 1, data[exc.start], before)
+    for number, raw in enumerate(fh, start=1):
+        line = raw[3:] if number == 1 and raw.startswith(b"\xef\xbb\xbf") else raw
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            before = line[: exc.start].decode("utf-8")
+            return Undecodable(number, len(before) + 1, line[exc.start], before)
+    return None
 
 
 def _umask() -> int:

@@ -37,7 +37,7 @@ from par_index.common.spreadsheet import csv_cell
 from par_index.common.text_files import read_utf8, writing
 from par_index.common.values import format_date, nfc, parse_date_scalar
 from par_index.errors import InputError, Problem
-from par_index.messages import DATE_UNREADABLE, FILE_EMPTY, FILE_MISSING
+from par_index.messages import DATE_UNREADABLE, FILE_EMPTY, FILE_MISSING, SAVE_AS_CSV_UTF8
 from par_index.reform_plan.register import LoadedPlan, PlanTask
 
 STATUS_WORDS = {
@@ -135,7 +135,7 @@ def read_progress(path: str | Path) -> tuple[list[Progress], list[Problem]]:
     """The progress rows, and the problems of rows that cannot be used as written."""
     path = Path(path)
     name = str(path)
-    text = read_utf8(path, FILE_MISSING.format(what="tệp tiến độ"))
+    text = read_utf8(path, FILE_MISSING.format(what="tệp tiến độ"), ". " + SAVE_AS_CSV_UTF8)
     numbered = [
         (n, line)
         for n, line in enumerate(text.splitlines(), start=1)

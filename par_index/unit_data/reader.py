@@ -11,6 +11,7 @@ Other readers (the self-assessment workbook) are listed in :mod:`par_index.pipel
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 import warnings
@@ -22,9 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from par_index.common.text_files import undecodable
 from par_index.common.values import nfc, nfc_series
 from par_index.errors import InputError, Problem
-from par_index.messages import EXCEL_UNREADABLE, FILE_EMPTY, FILE_MISSING, FILE_UNREADABLE
+from par_index.messages import EXCEL_UNREADABLE, FILE_EMPTY, FILE_MISSING, FILE_NOT_UTF8, FILE_UNREADABLE, SAVE_AS_CSV_UTF8
 from par_index.unit_data.value_table import known_codes, value_table
 
 TABLES: dict[str, tuple[list[str], list[str]]] = {
@@ -239,13 +241,23 @@ def csv_dialect(path: Path) -> tuple[str, str]:
     return encoding, (";" if ";" in header and "," not in header else ",")
 
 
-def encoding_message(position: int) -> str:
-    """Why a CSV is not UTF-8, and how to save it as Excel's «CSV UTF-8»."""
-    return (
-        f"tệp không phải UTF-8 (byte lỗi ở vị trí {position}; có lẽ được lưu bằng mã Windows CP1258/ANSI). "
-        "Trong Excel, chọn Tệp → Lưu thành, kiểu tệp «CSV UTF-8 (Comma delimited) (*.csv)» "
-        "(«CSV UTF-8 (Phân tách bằng dấu phẩy)»), rồi dùng tệp mới"
-    )
+def encoding_problem(path: Path, encoding: str) -> Problem:
+    """The CSV is not UTF-8: where (line, and the column under its header name), and how to save
+    it as Excel's «CSV UTF-8»."""
+    with path.open("rb") as fh:
+        bad = undecodable(fh, encoding)
+    if bad is None:  # the decoder failed where a re-read does not: name the file only
+        return Problem("file_encoding", FILE_NOT_UTF8.format(byte="??", where="một chỗ") + ". " + SAVE_AS_CSV_UTF8, file=str(path))
+    where = f"ký tự thứ {bad.column} của dòng"
+    if bad.line > 1:
+        _, sep = csv_dialect(path)
+        fields = next(csv.reader([bad.before + "?"], delimiter=sep), [""])  # "?": the bad byte's own field
+        with path.open("rb") as fh:
+            header = next(csv.reader([fh.readline(65536).decode(encoding, "replace").lstrip("\ufeff").rstrip("\r\n")], delimiter=sep), [])
+        if len(fields) <= len(header) and header[len(fields) - 1].strip():
+            where = f"cột {header[len(fields) - 1].strip()} ({where})"
+    message = FILE_NOT_UTF8.format(byte=f"{bad.byte:02x}", where=where) + ". " + SAVE_AS_CSV_UTF8
+    return Problem("file_encoding", message, file=str(path), line=bad.line)
 
 
 def read_csv_table(path: Path) -> pd.DataFrame:
@@ -261,10 +273,8 @@ def read_csv_table(path: Path) -> pd.DataFrame:
     except pd.errors.ParserWarning:
         msg = "dòng có nhiều cột hơn tiêu đề (thừa dấu phẩy? hãy đặt văn bản có dấu phẩy trong ngoặc kép)"
         raise InputError(Problem("csv_columns", msg, file=str(path), line=2)) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            Problem("file_encoding", encoding_message(exc.start), file=str(path))
-        ) from None
+    except UnicodeDecodeError:
+        raise InputError(encoding_problem(path, encoding)) from None
     except pd.errors.EmptyDataError:
         raise InputError(Problem("file_empty", FILE_EMPTY.format(what="tệp"), file=str(path))) from None
     except pd.errors.ParserError as exc:
@@ -286,8 +296,6 @@ def read_csv_columnar(path: Path) -> pd.DataFrame | None:
     Only for a plain file: UTF-8, a header of distinct non-empty names, every row as wide as
     the header. Anything else (or anything pyarrow refuses) gives
     None and :func:`read_csv_table` reads the file, with its messages for what is wrong."""
-    import csv
-
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv

@@ -159,6 +159,20 @@ def test_counts_at_year_end_and_missing_task(tmp_path: Path) -> None:
     )
 
 
+def test_progress_file_in_cp1258_says_line_and_how_to_save_as_csv_utf8(tmp_path: Path) -> None:
+    progress = tmp_path / "p.csv"
+    progress.write_bytes("task,status,done_on,note\nA.1,done,20/01/2024,\nA.2,done,20/01/2024,Đúng\n".encode("cp1258"))
+    with pytest.raises(InputError) as info:
+        plan_status(load_plan(PLAN), progress, dt.date(2024, 12, 31))
+    (p,) = info.value.problems
+    assert (p.reason, p.line) == ("file_encoding", 3)
+    assert p.message == (
+        "tệp không phải UTF-8: byte 0xd0 ở cột 21 không đọc được (tệp có thể được lưu bằng mã Windows-1258/ANSI hay TCVN3). "
+        "Trong Excel, chọn Tệp → Lưu thành, kiểu tệp «CSV UTF-8 (Comma delimited) (*.csv)» "
+        "(«CSV UTF-8 (Phân tách bằng dấu phẩy)»), rồi dùng tệp mới"
+    )
+
+
 def test_default_as_of_is_today_capped_at_plan_year_end() -> None:
     assert default_as_of(2024, dt.date(2025, 3, 1)) == dt.date(2024, 12, 31)
     assert default_as_of(2024, dt.date(2024, 6, 15)) == dt.date(2024, 6, 15)

@@ -54,9 +54,35 @@ def test_cp1258_file_says_how_to_save_as_csv_utf8(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_data(tmp_path)
     (p,) = info.value.problems
-    assert p.reason == "file_encoding"
-    assert p.message.startswith("tệp không phải UTF-8 (byte lỗi ở vị trí 21; có lẽ được lưu bằng mã Windows CP1258/ANSI)")
+    assert (p.reason, p.file, p.line) == ("file_encoding", str(tmp_path / "units.csv"), 2)
+    assert p.message.startswith(
+        "tệp không phải UTF-8: byte 0xe3 ở cột name (ký tự thứ 7 của dòng) không đọc được "
+        "(tệp có thể được lưu bằng mã Windows-1258/ANSI hay TCVN3). "
+    )
     assert "Tệp → Lưu thành, kiểu tệp «CSV UTF-8 (Comma delimited) (*.csv)»" in p.message
+
+
+@pytest.mark.parametrize("semicolons", [False, True])
+def test_cp1258_byte_far_into_a_big_file_is_reported_by_its_line(tmp_path: Path, semicolons: bool) -> None:
+    """pandas decodes in chunks and reports an offset in the chunk (it said "vị trí 252479" for a
+    byte at 1,038,911): the message names the line and column of the file instead (issue 11)."""
+    sep = ";" if semicolons else ","
+    shutil.copy(MINI / "data" / "units.csv", tmp_path / "units.csv")
+    rows = [sep.join(("unit", "criterion", "value", "stage"))]
+    rows += [sep.join(("so-a", "1.2", f"{i % 100}%", "self")) for i in range(100_000)]
+    raw = bytearray("\n".join(rows).encode())
+    line_start = raw.index(f"\nso-a{sep}1.2{sep}17%".encode(), 1_000_000) + 1  # a line past pandas' first chunk
+    raw[line_start + 10] = 0xE3  # "17%" → "\xe37%" (CP1258 "ă")
+    (tmp_path / "assessments.csv").write_bytes(bytes(raw))
+    line = raw.count(b"\n", 0, line_start) + 1
+    with pytest.raises(InputError) as info:
+        read_data(tmp_path)
+    (p,) = info.value.problems
+    assert (p.reason, p.line) == ("file_encoding", line)
+    assert line > 50_000
+    assert p.message.startswith("tệp không phải UTF-8: byte 0xe3 ở cột value (ký tự thứ 11 của dòng) không đọc được")
+    assert p.message.endswith("«CSV UTF-8 (Phân tách bằng dấu phẩy)»), rồi dùng tệp mới")
+    assert "vị trí" not in p.message
 
 
 def test_problems_csv_for_people(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ BROKEN = ROOT / "broken" / "data"
     ("folder", "reason", "line", "fragment"),
     [
         ("missing_column", "column_missing", 1, "thiếu cột kind"),
-        ("bad_encoding", "file_encoding", None, "không phải UTF-8"),
+        ("bad_encoding", "file_encoding", 2, "tệp không phải UTF-8: byte 0xe1 ở cột name (ký tự thứ 7 của dòng)"),
         ("field_count", "csv_columns", 2, "dòng có nhiều cột hơn tiêu đề"),
         ("no_assessments", "file_missing", None, "thư mục dữ liệu cần units.csv và assessments.csv"),
         ("no_units", "units_empty", 2, "units.csv không có đơn vị nào"),  # issue 10 item 11
