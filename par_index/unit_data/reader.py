@@ -26,7 +26,14 @@ import pandas as pd
 from par_index.common.text_files import undecodable
 from par_index.common.values import nfc, nfc_series
 from par_index.errors import InputError, Problem
-from par_index.messages import EXCEL_UNREADABLE, FILE_EMPTY, FILE_MISSING, FILE_NOT_UTF8, FILE_UNREADABLE, SAVE_AS_CSV_UTF8
+from par_index.messages import (
+    EXCEL_UNREADABLE,
+    FILE_EMPTY,
+    FILE_MISSING,
+    FILE_NOT_UTF8,
+    FILE_UNREADABLE,
+    SAVE_AS_CSV_UTF8,
+)
 from par_index.unit_data.value_table import known_codes, value_table
 
 TABLES: dict[str, tuple[list[str], list[str]]] = {
