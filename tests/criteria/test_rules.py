@@ -7,6 +7,7 @@ that official texts write ("từ 80% đến dưới 100%").
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -175,6 +176,28 @@ def test_survey_share_and_answer_table() -> None:
     assert r.parse_text("A:1; Z:3") is None  # unknown answer
     assert r.parse_text("A:0; B:0") is None  # no answers at all
     assert both(r, [0.86, 1.0], 2) == [1.72, 2]
+
+
+@pytest.mark.parametrize(
+    ("text", "share", "exact"),
+    [
+        ("A:120; B:40; C:15; D:5; E:0", (120 + 24 + 3) / 180, Fraction(147, 180)),
+        ("a=1, B = 1;", 0.8, Fraction(4, 5)),
+        ("86%", None, Fraction(86, 100)),  # not answer counts: read as a number by exact_value
+        ("0,5", None, Fraction(1, 2)),
+        ("Z:3; A:1", None, None),  # first pair unknown, and not a number either
+        ("A:1; Z:3", None, None),  # counts that break after the first pair: never a number
+        ("A:1; 86%", None, None),
+        ("A:0; B:0", None, None),  # no answers at all
+        ("", None, None),
+        (" ; ", None, None),
+    ],
+)
+def test_survey_counts_are_read_once_for_both_paths(text: str, share: float | None, exact: Fraction | None) -> None:
+    # parse_text (float) and exact_value (Fraction) share one answer-count parser
+    r = rule(kind="survey", answers={"A": 1, "B": 0.6, "C": 0.2, "D": 0, "E": 0})
+    assert r.parse_text(text) == share
+    assert r.exact_value(text) == exact
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import math
 import re
 from decimal import Decimal
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 from pydantic import Field, PrivateAttr
@@ -20,6 +20,26 @@ from par_index.messages import ANSWER_SHARE_RANGE
 
 _PAIR = re.compile(r"\s*([^:=;,\s]+)\s*[:=]\s*(\d+)\s*")
 _SEP = re.compile(r"[;,]")
+V = TypeVar("V", float, int)
+
+
+def answer_counts(text: str, table: dict[str, V]) -> list[tuple[int, V]] | None:
+    """``A:12; B:5`` → ``[(12, table["A"]), (5, table["B"])]`` in written order (keys in upper case).
+
+    ``[]`` when the text is not answer counts at all (its first part is no known ``answer:count``
+    pair, or it has no part), so it may be read as a number; None when it starts as answer counts
+    but a later part is not a known pair (broken counts, never read as something else).
+    """
+    out: list[tuple[int, V]] = []
+    for part in _SEP.split(text):
+        if not part.strip():
+            continue
+        m = _PAIR.fullmatch(part)
+        share = None if m is None else table.get(m.group(1).upper())
+        if m is None or share is None:
+            return None if out else []
+        out.append((int(m.group(2)), share))
+    return out
 
 
 @register
@@ -49,23 +69,14 @@ class Survey(MeasuredRule):
             return None
         if self._table is None:
             self._table = {k.upper(): v for k, v in self.answers.items()}
-        table = self._table
+        counts = answer_counts(text, self._table)
+        if not counts:
+            return None
         total = 0
         favourable = 0.0
-        parts = 0
-        for part in _SEP.split(text):
-            if not part.strip():
-                continue
-            m = _PAIR.fullmatch(part)
-            share = None if m is None else table.get(m.group(1).upper())
-            if m is None or share is None:
-                return None
-            n = int(m.group(2))
+        for n, share in counts:
             total += n
             favourable += n * share
-            parts += 1
-        if not parts:
-            return None
         return favourable / total if total else None
 
     def exact_value(self, text: str) -> Fraction | None:
@@ -76,20 +87,12 @@ class Survey(MeasuredRule):
                 den = math.lcm(*(f.denominator for f in exact.values()))
                 self._exact_table = (den, {k: f.numerator * (den // f.denominator) for k, f in exact.items()})
             den, table = self._exact_table
-            total = favourable = parts = 0
-            for part in _SEP.split(text):
-                if not part.strip():
-                    continue
-                m = _PAIR.fullmatch(part)
-                share = None if m is None else table.get(m.group(1).upper())
-                if m is None or share is None:
-                    return super().exact_value(text) if not parts else None
-                n = int(m.group(2))
-                total += n
-                favourable += n * share
-                parts += 1
-            if parts:
-                return Fraction(favourable, total * den) if total else None
+            counts = answer_counts(text, table)
+            if counts is None:
+                return None
+            if counts:
+                total = sum(n for n, _ in counts)
+                return Fraction(sum(n * share for n, share in counts), total * den) if total else None
         return super().exact_value(text)
 
     def points_exact(self, x: Fraction, max_points: Fraction) -> Fraction | None:
