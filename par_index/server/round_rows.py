@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from par_index.server import bulk_read
 from par_index.server.models import Assessment, AuditEntry, Evidence
 
 GAP_SECONDS = 300.0
@@ -44,35 +45,54 @@ def audit_revision(s: Session) -> tuple[int, int]:
     return int(count or 0), int(newest or 0)
 
 
-def read_frame(conn: Connection, stmt: Select[Any], names: list[str]) -> Any:
-    """Every row of ``stmt`` (an integer ``id`` first, then text columns) as a DataFrame with
-    those ``names``, read in bulk: no ORM objects and no SQLAlchemy rows.
+def read_frames(conn: Connection, reads: list[tuple[Select[Any], list[str], bool]]) -> list[Any]:
+    """For each (statement, names, encode) of ``reads``: every committed row of the statement
+    (an integer ``id`` first, then text columns) as a DataFrame with those ``names``, read in
+    bulk without a Python object per cell.
 
-    The rows come from the DB-API cursor (psycopg's and sqlite3's own row makers, in C),
-    100,000 at a time, straight into frames; on PostgreSQL through a server-side cursor, so the
-    driver never holds every row at once. (Measured on 100,000 rows: psycopg's ``COPY … TO
-    STDOUT`` parsed by pandas and a ``json_agg`` of the rows were both slower than this.) Every
-    text cell arrives as it is stored. The statement runs on the session's own connection (its
-    transaction)."""
-    import pandas as pd
+    The rows are read by an ADBC driver (:mod:`bulk_read`: SQLite's own library in a child
+    process, or libpq's binary ``COPY`` on PostgreSQL) on a connection of its own to the same
+    database, straight into Arrow columns: the DB-API cursor made ~7 Python objects per row and
+    was the floor of the first ``GET /results`` of a process. The reading connection sees what
+    is committed when it starts — at least as new as the caller's transaction (the callers read
+    the audit revision first).
 
-    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    dbapi: Any = conn.connection.dbapi_connection  # psycopg's or sqlite3's own connection
-    postgresql = conn.dialect.name == "postgresql"
-    cur = dbapi.cursor(name="par_index_rows") if postgresql else dbapi.cursor()
-    try:
-        cur.execute(sql)
-        chunks = []
-        while rows := cur.fetchmany(100_000):
-            chunks.append(pd.DataFrame(rows, columns=names, dtype=object))
-    finally:
-        cur.close()
-    if not chunks:
-        df = pd.DataFrame({c: pd.Series([], dtype=object) for c in names})
+    ``encode``: the text columns as the unit-data reader gives a large CSV
+    (``read_csv_columnar``): Categoricals of their distinct texts in first-appearance order;
+    otherwise arrays of ``str`` (object dtype). Every text cell arrives as it is stored."""
+    sqls = [str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})) for stmt, _, _ in reads]
+    url = conn.engine.url
+    if conn.dialect.name == "postgresql":
+        tables = bulk_read.arrow_tables(url.set(drivername="postgresql").render_as_string(hide_password=False), sqls)
     else:
-        df = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
-    df[names[0]] = df[names[0]].astype("int64")
-    return df
+        if not url.database or url.database == ":memory:":
+            raise ValueError("the server's SQLite database must be a file (an in-memory database has no second connection)")
+        tables = bulk_read.in_child(url.database, sqls)
+    return [_frame(t, names, encode) for t, (_, names, encode) in zip(tables, reads, strict=True)]
+
+
+def read_frame(conn: Connection, stmt: Select[Any], names: list[str], encode: bool = False) -> Any:
+    """:func:`read_frames` of one statement."""
+    return read_frames(conn, [(stmt, names, encode)])[0]
+
+
+def _frame(table: Any, names: list[str], encode: bool) -> Any:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out: dict[str, Any] = {}
+    for i, name in enumerate(names):
+        column = table.column(i).combine_chunks() if table.num_rows else pa.array([], pa.string())
+        if i == 0:
+            out[name] = column.to_numpy(zero_copy_only=False).astype("int64") if table.num_rows else pd.Series([], dtype="int64")
+        elif encode:
+            d = pc.dictionary_encode(column.cast(pa.string()))
+            codes = d.indices.to_numpy(zero_copy_only=False)
+            out[name] = pd.Categorical.from_codes(codes, pd.Index(d.dictionary.to_pylist(), dtype=object), validate=False)
+        else:
+            out[name] = pd.Series(column.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)  # not pandas' str dtype
+    return pd.DataFrame(out, copy=False)
 
 
 def _scan(column: Any) -> Any:
@@ -114,11 +134,14 @@ class _Table:
 def _encoded(frame: Any, columns: list[str]) -> Any:
     """The text columns as the unit-data reader gives a large CSV (``read_csv_columnar``): each a
     Categorical of its distinct texts in the order they first appear — the engine then works on
-    the distinct texts, not on a string per row."""
+    the distinct texts, not on a string per row. (A frame read encoded is that already.)"""
     import pandas as pd
 
     out = {}
     for c in columns:
+        if isinstance(frame[c].dtype, pd.CategoricalDtype):
+            out[c] = frame[c].array
+            continue
         codes, uniques = pd.factorize(frame[c].to_numpy(dtype=object))
         out[c] = pd.Categorical.from_codes(codes, pd.Index(uniques, dtype=object), validate=False)
     return pd.DataFrame(out, copy=False)
@@ -221,10 +244,13 @@ class RoundRows:
 
     def _load_all(self, s: Session, newest: int) -> None:
         conn = s.connection()
+        reads = []
         for table, model in ((self.assessments, Assessment), (self.evidence, Evidence)):
             c = model.__table__.c
             stmt = select(c.id, *(c[name] for name in table.columns)).where(_scan(c.year) == self.year).order_by(c.id)
-            table.load(read_frame(conn, stmt, ["id", *table.columns]))
+            reads.append((stmt, ["id", *table.columns], table.encode))
+        for table, frame in zip((self.assessments, self.evidence), read_frames(conn, reads), strict=True):
+            table.load(frame)
         recent = set(s.scalars(select(AuditEntry.id).where(AuditEntry.id > newest - 1000, AuditEntry.id <= newest)))
         self.seen_max = max(0, newest - 1000)
         self.gaps = {}
@@ -246,3 +272,4 @@ def round_rows(url: str, year: int) -> tuple[RoundRows, threading.Lock]:
 
 
 _LOCKS: dict[tuple[str, int], threading.Lock] = {}
+

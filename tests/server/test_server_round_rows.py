@@ -45,23 +45,33 @@ def test_fold_of_evidence_rows_has_no_key() -> None:
     assert t.current().values.tolist() == [["a", "QĐ 1"], ["a", "QĐ 1"]]
 
 
-def test_read_frame_on_sqlite_gives_text_cells_in_id_order(tmp_path: Path) -> None:
+def test_read_frame_gives_committed_text_cells_in_id_order_on_both_databases(env: Any) -> None:
+    """The bulk read (ADBC, a connection of its own): 120,001 rows, Vietnamese text, quotes and
+    line breaks as stored; ``encode`` gives the reader's Categoricals (first-appearance order)."""
     from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, insert, select
 
-    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
-    t = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("a", Text), Column("b", Text))
+    from par_index.server.db import normal_url
+
+    engine = create_engine(normal_url(env.url))
+    t = Table("t_read", MetaData(), Column("id", Integer, primary_key=True), Column("a", Text), Column("b", Text))
     t.metadata.create_all(engine)
     rows = [{"id": i, "a": f"đơn vị {i}", "b": "" if i % 2 else "1,5\n\"x\""} for i in range(120_001, 0, -1)]
     with engine.begin() as conn:
-        conn.execute(insert(t), rows[:3])
         empty = read_frame(conn, select(t.c.id, t.c.a, t.c.b).where(t.c.id < 0), ["id", "a", "b"])
-        conn.execute(insert(t), rows[3:])
+        empty_encoded = read_frame(conn, select(t.c.id, t.c.a, t.c.b).where(t.c.id < 0), ["id", "a", "b"], encode=True)
+        conn.execute(insert(t), rows)
+        unseen = read_frame(conn, select(t.c.id, t.c.a, t.c.b), ["id", "a", "b"])  # not committed yet
+    with engine.connect() as conn:
         got = read_frame(conn, select(t.c.id, t.c.a, t.c.b).order_by(t.c.id), ["id", "a", "b"])
-    assert empty.columns.tolist() == ["id", "a", "b"] and len(empty) == 0
+        enc = read_frame(conn, select(t.c.id, t.c.a, t.c.b).where(t.c.id > 119_998).order_by(t.c.id.desc()), ["id", "a", "b"], encode=True)
+    assert empty.columns.tolist() == ["id", "a", "b"] and len(empty) == 0 and len(empty_encoded) == 0 and len(unseen) == 0
     assert len(got) == 120_001 and got["id"].dtype == "int64" and got["a"].dtype == object
     assert got.iloc[0].tolist() == [1, "đơn vị 1", ""]
     assert got.iloc[-1].tolist() == [120_001, "đơn vị 120001", ""]
     assert got.iloc[1].tolist() == [2, "đơn vị 2", "1,5\n\"x\""]
+    assert enc["id"].tolist() == [120_001, 120_000, 119_999]
+    assert list(enc["b"].cat.categories) == ["", "1,5\n\"x\""] and enc["b"].tolist() == ["", "1,5\n\"x\"", ""]
+    assert enc["a"].tolist() == ["đơn vị 120001", "đơn vị 120000", "đơn vị 119999"]
     engine.dispose()
 
 
