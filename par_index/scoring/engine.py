@@ -154,16 +154,19 @@ def score(
     ``cut`` optionally maps a criteria id to a units × leaves bool matrix (in that set's unit
     order) of leaves to score 0 — the appraiser's preview (no evidence → 0).
     """
-    return score_layout(lay_out(criteria, data, stage), cut)
+    return score_layout(lay_out(criteria, data, stage), cut, consume=True)
 
 
-def score_layout(layout: Layout, cut: dict[str, np.ndarray] | None = None) -> Results:
-    """Score matrices already laid out: the rules, rounding, aggregation, rank and band."""
+def score_layout(layout: Layout, cut: dict[str, np.ndarray] | None = None, consume: bool = False) -> Results:
+    """Score matrices already laid out: the rules, rounding, aggregation, rank and band.
+
+    ``consume``: the layout is not used again, so each set's value matrices are dropped once
+    its leaves are scored (before the node sums: on a big run that is the peak of memory)."""
     problems = list(layout.problems)
     results = []
     for lay in layout.sets:
         problems.extend(lay.problems)
-        results.append(_score_set(lay, layout.stage, problems, None if cut is None else cut.get(lay.criteria.id)))
+        results.append(_score_set(lay, layout.stage, problems, None if cut is None else cut.get(lay.criteria.id), consume))
         problems.extend(lay.missing)
     return Results(results, layout.stage, problems, layout.label)
 
@@ -178,7 +181,7 @@ def _issue_messages(template: str, texts: list[str], leaf_max: float) -> list[st
     return [made[t] for t in texts]
 
 
-def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndarray | None) -> SetResult:
+def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndarray | None, consume: bool = False) -> SetResult:
     c = lay.criteria
     n_leaves, n_units = lay.row_t.shape
     scale = float(c.scale)
@@ -247,6 +250,8 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
         else:
             np.multiply(counts_j, c.leaf_max_units[j], out=mh_t[j])
 
+    if consume:
+        lay.drop_values()
     node_points_t = c.aggregate(ph_t)
     node_max_t = c.aggregate(mh_t)
     total_points = np.maximum(ph_t.sum(axis=0), 0.0)

@@ -18,8 +18,9 @@ them — rules, rounding, aggregation, rank and band — is :mod:`.engine`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -80,7 +81,12 @@ class SetLayout:
     unreadable: np.ndarray  # per laid-out row: the value could not be read
     problems: list[Problem] = field(default_factory=list)  # rows that were not laid out or not read
     missing: list[Problem] = field(default_factory=list)  # leaves with no value for a unit
-    _texts: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def drop_values(self) -> None:
+        """Forget the value matrices (``x_t``, ``has_value_t``) once the leaves are scored: the
+        engine's last use of them (:func:`.engine.score_layout` with ``consume``)."""
+        self.x_t = self.has_value_t = np.zeros((0, self.x_t.shape[1]))
 
     def raw_value(self, k: int) -> str:
         """The value text of laid-out row ``k`` as written."""
@@ -101,33 +107,83 @@ class SetLayout:
     def problems_at(self, ks: np.ndarray, reason: str, messages: Sequence[str], severity: str = "error") -> list[Problem]:
         """One problem per laid-out row of ``ks`` (with its message), as :func:`row_problem`
         makes them, built in bulk: the engine reports every value it corrects (thousands on big data)."""
-        f, line, cell, unit, crit = self._where_at(self.ids[ks])
+        f, line, cell, unit, crit = self._where_at(self.ids[ks], normal=True)
         return [
-            Problem(
-                reason, m, file=str(fi or ""), line=int(li) if li is not None and li == li else None,
-                cell=str(ce or ""), unit="" if un is None else str(un), criterion="" if cr is None else str(cr), severity=severity,
-            )
+            Problem(reason, m, file=fi, line=li, cell=ce, unit=un, criterion=cr, severity=severity)
             for m, fi, li, ce, un, cr in zip(messages, f, line, cell, unit, crit, strict=True)
         ]
 
-    def _where_at(self, ids: np.ndarray) -> list[list[Any]]:
+    def _where_at(self, ids: np.ndarray, normal: bool = False) -> list[list[Any]]:
         """The columns :class:`RowRef` names for the frame rows ``ids`` (only those rows are taken:
-        a column of a million Python objects would be most of a big run's memory)."""
-        out: list[list[Any]] = []
-        for name in RowRef._fields:
-            if name not in self.frame.columns:
-                out.append([None] * len(ids))
-                continue
-            arr = self.frame[name].array
-            if isinstance(arr, pd.Categorical):
-                if name not in self._texts:  # the distinct texts, once (code −1, missing, → NaN as pandas gives it)
-                    self._texts[name] = np.array([*arr.categories.tolist(), np.nan], dtype=object)
-                out.append(self._texts[name][np.asarray(arr.codes)[ids]].tolist())
-            elif isinstance(arr, pd.arrays.NumpyExtensionArray):
-                out.append(arr.to_numpy()[ids].tolist())  # a view of the column, then only these rows
-            else:
-                out.append(list(arr.take(ids)))
-        return out
+        a column of a million Python objects would be most of a big run's memory).
+
+        ``normal``: as a :class:`Problem` takes them (texts, '' for none; the line an int or None)."""
+        return [take(ids) for take in self._takers(normal)]
+
+    def _takers(self, normal: bool) -> list[Callable[[np.ndarray], list[Any]]]:
+        """For each :class:`RowRef` column, a function giving its cells of some frame rows; each
+        column's array and distinct texts are looked up once per layout (the engine asks per leaf)."""
+        key = f"takers{normal}"
+        if key not in self._cache:
+            self._cache[key] = [_taker(self.frame, name, normal) for name in RowRef._fields]
+        takers: list[Callable[[np.ndarray], list[Any]]] = self._cache[key]
+        return takers
+
+
+def _taker(frame: pd.DataFrame, name: str, normal: bool) -> Callable[[np.ndarray], list[Any]]:
+    norm = _NORMAL[name]
+    if name not in set(frame.columns.tolist()):
+        return partial(_take_none, norm(None) if normal else None)
+    arr = frame[name].array
+    if isinstance(arr, pd.Categorical):  # the distinct texts, once (code −1, missing, → NaN as pandas gives it)
+        texts = np.array([*arr.categories.tolist(), np.nan], dtype=object)
+        if normal:
+            texts = np.array([norm(t) for t in texts], dtype=object)
+        return partial(_take_coded, texts, np.asarray(arr.codes))
+    if isinstance(arr, pd.arrays.NumpyExtensionArray):
+        values = arr.to_numpy()  # a view of the column, then only these rows
+        if normal and not (name == "at_line" and values.dtype.kind in "iu"):
+            return partial(_take_normal, values, norm)
+        return partial(_take_values, values)
+    return partial(_take_normal, np.asarray(arr.take(np.arange(len(arr))), dtype=object), norm) if normal else partial(_take_list, arr)
+
+
+def _take_none(none: object, ids: np.ndarray) -> list[Any]:
+    return [none] * len(ids)
+
+
+def _take_coded(texts: np.ndarray, codes: np.ndarray, ids: np.ndarray) -> list[Any]:
+    return texts[codes[ids]].tolist()
+
+
+def _take_values(values: np.ndarray, ids: np.ndarray) -> list[Any]:
+    return values[ids].tolist()
+
+
+def _take_normal(values: np.ndarray, norm: Callable[[Any], Any], ids: np.ndarray) -> list[Any]:
+    return [norm(v) for v in values[ids].tolist()]
+
+
+def _take_list(arr: Any, ids: np.ndarray) -> list[Any]:
+    return list(arr.take(ids))
+
+
+def _or_empty(v: object) -> str:
+    return str(v or "")
+
+
+def _none_empty(v: object) -> str:
+    return "" if v is None else str(v)
+
+
+def _normal_line(v: object) -> int | None:
+    return int(v) if v is not None and v == v else None  # type: ignore[call-overload]
+
+
+# how a Problem takes each RowRef column (as row_problem does)
+_NORMAL: dict[str, Callable[[Any], Any]] = {
+    "at_file": _or_empty, "at_line": _normal_line, "at_cell": _or_empty, "unit": _none_empty, "criterion": _none_empty,
+}
 
 
 class RowRef(NamedTuple):
@@ -169,14 +225,17 @@ def lay_out(criteria: CompiledCriteria | Sequence[CompiledCriteria], data: UnitD
     units = _check_units(data, kind_owner, problems, sets)
     ids, pos = _check_rows(data, vt, units, problems)
     set_of_unit = units["set_no"].to_numpy(dtype=int)
-    set_no = set_of_unit[pos]
+    set_no = set_of_unit[pos] if len(sets) > 1 else None
     layouts = []
     for i, c in enumerate(sets):
         in_set = set_of_unit == i
         set_units = units[in_set].reset_index(drop=True)
-        local = np.cumsum(in_set) - 1  # a unit's row within its set
-        sel = set_no == i
-        set_ids, set_pos = (ids[sel], local[pos[sel]]) if len(sets) > 1 else (ids, pos)
+        if set_no is None:
+            set_ids, set_pos = ids, pos
+        else:
+            local = (np.cumsum(in_set) - 1).astype(pos.dtype)  # a unit's row within its set
+            sel = set_no == i
+            set_ids, set_pos = ids[sel], local[pos[sel]]
         layouts.append(_lay_out_set(c, set_units, data.assessments, vt, set_ids, set_pos, stage))
     return Layout(layouts, stage, problems, data.label)
 
@@ -205,7 +264,8 @@ def _check_units(data: UnitData, kind_owner: dict[str, int], problems: list[Prob
 def _check_rows(data: UnitData, vt: ValueTable, units: pd.DataFrame, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
     """Positions (in ``data.assessments``) of the rows to score, and each one's row in ``units``."""
     rows = data.assessments
-    pos = pd.Index(units["unit"].to_numpy()).get_indexer(pd.Index(vt.units))[vt.unit_codes]  # units are unique here
+    itype = index_type(len(rows))
+    pos = pd.Index(units["unit"].to_numpy()).get_indexer(pd.Index(vt.units)).astype(itype)[vt.unit_codes]  # units are unique here
     bad_unit = pos < 0
     if bad_unit.any():
         known_all = set(data.units["unit"])
@@ -215,12 +275,12 @@ def _check_rows(data: UnitData, vt: ValueTable, units: pd.DataFrame, problems: l
             problems.append(row_problem(r, "unit_unknown", UNIT_UNKNOWN.format(unit=r.unit, where="units") + "; dòng này không được chấm"))
     known_stage = np.array([s in STAGES for s in vt.stages], dtype=bool)
     if known_stage.all() and not bad_unit.any():
-        return np.arange(len(pos)), pos  # every row (the usual case)
+        return np.arange(len(pos), dtype=itype), pos  # every row (the usual case)
     stage_ok = known_stage[vt.stage_codes]
     if not stage_ok.all():
         for r in rows[~stage_ok & ~bad_unit].itertuples():
             problems.append(row_problem(r, "stage_unknown", f"giai đoạn '{r.stage}' không hợp lệ; dùng self, appraisal1, appraisal2 hoặc survey"))
-    ids = np.flatnonzero(~bad_unit & stage_ok)
+    ids = np.flatnonzero(~bad_unit & stage_ok).astype(itype)
     return ids, pos[ids]
 
 
@@ -286,6 +346,11 @@ def row_problem(r: object, reason: str, message: str, severity: str = "error") -
     )
 
 
+def index_type(n: int) -> type[np.signedinteger[Any]]:
+    """The integer type for positions below ``n`` (int32 up to 2**31: half the memory of int64)."""
+    return np.int32 if n < 2**31 else np.int64
+
+
 def _lay_out_set(
     c: CompiledCriteria,
     units: pd.DataFrame,
@@ -295,7 +360,10 @@ def _lay_out_set(
     u: np.ndarray,
     stage: str,
 ) -> SetLayout:
-    """Lay out one set: ``ids`` are this set's rows in ``frame`` (= ``vt``'s rows), ``u`` their unit rows."""
+    """Lay out one set: ``ids`` are this set's rows in ``frame`` (= ``vt``'s rows), ``u`` their unit rows.
+
+    Per-row arrays are the smallest integers that hold them and are dropped once used: on a
+    big data set (10**8 rows) they, not the matrices, would set the peak memory."""
     problems: list[Problem] = []
     n_units, n_leaves = len(units), len(c.leaves)
     unit_pos = pd.Index(units["unit"].to_numpy())
@@ -304,7 +372,11 @@ def _lay_out_set(
     def of_rows(codes: np.ndarray) -> np.ndarray:  # a per-row array of ``vt`` for the rows ``ids``
         return codes if len(ids) == len(vt) else codes[ids]  # ids are increasing: all rows → arange
 
-    lcol = leaf_pos.get_indexer(pd.Index(vt.criteria))[of_rows(vt.criterion_codes)] if len(vt.criteria) else np.zeros(0, dtype=np.int64)
+    leaf_type = np.int16 if n_leaves < 2**15 else np.int32
+    if len(vt.criteria):
+        lcol = leaf_pos.get_indexer(pd.Index(vt.criteria)).astype(leaf_type)[of_rows(vt.criterion_codes)]
+    else:
+        lcol = np.zeros(0, dtype=leaf_type)
     unknown = lcol < 0
     if unknown.any():
         for r in frame.iloc[ids[unknown]].itertuples():
@@ -315,20 +387,26 @@ def _lay_out_set(
                 problems.append(row_problem(r, "criterion_unknown", f"tiêu chí '{r.criterion!s}' không có trong bộ tiêu chí {c.id}; dòng này không được chấm"))
         keep = ~unknown
         ids, u, lcol = ids[keep], u[keep], lcol[keep]
+    del unknown
     # rows for items that do not apply to the unit's kind
     kinds = units["kind"].to_numpy()
     kind_codes, kind_names = pd.factorize(kinds)
     kind_applic = np.vstack([c.applicable(k) for k in kind_names]) if len(kind_names) else np.zeros((0, n_leaves), dtype=bool)
     applic_t = np.ascontiguousarray(kind_applic.T[:, kind_codes]) if n_units else np.zeros((n_leaves, 0), dtype=bool)
-    off = ~applic_t[lcol, u] if len(u) else np.zeros(0, dtype=bool)
+    off = ~applic_t[lcol, u] if len(u) and not kind_applic.all() else np.zeros(0, dtype=bool)
     if off.any():
         for r in frame.iloc[ids[off]].itertuples():
             problems.append(row_problem(r, "criterion_not_applicable", f"tiêu chí '{r.criterion}' không áp dụng cho loại đơn vị '{kinds[unit_pos.get_loc(r.unit)]}'; dòng này bị bỏ qua", "warning"))
         ids, u, lcol = ids[~off], u[~off], lcol[~off]
+    del off
     # duplicates of (unit, leaf, stage): the first row counts
-    stage_no = pd.Index(STAGES).get_indexer(pd.Index(vt.stages))[of_rows(vt.stage_codes)]  # rows of unknown stages were dropped
-    key = (u.astype(np.int64) * max(n_leaves, 1) + lcol) * len(STAGES) + stage_no
+    stage_no = pd.Index(STAGES).get_indexer(pd.Index(vt.stages)).astype(np.int8)[of_rows(vt.stage_codes)]  # rows of unknown stages were dropped
     space = max(n_units * max(n_leaves, 1) * len(STAGES), 1)
+    key = u.astype(index_type(space))
+    key *= max(n_leaves, 1)
+    key += lcol
+    key *= len(STAGES)
+    key += stage_no
     increasing = len(key) < 2 or bool((key[1:] > key[:-1]).all())  # rows in unit, leaf, stage order
     if not increasing and np.bincount(key, minlength=space).max() > 1:
         order = np.arange(len(key))
@@ -336,17 +414,20 @@ def _lay_out_set(
         np.minimum.at(first, key, order)
         dup = first[key] != order
     else:
-        dup = np.zeros(len(key), dtype=bool)
+        dup = np.zeros(0, dtype=bool)
+    del key
     if dup.any():
         for r in frame.iloc[ids[dup]].itertuples():
             problems.append(row_problem(r, "row_duplicate", f"dòng trùng (cùng đơn vị, tiêu chí, giai đoạn {r.stage}); chỉ dòng đầu tiên được tính"))
         ids, u, lcol, stage_no = ids[~dup], u[~dup], lcol[~dup], stage_no[~dup]
+    del dup
 
     vc = of_rows(vt.value_codes)
     pc = of_rows(vt.points_codes)
     x, na, blank, unreadable = _read_values(c, vt, vc, lcol)
-    claim = vt.claim[pc]
-    bad_claim = (np.isnan(vt.claim) & ~vt.claim_blank)[pc]
+    no_claims = bool(vt.claim_blank.all())  # no points column, or every cell of it empty: no per-row claims
+    claim = None if no_claims else vt.claim[pc]
+    bad_claim = np.zeros(0, dtype=bool) if no_claims else (np.isnan(vt.claim) & ~vt.claim_blank)[pc]
     if bad_claim.any():
         for r in frame.iloc[ids[bad_claim]].itertuples():
             problems.append(row_problem(r, "points_unreadable", not_a_number("điểm tự chấm", r.points, POINTS_EXPECTED)))
@@ -355,40 +436,61 @@ def _lay_out_set(
             vtype = c.leaves[c.leaf_index[r.criterion]].rule.value_type
             problems.append(row_problem(r, "value_unreadable", VALUE_UNREADABLE.format(text=r.value, expected=EXPECTED[vtype]) + "; được tính 0 điểm"))
     # lay stages over each other: the row of the last stage present wins each cell (a stage has
-    # at most one row per cell after the duplicate check), then every matrix is one gather —
-    # in units × leaves order, which is the order rows usually come in, then turned over.
+    # at most one row per cell after the duplicate check): ``row_t``, leaves × units, holds the
+    # laid-out row of each cell (−1: none), and every matrix is one gather through it (−1 takes
+    # the appended "nothing").
     has_value = ~blank & ~na
-    has_claim = ~np.isnan(claim)
+    del blank
+    has_claim = np.zeros(len(has_value), dtype=bool) if claim is None else ~np.isnan(claim)
     counted = has_value | has_claim | na
-    cell = u.astype(np.int64) * n_leaves + lcol
-    flat_rows = np.full(n_units * n_leaves, -1, dtype=np.int64)
+    itype = index_type(max(n_units * n_leaves, len(ids) + 1))
+    cell = lcol.astype(itype)
+    cell *= n_units
+    cell += u
+    row_t = np.full((n_leaves, n_units), -1, dtype=itype)
+    flat = row_t.reshape(-1)
+    present = np.bincount(stage_no, minlength=len(STAGES)) > 0
     for st in STAGE_ORDER[stage]:
-        sel = (stage_no == STAGES.index(st)) & counted
-        if sel.any():
-            flat_rows[cell[sel]] = np.flatnonzero(sel)
-    rows = flat_rows.reshape(n_units, n_leaves)
-    sentinel = np.where(rows >= 0, rows, len(ids))  # len(ids): a row with nothing in it
+        no = STAGES.index(st)
+        if not present[no]:
+            continue
+        sel = counted if present.sum() == 1 else (stage_no == no) & counted
+        if sel.all():
+            flat[cell] = np.arange(len(cell), dtype=itype)
+        elif sel.any():
+            flat[cell[sel]] = np.flatnonzero(sel).astype(itype)
+    del cell, counted
+
+    absent = row_t < 0
 
     def gather(per_row: np.ndarray, nothing: float | bool) -> np.ndarray:
-        return np.ascontiguousarray(np.append(per_row, nothing)[sentinel].T)
+        if not len(per_row):
+            return np.full(row_t.shape, nothing, dtype=per_row.dtype)
+        out = per_row[row_t]  # −1 takes the last row's: set to ``nothing`` below (no copy of ``per_row``)
+        out[absent] = nothing
+        return out
 
-    row_t = np.ascontiguousarray(rows.T)
     x_t = gather(x, np.nan)
-    claim_t = gather(claim, np.nan) if has_claim.any() else np.full((n_leaves, n_units), np.nan)
+    del x
     has_value_t = gather(has_value, False)
     na_t = gather(na, False)
-    outside = np.flatnonzero([leaf.rule.sign != 0 for leaf in c.leaves])
-    claim_t[outside] = np.abs(claim_t[outside])  # bonus and penalty claims are magnitudes: −0,5 or 0,5
-    only_claim_rows = ~has_value & ~na & ~np.isnan(claim)  # points given without a value
+    if claim is not None and has_claim.any():
+        claim_t = gather(claim, np.nan)
+        outside = np.flatnonzero([leaf.rule.sign != 0 for leaf in c.leaves])
+        claim_t[outside] = np.abs(claim_t[outside])  # bonus and penalty claims are magnitudes: −0,5 or 0,5
+    else:  # no claims (the usual case): one NaN seen as the whole matrix (read-only, no memory)
+        claim_t = np.broadcast_to(np.float64(np.nan), (n_leaves, n_units))
+    only_claim_rows = ~has_value & ~na & has_claim  # points given without a value
     only_claim = np.zeros(n_leaves, dtype=bool)
     if only_claim_rows.any():
         laid = np.zeros(len(ids) + 1, dtype=bool)
-        laid[sentinel.ravel()] = True
+        laid[row_t.ravel()] = True  # −1 marks the appended last
         only_claim[np.unique(lcol[only_claim_rows & laid[:-1]])] = True
+    del has_value, has_claim, only_claim_rows
 
     missing: list[Problem] = []
-    outside = np.array([leaf.rule.sign != 0 for leaf in c.leaves], dtype=bool)
-    absent_t = applic_t & (row_t < 0) & ~outside[:, None]  # no bonus or penalty is the ordinary case, not a gap
+    outside_b = np.array([leaf.rule.sign != 0 for leaf in c.leaves], dtype=bool)
+    absent_t = applic_t & absent & ~outside_b[:, None]  # no bonus or penalty is the ordinary case, not a gap
     if absent_t.any():
         unit_ids = units["unit"].to_numpy()
         for i, j in zip(*np.nonzero(absent_t.T), strict=True):  # unit by unit, leaves in order
@@ -396,6 +498,7 @@ def _lay_out_set(
             missing.append(
                 Problem("value_missing", f"chưa có giá trị cho tiêu chí {leaf.code} ({leaf.name}); được tính 0 điểm", unit=unit_ids[i], criterion=leaf.code)
             )
+    del absent_t
     return SetLayout(
         c, units[["unit", "name", "kind"]].reset_index(drop=True), kinds, applic_t, row_t, x_t, claim_t, has_value_t,
         na_t, only_claim, frame, vt, ids, vc, pc, stage_no, unreadable, problems, missing,
@@ -409,10 +512,16 @@ def _read_values(c: CompiledCriteria, vt: ValueTable, vc: np.ndarray, lcol: np.n
     here each row picks the reading its leaf needs.
     """
     kinds = ("number", "date", "bool")
-    leaf_kind = np.array([kinds.index(k) if k in kinds else 0 for k in (leaf.rule.value_type for leaf in c.leaves)], dtype=np.int64)
+    leaf_kind = np.array([kinds.index(k) if k in kinds else 0 for k in (leaf.rule.value_type for leaf in c.leaves)], dtype=np.int8)
     as_bool = np.where(np.isnan(vt.number) & ~vt.blank & ~vt.na, vt.yes_no, vt.number)
     reading = np.vstack([vt.number, vt.date, as_bool])  # per value type × distinct text
-    x = reading[leaf_kind[lcol], vc] if len(vc) else np.zeros(0)
+    used = np.unique(leaf_kind[np.bincount(lcol, minlength=len(leaf_kind))[: len(leaf_kind)] > 0])  # the value types of the rows' leaves
+    if len(used) == 1:  # one value type for every row (no per-row type needed)
+        x = reading[int(used[0])][vc]
+    elif len(vc):
+        x = reading[leaf_kind[lcol], vc]
+    else:
+        x = np.zeros(0)
     blank, na = vt.blank[vc], vt.na[vc]
     bad = np.isnan(x) & ~blank & ~na
     if bad.any():

@@ -132,7 +132,8 @@ def finish_table(
     if "at_line" in df.columns:
         out["at_line"] = df["at_line"].to_numpy()
     else:
-        out["at_line"] = range(first_line, first_line + len(out))
+        last = first_line + len(out)
+        out["at_line"] = np.arange(first_line, last, dtype=np.int32 if last < 2**31 else np.int64)  # 4 bytes a row
     out["at_file"] = pd.Categorical.from_codes(np.zeros(len(out), dtype=np.int8), pd.Index([file], dtype=object))  # one byte a row, not a text
     if "at_cell" in df.columns:
         out["at_cell"] = df["at_cell"].to_numpy()
@@ -207,17 +208,17 @@ def _normal_categorical(col: pd.Series, empty: str) -> tuple[pd.Series, np.ndarr
     merged, distinct = pd.factorize(normal)
     distinct = np.asarray(distinct, dtype=object)
     if (normal[:-1] == uniques).all() and codes.min(initial=0) >= 0:
-        return col, codes.astype(np.int64), distinct  # already normal: the column as read (codes = distinct's)
-    new_codes = merged.astype(np.int64)[codes]  # −1 (missing) takes the appended ``empty``
+        return col, codes, distinct  # already normal: the column as read (codes = distinct's, no copy)
+    new_codes = merged.astype(codes.dtype)[codes]  # −1 (missing) takes the appended ``empty``
     used = pd.Categorical.from_codes(new_codes, pd.Index(distinct, dtype=object), validate=False)
-    return pd.Series(used, index=col.index), new_codes, distinct
+    return pd.Series(used, index=col.index), np.asarray(used.codes), distinct
 
 
 def _normal_text(col: pd.Series, empty: str = "") -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """``nfc_series(col.fillna(""))`` with ``empty`` for empty texts, built by taking from the
     distinct texts (a million-row column is not scanned again to infer its dtype).
 
-    Also returns the column's codes (int64) into its distinct normalised texts — the value
+    Also returns the column's codes (integers) into its distinct normalised texts — the value
     table (:mod:`.value_table`) starts from them instead of factorizing the column again.
     """
     if isinstance(col.dtype, pd.CategoricalDtype):
@@ -295,10 +296,14 @@ def read_csv_table(path: Path) -> pd.DataFrame:
         raise InputError(Problem("file_unreadable", FILE_UNREADABLE.format(reason=exc.strerror), file=str(path))) from None
 
 
-def read_csv_columnar(path: Path) -> pd.DataFrame | None:
+def read_csv_columnar(path: Path, block_size: int = 1 << 20) -> pd.DataFrame | None:
     """A big CSV (the assessment rows) as dictionary-encoded text columns, read by pyarrow: each
     column a :class:`pandas.Categorical` of its distinct texts (integer codes in the order the
     texts first appear, as :func:`pandas.factorize` gives them) — no Python string per row.
+
+    The file is read in blocks of ``block_size`` bytes, each block's columns encoded and its
+    strings dropped before the next is read: the whole file is never in memory as text, only
+    the codes (the smallest integers that hold each column's distinct texts, 1–4 bytes a row).
 
     Only for a plain file: UTF-8, a header of distinct non-empty names, every row as wide as
     the header. Anything else (or anything pyarrow refuses) gives
@@ -319,23 +324,67 @@ def read_csv_columnar(path: Path) -> pd.DataFrame | None:
     if not names or "" in names or len(set(names)) != len(names) or '"' in first:
         return None
     try:
-        table = pacsv.read_csv(
+        capacity = path.stat().st_size // len(names) + 1  # a row has a separator or line end per cell
+    except OSError:
+        return None
+    encoders = [_ColumnCodes(capacity) for _ in names]
+    try:
+        batches = pacsv.open_csv(
             path,
+            read_options=pacsv.ReadOptions(block_size=block_size),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
             ),
         )
+        if batches.schema.names != names:
+            return None
+        for batch in batches:
+            for encoder, column in zip(encoders, batch.columns, strict=True):
+                encoder.add(pc.dictionary_encode(column))
     except (pa.ArrowException, OSError, ValueError):
         return None
-    if table.column_names != names or table.num_rows == 0:
+    finally:
+        pa.default_memory_pool().release_unused()  # the blocks' text, read and dropped: give it back
+    if not encoders[0].rows:
         return None
-    columns = {}
-    for name in names:
-        encoded = pc.dictionary_encode(table.column(name).combine_chunks())
-        texts = pd.Index(encoded.dictionary.to_pylist(), dtype=object)
-        columns[name] = pd.Categorical.from_codes(encoded.indices.to_numpy(), texts, validate=False)
-    return pd.DataFrame(columns, copy=False)
+    return pd.DataFrame({name: encoder.categorical() for name, encoder in zip(names, encoders, strict=True)}, copy=False)
+
+
+class _ColumnCodes:
+    """One column's codes, block by block, into the distinct texts of all blocks so far (each
+    block's dictionary is mapped onto them: only its few distinct texts are Python strings).
+
+    The codes go into one buffer of ``capacity`` rows (the most rows the file can have), in the
+    smallest integer type that holds the texts so far (widened when a block brings more): the
+    pages past the last row are never touched, so never resident, and no block list is
+    concatenated (which would leave its blocks' memory behind in the heap)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.known: dict[str, int] = {}
+        self.codes = np.empty(capacity, dtype=np.int8)
+        self.rows = 0
+
+    def add(self, encoded: Any) -> None:
+        known = self.known
+        mapping = np.array([known.setdefault(t, len(known)) for t in encoded.dictionary.to_pylist()], dtype=np.int64)
+        wide = _code_type(len(known))
+        if np.dtype(wide).itemsize > self.codes.itemsize:
+            codes = np.empty(len(self.codes), dtype=wide)
+            codes[: self.rows] = self.codes[: self.rows]
+            self.codes = codes
+        n = len(encoded)
+        np.take(mapping.astype(self.codes.dtype), encoded.indices.to_numpy(), out=self.codes[self.rows : self.rows + n])
+        self.rows += n
+
+    def categorical(self) -> pd.Categorical:
+        return pd.Categorical.from_codes(self.codes[: self.rows], pd.Index(list(self.known), dtype=object), validate=False)
+
+
+def _code_type(n: int) -> type[np.signedinteger[Any]]:
+    """The integer type pandas keeps a Categorical's codes in for ``n`` categories (the smallest
+    that holds them), so :meth:`pandas.Categorical.from_codes` takes the codes without a copy."""
+    return np.int8 if n < 127 else np.int16 if n < 32767 else np.int32 if n < 2**31 - 1 else np.int64
 
 
 def read_folder(path: Path) -> UnitData:

@@ -54,7 +54,7 @@ class AnswerCounts:
 class ValueTable:
     """Codes of every assessment row and the readings of each distinct text."""
 
-    unit_codes: np.ndarray  # int64 per row → ``units``
+    unit_codes: np.ndarray  # integers per row (the smallest type that holds them) → ``units``
     units: np.ndarray  # object: distinct unit ids
     criterion_codes: np.ndarray
     criteria: np.ndarray
@@ -109,7 +109,7 @@ def value_table(rows: pd.DataFrame) -> ValueTable:
 
 def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(column.dtype, pd.CategoricalDtype) and len(column) and column.array.codes.min() >= 0:
-        return np.asarray(column.array.codes, dtype=np.int64), column.cat.categories.to_numpy(dtype=object)  # read encoded
+        return np.asarray(column.array.codes), column.cat.categories.to_numpy(dtype=object)  # read encoded: the codes as kept
     if isinstance(column.dtype, pd.StringDtype):
         codes, uniques = column.factorize(use_na_sentinel=False)  # faster on its own dtype
     else:
@@ -118,6 +118,13 @@ def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         if len(codes) and codes.min() < 0:  # … which is needed only when a cell is missing
             codes, uniques = pd.factorize(values, use_na_sentinel=False)
     return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
+
+
+def _all_empty(column: pd.Series) -> bool:
+    """Every cell of a text column is ''."""
+    if isinstance(column.dtype, pd.CategoricalDtype) and (column.cat.categories == "").all():
+        return bool(len(column) == 0 or column.array.codes.min() >= 0)  # '' is the only text (no missing cell)
+    return bool((column.to_numpy(dtype=object) == "").all())
 
 
 def column_codes(rows: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
@@ -134,8 +141,8 @@ def build(rows: pd.DataFrame) -> ValueTable:
     criterion_codes, criteria = column_codes(rows, "criterion")
     stage_codes, stages = column_codes(rows, "stage")
     value_codes, raw_values = _factorize(rows["value"])
-    points_codes, raw_points = np.zeros(len(rows), dtype=np.int64), np.array([""], dtype=object)
-    if "points" in rows.columns and not (rows["points"].to_numpy(dtype=object) == "").all():  # usually none
+    points_codes, raw_points = np.zeros(len(rows), dtype=np.int8), np.array([""], dtype=object)
+    if "points" in rows.columns and not _all_empty(rows["points"]):  # usually none
         points_codes, raw_points = _factorize(rows["points"])
     values = np.array([str(v) for v in raw_values], dtype=object)
     texts = pd.Series(values, dtype=object)

@@ -103,3 +103,38 @@ def test_long_row_and_bad_bytes_keep_their_messages(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         reader.read_folder(folder)
     assert err.value.problems[0].reason == "file_encoding"
+
+
+def test_read_block_by_block_equals_one_block(tmp_path: Path) -> None:
+    """Texts first seen in a later block get the next codes (first-appearance order, as
+    ``pandas.factorize``), and a column whose distinct texts outgrow int8 is widened, not wrapped."""
+    names = ["unit", "criterion", "value", "stage"]
+    rows = [[f"u{i // 10}", f"{i % 10}.{i % 7}", str(i % 300), "self" if i < 2000 else "appraisal1"] for i in range(3000)]
+    path = tmp_path / "assessments.csv"
+    path.write_text("\n".join(",".join(r) for r in [names, *rows]) + "\n", encoding="utf-8")
+    whole = reader.read_csv_columnar(path, block_size=1 << 20)
+    blocks = reader.read_csv_columnar(path, block_size=4096)  # ~12 blocks
+    assert whole is not None and blocks is not None
+    for n, col in enumerate(names):
+        codes, texts = pd.factorize(pd.Series([r[n] for r in rows], dtype=object))
+        for table in (whole, blocks):
+            assert table[col].cat.codes.tolist() == codes.tolist(), col
+            assert table[col].cat.categories.tolist() == list(texts), col
+    assert blocks["value"].cat.codes.dtype == "int16"  # 300 texts
+    assert blocks["stage"].cat.codes.dtype == "int8"
+    assert blocks["unit"].cat.categories.tolist()[-1] == "u299"
+
+
+def test_codes_kept_small_from_reader_to_value_table(tmp_path: Path) -> None:
+    """The value table takes the codes as read (1–4 bytes a row), never an int64 copy per row:
+    on 10**8 rows each int64 column would be 800 MB."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "units.csv").write_text(UNITS, encoding="utf-8")
+    (folder / "assessments.csv").write_text('unit,criterion,value\nu1,1.1,1\nu1,1.2,"0,5"\nu2,1.1,na\n', encoding="utf-8")
+    data = reader.read_folder(folder)
+    vt = value_table(data.assessments)
+    for name in ("unit_codes", "criterion_codes", "stage_codes", "value_codes", "points_codes"):
+        assert getattr(vt, name).dtype == "int8", name
+    assert data.assessments["at_line"].dtype == "int32"
+    assert data.assessments["at_line"].tolist() == [2, 3, 4]
