@@ -88,34 +88,36 @@ def propose(criteria: Sequence[CompiledCriteria], data: UnitData, round_no: int 
     out = []
     for s_now, s_own in zip(now.sets, own.sets, strict=True):
         c, scale = s_now.criteria, float(s_now.scale)
-        for i, unit in enumerate(s_now.units["unit"]):
-            for j, leaf in enumerate(c.leaves):
-                items = found.get((str(unit), leaf.code))
-                if not items:
-                    continue
-                proposed = min(x[0] for x in items)
-                claimed = s_own.claimed[i, j]
-                own_points = s_own.leaf_points[i, j] / scale
-                self_points = float(claimed) if claimed == claimed else own_points
-                current = s_now.leaf_points[i, j] / scale
-                kinds = tuple(dict.fromkeys(x[1] for x in items))
-                if "explanation" not in kinds and proposed >= self_points - 1e-9:
-                    continue  # nothing to cut
-                out.append(
-                    Proposal(
-                        str(unit),
-                        str(s_now.units["name"].iat[i]),
-                        leaf.code,
-                        leaf.name,
-                        float(leaf.max) if not leaf.outside_max else leaf.upper,
-                        str(s_own.value_text[i, j]).strip(),
-                        self_points,
-                        current,
-                        proposed,
-                        kinds,
-                        "; ".join(dict.fromkeys(x[2] for x in items)),
-                    )
+        names = [str(n) for n in s_now.units["name"]]  # one column read, not one per proposal
+        units = [str(u) for u in s_now.units["unit"]]
+        row_of = {u: i for i, u in enumerate(units)}
+        # the cells with findings, in unit and criteria order (not a look-up per unit × leaf)
+        for i, j in sorted((row_of[u], c.leaf_index[code]) for u, code in found if u in row_of and code in c.leaf_index):
+            unit, leaf = units[i], c.leaves[j]
+            items = found[(unit, leaf.code)]
+            proposed = min(x[0] for x in items)
+            claimed = s_own.claimed[i, j]
+            own_points = s_own.leaf_points[i, j] / scale
+            self_points = float(claimed) if claimed == claimed else own_points
+            current = s_now.leaf_points[i, j] / scale
+            kinds = tuple(dict.fromkeys(x[1] for x in items))
+            if "explanation" not in kinds and proposed >= self_points - 1e-9:
+                continue  # nothing to cut
+            out.append(
+                Proposal(
+                    str(unit),
+                    names[i],
+                    leaf.code,
+                    leaf.name,
+                    float(leaf.max) if not leaf.outside_max else leaf.upper,
+                    str(s_own.value_text[i, j]).strip(),
+                    self_points,
+                    current,
+                    proposed,
+                    kinds,
+                    "; ".join(dict.fromkeys(x[2] for x in items)),
                 )
+            )
     return out
 
 

@@ -13,6 +13,22 @@ from typing import Any
 from jinja2 import BaseLoader, Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(Environment):
+    """``{{ row.name }}`` on a plain dict looks the key up directly. jinja2 tries the attribute
+    first and the key after the ``AttributeError``, which cost a tenth of a 1,000-unit report;
+    a dict has no attribute but ``dir(dict)``'s, so the result is the same."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
 
 def new_environment(loader: BaseLoader, **options: Any) -> Environment:
     """An environment with autoescape on for every template and strict undefined names; other
@@ -21,7 +37,7 @@ def new_environment(loader: BaseLoader, **options: Any) -> Environment:
         raise ValueError("autoescape is always on")
     settings: dict[str, Any] = {"undefined": StrictUndefined, "trim_blocks": True, "lstrip_blocks": True}
     settings.update(options)
-    return Environment(loader=loader, autoescape=True, **settings)
+    return _Environment(loader=loader, autoescape=True, **settings)
 
 
 @cache

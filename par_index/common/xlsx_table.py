@@ -83,30 +83,48 @@ def _attr(value: str) -> str:
     return _text(value).replace('"', "&quot;")
 
 
-def _cell(ref: str, value: Any, style: str) -> str:
-    """One ``<c>`` element (an empty one keeps its column's number format, as openpyxl's does)."""
+def _cell_tail(value: Any, style: str) -> str:
+    """A ``<c>`` element after its ``r="…"`` (what does not depend on where the cell is); "" for
+    no element at all (an empty cell keeps its column's number format, as openpyxl's does)."""
     t = type(value)
     if t is str and value:
-        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
+        return f' t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
     if value is None or t is str:
-        return f'<c r="{ref}"{style}/>' if style else ""
+        return f"{style}/>" if style else ""
     if t is bool:
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+        return f' t="b"><v>{int(value)}</v></c>'
     if t is int:
-        return f'<c r="{ref}"{style}><v>{value}</v></c>'
+        return f"{style}><v>{value}</v></c>"
     if t is float or isinstance(value, (float, Decimal)):
         x = float(value)
-        return f'<c r="{ref}"{style}><v>{x!r}</v></c>' if math.isfinite(x) else _cell(ref, None, style)
+        return f"{style}><v>{x!r}</v></c>" if math.isfinite(x) else _cell_tail(None, style)
     if type(value).__name__ in ("NAType", "NaTType"):
-        return _cell(ref, None, style)
+        return _cell_tail(None, style)
     kind = getattr(getattr(value, "dtype", None), "kind", "")  # numpy scalars
     if kind in ("i", "u"):
-        return _cell(ref, int(value), style)
+        return _cell_tail(int(value), style)
     if kind == "f":
-        return _cell(ref, float(value), style)
+        return _cell_tail(float(value), style)
     if kind == "b":
-        return _cell(ref, bool(value), style)
-    return _cell(ref, str(value), style)
+        return _cell_tail(bool(value), style)
+    return _cell_tail(str(value), style)
+
+
+def _row(r: int, row: Sequence[Any], letters: list[str], number: list[str], seen: list[dict[tuple[type, Any], str]]) -> str:
+    """One ``<row>``; each column's cells made once per distinct value (``seen``: value → tail),
+    the same names, codes and numbers repeat down a column thousands of times."""
+    cells = []
+    for j, v in enumerate(row):
+        key = (type(v), v)  # the type too: True, 1, 1.0 and Decimal(1) are equal keys but other cells
+        try:
+            tail = seen[j][key]
+        except KeyError:
+            tail = seen[j][key] = _cell_tail(v, number[j])
+        except TypeError:  # unhashable
+            tail = _cell_tail(v, number[j])
+        if tail:
+            cells.append(f'<c r="{letters[j]}{r}"{tail}')
+    return f'<row r="{r}">{"".join(cells)}</row>'
 
 
 def _sheet_head(table: Table, n_cols: int, n_rows: int) -> str:
@@ -152,9 +170,9 @@ def _write_sheet(z: zipfile.ZipFile, name: str, table: Table) -> tuple[int, int]
         )
         fh.write(f'<row r="1">{header}</row>'.encode())
         parts: list[str] = []
+        seen: list[dict[tuple[type, Any], str]] = [{} for _ in range(n_cols)]
         for r, row in enumerate(table.rows, start=2):
-            cells = "".join([_cell(f"{letters[j]}{r}", v, number[j]) for j, v in enumerate(row)])
-            parts.append(f'<row r="{r}">{cells}</row>')
+            parts.append(_row(r, row, letters, number, seen))
             if len(parts) == ROWS_PER_CHUNK:
                 fh.write("".join(parts).encode("utf-8"))
                 parts = []

@@ -134,7 +134,7 @@ def review_evidence(
         by_key.setdefault((r.unit, r.criterion), []).append(r)
     for group in by_key.values():
         _check_deadline(group, review.problems)
-    self_rows = _self_rows(data)
+    self_rows = _SelfRows(data)
     for s in results.sets:
         review.cut[s.criteria.id] = _review_set(s, by_key, self_rows, review)
     return review
@@ -417,21 +417,37 @@ def _check_files(rows: list[_Row], root: Path | None, explicit: bool, problems: 
 # -- self-scores and the documents they need ---------------------------------------------------
 
 
-def _self_rows(data: UnitData) -> dict[tuple[str, str], Where]:
-    """(unit, criterion) → location of its first ``self`` row."""
-    a = data.assessments
-    sel = a[(a["stage"] == "self").to_numpy(dtype=bool)]
-    n = len(sel)
+class _SelfRows:
+    """(unit, criterion) → location of its first ``self`` row; a :class:`Where` is made only
+    for the few looked up (a million rows on big data)."""
 
-    def column(name: str) -> list[Any]:  # column lists, not a dict per row (a million rows on big data)
-        return sel[name].astype(object).tolist() if name in sel.columns else [None] * n
+    def __init__(self, data: UnitData) -> None:
+        a = data.assessments
+        sel = a[(a["stage"] == "self").to_numpy(dtype=bool)]
+        n = len(sel)
 
-    out: dict[tuple[str, str], Where] = {}
-    for unit, code, file, line, cell in zip(column("unit"), column("criterion"), column("at_file"), column("at_line"), column("at_cell"), strict=True):
-        key = (str(unit), str(code))
-        if key not in out:
-            out[key] = _where({"at_file": file, "at_line": line, "at_cell": cell})
-    return out
+        def column(name: str) -> list[Any]:  # column lists, not a dict per row
+            return sel[name].astype(object).tolist() if name in sel.columns else [None] * n
+
+        self._at: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
+        for unit, code, file, line, cell in zip(column("unit"), column("criterion"), column("at_file"), column("at_line"), column("at_cell"), strict=True):
+            self._at.setdefault((str(unit), str(code)), (file, line, cell))
+
+    def get(self, key: tuple[str, str], default: Where) -> Where:
+        at = self._at.get(key)
+        if at is None:
+            return default
+        file, line, cell = at  # as _where reads a row
+        return Where(str(file or ""), int(line) if line is not None and line == line and str(line) != "" else None, str(cell or ""))
+
+    def problem(self, reason: str, message: str, unit: str, criterion: str) -> Problem:
+        """``get((unit, criterion), Where()).problem(...)`` without the Where (once per owed cell)."""
+        at = self._at.get((unit, criterion))
+        if at is None:
+            return Problem(reason, message, unit=unit, criterion=criterion)
+        file, line, cell = at
+        return Problem(reason, message, file=str(file or ""), line=int(line) if line is not None and line == line and str(line) != "" else None,
+                       cell=str(cell or ""), unit=unit, criterion=criterion)
 
 
 def self_scored(s: SetResult) -> np.ndarray:
@@ -474,7 +490,7 @@ def describe_row(row: _Row) -> str:
 def _review_set(
     s: SetResult,
     by_key: dict[tuple[str, str], list[_Row]],
-    self_rows: dict[tuple[str, str], Where],
+    self_rows: _SelfRows,
     review: EvidenceReview,
 ) -> np.ndarray:
     c = s.criteria
@@ -484,22 +500,41 @@ def _review_set(
     scale = float(s.scale)
     unit_ids = [str(u) for u in s.units["unit"]]
     unit_names = [str(n) for n in s.units["name"]]
-    for i, j in zip(*np.nonzero(owed), strict=True):
+    # per leaf, once: its documents with the agency owing each, and the "cần: …" list
+    expected = [[(d, issuer, owing_agency(leaf, issuer)) for d, issuer in expected_documents(leaf)] for leaf in c.leaves]
+    needs = ["; ".join(d for d, _, _ in docs) for docs in expected]
+    texts: dict[float, str] = {}  # points → text, each distinct number formatted once
+    requirements, problems = review.requirements, review.problems
+    ii, jj = np.nonzero(owed)
+    claims, points = s.claimed[ii, jj].tolist(), (s.leaf_points[ii, jj] / scale).tolist()
+    for i, j, claimed, own in zip(ii.tolist(), jj.tolist(), claims, points, strict=True):
         unit = unit_ids[i]
         unit_name = unit_names[i]
         leaf = c.leaves[j]
         rows = by_key.get((unit, leaf.code), [])
-        claimed = s.claimed[i, j]
-        pts = format_number(claimed if claimed == claimed else s.leaf_points[i, j] / scale)
+        x = claimed if claimed == claimed else own
+        pts = texts.get(x)
+        if pts is None:
+            pts = texts[x] = format_number(x)
+        if not rows:  # nothing supplied (the common case): every document is missing
+            for document, issuer, agency in expected[j]:
+                requirements.append(Requirement(agency, c.id, leaf.code, leaf.name, document, issuer, unit, unit_name, "missing"))
+            cut[i, j] = True
+            msg = (
+                f"tự chấm {pts} điểm nhưng thiếu tài liệu kiểm chứng (cần: {needs[j]}); "
+                "khi thẩm định, tiêu chí này bị tính 0 điểm"
+            )
+            problems.append(self_rows.problem("evidence_missing", msg, unit, leaf.code))
+            continue
         missing: list[tuple[str, str | None]] = []
-        for document, issuer in expected_documents(leaf):
+        for document, issuer, agency in expected[j]:
             hit = [r for r in rows if _matches(r, issuer)]
             status = min((r.status for r in hit), key=STATUS_ORDER.index) if hit else "missing"
             if not hit:
                 missing.append((document, issuer))
-            review.requirements.append(
+            requirements.append(
                 Requirement(
-                    owing_agency(leaf, issuer),
+                    agency,
                     c.id,
                     leaf.code,
                     leaf.name,
@@ -515,19 +550,10 @@ def _review_set(
         if not missing:
             continue
         where = self_rows.get((unit, leaf.code), Where())
-        if not rows:
-            cut[i, j] = True
-            need = "; ".join(d for d, _ in missing)
-            msg = (
-                f"tự chấm {pts} điểm nhưng thiếu tài liệu kiểm chứng (cần: {need}); "
-                "khi thẩm định, tiêu chí này bị tính 0 điểm"
-            )
-            review.problems.append(where.problem("evidence_missing", msg, unit, leaf.code))
-        else:
-            for document, issuer in missing:
-                by = f" do {agencies.get(issuer, issuer)} ban hành" if issuer not in (None, "unit") else " của đơn vị"
-                msg = f"thiếu tài liệu kiểm chứng{by}: {document}"
-                review.problems.append(where.problem("evidence_incomplete", msg, unit, leaf.code, "warning"))
+        for document, issuer in missing:
+            by = f" do {agencies.get(issuer, issuer)} ban hành" if issuer not in (None, "unit") else " của đơn vị"
+            msg = f"thiếu tài liệu kiểm chứng{by}: {document}"
+            problems.append(where.problem("evidence_incomplete", msg, unit, leaf.code, "warning"))
     return cut
 
 

@@ -35,9 +35,14 @@ def agency_context(inp: ReportInputs, requirements: list[Any] | None) -> dict[st
     agencies: dict[str, dict[str, Any]] = {}
 
     def leaf_entry(agency: str, key: tuple[str, str], name: str, document: str) -> dict[str, Any]:
-        a = agencies.setdefault(agency, {"id": agency, "name": names.get(agency, agency) or NO_AGENCY_NAME, "items": {}, "lacking": 0, "owed": 0})
+        a = agencies.get(agency)
+        if a is None:
+            a = agencies[agency] = {"id": agency, "name": names.get(agency, agency) or NO_AGENCY_NAME, "items": {}, "lacking": 0, "owed": 0}
         items: dict[tuple[str, str], dict[str, Any]] = a["items"]
-        return items.setdefault(key, {"code": key[0], "name": name, "document": document, "lacking": [], "ok": 0})
+        item = items.get(key)
+        if item is None:
+            item = items[key] = {"code": key[0], "name": name, "document": document, "lacking": [], "ok": 0}
+        return item
 
     if requirements is not None:
         from par_index.evidence.check import STATUS_WORDS

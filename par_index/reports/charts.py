@@ -16,7 +16,9 @@ import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html import escape
+from typing import Any
 
 FINAL_COLOR = "#1f4e79"
 SELF_COLOR = "#9dc3e6"
@@ -165,11 +167,9 @@ BOTTOM = 2 * TICK + FONT_SIZE * 2.6 + PAD  # tick labels and axis title under th
 
 def area_chart(labels: Sequence[str], final: Sequence[float | None], self_: Sequence[float | None] | None) -> str:
     """Horizontal bars: each area's sub-index (final; self-assessed beside it when given)."""
-    n = len(labels)
-    shown = [_short(s) for s in labels]
     legend = self_ is not None
-    top = PAD + (14.0 if legend else 0.0)
-    c = _Bars((0.42 * n + 0.9) * 72, (0.0, 112.0), _bar_limits(n, 0.76 if legend else 0.6), _label_margin(shown), top, BOTTOM)
+    geometry, legend_svg, axes_svg = _area_frame(tuple(labels), legend)
+    c = _Bars(*geometry)
     h = 0.38 if legend else 0.6
     if legend:
         assert self_ is not None
@@ -177,7 +177,27 @@ def area_chart(labels: Sequence[str], final: Sequence[float | None], self_: Sequ
             c.bar(y - h / 2, h, v or 0.0, SELF_COLOR)
         for y, v in enumerate(final):
             c.bar(y + h / 2, h, v or 0.0, FINAL_COLOR)
-        # the legend above the bars' top right corner, as two entries side by side
+        c.parts.append(legend_svg)
+    else:
+        for y, v in enumerate(final):
+            c.bar(y, h, v or 0.0, FINAL_COLOR)
+    for y, v in enumerate(final):
+        if v is not None:
+            c.text(c.x(min(v, 100.0) + 1), c.y(y + (h / 2 if legend else 0)), _vn(v), 8.0)
+    c.parts.append(axes_svg)
+    return c.svg("Biểu đồ chỉ số thành phần theo lĩnh vực")
+
+
+@lru_cache(maxsize=64)
+def _area_frame(labels: tuple[str, ...], legend: bool) -> tuple[tuple[Any, ...], str, str]:
+    """What an area chart's labels alone decide, worked out once for every unit report with the
+    same areas: the box, the legend and the axes (SVG text)."""
+    n = len(labels)
+    shown = [_short(s) for s in labels]
+    top = PAD + (14.0 if legend else 0.0)
+    geometry = ((0.42 * n + 0.9) * 72, (0.0, 112.0), _bar_limits(n, 0.76 if legend else 0.6), _label_margin(shown), top, BOTTOM)
+    c = _Bars(*geometry)
+    if legend:  # the legend above the bars' top right corner, as two entries side by side
         entries = (("Tự đánh giá", SELF_COLOR), ("Kết quả cuối cùng", FINAL_COLOR))
         size = 8.0
         x = c.right - sum(2.0 * size + 0.8 * size + text_width(t, size) for t, _ in entries) - 2.0 * size - 0.4 * size
@@ -187,14 +207,10 @@ def area_chart(labels: Sequence[str], final: Sequence[float | None], self_: Sequ
             x += 2.8 * size
             c.text(x, ymid, t, size)
             x += text_width(t, size) + 2.0 * size
-    else:
-        for y, v in enumerate(final):
-            c.bar(y, h, v or 0.0, FINAL_COLOR)
-    for y, v in enumerate(final):
-        if v is not None:
-            c.text(c.x(min(v, 100.0) + 1), c.y(y + (h / 2 if legend else 0)), _vn(v), 8.0)
+    legend_svg = "".join(c.parts)
+    c.parts.clear()
     c.axes(shown, [0, 20, 40, 60, 80, 100], "Chỉ số thành phần (%)")
-    return c.svg("Biểu đồ chỉ số thành phần theo lĩnh vực")
+    return geometry, legend_svg, "".join(c.parts)
 
 
 def ranking_chart(labels: Sequence[str], values: Sequence[float], bands: Sequence[str | None],

@@ -85,12 +85,15 @@ def province_context(inp: ReportInputs, pd_: ProvinceData) -> dict[str, Any]:
     g = pd_.gaps
     over = g.units[g.units["gap"].map(lambda x: x != 0)] if len(g.units) else g.units
     gap_rows = []
+    areas_by_unit: dict[Any, list[dict[str, Any]]] = {}  # grouped once, not filtered per unit
+    for a in g.areas.to_dict("records"):
+        areas_by_unit.setdefault(a["unit"], []).append(a)
     for u in over.to_dict("records"):
-        ar = g.areas[g.areas["unit"] == u["unit"]]
+        ar = areas_by_unit.get(u["unit"], [])
         gap_rows.append({"unit": u["unit"], "name": u["name"], "self": vn(u["self_points"]), "final": vn(u["final_points"]),
                          "gap": vn(u["gap"], signed=True), "gap_data": data_number(u["gap"]),
                          "self_index": vn(u["self_index"]), "final_index": vn(u["final_index"]),
-                         "areas": [f"{a['area']}. {a['area_name']}: {vn(a['gap'], signed=True)}" for a in ar.to_dict("records")]})
+                         "areas": [f"{a['area']}. {a['area_name']}: {vn(a['gap'], signed=True)}" for a in ar]})
     gchart = gap_chart([str(x) for x in over["name"]], [float(x) for x in over["gap"]]) if len(over) else ""
     change = None
     if pd_.change is not None and pd_.previous is not None:

@@ -15,6 +15,7 @@ it builds plain data for the template, which only prints it.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,7 +29,16 @@ from par_index.common.values import nfc
 from par_index.errors import InputError, Problem
 from par_index.messages import FILE_MISSING
 from par_index.reports.charts import area_chart
-from par_index.reports.format import data_number, exact_index, units_to_points, vn, vn_date, vn_int
+from par_index.reports.format import (
+    data_number,
+    exact_index,
+    point_texts,
+    units_to_points,
+    vn,
+    vn_date,
+    vn_int,
+    whole_units,
+)
 from par_index.reports.ranking import kind_names
 from par_index.reports.render import render, svg
 from par_index.scoring.engine import Results, SetResult
@@ -90,6 +100,28 @@ def _row_data(s: SetResult, i: int, j_node: int | None, j_leaf: int | None) -> t
         assert j_node is not None
         m, p = s.node_max[i, j_node], s.node_points[i, j_node]
     return (units_to_points(m, s.scale) if m > 0 else None), units_to_points(p, s.scale), True
+
+
+def _set_plan(inp: ReportInputs, s: SetResult) -> dict[str, Any]:
+    """Per criteria set, once for every unit report: each node with its leaf column (if a leaf)
+    and the range of leaves under it."""
+    c = s.criteria
+
+    def build() -> dict[str, Any]:
+        nodes = []
+        for node in c.nodes:
+            j = c.leaf_index.get(node.code) if node.is_leaf else None
+            nodes.append((node, j, c.leaves[j] if j is not None else None))
+        kinds = [str(x) for x in s.units["kind"]]
+        return {
+            "names": [str(x) for x in s.units["name"]], "kinds": kinds, "kind_count": Counter(kinds),
+            "nodes": nodes,
+            "is_leaf": np.array([j is not None for _, j, _ in nodes], dtype=bool),
+            "leaf_col": np.array([j or 0 for _, j, _ in nodes], dtype=np.intp),
+            "lo": np.asarray(c.leaf_range)[:, 0].astype(np.intp), "hi": np.asarray(c.leaf_range)[:, 1].astype(np.intp),
+        }
+
+    return _by_unit(inp, f"plan {c.id}", (c.nodes, s.units), build)
 
 
 def _by_unit(inp: ReportInputs, name: str, sources: tuple[Any, ...], build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -163,30 +195,34 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
     appraisal_notes = _appraisal_notes(inp, unit)
 
     # the appendix table: every node that applies to this unit, in reading order
+    plan = _set_plan(inp, fs)
+    is_leaf, jl = plan["is_leaf"], plan["leaf_col"]
+    scale = fs.scale
+    mx = np.where(is_leaf, fs.leaf_max[i, jl], fs.node_max[i])
+    fp = np.where(is_leaf, fs.leaf_points[i, jl], fs.node_points[i])
+    sp = np.where(is_leaf, ss.leaf_points[k, jl], ss.node_points[k])
+    cum = np.concatenate(([0], np.cumsum(applic)))
+    shown = np.where(is_leaf, applic[jl], cum[plan["hi"]] > cum[plan["lo"]])  # a node: any leaf under it applies
+    status = fs.status[i].tolist()
     rows: list[dict[str, Any]] = []
-    for n, node in enumerate(c.nodes):
-        j_leaf = c.leaf_index.get(node.code) if node.is_leaf else None
-        if j_leaf is not None and not applic[j_leaf]:
-            continue
-        if j_leaf is None and not applic[c.under(n)].any():
-            continue
-        mx, fp, _ = _row_data(fs, i, n, j_leaf)
-        _, sp, _ = _row_data(ss, k, n, j_leaf)
-        leaf = c.leaves[j_leaf] if j_leaf is not None else None
+    for n, has_max, m_u, f_u, s_u in zip(np.flatnonzero(shown).tolist(), (mx > 0)[shown].tolist(), whole_units(mx[shown]),
+                                         whole_units(fp[shown]), whole_units(sp[shown]), strict=True):
+        node, j_leaf, leaf = plan["nodes"][n]
+        _, m_text, m_data = point_texts(m_u, scale) if has_max else (None, "—", "")
+        f_x, f_text, f_data = point_texts(f_u, scale)
+        s_x, s_text, s_data = point_texts(s_u, scale)
         note = ""
         if leaf is not None:
-            status = fs.status[i, j_leaf]
-            if status == "na":
+            if status[j_leaf] == "na":
                 note = "không áp dụng (na)"
             elif leaf.outside_max:
                 note = "điểm trừ" if leaf.sign < 0 else "điểm thưởng"
-            elif status == "missing":
+            elif status[j_leaf] == "missing":
                 note = "chưa có giá trị"
         rows.append({
             "code": node.code, "name": node.name, "depth": node.depth, "is_leaf": node.is_leaf,
-            "max": vn(mx, empty="—"), "max_data": data_number(mx),
-            "self": vn(sp), "self_data": data_number(sp), "final": vn(fp), "final_data": data_number(fp),
-            "changed": sp != fp, "evidence": vn_int(ev_count.get(node.code), empty="") if node.is_leaf else "", "note": note,
+            "max": m_text, "max_data": m_data, "self": s_text, "self_data": s_data, "final": f_text, "final_data": f_data,
+            "changed": s_x != f_x, "evidence": vn_int(ev_count.get(node.code), empty="") if node.is_leaf else "", "note": note,
         })
 
     # section I: totals and areas
@@ -222,16 +258,17 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
         difficulties, proposals = _draft_sections(fs, i, areas)
         generated = True
     rank = fs.rank[i]
+    kind = plan["kinds"][i]
     return {
-        "unit": unit, "name": str(fs.units["name"].iat[i]), "kind": str(fs.units["kind"].iat[i]),
-        "kind_name": kinds.get(str(fs.units["kind"].iat[i]), ""),
+        "unit": unit, "name": plan["names"][i], "kind": kind,
+        "kind_name": kinds.get(kind, ""),
         "criteria_id": c.id, "criteria_title": c.spec.title, "year": c.spec.year, "date": vn_date(inp.date),
         "has_appraisal": has_appraisal,
         "total": {"max": vn(units_to_points(fs.total_max[i], fs.scale)), "max_data": data_number(units_to_points(fs.total_max[i], fs.scale)),
                   "self": vn(sp_tot), "self_data": data_number(sp_tot), "final": vn(fp_tot), "final_data": data_number(fp_tot),
                   "self_index": vn(s_idx), "self_index_data": data_number(s_idx), "final_index": vn(f_idx), "final_index_data": data_number(f_idx),
                   "rank": vn_int(None if np.isnan(rank) else int(rank)), "band": fs.band[i] or "—",
-                  "count": int(np.sum(fs.units["kind"].to_numpy() == fs.units["kind"].iat[i]))},
+                  "count": plan["kind_count"][kind]},
         "areas": [{k2: v for k2, v in a.items() if k2 not in ("lost", "sub")} for a in areas],
         "rows": rows, "explanations": explanations,
         "difficulties": difficulties, "proposals": proposals, "generated": generated, "chart": svg(chart),
@@ -250,13 +287,13 @@ def _explanations(inp: ReportInputs, fs: SetResult, i: int, ss: SetResult, k: in
         if p.message not in lst:
             lst.append(p.message)
     out = []
-    for j, leaf in enumerate(c.leaves):
-        if fs.status[i, j] == "not_applicable":
+    status, stage = fs.status[i].tolist(), ss.value_stage[k].tolist()
+    for j, leaf, s_u, f_u in zip(range(len(c.leaves)), c.leaves, whole_units(ss.leaf_points[k]), whole_units(fs.leaf_points[i]), strict=True):
+        if status[j] == "not_applicable":
             continue
-        sp = units_to_points(ss.leaf_points[k, j], ss.scale)
-        fp = units_to_points(fs.leaf_points[i, j], fs.scale)
+        sp, fp = point_texts(s_u, ss.scale)[0], point_texts(f_u, fs.scale)[0]
         reasons = list(probs.get(leaf.code, []))
-        own_value = ss.value_stage[k, j] == "self"  # survey leaves need no evidence from the unit
+        own_value = stage[j] == "self"  # survey leaves need no evidence from the unit
         if not inp.evidence_reviewed and own_value and sp > 0 and not ev_count.get(leaf.code) and not leaf.outside_max:
             reasons.append(f"chưa có tài liệu kiểm chứng trong evidence.csv cho {vn(sp)} điểm tự đánh giá")
         if sp != fp:
@@ -274,13 +311,14 @@ def _draft_sections(fs: SetResult, i: int, areas: list[dict[str, Any]]) -> tuple
     weakest = sorted(scored, key=lambda a: (a["sub"], a["code"]))[:WEAKEST_AREAS]
     c = fs.criteria
     difficulties, proposals = [], []
+    leaf_max, leaf_points = fs.leaf_max[i].tolist(), fs.leaf_points[i].tolist()
     for a in weakest:
         difficulties.append(f"Lĩnh vực {a['code']}. {a['name']}: chỉ số thành phần {vn(a['sub'])}%, còn thiếu {vn(a['lost'])} điểm so với tối đa.")
         lost = []
         for j, leaf in enumerate(c.leaves):
-            if leaf.ancestors[0] != a["code"] or leaf.outside_max or fs.leaf_max[i, j] <= 0:
+            if leaf.ancestors[0] != a["code"] or leaf.outside_max or leaf_max[j] <= 0:
                 continue
-            gap = fs.leaf_max[i, j] - fs.leaf_points[i, j]
+            gap = leaf_max[j] - leaf_points[j]
             if gap > 0:
                 lost.append((-gap, leaf.code, leaf.name, units_to_points(gap, fs.scale)))
         lost.sort()

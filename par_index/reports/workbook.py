@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from par_index.common.xlsx_table import Table, write_tables
-from par_index.reports.format import units_to_points
+from par_index.reports.format import point_texts, whole_units
 from par_index.reports.province import ProvinceData
 from par_index.reports.ranking import areas_of
 from par_index.reports.unit import ReportInputs
@@ -53,14 +53,17 @@ def write_workbook(inp: ReportInputs, pdata: ProvinceData, requirements: list[An
     detail = []
     for fs in inp.final.sets:
         ss = next(s for s in inp.self_.sets if s.criteria.id == fs.criteria.id)
+        leaves = fs.criteria.leaves
         for i, unit in enumerate(fs.units["unit"]):
             k = ss.unit_row(unit)
-            for j, leaf in enumerate(fs.criteria.leaves):
-                if fs.status[i, j] == "not_applicable":
+            status, text = fs.status[i].tolist(), fs.value_text[i].tolist()
+            has_max = (fs.leaf_max[i] > 0).tolist()
+            for j, m_u, s_u, f_u in zip(range(len(leaves)), whole_units(fs.leaf_max[i]), whole_units(ss.leaf_points[k]), whole_units(fs.leaf_points[i]), strict=True):
+                if status[j] == "not_applicable":
                     continue
-                mx = units_to_points(fs.leaf_max[i, j], fs.scale) if fs.leaf_max[i, j] > 0 else None
-                detail.append([unit, leaf.code, leaf.name, mx, units_to_points(ss.leaf_points[k, j], ss.scale),
-                               units_to_points(fs.leaf_points[i, j], fs.scale), str(fs.value_text[i, j]).strip() or None])
+                leaf = leaves[j]
+                mx = point_texts(m_u, fs.scale)[0] if has_max[j] else None
+                detail.append([unit, leaf.code, leaf.name, mx, point_texts(s_u, ss.scale)[0], point_texts(f_u, fs.scale)[0], str(text[j]).strip() or None])
     _sheet(tables, "Điểm chi tiết", ["Mã đơn vị", "Tiêu chí", "Nội dung", "Điểm tối đa", "Tự đánh giá", "Cuối cùng", "Giá trị"], detail, {4, 5, 6}, {1: 16, 3: 60, 7: 24})
     if requirements is not None:
         from par_index.evidence.check import STATUS_WORDS
