@@ -55,6 +55,10 @@ STAGE_UNKNOWN = "giai đoạn '{stage}' không hợp lệ; chọn self hoặc fi
 # -- units ------------------------------------------------------------------------------------
 #: a unit id that is not in the units (``where``: "units", "dữ liệu đã chấm", …)
 UNIT_UNKNOWN = "đơn vị '{unit}' không có trong {where}"
+#: a criterion code that is not in the criteria (``where``: "bộ tiêu chí so-2024", …)
+CRITERION_UNKNOWN = "tiêu chí '{criterion}' không có trong {where}"
+#: a code that is not a leaf criterion (one with a rule) where only a leaf will do
+LEAF_UNKNOWN = "tiêu chí thành phần '{criterion}' không có trong {where}"
 #: a unit kind the criteria set does not have (``where``: "bộ tiêu chí (…)", …)
 UNIT_KIND_UNKNOWN = "loại đơn vị '{kind}' không có trong {where}"
 

@@ -40,7 +40,7 @@ from par_index.common.values import format_date, format_number, nfc, parse_date_
 from par_index.criteria.compiled import CompiledCriteria, Leaf
 from par_index.criteria.rules.deadline import Deadline
 from par_index.errors import Problem
-from par_index.messages import DATE_UNREADABLE, UNIT_UNKNOWN
+from par_index.messages import CRITERION_UNKNOWN, DATE_UNREADABLE, UNIT_UNKNOWN
 from par_index.scoring.engine import Results, SetResult, Stage, score
 from par_index.unit_data.reader import UnitData
 
@@ -221,7 +221,7 @@ def _check_rows(
             else:
                 add(
                     "evidence_unknown",
-                    f"tiêu chí '{code}' không có trong bộ tiêu chí {c.id}; tài liệu này không được tính",
+                    CRITERION_UNKNOWN.format(criterion=code, where=f"bộ tiêu chí {c.id}") + "; tài liệu này không được tính",
                 )
             continue
         leaf = c.leaves[c.leaf_index[code]]

@@ -31,7 +31,7 @@ import numpy as np
 
 from par_index.common.values import format_number
 from par_index.errors import InputError, Problem
-from par_index.messages import FILE_MISSING, POINTS_EXPECTED, not_a_number
+from par_index.messages import CRITERION_UNKNOWN, FILE_MISSING, POINTS_EXPECTED, not_a_number
 from par_index.planning.headroom import ladders, level_need, read_value
 from par_index.planning.ladder import Ladder
 from par_index.scoring.engine import SetResult
@@ -480,7 +480,7 @@ def resolve_step_points(costs: StepCosts, s: SetResult, file: str) -> StepCosts:
     by_step: dict[tuple[str, str, int], Decimal] = {}
     for (unit, code, scaled), cost in costs.by_step.items():
         if code not in c.leaf_index:
-            problems.append(Problem("costs_criterion", f"tiêu chí '{code}' không có trong bộ tiêu chí {c.id}", file=file, criterion=code))
+            problems.append(Problem("costs_criterion", CRITERION_UNKNOWN.format(criterion=code, where=f"bộ tiêu chí {c.id}"), file=file, criterion=code))
             continue
         lad = lads[c.leaf_index[code]]
         units = round(scaled * s.scale / 10**COST_DECIMALS)
@@ -492,7 +492,7 @@ def resolve_step_points(costs: StepCosts, s: SetResult, file: str) -> StepCosts:
         by_step[(unit, code, units)] = cost
     for (_unit, code) in costs.by_leaf:
         if code not in c.leaf_index:
-            problems.append(Problem("costs_criterion", f"tiêu chí '{code}' không có trong bộ tiêu chí {c.id}", file=file, criterion=code))
+            problems.append(Problem("costs_criterion", CRITERION_UNKNOWN.format(criterion=code, where=f"bộ tiêu chí {c.id}"), file=file, criterion=code))
     if problems:
         raise InputError(problems)
     return StepCosts(costs.default, dict(costs.by_leaf), by_step)

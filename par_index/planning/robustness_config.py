@@ -28,6 +28,7 @@ from par_index.criteria.compiled import CompiledCriteria
 from par_index.criteria.loader import pydantic_message, pydantic_reason
 from par_index.criteria.model import BandSpec
 from par_index.errors import InputError, Problem
+from par_index.messages import LEAF_UNKNOWN
 from par_index.planning.robustness import Uncertainty
 from par_index.planning.scenario import apply_criteria, parse_override
 from par_index.scoring.engine import SetResult, Stage, score
@@ -84,7 +85,7 @@ def load_config(path: Path, sets: Sequence[CompiledCriteria], data: UnitData, st
     codes = {leaf.code for c in sets for leaf in c.leaves}
     bad = [c for c in (spec.leaves or {}) if c not in codes]
     if bad:
-        raise InputError([Problem("robustness_leaf_unknown", f"không có tiêu chí thành phần '{c}'", file=name, criterion=c, field="leaves") for c in bad])
+        raise InputError([Problem("robustness_leaf_unknown", LEAF_UNKNOWN.format(criterion=c, where="bộ tiêu chí"), file=name, criterion=c, field="leaves") for c in bad])
     for code, p in (spec.leaves or {}).items():
         if p.down + p.up > 1:
             raise InputError(Problem("robustness_probability", "down + up phải ≤ 1", file=name, criterion=code, field="leaves"))

@@ -44,7 +44,7 @@ from par_index.criteria.compiled import CompiledCriteria, compile_criteria
 from par_index.criteria.loader import check_tree, pydantic_message, pydantic_reason
 from par_index.criteria.model import Amount, BandSpec, CriteriaSet, Points
 from par_index.errors import InputError, Problem
-from par_index.messages import STAGE_UNKNOWN, UNIT_UNKNOWN
+from par_index.messages import CRITERION_UNKNOWN, LEAF_UNKNOWN, STAGE_UNKNOWN, UNIT_UNKNOWN
 from par_index.scoring.engine import Results, SetResult, Stage, is_stage, score
 from par_index.scoring.layout import value_problem
 from par_index.scoring.results import Standing, standing
@@ -318,7 +318,7 @@ def apply_criteria(sets: Sequence[CompiledCriteria], overrides: Sequence[Located
         out.append(compile_criteria(spec, c.path))
     for k, o in enumerate(mine):
         if not used[k] and isinstance(o.item, NodeOverride):
-            problems.append(Problem("scenario_criterion_unknown", f"không có tiêu chí '{o.item.criterion}' trong bộ tiêu chí đã nạp", file=o.file, line=o.line, criterion=o.item.criterion))
+            problems.append(Problem("scenario_criterion_unknown", CRITERION_UNKNOWN.format(criterion=o.item.criterion, where="bộ tiêu chí đã nạp"), file=o.file, line=o.line, criterion=o.item.criterion))
     if problems:
         raise InputError(problems)
     return out, notes
@@ -355,7 +355,7 @@ def apply_values(data: UnitData, sets: Sequence[CompiledCriteria], overrides: Se
             problems.append(Problem("scenario_unit_unknown", UNIT_UNKNOWN.format(unit=item.unit, where="dữ liệu"), file=o.file, line=o.line, unit=item.unit))
             continue
         if item.criterion not in leaves:
-            problems.append(Problem("scenario_criterion_unknown", f"không có tiêu chí thành phần '{item.criterion}' trong bộ tiêu chí", file=o.file, line=o.line, unit=item.unit, criterion=item.criterion))
+            problems.append(Problem("scenario_criterion_unknown", LEAF_UNKNOWN.format(criterion=item.criterion, where="bộ tiêu chí"), file=o.file, line=o.line, unit=item.unit, criterion=item.criterion))
             continue
         problem = _value_problem(sets, kind_of.get(item.unit), item.criterion, item.value or "")
         if problem is not None:

@@ -32,6 +32,7 @@ from par_index.criteria.rules.base import Rule, ratio_message
 from par_index.criteria.rules.survey import Survey
 from par_index.errors import InputError, Problem
 from par_index.messages import (
+    CRITERION_UNKNOWN,
     DATE_EXPECTED,
     NUMBER_EXPECTED,
     POINTS_EXPECTED,
@@ -384,7 +385,7 @@ def _lay_out_set(
                 msg = f"'{r.criterion!s}' là tiêu chí có tiêu chí con; hãy nhập giá trị cho từng tiêu chí thành phần"
                 problems.append(row_problem(r, "criterion_not_leaf", msg))
             else:
-                problems.append(row_problem(r, "criterion_unknown", f"tiêu chí '{r.criterion!s}' không có trong bộ tiêu chí {c.id}; dòng này không được chấm"))
+                problems.append(row_problem(r, "criterion_unknown", CRITERION_UNKNOWN.format(criterion=r.criterion, where=f"bộ tiêu chí {c.id}") + "; dòng này không được chấm"))
         keep = ~unknown
         ids, u, lcol = ids[keep], u[keep], lcol[keep]
     del unknown

@@ -21,6 +21,7 @@ from typing import Any
 
 from par_index.criteria.compiled import CompiledCriteria
 from par_index.errors import InputError, Problem
+from par_index.messages import CRITERION_UNKNOWN
 from par_index.pipeline import add_extra_tables, load_criteria, read_base_tables, read_data
 from par_index.pipeline import score as score_with_evidence
 from par_index.scoring.engine import Stage, score
@@ -391,7 +392,7 @@ def _value_problems(crit_id: int, kind: str, criterion: str, value: str, points:
 
     tables = _leaf_tables(crit_id, kind, criterion)
     if tables is None:
-        return [{"reason": "criterion_unknown", "message": f"tiêu chí '{criterion}' không có trong bộ tiêu chí của loại đơn vị '{kind}'", "criterion": criterion}]
+        return [{"reason": "criterion_unknown", "message": CRITERION_UNKNOWN.format(criterion=criterion, where=f"bộ tiêu chí của loại đơn vị '{kind}'"), "criterion": criterion}]
     c, units, template, evidence = tables
     rows = template.copy()
     rows["value"] = np.array([value], dtype=object)

@@ -23,7 +23,7 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from par_index.messages import DATE_UNREADABLE, UNIT_UNKNOWN
+from par_index.messages import CRITERION_UNKNOWN, DATE_UNREADABLE, UNIT_UNKNOWN
 from par_index.scoring.engine import Stage, is_stage
 from par_index.server import scoring
 from par_index.server.db import Database
@@ -250,7 +250,7 @@ def leaf_of(s: Session, year: int, unit: Unit, criterion: str) -> scoring.LeafIn
     if leaf is None:
         raise ApiError(
             404,
-            f"tiêu chí '{criterion}' không có trong bộ tiêu chí của đơn vị loại '{unit.kind}' (hoặc không áp dụng cho loại này)",
+            CRITERION_UNKNOWN.format(criterion=criterion, where=f"bộ tiêu chí của đơn vị loại '{unit.kind}'") + " (hoặc không áp dụng cho loại này)",
             {"criterion": criterion, "kind": unit.kind},
         )
     return leaf

@@ -105,6 +105,14 @@ def test_band_sets_and_alternatives(tmp_path: Path, mini) -> None:  # type: igno
     assert Decimal(str(units["so-a"]["median_rank"])) == 1
 
 
+def test_config_names_a_leaf_the_criteria_lack(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "rb.yaml"
+    cfg.write_text("leaves:\n  '9.9': {down: 0.1, up: 0}\n", encoding="utf-8")
+    args = ["robustness", "--criteria", str(HERE / "mini" / "criteria.yaml"), "--data", str(HERE / "mini" / "data"), "--config", str(cfg)]
+    assert main(args) == 2
+    assert "tiêu chí thành phần '9.9' không có trong bộ tiêu chí" in " ".join(capsys.readouterr().err.split())
+
+
 def test_cli_csv_and_html(tmp_path: Path) -> None:
     base = ["robustness", "--criteria", str(HERE / "mini" / "criteria.yaml"), "--data", str(HERE / "mini" / "data"), "--draws", "100", "--seed", "4"]
     assert main([*base, "--out", str(tmp_path / "r.csv")]) == 0

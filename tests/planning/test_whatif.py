@@ -51,7 +51,7 @@ def test_scenario_criteria_change_revalidated() -> None:
     f = HERE / "planning" / "scenario_bad_max.yaml"
     assert [str(p) for p in err.value.problems] == [
         f"{f} dòng 6, tiêu chí 1.2, trường 'rule.bands[1].points': 2.0 điểm lớn hơn điểm tối đa 1",
-        f"{f} dòng 7, tiêu chí 7.7: không có tiêu chí '7.7' trong bộ tiêu chí đã nạp",
+        f"{f} dòng 7, tiêu chí 7.7: tiêu chí '7.7' không có trong bộ tiêu chí đã nạp",
     ]
 
 
@@ -106,6 +106,7 @@ def test_set_on_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         ("so-a:1.1=hôm qua", "không đọc được giá trị 'hôm qua': cần một ngày dạng dd/mm/yyyy hoặc yyyy-mm-dd"),
         ("so-a:2.1=85", "so-a:2.1=85: 85 — có phải 85%?"),
         ("so-a:2.1=120%", "120% vượt quá 100%"),
+        ("so-a:9.9=1", "--set, đơn vị so-a, tiêu chí 9.9: tiêu chí thành phần '9.9' không có trong bộ tiêu chí"),
     ],
 )
 def test_set_refuses_a_value_the_rule_cannot_score(setting: str, fragment: str, capsys: pytest.CaptureFixture[str]) -> None:

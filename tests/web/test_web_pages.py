@@ -156,6 +156,8 @@ def test_a_unit_withdraws_before_the_deadline_and_saves_again(app: Any) -> None:
     # the same form sent again with the old version: refused, nothing overwritten
     r = c.post("/units/so-noi-vu/criteria/1.7", data={"csrf_token": csrf, "value": "2", "version": version})
     assert r.status_code == 409 and "phiên bản đã cũ" in r.text
+    r = c.post("/units/so-noi-vu/criteria/9.9.9", data={"csrf_token": csrf, "value": "1", "version": version})
+    assert r.status_code == 404 and "Tiêu chí &#39;9.9.9&#39; không có trong bộ tiêu chí của đơn vị." in r.text
 
 
 def test_the_agency_sees_what_it_owes_and_uploads_in_place(app: Any) -> None:

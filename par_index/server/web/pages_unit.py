@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from par_index.appraisal.trail import leaf_trails
-from par_index.messages import UNIT_KIND_UNKNOWN
+from par_index.messages import CRITERION_UNKNOWN, UNIT_KIND_UNKNOWN
 from par_index.server import services
 from par_index.server.errors import ApiError
 from par_index.server.uploads import store
@@ -91,7 +91,7 @@ async def save_leaf(ctx: Ctx, unit: str, criterion: str) -> Response:
             c = services.criteria_of(s, rnd.year).set_of_kind(u.kind)
             j = c.leaf_index.get(criterion) if c is not None else None
             if c is None or j is None:
-                raise ApiError(404, f"không có tiêu chí '{criterion}' trong bộ tiêu chí của đơn vị")
+                raise ApiError(404, CRITERION_UNKNOWN.format(criterion=criterion, where="bộ tiêu chí của đơn vị"))
             value, problem = read_input(widget_for(c.leaves[j]), criterion, raw)
             if problem is not None:
                 return problem
