@@ -129,8 +129,12 @@ def out_suffix(path: Path, formats: Iterable[str], what: str = "") -> str:
     suffix = path.suffix.lower()
     allowed = list(formats)
     if suffix not in allowed:
-        names = ", ".join(allowed[:-1]) + (f" hoặc {allowed[-1]}" if len(allowed) > 1 else allowed[0])
-        raise InputError(
-            Problem("out_format", f"không hỗ trợ định dạng '{suffix or path.name}'{what}; dùng {names}", file=str(path))
-        )
+        raise out_format_error(path, allowed, what)
     return suffix
+
+
+def out_format_error(path: Path, formats: Iterable[str], what: str = "") -> InputError:
+    """An output file name whose extension no writer of the command supports; ``formats`` lists those that are."""
+    allowed = list(formats)
+    names = ", ".join(allowed[:-1]) + (f" hoặc {allowed[-1]}" if len(allowed) > 1 else allowed[0])
+    return InputError(Problem("out_format", f"không hỗ trợ định dạng '{path.suffix.lower() or path.name}'{what}; dùng {names}", file=str(path)))

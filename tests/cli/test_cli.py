@@ -81,6 +81,11 @@ def test_stage_self(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         (["score", "--criteria", "nope.yaml", "--data", DATA], "không tìm thấy tệp"),
         (["score", "--criteria", MINI, "--data", "nope-folder"], "không tìm thấy thư mục hay tệp dữ liệu"),
         (["score", "--criteria", MINI, "--data", DATA, "--out", "x.pdf"], "không hỗ trợ định dạng '.pdf'"),
+        # one wording for every command's output formats (common.text_files.out_format_error)
+        (["plan", "--criteria", MINI, "--data", DATA, "--unit", "so-b", "--budget", "1", "--out", "x.PDF"], "không hỗ trợ định dạng '.pdf'; dùng .json hoặc .html"),
+        (["whatif", "--criteria", MINI, "--data", DATA, "--set", "so-b:1.2=95%", "--out", "x.pdf"], "không hỗ trợ định dạng '.pdf'; dùng .json hoặc .html"),
+        (["headroom", "--criteria", MINI, "--data", DATA, "--unit", "so-b", "--out", "x.pdf"], "không hỗ trợ định dạng '.pdf'; dùng .json hoặc .html"),
+        (["robustness", "--criteria", MINI, "--data", DATA, "--draws", "2", "--out", "x.pdf"], "không hỗ trợ định dạng '.pdf'; dùng .json, .csv hoặc .html"),
         (["score", "--criteria", MINI], "Lỗi câu lệnh"),
         (["explain", "--criteria", MINI, "--data", DATA, "--unit", "so-q"], "đơn vị 'so-q' không có trong dữ liệu đã chấm"),
         (["score", "--criteria", MINI, "--data", MINI], "dữ liệu phải là một thư mục CSV"),

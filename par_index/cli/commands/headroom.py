@@ -12,7 +12,7 @@ import click
 from par_index.cli.commands.options import criteria_option, data_option, stage_option
 from par_index.cli.commands.score import run_score
 from par_index.cli.console import console, styled
-from par_index.common.text_files import write_text
+from par_index.common.text_files import out_format_error, write_text
 from par_index.errors import InputError, Problem
 from par_index.messages import UNIT_UNKNOWN
 
@@ -67,7 +67,7 @@ def command(criteria_paths: tuple[Path, ...], data_path: Path, unit: str, stage:
         elif out.suffix.lower() == ".json":
             write_text(out, json.dumps(doc, ensure_ascii=False, indent=1))
         else:
-            raise InputError(Problem("out_format", f"không hỗ trợ định dạng '{out.suffix or out.name}'; dùng .json hoặc .html", file=str(out)))
+            raise out_format_error(out, (".json", ".html"))
         console(stderr=True).print(f"Đã ghi {out}")
     elif as_json:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1))

@@ -14,8 +14,7 @@ from par_index.cli.commands.headroom import find_unit
 from par_index.cli.commands.options import criteria_option, data_option, stage_option
 from par_index.cli.commands.score import run_score
 from par_index.cli.console import console, styled
-from par_index.common.text_files import write_text
-from par_index.errors import InputError, Problem
+from par_index.common.text_files import out_format_error, write_text
 from par_index.messages import DECIMAL_EXPECTED, not_a_number
 
 if TYPE_CHECKING:
@@ -97,5 +96,5 @@ def command(
     elif out.suffix.lower() == ".html":
         write_html(out, f"Kế hoạch tăng điểm — {p.name}", [plan_section(p)])
     else:
-        raise InputError(Problem("out_format", f"không hỗ trợ định dạng '{out.suffix or out.name}'; dùng .json hoặc .html", file=str(out)))
+        raise out_format_error(out, (".json", ".html"))
     console(stderr=True).print(f"{p.message}. Đã ghi {out}")

@@ -11,8 +11,7 @@ import click
 
 from par_index.cli.commands.options import criteria_option, data_option, load_all, stage_option
 from par_index.cli.console import console
-from par_index.common.text_files import write_text
-from par_index.errors import InputError, Problem
+from par_index.common.text_files import out_format_error, write_text
 
 if TYPE_CHECKING:
     from par_index.planning.robustness import Robustness
@@ -100,5 +99,5 @@ def command(
     elif suffix == ".html":
         write_html(out, "Độ vững của xếp hạng", [robustness_section(rb)])
     else:
-        raise InputError(Problem("out_format", f"không hỗ trợ định dạng '{suffix or out.name}'; dùng .json, .csv hoặc .html", file=str(out)))
+        raise out_format_error(out, (".json", ".csv", ".html"))
     console(stderr=True).print(f"Đã ghi {out}", markup=False)

@@ -11,8 +11,7 @@ import click
 
 from par_index.cli.commands.options import load_all
 from par_index.cli.console import console, styled
-from par_index.common.text_files import write_text
-from par_index.errors import InputError, Problem
+from par_index.common.text_files import out_format_error, write_text
 
 if TYPE_CHECKING:
     from par_index.planning.scenario import WhatIf
@@ -101,7 +100,7 @@ def command(
     elif out.suffix.lower() == ".html":
         write_html(out, f"Kịch bản giả định — {w.name}", [whatif_section(w, str(recipe_path or ""))])
     else:
-        raise InputError(Problem("out_format", f"không hỗ trợ định dạng '{out.suffix or out.name}'; dùng .json hoặc .html", file=str(out)))
+        raise out_format_error(out, (".json", ".html"))
     written = [str(p) for p in (out,) if p is not None]
     if recipe_path is not None:
         written.append(f"công thức chạy lại: {recipe_path} (par-index whatif --replay {recipe_path})")
