@@ -99,6 +99,13 @@ def test_set_on_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert "không đúng dạng ĐƠN_VỊ:TIÊU_CHÍ=GIÁ_TRỊ" in capsys.readouterr().err
 
 
+def test_an_output_it_cannot_write_is_refused_before_the_recipe_is_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["whatif", "--criteria", str(HERE / "mini" / "criteria.yaml"), "--data", str(HERE / "mini" / "data"), "--set", "so-b:1.2=95%", "--out", str(tmp_path / "w.pdf")]
+    assert main(args) == 2
+    assert "không hỗ trợ định dạng '.pdf'; dùng .json hoặc .html" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # was: w.pdf.recipe.json written, then the refusal
+
+
 @pytest.mark.parametrize(
     ("setting", "fragment"),
     [  # issue 10 items 4 and 3: scored 0 (or full points) with exit 0 before

@@ -11,7 +11,7 @@ import click
 
 from par_index.cli.commands.options import criteria_option, data_option, load_all, stage_option
 from par_index.cli.console import console
-from par_index.common.text_files import out_format_error, write_text
+from par_index.common.text_files import out_format_error, out_suffix, write_text
 
 if TYPE_CHECKING:
     from par_index.planning.robustness import Robustness
@@ -75,6 +75,8 @@ def command(
     from par_index.planning.robustness_config import load_config
     from par_index.scoring.engine import score
 
+    if out is not None:
+        out_suffix(out, (".json", ".csv", ".html"))  # before the draws, not after
     sets = load_all(criteria_paths)
     data = read_data(data_path)
     base = score(sets, data, stage)

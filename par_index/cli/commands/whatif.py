@@ -11,7 +11,7 @@ import click
 
 from par_index.cli.commands.options import load_all
 from par_index.cli.console import console, styled
-from par_index.common.text_files import out_format_error, write_text
+from par_index.common.text_files import out_format_error, out_suffix, write_text
 
 if TYPE_CHECKING:
     from par_index.planning.scenario import WhatIf
@@ -86,6 +86,8 @@ def command(
         scenario.stage = stage
     if not scenario.overrides:
         raise click.UsageError("kịch bản không có thay đổi nào (thêm overrides hoặc --set)")
+    if out is not None:
+        out_suffix(out, (".json", ".html"))  # before anything is written (the recipe)
     compiled = load_all(tuple(scenario.criteria))
     data = read_data(scenario.data)
     w = run_whatif(scenario.name, compiled, data, scenario.stage, scenario.overrides)
