@@ -48,6 +48,10 @@ RATIO_WITHOUT_PERCENT = "{value} — có phải {value}%? Tỷ lệ ghi dạng {
 #: the share of a survey answer outside 0..1
 ANSWER_SHARE_RANGE = "tỷ lệ của đáp án {answer} phải từ 0 đến 1, không phải {value}"
 
+# -- file formats ---------------------------------------------------------------------------
+#: a key a strict YAML format does not have (``key``: "này" or the key quoted; ``format``: which format, where it is described)
+KEY_UNKNOWN = "khóa {key} không có trong định dạng {format}; hãy xóa hoặc sửa chính tả"
+
 # -- stages ----------------------------------------------------------------------------------
 #: a stage to score that is neither self nor final (a --stage, a scenario's or a recipe's stage)
 STAGE_UNKNOWN = "giai đoạn '{stage}' không hợp lệ; chọn self hoặc final"

@@ -20,7 +20,7 @@ from par_index.common.values import magnitude_problem
 from par_index.common.yaml_strict import LineDict, load_yaml, nfc_strings
 from par_index.criteria.model import CriteriaSet, Node
 from par_index.errors import InputError, Problem, Reason
-from par_index.messages import DATE_FORMS, UNIT_KIND_UNKNOWN
+from par_index.messages import DATE_FORMS, KEY_UNKNOWN, UNIT_KIND_UNKNOWN
 
 # Provenance values that must cite where the number comes from.
 SOURCED = {
@@ -135,7 +135,7 @@ def pydantic_message(err: Any) -> str:
     ctx = err.get("ctx") or {}
     value = err.get("input")
     if kind == "extra_forbidden":
-        return "khóa này không có trong định dạng tiêu chí (xem docs/criteria-format.md); hãy xóa hoặc sửa chính tả"
+        return KEY_UNKNOWN.format(key="này", format="tiêu chí (xem docs/criteria-format.md)")
     if kind == "missing":
         return "thiếu trường bắt buộc"
     if kind in ("union_tag_invalid", "union_tag_not_found"):

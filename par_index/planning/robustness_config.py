@@ -28,13 +28,14 @@ from par_index.criteria.compiled import CompiledCriteria
 from par_index.criteria.loader import pydantic_message, pydantic_reason
 from par_index.criteria.model import BandSpec
 from par_index.errors import InputError, Problem
-from par_index.messages import LEAF_UNKNOWN
+from par_index.messages import KEY_UNKNOWN, LEAF_UNKNOWN
 from par_index.planning.robustness import Uncertainty
 from par_index.planning.scenario import apply_criteria, parse_override
 from par_index.scoring.engine import SetResult, Stage, score
 from par_index.unit_data.reader import UnitData
 
 Probability = float
+ROBUSTNESS_EXTRA = KEY_UNKNOWN.format(key="này", format="cấu hình độ vững (xem docs/planning.md)")
 
 
 class LeafProb(Strict):
@@ -80,7 +81,7 @@ def load_config(path: Path, sets: Sequence[CompiledCriteria], data: UnitData, st
         out = []
         for err in exc.errors():
             line = raw.key_lines.get(str(err["loc"][0])) if isinstance(raw, LineDict) and err["loc"] else None
-            out.append(Problem(pydantic_reason("robustness", err["type"]), pydantic_message(err), file=name, line=line, field=".".join(str(p) for p in err["loc"])))
+            out.append(Problem(pydantic_reason("robustness", err["type"]), ROBUSTNESS_EXTRA if err["type"] == "extra_forbidden" else pydantic_message(err), file=name, line=line, field=".".join(str(p) for p in err["loc"])))
         raise InputError(out) from None
     codes = {leaf.code for c in sets for leaf in c.leaves}
     bad = [c for c in (spec.leaves or {}) if c not in codes]

@@ -44,7 +44,7 @@ from par_index.criteria.compiled import CompiledCriteria, compile_criteria
 from par_index.criteria.loader import check_tree, pydantic_message, pydantic_reason
 from par_index.criteria.model import Amount, BandSpec, CriteriaSet, Points
 from par_index.errors import InputError, Problem
-from par_index.messages import CRITERION_UNKNOWN, LEAF_UNKNOWN, STAGE_UNKNOWN, UNIT_UNKNOWN
+from par_index.messages import CRITERION_UNKNOWN, KEY_UNKNOWN, LEAF_UNKNOWN, STAGE_UNKNOWN, UNIT_UNKNOWN
 from par_index.scoring.engine import Results, SetResult, Stage, is_stage, score
 from par_index.scoring.layout import value_problem
 from par_index.scoring.results import Standing, standing
@@ -184,7 +184,7 @@ def load_scenario(path: str | Path) -> Scenario:
     lines = raw.key_lines if isinstance(raw, LineDict) else {}
     for key in raw:
         if key not in ("name", "baseline", "overrides"):
-            problems.append(Problem("scenario_key_unknown", f"khóa '{key}' không có trong định dạng kịch bản (name, baseline, overrides)", file=name, line=lines.get(key), field=key))
+            problems.append(Problem("scenario_key_unknown", KEY_UNKNOWN.format(key=f"'{key}'", format="kịch bản (name, baseline, overrides)"), file=name, line=lines.get(key), field=key))
     base = raw.get("baseline")
     crit: list[Path] = []
     data: Path | None = None
@@ -195,7 +195,7 @@ def load_scenario(path: str | Path) -> Scenario:
         blines = base.key_lines if isinstance(base, LineDict) else {}
         for key in base:
             if key not in ("criteria", "data", "stage"):
-                problems.append(Problem("scenario_key_unknown", f"khóa '{key}' không có trong 'baseline' (criteria, data, stage)", file=name, line=blines.get(key), field=f"baseline.{key}"))
+                problems.append(Problem("scenario_key_unknown", KEY_UNKNOWN.format(key=f"'{key}'", format="của 'baseline' (criteria, data, stage)"), file=name, line=blines.get(key), field=f"baseline.{key}"))
         c = base.get("criteria")
         items = c if isinstance(c, list) else [c] if isinstance(c, str) else []
         if not items:

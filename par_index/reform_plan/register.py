@@ -27,6 +27,7 @@ from par_index.criteria.loader import pydantic_message, pydantic_problems, read_
 from par_index.criteria.model import Agency
 from par_index.criteria.rules.base import Date
 from par_index.errors import InputError, Problem
+from par_index.messages import KEY_UNKNOWN
 
 DeadlineKind = Literal["date", "month", "quarter", "half", "year", "ongoing", "as_needed", "separate_plan"]
 DATED_KINDS = frozenset({"date", "month", "quarter", "half", "year"})
@@ -40,7 +41,7 @@ KIND_WORDS = {
     "as_needed": "khi có phát sinh",
     "separate_plan": "theo kế hoạch riêng",
 }
-PLAN_EXTRA = "khóa này không có trong định dạng kế hoạch (xem docs/evidence-and-plan.md); hãy xóa hoặc sửa chính tả"
+PLAN_EXTRA = KEY_UNKNOWN.format(key="này", format="kế hoạch (xem docs/evidence-and-plan.md)")
 TaskId = Code
 
 

@@ -113,6 +113,15 @@ def test_config_names_a_leaf_the_criteria_lack(tmp_path: Path, capsys: pytest.Ca
     assert "tiêu chí thành phần '9.9' không có trong bộ tiêu chí" in " ".join(capsys.readouterr().err.split())
 
 
+def test_an_unknown_key_names_the_robustness_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "rb.yaml"
+    cfg.write_text("down: 0.1\nbogus: 1\n", encoding="utf-8")
+    args = ["robustness", "--criteria", str(HERE / "mini" / "criteria.yaml"), "--data", str(HERE / "mini" / "data"), "--config", str(cfg)]
+    assert main(args) == 2
+    # was "… định dạng tiêu chí (xem docs/criteria-format.md)": the criteria format's message
+    assert "dòng 2, trường 'bogus': khóa này không có trong định dạng cấu hình độ vững (xem docs/planning.md); hãy xóa hoặc sửa chính tả" in " ".join(capsys.readouterr().err.split())
+
+
 def test_cli_csv_and_html(tmp_path: Path) -> None:
     base = ["robustness", "--criteria", str(HERE / "mini" / "criteria.yaml"), "--data", str(HERE / "mini" / "data"), "--draws", "100", "--seed", "4"]
     assert main([*base, "--out", str(tmp_path / "r.csv")]) == 0

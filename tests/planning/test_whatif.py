@@ -39,7 +39,7 @@ def test_scenario_file_errors_name_lines() -> None:
     with pytest.raises(InputError) as err:
         load_scenario(HERE / "planning" / "scenario_broken.yaml")
     assert [str(p) for p in err.value.problems] == [
-        f"{HERE / 'planning' / 'scenario_broken.yaml'} dòng 5, trường 'baseline.stag': khóa 'stag' không có trong 'baseline' (criteria, data, stage)",
+        f"{HERE / 'planning' / 'scenario_broken.yaml'} dòng 5, trường 'baseline.stag': khóa 'stag' không có trong định dạng của 'baseline' (criteria, data, stage); hãy xóa hoặc sửa chính tả",
         f"{HERE / 'planning' / 'scenario_broken.yaml'} dòng 7, tiêu chí 1.2, trường 'valeu': khóa 'valeu' không dùng được trong thay đổi này (các khóa: unit, criterion, value, points)",
     ]
 
