@@ -85,7 +85,7 @@ def province_context(inp: ReportInputs, pd_: ProvinceData) -> dict[str, Any]:
     g = pd_.gaps
     over = g.units[g.units["gap"].map(lambda x: x != 0)] if len(g.units) else g.units
     gap_rows = []
-    areas_by_unit: dict[Any, list[dict[str, Any]]] = {}  # grouped once, not filtered per unit
+    areas_by_unit: dict[Any, list[Any]] = {}  # grouped once, not filtered per unit
     for a in g.areas.to_dict("records"):
         areas_by_unit.setdefault(a["unit"], []).append(a)
     for u in over.to_dict("records"):

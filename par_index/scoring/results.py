@@ -48,7 +48,8 @@ def standing(s: SetResult, row: int) -> Standing:
 def ranked_order(s: SetResult) -> np.ndarray:
     """Row order for display: kinds in criteria order, then rank, then unit id."""
     kind_order = {k: i for i, k in enumerate(s.criteria.kinds)}
-    kinds = np.array([kind_order.get(k, 99) for k in s.units["kind"]])
+    codes, distinct = pd.factorize(s.units["kind"])  # each distinct kind looked up once (-1: missing)
+    kinds = np.array([kind_order.get(k, 99) for k in distinct] + [99])[codes]
     rank = np.where(np.isnan(s.rank), np.inf, s.rank)
     return np.lexsort((s.units["unit"].to_numpy(), rank, kinds))
 
@@ -213,7 +214,9 @@ def units_frame(results: Results, decimals: int | None = 2) -> pd.DataFrame:
         if decimals is not None:  # half up, from the exact ratio near a half (docs/rounding.md)
             idx = round_array(idx, decimals, _exact_index(s.total_points[order], s.total_max[order]))
         df["index"] = idx
-        df["rank"] = pd.array([None if np.isnan(r) else int(r) for r in s.rank[order]], dtype="Int64")
+        rank = s.rank[order]
+        no_rank = np.isnan(rank)
+        df["rank"] = pd.arrays.IntegerArray(np.where(no_rank, 0, rank).astype(np.int64), no_rank)
         df["band"] = [s.band[i] for i in order]
         for area in s.criteria.areas():
             j = s.criteria.node_index[area.code]

@@ -29,6 +29,59 @@ def test_csv_writer_matches_pandas(tmp_path: Path) -> None:
     assert b',0.30000000000000004,,' in ours and '"Sở ""Tư pháp"", tỉnh"'.encode() in ours
 
 
+def _csv_cell_by_cell(df: pd.DataFrame, out: Path) -> None:
+    """The writer as it was before it went column by column (the csv module, a cell at a time)."""
+    import csv
+
+    from par_index.common import spreadsheet
+
+    columns = []
+    for name in df.columns:
+        col = df[name]
+        cells = col.to_numpy(dtype=object, copy=True)
+        cells[col.isna().to_numpy()] = ""
+        if spreadsheet.is_text(col):
+            cells = np.array([spreadsheet.csv_cell(v) for v in cells], dtype=object)
+        columns.append(cells.tolist())
+    with out.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(spreadsheet.csv_row([str(c) for c in df.columns]))
+        writer.writerows(zip(*columns, strict=True))
+
+
+@pytest.mark.parametrize("rows_per_part", [1, 2, 50_000])
+def test_csv_writer_column_by_column_equals_cell_by_cell(tmp_path: Path, rows_per_part: int) -> None:
+    """Issue 15 target 4: each distinct value made once per column and the lines joined by pyarrow
+    give the bytes the csv module gave cell by cell: quotes, commas and line breaks in text,
+    formula starts neutralised (a plain number kept), 0.0 and -0.0, NaN, NA ranks, a
+    categorical, a text column holding numbers, whatever the rows per written part."""
+    df = pd.DataFrame(
+        {
+            "unit": ["a", "b,c", 'q"q', "x\ny", "=SUM(A1)", "-5", "a"],
+            "name": ["Sở Nội vụ", None, "@cmd", "\tTab", "+1", "Xã\r\nmới", "Sở Nội vụ"],
+            "kind": pd.Categorical(["so", "huyen", "so", None, "so", "huyen", "so"]),
+            "points": [90.0, 0.1 + 0.2, np.nan, -0.0, 0.0, 77.0, 1e-7],
+            "rank": pd.array([1, None, 3, 4, None, 6, 7], dtype="Int64"),
+            "mixed": ["1", 1, 1.0, True, None, "x", "=1+2"],
+        }
+    )
+    _csv_cell_by_cell(df, tmp_path / "before.csv")
+    write_csv(df, tmp_path / "now.csv", rows_per_part=rows_per_part)
+    now = (tmp_path / "now.csv").read_bytes()
+    assert now == (tmp_path / "before.csv").read_bytes()
+    assert b"\n'=SUM(A1)," in now and b"\n-5," in now and b'\n"b,c",' in now and b",-0.0," in now and b",'=1+2\n" in now
+
+
+def test_csv_writer_one_column_and_no_rows(tmp_path: Path) -> None:
+    """A one-column frame quotes its empty cells as the csv module does (``""``); no rows, the header alone."""
+    one = pd.DataFrame({"band": ["Tốt", None, ""]})
+    _csv_cell_by_cell(one, tmp_path / "before.csv")
+    write_csv(one, tmp_path / "now.csv")
+    assert (tmp_path / "now.csv").read_bytes() == (tmp_path / "before.csv").read_bytes() == 'band\nTốt\n""\n""\n'.encode()
+    write_csv(one.iloc[:0], tmp_path / "empty.csv")
+    assert (tmp_path / "empty.csv").read_bytes() == b"band\n"
+
+
 def _documents(results: object) -> tuple[bytes, bytes]:
     from par_index.scoring.results import json_units_block, to_json_dict
     from par_index.scoring.writers import json_bytes
