@@ -40,6 +40,10 @@ def not_a_number(what: str, text: object, expected: str) -> str:
     return NOT_A_NUMBER.format(what=what, text=text, expected=expected)
 
 
+# -- points ---------------------------------------------------------------------------------
+#: a parameter of a rule that gives more points than the leaf's maximum (``what``: "mức trần 3", "2 điểm", …)
+ABOVE_MAX = "{what} lớn hơn điểm tối đa {max}"
+
 # -- ratios -----------------------------------------------------------------------------------
 #: a ratio written with "%" above 100 %
 RATIO_ABOVE_100 = "{value} vượt quá 100%; tỷ lệ phải từ 0% đến 100%; được tính 0 điểm"

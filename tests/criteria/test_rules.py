@@ -112,6 +112,17 @@ def test_bands_checked_at_load(bands: list[dict[str, object]], fragment: str) ->
     assert any(fragment in msg for _, msg in problems), problems
 
 
+def test_a_parameter_above_the_maximum_says_so_in_one_wording() -> None:
+    from decimal import Decimal
+
+    assert rule(kind="bands", bands=[{"from": 0, "points": 5}]).check(Decimal(2)) == [("bands[1].points", "5 điểm lớn hơn điểm tối đa 2")]
+    assert rule(kind="per_item", each=1, cap=3).check(Decimal(2)) == [("cap", "mức trần 3 điểm lớn hơn điểm tối đa 2")]
+    # numbers with a decimal comma (were 5.0, 3.0, 2.5)
+    assert rule(kind="bands", bands=[{"from": 0, "points": 0.75}]).check(Decimal("0.5")) == [("bands[1].points", "0,75 điểm lớn hơn điểm tối đa 0,5")]
+    late = rule(kind="deadline", due="14/01/2024", late_until=dt.date(2024, 1, 31), late_points=2.5)
+    assert late.check(Decimal(2)) == [("late_points", "điểm nộp muộn 2,5 lớn hơn điểm tối đa 2")]
+
+
 def test_band_with_both_lower_edges_is_refused() -> None:
     with pytest.raises(ValidationError, match="chỉ có một cận dưới"):
         rule(kind="bands", bands=[{"from": 0.5, "above": 0.5, "points": 1}])

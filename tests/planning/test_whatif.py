@@ -50,7 +50,7 @@ def test_scenario_criteria_change_revalidated() -> None:
         run_whatif(sc.name, [load(p) for p in sc.criteria], read_data(sc.data), sc.stage, sc.overrides)
     f = HERE / "planning" / "scenario_bad_max.yaml"
     assert [str(p) for p in err.value.problems] == [
-        f"{f} dòng 6, tiêu chí 1.2, trường 'rule.bands[1].points': 2.0 điểm lớn hơn điểm tối đa 1",
+        f"{f} dòng 6, tiêu chí 1.2, trường 'rule.bands[1].points': 2 điểm lớn hơn điểm tối đa 1",
         f"{f} dòng 7, tiêu chí 7.7: tiêu chí '7.7' không có trong bộ tiêu chí đã nạp",
     ]
 

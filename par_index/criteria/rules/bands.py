@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, model_validator
 
-from par_index.criteria.rules.base import Measure, MeasuredRule, Number, finite, pts, register
+from par_index.criteria.rules.base import Measure, MeasuredRule, Number, above_max, finite, pts, register
 
 
 class Band(BaseModel):
@@ -81,7 +81,7 @@ class Bands(MeasuredRule):
         out: list[tuple[str, str]] = []
         for i, band in enumerate(self.bands):
             if max_points is not None and Decimal(str(band.points)) > max_points:
-                out.append((f"bands[{i + 1}].points", f"{band.points} điểm lớn hơn điểm tối đa {max_points}"))
+                out.append((f"bands[{i + 1}].points", above_max(pts(band.points), max_points)))
         keys = [_low_key(b) for b in self.bands]
         ascending = sorted(range(len(keys)), key=lambda i: keys[i])
         if ascending != list(range(len(keys))) and ascending != list(reversed(range(len(keys)))):

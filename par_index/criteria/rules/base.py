@@ -25,7 +25,7 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
 from par_index.common.values import exact_number, format_number, format_percent, magnitude_problem, parse_date_scalar
-from par_index.messages import DATE_UNREADABLE, RATIO_ABOVE_100, RATIO_WITHOUT_PERCENT
+from par_index.messages import ABOVE_MAX, DATE_UNREADABLE, RATIO_ABOVE_100, RATIO_WITHOUT_PERCENT
 
 ValueType = Literal["number", "date", "bool", "points"]
 Measure = Literal["ratio", "count", "number"]
@@ -200,6 +200,11 @@ def check_measure(measure: Measure, x: np.ndarray) -> tuple[np.ndarray, list[Val
 def pts(v: float) -> str:
     """Points for Vietnamese text: ``0,5 điểm``."""
     return f"{format_number(v)} điểm"
+
+
+def above_max(what: str, max_points: Decimal) -> str:
+    """ABOVE_MAX for a rule's parameter, the maximum with a decimal comma."""
+    return ABOVE_MAX.format(what=what, max=format_number(float(max_points)))
 
 
 REGISTRY: dict[str, type[Rule]] = {}

@@ -9,8 +9,8 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import NonNegativeFloat
 
-from par_index.common.values import date_to_days, format_date
-from par_index.criteria.rules.base import Date, Rule, ValueIssue, ValueType, finite, pts, register
+from par_index.common.values import date_to_days, format_date, format_number
+from par_index.criteria.rules.base import Date, Rule, ValueIssue, ValueType, above_max, finite, pts, register
 
 PLAUSIBLE_YEARS = 10  # a completion date more than this many years before the due year is a typo
 
@@ -28,7 +28,7 @@ class Deadline(Rule):
         if self.late_until is not None and self.late_until < self.due:
             out.append(("late_until", f"hạn muộn {format_date(self.late_until)} trước hạn chính {format_date(self.due)}"))
         if max_points is not None and Decimal(str(self.late_points)) > max_points:
-            out.append(("late_points", f"điểm nộp muộn {self.late_points} lớn hơn điểm tối đa {max_points}"))
+            out.append(("late_points", above_max(f"điểm nộp muộn {format_number(self.late_points)}", max_points)))
         if self.late_points and self.late_until is None:
             out.append(("late_until", "có late_points nhưng thiếu late_until (hạn cuối cho nộp muộn)"))
         return out

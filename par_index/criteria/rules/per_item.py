@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 from pydantic import PositiveFloat
 
-from par_index.criteria.rules.base import Measure, MeasuredRule, finite, pts, register
+from par_index.criteria.rules.base import Measure, MeasuredRule, above_max, finite, pts, register
 
 
 @register
@@ -20,7 +20,7 @@ class PerItem(MeasuredRule):
 
     def check(self, max_points: Decimal | None) -> list[tuple[str, str]]:
         if self.cap is not None and max_points is not None and Decimal(str(self.cap)) > max_points:
-            return [("cap", f"mức trần {self.cap} lớn hơn điểm tối đa {max_points}")]
+            return [("cap", above_max(f"mức trần {pts(self.cap)}", max_points))]
         return []
 
     def point_values(self) -> list[tuple[str, float]]:
