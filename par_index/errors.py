@@ -99,6 +99,10 @@ class Reason(StrEnum):
     criterion_not_applicable = "criterion_not_applicable", "a data row names a criterion that does not apply to the unit's kind"
     stage_unknown = "stage_unknown", "a stage that is not self, survey, appraisal1 or appraisal2 (or a --stage that is not self/final)"
     row_duplicate = "row_duplicate", "two data rows for the same unit, criterion and stage"
+    survey_value_from_unit = (
+        "survey_value_from_unit",
+        "a unit's own (self) row on a survey criterion, which Sở Nội vụ fills from the survey: ignored at every stage (warning); the server refuses it (422)",
+    )
     value_missing = "value_missing", "a leaf has no value for a unit (scored 0)"
     value_unreadable = "value_unreadable", "a value the rule cannot read (scored 0)"
     value_above_100 = "value_above_100", "a ratio above 100 % (scored 0)"

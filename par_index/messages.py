@@ -60,6 +60,12 @@ KEY_UNKNOWN = "khóa {key} không có trong định dạng {format}; hãy xóa h
 #: a stage to score that is neither self nor final (a --stage, a scenario's or a recipe's stage)
 STAGE_UNKNOWN = "giai đoạn '{stage}' không hợp lệ; chọn self hoặc final"
 
+#: a unit's own value for a survey criterion (ignored when read, refused at entry)
+SURVEY_NOT_BY_UNIT = (
+    "tiêu chí {criterion} là tiêu chí điều tra xã hội học: do Sở Nội vụ điền từ kết quả điều tra, "
+    "không phải đơn vị tự đánh giá"
+)
+
 # -- units ------------------------------------------------------------------------------------
 #: a unit id that is not in the units (``where``: "units", "dữ liệu đã chấm", …)
 UNIT_UNKNOWN = "đơn vị '{unit}' không có trong {where}"

@@ -68,6 +68,12 @@ class Leaf:
     def outside_max(self) -> bool:
         return self.rule.sign != 0
 
+    @property
+    def is_survey(self) -> bool:
+        """A survey leaf: its value comes from Sở Nội vụ's survey (stage ``survey``), never from
+        the unit's own (``self``) row."""
+        return self.rule.kind == "survey"
+
 
 @dataclass
 class CompiledCriteria:

@@ -344,6 +344,7 @@ def apply_values(data: UnitData, sets: Sequence[CompiledCriteria], overrides: Se
         return data
     units = set(data.units["unit"])
     leaves = {leaf.code for c in sets for leaf in c.leaves}
+    survey = {leaf.code for c in sets for leaf in c.leaves if leaf.is_survey}  # Sở Nội vụ's: a survey row, not the unit's own
     kind_of = dict(zip(data.units["unit"], data.units["kind"], strict=False))
     problems = []
     rows = data.assessments
@@ -365,7 +366,7 @@ def apply_values(data: UnitData, sets: Sequence[CompiledCriteria], overrides: Se
             continue
         rows = rows[~((rows["unit"] == item.unit) & (rows["criterion"] == item.criterion))]
         new_rows.append(
-            {"unit": item.unit, "criterion": item.criterion, "value": item.value or "", "stage": "self", "note": "kịch bản", "points": item.points or "", "at_file": o.file or "--set", "at_line": o.line}
+            {"unit": item.unit, "criterion": item.criterion, "value": item.value or "", "stage": "survey" if item.criterion in survey else "self", "note": "kịch bản", "points": item.points or "", "at_file": o.file or "--set", "at_line": o.line}
         )
     if problems:
         raise InputError(problems)

@@ -9,8 +9,9 @@ every problem that is about the data rather than about a rule:
    ``na``): every distinct text was read once when the data was read (:mod:`.value_table`);
    survey answer counts become shares here, by each leaf's answer table;
 3. lay the rows of each stage into matrices and overlay them in stage order (``self`` →
-   ``survey`` → ``appraisal1`` → ``appraisal2`` for the final score); report leaves with no
-   value for a unit.
+   ``survey`` → ``appraisal1`` → ``appraisal2`` for the final score); a unit's own ``self`` row
+   on a survey leaf never counts (Sở Nội vụ fills survey leaves; ``survey_value_from_unit``);
+   report leaves with no value for a unit.
 
 The matrices are stored leaves × units (each leaf's column contiguous for its rule). Scoring
 them — rules, rounding, aggregation, rank and band — is :mod:`.engine`.
@@ -38,6 +39,7 @@ from par_index.messages import (
     POINTS_EXPECTED,
     RATIO_ABOVE_100,
     STAGE_UNKNOWN,
+    SURVEY_NOT_BY_UNIT,
     UNIT_KIND_UNKNOWN,
     UNIT_UNKNOWN,
     VALUE_UNREADABLE,
@@ -400,8 +402,18 @@ def _lay_out_set(
             problems.append(row_problem(r, "criterion_not_applicable", f"tiêu chí '{r.criterion}' không áp dụng cho loại đơn vị '{kinds[unit_pos.get_loc(r.unit)]}'; dòng này bị bỏ qua", "warning"))
         ids, u, lcol = ids[~off], u[~off], lcol[~off]
     del off
-    # duplicates of (unit, leaf, stage): the first row counts
     stage_no = pd.Index(STAGES).get_indexer(pd.Index(vt.stages)).astype(np.int8)[of_rows(vt.stage_codes)]  # rows of unknown stages were dropped
+    # a unit's own row on a survey leaf: Sở Nội vụ fills it from the survey, so it never counts,
+    # whatever the stage scored and whether or not a survey row exists
+    survey_leaf = np.array([leaf.is_survey for leaf in c.leaves], dtype=bool)
+    own = survey_leaf[lcol] & (stage_no == STAGES.index("self")) if survey_leaf.any() and len(lcol) else np.zeros(len(lcol), dtype=bool)
+    if own.any():
+        for r in frame.iloc[ids[own]].itertuples():
+            msg = SURVEY_NOT_BY_UNIT.format(criterion=r.criterion) + "; dòng tự đánh giá này không được tính"
+            problems.append(row_problem(r, "survey_value_from_unit", msg, "warning"))
+        ids, u, lcol, stage_no = ids[~own], u[~own], lcol[~own], stage_no[~own]
+    del own
+    # duplicates of (unit, leaf, stage): the first row counts
     space = max(n_units * max(n_leaves, 1) * len(STAGES), 1)
     key = u.astype(index_type(space))
     key *= max(n_leaves, 1)

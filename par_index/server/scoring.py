@@ -53,6 +53,7 @@ class LeafInfo:
     applies_to: frozenset[str] | None
     input_kind: str
     describe: str
+    survey: bool = False  # Sở Nội vụ fills it from the survey; never the unit
 
 
 @dataclass
@@ -73,7 +74,7 @@ class Criteria:
         leaf = c.leaves[j]
         if leaf.applies_to is not None and kind not in leaf.applies_to:
             return None
-        return LeafInfo(c.id, leaf.code, leaf.name, leaf.agency, leaf.applies_to, leaf.rule.input_kind(), leaf.rule.describe(float(leaf.max)))
+        return LeafInfo(c.id, leaf.code, leaf.name, leaf.agency, leaf.applies_to, leaf.rule.input_kind(), leaf.rule.describe(float(leaf.max)), leaf.is_survey)
 
     def leaves_of_agency(self, agency: str) -> set[tuple[str, str]]:
         """(set id, leaf code) pairs whose evidence ``agency`` supplies."""

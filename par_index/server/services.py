@@ -23,7 +23,7 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from par_index.messages import CRITERION_UNKNOWN, DATE_UNREADABLE, UNIT_UNKNOWN
+from par_index.messages import CRITERION_UNKNOWN, DATE_UNREADABLE, SURVEY_NOT_BY_UNIT, UNIT_UNKNOWN
 from par_index.scoring.engine import Stage, is_stage
 from par_index.server import scoring
 from par_index.server.db import Database
@@ -338,6 +338,12 @@ def put_assessment(
     leaf = crit.leaf(u.kind, criterion) or leaf_of(s, rnd.year, u, criterion)  # the latter: 404
     _writable(rnd, u, settings)
     _before_deadline(rnd.self_deadline, settings, "tự đánh giá")
+    if leaf.survey:  # the engine would ignore a unit's row here (survey_value_from_unit): refuse it at entry
+        raise ApiError(
+            422,
+            SURVEY_NOT_BY_UNIT.format(criterion=criterion) + "; giá trị không được lưu",
+            {"criterion": criterion, "reason": "survey_value_from_unit"},
+        )
     value = scoring_text(value)
     note_text = scoring_text(note) if note is not None else None
     problems = scoring.value_problems(crit, unit_dict(u), criterion, value)
@@ -940,7 +946,10 @@ def upload_workbook(s: Session, settings: Settings, acct: Account, route: str, u
     now = settings.now()
     current = {a.criterion: a for a in s.scalars(select(Assessment).where(Assessment.year == rnd.year, Assessment.unit == unit, Assessment.stage == "self"))}
     changed = 0
-    own = [r for r in got.assessments if r.get("stage", "self") == "self"]  # survey cells are Sở Nội vụ's, read-only in the form
+    crit = criteria_of(s, rnd.year)
+    # survey cells are Sở Nội vụ's (read-only in the form, read as stage survey); a form without the
+    # survey marks gives them as self: not saved either, the engine's survey_value_from_unit warning says so
+    own = [r for r in got.assessments if r.get("stage", "self") == "self" and not getattr(crit.leaf(u.kind, r["criterion"]), "survey", False)]
     for r in own:
         a = current.get(r["criterion"])
         if a is None:

@@ -26,7 +26,8 @@ Semantics reproduced (see ``docs/criteria-format.md`` and ``docs/architecture.md
   are not scored;
 * assessment rows: rows of unknown units, stages or criteria, of parent nodes and of items that
   do not apply to the unit's kind are dropped; of several rows with the same (unit, criterion,
-  stage) the first counts, even when it is blank;
+  stage) the first counts, even when it is blank; a ``self`` row on a survey leaf never counts
+  (Sở Nội vụ fills survey leaves);
 * stages: ``final`` lays ``self`` → ``survey`` → ``appraisal1`` → ``appraisal2`` over each other,
   ``self`` lays ``self`` → ``survey``; a row takes part when it has a value (readable or not),
   a claim (``points``) or says ``na``; the last such row wins;
@@ -374,6 +375,8 @@ def score(spec: CriteriaSet, data: UnitData, stage: str = "final") -> list[UnitS
         rule, applies = leaves[criterion]
         if applies is not None and units[unit][1] not in applies:
             continue
+        if st == "self" and rule.kind == "survey":
+            continue  # Sở Nội vụ fills survey leaves: the unit's own row never counts
         mine = rows[unit]
         if (criterion, st) not in mine:  # the first of duplicate rows counts
             mine[(criterion, st)] = read_row(rule, value, points)

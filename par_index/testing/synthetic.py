@@ -94,7 +94,8 @@ def synthetic(n_units: int, n_leaves: int, seed: int = 0, kinds: tuple[str, ...]
             rows_u.append(u)
             rows_c.append(code)
             rows_v.append(_value(kind, rng, m))
-    assessments = pd.DataFrame({"unit": rows_u, "criterion": rows_c, "value": rows_v})
+    stages = ["survey" if kind == "survey" else "self" for kind in leaf_kinds]  # Sở Nội vụ fills survey leaves
+    assessments = pd.DataFrame({"unit": rows_u, "criterion": rows_c, "value": rows_v, "stage": stages * n_units})
     problems_list: list[Any] = []
     data = UnitData(
         finish_table("units", units, "<synthetic>/units.csv", problems_list),

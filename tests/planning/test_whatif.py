@@ -106,6 +106,16 @@ def test_an_output_it_cannot_write_is_refused_before_the_recipe_is_written(tmp_p
     assert list(tmp_path.iterdir()) == []  # was: w.pdf.recipe.json written, then the refusal
 
 
+def test_set_on_a_survey_leaf_sets_the_survey_value(tmp_path: Path) -> None:
+    """A survey leaf's value is Sở Nội vụ's: ``--set`` gives it as a survey row (a self row there
+    is never counted, which made the scenario drop so-b's 1,72 survey points instead of adding 0,28)."""
+    out = tmp_path / "w.json"
+    args = ["whatif", "--criteria", str(HERE / "mini" / "criteria.yaml"), "--data", str(HERE / "mini" / "data"), "--set", "so-b:3.1=100%", "--out", str(out)]
+    assert main(args) == 0
+    units = {u["unit"]: u for u in json.loads(out.read_text("utf-8"))["units"]}
+    assert (units["so-b"]["baseline"]["points"], units["so-b"]["scenario"]["points"]) == (4.72, 5.0)
+
+
 @pytest.mark.parametrize(
     ("setting", "fragment"),
     [  # issue 10 items 4 and 3: scored 0 (or full points) with exit 0 before

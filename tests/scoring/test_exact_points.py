@@ -39,18 +39,20 @@ SURVEY = (
     "      - {code: '1.4', name: E, max: 1, rule: {kind: survey, answers: {A: 1, B: 0.5, C: 0}}}\n"
 )
 
+SURVEY_HEADER = "unit,criterion,value,stage"  # survey leaves are Sở Nội vụ's: their rows are stage survey
 
-def _write(tmp_path: Path, nodes: str, rows: str, units: str = "u,U,so\n", extra: str = "") -> Path:
+
+def _write(tmp_path: Path, nodes: str, rows: str, units: str = "u,U,so\n", extra: str = "", header: str = "unit,criterion,value,points") -> Path:
     (tmp_path / "c.yaml").write_text(HEAD + extra + "nodes:\n" + nodes, encoding="utf-8")
     data = tmp_path / "d"
     data.mkdir(exist_ok=True)
     (data / "units.csv").write_text("unit,name,kind\n" + units, encoding="utf-8")
-    (data / "assessments.csv").write_text("unit,criterion,value,points\n" + rows, encoding="utf-8")
+    (data / "assessments.csv").write_text(header + "\n" + rows, encoding="utf-8")
     return data
 
 
-def _score(tmp_path: Path, nodes: str, rows: str, units: str = "u,U,so\n", extra: str = "") -> Results:
-    data = _write(tmp_path, nodes, rows, units, extra)
+def _score(tmp_path: Path, nodes: str, rows: str, units: str = "u,U,so\n", extra: str = "", header: str = "unit,criterion,value,points") -> Results:
+    data = _write(tmp_path, nodes, rows, units, extra, header)
     return score(load(tmp_path / "c.yaml"), read_data(data))
 
 
@@ -183,7 +185,7 @@ def test_survey_shares_at_a_half_and_just_below(tmp_path: Path) -> None:
         "v,1.1,\"38,99999999%\",\n"  # 1.5 × 0.3899999999 = 0.58499999985 → 0.58
         "v,1.3,A:116; B:1; C:83,\n"  # 116.5/200 = 0.5825 → 0.58
     )
-    res = _score(tmp_path, SURVEY, rows, units="u,U,so\nv,V,so\n")
+    res = _score(tmp_path, SURVEY, rows.replace(",\n", ",survey\n"), units="u,U,so\nv,V,so\n", header=SURVEY_HEADER)
     got = {u: [_leaf(res, c, u) for c in ("1.1", "1.2", "1.3", "1.4")] for u in ("u", "v")}
     assert got["u"] == [Fraction(59, 100), Fraction(58, 100), Fraction(59, 100), Fraction(59, 100)]
     assert got["v"][0] == Fraction(58, 100) and got["v"][2] == Fraction(58, 100)
@@ -194,7 +196,8 @@ def test_survey_shares_at_a_half_and_just_below(tmp_path: Path) -> None:
 
 def test_precision_0_rounds_1_49999997_to_1(tmp_path: Path) -> None:
     nodes = "  - {code: '1', name: A, max: 3, children: [{code: '1.1', name: B, max: 3, rule: {kind: survey}}]}\n"
-    res = _score(tmp_path, nodes, "u,1.1,\"49,999999%\",\nv,1.1,50%,\n", units="u,U,so\nv,V,so\n", extra="precision: 0\n")
+    rows = "u,1.1,\"49,999999%\",survey\nv,1.1,50%,survey\n"
+    res = _score(tmp_path, nodes, rows, units="u,U,so\nv,V,so\n", extra="precision: 0\n", header=SURVEY_HEADER)
     assert (_leaf(res, "1.1", "u"), _leaf(res, "1.1", "v")) == (Fraction(1), Fraction(2))  # 1.49999997 → 1; 1.5 → 2
     ref = _reference_leaves(tmp_path)
     assert (ref["u"]["1.1"], ref["v"]["1.1"]) == (Fraction(1), Fraction(2))

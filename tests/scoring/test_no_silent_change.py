@@ -118,3 +118,40 @@ def test_points_without_a_value_get_the_value_paths_checks(tmp_path: Path) -> No
     assert _reference(tmp_path)["u"].total_points == 1  # type: ignore[attr-defined]
     same = _score(tmp_path, MANUAL_STEP, 'u,1.1,"1,3",\nu,1.2,có,\n')  # the value path says the same of 1,3
     assert [(p.reason, p.message) for p in same.problems] == [("points_not_on_step", "1,3 điểm không phải bội số của 0,5; được làm tròn xuống")]
+
+
+@pytest.mark.parametrize("stage", ["self", "final"])
+def test_a_units_own_row_on_a_survey_leaf_never_counts(tmp_path: Path, stage: str) -> None:
+    """Survey leaves are filled by Sở Nội vụ from the survey: tests/data/mini so-a 3.1 ``100%``
+    as stage self scored 2/2 at final (and self) with no problem. Now it is ignored with a
+    warning naming file, row, unit and criterion, at every stage; a survey row still counts."""
+    import shutil
+
+    from par_index.criteria.loader import load_criteria
+    from support.paths import REPO
+
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "tests/data/mini/data", data)
+    rows = (data / "assessments.csv").read_text(encoding="utf-8").replace("so-a,3.1,A:120; B:40; C:15; D:5; E:0,survey,,", "so-a,3.1,100%,self,,")
+    (data / "assessments.csv").write_text(rows, encoding="utf-8")
+    criteria = REPO / "tests/data/mini/criteria.yaml"
+    res = score(load(criteria), read_data(data), stage)
+    s, i = res.find("so-a")
+    j = s.criteria.leaf_index["3.1"]
+    assert s.leaf_points[i, j] == 0 and s.status[i, j] != "value"
+    assert _points(res, "so-a") == 8.39  # 10,39 with the unit's own 2 points of 3.1
+    (p,) = [p for p in res.problems if p.reason == "survey_value_from_unit"]
+    assert (p.file, p.line, p.unit, p.criterion, p.severity) == ("assessments.csv", 8, "so-a", "3.1", "warning")
+    assert p.message == (
+        "tiêu chí 3.1 là tiêu chí điều tra xã hội học: do Sở Nội vụ điền từ kết quả điều tra, "
+        "không phải đơn vị tự đánh giá; dòng tự đánh giá này không được tính"
+    )
+    assert [q.reason for q in res.problems if q.unit == "so-a" and q.criterion == "3.1"] == ["survey_value_from_unit", "value_missing"]
+    ref = {u.unit: u for u in reference_score(load_criteria(criteria), read_data(data), stage)}
+    assert ref["so-a"].leaf_points["3.1"] == 0 and float(ref["so-a"].total_points) == 8.39
+    # with Sở Nội vụ's survey row beside it, the survey row counts and the unit's row is still ignored
+    (data / "assessments.csv").write_text(rows + "so-a,3.1,50%,survey,,\n", encoding="utf-8")
+    res = score(load(criteria), read_data(data), stage)
+    s, i = res.find("so-a")
+    assert s.leaf_points[i, j] / s.scale == 1.0
+    assert [q.reason for q in res.problems if q.unit == "so-a" and q.criterion == "3.1"] == ["survey_value_from_unit"]

@@ -112,7 +112,7 @@ def test_json_units_built_fast_equal_the_json_encoder(tmp_path: Path, monkeypatc
     with (data / "units.csv").open("a", encoding="utf-8") as f:
         f.write("so-na,Sở Không áp dụng,so\n")
     with (data / "assessments.csv").open("a", encoding="utf-8") as f:
-        f.writelines(f"so-na,{code},na,self,,\n" for code in ("1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "3.1"))
+        f.writelines(f"so-na,{code},na,{'survey' if code == '3.1' else 'self'},,\n" for code in ("1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "3.1"))
     mini = score(load("tests/data/mini/criteria.yaml"), read_data(data))
     for results in (bac_giang, mini):
         plain, fast = _documents(results)

@@ -178,3 +178,18 @@ def test_a_ratio_above_100_is_refused_at_entry(client: Any) -> None:
     assert r.json()["error"].startswith("tiêu chí 1.1.2: 120% vượt quá 100%; tỷ lệ phải từ 0% đến 100%")
     row = next(x for x in client.get("/api/v1/units/so-noi-vu/assessment", headers=h).json()["rows"] if x["criterion"] == "1.1.2")
     assert (row["value"], row["version"]) == ("0.998", 1)
+
+
+def test_a_survey_leaf_is_refused_at_entry(client: Any) -> None:
+    """Issue 10: survey leaves are filled by Sở Nội vụ from the survey; a unit's value there
+    would be ignored by the engine (survey_value_from_unit), so the server refuses it at entry."""
+    h = auth(client.env, "unit")
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.6", json={"value": "100%"}, headers=h)
+    assert r.status_code == 422
+    assert r.json() == {
+        "error": "tiêu chí 1.6 là tiêu chí điều tra xã hội học: do Sở Nội vụ điền từ kết quả điều tra, "
+        "không phải đơn vị tự đánh giá; giá trị không được lưu",
+        "detail": {"criterion": "1.6", "reason": "survey_value_from_unit"},
+    }
+    rows = client.get("/api/v1/units/so-noi-vu/assessment", headers=h).json()["rows"]
+    assert [x for x in rows if x["criterion"] == "1.6"] == []

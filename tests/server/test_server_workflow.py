@@ -110,6 +110,36 @@ def test_workbook_upload_same_messages_as_score(client: Any, tmp_path: Path, cap
     assert r.json()["error"] == "phiếu là của đơn vị so-noi-vu, không phải của 'so-tu-phap'"
 
 
+def test_workbook_upload_never_saves_a_survey_leaf(client: Any, tmp_path: Path) -> None:
+    """Issue 10: a form whose survey marks are gone (hidden sheet column cleared) gives the survey
+    cells as the unit's own: the upload saves none of them and says why (the engine's warning)."""
+    import openpyxl
+
+    from par_index.workbook.layout import MAIN_SHEET, META_FILLED_COL, META_SHEET
+
+    book = tmp_path / "so-noi-vu.xlsx"
+    crit = [a for p in CRITERIA for a in ("--criteria", str(p))]
+    assert main(["template", *crit, "--unit", "so-noi-vu", "--data", str(DATA), "--out", str(book)]) == 0
+    wb = openpyxl.load_workbook(book)
+    meta = wb[META_SHEET]
+    for r in range(2, meta.max_row + 1):
+        meta[f"{META_FILLED_COL}{r}"] = None
+    ws = wb[MAIN_SHEET]
+    row = next(c.row for line in ws.iter_rows() for c in line if c.value == "1.6")
+    header_row = next(r for r in range(1, 40) if any(str(ws.cell(r, c).value or "").startswith("Giá trị") for c in range(1, 20)))
+    vcol = next(c for c in range(1, 20) if str(ws.cell(header_row, c).value or "").startswith("Giá trị"))
+    ws.cell(row, vcol).value = 1  # 100 %, typed by the unit into Sở Nội vụ's cell
+    wb.save(book)
+    h = auth(client.env, "unit")
+    with book.open("rb") as f:
+        r = client.post("/api/v1/units/so-noi-vu/workbook", files={"file": ("phieu-snv.xlsx", f, "application/octet-stream")}, headers=h)
+    assert r.status_code == 200, r.text
+    rows = client.get("/api/v1/units/so-noi-vu/assessment", headers=h).json()["rows"]
+    assert [x for x in rows if x["criterion"] == "1.6"] == []
+    (w,) = [w for w in r.json()["warnings"] if w["criterion"] == "1.6"]
+    assert (w["reason"], w["cell"]) == ("survey_value_from_unit", f"{openpyxl.utils.get_column_letter(vcol)}{row}")
+    assert w["message"].startswith("tiêu chí 1.6 là tiêu chí điều tra xã hội học: do Sở Nội vụ điền")
+
 def test_survey_import_through_the_survey_reader(client: Any) -> None:
     env = client.env
     h = auth(env, "appraiser")

@@ -35,17 +35,19 @@ EXAMPLES = [pytest.param(MINI, id="mini"), pytest.param(BAC_GIANG, id="bac-giang
 
 
 def self_values(results: Results) -> pd.DataFrame:
-    """unit, criterion, value: what each unit's self-assessment holds (self overlaid by survey)."""
+    """unit, criterion, value, stage: what each unit's self-assessment holds (self overlaid by
+    survey; a survey leaf's value is Sở Nội vụ's, stage survey)."""
     rows = []
     for s in results.sets:
         for i, unit in enumerate(s.units["unit"]):
             for j, leaf in enumerate(s.criteria.leaves):
                 status = s.status[i, j]
+                stage = "survey" if leaf.is_survey else "self"
                 if status == "na":
-                    rows.append((unit, leaf.code, "na"))
+                    rows.append((unit, leaf.code, "na", stage))
                 elif s.value_text[i, j].strip():
-                    rows.append((unit, leaf.code, s.value_text[i, j]))
-    return pd.DataFrame(rows, columns=["unit", "criterion", "value"])
+                    rows.append((unit, leaf.code, s.value_text[i, j], stage))
+    return pd.DataFrame(rows, columns=["unit", "criterion", "value", "stage"])
 
 
 def fill_blank_workbook(c: CompiledCriteria, unit: UnitInfo, values: pd.DataFrame, evidence: pd.DataFrame, path: Path) -> Layout:
