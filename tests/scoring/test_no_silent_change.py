@@ -127,8 +127,9 @@ def test_a_units_own_row_on_a_survey_leaf_never_counts(tmp_path: Path, stage: st
     warning naming file, row, unit and criterion, at every stage; a survey row still counts."""
     import shutil
 
-    from par_index.criteria.loader import load_criteria
     from support.paths import REPO
+
+    from par_index.criteria.loader import load_criteria
 
     data = tmp_path / "data"
     shutil.copytree(REPO / "tests/data/mini/data", data)
