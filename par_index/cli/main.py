@@ -8,6 +8,7 @@ into a one-paragraph message — never a Python traceback (set ``PAR_INDEX_DEBUG
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -160,6 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "không phải của dữ liệu; hãy báo lại kèm câu lệnh đã chạy. Đặt PAR_INDEX_DEBUG=1 để xem chi tiết."
         )
         code = EXIT_INPUT
+    finally:
+        if argv is not None:  # called in a running process (tests, notebooks): what the command's
+            gc.unfreeze()  # start-up froze (commands/options.starting_up) goes back to the collector;
+            # run as ``par-index``, the process ends here and the exit's collection skips it
     if argv is None:
         sys.exit(code)
     return code

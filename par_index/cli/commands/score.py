@@ -27,9 +27,9 @@ def run_score(
 
     ``preview_appraisal``: self-scored leaves without evidence score 0, as on appraisal.
     """
+    sets = load_all(criteria_paths)  # the start-up: loads the pipeline's modules
     from par_index import pipeline
 
-    sets = load_all(criteria_paths)
     data = pipeline.read_data(data_path)
     return pipeline.score(sets, data, stage, preview=preview_appraisal, files=files), data
 
