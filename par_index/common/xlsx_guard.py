@@ -4,14 +4,17 @@ An .xlsx is a zip of XML parts. A few kilobytes can claim gigabytes: a part that
 6 GB, a ``<dimension ref="A1:XFD1048576">`` that makes a reader allocate every cell, a sheet of
 ten million rows. :func:`check_workbook` reads only the zip's index (each entry's declared
 uncompressed size; Python's zipfile never inflates past it, and a part that lies fails its
-CRC) and the file's first bytes (an encrypted workbook is an OLE compound file, not a zip).
-:func:`sheet_rows` streams a read-only sheet, ignoring its claimed dimension, up to the
+CRC), the file's first bytes (an encrypted workbook is an OLE compound file, not a zip) and
+each sheet's row count (its declared ``<dimension>``, or its rows counted when it declares
+none) against :data:`MAX_ROWS`. :func:`sheet_rows` streams a read-only sheet, ignoring its claimed dimension, up to the
 documented row and column limits. The limits are listed in docs/security.md.
 """
 
 from __future__ import annotations
 
+import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -81,14 +84,107 @@ def check_workbook(path: Path, *, loaded: bool = False) -> None:
                 file=name,
             )
         )
+    _check_sheet_rows(path)
+
+
+HEAD_BYTES = 64 << 10  # where a sheet declares its ``<dimension>`` (before ``<sheetData>``)
+_DIMENSION = re.compile(rb"""<(?:[\w.-]+:)?dimension\b[^>]*?\bref\s*=\s*["']([^"']*)["']""")
+_SHEET_DATA = re.compile(rb"<(?:[\w.-]+:)?sheetData\b")
+_ROW = re.compile(rb"<(?:[\w.-]+:)?row[\s/>]")
+
+
+def _check_sheet_rows(path: Path) -> None:
+    """Refuse a sheet with more rows than :data:`MAX_ROWS` before openpyxl reads it.
+
+    A sheet that declares its size (``<dimension ref="A1:F10000000"/>``, within the first
+    :data:`HEAD_BYTES` of its part) is judged by that claim: only those bytes are inflated. A
+    sheet that declares nothing is one openpyxl parses whole when it opens the workbook (to find
+    its size), so its row elements are counted first, streaming, stopping past the limit. A
+    claim smaller than the truth is caught while the rows are read (:func:`sheet_rows`)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = _sheet_names(z)
+            for part in (i.filename for i in z.infolist() if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")):
+                with z.open(part) as fh:
+                    head = fh.read(HEAD_BYTES)
+                    data = _SHEET_DATA.search(head)
+                    dim = _DIMENSION.search(head, 0, data.start() if data else len(head))
+                    if dim is not None:
+                        ref = dim.group(1).decode("ascii", "replace")
+                        rows = max((int(n) for n in re.findall(r"\d+", ref)), default=0)
+                    else:
+                        ref, rows = "", _count_rows(head, fh)
+                if rows > MAX_ROWS:
+                    raise InputError(_too_many_rows(f"{path.name}[{names.get(part, part)}]", ref, rows))
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError, zlib.error):
+        return  # a broken zip: openpyxl says what is wrong with it
+
+
+def _count_rows(head: bytes, fh: Any) -> int:
+    """Row elements of a sheet part, streaming (1 MB at a time), stopping past :data:`MAX_ROWS`.
+    Each chunk is cut at its last ``<`` so no tag is counted twice or split."""
+    count, carry, chunk = 0, b"", head
+    while chunk:
+        buf = carry + chunk
+        cut = buf.rfind(b"<")
+        if cut < 0:
+            cut = len(buf)
+        count += len(_ROW.findall(buf, 0, cut))
+        if count > MAX_ROWS:
+            return count
+        carry = buf[cut:][:64]
+        chunk = fh.read(1 << 20)
+    return count + len(_ROW.findall(carry))
+
+
+def _sheet_names(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet part → the sheet's name as the user sees it (from the workbook part and its
+    relationships; each read at most 4 MB). Empty when they cannot be read."""
+    from html import unescape
+
+    try:
+        with z.open("xl/workbook.xml") as fh:
+            book = fh.read(4 << 20).decode("utf-8", "replace")
+        with z.open("xl/_rels/workbook.xml.rels") as fh:
+            rels = fh.read(4 << 20).decode("utf-8", "replace")
+    except (KeyError, OSError, zipfile.BadZipFile, EOFError, zlib.error):
+        return {}
+    target = {}
+    for rel in re.findall(r"<(?:[\w.-]+:)?Relationship\b[^>]*>", rels):
+        rid, tgt = re.search(r'\bId="([^"]*)"', rel), re.search(r'\bTarget="([^"]*)"', rel)
+        if rid and tgt:
+            t = tgt.group(1)
+            target[rid.group(1)] = t.lstrip("/") if t.startswith("/") else "xl/" + t
+    out = {}
+    for sheet in re.findall(r"<(?:[\w.-]+:)?sheet\b[^>]*>", book):
+        nm, rid = re.search(r'\bname="([^"]*)"', sheet), re.search(r'\b(?:[\w.-]+:)?id="([^"]*)"', sheet)
+        if nm and rid and rid.group(1) in target:
+            out[target[rid.group(1)]] = unescape(nm.group(1))
+    return out
+
+
+def _too_many_rows(where: str, ref: str, rows: int) -> Problem:
+    limit = f"{MAX_ROWS:,}".replace(",", ".")
+    if ref:
+        shown = f"{rows:,}".replace(",", ".")
+        message = (
+            f"trang tính khai báo vùng dữ liệu {ref} ({shown} dòng), vượt giới hạn {limit} dòng; nếu dữ liệu thật ít hơn, "
+            "hãy xóa các ô thừa ở xa (Ctrl+End cho biết ô cuối) rồi lưu lại, nếu không hãy chia dữ liệu hoặc dùng thư mục CSV"
+        )
+    else:
+        message = f"trang tính có hơn {limit} dòng — vượt giới hạn; hãy chia dữ liệu hoặc dùng thư mục CSV"
+    return Problem("xlsx_too_many_rows", message, file=where)
 
 
 def sheet_rows(ws: Any, where: str, values_only: bool = True) -> Iterator[tuple[Any, ...]]:
     """The rows of a read-only sheet (values, or cells), at most :data:`MAX_COLUMNS` wide, ignoring the
     sheet's own ``<dimension>`` claim (a far corner cell would otherwise pad every row); more
     than :data:`MAX_ROWS` rows (counting the empty rows between) is refused."""
+    from openpyxl.cell.read_only import EMPTY_CELL
+
     if hasattr(ws, "reset_dimensions"):
         ws.reset_dimensions()
+    filler = None if values_only else EMPTY_CELL  # what openpyxl pads a row with, up to MAX_COLUMNS
     for n, row in enumerate(ws.iter_rows(max_col=MAX_COLUMNS, values_only=values_only), start=1):
         if n > MAX_ROWS:
             raise InputError(
@@ -100,9 +196,22 @@ def sheet_rows(ws: Any, where: str, values_only: bool = True) -> Iterator[tuple[
                 )
             )
         end = len(row)
+        if end and row[-1] is filler:  # padded: drop the padding by identity, not by reading cells
+            if row[0] is filler and _all_filler(row, filler):
+                end = 0
+            while end and row[end - 1] is filler:
+                end -= 1
         while end and (row[end - 1] if values_only else getattr(row[end - 1], "value", None)) is None:
             end -= 1
         yield row[:end]  # trailing empty cells dropped: memory follows what is written, not the width read
+
+
+def _all_filler(row: tuple[Any, ...], filler: object) -> bool:
+    """``row`` is nothing but ``filler`` (counted in C: identical items compare equal without a call)."""
+    try:
+        return row.count(filler) == len(row)
+    except AttributeError:  # a read-only cell's own == fails on the filler: a cell, so not empty
+        return False
 
 
 def check_loaded_sheet(ws: Any, where: str) -> None:
