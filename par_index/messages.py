@@ -79,6 +79,8 @@ UNIT_KIND_UNKNOWN = "loại đơn vị '{kind}' không có trong {where}"
 # -- files ------------------------------------------------------------------------------------
 #: a file that is not there; ``what`` names it ("tệp", "tệp tiến độ", "tệp chi phí", …)
 FILE_MISSING = "không tìm thấy {what}"
+#: an upload above the server's limit (``limit``: "10 MB")
+FILE_TOO_LARGE = "tệp lớn hơn giới hạn {limit}"
 #: a file the system cannot read (permissions, a folder given as a file, …)
 FILE_UNREADABLE = "không đọc được tệp: {reason}"
 #: a file that is not a workbook Excel can open

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from par_index.server import services
 from par_index.server.db import Database
-from par_index.server.errors import MESSAGES, ApiError
+from par_index.server.errors import MESSAGES, ApiError, file_too_large
 from par_index.server.models import Account
 from par_index.server.roles import PUBLIC
 from par_index.server.settings import Settings
@@ -332,7 +332,7 @@ def post_workbook(request: Request, acct: Me, unit: str, file: Annotated[UploadF
             while chunk := file.file.read(1024 * 1024):
                 size += len(chunk)
                 if size > settings_of(request).max_upload_bytes:
-                    raise ApiError(413, f"tệp lớn hơn giới hạn {_mb(settings_of(request).max_upload_bytes)}")
+                    raise ApiError(413, file_too_large(settings_of(request).max_upload_bytes))
                 out.write(chunk)
         with db_of(request).session(write=True) as s:
             return services.upload_workbook(s, settings_of(request), acct, route_name(request), unit, path, shown, year)
@@ -409,7 +409,7 @@ class BodyLimit:
         limit = file_limit + self.SLACK
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            err = ApiError(413, f"tệp lớn hơn giới hạn {_mb(file_limit)}", {"max_bytes": file_limit, "content_length": int(length)})
+            err = ApiError(413, file_too_large(file_limit), {"max_bytes": file_limit, "content_length": int(length)})
             await _send_error(send, err, close=True)
             return
         seen = 0
@@ -420,14 +420,10 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise StarletteHTTPException(413, f"tệp lớn hơn giới hạn {_mb(file_limit)}")
+                    raise StarletteHTTPException(413, file_too_large(file_limit))
             return message
 
         await self.app(scope, counted, send)
-
-
-def _mb(limit: int) -> str:
-    return f"{limit / 1024 / 1024:g} MB".replace(".", ",")
 
 
 async def _send_error(send: Send, err: ApiError, close: bool = False) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from par_index.messages import FILE_TOO_LARGE
+
 # Default messages per status code (a route gives a more precise one where it can).
 MESSAGES = {
     400: "yêu cầu không hợp lệ",
@@ -18,6 +20,11 @@ MESSAGES = {
     429: "đăng nhập sai quá nhiều lần; hãy thử lại sau",
     500: "lỗi trong máy chủ; thao tác không được thực hiện, hãy thử lại hoặc báo cho quản trị viên",
 }
+
+
+def file_too_large(limit: int) -> str:
+    """The 413 message: the limit in bytes shown in MB with a decimal comma ("1,5 MB")."""
+    return FILE_TOO_LARGE.format(limit=f"{limit / 1024 / 1024:g} MB".replace(".", ","))
 
 
 class ApiError(Exception):

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import IO, Any
 
-from par_index.server.errors import ApiError
+from par_index.server.errors import ApiError, file_too_large
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ALLOWED = "PDF, DOC/DOCX, XLS/XLSX, ODT/ODS, PNG, JPEG"
@@ -81,7 +81,7 @@ def store(src: IO[bytes], files_dir: Path, max_bytes: int) -> dict[str, Any]:
             while chunk := src.read(1024 * 1024):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise ApiError(413, f"tệp lớn hơn giới hạn {max_bytes / 1024 / 1024:g} MB".replace(".", ","), {"max_bytes": max_bytes})
+                    raise ApiError(413, file_too_large(max_bytes), {"max_bytes": max_bytes})
                 digest.update(chunk)
                 out.write(chunk)
             out.flush()

@@ -150,3 +150,11 @@ def test_real_server_refuses_large_upload_early(tmp_path: Path, env: Any) -> Non
         answer = got.decode("utf-8", "replace")
     assert answer.startswith("HTTP/1.1 413")
     assert '"tệp lớn hơn giới hạn 1 MB"' in answer
+
+
+def test_one_wording_for_a_file_above_the_limit() -> None:
+    # the body-size guard, the multipart parser and the file store all say it this way
+    from par_index.server.errors import file_too_large
+
+    assert file_too_large(1024 * 1024) == "tệp lớn hơn giới hạn 1 MB"
+    assert file_too_large(3 * 1024 * 1024 // 2) == "tệp lớn hơn giới hạn 1,5 MB"
