@@ -1,4 +1,4 @@
-"""The same as one DuckDB SQL statement (the index rounded half to even, as par-index's CSV and pandas write it)."""
+"""The same as one DuckDB SQL statement (the index rounded half up, as par-index rounds it)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def main(root: str, out: str) -> None:
         SELECT u.unit, u.kind, p.*  EXCLUDE (unit), p.points * 100 / p.max AS idx
         FROM read_csv('{root}/data/units.csv', all_varchar = true) u JOIN per_unit p USING (unit)
       )
-      SELECT unit, kind, points, max, round_even(idx, 2) AS "index", rank() OVER (PARTITION BY kind ORDER BY idx DESC) AS rank,
+      SELECT unit, kind, points, max, floor(idx * 100 + 0.5) / 100 AS "index", rank() OVER (PARTITION BY kind ORDER BY idx DESC) AS rank,
              CASE {band} END AS band, {", ".join(f"points_{a}" for a in range(1, AREAS + 1))}
       FROM scored ORDER BY kind, rank, unit
     ) TO '{out}' (HEADER, DELIMITER ',')

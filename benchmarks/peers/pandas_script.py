@@ -21,7 +21,7 @@ def main(root: str, out: str) -> None:
     areas = areas[sorted(areas.columns, key=int)].add_prefix("points_")
     df = units.set_index("unit")[["kind"]].join(totals).join(areas).reset_index()
     exact = df["points"] * 100 / df["max"]  # ranks and bands from the index before rounding
-    df["index"] = exact.round(2)
+    df["index"] = np.floor(exact * 100 + 0.5) / 100  # half up, as par-index rounds (a tie is a multiple of 1/8: exact in floats)
     df["rank"] = exact.groupby(df["kind"]).rank(method="min", ascending=False).astype(int)
     df["band"] = np.select([exact >= edge for edge, _ in BANDS], [label for _, label in BANDS], default="")
     cols = ["unit", "kind", "points", "max", "index", "rank", "band", *areas.columns]

@@ -28,7 +28,7 @@ def main(root: str, out: str) -> None:
     df = (
         units.join(per_unit, on="unit")
         .with_columns((pl.col("points") * 100 / pl.col("max")).alias("exact"))  # ranks and bands before rounding
-        .with_columns(pl.col("exact").round(2).alias("index"), pl.col("exact").rank(method="min", descending=True).over("kind").cast(pl.Int64).alias("rank"), band.alias("band"))
+        .with_columns(((pl.col("exact") * 100 + 0.5).floor() / 100).alias("index"), pl.col("exact").rank(method="min", descending=True).over("kind").cast(pl.Int64).alias("rank"), band.alias("band"))
         .select("unit", "kind", "points", "max", "index", "rank", "band", *[f"points_{a}" for a in range(1, AREAS + 1)])
         .sort("kind", "rank", "unit")
     )

@@ -341,7 +341,11 @@ def read_csv_columnar(path: Path, block_size: int = 1 << 20) -> pd.DataFrame | N
             return None
         for batch in batches:
             for encoder, column in zip(encoders, batch.columns, strict=True):
-                encoder.add(pc.dictionary_encode(column))
+                data = column.buffers()[2]
+                if data is None or data.size == 0:  # every cell empty (an unused note or points column): nothing to hash
+                    encoder.add_empty(len(column))
+                else:
+                    encoder.add(pc.dictionary_encode(column))
     except (pa.ArrowException, OSError, ValueError):
         return None
     finally:
@@ -366,16 +370,28 @@ class _ColumnCodes:
         self.rows = 0
 
     def add(self, encoded: Any) -> None:
+        """A block, dictionary-encoded by pyarrow."""
         known = self.known
         mapping = np.array([known.setdefault(t, len(known)) for t in encoded.dictionary.to_pylist()], dtype=np.int64)
-        wide = _code_type(len(known))
+        self._widen()
+        n = len(encoded)
+        np.take(mapping.astype(self.codes.dtype), encoded.indices.to_numpy(), out=self.codes[self.rows : self.rows + n])
+        self.rows += n
+
+    def add_empty(self, n: int) -> None:
+        """A block of ``n`` empty cells."""
+        code = self.known.setdefault("", len(self.known))
+        self._widen()
+        self.codes[self.rows : self.rows + n] = code
+        self.rows += n
+
+    def _widen(self) -> None:
+        """The buffer in a type that holds every code so far (the rows read are copied over)."""
+        wide = _code_type(len(self.known))
         if np.dtype(wide).itemsize > self.codes.itemsize:
             codes = np.empty(len(self.codes), dtype=wide)
             codes[: self.rows] = self.codes[: self.rows]
             self.codes = codes
-        n = len(encoded)
-        np.take(mapping.astype(self.codes.dtype), encoded.indices.to_numpy(), out=self.codes[self.rows : self.rows + n])
-        self.rows += n
 
     def categorical(self) -> pd.Categorical:
         return pd.Categorical.from_codes(self.codes[: self.rows], pd.Index(list(self.known), dtype=object), validate=False)

@@ -108,8 +108,8 @@ def test_long_row_and_bad_bytes_keep_their_messages(tmp_path: Path) -> None:
 def test_read_block_by_block_equals_one_block(tmp_path: Path) -> None:
     """Texts first seen in a later block get the next codes (first-appearance order, as
     ``pandas.factorize``), and a column whose distinct texts outgrow int8 is widened, not wrapped."""
-    names = ["unit", "criterion", "value", "stage"]
-    rows = [[f"u{i // 10}", f"{i % 10}.{i % 7}", str(i % 300), "self" if i < 2000 else "appraisal1"] for i in range(3000)]
+    names = ["unit", "criterion", "value", "stage", "note"]
+    rows = [[f"u{i // 10}", f"{i % 10}.{i % 7}", str(i % 300), "self" if i < 2000 else "appraisal1", ""] for i in range(3000)]
     path = tmp_path / "assessments.csv"
     path.write_text("\n".join(",".join(r) for r in [names, *rows]) + "\n", encoding="utf-8")
     whole = reader.read_csv_columnar(path, block_size=1 << 20)
@@ -123,6 +123,7 @@ def test_read_block_by_block_equals_one_block(tmp_path: Path) -> None:
     assert blocks["value"].cat.codes.dtype == "int16"  # 300 texts
     assert blocks["stage"].cat.codes.dtype == "int8"
     assert blocks["unit"].cat.categories.tolist()[-1] == "u299"
+    assert blocks["note"].cat.categories.tolist() == [""] and blocks["note"].cat.codes.dtype == "int8"  # empty blocks: no hashing
 
 
 def test_codes_kept_small_from_reader_to_value_table(tmp_path: Path) -> None:
