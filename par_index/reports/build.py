@@ -15,7 +15,7 @@ from pathlib import Path
 
 from par_index.criteria.compiled import CompiledCriteria
 from par_index.errors import InputError, Problem
-from par_index.reports.province import ProvinceData, render_province_report
+from par_index.reports.province import ProvinceData, pending_cuts, render_province_report
 from par_index.reports.ranking import PreviousResults, claim_gaps, compare_previous, ranking_frame, unit_groups
 from par_index.reports.render import write_text
 from par_index.reports.unit import ReportInputs, render_unit_report, units_in
@@ -51,7 +51,7 @@ def write_reports(inp: ReportInputs, out: Path, previous: PreviousResults | None
     inp.evidence_problems, inp.evidence_reviewed = ev_problems, requirements is not None
     ranking = ranking_frame(inp.final, unit_groups(inp.data))
     change = compare_previous(ranking, previous) if previous is not None else None
-    pdata = ProvinceData(ranking, claim_gaps(inp.self_, inp.final), change, previous)
+    pdata = ProvinceData(ranking, claim_gaps(inp.self_, inp.final), change, previous, pending_cuts(inp))
     written: list[tuple[str, Path]] = []
 
     path = write_text(out / PROVINCE_FILE, render_province_report(inp, pdata))

@@ -7,16 +7,21 @@ Built from :mod:`par_index.reports.ranking` (plain data); the template only prin
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from par_index.reports.charts import gap_chart, ranking_chart
-from par_index.reports.format import data_number, vn, vn_date, vn_int
+from par_index.reports.format import data_number, exact_index, vn, vn_date, vn_int
 from par_index.reports.ranking import Change, ClaimGap, PreviousResults, area_leaders, areas_of
 from par_index.reports.render import render, svg
 from par_index.reports.unit import ReportInputs
+from par_index.scoring.engine import Results
+
+if TYPE_CHECKING:
+    from par_index.appraisal.proposals import Proposal
 
 
 @dataclass
@@ -25,6 +30,9 @@ class ProvinceData:
     gaps: ClaimGap
     change: Change | None
     previous: PreviousResults | None
+    # the cuts the same run proposes that have no decision yet (:func:`pending_cuts`); None:
+    # not worked out (the context works them out)
+    pending: list[Proposal] | None = field(default=None)
 
 
 def _int(x: object) -> int | None:
@@ -40,6 +48,8 @@ def _trend(x: object) -> str:
 
 def province_context(inp: ReportInputs, pd_: ProvinceData) -> dict[str, Any]:
     r = pd_.ranking
+    pending = pending_cuts(inp) if pd_.pending is None else pd_.pending
+    after = index_after_cuts(inp.final, pending)
     change_by_unit = {} if pd_.change is None else {row["unit"]: row for row in pd_.change.changes.to_dict("records")}
     has_groups = bool((r["group"] != "").any()) if len(r) else False
     areas = areas_of(inp.final)
@@ -59,6 +69,7 @@ def province_context(inp: ReportInputs, pd_: ProvinceData) -> dict[str, Any]:
                     "rank": vn_int(_int(u["rank"])), "rank_data": "" if _int(u["rank"]) is None else str(_int(u["rank"])),
                     "points": vn(u["points"]), "points_data": data_number(u["points"]), "max": vn(u["max"]), "max_data": data_number(u["max"]),
                     "index": vn(u["index_2dp"]), "index_data": data_number(u["index_2dp"]), "band": u["band"] or "—",
+                    "after_cuts": vn(after.get(u["unit"], u["index_2dp"])), "after_cuts_data": data_number(after.get(u["unit"], u["index_2dp"])),
                     "areas": [{"code": code, "value": vn(u.get(f"area_{code}")), "data": data_number(u.get(f"area_{code}"))} for code, _ in areas],
                     "prev_rank": vn_int(_int(ch.get("prev_rank"))), "rank_change": vn_int(_int(ch.get("rank_change")), signed=True),
                     "rank_trend": _trend(ch.get("rank_change")),
@@ -103,7 +114,7 @@ def province_context(inp: ReportInputs, pd_: ProvinceData) -> dict[str, Any]:
     years = sorted({s.criteria.spec.year for s in inp.final.sets})
     return {
         "year": ", ".join(str(y) for y in years), "date": vn_date(inp.date), "criteria": [s.criteria.spec.title for s in inp.final.sets],
-        "stage": stage_title(inp),
+        "stage": stage_title(inp, pending), "has_pending": bool(pending),
         "kinds": kinds, "areas": [{"code": c, "name": n} for c, n in areas], "has_groups": has_groups,
         "has_previous": pd_.change is not None, "change": change,
         "gaps": gap_rows, "gap_chart": svg(gchart), "units_without_gap": len(g.units) - len(over),
@@ -111,19 +122,49 @@ def province_context(inp: ReportInputs, pd_: ProvinceData) -> dict[str, Any]:
     }
 
 
-def stage_title(inp: ReportInputs) -> str:
+def _appraised(inp: ReportInputs) -> bool:
+    return bool(inp.data.assessments["stage"].isin(["appraisal1", "appraisal2"]).any())
+
+
+def pending_cuts(inp: ReportInputs) -> list[Proposal]:
+    """The cuts this run proposes (for the next appraisal round) that no decision has made yet;
+    none at stage self."""
+    if inp.final.stage != "final":
+        return []
+    from par_index.appraisal.proposals import propose
+
+    return [
+        p for p in propose([s.criteria for s in inp.final.sets], inp.data, 2 if _appraised(inp) else 1)
+        if p.kinds != ("explanation",) and p.proposed_points < p.current_points
+    ]
+
+
+def index_after_cuts(results: Results, pending: list[Proposal]) -> dict[str, Decimal | None]:
+    """Per unit with a pending cut: its index once those cuts are made (2 decimals, half up, from
+    whole units as every index; a leaf is never cut below its proposed points nor raised)."""
+    cut: dict[str, int] = {}
+    for p in pending:
+        s, i = results.find(p.unit)
+        j = s.criteria.leaf_index[p.criterion]
+        now = min(int(s.leaf_points[i, j]), round(p.current_points * s.scale))
+        cut[p.unit] = cut.get(p.unit, 0) + max(now - round(p.proposed_points * s.scale), 0)
+    out: dict[str, Decimal | None] = {}
+    for unit, units in cut.items():
+        s, i = results.find(unit)
+        out[unit] = exact_index(max(int(s.total_points[i]) - units, 0), s.total_max[i])
+    return out
+
+
+def stage_title(inp: ReportInputs, pending: list[Proposal] | None = None) -> str:
     """What the numbers are, honestly: "after appraisal" only when the data holds appraisal
     decisions; otherwise the self-assessment, whose points appraisal may still cut."""
     if inp.final.stage != "final":
         return "tự đánh giá"
-    from par_index.appraisal.proposals import propose
     from par_index.common.values import format_number
 
-    appraised = bool(inp.data.assessments["stage"].isin(["appraisal1", "appraisal2"]).any())
-    pending = [
-        p for p in propose([s.criteria for s in inp.final.sets], inp.data, 2 if appraised else 1)
-        if p.kinds != ("explanation",) and p.proposed_points < p.current_points
-    ]
+    appraised = _appraised(inp)
+    if pending is None:
+        pending = pending_cuts(inp)
     if not pending:
         return "kết quả cuối cùng (sau thẩm định)" if appraised else "kết quả tự đánh giá (không có đề xuất cắt giảm)"
     cut = sum(p.current_points - p.proposed_points for p in pending)

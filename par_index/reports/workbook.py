@@ -10,7 +10,7 @@ from typing import Any
 
 from par_index.common.xlsx_table import Table, write_tables
 from par_index.reports.format import point_texts, whole_units
-from par_index.reports.province import ProvinceData
+from par_index.reports.province import ProvinceData, index_after_cuts, pending_cuts
 from par_index.reports.ranking import areas_of
 from par_index.reports.unit import ReportInputs
 
@@ -20,22 +20,27 @@ def write_workbook(inp: ReportInputs, pdata: ProvinceData, requirements: list[An
     r = pdata.ranking
     areas = areas_of(inp.final)
     change = {} if pdata.change is None else {c["unit"]: c for c in pdata.change.changes.to_dict("records")}
-    head = ["Loại đơn vị", "Hạng", "Mã đơn vị", "Tên đơn vị", "Nhóm", "Hạng trong nhóm", "Điểm", "Điểm tối đa", "Chỉ số (%)", "Xếp loại"]
+    pending = pending_cuts(inp) if pdata.pending is None else pdata.pending
+    after = index_after_cuts(inp.final, pending)
+    cuts = 1 if pending else 0  # the column of the index after the pending cuts, beside the index
+    head = ["Loại đơn vị", "Hạng", "Mã đơn vị", "Tên đơn vị", "Nhóm", "Hạng trong nhóm", "Điểm", "Điểm tối đa", "Chỉ số (%)"]
+    head += ["Chỉ số sau đề xuất cắt giảm (%)"] * cuts + ["Xếp loại"]
     if pdata.change is not None:
         head += ["Hạng năm trước", "Thay đổi hạng", "Chỉ số năm trước", "Thay đổi chỉ số", "Ghi chú so sánh"]
     head += [f"LV {code}. {name} (%)" for code, name in areas]
     rows = []
     for u in r.to_dict("records"):
-        row = [u["kind_name"], u["rank"], u["unit"], u["name"], u["group"] or None, u["group_rank"], u["points"], u["max"], u["index_2dp"], u["band"]]
+        row = [u["kind_name"], u["rank"], u["unit"], u["name"], u["group"] or None, u["group_rank"], u["points"], u["max"], u["index_2dp"]]
+        row += [after.get(u["unit"], u["index_2dp"])] * cuts + [u["band"]]
         if pdata.change is not None:
             ch = change.get(u["unit"], {})
             row += [ch.get("prev_rank"), ch.get("rank_change"), ch.get("prev_index"), ch.get("index_change"), ch.get("note") or None]
         row += [u.get(f"area_{code}") for code, _ in areas]
         rows.append(row)
-    numeric = {7, 8, 9} | ({13, 14} if pdata.change is not None else set())
+    numeric = {7, 8, 9} | ({10} if cuts else set()) | ({13 + cuts, 14 + cuts} if pdata.change is not None else set())
     first_area = len(head) - len(areas) + 1
     numeric |= set(range(first_area, len(head) + 1))
-    _sheet(tables, "Xếp hạng", head, rows, numeric, {1: 26, 3: 16, 4: 40, 10: 12, 15: 30})
+    _sheet(tables, "Xếp hạng", head, rows, numeric, {1: 26, 3: 16, 4: 40, 10 + cuts: 12, 15 + cuts: 30} | ({10: 16} if cuts else {}))
 
     from par_index.reports.ranking import area_leaders
 

@@ -202,3 +202,44 @@ def test_over_claims_table_compares_the_units_own_claim_with_the_final_result():
     assert (nn["self_points"], nn["final_points"], nn["self_index"]) == (Decimal("78.30"), Decimal("77.30"), Decimal("78.30"))
     area = g.areas[g.areas["unit"] == "so-nn-ptnt"].to_dict("records")
     assert [(a["area"], a["gap"]) for a in area] == [("1", Decimal("1.00"))]
+
+
+def test_ranking_shows_the_index_after_the_pending_cuts(tmp_path):
+    """Issue 10 item 10: the ranking is titled with the cuts the same run proposes and no
+    decision has made yet; beside each unit's index it now gives the index once those cuts are
+    made, in the HTML report and the report workbook (Bắc Giang 2024: 4 cuts, 3,98 points)."""
+    import datetime as dt
+    import re
+
+    from openpyxl import load_workbook
+    from support.paths import REPO
+
+    from par_index.pipeline import load_criteria
+    from par_index.reports.build import prepare
+    from par_index.reports.province import ProvinceData, pending_cuts, render_province_report
+    from par_index.reports.workbook import write_workbook
+
+    crit = load_criteria(REPO / "criteria/bac-giang/2024/so.yaml", REPO / "criteria/bac-giang/2024/huyen.yaml")
+    inp = prepare(crit, read_data(REPO / "evidence/bac-giang/2024"), dt.date(2025, 3, 1))
+    pending = pending_cuts(inp)
+    assert sorted((p.unit, p.criterion, p.current_points - p.proposed_points) for p in pending) == [
+        ("ban-dan-toc", "1.4.2", 0.5), ("h-yen-the", "6.2", 0.98), ("so-khcn", "1.4.1", 1.0), ("so-xay-dung", "2.3.1", 1.5)
+    ]
+    pdata = ProvinceData(ranking_frame(inp.final, unit_groups(inp.data)), claim_gaps(inp.self_, inp.final), None, None, pending)
+    # claimed index → index after the pending cuts (each unit's maximum is 100 points)
+    cut = {"so-khcn": ("83.26", "82.26"), "so-xay-dung": ("77.98", "76.48"), "ban-dan-toc": ("70.52", "70.02"), "h-yen-the": ("72.93", "71.95")}
+    html = render_province_report(inp, pdata)
+    assert html.count('<th class="num" title="Chỉ số nếu các đề xuất cắt giảm chưa có quyết định được chấp nhận">Chỉ số sau đề xuất cắt giảm (%)</th>') == 2
+    rows = re.findall(r'<tr data-unit="([^"]+)" data-kind.*?data-field="index" data-points="([^"]*)".*?data-field="index-after-cuts" data-points="([^"]*)">([^<]*)<', html)
+    assert len(rows) == 30
+    got = {u: (i, a) for u, i, a, _ in rows}
+    assert {u: got[u] for u in cut} == cut
+    assert all(i == a for u, (i, a) in got.items() if u not in cut)  # no pending cut: the same index
+    assert {u: text for u, _, _, text in rows if u in cut} == {"so-khcn": "82,26", "so-xay-dung": "76,48", "ban-dan-toc": "70,02", "h-yen-the": "71,95"}
+    write_workbook(inp, pdata, None, tmp_path / "bao-cao.xlsx")
+    ws = load_workbook(tmp_path / "bao-cao.xlsx")["Xếp hạng"]
+    head = [c.value for c in ws[1]]
+    assert head[8:11] == ["Chỉ số (%)", "Chỉ số sau đề xuất cắt giảm (%)", "Xếp loại"]
+    book = {r[2]: (r[8], r[9]) for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert {u: book[u] for u in cut} == {u: (float(i), float(a)) for u, (i, a) in cut.items()}
+    assert ws.cell(row=2, column=10).number_format == "0.00"

@@ -181,9 +181,12 @@ def test_workbook_has_the_same_numbers(tmp_path):
     assert wb.sheetnames == ["Xếp hạng", "Dẫn đầu lĩnh vực", "Chênh lệch tự chấm", "Chênh lệch theo lĩnh vực", "Điểm chi tiết", "Tài liệu kiểm chứng"]
     ws = wb["Xếp hạng"]
     head = [c.value for c in ws[1]]
-    assert head[:10] == ["Loại đơn vị", "Hạng", "Mã đơn vị", "Tên đơn vị", "Nhóm", "Hạng trong nhóm", "Điểm", "Điểm tối đa", "Chỉ số (%)", "Xếp loại"]
+    # the hand-made data have no evidence: every claimed point is a pending cut (index after the cuts)
+    assert head[:11] == ["Loại đơn vị", "Hạng", "Mã đơn vị", "Tên đơn vị", "Nhóm", "Hạng trong nhóm", "Điểm", "Điểm tối đa", "Chỉ số (%)",
+                         "Chỉ số sau đề xuất cắt giảm (%)", "Xếp loại"]
     rows = {r[2]: r for r in ws.iter_rows(min_row=2, values_only=True)}
-    assert rows["c"][1] == 2 and rows["c"][5] == 1 and rows["c"][7] == 7.5 and rows["c"][8] == 90.0 and rows["c"][9] == "A"
+    assert rows["c"][1] == 2 and rows["c"][5] == 1 and rows["c"][7] == 7.5 and rows["c"][8] == 90.0 and rows["c"][9] == 0.0 and rows["c"][10] == "A"
+    assert rows["e"][6:11] == (6.5, 10.0, 65.0, 15.0, "D")  # 6,5 − 5 points of 1.1 without evidence = 1,5 of 10
     assert ws.cell(row=2, column=9).number_format == "0.00"
     gap = next(wb["Chênh lệch tự chấm"].iter_rows(min_row=2, values_only=True))
     assert gap[:6] == ("e", "Huyện E", "huyen", 7.0, 6.5, 0.5)
