@@ -28,7 +28,24 @@ click_vi.install()  # click's own words (Usage, Options, Missing option, …) in
 EXIT_OK, EXIT_PROBLEMS, EXIT_INPUT = 0, 1, 2
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class Commands(click.Group):
+    """The group of every command, each loaded when it is called (or listed by ``--help``): a
+    command's module is imported by :func:`load_command`, so ``par-index score`` does not import
+    the twelve other commands' modules and what they import."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_NAMES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_NAMES:
+            command = load_command(cmd_name)
+            _guarded(command)
+            click_vi.localise(command)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="par-index")
 def cli() -> None:
     """par-index — chấm điểm Chỉ số cải cách hành chính (PAR Index).
@@ -38,29 +55,71 @@ def cli() -> None:
     """
 
 
-def _add_commands() -> None:
-    from par_index.cli.commands import (
-        appraise,
-        demo,
-        evidence,
-        explain,
-        headroom,
-        plan,
-        plan_status,
-        report,
-        robustness,
-        score,
-        template,
-        validate,
-        whatif,
-    )
+# db, users, serve: the province server
+COMMAND_NAMES = (
+    "validate", "score", "explain", "template", "evidence", "plan-status", "appraise", "report", "whatif", "headroom",
+    "plan", "robustness", "demo", "db", "users", "serve",
+)  # fmt: skip
 
-    for module in (validate, score, explain, template, evidence, plan_status, appraise, report, whatif, headroom, plan, robustness, demo):
-        cli.add_command(module.command)
-    from par_index.cli.commands.server import COMMANDS as SERVER_COMMANDS  # db, users, serve (the province server)
 
-    for command in SERVER_COMMANDS:
-        cli.add_command(command)
+def load_command(name: str) -> click.Command:
+    """The command called ``name``, its module imported now (plain imports, one per command)."""
+    if name == "validate":
+        from par_index.cli.commands import validate
+
+        return validate.command
+    if name == "score":
+        from par_index.cli.commands import score
+
+        return score.command
+    if name == "explain":
+        from par_index.cli.commands import explain
+
+        return explain.command
+    if name == "template":
+        from par_index.cli.commands import template
+
+        return template.command
+    if name == "evidence":
+        from par_index.cli.commands import evidence
+
+        return evidence.command
+    if name == "plan-status":
+        from par_index.cli.commands import plan_status
+
+        return plan_status.command
+    if name == "appraise":
+        from par_index.cli.commands import appraise
+
+        return appraise.command
+    if name == "report":
+        from par_index.cli.commands import report
+
+        return report.command
+    if name == "whatif":
+        from par_index.cli.commands import whatif
+
+        return whatif.command
+    if name == "headroom":
+        from par_index.cli.commands import headroom
+
+        return headroom.command
+    if name == "plan":
+        from par_index.cli.commands import plan
+
+        return plan.command
+    if name == "robustness":
+        from par_index.cli.commands import robustness
+
+        return robustness.command
+    if name == "demo":
+        from par_index.cli.commands import demo
+
+        return demo.command
+    from par_index.cli.commands.server import COMMANDS as SERVER_COMMANDS
+
+    [command] = [c for c in SERVER_COMMANDS if c.name == name]
+    return command
 
 
 OUTPUT_PARAMS = ("out", "problems_out", "emit", "recipe_out")
@@ -113,10 +172,7 @@ def _guarded(command: click.Command) -> None:
     command.callback = run
 
 
-_add_commands()
-for _command in cli.commands.values():
-    _guarded(_command)
-click_vi.localise(cli)
+click_vi.localise(cli)  # the group's own usage line; each command's when it is loaded
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -67,3 +67,30 @@ def test_score_leaves_the_process_as_it_found_it(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert result.stdout.split() == ["True", "0", "False", "None"]
     assert out.stat().st_size > 0
+
+
+def test_every_command_is_listed_and_loads_under_its_name() -> None:
+    # cli/main.COMMAND_NAMES lists the commands; each module of cli/commands/ with a ``command``
+    # (and the server's groups) must be there, so a new command cannot be left out of --help.
+    import importlib.util
+
+    from par_index.cli.commands.server import COMMANDS as SERVER_COMMANDS
+    from par_index.cli.main import COMMAND_NAMES, load_command
+
+    folder = Path(importlib.util.find_spec("par_index.cli.commands").origin).parent  # type: ignore[union-attr,arg-type]
+    modules = sorted(p.stem for p in folder.glob("*.py") if "\ncommand = " in p.read_text(encoding="utf-8") or "\ndef command(" in p.read_text(encoding="utf-8"))
+    assert len(modules) == 13
+    assert len(COMMAND_NAMES) == len(set(COMMAND_NAMES)) == 13 + len(SERVER_COMMANDS) == 16
+    assert {name.replace("-", "_") for name in COMMAND_NAMES} == set(modules) | {c.name for c in SERVER_COMMANDS}
+    for name in COMMAND_NAMES:
+        assert load_command(name).name == name
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    code = (
+        "import sys, contextlib, io\nfrom par_index.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n    assert main(['score', '--help']) == 0\n"
+        "print(*sorted(m for m in sys.modules if m.startswith('par_index.cli.commands')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["par_index.cli.commands", "par_index.cli.commands.options", "par_index.cli.commands.score"]
