@@ -2,7 +2,11 @@
 (:mod:`par_index.common.html`), templates in ``par_index/templates``.
 
 Templates hold no computation: every number arrives formatted (:mod:`par_index.reports.format`)
-and every chart as SVG text (:mod:`par_index.reports.charts`), marked safe here.
+and every chart as SVG text (:mod:`par_index.reports.charts`), marked safe here. Two tables are
+written in Python: a unit report's appendix and its section II (~200 and ~70 rows a page, 1,000
+pages a province), whose rows :func:`par_index.reports.unit.unit_report_context` makes as HTML
+with markupsafe's escape (the template's own) on every text from the data; jinja2 took ~15 µs
+a row.
 """
 
 from __future__ import annotations
