@@ -44,6 +44,10 @@ def not_a_number(what: str, text: object, expected: str) -> str:
 #: a parameter of a rule that gives more points than the leaf's maximum (``what``: "mức trần 3", "2 điểm", …)
 ABOVE_MAX = "{what} lớn hơn điểm tối đa {max}"
 
+# -- spreadsheet cells -----------------------------------------------------------------------
+#: a typed-in formula where a value belongs (``cell``: "ô", "ô nhập liệu"; ``kinds``: the values the cell takes); never evaluated
+FORMULA_IN_CELL = "{cell} chứa công thức '{formula}'; hãy nhập giá trị ({kinds}), không nhập công thức"
+
 # -- ratios -----------------------------------------------------------------------------------
 #: a ratio written with "%" above 100 %
 RATIO_ABOVE_100 = "{value} vượt quá 100%; tỷ lệ phải từ 0% đến 100%; được tính 0 điểm"

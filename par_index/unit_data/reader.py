@@ -32,6 +32,7 @@ from par_index.messages import (
     FILE_MISSING,
     FILE_NOT_UTF8,
     FILE_UNREADABLE,
+    FORMULA_IN_CELL,
     SAVE_AS_CSV_UTF8,
 )
 from par_index.unit_data.value_table import known_codes, value_table
@@ -546,7 +547,7 @@ def _sheet_values(ws: Any, where: str, problems: list[Problem]) -> list[list[obj
                 problems.append(
                     Problem(
                         "input_formula",
-                        f"ô chứa công thức '{text}'; hãy nhập giá trị (số, ngày, văn bản), không nhập công thức — ô này không được đọc",
+                        FORMULA_IN_CELL.format(cell="ô", formula=text, kinds="số, ngày, văn bản") + " — ô này không được đọc",
                         file=where, line=r, cell=f"{get_column_letter(c)}{r}",
                     )
                 )

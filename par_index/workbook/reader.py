@@ -23,7 +23,7 @@ import pandas as pd
 
 from par_index.common.values import is_na_text, nfc, parse_numbers
 from par_index.errors import InputError, Problem
-from par_index.messages import EXCEL_UNREADABLE
+from par_index.messages import EXCEL_UNREADABLE, FORMULA_IN_CELL
 from par_index.unit_data.reader import UnitData, finish_table, has_sheet
 from par_index.workbook.layout import (
     COLUMNS,
@@ -238,7 +238,7 @@ def _input_text(cell: Any, kind: str | None, where: str, unit: str, code: str, p
         problems.append(
             Problem(
                 "input_formula",
-                f"ô nhập liệu chứa công thức '{_formula_text(v)}'; hãy nhập giá trị (số, ngày, có/không), không nhập công thức — ô này không được tính",
+                FORMULA_IN_CELL.format(cell="ô nhập liệu", formula=_formula_text(v), kinds="số, ngày, có/không") + " — ô này không được tính",
                 file=where, line=cell.row, cell=ref, unit=unit, criterion=code,
             )
         )
