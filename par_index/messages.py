@@ -70,6 +70,10 @@ SURVEY_NOT_BY_UNIT = (
     "không phải đơn vị tự đánh giá"
 )
 
+# -- identifiers -----------------------------------------------------------------------------
+#: a table row without its id (``what``: "đơn vị", "tiêu chí", "nhiệm vụ"; ``column``: the column's name)
+ID_MISSING = "thiếu mã {what} (cột {column})"
+
 # -- units ------------------------------------------------------------------------------------
 #: a unit id that is not in the units (``where``: "units", "dữ liệu đã chấm", …)
 UNIT_UNKNOWN = "đơn vị '{unit}' không có trong {where}"

@@ -31,7 +31,7 @@ import numpy as np
 
 from par_index.common.values import format_number
 from par_index.errors import InputError, Problem
-from par_index.messages import CRITERION_UNKNOWN, FILE_MISSING, POINTS_EXPECTED, not_a_number
+from par_index.messages import CRITERION_UNKNOWN, FILE_MISSING, ID_MISSING, POINTS_EXPECTED, not_a_number
 from par_index.planning.headroom import ladders, level_need, read_value
 from par_index.planning.ladder import Ladder
 from par_index.scoring.engine import SetResult
@@ -450,7 +450,7 @@ def read_costs(path: Path) -> StepCosts:
         crit = str(r.criterion).strip()
         unit = str(getattr(r, "unit", "") or "").strip()
         if not crit:
-            problems.append(Problem("costs_criterion", "thiếu mã tiêu chí", file=name, line=line))
+            problems.append(Problem("costs_criterion", ID_MISSING.format(what="tiêu chí", column="criterion"), file=name, line=line))
             continue
         if math.isnan(v) or v < 0:
             problems.append(Problem("costs_value", f"chi phí '{r.cost}' phải là một số ≥ 0", file=name, line=line, criterion=crit))

@@ -37,7 +37,7 @@ from par_index.common.spreadsheet import csv_cell
 from par_index.common.text_files import read_utf8, writing
 from par_index.common.values import format_date, nfc, parse_date_scalar
 from par_index.errors import InputError, Problem
-from par_index.messages import DATE_UNREADABLE, FILE_EMPTY, FILE_MISSING, SAVE_AS_CSV_UTF8
+from par_index.messages import DATE_UNREADABLE, FILE_EMPTY, FILE_MISSING, ID_MISSING, SAVE_AS_CSV_UTF8
 from par_index.reform_plan.register import LoadedPlan, PlanTask
 
 STATUS_WORDS = {
@@ -173,7 +173,7 @@ def read_progress(path: str | Path) -> tuple[list[Progress], list[Problem]]:
         rec = dict(zip(header, cells, strict=True))
         task = rec.get("task", "")
         if not task:
-            msg = "thiếu mã nhiệm vụ (cột task); dòng này bị bỏ qua"
+            msg = ID_MISSING.format(what="nhiệm vụ", column="task") + "; dòng này bị bỏ qua"
             problems.append(Problem("task_id_empty", msg, file=name, line=line))
             continue
 

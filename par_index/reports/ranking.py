@@ -29,7 +29,7 @@ import pandas as pd
 
 from par_index.common.values import magnitude_problem, parse_numbers
 from par_index.errors import InputError, Problem
-from par_index.messages import DECIMAL_EXPECTED, FILE_MISSING, not_a_number
+from par_index.messages import DECIMAL_EXPECTED, FILE_MISSING, ID_MISSING, not_a_number
 from par_index.reports.format import exact_index, float_to_2dp, units_to_points
 from par_index.scoring.engine import Results, SetResult
 from par_index.scoring.ranking import rank_within
@@ -226,7 +226,7 @@ def _read_previous_csv(path: Path) -> PreviousResults:
         line = n + 2
         unit = str(df["unit"].iat[n]).strip()
         if not unit:
-            problems.append(Problem("previous_format", "thiếu mã đơn vị (cột unit)", file=str(path), line=line, field="unit"))
+            problems.append(Problem("previous_format", ID_MISSING.format(what="đơn vị", column="unit"), file=str(path), line=line, field="unit"))
             continue
         if np.isnan(idx[n]) and text[n] != "":
             problems.append(Problem("previous_format", not_a_number("chỉ số", text[n], DECIMAL_EXPECTED), file=str(path), line=line, unit=unit, field="index"))

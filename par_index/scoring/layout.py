@@ -35,6 +35,7 @@ from par_index.errors import InputError, Problem
 from par_index.messages import (
     CRITERION_UNKNOWN,
     DATE_EXPECTED,
+    ID_MISSING,
     NUMBER_EXPECTED,
     POINTS_EXPECTED,
     RATIO_ABOVE_100,
@@ -250,7 +251,7 @@ def _check_units(data: UnitData, kind_owner: dict[str, int], problems: list[Prob
         problems.append(row_problem(r, "unit_duplicate", "mã đơn vị đã có ở dòng trước; dòng này bị bỏ qua"))
     empty = (units["unit"] == "").to_numpy()
     for r in units[empty & ~dup].itertuples():
-        problems.append(row_problem(r, "unit_id_empty", "thiếu mã đơn vị (cột unit); dòng này bị bỏ qua"))
+        problems.append(row_problem(r, "unit_id_empty", ID_MISSING.format(what="đơn vị", column="unit") + "; dòng này bị bỏ qua"))
     units = units[~dup & ~empty].copy()
     owner = units["kind"].map(kind_owner)
     unknown = owner.isna().to_numpy()

@@ -133,6 +133,11 @@ def test_costs_file_errors(tmp_path: Path, mini_set) -> None:  # type: ignore[no
         "tiêu chí 1.2 không có mức 1,5 điểm; các mức: 1, 2",
         "tiêu chí '7.7' không có trong bộ tiêu chí mini-2024",
     ]
+    e = tmp_path / "c4.csv"
+    e.write_text("criterion,cost\n,1\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_costs(e)
+    assert [str(p) for p in err.value.problems] == [f"{e} dòng 2: thiếu mã tiêu chí (cột criterion)"]  # was "thiếu mã tiêu chí"
     h = tmp_path / "c3.csv"
     h.write_text("criterion,cost,points\n1.2,1,hai\n", encoding="utf-8")
     with pytest.raises(InputError) as err:

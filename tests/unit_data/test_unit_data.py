@@ -64,6 +64,7 @@ def test_data_problems_in_one_pass() -> None:
     assert missing == ["2.2", "3.1"]
     msgs = {p.reason: p.message for p in results.problems}
     assert msgs["value_unreadable"] == "không đọc được giá trị 'có lẽ': cần có/không; được tính 0 điểm"
+    assert msgs["unit_id_empty"] == "thiếu mã đơn vị (cột unit); dòng này bị bỏ qua"
     assert msgs["points_unreadable"] == "điểm tự chấm 'hai' không phải là số; cần số điểm (ví dụ 0,75)"
     assert msgs["stage_unknown"].startswith("giai đoạn 'round3' không hợp lệ")
     assert msgs["unit_kind_unknown"] == "loại đơn vị 'xa' không có trong bộ tiêu chí (huyen, so); đơn vị không được chấm"
