@@ -123,7 +123,8 @@ def write_dataset(out: Path, units: int = 10_000, leaves_per_area: int = LEAVES_
             for code, rule, measure, applies in leaves:
                 if applies is not None and kind not in applies:
                     continue
-                w.writerow([unit, code, value(rule, rng, measure), "self", "", ""])
+                stage = "survey" if rule == "survey" else "self"  # Sở Nội vụ fills survey leaves (a unit's own row never counts)
+                w.writerow([unit, code, value(rule, rng, measure), stage, "", ""])
                 if rng.random() < 0.05:  # an appraisal round changed some values
                     w.writerow([unit, code, value(rule, rng, measure), "appraisal1", "Điều chỉnh theo hồ sơ minh chứng", ""])
     return crit, data

@@ -28,6 +28,7 @@ def criteria() -> dict[str, Any]:
             "bands": [{"label": label, "min": edge} for edge, label in BANDS], "nodes": nodes}
 
 
+BLOCK = 10_000  # units drawn once; bigger sets repeat the draws with other unit numbers
 VALUES = ("na", "1,25", "0,00", "0,25", "0,50", "0,75", "1,00")  # na 1 %, above the maximum 2 %, the steps 97 %
 CHANCES = (0.01, 0.02, *([0.97 / 5] * 5))
 
@@ -35,8 +36,9 @@ CHANCES = (0.01, 0.02, *([0.97 / 5] * 5))
 def write(out: Path, units: int, seed: int = 2024) -> tuple[Path, Path]:
     """Write ``criteria.yaml`` and ``data/`` (units, assessments, maxima); return both paths.
 
-    Rows are written unit by unit from one template of a unit's 100 rows (10**8 rows in a few
-    minutes, for the 1,000,000-unit run)."""
+    The values of 10,000 units are drawn once and written from one template of a unit's 100
+    rows; bigger sets repeat that block with other unit numbers (10**8 rows in seconds, for
+    the 1,000,000-unit run)."""
     rng = np.random.default_rng(seed)
     out.mkdir(parents=True, exist_ok=True)
     crit = out / "criteria.yaml"
@@ -52,15 +54,25 @@ def write(out: Path, units: int, seed: int = 2024) -> tuple[Path, Path]:
         w = csv.writer(f)
         w.writerow(["unit", "name", "kind"])
         w.writerows([f"dv{i:07d}", f"Đơn vị {i}", "so" if i % 3 else "huyen"] for i in range(units))
-    template = "".join(f"{{0}},{code},{{{k + 1}}},self,,\r\n" for k, (code, _area) in enumerate(codes))
+    template = "".join(f"dv{{0}}{{1:04d}},{code},{{{k + 2}}},self,,\r\n" for k, (code, _area) in enumerate(codes))
     texts = np.array(['"' + v + '"' if "," in v else v for v in VALUES], dtype=object)  # quoted as csv.writer does
+    values = texts[rng.choice(len(VALUES), size=(min(units, BLOCK), len(codes)), p=CHANCES)].tolist()
+    block = "".join(template.format("{block}", i, *row) for i, row in enumerate(values))  # one block's rows, its number left open
     with open(data / "assessments.csv", "w", newline="", encoding="utf-8") as f:
         f.write("unit,criterion,value,stage,note,points\r\n")
-        for lo in range(0, units, 10_000):
-            n = min(units, lo + 10_000) - lo
-            values = texts[rng.choice(len(VALUES), size=(n, len(codes)), p=CHANCES)].tolist()
-            f.write("".join(template.format(f"dv{lo + i:07d}", *row) for i, row in enumerate(values)))
+        for lo in range(0, units, BLOCK):  # the blocks of 10,000 units repeat the first one's values
+            n = min(units, lo + BLOCK) - lo
+            text = block.replace("{block}", f"{lo // BLOCK:03d}")
+            f.write(text if n == BLOCK else text[: _rows_end(text, n * len(codes))])
     return crit, data
+
+
+def _rows_end(text: str, rows: int) -> int:
+    """Where the first ``rows`` lines of ``text`` end."""
+    end = -1
+    for _ in range(rows):
+        end = text.index("\n", end + 1)
+    return end + 1
 
 
 if __name__ == "__main__":
