@@ -98,31 +98,30 @@ def named_font(wb: Any) -> None:
 
 def fit_row_heights(ws: Any) -> None:
     """Rows whose wrapped text needs more than one line get the height for it (Excel and
-    LibreOffice print a row at its stored height). Estimated from the column widths: one line per
-    column width in characters, each paragraph on its own lines; merged cells and rows the writer
-    sized are left alone."""
+    LibreOffice print a row at its stored height): each wrapped cell's lines worked out from its
+    text, its font (size, bold) and its column's width with the font's own metrics
+    (:mod:`par_index.common.text_metrics`); merged cells and rows the writer sized are left alone."""
     from openpyxl.utils import get_column_letter
+
+    from par_index.common.text_metrics import DEFAULT_SIZE, row_height, wrapped_lines
 
     merged = {(r, c) for rng in ws.merged_cells.ranges for r in range(rng.min_row, rng.max_row + 1) for c in range(rng.min_col, rng.max_col + 1)}
     widths: dict[int, float] = {}
-    lines: dict[int, int] = {}
+    need: dict[int, tuple[int, float]] = {}  # row → (lines, font size of the tallest cell)
     for (r, c), cell in ws._cells.items():
         v = cell.value
-        if not isinstance(v, str) or (r, c) in merged:
+        if not isinstance(v, str) or (r, c) in merged or not cell.alignment.wrap_text:
             continue
         if c not in widths:
             widths[c] = float(ws.column_dimensions[get_column_letter(c)].width or 8.43)
-        per_line = max(int(widths[c] * 1.05), 1)
-        if len(v) <= per_line and "\n" not in v:
-            continue
-        if not cell.alignment.wrap_text:
-            continue
-        n = sum(max(1, -(-len(part) // per_line)) for part in v.split("\n"))
-        lines[r] = max(lines.get(r, 1), n)
-    for r, n in lines.items():
+        size = float(cell.font.sz or DEFAULT_SIZE)
+        n = wrapped_lines(v, widths[c], size, bool(cell.font.b))
+        if n > 1 and row_height(n, size) > row_height(*need.get(r, (1, DEFAULT_SIZE))):
+            need[r] = (n, size)
+    for r, (n, size) in need.items():
         dim = ws.row_dimensions[r]
-        if n > 1 and not dim.customHeight:
-            dim.height = min(409.0, LINE_HEIGHT * n + 2)
+        if not dim.customHeight:
+            dim.height = row_height(n, size)
 
 
 def print_setup(ws: Any) -> None:
@@ -148,7 +147,6 @@ def print_setup(ws: Any) -> None:
 
 
 FONT_NAME = "Times New Roman"  # what administrative documents use; LibreOffice keeps the diacritics
-LINE_HEIGHT = 15.0  # points per line of 11-point text
 FIT_ROWS_UP_TO = 5000  # row heights are estimated on sheets up to this many rows (the ones people print)
 
 

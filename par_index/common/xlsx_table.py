@@ -4,7 +4,8 @@ value (openpyxl takes ~40 µs a cell: a minute for the report workbook of 1,000 
 What a sheet gets is what :mod:`par_index.common.spreadsheet` gives the openpyxl workbooks:
 text cells are text (inline strings: never a formula; control characters shown as ``\\xNN``,
 :func:`spreadsheet.escape_controls`), numbers stay numbers (the columns listed in ``numeric``
-shown with 2 decimals, ``0.00``), a bold white header on dark blue that wraps, column widths,
+shown with 2 decimals, ``0.00``), a bold white header on dark blue that wraps (its row as tall as
+its lines need, :mod:`par_index.common.text_metrics`), column widths,
 the header frozen and filtered, and the A4 page set-up of :func:`spreadsheet.print_setup`:
 A4, fitted to the page width, landscape for more than 6 columns, the header repeated on every
 page, centred horizontally. Missing values (None, NaN, pandas' NA) are empty cells.
@@ -22,6 +23,7 @@ from typing import Any
 
 from par_index.common.spreadsheet import CONTROL, escape_controls
 from par_index.common.text_files import writing
+from par_index.common.text_metrics import row_height, wrapped_lines
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -168,7 +170,9 @@ def _write_sheet(z: zipfile.ZipFile, name: str, table: Table) -> tuple[int, int]
             f'<c r="{letters[j]}1" s="{HEADER_STYLE}" t="inlineStr"><is><t xml:space="preserve">{_text(str(h))}</t></is></c>'
             for j, h in enumerate(table.headers)
         )
-        fh.write(f'<row r="1">{header}</row>'.encode())
+        lines = max((wrapped_lines(str(h), table.widths.get(j, DEFAULT_WIDTH), bold=True) for j, h in enumerate(table.headers, start=1)), default=1)
+        height = f' ht="{row_height(lines)}" customHeight="1"' if lines > 1 else ""  # the header wraps: tall enough for it
+        fh.write(f'<row r="1"{height}>{header}</row>'.encode())
         parts: list[str] = []
         seen: list[dict[tuple[type, Any], str]] = [{} for _ in range(n_cols)]
         for r, row in enumerate(table.rows, start=2):

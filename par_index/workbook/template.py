@@ -10,6 +10,7 @@ The sheet is protected; only the input cells are unlocked. A hidden sheet holds 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from copy import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,6 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from par_index.common import spreadsheet
+from par_index.common.text_metrics import row_height, wrapped_lines
 from par_index.common.values import (
     format_number,
     is_na_text,
@@ -267,9 +269,9 @@ def _header_block(ws: Worksheet, c: CompiledCriteria, unit: UnitInfo, layout: La
     ws.merge_cells("D3:F8")  # inside the printed columns A–F
     ws["D3"].alignment = Alignment(wrap_text=True, vertical="top")
     width = sum(COLUMNS[k][2] for k in ("method", "value", "points"))
-    lines = -(-len(INSTRUCTIONS) // int(width * 1.05)) + 1
-    for r in range(3, 9):  # the merged block's rows share the lines it needs
-        ws.row_dimensions[r].height = max(15.0, 15.0 * lines / 6)
+    height = row_height(wrapped_lines(INSTRUCTIONS, width))
+    for r in range(3, 9):  # the merged block's rows share the height its lines need
+        ws.row_dimensions[r].height = max(row_height(1), math.ceil(height / 6 * 4) / 4)
 
 
 SIGN_LEFT = ("NGƯỜI LẬP PHIẾU", "(Ký, ghi rõ họ tên)")

@@ -73,6 +73,9 @@ def test_the_form_prints_as_a_document_to_sign(tmp_path: Path) -> None:
     assert ws.print_area == f"'Tự đánh giá'!$A$1:$F${date_row + 4}"
     assert ws.page_setup.orientation == "landscape" and str(ws.page_setup.paperSize) == "9"
     assert ws.print_title_rows == "$10:$10"  # the table header on every page, the header block once
-    # a leaf whose method needs three lines in its 46-character column gets a taller row
-    tall = [r for r in range(11, date_row) if len(str(ws[f"D{r}"].value or "")) > 2 * 48]
-    assert tall and all((ws.row_dimensions[r].height or 0) >= 3 * 15 for r in tall)
+    # every row of wrapped text is as tall as its longest cell's lines (tests/workbook/test_row_heights.py)
+    from par_index.common.text_metrics import row_height, wrapped_lines
+
+    for r in range(11, date_row):
+        need = max(wrapped_lines(str(ws[f"{c}{r}"].value or ""), ws.column_dimensions[c].width, bold=bool(ws[f"{c}{r}"].font.b)) for c in "BD")
+        assert need == 1 or (ws.row_dimensions[r].height or 0) >= row_height(need), r
