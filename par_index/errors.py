@@ -36,6 +36,7 @@ class Reason(StrEnum):
     file_missing = "file_missing", "a file or folder given is not there"
     file_unreadable = "file_unreadable", "a file exists but cannot be read (permissions, a folder given as a file)"
     file_encoding = "file_encoding", "a text file is not UTF-8"
+    link_outside = "link_outside", "a file in a data folder is a symbolic link leading out of the folder, or a link loop"
     file_empty = "file_empty", "a CSV or progress file has no header line"
     file_not_read = "file_not_read", "a file in a data folder that no reader takes (warning)"
     csv_syntax = "csv_syntax", "a CSV file cannot be parsed"

@@ -97,6 +97,13 @@ EXCEL_UNREADABLE = "không mở được tệp Excel: {error}"
 FILE_NOT_READ = "tệp '{name}' trong thư mục dữ liệu không được đọc: {hint}"
 #: a file or sheet whose first line (the header) is missing
 FILE_EMPTY = "{what} trống, không có dòng tiêu đề"
+#: a symbolic link in a folder that resolves outside it (``target``: where it leads)
+LINK_OUTSIDE = (
+    "'{name}' là liên kết trỏ ra ngoài thư mục {folder} (tới {target}) — không được đọc; "
+    "hãy chép chính tệp vào thư mục thay cho liên kết"
+)
+#: a symbolic link that leads back to itself
+LINK_LOOP = "'{name}' là liên kết vòng (trỏ lại chính nó) — không đọc được; hãy thay bằng chính tệp"
 #: a text file that is not UTF-8; ``byte`` the first bad byte (hex), ``where`` its place in the line
 FILE_NOT_UTF8 = (
     "tệp không phải UTF-8: byte 0x{byte} ở {where} không đọc được "

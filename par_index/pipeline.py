@@ -16,6 +16,7 @@ import pandas as pd
 
 from par_index.appraisal.read import add_tables, appraisal_workbooks
 from par_index.appraisal.survey import MAP_NAMES
+from par_index.common.folders import folder_links
 from par_index.criteria.compiled import CompiledCriteria, load
 from par_index.errors import InputError, Problem
 from par_index.evidence.check import check_evidence, preview_appraisal
@@ -121,6 +122,10 @@ def read_base_tables(path: str | Path) -> UnitData:
     """The three tables (units, assessments, evidence) as the readers give them, before the
     appraisal tables and survey are added (the province server keeps those apart)."""
     path = Path(path)
+    if path.is_dir():
+        links = folder_links(path)  # before any reader opens a file: a link out of the folder is refused
+        if links:
+            raise InputError(links)
     return workbook_reader.read_workbooks(path) if workbook_reader.accepts(path) else read_tables(path)
 
 

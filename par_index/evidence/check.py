@@ -36,6 +36,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from par_index.common.folders import escape
 from par_index.common.values import format_date, format_number, nfc, parse_date_scalar
 from par_index.criteria.compiled import CompiledCriteria, Leaf
 from par_index.criteria.rules.deadline import Deadline
@@ -128,7 +129,7 @@ def review_evidence(
     explicit_files = files_root is not None
     root = files_root if files_root is not None else data.files_root
     rows = _check_rows(results, ev, unit_at, known_units, review.problems)
-    _check_files(rows, root, explicit_files, review.problems)
+    _check_files(rows, root, explicit_files, review.problems, data.trusted_links)
     by_key: dict[tuple[str, str], list[_Row]] = {}
     for r in rows:
         by_key.setdefault((r.unit, r.criterion), []).append(r)
@@ -367,28 +368,33 @@ def plausible_issuers(leaf: Leaf) -> set[str]:
 
 def inside_folder(root: Path, name: str) -> bool:
     """Whether the path ``name`` stays inside ``root`` as written: not absolute, no ``..``
-    leading out, no NUL. Links inside the folder are followed (the server's ``db export`` links
-    its ``files`` folder to the content store)."""
+    leading out, no NUL. Where links lead is checked apart (:func:`common.folders.escape`)."""
     if "\x00" in name or os.path.isabs(name) or Path(name).drive:
         return False
     normal = os.path.normpath(name)
     return normal != ".." and not normal.startswith(".." + os.sep)
 
 
-def _check_files(rows: list[_Row], root: Path | None, explicit: bool, problems: list[Problem]) -> None:
+def _check_files(rows: list[_Row], root: Path | None, explicit: bool, problems: list[Problem], trusted: tuple[Path, ...] = ()) -> None:
     named = [r for r in rows if r.file]
     if root is None or not named:
         return
     inside = [inside_folder(root, r.file) for r in named]
-    exists = [ok and (root / r.file).is_file() for r, ok in zip(named, inside, strict=True)]
-    for r, ok in zip(named, inside, strict=True):
+    for n, (r, ok) in enumerate(zip(named, inside, strict=True)):
         if not ok:
             msg = (
-                f"tệp '{r.file}' nằm ngoài thư mục tệp đính kèm {root} (đường dẫn tuyệt đối, '..' hoặc liên kết "
-                "trỏ ra ngoài) — không được tính là có; hãy ghi đường dẫn bên trong thư mục"
+                f"tệp '{r.file}' nằm ngoài thư mục tệp đính kèm {root} (đường dẫn tuyệt đối hoặc '..' "
+                "dẫn ra ngoài) — không được tính là có; hãy ghi đường dẫn bên trong thư mục"
             )
-            problems.append(r.where.problem("evidence_file_outside", msg, r.unit, r.criterion))
-            _worse(r, "file", msg)
+        else:  # written inside: it may still be (or pass through) a link leading out, or a loop
+            link = escape(root, root / r.file, trusted, name=r.file)
+            if link is None:
+                continue
+            inside[n] = False
+            msg = link.message + " — không được tính là có"
+        problems.append(r.where.problem("evidence_file_outside", msg, r.unit, r.criterion))
+        _worse(r, "file", msg)
+    exists = [ok and (root / r.file).is_file() for r, ok in zip(named, inside, strict=True)]
     named = [r for r, ok in zip(named, inside, strict=True) if ok]
     exists = [e for e, ok in zip(exists, inside, strict=True) if ok]
     if not named:

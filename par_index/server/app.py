@@ -268,12 +268,14 @@ def post_evidence(
 
 @api("GET", "/units/{unit}/evidence/{evidence_id}/file", "evidence.read")
 def download_evidence(request: Request, acct: Me, unit: str, evidence_id: int, year: int | None = None) -> Response:
+    from par_index.common.folders import escape
     from par_index.server.uploads import EXTENSIONS, blob_path
 
     with db_of(request).session() as s:
         e = services.evidence_for_download(s, acct, unit, evidence_id, year)
-    path = blob_path(settings_of(request).files_dir, e.sha256 or "")
-    if not path.is_file():
+    store = settings_of(request).files_dir
+    path = blob_path(store, e.sha256 or "")
+    if not path.is_file() or escape(store, path) is not None:  # a link planted in the store is not followed
         raise ApiError(404, "tệp không còn trong kho lưu trữ của máy chủ; hãy báo quản trị viên", {"sha256": e.sha256})
     name = f"{e.unit}-{e.criterion}-{e.id}{EXTENSIONS.get(e.content_type or '', '')}"
     return FileResponse(path, media_type=e.content_type or "application/octet-stream", filename=name, headers={"X-Content-Type-Options": "nosniff"})

@@ -270,7 +270,8 @@ def read_units_file(path: Path) -> list[dict[str, str]]:
 
 
 def score_folder(
-    criteria: Criteria, folder: Path, stage: Stage, files_root: Path | None, tables: dict[str, Any] | None = None
+    criteria: Criteria, folder: Path, stage: Stage, files_root: Path | None, tables: dict[str, Any] | None = None,
+    store: Path | None = None,
 ) -> tuple[bytes, list[dict[str, Any]]]:
     """``par-index score --data folder --stage stage --out x.json`` in memory: the JSON bytes
     the command writes (problems' file names relative to the folder) and the problems.
@@ -279,6 +280,8 @@ def score_folder(
     cells instead of their CSV files in ``folder`` — the rows the reader would read from those
     files (:func:`read_folder_rows`)."""
     data = read_data(folder) if tables is None else read_folder_rows(folder, tables)
+    if store is not None:  # the folder's files/ is a link to the server's own store
+        data.trusted_links = (store,)
     results = score_with_evidence(criteria.sets, data, "self" if stage == "self" else "final", files=files_root)
     prefix = str(folder) + os.sep
     here = str(folder)

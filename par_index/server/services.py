@@ -23,6 +23,7 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from par_index.common.folders import escape
 from par_index.messages import CRITERION_UNKNOWN, DATE_UNREADABLE, SURVEY_NOT_BY_UNIT, UNIT_UNKNOWN
 from par_index.scoring.engine import Stage, is_stage
 from par_index.server import scoring
@@ -813,13 +814,13 @@ def _round_folder(s: Session, year: int, out: Path, files_dir: Path | None, copy
         table("evidence", scoring.EVIDENCE_COLUMNS, (tuple(r)[:6] for r in ev))
     if files_dir is not None:
         blobs = sorted({r[6] for r in ev if r[6]})
-        if copy_files:
+        if copy_files:  # the exported folder holds its own files (no link: score refuses links leading out)
             for sha in blobs:
-                dest = out / "files" / sha[:2] / sha
-                if not dest.exists():
+                src, dest = files_dir / sha[:2] / sha, out / "files" / sha[:2] / sha
+                if not dest.exists() and src.is_file() and escape(files_dir, src) is None:
                     dest.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(files_dir / sha[:2] / sha, dest)
-        elif files_dir.is_dir():
+                    shutil.copyfile(src, dest)
+        elif files_dir.is_dir():  # the server's own temporary folders: scored with trusted_links=(files_dir,)
             (out / "files").symlink_to(files_dir.resolve(), target_is_directory=True)
     ap = s.execute(select(Appraisal.unit, Appraisal.criterion, Appraisal.round, Appraisal.reason, Appraisal.value, Appraisal.points, Appraisal.appraiser, Appraisal.date).where(Appraisal.year == y).order_by(Appraisal.id)).all()
     if ap:
@@ -888,7 +889,7 @@ def round_results(s: Session, settings: Settings, year: int, stage: Stage) -> by
             folder = Path(tmp) / "data"
             _round_folder(s, year, folder, settings.files_dir, False, big)
             try:
-                hit = scoring.score_folder(crit, folder, stage, None, big)
+                hit = scoring.score_folder(crit, folder, stage, None, big, store=settings.files_dir)
             except scoring.InputError as exc:
                 raise ApiError(422, "dữ liệu của kỳ đánh giá không chấm được", {"problems": scoring.problem_dicts(exc.problems)}) from None
         if len(_RESULTS) > 8:

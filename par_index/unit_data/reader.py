@@ -56,6 +56,9 @@ class UnitData:
     source: str
     problems: list[Problem] = field(default_factory=list)
     files_root: Path | None = None  # where evidence ``file`` paths are resolved
+    # folders a link under files_root may lead to: only the province server's own file store,
+    # linked into the temporary folder it scores (never set from anything a user gives)
+    trusted_links: tuple[Path, ...] = ()
     label: str | None = None  # what the data is, shown on every output (e.g. "synthetic")
     # Optional tables read beside the three by the readers pipeline.read_data lists (None when
     # not read); they never change the three tables' columns.

@@ -102,6 +102,11 @@ def test_evidence_files_outside_the_folder_do_not_count(tmp_path: Path) -> None:
     ev.write_text("\n".join(rows) + "\n", encoding="utf-8")
     d = read_data(data)
     review = review_evidence(score([load(src / "criteria.yaml")], d), d, files)
-    outside = sorted((p.line, p.message.split("'")[1]) for p in review.problems if p.reason == "evidence_file_outside")
-    assert outside == [(3, "../secret.pdf"), (4, str(secret))]  # a link inside the folder is followed (db export links files/)
+    outside = sorted((p.line, p.message) for p in review.problems if p.reason == "evidence_file_outside")
+    assert [(line, msg.split("'")[1]) for line, msg in outside] == [(3, "../secret.pdf"), (4, str(secret)), (5, "a/link.pdf")]
+    # a link written inside the folder that leads out of it is not followed (it was, for db export's files/ link)
+    assert outside[2][1] == (
+        f"'a/link.pdf' là liên kết trỏ ra ngoài thư mục {files} (tới {secret.resolve()}) — không được đọc; "
+        "hãy chép chính tệp vào thư mục thay cho liên kết — không được tính là có"
+    )
     assert not [p for p in review.problems if p.reason == "evidence_file_missing" and p.line == 2]

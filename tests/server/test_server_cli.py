@@ -99,6 +99,10 @@ def test_export_then_score_equals_results(client: Any, tmp_path: Path, run: Any)
     out = tmp_path / "export"
     r = run("db", "export", "--db", env.url, "--out", str(out), "--files", str(env.files))
     assert r.exit_code == 0, r.output
+    # the export holds its own copy of the uploaded file (score refuses a link leading out of a folder)
+    assert [p for p in out.rglob("*") if p.is_symlink()] == []
+    copied = [p for p in (out / "files").rglob("*") if p.is_file()]
+    assert len(copied) == 1 and copied[0].read_bytes() == (env.files / copied[0].relative_to(out / "files")).read_bytes()
     for stage in ("self", "final"):
         got = client.get(f"/api/v1/results?stage={stage}", headers=auth(env, "appraiser"))
         assert got.status_code == 200
@@ -113,6 +117,11 @@ def test_export_then_score_equals_results(client: Any, tmp_path: Path, run: Any)
         assert {k: v for k, v in api.items() if k != "problems"} == {k: v for k, v in cli_doc.items() if k != "problems"}
         strip = [{k: v.replace(str(out), "db export") if k == "message" else v for k, v in p.items() if k != "file"} for p in cli_doc["problems"]]
         assert [{k: v for k, v in p.items() if k != "file"} for p in api["problems"]] == strip
+        # the same evidence: the uploaded file counts as present on both sides (the server's own
+        # scoring links its store into a temporary folder and trusts that one link only)
+        evidence = [{k: v for k, v in p.items() if k != "file"} for p in api["problems"] if p["reason"].startswith("evidence_file")]
+        assert evidence == [p for p in strip if p["reason"].startswith("evidence_file")]
+        assert evidence and not [p for p in evidence if "files/" in p["message"] or p["reason"] == "evidence_file_outside"]
     so = next(u for u in api["units"] if u["unit"] == "so-noi-vu")
     assert so["nodes"]["1.1.2"]["points"] == 1.0  # 91,5%: "from 90% to below 100%" gives 1 point
 

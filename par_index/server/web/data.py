@@ -57,6 +57,7 @@ def round_data(s: Session, settings: Settings, year: int) -> RoundData:
             folder = Path(tmp) / "data"
             services.export_round(s, year, folder, settings.files_dir, copy_files=False)
             data = read_data(folder)
+            data.trusted_links = (settings.files_dir,)  # files/ links to the server's own store
         return RoundData(year, crit, data, data.label or "")
 
     return _cached(_key(s, settings, year, "data"), make)
@@ -71,7 +72,7 @@ def scores(s: Session, settings: Settings, year: int, stage: Stage) -> dict[str,
         with tempfile.TemporaryDirectory(prefix="par-index-web-") as tmp:
             folder = Path(tmp) / "data"
             services.export_round(s, year, folder, settings.files_dir, copy_files=False)
-            raw, _problems = scoring.score_folder(crit, folder, stage, None)
+            raw, _problems = scoring.score_folder(crit, folder, stage, None, store=settings.files_dir)
         doc: dict[str, Any] = json.loads(raw)
         return doc
 
