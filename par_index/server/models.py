@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -210,3 +211,19 @@ class AuditEntry(Base):
     after: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text, default="")
     __table_args__ = (Index("ix_audit_unit", "year", "unit"),)
+
+
+class ResultsSnapshot(Base):
+    """The score JSON of a round and stage as last computed (zlib-compressed), kept so that a
+    server process that starts finds it without reading every row. It is served only while
+    ``revision`` is the database's revision (:func:`services.data_revision`: the number of audit
+    entries and the newest id, moved by every write in its own transaction) and ``engine`` the
+    running code's fingerprint (:func:`services.engine_fingerprint`); a cache, never audited."""
+
+    __tablename__ = "results_snapshots"
+    year: Mapped[int] = mapped_column(ForeignKey("rounds.year"), primary_key=True, autoincrement=False)
+    stage: Mapped[str] = mapped_column(String(20), primary_key=True)
+    revision: Mapped[str] = mapped_column(String(100))
+    engine: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -13,13 +13,14 @@ import json
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Engine, Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,6 +40,7 @@ from par_index.server.models import (
     CriteriaFile,
     Evidence,
     Explanation,
+    ResultsSnapshot,
     Round,
     SurveyRow,
     Unit,
@@ -730,7 +732,7 @@ def import_rows(s: Session, settings: Settings, year: int, imp: scoring.Imported
     import numpy as np
     import pandas as pd
 
-    from par_index.server.db import bulk_insert, stored
+    from par_index.server.db import bulk_insert, constraints_rebuilt, stored
 
     conn = s.connection()
     a, e = cast(Table, Assessment.__table__), cast(Table, Evidence.__table__)
@@ -743,35 +745,27 @@ def import_rows(s: Session, settings: Settings, year: int, imp: scoring.Imported
     kept = {c: np.array(col[c], dtype=object)[first].tolist() for c in texts} if dropped else {c: col[c] for c in texts}
     constants = {"year": year, "version": 1, "updated_at": stored(conn, a.c.updated_at, now), "updated_by": "(db import)"}
     n_rows = len(kept["unit"])
-    bulk_insert(
-        conn,
-        a,
-        [*texts, "stage", *constants],
-        zip(*kept.values(), stage[first].tolist(), *(repeat(v, n_rows) for v in constants.values()), strict=True),
-    )
-    ev = imp.evidence.columns
-    n_ev = len(imp.evidence)
-    ev_files = ev["file"] if not files else [files.get(f, f) for f in ev["file"]]
-    ev_constants = {"year": year, "uploaded_by": "(db import)", "created_at": stored(conn, e.c.created_at, now)}
-    bulk_insert(
-        conn,
-        e,
-        ["unit", "criterion", "document", "issued_on", "issuer", "file", *ev_constants],
-        zip(ev["unit"], ev["criterion"], ev["document"], ev["issued_on"], ev["issuer"], ev_files, *(repeat(v, n_ev) for v in ev_constants.values()), strict=True),
-    )
+    with constraints_rebuilt(conn, [a, e]):  # PostgreSQL: checked once at the end, not row by row
+        bulk_insert(conn, a, {**kept, "stage": stage[first].tolist()}, constants)
+        ev = imp.evidence.columns
+        ev_files = ev["file"] if not files else [files.get(f, f) for f in ev["file"]]
+        ev_columns = {c: ev[c] for c in ("unit", "criterion", "document", "issued_on", "issuer")}
+        bulk_insert(conn, e, {**ev_columns, "file": ev_files}, {"year": year, "uploaded_by": "(db import)", "created_at": stored(conn, e.c.created_at, now)})
     ap = cast(Table, Appraisal.__table__)
     made = stored(conn, ap.c.created_at, now)
     ap_columns = ["unit", "criterion", "value", "points", "reason", "appraiser", "date"]
-    bulk_insert(conn, ap, [*ap_columns, "round", "year", "created_at"], ((*(r[c] for c in ap_columns), int(r["round"]), year, made) for r in imp.appraisals))
+    if imp.appraisals:
+        bulk_insert(conn, ap, {**{c: [r[c] for r in imp.appraisals] for c in ap_columns}, "round": [int(r["round"]) for r in imp.appraisals]}, {"year": year, "created_at": made})
     ex_columns = ["unit", "criterion", "text", "date"]
-    bulk_insert(conn, cast(Table, Explanation.__table__), [*ex_columns, "year", "created_at"], ((*(r[c] for c in ex_columns), year, made) for r in imp.explanations))
+    if imp.explanations:
+        bulk_insert(conn, cast(Table, Explanation.__table__), {c: [r[c] for r in imp.explanations] for c in ex_columns}, {"year": year, "created_at": made})
     sv = [{"year": year, "unit": r["unit"], "group": r["group"], "question": r["question"], "answer": r["answer"], "count": r["count"]} for r in imp.survey]
     if sv:
         s.execute(insert(SurveyRow), sv)
     if imp.survey_map is not None:
         rnd.survey_map = imp.survey_map
     rnd.label = imp.label
-    counts = {"assessments": n_rows, "duplicates_dropped": dropped, "evidence": n_ev, "appraisals": len(imp.appraisals), "explanations": len(imp.explanations), "survey": len(sv)}
+    counts = {"assessments": n_rows, "duplicates_dropped": dropped, "evidence": len(imp.evidence), "appraisals": len(imp.appraisals), "explanations": len(imp.explanations), "survey": len(sv)}
     audit(s, settings, None, "db.import", "par-index db import", year, None, None, None, counts)
     return counts
 
@@ -867,10 +861,17 @@ _COMPUTING_LOCK = threading.Lock()
 
 def round_results(s: Session, settings: Settings, year: int, stage: Stage) -> bytes:
     """The score JSON of a round as ``s`` sees it, computed once per change (requests asking for
-    the same round and stage meanwhile wait for it instead of computing it again)."""
+    the same round and stage meanwhile wait for it instead of computing it again).
+
+    Kept in this process (``_RESULTS``) and in the database (``results_snapshots``, written in
+    the background after a computation), both keyed by the revision: a process that starts
+    after a restart finds the stored answer while nothing has changed. The revision is read
+    before any row, so an answer computed from rows newer than its key is never served once
+    the key is old (every change moves the revision in its own transaction)."""
     from par_index.server.round_rows import round_rows
 
-    key = (settings.db_url, year, stage, data_revision(s, year))
+    revision = data_revision(s, year)
+    key = (settings.db_url, year, stage, revision)
     hit = _RESULTS.get(key)
     if hit is not None:
         return hit[0]
@@ -880,22 +881,136 @@ def round_results(s: Session, settings: Settings, year: int, stage: Stage) -> by
         hit = _RESULTS.get(key)
         if hit is not None:
             return hit[0]
-        crit = criteria_of(s, year)
-        rows, lock = round_rows(settings.db_url, year)
-        with lock:  # the rows read last time, and what changed since
-            rows.sync(s)
-            big: Tables = {"assessments": rows.assessments.current(), "evidence": rows.evidence.current()}
-        with tempfile.TemporaryDirectory(prefix="par-index-results-") as tmp:
-            folder = Path(tmp) / "data"
-            _round_folder(s, year, folder, settings.files_dir, False, big)
-            try:
-                hit = scoring.score_folder(crit, folder, stage, None, big, store=settings.files_dir)
-            except scoring.InputError as exc:
-                raise ApiError(422, "dữ liệu của kỳ đánh giá không chấm được", {"problems": scoring.problem_dicts(exc.problems)}) from None
+        stored = stored_results(s, year, stage, revision)
+        if stored is not None:
+            hit = (stored, [])
+        else:
+            crit = criteria_of(s, year)
+            rows, lock = round_rows(settings.db_url, year)
+            with lock:  # the rows read last time, and what changed since
+                rows.sync(s)
+                big: Tables = {"assessments": rows.assessments.current(), "evidence": rows.evidence.current()}
+            with tempfile.TemporaryDirectory(prefix="par-index-results-") as tmp:
+                folder = Path(tmp) / "data"
+                _round_folder(s, year, folder, settings.files_dir, False, big)
+                try:
+                    hit = scoring.score_folder(crit, folder, stage, None, big, store=settings.files_dir)
+                except scoring.InputError as exc:
+                    raise ApiError(422, "dữ liệu của kỳ đánh giá không chấm được", {"problems": scoring.problem_dicts(exc.problems)}) from None
+            bind = s.get_bind()
+            store_results(bind if isinstance(bind, Engine) else bind.engine, year, stage, revision, hit[0])
         if len(_RESULTS) > 8:
             _RESULTS.clear()
         _RESULTS[key] = hit
     return hit[0]
+
+
+@lru_cache(maxsize=1)
+def engine_fingerprint() -> str:
+    """What a stored answer was computed by: the sha256 of every module of the package and the
+    versions of the libraries the engine computes with (a stored answer of other code is never
+    served)."""
+    import hashlib
+    import sys
+    from importlib import metadata
+
+    h = hashlib.sha256(sys.version.encode())
+    root = Path(__file__).resolve().parents[1]  # the par_index package
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for dist in ("numpy", "pandas", "pyarrow", "sympy"):
+        h.update(f"{dist}={metadata.version(dist)}\0".encode())
+    return h.hexdigest()
+
+
+def _revision_text(revision: tuple[int, int]) -> str:
+    return f"{revision[0]}:{revision[1]}"
+
+
+def stored_results(s: Session, year: int, stage: str, revision: tuple[int, int]) -> bytes | None:
+    """The stored score JSON of (year, stage) if it was computed at ``revision`` by this code."""
+    import zlib
+
+    body = s.scalar(
+        select(ResultsSnapshot.body).where(
+            ResultsSnapshot.year == year,
+            ResultsSnapshot.stage == stage,
+            ResultsSnapshot.revision == _revision_text(revision),
+            ResultsSnapshot.engine == engine_fingerprint(),
+        )
+    )
+    return None if body is None else zlib.decompress(body)
+
+
+STORE_AFTER_S = 10.0  # an answer is stored once it has been the newest this long (a quiet moment)
+_PENDING: dict[tuple[str, int, str], tuple[Engine, tuple[int, int], bytes, float]] = {}
+_PENDING_LOCK = threading.Condition()
+_STORER: list[threading.Thread] = []
+_WRITING = [0]  # answers the storer is writing now
+
+
+def store_results(engine: Engine, year: int, stage: str, revision: tuple[int, int], body: bytes) -> None:
+    """Store a computed answer (replacing the one of that year and stage) from a background
+    thread, in a transaction of its own, once it has stayed the newest answer of its round and
+    stage for ``STORE_AFTER_S`` (while saves keep changing the round, compressing and writing
+    megabytes after every computation would take CPU from the requests); a failure is one JSON
+    line on standard error (the answer is only a cache)."""
+    with _PENDING_LOCK:
+        _PENDING[(engine.url.render_as_string(hide_password=False), year, stage)] = (engine, revision, body, time.monotonic())
+        if not any(t.is_alive() for t in _STORER):
+            _STORER[:] = [threading.Thread(target=_storer, name="par-index-results-snapshot", daemon=True)]
+            _STORER[0].start()
+        _PENDING_LOCK.notify_all()
+
+
+def _storer() -> None:
+    while True:
+        with _PENDING_LOCK:
+            if not _PENDING:
+                return
+            key, (engine, revision, body, at) = min(_PENDING.items(), key=lambda kv: kv[1][3])
+            wait = at + STORE_AFTER_S - time.monotonic()
+            if wait > 0:
+                _PENDING_LOCK.wait(wait)
+                continue
+            del _PENDING[key]
+            _WRITING[0] += 1
+        try:
+            _write_stored(engine, key[1], key[2], revision, body)
+        finally:
+            with _PENDING_LOCK:
+                _WRITING[0] -= 1
+                _PENDING_LOCK.notify_all()
+
+
+def _write_stored(engine: Engine, year: int, stage: str, revision: tuple[int, int], body: bytes) -> None:
+    import sys
+    import zlib
+
+    try:
+        packed = zlib.compress(body, 1)
+        writer = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
+        with writer.begin() as conn:
+            conn.execute(delete(ResultsSnapshot).where(ResultsSnapshot.year == year, ResultsSnapshot.stage == stage))
+            conn.execute(
+                insert(ResultsSnapshot).values(
+                    year=year, stage=stage, revision=_revision_text(revision), engine=engine_fingerprint(), body=packed, created_at=dt.datetime.now(dt.UTC)
+                )
+            )
+    except Exception as exc:  # a cache: the next computation stores it again
+        sys.stderr.write(json.dumps({"event": "results-snapshot", "year": year, "stage": stage, "error": f"{type(exc).__name__}: {exc}"}, ensure_ascii=False) + "\n")
+
+
+def wait_for_stored_results() -> None:
+    """Store the answers waiting to be stored now, and return when they are in the database
+    (tests, benchmarks)."""
+    with _PENDING_LOCK:
+        while _WRITING[0]:  # an older answer being written must not land after the newer one
+            _PENDING_LOCK.wait(1.0)
+        pending = list(_PENDING.items())
+        _PENDING.clear()
+    for (_, year, stage), (engine, revision, body, _) in pending:
+        _write_stored(engine, year, stage, revision, body)
 
 
 def warm_up(db: Database, settings: Settings) -> dict[str, Any]:

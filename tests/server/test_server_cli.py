@@ -193,3 +193,30 @@ def test_a_second_year_is_a_new_round_beside_the_first(client: Any, run: Any) ->
     r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2?year=2025", json={"value": "1"}, headers=auth(env, "unit"))
     assert r.status_code == 200 and r.json()["version"] == 1
     assert client.get("/api/v1/results?year=2024", headers=h).json()["units"] == last_year["units"]
+
+
+def test_db_import_leaves_the_unique_key_and_the_foreign_key_checked(env: Any, run: Any) -> None:
+    """``db import`` loads PostgreSQL with the constraints dropped and makes them again in its
+    transaction (db.constraints_rebuilt): afterwards they hold and are enforced, as before."""
+    from sqlalchemy import insert, inspect
+    from sqlalchemy.exc import IntegrityError
+
+    from par_index.server.db import Database
+    from par_index.server.models import Assessment
+
+    r = run("db", "import", "--db", env.url, "--data", str(DATA))
+    assert r.exit_code == 0, r.output
+    assert "Đã nạp năm 2024: 1998 dòng đánh giá, 1790 tài liệu kiểm chứng" in r.output
+    db = Database(env.url)
+    names = inspect(db.engine)
+    assert {c["name"] for c in names.get_unique_constraints("assessments")} == {"uq_assessments_row"}
+    assert {c["name"] for c in names.get_foreign_keys("assessments")} == {"fk_assessments_unit"}
+    assert {c["name"] for c in names.get_foreign_keys("evidence")} == {"fk_evidence_unit"}
+    assert {i["name"] for i in names.get_indexes("evidence")} == {"ix_evidence_unit"}
+    row = {"year": 2024, "criterion": "1.1.2", "stage": "self", "value": "1", "note": "", "points": "", "version": 1, "updated_by": "t"}
+    import datetime as dt
+
+    for unit in ("so-noi-vu", "khong-co-don-vi-nay"):  # a second row of a key; a unit the round does not have
+        with pytest.raises(IntegrityError), db.session(write=True) as s:
+            s.execute(insert(Assessment), [{**row, "unit": unit, "updated_at": dt.datetime.now(dt.UTC)}])
+    db.dispose()

@@ -110,3 +110,19 @@ def test_warm_up_of_an_empty_database_says_it_skipped(tmp_path: Path) -> None:
     got = services.warm_up(db, Settings(db_url=url))
     assert got["event"] == "warm-up" and "chưa có kỳ đánh giá" in got["skipped"]
     db.dispose()
+
+
+def test_copy_text_of_db_import_keeps_empty_texts_quotes_and_line_breaks() -> None:
+    """PostgreSQL's ``db import`` sends CSV text written by pyarrow (db._csv_text): an empty text
+    is a quoted "" (not NULL), None an unquoted empty field (NULL), constants as str() gives."""
+    import datetime as dt
+
+    from par_index.server.db import _csv_text
+
+    made = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    columns = [["dv-1", "dv-2"], ["", "1,5"], ['có "ngoặc"\nvà, dấu phẩy', "x"], [None, "y"]]
+    assert bytes(_csv_text(columns, [2024, made], 2)).decode() == (
+        '"dv-1","","có ""ngoặc""\nvà, dấu phẩy",,"2024","2024-01-02 03:04:05+00:00"\n'
+        '"dv-2","1,5","x","y","2024","2024-01-02 03:04:05+00:00"\n'
+    )
+    assert bytes(_csv_text([[1, None]], [None], 2)).decode() == '"1",\n,\n'  # not text: str(); None: NULL

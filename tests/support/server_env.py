@@ -159,6 +159,9 @@ def env(request: pytest.FixtureRequest, tmp_path: Path, templates: dict[str, Any
     try:
         yield Env(kind, with_db(t.url, name), tmp_path / "files", t.tokens, t.csrf)
     finally:
+        from par_index.server.services import wait_for_stored_results
+
+        wait_for_stored_results()  # answers of this test still to be stored go here, not to a dropped database
         pg_admin(t.url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
@@ -175,6 +178,9 @@ def client(env: Env) -> Iterator[Any]:
         c.settings = settings  # type: ignore[attr-defined]
         c.env = env  # type: ignore[attr-defined]
         yield c
+    from par_index.server.services import wait_for_stored_results
+
+    wait_for_stored_results()  # answers still being stored go to this database, not a dropped one
     app.state.db.dispose()
 
 

@@ -1,0 +1,117 @@
+"""The results snapshot (``results_snapshots``): a server process that starts finds the answer
+stored by the last computation while nothing has changed, and never serves it after a change.
+
+A "restart" here empties the process's caches (``services._RESULTS`` and the rows of
+``round_rows``), as a new process starts; the database keeps what was stored. Each write
+route of the API that can change results (and ``db init`` / ``db import``) is followed by a
+restart and a GET that must compute again, on both databases.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from support.server_env import CRITERIA, DATA, auth
+from test_server_roles import empty_workbook, set_state, survey_files, upload
+
+from par_index.server import round_rows, scoring, services
+
+
+@pytest.fixture
+def computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The stages the engine scored (``scoring.score_folder`` calls), in order."""
+    calls: list[str] = []
+    real = scoring.score_folder
+
+    def counting(criteria: Any, folder: Any, stage: Any, *a: Any, **k: Any) -> Any:
+        calls.append(stage)
+        return real(criteria, folder, stage, *a, **k)
+
+    monkeypatch.setattr(scoring, "score_folder", counting)
+    return calls
+
+
+def restart() -> None:
+    """What a new server process holds: nothing (the stored answers are in the database)."""
+    services.wait_for_stored_results()
+    services._RESULTS.clear()
+    round_rows._ROUNDS.clear()
+    round_rows._LOCKS.clear()
+
+
+def results(client: Any, stage: str = "final") -> bytes:
+    r = client.get(f"/api/v1/results?stage={stage}", headers=auth(client.env, "appraiser"))
+    assert r.status_code == 200, r.text
+    return r.content  # type: ignore[no-any-return]
+
+
+def test_a_restart_without_a_change_serves_the_stored_answer(client: Any, computed: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    first = results(client)
+    assert computed == ["final"]
+    restart()
+    assert results(client) == first
+    assert computed == ["final"]  # read from results_snapshots, not scored
+    from par_index.server.models import ResultsSnapshot
+
+    with client.app.state.db.session() as s:
+        snap = s.get(ResultsSnapshot, (2024, "final"))
+        assert snap is not None and snap.revision == ":".join(map(str, services.data_revision(s, 2024))) and snap.engine == services.engine_fingerprint()
+    restart()
+    monkeypatch.setattr(services, "engine_fingerprint", lambda: "0" * 64)  # other code: its stored answer is not served
+    assert results(client) == first
+    assert computed == ["final", "final"]
+
+
+def _db_init(client: Any) -> None:
+    from par_index.cli.main import main
+
+    crit = [a for p in CRITERIA for a in ("--criteria", str(p))]
+    assert main(["db", "init", "--db", client.env.url, *crit, "--units", str(DATA / "units.csv"), "--year", "2024"]) == 0
+
+
+def _db_import(client: Any) -> None:
+    from par_index.cli.main import main
+
+    assert main(["db", "import", "--db", client.env.url, "--data", str(DATA)]) == 0
+
+
+def test_every_write_then_a_restart_computes_the_new_answer(client: Any, computed: list[str]) -> None:
+    """Through every route that writes the round (and db init / db import): the stored answer
+    of before the write is never served after it, and the answer is the new one."""
+    env = client.env
+    hu, ha, hadm = auth(env, "unit"), auth(env, "appraiser"), auth(env, "admin")
+    appraisal = {"unit": "so-noi-vu", "criterion": "1.1.2", "round": 1, "value": "95%", "reason": "Đủ báo cáo"}
+    steps: list[tuple[str, Any, str | None]] = [  # (what, the write, the stage whose numbers it changes)
+        ("PUT assessment", lambda: client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "50%", "version": 1}, headers=hu), "self"),
+        ("POST evidence", lambda: upload(client), None),
+        ("POST workbook", lambda: client.post("/api/v1/units/so-noi-vu/workbook", files=empty_workbook(), headers=hu), None),
+        ("POST submit", lambda: client.post("/api/v1/units/so-noi-vu/submit", headers=hu), None),
+        ("POST withdraw", lambda: client.post("/api/v1/units/so-noi-vu/withdraw", headers=hu), None),
+        ("POST submit again", lambda: client.post("/api/v1/units/so-noi-vu/submit", headers=hu), None),
+        ("POST state", lambda: client.post("/api/v1/units/so-noi-vu/state", json={"state": "appraisal1"}, headers=ha), None),
+        ("POST appraisal", lambda: client.post("/api/v1/appraisals", json=appraisal, headers=ha), "final"),
+        ("POST state explanation", lambda: client.post("/api/v1/units/so-noi-vu/state", json={"state": "explanation"}, headers=ha), None),
+        ("POST explanation", lambda: client.post("/api/v1/units/so-noi-vu/explanations", json={"criterion": "1.1.2", "text": "Bổ sung"}, headers=hu), None),
+        ("POST survey", lambda: client.post("/api/v1/survey", files=survey_files(), headers=ha), "final"),
+        ("PUT round calendar", lambda: client.put("/api/v1/rounds/2024", json={"self_deadline": "2030-01-15T17:00:00+07:00"}, headers=hadm), None),
+        ("db init (criteria)", lambda: _db_init(client), None),
+        ("db import", lambda: _db_import(client), "final"),
+        ("POST publish", lambda: (set_state(client, "final"), client.post("/api/v1/publish", json={}, headers=ha))[1], None),
+    ]
+    for what, write, changes in steps:
+        before = {stage: results(client, stage) for stage in ("self", "final")}
+        restart()
+        done = len(computed)
+        got = write()
+        if got is not None:
+            assert got.status_code in (200, 201), f"{what}: {got.status_code} {got.text}"
+        restart()
+        after = {stage: results(client, stage) for stage in ("self", "final")}
+        assert computed[done:] == ["self", "final"], what  # scored again, not the stored answer
+        if changes is not None:
+            assert json.loads(after[changes])["units"] != json.loads(before[changes])["units"], what
+        restart()
+        assert {stage: results(client, stage) for stage in ("self", "final")} == after, what  # now stored
+        assert computed[done + 2 :] == [], what
