@@ -15,8 +15,9 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
 
 
 # The slow tests, in one list (``make test-fast`` = ``pytest -m "not slow"`` leaves them out;
-# ``make test`` and CI run them): a real browser, a real PostgreSQL, the big property tests.
-SLOW_FILES = {"test_reports_browser.py", "test_web_browser.py", "test_property_engine.py"}
+# ``make test`` and CI run them): a real browser, a real PostgreSQL, the big property tests,
+# LibreOffice printing the workbooks to PDF.
+SLOW_FILES = {"test_reports_browser.py", "test_web_browser.py", "test_property_engine.py", "test_pdf_print.py"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
