@@ -218,7 +218,8 @@ class ResultsSnapshot(Base):
     server process that starts finds it without reading every row. It is served only while
     ``revision`` is the database's revision (:func:`services.data_revision`: the number of audit
     entries and the newest id, moved by every write in its own transaction) and ``engine`` the
-    running code's fingerprint (:func:`services.engine_fingerprint`); a cache, never audited."""
+    running code's fingerprint with the evidence store it was checked against
+    (:func:`services.answer_key`); a cache, never audited."""
 
     __tablename__ = "results_snapshots"
     year: Mapped[int] = mapped_column(ForeignKey("rounds.year"), primary_key=True, autoincrement=False)

@@ -881,7 +881,7 @@ def round_results(s: Session, settings: Settings, year: int, stage: Stage) -> by
         hit = _RESULTS.get(key)
         if hit is not None:
             return hit[0]
-        stored = stored_results(s, year, stage, revision)
+        stored = stored_results(s, year, stage, revision, settings.files_dir)
         if stored is not None:
             hit = (stored, [])
         else:
@@ -898,7 +898,7 @@ def round_results(s: Session, settings: Settings, year: int, stage: Stage) -> by
                 except scoring.InputError as exc:
                     raise ApiError(422, "dữ liệu của kỳ đánh giá không chấm được", {"problems": scoring.problem_dicts(exc.problems)}) from None
             bind = s.get_bind()
-            store_results(bind if isinstance(bind, Engine) else bind.engine, year, stage, revision, hit[0])
+            store_results(bind if isinstance(bind, Engine) else bind.engine, year, stage, revision, hit[0], answer_key(settings.files_dir))
         if len(_RESULTS) > 8:
             _RESULTS.clear()
         _RESULTS[key] = hit
@@ -923,12 +923,22 @@ def engine_fingerprint() -> str:
     return h.hexdigest()
 
 
+def answer_key(files_dir: Path) -> str:
+    """What a stored answer depends on besides the rows: the code (:func:`engine_fingerprint`)
+    and the evidence store it checked files in (a restart with another ``--files`` folder never
+    serves an answer computed against the first one)."""
+    import hashlib
+
+    return hashlib.sha256(f"{engine_fingerprint()}\0{files_dir.resolve()}".encode()).hexdigest()
+
+
 def _revision_text(revision: tuple[int, int]) -> str:
     return f"{revision[0]}:{revision[1]}"
 
 
-def stored_results(s: Session, year: int, stage: str, revision: tuple[int, int]) -> bytes | None:
-    """The stored score JSON of (year, stage) if it was computed at ``revision`` by this code."""
+def stored_results(s: Session, year: int, stage: str, revision: tuple[int, int], files_dir: Path) -> bytes | None:
+    """The stored score JSON of (year, stage) if it was computed at ``revision`` by this code
+    against the evidence store ``files_dir``."""
     import zlib
 
     body = s.scalar(
@@ -936,27 +946,27 @@ def stored_results(s: Session, year: int, stage: str, revision: tuple[int, int])
             ResultsSnapshot.year == year,
             ResultsSnapshot.stage == stage,
             ResultsSnapshot.revision == _revision_text(revision),
-            ResultsSnapshot.engine == engine_fingerprint(),
+            ResultsSnapshot.engine == answer_key(files_dir),
         )
     )
     return None if body is None else zlib.decompress(body)
 
 
 STORE_AFTER_S = 10.0  # an answer is stored once it has been the newest this long (a quiet moment)
-_PENDING: dict[tuple[str, int, str], tuple[Engine, tuple[int, int], bytes, float]] = {}
+_PENDING: dict[tuple[str, int, str], tuple[Engine, tuple[int, int], bytes, str, float]] = {}
 _PENDING_LOCK = threading.Condition()
 _STORER: list[threading.Thread] = []
 _WRITING = [0]  # answers the storer is writing now
 
 
-def store_results(engine: Engine, year: int, stage: str, revision: tuple[int, int], body: bytes) -> None:
+def store_results(engine: Engine, year: int, stage: str, revision: tuple[int, int], body: bytes, key: str) -> None:
     """Store a computed answer (replacing the one of that year and stage) from a background
     thread, in a transaction of its own, once it has stayed the newest answer of its round and
     stage for ``STORE_AFTER_S`` (while saves keep changing the round, compressing and writing
     megabytes after every computation would take CPU from the requests); a failure is one JSON
     line on standard error (the answer is only a cache)."""
     with _PENDING_LOCK:
-        _PENDING[(engine.url.render_as_string(hide_password=False), year, stage)] = (engine, revision, body, time.monotonic())
+        _PENDING[(engine.url.render_as_string(hide_password=False), year, stage)] = (engine, revision, body, key, time.monotonic())
         if not any(t.is_alive() for t in _STORER):
             _STORER[:] = [threading.Thread(target=_storer, name="par-index-results-snapshot", daemon=True)]
             _STORER[0].start()
@@ -968,7 +978,7 @@ def _storer() -> None:
         with _PENDING_LOCK:
             if not _PENDING:
                 return
-            key, (engine, revision, body, at) = min(_PENDING.items(), key=lambda kv: kv[1][3])
+            key, (engine, revision, body, answer, at) = min(_PENDING.items(), key=lambda kv: kv[1][4])
             wait = at + STORE_AFTER_S - time.monotonic()
             if wait > 0:
                 _PENDING_LOCK.wait(wait)
@@ -976,14 +986,14 @@ def _storer() -> None:
             del _PENDING[key]
             _WRITING[0] += 1
         try:
-            _write_stored(engine, key[1], key[2], revision, body)
+            _write_stored(engine, key[1], key[2], revision, body, answer)
         finally:
             with _PENDING_LOCK:
                 _WRITING[0] -= 1
                 _PENDING_LOCK.notify_all()
 
 
-def _write_stored(engine: Engine, year: int, stage: str, revision: tuple[int, int], body: bytes) -> None:
+def _write_stored(engine: Engine, year: int, stage: str, revision: tuple[int, int], body: bytes, answer: str) -> None:
     import sys
     import zlib
 
@@ -994,7 +1004,7 @@ def _write_stored(engine: Engine, year: int, stage: str, revision: tuple[int, in
             conn.execute(delete(ResultsSnapshot).where(ResultsSnapshot.year == year, ResultsSnapshot.stage == stage))
             conn.execute(
                 insert(ResultsSnapshot).values(
-                    year=year, stage=stage, revision=_revision_text(revision), engine=engine_fingerprint(), body=packed, created_at=dt.datetime.now(dt.UTC)
+                    year=year, stage=stage, revision=_revision_text(revision), engine=answer, body=packed, created_at=dt.datetime.now(dt.UTC)
                 )
             )
     except Exception as exc:  # a cache: the next computation stores it again
@@ -1009,8 +1019,8 @@ def wait_for_stored_results() -> None:
             _PENDING_LOCK.wait(1.0)
         pending = list(_PENDING.items())
         _PENDING.clear()
-    for (_, year, stage), (engine, revision, body, _) in pending:
-        _write_stored(engine, year, stage, revision, body)
+    for (_, year, stage), (engine, revision, body, answer, _) in pending:
+        _write_stored(engine, year, stage, revision, body, answer)
 
 
 def warm_up(db: Database, settings: Settings) -> dict[str, Any]:

@@ -57,11 +57,31 @@ def test_a_restart_without_a_change_serves_the_stored_answer(client: Any, comput
 
     with client.app.state.db.session() as s:
         snap = s.get(ResultsSnapshot, (2024, "final"))
-        assert snap is not None and snap.revision == ":".join(map(str, services.data_revision(s, 2024))) and snap.engine == services.engine_fingerprint()
+        assert snap is not None and snap.revision == ":".join(map(str, services.data_revision(s, 2024))) and snap.engine == services.answer_key(client.settings.files_dir)
     restart()
     monkeypatch.setattr(services, "engine_fingerprint", lambda: "0" * 64)  # other code: its stored answer is not served
     assert results(client) == first
     assert computed == ["final", "final"]
+
+
+def test_a_restart_with_another_files_folder_computes_again(client: Any, computed: list[str], tmp_path: Any) -> None:
+    """The stored answer checked evidence in the server's --files store: a server started on
+    another store (no change of rows, so the same revision) must not serve it."""
+    import dataclasses
+
+    from par_index.server.models import ResultsSnapshot
+
+    results(client)
+    restart()
+    other = dataclasses.replace(client.settings, files_dir=tmp_path / "other-files")
+    with client.app.state.db.session() as s:
+        assert s.get(ResultsSnapshot, (2024, "final")) is not None
+        services.round_results(s, other, 2024, "final")
+    assert computed == ["final", "final"]  # scored again, not read from results_snapshots
+    restart()
+    with client.app.state.db.session() as s:
+        services.round_results(s, client.settings, 2024, "final")  # the answer stored last is the other store's
+    assert computed == ["final", "final", "final"]
 
 
 def _db_init(client: Any) -> None:
