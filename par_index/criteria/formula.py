@@ -27,6 +27,23 @@ MAX_RATIONAL_DIGITS = 60  # and, as an exact fraction, has at most 60 digits abo
 
 _FUNCS_N = {"min": 2, "max": 2}  # at least two arguments
 _FUNCS_1 = {"abs", "floor", "ceil", "sqrt"}
+
+
+def call_name(node: ast.Call) -> str:
+    """The name of an allowed function call with the right number of arguments (the one check
+    of a call's shape, for the sympy builder and for formula_eval)."""
+    if not isinstance(node.func, ast.Name):
+        raise FormulaError(f"'{ast.unparse(node.func)}' không được phép trong công thức")
+    name = node.func.id
+    if node.keywords:
+        raise FormulaError(f"hàm {name} không nhận tham số có tên")
+    if name in _FUNCS_N and len(node.args) < 2:
+        raise FormulaError(f"hàm {name} cần ít nhất hai giá trị")
+    if name in _FUNCS_1 and len(node.args) != 1:
+        raise FormulaError(f"hàm {name} nhận đúng một giá trị")
+    if name != "piecewise" and name not in _FUNCS_N and name not in _FUNCS_1:
+        raise FormulaError(f"hàm '{name}' không được phép; chỉ dùng min, max, abs, floor, ceil, sqrt, piecewise")
+    return name
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
 
@@ -208,27 +225,15 @@ class _Builder:
 
     def call(self, node: ast.Call) -> Any:
         sp = self.sp
-        if not isinstance(node.func, ast.Name):
-            raise FormulaError(f"'{ast.unparse(node.func)}' không được phép trong công thức")
-        name = node.func.id
-        if node.keywords:
-            raise FormulaError(f"hàm {name} không nhận tham số có tên")
+        name = call_name(node)
         if name == "piecewise":
             return self.piecewise(node)
         if name in _FUNCS_N:
-            if len(node.args) < 2:
-                raise FormulaError(f"hàm {name} cần ít nhất hai giá trị")
             args = [self.expr(a) for a in node.args]
             return sp.Min(*args) if name == "min" else sp.Max(*args)
-        if name in _FUNCS_1:
-            if len(node.args) != 1:
-                raise FormulaError(f"hàm {name} nhận đúng một giá trị")
-            arg = self.expr(node.args[0])
-            fn = {"abs": sp.Abs, "floor": sp.floor, "ceil": sp.ceiling, "sqrt": sp.sqrt}[name]
-            return self.bounded(fn(arg), node)
-        raise FormulaError(
-            f"hàm '{name}' không được phép; chỉ dùng min, max, abs, floor, ceil, sqrt, piecewise"
-        )
+        arg = self.expr(node.args[0])
+        fn = {"abs": sp.Abs, "floor": sp.floor, "ceil": sp.ceiling, "sqrt": sp.sqrt}[name]
+        return self.bounded(fn(arg), node)
 
     def piecewise(self, node: ast.Call) -> Any:
         if not node.args:

@@ -25,7 +25,6 @@ import numpy as np
 
 from par_index.criteria.formula import (
     _BINOPS,
-    _FUNCS_1,
     _FUNCS_N,
     MAX_CONSTANT_DIGITS,
     MAX_EXPONENT,
@@ -33,6 +32,7 @@ from par_index.criteria.formula import (
     FormulaError,
     _digits,
     _too_big,
+    call_name,
     parse_tree,
 )
 
@@ -205,16 +205,10 @@ class _Compiler:
         return lambda v: np.logical_and.reduce([p(v) for p in parts])
 
     def call(self, node: ast.Call) -> _Part:
-        if not isinstance(node.func, ast.Name):
-            raise FormulaError(f"'{ast.unparse(node.func)}' không được phép trong công thức")
-        name = node.func.id
-        if node.keywords:
-            raise FormulaError(f"hàm {name} không nhận tham số có tên")
+        name = call_name(node)
         if name == "piecewise":
             return self.piecewise(node)
         if name in _FUNCS_N:
-            if len(node.args) < 2:
-                raise FormulaError(f"hàm {name} cần ít nhất hai giá trị")
             args = [self.expr(a) for a in node.args]
             fns = [a.fn for a in args]
             reduce = np.minimum.reduce if name == "min" else np.maximum.reduce
@@ -222,26 +216,20 @@ class _Compiler:
             if len(reals) == len(args):
                 return _constant(min(reals) if name == "min" else max(reals))
             return _Part(lambda v: reduce([np.broadcast_to(f(v), v.shape) for f in fns]))
-        if name in _FUNCS_1:
-            if len(node.args) != 1:
-                raise FormulaError(f"hàm {name} nhận đúng một giá trị")
-            arg = self.expr(node.args[0])
-            f = arg.fn
-            c = arg.const
-            if name == "abs":
-                return _constant(_abs(c)) if c is not None else _Part(lambda v: np.abs(f(v)))
-            if name == "sqrt":
-                if c is None:
-                    return _Part(lambda v: np.sqrt(f(v)))
-                root = _sqrt(c)
-                self.bounded(root, node)  # refuses a non-real root (sqrt(-4)) as formula.py does
-                return _constant(root)
-            if c is not None and not isinstance(c, complex):
-                return _constant(Fraction(math.floor(c) if name == "floor" else math.ceil(c)))
-            return _Part(lambda v: np.floor(f(v))) if name == "floor" else _Part(lambda v: np.ceil(f(v)))
-        raise FormulaError(
-            f"hàm '{name}' không được phép; chỉ dùng min, max, abs, floor, ceil, sqrt, piecewise"
-        )
+        arg = self.expr(node.args[0])
+        f = arg.fn
+        c = arg.const
+        if name == "abs":
+            return _constant(_abs(c)) if c is not None else _Part(lambda v: np.abs(f(v)))
+        if name == "sqrt":
+            if c is None:
+                return _Part(lambda v: np.sqrt(f(v)))
+            root = _sqrt(c)
+            self.bounded(root, node)  # refuses a non-real root (sqrt(-4)) as formula.py does
+            return _constant(root)
+        if c is not None and not isinstance(c, complex):
+            return _constant(Fraction(math.floor(c) if name == "floor" else math.ceil(c)))
+        return _Part(lambda v: np.floor(f(v))) if name == "floor" else _Part(lambda v: np.ceil(f(v)))
 
     def piecewise(self, node: ast.Call) -> _Part:
         if not node.args:
