@@ -11,27 +11,17 @@ self-score lacks evidence: ~78 rows a unit in the evidence sheet and the agency 
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from timing import child_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 UNITS = int(os.environ.get("PAR_BENCH_REPORT_UNITS", "1000"))
 REPS = 3
-
-
-def _run(cmd: list[str]) -> tuple[float, float]:
-    """(CPU seconds of the child, wall seconds)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, wall
 
 
 def test_report_beside_score_html(benchmark: object, tmp_path: Path) -> None:
@@ -46,7 +36,7 @@ def test_report_beside_score_html(benchmark: object, tmp_path: Path) -> None:
     rounds = []
     for _ in range(REPS):
         shutil.rmtree(out, ignore_errors=True)
-        rounds.append((_run(html), _run(report)))
+        rounds.append((child_seconds(html), child_seconds(report)))
     cpu_h = statistics.median(h[0] for h, _ in rounds)
     cpu_r = statistics.median(r[0] for _, r in rounds)
     wall_h = statistics.median(h[1] for h, _ in rounds)

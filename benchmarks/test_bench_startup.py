@@ -26,31 +26,18 @@ CI and agent shells) every run would otherwise compile ~60 modules from source.
 from __future__ import annotations
 
 import compileall
-import resource
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 from generate import write_dataset
+from timing import child_seconds
 
 ROUNDS = 7
 PAR_INDEX = str(Path(sys.executable).with_name("par-index"))
 PACKAGE = Path(__file__).resolve().parents[1] / "par_index"
-
-
-def seconds(argv: list[str]) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) of one fresh process running ``argv`` (its user + system time:
-    the growth of this process's finished children's, as nothing else runs a child meanwhile)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(argv, check=True, capture_output=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
 
 
 def without_formulas(node: dict[str, Any]) -> None:
@@ -82,13 +69,13 @@ def test_startup_vs_import_pandas(benchmark: Any, tmp_path: Path) -> None:
     }
     compileall.compile_dir(PACKAGE, quiet=1)  # the bytecode an installed package has
     for argv in commands.values():  # warm the file cache once
-        seconds(argv)
+        child_seconds(argv)
     cpu: dict[str, list[float]] = {name: [] for name in commands}
     wall: dict[str, list[float]] = {name: [] for name in commands}
 
     def run() -> None:
         for name, argv in commands.items():
-            c, w = seconds(argv)
+            c, w = child_seconds(argv)
             cpu[name].append(c)
             wall[name].append(w)
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from timing import child_seconds
 
 REPO = Path(__file__).resolve().parents[1]
 REPS = 3
@@ -52,16 +52,6 @@ def _commands(root: Path, mixed: Path, out: Path) -> dict[str, list[str]]:
         "par-index mixed": _par(mixed / "criteria.yaml", mixed / "data", out / "mixed.csv", out / "problems-mixed.csv"),
         **{p: [sys.executable, "-m", f"benchmarks.peers.{p}", str(root), str(out / f"{p}.csv")] for p in PEERS},
     }
-
-
-def _run(cmd: list[str]) -> tuple[float, float]:
-    """(CPU seconds of the child and its threads, wall seconds)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, wall
 
 
 def _peak_rss(cmd: list[str]) -> int:
@@ -107,14 +97,14 @@ def test_score_beside_peers(benchmark: object, tmp_path: Path, units: int) -> No
     out.mkdir()
     cmds = _commands(root, mixed, out)
     for cmd in cmds.values():  # warm-up (page cache, .pyc) and the outputs to check
-        _run(cmd)
+        child_seconds(cmd)
     for p in PEERS[:-1]:
         check_equal(out / "par-index.csv", out / f"{p}.csv")
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in cmds}
     names = list(cmds)
     for r in range(REPS):
         for name in names[r % len(names):] + names[: r % len(names)]:
-            times[name].append(_run(cmds[name]))
+            times[name].append(child_seconds(cmds[name]))
     lines = [f"par-index score beside its peers, {units:,} units × 100 leaves ({units * 100:,} rows), median of {REPS} rounds",
              f"{'tool':<17}{'CPU s':>8}{'wall s':>8}"]
     info: dict[str, float] = {}
