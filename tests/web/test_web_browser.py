@@ -82,9 +82,11 @@ def test_a_department_fills_uploads_submits_and_is_locked(browser: Browser, tmp_
     survey = browser.css("#c-1-6")  # a survey leaf: read-only, never the unit's input
     assert "do Sở Nội vụ nhập từ điều tra xã hội học" in survey.text
     assert survey.find_elements("css selector", "input, textarea, select") == []
-    # a deadline (date picker): 20/01/2024 is after 14/01 but by 31/01 → 0,5 of 1 point
-    browser.driver.execute_script("document.getElementById('v-1-1-1').value = '2024-01-20'")
-    browser.css("#c-1-1-1 form.save button[type=submit]").click()
+    # a deadline, typed dd/mm/yyyy whatever the browser's language: 20/01/2024 is after 14/01
+    # but by 31/01 → 0,5 of 1 point
+    assert browser.css("#v-1-1-1").get_attribute("value") == "04/01/2024"
+    assert browser.css("#v-1-1-1").get_attribute("placeholder") == "dd/mm/yyyy"
+    save(browser, "1.1.1", "20/01/2024")
     browser.check("saved-1.1.1")
     assert browser.text(".flash.ok") == "Đã lưu."
     assert browser.text("#c-1-1-1 [data-field=points]") == "0,5"

@@ -57,7 +57,8 @@ def test_widgets_show_the_stored_value_as_their_input_wants(crit: Any) -> None:
     def leaf(code: str) -> Any:
         return widget_for(crit.leaves[crit.leaf_index[code]])
 
-    assert leaf("1.1.1").kind == "date" and shown_value(leaf("1.1.1"), "04/01/2024") == "2024-01-04"
+    assert leaf("1.1.1").kind == "date" and shown_value(leaf("1.1.1"), "04/01/2024") == "04/01/2024"
+    assert shown_value(leaf("1.1.1"), "2024-01-04") == "04/01/2024"
     assert leaf("1.1.2").kind == "ratio" and shown_value(leaf("1.1.2"), "0.998") == "99,8%"
     assert shown_value(leaf("1.1.2"), "94,2%") == "94,2%"
     assert leaf("2.2").kind == "points" and (leaf("2.2").step, leaf("2.2").max) == ("0.25", "1.5")
@@ -122,7 +123,8 @@ def test_the_calendar_shows_days_left_and_closes_the_form(app: Any) -> None:
     r = admin.post("/admin/calendar", data={"csrf_token": csrf, "self_deadline": "15/01/2025", "explanation_deadline": "2025-02-05"})
     assert r.status_code == 303 and r.headers["location"] == "/admin/calendar?ok=calendar"
     page = admin.get("/admin/calendar")
-    assert 'value="2025-01-15"' in page.text and 'value="2025-02-05"' in page.text
+    assert 'value="15/01/2025"' in page.text and 'value="05/02/2025"' in page.text  # dd/mm/yyyy, not the browser's picker
+    assert 'type="date"' not in page.text
     unit, ucsrf = login(app, "so-noi-vu")
     form = unit.get("/units/so-noi-vu")
     assert "Hạn tự đánh giá: <strong>15/01/2025</strong> (còn 5 ngày)" in form.text

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from par_index.common.values import parse_date_scalar
+from par_index.common.values import format_date, parse_date_scalar
 from par_index.messages import DATE_UNREADABLE
 from par_index.server import services
 from par_index.server.errors import ApiError
@@ -88,7 +88,7 @@ def _calendar(ctx: Ctx) -> dict[str, Any]:
         out: dict[str, Any] = {"year": rnd.year}
         for key in ("self_deadline", "explanation_deadline"):
             when = services.utc(getattr(rnd, key))
-            out[key] = when.astimezone(VN).date().isoformat() if when else ""
+            out[key] = format_date(when.astimezone(VN).date()) if when else ""
     return out
 
 

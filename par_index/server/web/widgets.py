@@ -1,7 +1,8 @@
 """One input widget per rule kind, and the text the widget sends turned into the value as written.
 
 The unit enters what the leaf's rule reads (``Rule.input_kind``): yes/no as two radio buttons,
-a date in a date picker, a percentage as text that must carry ``%`` (``93%``; a bare ``93`` is
+a date typed as dd/mm/yyyy (a text box, not the browser's date picker, which shows
+mm/dd/yyyy on an English-language browser), a percentage as text that must carry ``%`` (``93%``; a bare ``93`` is
 refused with a message instead of being guessed as 93% or 9300%), a whole count, or points in
 the rule's steps. Survey leaves are never the unit's input. The value stored is the text the
 engine reads from ``assessments.csv`` — the page adds nothing the CLI would read differently.
@@ -13,7 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from par_index.common.values import NO_WORDS, YES_WORDS, format_number, nfc, parse_date_scalar
+from par_index.common.values import NO_WORDS, YES_WORDS, format_date, format_number, nfc, parse_date_scalar
 from par_index.criteria.compiled import Leaf
 from par_index.messages import DATE_UNREADABLE, DECIMAL_EXPECTED, POINTS_EXPECTED, WHOLE_EXPECTED, not_a_number
 
@@ -58,11 +59,11 @@ def _plain(x: float | Decimal) -> str:
 
 
 def shown_value(widget: Widget, stored: str) -> str:
-    """The stored text as the widget shows it (a date picker wants yyyy-mm-dd)."""
+    """The stored text as the widget shows it (a date as dd/mm/yyyy, whatever the browser's language)."""
     stored = stored.strip()
     if widget.kind == "date" and stored:
         d = parse_date_scalar(stored)
-        return d.isoformat() if d else stored
+        return format_date(d) if d else stored
     if widget.kind == "bool" and stored:
         low = nfc(stored).lower()
         return "có" if low in YES_WORDS else "không" if low in NO_WORDS else stored
