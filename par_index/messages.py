@@ -59,6 +59,8 @@ ANSWER_SHARE_RANGE = "tỷ lệ của đáp án {answer} phải từ 0 đến 1,
 # -- file formats ---------------------------------------------------------------------------
 #: a key a strict YAML format does not have (``key``: "này" or the key quoted; ``format``: which format, where it is described)
 KEY_UNKNOWN = "khóa {key} không có trong định dạng {format}; hãy xóa hoặc sửa chính tả"
+#: a YAML file whose top level is not a mapping (``what``: "tiêu chí", "kế hoạch", …; ``keys``: the keys it takes)
+NOT_A_MAPPING = "tệp {what} phải là một mục YAML có {keys}"
 
 # -- stages ----------------------------------------------------------------------------------
 #: a stage to score that is neither self nor final (a --stage, a scenario's or a recipe's stage)

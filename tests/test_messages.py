@@ -233,3 +233,29 @@ def test_robustness_reasons(tmp_path: Path, text: str, reason: str) -> None:
     with pytest.raises(InputError) as exc:
         load_config(tmp_path / "r.yaml", sets, read_data(TESTS / "data" / "mini" / "data"), "final")
     assert reason in _reasons(exc)
+
+
+# -- one wording, every former site -------------------------------------------------------------
+
+
+def _problem_of(call: object) -> tuple[str, str]:
+    with pytest.raises(InputError) as exc:
+        call()  # type: ignore[operator]
+    (p,) = exc.value.problems
+    return p.reason, p.message
+
+
+def test_a_yaml_file_that_is_not_a_mapping_says_so_the_same_way(tmp_path: Path) -> None:
+    from par_index.appraisal.survey import load_map
+    from par_index.criteria.loader import load_criteria
+    from par_index.planning.scenario import load_scenario
+    from par_index.reform_plan.register import load_plan
+
+    bad = tmp_path / "list.yaml"
+    bad.write_text("- just\n- a list\n", encoding="utf-8")
+    assert [_problem_of(lambda f=f: f(bad)) for f in (load_criteria, load_plan, load_map, load_scenario)] == [
+        ("criteria_not_mapping", "tệp tiêu chí phải là một mục YAML có id, title, year, unit_kinds, nodes"),
+        ("plan_not_mapping", "tệp kế hoạch phải là một mục YAML có id, title, year, tasks"),
+        ("survey_map_invalid", "tệp ánh xạ câu hỏi phải là một mục YAML có groups, questions (answers tùy chọn)"),
+        ("scenario_shape", "tệp kịch bản phải là một mục YAML có baseline, overrides (name tùy chọn)"),
+    ]

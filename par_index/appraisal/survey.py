@@ -44,7 +44,7 @@ import pandas as pd
 from par_index.common.values import format_number, nfc
 from par_index.common.yaml_strict import LineDict, load_yaml
 from par_index.errors import InputError, Problem
-from par_index.messages import ANSWER_SHARE_RANGE, UNIT_UNKNOWN
+from par_index.messages import ANSWER_SHARE_RANGE, NOT_A_MAPPING, UNIT_UNKNOWN
 from par_index.unit_data.reader import UnitData, read_csv_table
 
 SURVEY_COLUMNS: tuple[list[str], list[str]] = (["unit", "group", "question", "answer", "count"], [])
@@ -126,7 +126,7 @@ def load_map(path: Path) -> SurveyMap:
         return d.key_lines.get(key, d.line) if isinstance(d, LineDict) else None
 
     if not isinstance(raw, dict):
-        raise InputError([*problems, Problem("survey_map_invalid", "tệp phải là một bảng (mapping) có các khóa groups, questions (answers tùy chọn)", file=file)])
+        raise InputError([*problems, Problem("survey_map_invalid", NOT_A_MAPPING.format(what="ánh xạ câu hỏi", keys="groups, questions (answers tùy chọn)"), file=file)])
     for key in raw:
         if key not in ("groups", "answers", "questions"):
             add(f"khóa '{key}' không được dùng; chỉ có groups, answers, questions", line_of(raw, key), key)

@@ -20,7 +20,7 @@ from par_index.common.values import magnitude_problem
 from par_index.common.yaml_strict import LineDict, load_yaml, nfc_strings
 from par_index.criteria.model import CriteriaSet, Node
 from par_index.errors import InputError, Problem, Reason
-from par_index.messages import DATE_FORMS, KEY_UNKNOWN, UNIT_KIND_UNKNOWN
+from par_index.messages import DATE_FORMS, KEY_UNKNOWN, NOT_A_MAPPING, UNIT_KIND_UNKNOWN
 
 # Provenance values that must cite where the number comes from.
 SOURCED = {
@@ -36,7 +36,7 @@ def load_criteria(path: str | Path) -> CriteriaSet:
     raw, problems = load_yaml(path)
     if not isinstance(raw, dict):
         raise InputError(
-            Problem("criteria_not_mapping", "tệp tiêu chí phải là một mục YAML có id, title, year, unit_kinds, nodes", file=name)
+            Problem("criteria_not_mapping", NOT_A_MAPPING.format(what="tiêu chí", keys="id, title, year, unit_kinds, nodes"), file=name)
         )
     shape = _tree_size(raw, name)
     if shape is not None:

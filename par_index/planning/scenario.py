@@ -44,7 +44,7 @@ from par_index.criteria.compiled import CompiledCriteria, compile_criteria
 from par_index.criteria.loader import check_tree, pydantic_message, pydantic_reason
 from par_index.criteria.model import Amount, BandSpec, CriteriaSet, Points
 from par_index.errors import InputError, Problem
-from par_index.messages import CRITERION_UNKNOWN, KEY_UNKNOWN, LEAF_UNKNOWN, STAGE_UNKNOWN, UNIT_UNKNOWN
+from par_index.messages import CRITERION_UNKNOWN, KEY_UNKNOWN, LEAF_UNKNOWN, NOT_A_MAPPING, STAGE_UNKNOWN, UNIT_UNKNOWN
 from par_index.scoring.engine import Results, SetResult, Stage, is_stage, score
 from par_index.scoring.layout import value_problem
 from par_index.scoring.results import Standing, standing
@@ -180,7 +180,7 @@ def load_scenario(path: str | Path) -> Scenario:
     name = str(path)
     raw, problems = load_yaml(path)
     if not isinstance(raw, dict):
-        raise InputError(Problem("scenario_shape", "tệp kịch bản phải có 'baseline' và 'overrides'", file=name))
+        raise InputError(Problem("scenario_shape", NOT_A_MAPPING.format(what="kịch bản", keys="baseline, overrides (name tùy chọn)"), file=name))
     lines = raw.key_lines if isinstance(raw, LineDict) else {}
     for key in raw:
         if key not in ("name", "baseline", "overrides"):

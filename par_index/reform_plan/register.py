@@ -27,7 +27,7 @@ from par_index.criteria.loader import pydantic_message, pydantic_problems, read_
 from par_index.criteria.model import Agency
 from par_index.criteria.rules.base import Date
 from par_index.errors import InputError, Problem
-from par_index.messages import KEY_UNKNOWN
+from par_index.messages import KEY_UNKNOWN, NOT_A_MAPPING
 
 DeadlineKind = Literal["date", "month", "quarter", "half", "year", "ongoing", "as_needed", "separate_plan"]
 DATED_KINDS = frozenset({"date", "month", "quarter", "half", "year"})
@@ -143,7 +143,7 @@ def load_plan(path: str | Path, agencies_path: str | Path | None = None) -> Load
     raw, problems = load_yaml(path)
     if not isinstance(raw, dict):
         raise InputError(
-            Problem("plan_not_mapping", "tệp kế hoạch phải là một mục YAML có id, title, year, tasks", file=name)
+            Problem("plan_not_mapping", NOT_A_MAPPING.format(what="kế hoạch", keys="id, title, year, tasks"), file=name)
         )
     raw = nfc_strings(raw)
     agencies: dict[str, str] | None = None
