@@ -72,6 +72,10 @@ SURVEY_NOT_BY_UNIT = (
     "không phải đơn vị tự đánh giá"
 )
 
+# -- appraisal ------------------------------------------------------------------------------
+#: an appraisal change without its reason (``where``: "cột reason", "trường reason", …)
+REASON_REQUIRED = "mọi thay đổi khi thẩm định phải có lý do ({where})"
+
 # -- identifiers -----------------------------------------------------------------------------
 #: a table row without its id (``what``: "đơn vị", "tiêu chí", "nhiệm vụ"; ``column``: the column's name)
 ID_MISSING = "thiếu mã {what} (cột {column})"

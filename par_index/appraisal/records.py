@@ -30,7 +30,7 @@ import pandas as pd
 
 from par_index.common.values import format_date, nfc, nfc_series, parse_date_scalar
 from par_index.errors import InputError, Problem
-from par_index.messages import DATE_UNREADABLE, EXCEL_UNREADABLE
+from par_index.messages import DATE_UNREADABLE, EXCEL_UNREADABLE, REASON_REQUIRED
 from par_index.unit_data.reader import UnitData
 from par_index.unit_data.value_table import column_codes
 
@@ -45,7 +45,7 @@ def reason_missing_message(round_no: int, column: str) -> str:
     """The refusal of an appraisal record without a reason (tests assert this text)."""
     return (
         f"bản ghi thẩm định lần {round_no} không ghi lý do nên không được áp dụng; "
-        f"mọi thay đổi khi thẩm định phải có lý do (cột {column})"
+        + REASON_REQUIRED.format(where=f"cột {column}")
     )
 
 

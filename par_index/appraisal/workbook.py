@@ -23,7 +23,7 @@ from par_index.appraisal.proposals import KIND_WORDS, Proposal
 from par_index.common import spreadsheet
 from par_index.common.values import format_date, nfc, parse_date_scalar, parse_numbers
 from par_index.errors import InputError, Problem
-from par_index.messages import DATE_UNREADABLE, EXCEL_UNREADABLE, POINTS_EXPECTED, not_a_number
+from par_index.messages import DATE_UNREADABLE, EXCEL_UNREADABLE, POINTS_EXPECTED, REASON_REQUIRED, not_a_number
 from par_index.unit_data.reader import cell_text as sheet_cell_text
 
 SHEET = "Đề xuất"
@@ -121,6 +121,7 @@ def write_proposals(proposals: Sequence[Proposal], path: Path, round_no: int, cr
     ws.freeze_panes = ws.cell(HEADER_ROW + 1, 4)
     ws.auto_filter.ref = f"A{HEADER_ROW}:{last}{HEADER_ROW + max(len(proposals), 1)}"
     info = wb.create_sheet(INFO_SHEET)
+    reason_rule = REASON_REQUIRED.format(where=f"cột {HEADERS['final_reason']}")
     rows = [
         (ROUND_LABEL, round_no),
         ("Bộ tiêu chí", criteria_ids),
@@ -130,7 +131,7 @@ def write_proposals(proposals: Sequence[Proposal], path: Path, round_no: int, cr
         ("Cách dùng", "Sau khi điền, lưu tệp vào thư mục dữ liệu (giữ tên tệp này hoặc đặt tên bất kỳ, giữ trang «Đề xuất»); lệnh 'par-index score' sẽ đọc các quyết định."),
         ("Đồng ý", "Dòng được đồng ý trở thành điểm thẩm định của vòng này: Điểm thẩm định (hoặc Giá trị thẩm định), để trống thì lấy Điểm đề xuất."),
         ("Không", "Dòng không đồng ý không thay đổi điểm."),
-        ("Lý do", "Mọi thay đổi phải có lý do; dòng đồng ý mà không ghi lý do bị từ chối và không được áp dụng."),
+        ("Lý do", reason_rule[:1].upper() + reason_rule[1:] + "; dòng đồng ý mà không ghi lý do bị từ chối và không được áp dụng."),
         ("Không dùng công thức", "Ô chứa công thức không được đọc; hãy nhập trực tiếp số."),
     ]
     for n, (k, v) in enumerate(rows, start=1):

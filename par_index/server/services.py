@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from par_index.common.folders import escape
-from par_index.messages import CRITERION_UNKNOWN, DATE_UNREADABLE, SURVEY_NOT_BY_UNIT, UNIT_UNKNOWN
+from par_index.messages import CRITERION_UNKNOWN, DATE_UNREADABLE, REASON_REQUIRED, SURVEY_NOT_BY_UNIT, UNIT_UNKNOWN
 from par_index.scoring.engine import Stage, is_stage
 from par_index.server import scoring
 from par_index.server.db import Database
@@ -450,7 +450,7 @@ def add_appraisal(
     leaf_of(s, rnd.year, u, criterion)
     reason = scoring_text(body.get("reason"))
     if not reason:
-        raise ApiError(422, f"tiêu chí {criterion}: quyết định thẩm định phải có lý do (trường reason)", {"criterion": criterion, "field": "reason"})
+        raise ApiError(422, f"tiêu chí {criterion}: " + REASON_REQUIRED.format(where="trường reason"), {"criterion": criterion, "field": "reason"})
     rnd_no = body.get("round")
     if rnd_no not in (1, 2, "1", "2"):
         raise ApiError(422, "vòng thẩm định (round) phải là 1 hoặc 2", {"field": "round"})

@@ -101,6 +101,11 @@ def test_proposals_and_workbook(data_dir: Path, tmp_path: Path):
     )
     info = {r[0]: r[1] for r in load_workbook(out)["Thông tin"].iter_rows(values_only=True)}
     assert info["Vòng thẩm định"] == 1 and info["Số đề xuất"] == 3
+    # the rule of a reason, worded as the refusal of a record without one and the server's 422 say it
+    assert info["Lý do"] == (
+        "Mọi thay đổi khi thẩm định phải có lý do (cột Lý do thẩm định); "
+        "dòng đồng ý mà không ghi lý do bị từ chối và không được áp dụng."
+    )
 
 
 def test_round_trip_score_reads_decisions_back(data_dir: Path):

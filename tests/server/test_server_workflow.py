@@ -31,7 +31,7 @@ def test_appraisal_rounds_change_the_final_result(client: Any) -> None:
     # no reason: 422, naming the criterion
     r = client.post("/api/v1/appraisals", json=decision, headers=h_app)
     assert r.status_code == 422
-    assert r.json()["error"] == "tiêu chí 1.1.2: quyết định thẩm định phải có lý do (trường reason)"
+    assert r.json()["error"] == "tiêu chí 1.1.2: mọi thay đổi khi thẩm định phải có lý do (trường reason)"
     r = client.post("/api/v1/appraisals", json={**decision, "reason": "   "}, headers=h_app)
     assert r.status_code == 422
     r = client.post("/api/v1/appraisals", json={**decision, "value": "nhiều", "reason": "x"}, headers=h_app)
