@@ -40,6 +40,17 @@ def not_a_number(what: str, text: object, expected: str) -> str:
     return NOT_A_NUMBER.format(what=what, text=text, expected=expected)
 
 
+def json_invalid(what: str, exc: ValueError, line: bool = False) -> str:
+    """JSON_INVALID filled in from a ``json.JSONDecodeError`` (the parser's error, then the column,
+    and the line when ``line`` — a problem that carries no line of its own) or a ``UnicodeDecodeError``."""
+    if isinstance(exc, UnicodeDecodeError):
+        detail = f"không phải văn bản UTF-8, byte thứ {exc.start + 1}"
+    else:
+        msg, lineno, colno = getattr(exc, "msg", str(exc)), getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
+        detail = f"{msg}, dòng {lineno}, cột {colno}" if line else f"{msg}, cột {colno}"
+    return JSON_INVALID.format(what=what, detail=detail)
+
+
 # -- points ---------------------------------------------------------------------------------
 #: a parameter of a rule that gives more points than the leaf's maximum (``what``: "mức trần 3", "2 điểm", …)
 ABOVE_MAX = "{what} lớn hơn điểm tối đa {max}"
@@ -59,6 +70,8 @@ ANSWER_SHARE_RANGE = "tỷ lệ của đáp án {answer} phải từ 0 đến 1,
 # -- file formats ---------------------------------------------------------------------------
 #: a key a strict YAML format does not have (``key``: "này" or the key quoted; ``format``: which format, where it is described)
 KEY_UNKNOWN = "khóa {key} không có trong định dạng {format}; hãy xóa hoặc sửa chính tả"
+#: text that does not parse as JSON (``what``: "tệp công thức", "nội dung gửi lên", …; ``detail``: the parser's error and where; filled by :func:`json_invalid`)
+JSON_INVALID = "{what} không phải JSON hợp lệ ({detail})"
 #: a YAML file whose top level is not a mapping (``what``: "tiêu chí", "kế hoạch", …; ``keys``: the keys it takes)
 NOT_A_MAPPING = "tệp {what} phải là một mục YAML có {keys}"
 

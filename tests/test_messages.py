@@ -259,3 +259,20 @@ def test_a_yaml_file_that_is_not_a_mapping_says_so_the_same_way(tmp_path: Path) 
         ("survey_map_invalid", "tệp ánh xạ câu hỏi phải là một mục YAML có groups, questions (answers tùy chọn)"),
         ("scenario_shape", "tệp kịch bản phải là một mục YAML có baseline, overrides (name tùy chọn)"),
     ]
+
+
+def test_text_that_is_not_json_says_so_the_same_way(tmp_path: Path) -> None:
+    # a recipe, last year's results and the server's request body (tests/server/test_server_cli.py)
+    from par_index.planning.recipe import load_recipe
+    from par_index.reports.ranking import read_previous
+
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    assert _problem_of(lambda: load_recipe(bad)) == (
+        "recipe_unreadable", "tệp công thức không phải JSON hợp lệ (Expecting property name enclosed in double quotes, cột 2)"
+    )
+    assert _problem_of(lambda: read_previous(bad)) == (
+        "previous_format",
+        "tệp không phải JSON hợp lệ (Expecting property name enclosed in double quotes, cột 2). "
+        "Tệp năm trước phải là tệp JSON hoặc CSV do `par-index score --out` ghi ra.",
+    )

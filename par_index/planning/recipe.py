@@ -27,7 +27,7 @@ from typing import Any
 from par_index.common.text_files import write_text
 from par_index.common.yaml_strict import load_yaml
 from par_index.errors import InputError, Problem
-from par_index.messages import FILE_MISSING, STAGE_UNKNOWN
+from par_index.messages import FILE_MISSING, STAGE_UNKNOWN, json_invalid
 from par_index.planning.scenario import Located, Scenario, parse_override
 from par_index.scoring.engine import Stage, is_stage
 
@@ -185,7 +185,7 @@ def load_recipe(path: Path) -> tuple[Scenario, list[str]]:
     except UnicodeDecodeError:
         raise InputError(Problem("recipe_unreadable", "tệp công thức không phải văn bản UTF-8", file=name)) from None
     except json.JSONDecodeError as exc:
-        raise InputError(Problem("recipe_unreadable", f"tệp công thức không phải JSON hợp lệ ({exc.msg}, cột {exc.colno})", file=name, line=exc.lineno)) from None
+        raise InputError(Problem("recipe_unreadable", json_invalid("tệp công thức", exc), file=name, line=exc.lineno)) from None
     except (OSError, ValueError, RecursionError) as exc:
         raise InputError(Problem("recipe_unreadable", f"không đọc được tệp công thức: {exc}", file=name)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("format"), str) or not doc["format"].startswith("par-index-recipe/"):

@@ -29,7 +29,7 @@ import pandas as pd
 
 from par_index.common.values import magnitude_problem, parse_numbers
 from par_index.errors import InputError, Problem
-from par_index.messages import DECIMAL_EXPECTED, FILE_MISSING, ID_MISSING, not_a_number
+from par_index.messages import DECIMAL_EXPECTED, FILE_MISSING, ID_MISSING, json_invalid, not_a_number
 from par_index.reports.format import exact_index, float_to_2dp, units_to_points
 from par_index.scoring.engine import Results, SetResult
 from par_index.scoring.ranking import rank_within
@@ -181,7 +181,7 @@ def _read_previous_json(path: Path) -> PreviousResults:
     except UnicodeDecodeError:
         raise _prev_error(path, "tệp không phải UTF-8.") from None
     except json.JSONDecodeError as exc:
-        raise _prev_error(path, f"JSON không hợp lệ ({exc.msg}, cột {exc.colno}).", line=exc.lineno) from None
+        raise _prev_error(path, json_invalid("tệp", exc) + ".", line=exc.lineno) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("units"), list):
         raise _prev_error(path, "thiếu danh sách \"units\".")
     units: dict[str, PreviousUnit] = {}

@@ -24,6 +24,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from par_index.messages import json_invalid
 from par_index.server import services
 from par_index.server.db import Database
 from par_index.server.errors import MESSAGES, ApiError, file_too_large
@@ -377,8 +378,8 @@ async def _json(request: Request, allow_empty: bool = False) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(422, "nội dung gửi lên không phải JSON hợp lệ", {"body": "invalid JSON"}) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(422, json_invalid("nội dung gửi lên", exc, line=True), {"body": "invalid JSON"}) from None
     if not isinstance(body, dict):
         raise ApiError(422, "nội dung gửi lên phải là một đối tượng JSON {…}", {"body": "not an object"})
     return body

@@ -148,7 +148,11 @@ def test_unknown_route_and_bad_json(client: Any) -> None:
     assert r.json() == {"error": "không có địa chỉ /api/v1/khong-co", "detail": None}
     r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", content=b"{not json", headers=auth(client.env, "unit"))
     assert r.status_code == 422
-    assert r.json()["error"] == "nội dung gửi lên không phải JSON hợp lệ"
+    # the same wording as a recipe or last year's results that are not JSON (tests/test_messages.py)
+    assert r.json()["error"] == "nội dung gửi lên không phải JSON hợp lệ (Expecting property name enclosed in double quotes, dòng 1, cột 2)"
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", content=b'{"value": "\xff"}', headers=auth(client.env, "unit"))
+    assert r.status_code == 422
+    assert r.json()["error"] == "nội dung gửi lên không phải JSON hợp lệ (không phải văn bản UTF-8, byte thứ 12)"
 
 
 def test_migrations_match_models(env: Any) -> None:
