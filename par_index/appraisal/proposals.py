@@ -66,17 +66,40 @@ def base_data(data: UnitData, round_no: int) -> UnitData:
     return replace(data, assessments=data.assessments[data.assessments["stage"].isin(keep)].reset_index(drop=True))
 
 
-def propose(criteria: Sequence[CompiledCriteria], data: UnitData, round_no: int = 1) -> list[Proposal]:
-    """The proposals of one round, in unit and criteria order."""
-    base = base_data(data, round_no)
-    now = score(criteria, base, "final")
+def propose(
+    criteria: Sequence[CompiledCriteria],
+    data: UnitData,
+    round_no: int = 1,
+    *,
+    final: Results | None = None,
+    evidence: Sequence[Problem] | None = None,
+) -> list[Proposal]:
+    """The proposals of one round, in unit and criteria order.
+
+    A caller that has already scored and reviewed the same data may pass what it has: ``final``
+    = ``score(criteria, data, "final")``, ``evidence`` = the problems of
+    ``review_evidence(score(criteria, data, "self"), data, always=True)`` (the reports do both).
+    They are used only when they are what this round would work out itself: when every row of
+    ``data`` is a ``self`` or ``survey`` row, the round's base data is ``data`` and the self and
+    final scores lay the same rows; otherwise they are ignored.
+    """
+    plain = bool(data.assessments["stage"].isin(("self", "survey")).all())
+    base = data if plain and final is not None else base_data(data, round_no)
+    now = final if plain and final is not None else score(criteria, base, "final")
     own = score(criteria, data, "self") if round_no == 2 else now
+    reviewed = list(evidence) if plain and evidence is not None else _evidence_problems(now, base)
+    at: dict[str, tuple[SetResult, int]] = {}  # unit → (set, row) as Results.find gives it: the first wins
+    for s in now.sets:
+        for i, u in enumerate(s.units["unit"].tolist()):
+            at.setdefault(str(u), (s, i))
     found: dict[tuple[str, str], list[tuple[float, str, str]]] = {}
-    for p in list(now.problems) + _evidence_problems(now, base):
-        hit = _locate(now, p)
-        if hit is None:
+    for p in [*now.problems, *reviewed]:
+        if not p.unit or not p.criterion or p.unit not in at:
             continue
-        s, i, j = hit
+        s, i = at[p.unit]
+        j = s.criteria.leaf_index.get(p.criterion)
+        if j is None:
+            continue
         leaf = s.criteria.leaves[j]
         if s.value_stage[i, j] != "self" or leaf.sign < 0 or leaf.rule.kind == "survey":
             continue  # survey leaves are Sở Nội vụ's, not the unit's claim: never proposed for a cut
@@ -119,17 +142,6 @@ def propose(criteria: Sequence[CompiledCriteria], data: UnitData, round_no: int 
                 )
             )
     return out
-
-
-def _locate(results: Results, p: Problem) -> tuple[SetResult, int, int] | None:
-    if not p.unit or not p.criterion:
-        return None
-    try:
-        s, i = results.find(p.unit)
-    except KeyError:
-        return None
-    j = s.criteria.leaf_index.get(p.criterion)
-    return None if j is None else (s, i, j)
 
 
 def _evidence_problems(results: Results, data: UnitData) -> list[Problem]:

@@ -61,7 +61,8 @@ class ReportInputs:
     data: UnitData
     date: dt.date
     evidence_problems: list[Problem] = field(default_factory=list)  # from the evidence review, if any
-    evidence_reviewed: bool = False  # True when evidence_problems come from evidence_check
+    # True when evidence_problems are the problems of evidence.check.review_evidence(self_, data, always=True)
+    evidence_reviewed: bool = False
     notes: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # unit → section → paragraphs
     # per-unit groupings made once for every unit report (see _by_unit), with the inputs they came from
     cache: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = field(default_factory=dict, repr=False, compare=False)

@@ -108,6 +108,31 @@ def test_proposals_and_workbook(data_dir: Path, tmp_path: Path):
     )
 
 
+def test_propose_reuses_the_callers_scores_only_on_data_without_appraisal_rows(data_dir: Path):
+    """The reports pass their final scores and evidence review to propose (the same work on data
+    whose rows are all self or survey): the result is the same; with appraisal rows both are
+    ignored. An empty review passed in shows which: so-a 1.3's missing document disappears."""
+    from par_index.evidence.check import review_evidence
+
+    sets = [load(CRITERIA)]
+    data = read_data(data_dir)
+    final = score(sets, data, "final")
+    review = review_evidence(score(sets, data, "self"), data, always=True).problems
+    plain = propose(sets, data, 1)
+    assert [(p.unit, p.criterion, p.kinds) for p in plain] == [
+        ("so-a", "1.3", ("evidence_missing",)), ("so-b", "1.2", ("claim_above_rule",)), ("so-b", "2.1", ("value_invalid", "claim_above_rule")),
+    ]
+    assert propose(sets, data, 1, final=final, evidence=review) == plain
+    assert [(p.unit, p.criterion) for p in propose(sets, data, 1, final=final, evidence=[])] == [("so-b", "1.2"), ("so-b", "2.1")]
+    with (data_dir / "assessments.csv").open("a", encoding="utf-8") as fh:
+        fh.write("so-b,1.3,không,appraisal1,Không có báo cáo định kỳ,\n")
+    data = read_data(data_dir)
+    for round_no in (1, 2):
+        alone = propose(sets, data, round_no)
+        assert ("so-a", "1.3", ("evidence_missing",)) in [(p.unit, p.criterion, p.kinds) for p in alone]
+        assert propose(sets, data, round_no, final=score(sets, data, "final"), evidence=[]) == alone
+
+
 def test_round_trip_score_reads_decisions_back(data_dir: Path):
     before = score([load(CRITERIA)], read_data(data_dir))
     # so-a: 2 + 2 + 1 + 0.75 + 2 (0.96 ≥ 0.95) + 0.75 + 2 × 0.8 = 10.1 of 11
