@@ -43,7 +43,7 @@ KIND_WORDS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Proposal:
     """One proposed change on one unit's leaf, with the numbers an appraiser needs."""
 
@@ -58,6 +58,13 @@ class Proposal:
     proposed_points: float
     kinds: tuple[str, ...]
     reason: str
+
+    def __init__(self, unit: str, unit_name: str, criterion: str, criterion_name: str, max: float, self_value: str,
+                 self_points: float, current_points: float, proposed_points: float, kinds: tuple[str, ...], reason: str) -> None:
+        # written out as Problem's is (errors.py): tens of thousands of proposals for 1,000 units
+        self.__dict__.update(unit=unit, unit_name=unit_name, criterion=criterion, criterion_name=criterion_name, max=max,
+                             self_value=self_value, self_points=self_points, current_points=current_points,
+                             proposed_points=proposed_points, kinds=kinds, reason=reason)
 
 
 def base_data(data: UnitData, round_no: int) -> UnitData:

@@ -60,7 +60,7 @@ PREVIEW_REASON = "appraisal_preview"
 GENERIC_DOCUMENT = "Tài liệu kiểm chứng (bộ tiêu chí không nêu tên tài liệu)"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Requirement:
     """One document owed for one unit's self-scored leaf, and how it stands."""
 
@@ -75,6 +75,12 @@ class Requirement:
     status: str  # one of STATUS_ORDER
     supplied: tuple[str, ...] = ()  # the matched evidence rows, described
     notes: tuple[str, ...] = ()  # the problems of those rows
+
+    def __init__(self, agency: str, criteria: str, leaf: str, leaf_name: str, document: str, issuer: str | None, unit: str,
+                 unit_name: str, status: str, supplied: tuple[str, ...] = (), notes: tuple[str, ...] = ()) -> None:
+        # written out as Problem's is (errors.py): one per owed document, ~70,000 for 1,000 units
+        self.__dict__.update(agency=agency, criteria=criteria, leaf=leaf, leaf_name=leaf_name, document=document, issuer=issuer,
+                             unit=unit, unit_name=unit_name, status=status, supplied=supplied, notes=notes)
 
 
 @dataclass

@@ -1,0 +1,42 @@
+"""The frozen records made by the hundred thousand (problems, owed documents, proposed cuts) write
+their ``__init__`` out instead of the dataclass's own (which sets each field through
+``object.__setattr__``, ~4× the time): it must take exactly the fields, in order, with their
+defaults, and the record must stay a frozen, hashable dataclass."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+import pytest
+
+from par_index.appraisal.proposals import Proposal
+from par_index.errors import Problem
+from par_index.evidence.check import Requirement
+
+EXAMPLES: list[object] = [
+    Problem("evidence_missing", "thiếu tài liệu", file="a.csv", line=3, unit="so-a", criterion="1.1", severity="warning"),
+    Requirement("so-tu-phap", "so", "1.1", "Kế hoạch", "Kế hoạch CCHC", None, "so-a", "Sở A", "missing", ("x",), ("y",)),
+    Proposal("so-a", "Sở A", "1.1", "Kế hoạch", 2.0, "có", 2.0, 2.0, 0.0, ("evidence_missing",), "thiếu tài liệu"),
+]
+
+
+@pytest.mark.parametrize("record", EXAMPLES, ids=lambda r: type(r).__name__)
+def test_the_written_out_init_takes_exactly_the_fields(record: object) -> None:
+    cls = type(record)
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    assert [p.name for p in params] == [f.name for f in fields]
+    assert [p.default for p in params] == [inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default for f in fields]
+    assert dataclasses.asdict(record)[fields[-1].name] == getattr(record, fields[-1].name)  # type: ignore[call-overload]
+    copy = dataclasses.replace(record)  # type: ignore[type-var]
+    assert copy == record and hash(copy) == hash(record) and copy is not record
+    assert repr(copy) == repr(record) and repr(record).startswith(f"{cls.__name__}({fields[0].name}=")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(record, fields[0].name, "x")
+
+
+def test_problem_defaults_and_fields() -> None:
+    p = Problem("unit_unknown", "x", unit="u")
+    assert (p.reason, p.message, p.file, p.line, p.cell, p.unit, p.criterion, p.field, p.severity) == ("unit_unknown", "x", "", None, "", "u", "", "", "error")
+    assert p.as_dict() == {"reason": "unit_unknown", "message": "x", "unit": "u", "severity": "error"}
