@@ -70,6 +70,8 @@ ANSWER_SHARE_RANGE = "tỷ lệ của đáp án {answer} phải từ 0 đến 1,
 # -- file formats ---------------------------------------------------------------------------
 #: a key a strict YAML format does not have (``key``: "này" or the key quoted; ``format``: which format, where it is described)
 KEY_UNKNOWN = "khóa {key} không có trong định dạng {format}; hãy xóa hoặc sửa chính tả"
+#: two keys of which exactly one must be given (``first``, ``second``: the keys, quoted)
+ONE_OF_TWO = "cần đúng một trong hai: {first} hoặc {second}"
 #: text that does not parse as JSON (``what``: "tệp công thức", "nội dung gửi lên", …; ``detail``: the parser's error and where; filled by :func:`json_invalid`)
 JSON_INVALID = "{what} không phải JSON hợp lệ ({detail})"
 #: a YAML file whose top level is not a mapping (``what``: "tiêu chí", "kế hoạch", …; ``keys``: the keys it takes)

@@ -276,3 +276,12 @@ def test_text_that_is_not_json_says_so_the_same_way(tmp_path: Path) -> None:
         "tệp không phải JSON hợp lệ (Expecting property name enclosed in double quotes, cột 2). "
         "Tệp năm trước phải là tệp JSON hoặc CSV do `par-index score --out` ghi ra.",
     )
+
+
+def test_a_scenario_value_change_with_both_value_and_points() -> None:
+    # the server's appraisal with both says it the same way (tests/server/test_server_workflow.py)
+    from par_index.planning.scenario import parse_override
+
+    item, problems = parse_override({"unit": "so-a", "criterion": "1.2", "value": "95%", "points": 1}, "s.yaml", 3)
+    assert item is None
+    assert [(p.reason, p.message) for p in problems] == [("scenario_value", "thay đổi giá trị cần đúng một trong hai: 'value' hoặc 'points'")]

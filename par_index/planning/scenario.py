@@ -44,7 +44,7 @@ from par_index.criteria.compiled import CompiledCriteria, compile_criteria
 from par_index.criteria.loader import check_tree, pydantic_message, pydantic_reason
 from par_index.criteria.model import Amount, BandSpec, CriteriaSet, Points
 from par_index.errors import InputError, Problem
-from par_index.messages import CRITERION_UNKNOWN, KEY_UNKNOWN, LEAF_UNKNOWN, NOT_A_MAPPING, STAGE_UNKNOWN, UNIT_UNKNOWN
+from par_index.messages import CRITERION_UNKNOWN, KEY_UNKNOWN, LEAF_UNKNOWN, NOT_A_MAPPING, ONE_OF_TWO, STAGE_UNKNOWN, UNIT_UNKNOWN
 from par_index.scoring.engine import Results, SetResult, Stage, is_stage, score
 from par_index.scoring.layout import value_problem
 from par_index.scoring.results import Standing, standing
@@ -156,7 +156,7 @@ def parse_override(raw: Any, file: str, line: int | None) -> tuple[Located | Non
             if key in data:
                 data[key] = _plain(data[key])
         if ("value" in data) == ("points" in data):
-            return None, [Problem("scenario_value", "thay đổi giá trị cần đúng một trong hai: 'value' hoặc 'points'", file=file, line=line, unit=str(data.get("unit", "")), criterion=str(data.get("criterion", "")))]
+            return None, [Problem("scenario_value", "thay đổi giá trị " + ONE_OF_TWO.format(first="'value'", second="'points'"), file=file, line=line, unit=str(data.get("unit", "")), criterion=str(data.get("criterion", "")))]
     for key in ("criterion", "unit", "criteria"):
         if key in data and not isinstance(data[key], str):
             data[key] = str(data[key])

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from par_index.common.folders import escape
-from par_index.messages import CRITERION_UNKNOWN, DATE_UNREADABLE, REASON_REQUIRED, SURVEY_NOT_BY_UNIT, UNIT_UNKNOWN
+from par_index.messages import CRITERION_UNKNOWN, DATE_UNREADABLE, ONE_OF_TWO, REASON_REQUIRED, SURVEY_NOT_BY_UNIT, UNIT_UNKNOWN
 from par_index.scoring.engine import Stage, is_stage
 from par_index.server import scoring
 from par_index.server.db import Database
@@ -458,7 +458,7 @@ def add_appraisal(
     value = scoring_text(body.get("value")) if body.get("value") is not None else ""
     points = scoring_text(body.get("points")) if body.get("points") is not None else ""
     if bool(value) == bool(points):
-        raise ApiError(422, f"tiêu chí {criterion}: cần đúng một trong hai trường value (giá trị) hoặc points (điểm)", {"criterion": criterion})
+        raise ApiError(422, f"tiêu chí {criterion}: " + ONE_OF_TWO.format(first="'value' (giá trị)", second="'points' (điểm)"), {"criterion": criterion})
     _writable(rnd, u, settings, (f"appraisal{rnd_no}",))
     crit = criteria_of(s, rnd.year)
     if value:
