@@ -9,6 +9,8 @@ generated from this catalogue and :class:`par_index.errors.Reason`:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 # -- dates ------------------------------------------------------------------------------------
 #: the forms of a date (every reader of dates accepts both)
 DATE_FORMS = "một ngày dạng dd/mm/yyyy hoặc yyyy-mm-dd"
@@ -86,6 +88,19 @@ SURVEY_NOT_BY_UNIT = (
     "tiêu chí {criterion} là tiêu chí điều tra xã hội học: do Sở Nội vụ điền từ kết quả điều tra, "
     "không phải đơn vị tự đánh giá"
 )
+
+# -- tables ---------------------------------------------------------------------------------
+#: a table without a column it needs (``table``: "bảng 'units'", "tệp tiến độ", …; filled by :func:`column_missing`, which adds the optional columns)
+COLUMN_MISSING = "thiếu cột {missing}; {table} cần các cột {columns}"
+#: a column a table does not use (``table`` as above; ``columns``: every column it uses)
+COLUMN_UNKNOWN = "cột '{column}' không được dùng ({table} có các cột {columns}); dữ liệu của cột này bị bỏ qua"
+
+
+def column_missing(missing: Sequence[str], table: str, required: Sequence[str], optional: Sequence[str] = ()) -> str:
+    """COLUMN_MISSING filled in, with "(tùy chọn: …)" when the table has optional columns."""
+    text = COLUMN_MISSING.format(missing=", ".join(missing), table=table, columns=", ".join(required))
+    return text + (f" (tùy chọn: {', '.join(optional)})" if optional else "")
+
 
 # -- appraisal ------------------------------------------------------------------------------
 #: an appraisal change without its reason (``where``: "cột reason", "trường reason", …)

@@ -285,3 +285,40 @@ def test_a_scenario_value_change_with_both_value_and_points() -> None:
     item, problems = parse_override({"unit": "so-a", "criterion": "1.2", "value": "95%", "points": 1}, "s.yaml", 3)
     assert item is None
     assert [(p.reason, p.message) for p in problems] == [("scenario_value", "thay đổi giá trị cần đúng một trong hai: 'value' hoặc 'points'")]
+
+
+def test_a_column_a_table_does_not_use_and_a_column_it_lacks(tmp_path: Path) -> None:
+    # the unit data tables, the appraisal tables, the plan progress file and the units' notes
+    import shutil
+
+    from par_index.pipeline import read_data
+    from par_index.reform_plan.status import read_progress
+    from par_index.reports.unit import read_notes
+
+    data = tmp_path / "data"
+    shutil.copytree(TESTS / "data" / "mini" / "data", data)
+    units = data / "units.csv"
+    units.write_text(units.read_text(encoding="utf-8").replace("unit,name,kind", "unit,name,kind,ghi_chu", 1), encoding="utf-8")
+    (data / "appraisals.csv").write_text("unit,criterion,round,reason,nguoi\n", encoding="utf-8")
+    progress = tmp_path / "progress.csv"
+    progress.write_text("task,status,ngay\nA.1,done,\n", encoding="utf-8")
+    unknown = sorted(p.message for p in read_data(data).problems if p.reason == "column_unknown")
+    unknown += [p.message for p in read_progress(progress)[1] if p.reason == "column_unknown"]
+    assert unknown == [
+        "cột 'ghi_chu' không được dùng (bảng 'units' có các cột unit, name, kind, group); dữ liệu của cột này bị bỏ qua",
+        "cột 'nguoi' không được dùng (bảng có các cột unit, criterion, round, reason, value, points, appraiser, date); dữ liệu của cột này bị bỏ qua",
+        "cột 'ngay' không được dùng (tệp tiến độ có các cột task, status, done_on, note); dữ liệu của cột này bị bỏ qua",
+    ]
+
+    units.write_text("unit,name\nso-a,Sở A\n", encoding="utf-8")
+    assert _problem_of(lambda: read_data(data)) == ("column_missing", "thiếu cột kind; bảng 'units' cần các cột unit, name, kind (tùy chọn: group)")
+    shutil.copy(TESTS / "data" / "mini" / "data" / "units.csv", units)
+    (data / "appraisals.csv").write_text("unit,criterion,reason\n", encoding="utf-8")
+    assert _problem_of(lambda: read_data(data)) == (
+        "column_missing", "thiếu cột round; bảng này cần các cột unit, criterion, round, reason (tùy chọn: value, points, appraiser, date)"
+    )
+    progress.write_text("task,ngay\n", encoding="utf-8")
+    assert _problem_of(lambda: read_progress(progress)) == ("column_missing", "thiếu cột status; tệp tiến độ cần các cột task, status (tùy chọn: done_on, note)")
+    notes = tmp_path / "notes.csv"
+    notes.write_text("unit,text\n", encoding="utf-8")
+    assert _problem_of(lambda: read_notes(notes)) == ("column_missing", "thiếu cột section; tệp ghi chú cần các cột unit, section, text")

@@ -30,7 +30,7 @@ import pandas as pd
 
 from par_index.common.values import format_date, nfc, nfc_series, parse_date_scalar
 from par_index.errors import InputError, Problem
-from par_index.messages import DATE_UNREADABLE, EXCEL_UNREADABLE, REASON_REQUIRED
+from par_index.messages import COLUMN_UNKNOWN, DATE_UNREADABLE, EXCEL_UNREADABLE, REASON_REQUIRED, column_missing
 from par_index.unit_data.reader import UnitData
 from par_index.unit_data.value_table import column_codes
 
@@ -66,7 +66,7 @@ def _finish(df: pd.DataFrame, file: str, spec: tuple[list[str], list[str]], prob
         raise InputError(
             Problem(
                 "column_missing",
-                f"thiếu cột {', '.join(missing)}; bảng này cần các cột {', '.join(req)} (tùy chọn: {', '.join(opt)})",
+                column_missing(missing, "bảng này", req, opt),
                 file=file,
                 line=1,
             )
@@ -74,7 +74,7 @@ def _finish(df: pd.DataFrame, file: str, spec: tuple[list[str], list[str]], prob
     for col in df.columns:
         if col not in req + opt and not col.startswith("at_"):
             problems.append(
-                Problem("column_unknown", f"cột '{col}' không được dùng (bảng có các cột {', '.join(req + opt)}); dữ liệu của cột này bị bỏ qua", file=file, line=1, severity="warning")
+                Problem("column_unknown", COLUMN_UNKNOWN.format(column=col, table="bảng", columns=", ".join(req + opt)), file=file, line=1, severity="warning")
             )
     for col in opt:
         if col not in df.columns:

@@ -44,7 +44,15 @@ from par_index.criteria.compiled import CompiledCriteria, compile_criteria
 from par_index.criteria.loader import check_tree, pydantic_message, pydantic_reason
 from par_index.criteria.model import Amount, BandSpec, CriteriaSet, Points
 from par_index.errors import InputError, Problem
-from par_index.messages import CRITERION_UNKNOWN, KEY_UNKNOWN, LEAF_UNKNOWN, NOT_A_MAPPING, ONE_OF_TWO, STAGE_UNKNOWN, UNIT_UNKNOWN
+from par_index.messages import (
+    CRITERION_UNKNOWN,
+    KEY_UNKNOWN,
+    LEAF_UNKNOWN,
+    NOT_A_MAPPING,
+    ONE_OF_TWO,
+    STAGE_UNKNOWN,
+    UNIT_UNKNOWN,
+)
 from par_index.scoring.engine import Results, SetResult, Stage, is_stage, score
 from par_index.scoring.layout import value_problem
 from par_index.scoring.results import Standing, standing

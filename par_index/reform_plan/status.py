@@ -37,7 +37,15 @@ from par_index.common.spreadsheet import csv_cell
 from par_index.common.text_files import read_utf8, writing
 from par_index.common.values import format_date, nfc, parse_date_scalar
 from par_index.errors import InputError, Problem
-from par_index.messages import DATE_UNREADABLE, FILE_EMPTY, FILE_MISSING, ID_MISSING, SAVE_AS_CSV_UTF8
+from par_index.messages import (
+    COLUMN_UNKNOWN,
+    DATE_UNREADABLE,
+    FILE_EMPTY,
+    FILE_MISSING,
+    ID_MISSING,
+    SAVE_AS_CSV_UTF8,
+    column_missing,
+)
 from par_index.reform_plan.register import LoadedPlan, PlanTask
 
 STATUS_WORDS = {
@@ -153,7 +161,7 @@ def read_progress(path: str | Path) -> tuple[list[Progress], list[Problem]]:
         raise InputError(
             Problem(
                 "column_missing",
-                f"thiếu cột {', '.join(missing)}; tệp tiến độ cần các cột task, status (tùy chọn: done_on, note)",
+                column_missing(missing, "tệp tiến độ", COLUMNS[:2], COLUMNS[2:]),
                 file=name,
                 line=header_line,
             )
@@ -161,7 +169,7 @@ def read_progress(path: str | Path) -> tuple[list[Progress], list[Problem]]:
     problems: list[Problem] = []
     for col in header:
         if col not in COLUMNS:
-            msg = f"cột '{col}' không được dùng (các cột: {', '.join(COLUMNS)}); bị bỏ qua"
+            msg = COLUMN_UNKNOWN.format(column=col, table="tệp tiến độ", columns=", ".join(COLUMNS))
             problems.append(Problem("column_unknown", msg, file=name, line=header_line, severity="warning"))
     out: list[Progress] = []
     for (line, _), values in zip(numbered[1:], rows[1:], strict=True):

@@ -28,7 +28,7 @@ from markupsafe import Markup, escape
 
 from par_index.common.values import nfc
 from par_index.errors import InputError, Problem
-from par_index.messages import FILE_MISSING
+from par_index.messages import FILE_MISSING, column_missing
 from par_index.reports.charts import area_chart
 from par_index.reports.format import (
     data_number,
@@ -46,6 +46,7 @@ from par_index.scoring.engine import Results, SetResult
 from par_index.unit_data.reader import UnitData, read_csv_table
 
 WEAKEST_AREAS = 3
+NOTE_COLUMNS = ("unit", "section", "text")
 SECTIONS = {"kho_khan": "kho_khan", "khó khăn": "kho_khan", "de_xuat": "de_xuat", "đề xuất": "de_xuat"}
 APPRAISAL_STAGES = ("appraisal1", "appraisal2")
 # Problems that are not about the unit's evidence or value (kept out of section II).
@@ -75,9 +76,9 @@ def read_notes(path: str | Path) -> dict[str, dict[str, list[str]]]:
         raise InputError(Problem("file_missing", FILE_MISSING.format(what="tệp ghi chú của đơn vị (--notes)"), file=str(path)))
     df = read_csv_table(path)
     df.columns = [nfc(str(c)).strip().lower() for c in df.columns]
-    missing = [c for c in ("unit", "section", "text") if c not in df.columns]
+    missing = [c for c in NOTE_COLUMNS if c not in df.columns]
     if missing:
-        raise InputError(Problem("column_missing", f"thiếu cột {', '.join(missing)}; tệp ghi chú cần các cột unit, section, text", file=str(path), line=1))
+        raise InputError(Problem("column_missing", column_missing(missing, "tệp ghi chú", NOTE_COLUMNS), file=str(path), line=1))
     out: dict[str, dict[str, list[str]]] = {}
     problems = []
     for n, r in enumerate(df.itertuples(index=False), start=2):

@@ -25,7 +25,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from par_index.common.folders import escape
-from par_index.messages import CRITERION_UNKNOWN, DATE_UNREADABLE, ONE_OF_TWO, REASON_REQUIRED, SURVEY_NOT_BY_UNIT, UNIT_UNKNOWN
+from par_index.messages import (
+    CRITERION_UNKNOWN,
+    DATE_UNREADABLE,
+    ONE_OF_TWO,
+    REASON_REQUIRED,
+    SURVEY_NOT_BY_UNIT,
+    UNIT_UNKNOWN,
+)
 from par_index.scoring.engine import Stage, is_stage
 from par_index.server import scoring
 from par_index.server.db import Database

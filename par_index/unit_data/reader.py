@@ -27,6 +27,7 @@ from par_index.common.text_files import undecodable
 from par_index.common.values import nfc, nfc_series
 from par_index.errors import InputError, Problem
 from par_index.messages import (
+    COLUMN_UNKNOWN,
     EXCEL_UNREADABLE,
     FILE_EMPTY,
     FILE_MISSING,
@@ -34,6 +35,7 @@ from par_index.messages import (
     FILE_UNREADABLE,
     FORMULA_IN_CELL,
     SAVE_AS_CSV_UTF8,
+    column_missing,
 )
 from par_index.unit_data.value_table import known_codes, value_table
 
@@ -100,8 +102,7 @@ def finish_table(
         raise InputError(
             Problem(
                 "column_missing",
-                f"thiếu cột {', '.join(missing)}; bảng '{name}' cần các cột {', '.join(req)}"
-                + (f" (tùy chọn: {', '.join(opt)})" if opt else ""),
+                column_missing(missing, f"bảng '{name}'", req, opt),
                 file=file,
                 line=1,
             )
@@ -111,7 +112,7 @@ def finish_table(
         problems.append(
             Problem(
                 "column_unknown",
-                f"cột '{col}' không được dùng (bảng '{name}' có các cột {', '.join(req + opt)}); dữ liệu của cột này bị bỏ qua",
+                COLUMN_UNKNOWN.format(column=col, table=f"bảng '{name}'", columns=", ".join(req + opt)),
                 file=file,
                 line=1,
                 severity="warning",
