@@ -106,6 +106,12 @@ def column_missing(missing: Sequence[str], table: str, required: Sequence[str], 
 #: an appraisal change without its reason (``where``: "cột reason", "trường reason", …)
 REASON_REQUIRED = "mọi thay đổi khi thẩm định phải có lý do ({where})"
 
+# -- server ---------------------------------------------------------------------------------
+#: an action the account may not take (``who``: "tài khoản này", "vai trò unit")
+NOT_ALLOWED = "{who} không được phép thực hiện thao tác này"
+#: a login refused after too many wrong passwords (the server adds how many seconds to wait)
+LOGIN_LOCKED = "đăng nhập sai quá nhiều lần; hãy thử lại sau"
+
 # -- identifiers -----------------------------------------------------------------------------
 #: a table row without its id (``what``: "đơn vị", "tiêu chí", "nhiệm vụ"; ``column``: the column's name)
 ID_MISSING = "thiếu mã {what} (cột {column})"
@@ -123,6 +129,8 @@ UNIT_KIND_UNKNOWN = "loại đơn vị '{kind}' không có trong {where}"
 # -- files ------------------------------------------------------------------------------------
 #: a file that is not there; ``what`` names it ("tệp", "tệp tiến độ", "tệp chi phí", …)
 FILE_MISSING = "không tìm thấy {what}"
+#: an upload of a kind the server does not take (the upload store adds which kinds it takes)
+FILE_TYPE_REFUSED = "loại tệp không được chấp nhận"
 #: an upload above the server's limit (``limit``: "10 MB")
 FILE_TOO_LARGE = "tệp lớn hơn giới hạn {limit}"
 #: a file the system cannot read (permissions, a folder given as a file, …)

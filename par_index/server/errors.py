@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from par_index.messages import FILE_TOO_LARGE
+from par_index.messages import FILE_TOO_LARGE, FILE_TYPE_REFUSED, LOGIN_LOCKED, NOT_ALLOWED
 
 # Default messages per status code (a route gives a more precise one where it can).
 MESSAGES = {
     400: "yêu cầu không hợp lệ",
     401: "chưa đăng nhập hoặc phiên đăng nhập đã hết hạn; hãy đăng nhập lại",
-    403: "tài khoản này không được phép thực hiện thao tác này",
+    403: NOT_ALLOWED.format(who="tài khoản này"),
     404: "không tìm thấy",
     405: "phương thức không được hỗ trợ cho địa chỉ này",
     409: "trạng thái hiện tại không cho phép thay đổi này",
     413: "tệp quá lớn",
-    415: "loại tệp không được chấp nhận",
+    415: FILE_TYPE_REFUSED,
     422: "dữ liệu gửi lên không hợp lệ",
-    429: "đăng nhập sai quá nhiều lần; hãy thử lại sau",
+    429: LOGIN_LOCKED,
     500: "lỗi trong máy chủ; thao tác không được thực hiện, hãy thử lại hoặc báo cho quản trị viên",
 }
 

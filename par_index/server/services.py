@@ -28,6 +28,8 @@ from par_index.common.folders import escape
 from par_index.messages import (
     CRITERION_UNKNOWN,
     DATE_UNREADABLE,
+    LOGIN_LOCKED,
+    NOT_ALLOWED,
     ONE_OF_TWO,
     REASON_REQUIRED,
     SURVEY_NOT_BY_UNIT,
@@ -136,7 +138,7 @@ def login(s: Session, settings: Settings, name: str, password: str) -> Login | A
     acct = s.scalar(select(Account).where(Account.login == name).with_for_update())
     if acct is not None and utc(acct.blocked_until) is not None and utc(acct.blocked_until) > now:  # type: ignore[operator]
         wait = int((utc(acct.blocked_until) - now).total_seconds()) + 1  # type: ignore[operator]
-        raise ApiError(429, f"đăng nhập sai quá nhiều lần; hãy thử lại sau {wait} giây", {"retry_after": wait}, {"Retry-After": str(wait)})
+        raise ApiError(429, LOGIN_LOCKED + f" {wait} giây", {"retry_after": wait}, {"Retry-After": str(wait)})
     ok = verify_password(acct.password_hash if acct else None, password)
     if acct is None or not ok or not acct.active:
         if acct is not None:
@@ -176,7 +178,7 @@ def allowed(acct: Account, action: str) -> str:
     """The account's scope for ``action``; 403 when its role may not do it at all."""
     sc = scope(acct.role, action)
     if sc is None:
-        raise ApiError(403, f"vai trò {acct.role} không được phép thực hiện thao tác này", {"action": action, "role": acct.role})
+        raise ApiError(403, NOT_ALLOWED.format(who=f"vai trò {acct.role}"), {"action": action, "role": acct.role})
     return sc
 
 

@@ -14,6 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import IO, Any
 
+from par_index.messages import FILE_TYPE_REFUSED
 from par_index.server.errors import ApiError, file_too_large
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -92,7 +93,7 @@ def store(src: IO[bytes], files_dir: Path, max_bytes: int) -> dict[str, Any]:
             head = f.read(16)
         ctype = sniff(head, tmp)
         if ctype is None:
-            raise ApiError(415, f"loại tệp không được chấp nhận (xét theo nội dung tệp); chỉ nhận {ALLOWED}", {"allowed": ALLOWED})
+            raise ApiError(415, FILE_TYPE_REFUSED + f" (xét theo nội dung tệp); chỉ nhận {ALLOWED}", {"allowed": ALLOWED})
         sha = digest.hexdigest()
         dest = files_dir / sha[:2] / sha
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,8 @@ from typing import Any
 
 from support.server_env import PASSWORD, auth
 
+from par_index.server.errors import ApiError
+
 
 def test_login_gives_token_and_cookie(client: Any) -> None:
     r = client.post("/api/v1/session", json={"login": "unit", "password": PASSWORD})
@@ -29,7 +31,7 @@ def test_wrong_password_and_slowdown(client: Any) -> None:
         assert r.json() == {"error": "sai tên đăng nhập hoặc mật khẩu", "detail": None}
     r = client.post("/api/v1/session", json={"login": "viewer", "password": PASSWORD})
     assert r.status_code == 429  # the fifth failure blocks the next attempt for a second
-    assert r.json()["error"].startswith("đăng nhập sai quá nhiều lần; hãy thử lại sau")
+    assert r.json()["error"] == "đăng nhập sai quá nhiều lần; hãy thử lại sau 2 giây"
     assert r.headers["retry-after"] == "2"
     client.settings.now = lambda: t0 + dt.timedelta(seconds=1.5)
     assert client.post("/api/v1/session", json={"login": "viewer", "password": PASSWORD}).status_code == 200
@@ -107,6 +109,11 @@ def test_other_unit_is_403(client: Any) -> None:
     assert r.json()["error"] == "tài khoản đơn vị chỉ xem và sửa được hồ sơ của chính đơn vị mình"
     r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "1", "version": 1}, headers=auth(client.env, "appraiser"))
     assert r.status_code == 403
+    # the role's refusal, worded as the default 403 (par_index.messages.NOT_ALLOWED)
+    assert r.json()["error"] == "vai trò appraiser không được phép thực hiện thao tác này"
+    assert ApiError(403).message == "tài khoản này không được phép thực hiện thao tác này"
+    assert ApiError(429).message == "đăng nhập sai quá nhiều lần; hãy thử lại sau"
+    assert ApiError(415).message == "loại tệp không được chấp nhận"
 
 
 def test_submit_locks_and_withdraw_before_deadline(client: Any) -> None:
