@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from par_index.common.spreadsheet import FORMULA_START, csv_cell, csv_row
 from par_index.common.text_files import writing
 from par_index.common.values import format_number
-
-ENCODING = "utf-8-sig"  # UTF-8 with BOM
 
 
 def people_cell(value: object, decimals: int = 2) -> str:
@@ -43,11 +41,56 @@ def people_cell(value: object, decimals: int = 2) -> str:
 
 def write_people_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], decimals: int = 2) -> None:
     """Write ``header`` and ``rows`` to ``path`` as a CSV for people (see the module docstring)."""
-    with writing(path) as tmp, tmp.open("w", encoding=ENCODING, newline="") as fh:  # whole or not at all
+    write_people_columns(path, header, _column_blocks(rows), decimals)
+
+
+def write_people_columns(
+    path: Path, header: Sequence[str], blocks: Iterable[Sequence[Sequence[object]]], decimals: int = 2
+) -> None:
+    """:func:`write_people_csv` of rows given column-wise: ``blocks`` are consecutive groups of
+    rows, each as its columns (equally long, one per header cell).
+
+    Each column is made cells at a time: a column of texts (most are: reasons, files, units,
+    messages) is checked once per distinct text, and the csv module writes the rows of a block
+    in one call into a UTF-8 file whose BOM is written first (the ``utf-8-sig`` codec encodes
+    in Python, write by write)."""
+    with writing(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as fh:  # whole or not at all
+        fh.write("\ufeff")
         w = csv.writer(fh, lineterminator="\r\n")
         w.writerow(csv_row([people_cell(h) for h in header]))
-        for row in rows:  # a text that cannot start a formula is its own cell (most cells: no calls)
-            w.writerow([v if type(v) is str and not v.startswith(FORMULA_START) else csv_cell(people_cell(v, decimals)) for v in row])
+        for columns in blocks:
+            w.writerows(zip(*(_people_column(c, decimals) for c in columns), strict=True))
+
+
+def _column_blocks(rows: Iterable[Sequence[object]], size: int = 20_000) -> Iterator[list[Sequence[object]]]:
+    """``rows`` as consecutive blocks of up to ``size`` rows, each as its columns."""
+    block: list[Sequence[object]] = []
+    for row in rows:
+        block.append(row)
+        if len(block) == size:
+            yield _columns(block)
+            block = []
+    if block:
+        yield _columns(block)
+
+
+def _columns(block: list[Sequence[object]]) -> list[Sequence[object]]:
+    width = len(block[0])
+    if any(len(r) != width for r in block):  # rows of unequal length: each as wide as written
+        raise ValueError("write_people_csv: every row needs as many cells as the first")
+    return list(zip(*block, strict=True))
+
+
+def _people_column(cells: Sequence[object], decimals: int) -> Sequence[object]:
+    """Each cell of a column as :func:`people_cell` then :func:`csv_cell` make it (a text that
+    cannot start a formula is its own cell)."""
+    if all(type(v) is str for v in cells):
+        risky = [v for v in set(cells) if v.startswith(FORMULA_START)]  # type: ignore[attr-defined]
+        if not risky:
+            return cells
+        made = {v: csv_cell(v) for v in risky}
+        return [made.get(v, v) for v in cells]
+    return [v if type(v) is str and not v.startswith(FORMULA_START) else csv_cell(people_cell(v, decimals)) for v in cells]
 
 
 def write_people_frame(
@@ -67,4 +110,4 @@ def write_people_frame(
         if c in labels:
             table = labels[c]
             cells[k] = [table.get(str(v), v) if v is not None else v for v in cells[k]]
-    write_people_csv(path, names, zip(*cells, strict=True), decimals)
+    write_people_columns(path, names, [cells], decimals)

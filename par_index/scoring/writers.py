@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from par_index.common import spreadsheet
-from par_index.common.csv_out import write_people_csv
+from par_index.common.csv_out import write_people_columns
 from par_index.common.text_files import out_suffix, write_bytes, write_text, writing
 from par_index.common.values import format_fixed
 from par_index.scoring.engine import Results
@@ -46,15 +46,29 @@ FORMATS = (".json", ".csv", ".xlsx", ".html")
 _CSV_SPECIAL = re.compile('[,"\r\n]')
 
 
-def write_problems(results: Results, out: Path) -> None:
+def write_problems(results: Results, out: Path, rows_per_block: int = 20_000) -> None:
     """The data problems as a CSV for people (UTF-8 with BOM, Vietnamese headers, lỗi / lưu ý)."""
     # = write_people_frame(problems_frame(results), out, PROBLEM_HEADERS_VI, {"severity": SEVERITY_VI}),
-    # from the problems directly (no frame of tens of thousands of rows built and read back)
-    rows = (
-        (SEVERITY_VI.get(p.severity, p.severity), p.reason, p.file, "" if p.line is None else int(p.line), p.cell, p.unit, p.criterion, p.field, p.message)
-        for p in results.problems
-    )
-    write_people_csv(out, list(PROBLEM_HEADERS_VI.values()), rows)
+    # from the problems directly, column by column (no frame of tens of thousands of rows built
+    # and read back, no tuple per problem)
+    problems = results.problems
+
+    def blocks() -> Iterator[list[list[object]]]:
+        for lo in range(0, len(problems), rows_per_block):
+            part = problems[lo : lo + rows_per_block]
+            yield [
+                [SEVERITY_VI.get(p.severity, p.severity) for p in part],
+                [p.reason for p in part],
+                [p.file for p in part],
+                ["" if p.line is None else str(int(p.line)) for p in part],  # as people_cell writes the int
+                [p.cell for p in part],
+                [p.unit for p in part],
+                [p.criterion for p in part],
+                [p.field for p in part],
+                [p.message for p in part],
+            ]
+
+    write_people_columns(out, list(PROBLEM_HEADERS_VI.values()), blocks())
 
 
 def write_results(results: Results, out: Path) -> None:

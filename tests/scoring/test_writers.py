@@ -1,4 +1,4 @@
-"""The CSV results writer writes what pandas' ``to_csv`` would, byte for byte."""
+"""The CSV results writer writes what pandas' ``to_csv`` would, byte for byte; the problems CSV what the csv module writes row by row."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from par_index.errors import Problem
 from par_index.scoring.writers import write_csv
 
 
@@ -209,3 +210,51 @@ def test_every_output_format_with_and_without_bands(tmp_path: Path, ext: str, ba
         assert any(c.value == "so-a" for row in ws.iter_rows() for c in row)
     else:
         assert "so-a" in out.read_text(encoding="utf-8")
+
+
+# a problem of every shape the problems CSV meets: a formula start in a message, a unit and a
+# file, a line and none, a comma, a quote and a line break, a negative line, a field, a cell
+_PROBLEMS = [
+    Problem("value_unreadable", "=1+2 không đọc được", file="assessments.csv", line=12, unit="-u1", criterion="1.1"),
+    Problem("points_above_max", 'giá trị "5,5" vượt, điểm tối đa\r\nmới', file="a,b.csv", line=None, unit="u2", severity="warning"),
+    Problem("unit_unknown", "@x", file="+f.csv", line=-3, cell="B7", unit="u3", criterion="=2", field="value"),
+    Problem("file_not_read", "tệp 'x' không được đọc", severity="warning"),
+    Problem("value_missing", "\tchưa có", unit="u4", criterion="2.1"),
+]
+
+
+@pytest.mark.parametrize("rows_per_block", [1, 2, 20_000])
+def test_problems_csv_column_by_column_equals_row_by_row(tmp_path: Path, rows_per_block: int) -> None:
+    """write_problems writes the problems column by column in blocks: the file is byte for byte
+    what the csv module writes row by row into a utf-8-sig file, each cell through people_cell
+    and csv_cell (the writer before)."""
+    import csv
+
+    from par_index.common.csv_out import people_cell
+    from par_index.common.spreadsheet import csv_cell
+    from par_index.scoring.engine import Results
+    from par_index.scoring.writers import PROBLEM_HEADERS_VI, SEVERITY_VI, write_problems
+
+    problems = _PROBLEMS * 3
+    write_problems(Results([], "final", list(problems)), tmp_path / "p.csv", rows_per_block=rows_per_block)
+    with (tmp_path / "ref.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow([csv_cell(people_cell(h)) for h in PROBLEM_HEADERS_VI.values()])
+        for p in problems:
+            row = (SEVERITY_VI[p.severity], p.reason, p.file, "" if p.line is None else int(p.line), p.cell, p.unit, p.criterion, p.field, p.message)
+            w.writerow([csv_cell(people_cell(v)) for v in row])
+    assert (tmp_path / "p.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
+    assert (tmp_path / "p.csv").read_bytes().startswith("\ufeffMức độ,Mã lỗi,".encode())
+    assert b"\r\nl\xe1\xbb\x97i,value_unreadable,assessments.csv,12,,'-u1,1.1,,'=1+2 kh" in (tmp_path / "p.csv").read_bytes()
+
+
+def test_problem_as_dict_is_asdict_without_the_unset_fields() -> None:
+    """Problem.as_dict (each problem of --out .json) reads the fields in order, without
+    dataclasses.asdict's deep copy: the same dicts."""
+    from dataclasses import asdict
+
+    assert all(p.as_dict() == {k: v for k, v in asdict(p).items() if v not in ("", None)} for p in _PROBLEMS)
+    assert list(_PROBLEMS[2].as_dict()) == ["reason", "message", "file", "line", "cell", "unit", "criterion", "field", "severity"]
+    assert _PROBLEMS[1].as_dict() == {
+        "reason": "points_above_max", "message": 'giá trị "5,5" vượt, điểm tối đa\r\nmới', "file": "a,b.csv", "unit": "u2", "severity": "warning",
+    }
