@@ -104,6 +104,10 @@ class Reason(StrEnum):
         "survey_value_from_unit",
         "a unit's own (self) row on a survey criterion, which Sở Nội vụ fills from the survey: ignored at every stage (warning); the server refuses it (422)",
     )
+    survey_stage_on_unit_leaf = (
+        "survey_stage_on_unit_leaf",
+        "a survey-stage row (or a workbook cell marked as Sở Nội vụ's) on a criterion that is not a survey criterion: read as the unit's own (self) row, so appraisal treats it as a claim (warning); dropped when the unit has its own row there",
+    )
     value_missing = "value_missing", "a leaf has no value for a unit (scored 0)"
     value_unreadable = "value_unreadable", "a value the rule cannot read (scored 0)"
     value_above_100 = "value_above_100", "a ratio above 100 % (scored 0)"

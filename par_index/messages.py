@@ -88,6 +88,11 @@ SURVEY_NOT_BY_UNIT = (
     "tiêu chí {criterion} là tiêu chí điều tra xã hội học: do Sở Nội vụ điền từ kết quả điều tra, "
     "không phải đơn vị tự đánh giá"
 )
+#: a survey-stage row (or a workbook cell marked as Sở Nội vụ's) on a criterion that is not a survey one
+SURVEY_STAGE_ON_UNIT_LEAF = (
+    "tiêu chí {criterion} không phải tiêu chí điều tra xã hội học: giá trị ở đây không thể là kết quả "
+    "điều tra do Sở Nội vụ điền (giai đoạn survey)"
+)
 
 # -- tables ---------------------------------------------------------------------------------
 #: a table without a column it needs (``table``: "bảng 'units'", "tệp tiến độ", …; filled by :func:`column_missing`, which adds the optional columns)

@@ -10,7 +10,9 @@ every problem that is about the data rather than about a rule:
    survey answer counts become shares here, by each leaf's answer table;
 3. lay the rows of each stage into matrices and overlay them in stage order (``self`` →
    ``survey`` → ``appraisal1`` → ``appraisal2`` for the final score); a unit's own ``self`` row
-   on a survey leaf never counts (Sở Nội vụ fills survey leaves; ``survey_value_from_unit``);
+   on a survey leaf never counts (Sở Nội vụ fills survey leaves; ``survey_value_from_unit``),
+   and a ``survey`` row on any other leaf is the unit's own ``self`` row
+   (``survey_stage_on_unit_leaf``);
    report leaves with no value for a unit.
 
 The matrices are stored leaves × units (each leaf's column contiguous for its rule). Scoring
@@ -41,6 +43,7 @@ from par_index.messages import (
     RATIO_ABOVE_100,
     STAGE_UNKNOWN,
     SURVEY_NOT_BY_UNIT,
+    SURVEY_STAGE_ON_UNIT_LEAF,
     UNIT_KIND_UNKNOWN,
     UNIT_UNKNOWN,
     VALUE_UNREADABLE,
@@ -418,6 +421,11 @@ def _lay_out_set(
             problems.append(row_problem(r, "survey_value_from_unit", msg, "warning"))
         ids, u, lcol, stage_no = ids[~own], u[~own], lcol[~own], stage_no[~own]
     del own
+    # the opposite: a survey-stage row on a leaf that is not a survey leaf (a workbook whose hidden
+    # sheet marks an ordinary cell as Sở Nội vụ's, a survey row written by hand) is the unit's own
+    # value: read as its ``self`` row, so appraisal treats it as a claim; where the unit has its own
+    # ``self`` row for the leaf, that row counts and this one is dropped
+    ids, u, lcol, stage_no = _survey_stage_as_own(c, frame, ids, u, lcol, stage_no, survey_leaf, problems)
     # duplicates of (unit, leaf, stage): the first row counts
     space = max(n_units * max(n_leaves, 1) * len(STAGES), 1)
     key = u.astype(index_type(space))
@@ -522,6 +530,37 @@ def _lay_out_set(
         c, units[["unit", "name", "kind"]].reset_index(drop=True), kinds, applic_t, row_t, x_t, claim_t, has_value_t,
         na_t, only_claim, frame, vt, None if every_row else ids, vc, pc, stage_no, unreadable, problems, missing,
     )
+
+
+def _survey_stage_as_own(
+    c: CompiledCriteria,
+    frame: pd.DataFrame,
+    ids: np.ndarray,
+    u: np.ndarray,
+    lcol: np.ndarray,
+    stage_no: np.ndarray,
+    survey_leaf: np.ndarray,
+    problems: list[Problem],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``survey`` rows on leaves that are not survey leaves become ``self`` rows (a warning each);
+    those whose unit already has a ``self`` row on the leaf are dropped (the unit's own row counts)."""
+    self_no, survey_no = STAGES.index("self"), STAGES.index("survey")
+    moved = np.flatnonzero(stage_no == survey_no)  # per-row work only on the survey rows (few, or none)
+    moved = moved[~survey_leaf[lcol[moved]]]
+    if not len(moved):
+        return ids, u, lcol, stage_no
+    n_leaves = max(len(c.leaves), 1)
+    selfs = np.flatnonzero((stage_no == self_no) & np.isin(lcol, np.unique(lcol[moved])))
+    dropped = np.isin(u[moved].astype(np.int64) * n_leaves + lcol[moved], u[selfs].astype(np.int64) * n_leaves + lcol[selfs])
+    for r, drop in zip(frame.iloc[ids[moved]].itertuples(), dropped.tolist(), strict=True):
+        then = "; đơn vị đã có dòng tự đánh giá cho tiêu chí này nên dòng này không được tính" if drop else "; được tính là giá trị đơn vị tự đánh giá (self)"
+        problems.append(row_problem(r, "survey_stage_on_unit_leaf", SURVEY_STAGE_ON_UNIT_LEAF.format(criterion=r.criterion) + then, "warning"))
+    stage_no[moved] = self_no
+    if not dropped.any():
+        return ids, u, lcol, stage_no
+    keep = np.ones(len(ids), dtype=bool)
+    keep[moved[dropped]] = False
+    return ids[keep], u[keep], lcol[keep], stage_no[keep]
 
 
 def _read_values(c: CompiledCriteria, vt: ValueTable, vc: np.ndarray, lcol: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -1082,9 +1082,11 @@ def upload_workbook(s: Session, settings: Settings, acct: Account, route: str, u
     current = {a.criterion: a for a in s.scalars(select(Assessment).where(Assessment.year == rnd.year, Assessment.unit == unit, Assessment.stage == "self"))}
     changed = 0
     crit = criteria_of(s, rnd.year)
-    # survey cells are Sở Nội vụ's (read-only in the form, read as stage survey); a form without the
-    # survey marks gives them as self: not saved either, the engine's survey_value_from_unit warning says so
-    own = [r for r in got.assessments if r.get("stage", "self") == "self" and not getattr(crit.leaf(u.kind, r["criterion"]), "survey", False)]
+    # survey leaves (by the criteria, not by the form's own marks) are Sở Nội vụ's: never saved; a form
+    # without the survey marks gives them as self, and the engine's survey_value_from_unit warning says so.
+    # Every other leaf is the unit's own, saved as self, even where the form marks it as a survey cell
+    # (the engine reads it as self too: survey_stage_on_unit_leaf); a survey stage is Sở Nội vụ's import only
+    own = [r for r in got.assessments if not getattr(crit.leaf(u.kind, r["criterion"]), "survey", False)]
     for r in own:
         a = current.get(r["criterion"])
         if a is None:

@@ -27,7 +27,8 @@ Semantics reproduced (see ``docs/criteria-format.md`` and ``docs/architecture.md
 * assessment rows: rows of unknown units, stages or criteria, of parent nodes and of items that
   do not apply to the unit's kind are dropped; of several rows with the same (unit, criterion,
   stage) the first counts, even when it is blank; a ``self`` row on a survey leaf never counts
-  (Sở Nội vụ fills survey leaves);
+  (Sở Nội vụ fills survey leaves); a ``survey`` row on any other leaf is the unit's ``self`` row
+  unless the unit wrote its own ``self`` row there;
 * stages: ``final`` lays ``self`` → ``survey`` → ``appraisal1`` → ``appraisal2`` over each other,
   ``self`` lays ``self`` → ``survey``; a row takes part when it has a value (readable or not),
   a claim (``points``) or says ``na``; the last such row wins;
@@ -368,6 +369,7 @@ def score(spec: CriteriaSet, data: UnitData, stage: str = "final") -> list[UnitS
     leaves = leaf_rules(spec)
     rows: dict[str, dict[tuple[str, str], Reading]] = {u: {} for u in units}
     columns = ["unit", "criterion", "value", "stage", "points"]
+    moved: dict[tuple[str, str], Reading] = {}  # survey rows on leaves that are not survey leaves
     for unit, criterion, value, st, points in _records(data.assessments, columns):
         st = st or "self"
         if unit not in units or st not in KNOWN_STAGES or criterion not in leaves:
@@ -377,9 +379,14 @@ def score(spec: CriteriaSet, data: UnitData, stage: str = "final") -> list[UnitS
             continue
         if st == "self" and rule.kind == "survey":
             continue  # Sở Nội vụ fills survey leaves: the unit's own row never counts
+        if st == "survey" and rule.kind != "survey":
+            moved.setdefault((unit, criterion), read_row(rule, value, points))  # the unit's own value
+            continue
         mine = rows[unit]
         if (criterion, st) not in mine:  # the first of duplicate rows counts
             mine[(criterion, st)] = read_row(rule, value, points)
+    for (unit, criterion), reading in moved.items():
+        rows[unit].setdefault((criterion, "self"), reading)  # unless the unit wrote its own self row
     scored = [score_unit(spec, u, name, kind, rows[u], stage) for u, (name, kind) in units.items()]
     rank_and_band(scored, spec)
     return scored

@@ -10,7 +10,10 @@ Cell values become the text the engine reads: percent-formatted numbers as ``93%
 that they read back to the very same number), Excel dates as ISO dates, booleans as có/không.
 A number or date typed as text is refused (``value_is_text``, an error, scored 0): the form's
 formulas count such a cell 0, so the engine does too and the total the head of the unit signs
-is the engine's. Survey leaves (marked in the metadata sheet) are read as stage ``survey``.
+is the engine's. Survey leaves (marked in the metadata sheet) are read as stage ``survey``: the
+mark is the form's claim, which the engine checks against the criteria (a survey-stage row on a
+leaf that is not a survey leaf is the unit's own, ``survey_stage_on_unit_leaf``); survey-ness has
+one owner, the criteria, read in :mod:`par_index.scoring.layout`.
 """
 
 from __future__ import annotations

@@ -156,3 +156,46 @@ def test_a_units_own_row_on_a_survey_leaf_never_counts(tmp_path: Path, stage: st
     s, i = res.find("so-a")
     assert s.leaf_points[i, j] / s.scale == 1.0
     assert [q.reason for q in res.problems if q.unit == "so-a" and q.criterion == "3.1"] == ["survey_value_from_unit"]
+
+
+@pytest.mark.parametrize("stage", ["self", "final"])
+def test_a_survey_row_on_a_units_own_leaf_is_its_self_row(tmp_path: Path, stage: str) -> None:
+    """The opposite case: tests/data/mini so-a 1.2 ``93%`` (claimed 2 points) written as stage
+    survey on a leaf that is not a survey leaf was scored as Sở Nội vụ's value, so appraisal never
+    proposed a cut on it; beside the unit's own ``50%`` self row it won (2 points instead of 0).
+    Now it is read as the unit's self row, with a warning naming file, row, unit and criterion;
+    where the unit wrote its own self row, that row counts."""
+    import shutil
+
+    from support.paths import REPO
+
+    from par_index.appraisal.proposals import propose
+    from par_index.criteria.loader import load_criteria
+
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "tests/data/mini/data", data)
+    rows = (data / "assessments.csv").read_text(encoding="utf-8").replace("so-a,1.2,93%,self,,2", "so-a,1.2,93%,survey,,2")
+    (data / "assessments.csv").write_text(rows, encoding="utf-8")
+    criteria = REPO / "tests/data/mini/criteria.yaml"
+    res = score(load(criteria), read_data(data), stage)
+    s, i = res.find("so-a")
+    j = s.criteria.leaf_index["1.2"]
+    assert (s.leaf_points[i, j] / s.scale, s.value_stage[i, j]) == (2.0, "self")  # was "survey"
+    (p,) = [p for p in res.problems if p.reason == "survey_stage_on_unit_leaf"]
+    assert (p.file, p.line, p.unit, p.criterion, p.severity) == ("assessments.csv", 3, "so-a", "1.2", "warning")
+    assert p.message == (
+        "tiêu chí 1.2 không phải tiêu chí điều tra xã hội học: giá trị ở đây không thể là kết quả điều tra "
+        "do Sở Nội vụ điền (giai đoạn survey); được tính là giá trị đơn vị tự đánh giá (self)"
+    )
+    assert _points(res, "so-a") == 10.02  # as with the row written as self
+    # no evidence in mini: the claim is proposed for a cut as any other (it was skipped as a survey value)
+    assert [(q.unit, q.criterion, q.proposed_points) for q in propose([load(criteria)], read_data(data), 1) if q.unit == "so-a" and q.criterion == "1.2"] == [("so-a", "1.2", 0.0)]
+    # the unit's own self row beside it counts: 50 % scores 0 (the survey row won before: 2 points)
+    (data / "assessments.csv").write_text(rows + "so-a,1.2,50%,self,,\n", encoding="utf-8")
+    res = score(load(criteria), read_data(data), stage)
+    s, i = res.find("so-a")
+    assert s.leaf_points[i, j] == 0 and _points(res, "so-a") == 8.02
+    (p,) = [p for p in res.problems if p.reason == "survey_stage_on_unit_leaf"]
+    assert p.message.endswith("; đơn vị đã có dòng tự đánh giá cho tiêu chí này nên dòng này không được tính")
+    ref = {u.unit: u for u in reference_score(load_criteria(criteria), read_data(data), stage)}
+    assert ref["so-a"].leaf_points["1.2"] == 0 and float(ref["so-a"].total_points) == 8.02

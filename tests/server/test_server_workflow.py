@@ -144,6 +144,41 @@ def test_workbook_upload_never_saves_a_survey_leaf(client: Any, tmp_path: Path) 
     assert (w["reason"], w["cell"]) == ("survey_value_from_unit", f"{openpyxl.utils.get_column_letter(vcol)}{row}")
     assert w["message"].startswith("tiêu chí 1.6 là tiêu chí điều tra xã hội học: do Sở Nội vụ điền")
 
+def test_workbook_upload_saves_an_ordinary_leaf_marked_as_survey_as_the_units_own(client: Any, tmp_path: Path) -> None:
+    """Issue 10: a form whose hidden sheet marks the unit's own leaf 1.1.1 as Sở Nội vụ's gave it
+    as stage survey, and the upload dropped the unit's value with no word. A survey stage is Sở
+    Nội vụ's import only: the value is saved as the unit's self row, with the engine's warning."""
+    import datetime as dt
+
+    import openpyxl
+
+    from par_index.workbook.layout import MAIN_SHEET, META_FILLED_COL, META_LEAF_COL, META_SHEET
+
+    book = tmp_path / "so-noi-vu.xlsx"
+    crit = [a for p in CRITERIA for a in ("--criteria", str(p))]
+    assert main(["template", *crit, "--unit", "so-noi-vu", "--data", str(DATA), "--out", str(book)]) == 0
+    wb = openpyxl.load_workbook(book)
+    meta = wb[META_SHEET]
+    (mark,) = [r for r in range(2, meta.max_row + 1) if meta[f"{META_LEAF_COL}{r}"].value == "1.1.1"]
+    meta[f"{META_FILLED_COL}{mark}"] = "so-noi-vu"
+    ws = wb[MAIN_SHEET]
+    row = next(c.row for line in ws.iter_rows() for c in line if c.value == "1.1.1")
+    header_row = next(r for r in range(1, 40) if any(str(ws.cell(r, c).value or "").startswith("Giá trị") for c in range(1, 20)))
+    vcol = next(c for c in range(1, 20) if str(ws.cell(header_row, c).value or "").startswith("Giá trị"))
+    ws.cell(row, vcol).value = dt.date(2024, 1, 3)
+    wb.save(book)
+    h = auth(client.env, "unit")
+    with book.open("rb") as f:
+        r = client.post("/api/v1/units/so-noi-vu/workbook", files={"file": ("phieu-snv.xlsx", f, "application/octet-stream")}, headers=h)
+    assert r.status_code == 200, r.text
+    rows = client.get("/api/v1/units/so-noi-vu/assessment", headers=h).json()["rows"]
+    assert [x["value"] for x in rows if x["criterion"] == "1.1.1"] == ["2024-01-03"]  # was the stored value, unchanged
+    (w,) = [w for w in r.json()["warnings"] if w["criterion"] == "1.1.1"]
+    assert (w["reason"], w["cell"], w["file"]) == ("survey_stage_on_unit_leaf", f"{openpyxl.utils.get_column_letter(vcol)}{row}", "phieu-snv.xlsx[Tự đánh giá]")
+    assert w["message"].endswith("; được tính là giá trị đơn vị tự đánh giá (self)")
+    assert node(client, "so-noi-vu", "1.1.1", "self")["points"] == 1.0
+
+
 def test_survey_import_through_the_survey_reader(client: Any) -> None:
     env = client.env
     h = auth(env, "appraiser")

@@ -120,3 +120,53 @@ def test_a_units_own_row_on_a_survey_leaf_is_not_its_claim(sets: list[CompiledCr
     assert _index(preview, UNIT) == 63.08  # 89,99 counted the unit's own survey values
     ignored = sorted(p.criterion for p in preview.problems if p.reason == "survey_value_from_unit")
     assert ignored == sorted(survey) and len(ignored) == 11
+
+
+def test_a_form_marking_an_ordinary_leaf_as_survey_keeps_it_the_units_claim(book: tuple[Path, Layout], tmp_path: Path) -> None:
+    """The reader takes the survey marks from the form's hidden sheet; a unit that marks its own
+    leaf 1.1.1 as Sở Nội vụ's there (and drops its evidence) had the value read as stage survey:
+    scored, but never proposed for a cut. The engine now checks the marks against the criteria:
+    the cell is read as the unit's own row, with a warning naming the file, cell, unit and
+    criterion, and ``appraise`` proposes the cut as on any claim."""
+    import csv
+    import json
+
+    from par_index.cli.main import main
+
+    path, layout = book
+    wb = openpyxl.load_workbook(path)
+    meta = wb[wl.META_SHEET]
+    (row,) = [r for r in range(2, meta.max_row + 1) if meta[f"{wl.META_LEAF_COL}{r}"].value == "1.1.1"]
+    meta[f"{wl.META_FILLED_COL}{row}"] = "so-noi-vu"
+    ws = wb[wl.MAIN_SHEET]
+    for key in ("document", "issued_on", "issuer", "file"):
+        ws[layout.cell("1.1.1", key)] = None
+    extra = wb[wl.EVIDENCE_SHEET]
+    for line in extra.iter_rows():
+        if line[0].value == "1.1.1":
+            for cell in line:
+                cell.value = None
+    tampered = tmp_path / "phieu.xlsx"
+    wb.save(tampered)
+    assert set(read_workbooks(tampered).assessments.query("criterion == '1.1.1'")["stage"]) == {"survey"}  # the form's own mark
+
+    crit = [a for p in BAC_GIANG[0] for a in ("--criteria", str(p))]
+    out, problems = tmp_path / "r.json", tmp_path / "p.csv"
+    assert main(["score", *crit, "--data", str(tampered), "--stage", "self", "--out", str(out), "--problems", str(problems)]) == 0
+    (unit,) = json.loads(out.read_text(encoding="utf-8"))["units"]
+    assert (unit["unit"], unit["index"], unit["nodes"]["1.1.1"]["points"]) == (UNIT, 89.99, 1.0)  # the same points, from a self row
+    with problems.open(encoding="utf-8-sig") as f:
+        (warned,) = [r for r in csv.DictReader(f) if r["Mã lỗi"] == "survey_stage_on_unit_leaf"]
+    assert (warned["Mức độ"], warned["Tệp"], warned["Ô"], warned["Đơn vị"], warned["Tiêu chí"]) == (
+        "lưu ý", "phieu.xlsx[Tự đánh giá]", layout.cell("1.1.1", "value"), UNIT, "1.1.1",
+    )
+    assert warned["Nội dung"] == (
+        "tiêu chí 1.1.1 không phải tiêu chí điều tra xã hội học: giá trị ở đây không thể là kết quả điều tra "
+        "do Sở Nội vụ điền (giai đoạn survey); được tính là giá trị đơn vị tự đánh giá (self)"
+    )
+
+    proposals = tmp_path / "de-xuat.xlsx"
+    assert main(["appraise", *crit, "--data", str(tampered), "--out", str(proposals)]) == 0
+    sheet = openpyxl.load_workbook(proposals)["Đề xuất"]
+    got = [(r[0], r[2], r[6], r[8], r[9]) for r in sheet.iter_rows(min_row=4, values_only=True) if r[0]]
+    assert got == [(UNIT, "1.1.1", 1, 0, "thiếu tài liệu kiểm chứng")]  # claimed 1 point, proposed 0; before: no proposal
