@@ -228,3 +228,22 @@ class ResultsSnapshot(Base):
     engine: Mapped[str] = mapped_column(String(64))
     body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RowsSnapshot(Base):
+    """A round's assessment and evidence rows as a server process last held them
+    (``round_rows``: Arrow IPC streams, zstd-compressed, each row with its id), with the audit
+    position they reflect: every change whose audit entry has an id up to ``position`` is in
+    them, except the ids listed in ``gaps`` (JSON; not visible yet when they were taken). A
+    process that starts loads them and applies only the audit entries after ``position`` (and
+    the gaps) instead of reading every row; written by ``db import`` and by the server after a
+    computation; a cache, never audited."""
+
+    __tablename__ = "rows_snapshots"
+    year: Mapped[int] = mapped_column(ForeignKey("rounds.year"), primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(Integer)
+    gaps: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(64))
+    assessments: Mapped[bytes] = mapped_column(LargeBinary)
+    evidence: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -8,6 +8,14 @@ else that touches these tables (``db import``, ``db init``, a workbook upload, a
 module does not know) makes it read everything again. The rows stay in ``ORDER BY id`` order,
 exactly what ``db export`` writes.
 
+A process that starts does not read every row either when the database holds a *rows
+snapshot* (``rows_snapshots``, :func:`store_rows`): the rows as a process last held them, as
+Arrow IPC, with the audit position they reflect (and the gaps of then). It loads those and
+applies the audit entries after that position as above — the same steps as between two
+requests of one process. ``db import`` stores one after it commits; the server stores one in
+the background after a computation when the rows were read in full since the last one or
+``STORE_EVERY`` audit entries came since.
+
 Commit order is not id order on PostgreSQL (a transaction may take audit id 100 and commit
 after the one that took 101), so ids not seen yet below the newest one are kept as *gaps* and
 asked for again on every sync; a gap older than ``GAP_SECONDS`` is a transaction that rolled
@@ -27,10 +35,13 @@ from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from par_index.server import bulk_read
-from par_index.server.models import Assessment, AuditEntry, Evidence
+from par_index.server.models import Assessment, AuditEntry, Evidence, RowsSnapshot
 
 GAP_SECONDS = 300.0
 MAX_DELTA = 5000  # more changed rows than this: read everything again
+ROWS_FORMAT = "arrow-ipc-1"  # of a rows snapshot: id and the columns below, by id; another format is not read
+MAX_BEHIND = 20_000  # a rows snapshot more audit entries behind than this is not used: everything is read
+STORE_EVERY = 500  # audit entries after the stored rows snapshot before the server stores a new one
 # Actions that change neither the assessment nor the evidence rows (their tables are re-read
 # on every scoring, or they do not hold unit data).
 NO_ROWS = frozenset({"appraisal.write", "explanation.write", "unit.submit", "unit.withdraw", "unit.advance", "calendar.write", "users.write", "publish", "survey.import"})
@@ -121,11 +132,16 @@ class _Table:
     def load(self, frame: Any) -> None:
         self.frame, self.changed, self._out = frame, {}, None
 
-    def current(self) -> Any:
-        """The rows now, by id: a DataFrame of ``columns`` (not to be changed by the caller)."""
+    def frame_now(self) -> Any:
+        """The rows now, by id: ``id`` and the columns (not to be changed by the caller)."""
         if self.changed:
             self.frame = _fold(self.frame, self.changed, self.columns, self.key)
             self.changed, self._out = {}, None
+        return self.frame
+
+    def current(self) -> Any:
+        """The rows now, by id: a DataFrame of ``columns`` (not to be changed by the caller)."""
+        self.frame_now()
         if self._out is None:
             self._out = _encoded(self.frame, self.columns) if self.encode else self.frame[self.columns]
         return self._out
@@ -192,11 +208,13 @@ class RoundRows:
     assessments: _Table = field(default_factory=lambda: _Table(ASSESSMENT_COLUMNS, ["unit", "criterion", "stage"], encode=True))
     evidence: _Table = field(default_factory=lambda: _Table(EVIDENCE_COLUMNS))
     loaded: bool = False
+    stored_at: int = -1  # the position of the rows snapshot in the database; -1: none, or a full read since
+    full_reads: int = 0  # times every row was read (tests)
 
     def sync(self, s: Session) -> None:
         """Bring the rows up to what ``s`` sees."""
         newest = int(s.scalar(select(func.max(AuditEntry.id))) or 0)  # read first: rows are at least this new
-        if not self.loaded:
+        if not self.loaded and not self._load_stored(s, newest):
             self._load_all(s, newest)
             return
         wanted = list(self.gaps)
@@ -255,7 +273,91 @@ class RoundRows:
         self.seen_max = max(0, newest - 1000)
         self.gaps = {}
         self.loaded = True
+        self.stored_at = -1
+        self.full_reads += 1
         self._advance(sorted(recent), newest)
+
+    def _load_stored(self, s: Session, newest: int) -> bool:
+        """Load the round's rows snapshot, if one is stored that this process can use, as the
+        rows at its position (the caller then applies the audit entries after it)."""
+        snap = s.execute(
+            select(RowsSnapshot.position, RowsSnapshot.gaps, RowsSnapshot.format, RowsSnapshot.assessments, RowsSnapshot.evidence).where(
+                RowsSnapshot.year == self.year
+            )
+        ).one_or_none()
+        if snap is None or snap.format != ROWS_FORMAT or snap.position > newest or newest - snap.position > MAX_BEHIND:
+            return False
+        for table, body in ((self.assessments, snap.assessments), (self.evidence, snap.evidence)):
+            table.load(_frame(_from_ipc(body), ["id", *table.columns], table.encode))
+        now = time.monotonic()
+        self.seen_max = snap.position
+        self.gaps = dict.fromkeys(json.loads(snap.gaps), now)
+        self.loaded = True
+        self.stored_at = snap.position
+        return True
+
+    def snapshot(self) -> tuple[int, list[int], bytes, bytes]:
+        """What :func:`store_rows` stores: (position, gaps, assessments, evidence as Arrow IPC)."""
+        bodies = [_to_ipc(t.frame_now(), ["id", *t.columns]) for t in (self.assessments, self.evidence)]
+        return self.seen_max, sorted(self.gaps), bodies[0], bodies[1]
+
+    def worth_storing(self) -> bool:
+        return self.loaded and (self.stored_at < 0 or self.seen_max - self.stored_at >= STORE_EVERY)
+
+
+def _to_ipc(frame: Any, names: list[str]) -> bytes:
+    """``frame``'s ``names`` as an Arrow IPC stream (zstd): ``id`` int64, the others text
+    (a Categorical as a dictionary of its texts)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    arrays = []
+    for name in names:
+        col = frame[name]
+        if name == "id":
+            arrays.append(pa.array(col.to_numpy(dtype="int64"), pa.int64()))
+        elif isinstance(col.dtype, pd.CategoricalDtype):
+            arrays.append(pa.DictionaryArray.from_arrays(pa.array(col.cat.codes.to_numpy()), pa.array(col.cat.categories.to_numpy(dtype=object), pa.string())))
+        else:
+            arrays.append(pa.array(col.to_numpy(dtype=object), pa.string()))
+    table = pa.table(arrays, names=names)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as out:
+        out.write_table(table)
+    return bytes(sink.getvalue())
+
+
+def _from_ipc(body: bytes) -> Any:
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(pa.py_buffer(body)).read_all()
+
+
+def store_rows(engine: Any, rows: RoundRows, lock: threading.Lock) -> None:
+    """Store ``rows`` (taken under ``lock``) as the round's rows snapshot, replacing the one
+    stored, in a transaction of its own, if they are worth storing
+    (:meth:`RoundRows.worth_storing`)."""
+    import datetime as dt
+
+    from sqlalchemy import delete, insert
+
+    with lock:
+        if not rows.worth_storing():
+            return
+        position, gaps, assessments, evidence = rows.snapshot()
+        reads = rows.full_reads
+    writer = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
+    with writer.begin() as conn:
+        conn.execute(delete(RowsSnapshot).where(RowsSnapshot.year == rows.year))
+        conn.execute(
+            insert(RowsSnapshot).values(
+                year=rows.year, position=position, gaps=json.dumps(gaps), format=ROWS_FORMAT, assessments=assessments, evidence=evidence,
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+    with lock:
+        if rows.full_reads == reads:  # else read in full since: worth storing again
+            rows.stored_at = position
 
 
 _ROUNDS: dict[tuple[str, int], RoundRows] = {}

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -51,6 +51,7 @@ from par_index.server.models import (
     Explanation,
     ResultsSnapshot,
     Round,
+    RowsSnapshot,
     SurveyRow,
     Unit,
 )
@@ -736,7 +737,7 @@ def import_rows(s: Session, settings: Settings, year: int, imp: scoring.Imported
     if unknown:
         raise ApiError(422, f"đơn vị {', '.join(unknown[:10])} không có trong kỳ đánh giá năm {year}; hãy thêm vào units.csv và chạy db init", {"units": unknown})
     now = settings.now()
-    for table in (Assessment, Evidence, Appraisal, Explanation, SurveyRow):
+    for table in (Assessment, Evidence, Appraisal, Explanation, SurveyRow, RowsSnapshot):  # the rows snapshot: stored after the commit
         s.execute(delete(table).where(table.year == year))
     import numpy as np
     import pandas as pd
@@ -907,7 +908,9 @@ def round_results(s: Session, settings: Settings, year: int, stage: Stage) -> by
                 except scoring.InputError as exc:
                     raise ApiError(422, "dữ liệu của kỳ đánh giá không chấm được", {"problems": scoring.problem_dicts(exc.problems)}) from None
             bind = s.get_bind()
-            store_results(bind if isinstance(bind, Engine) else bind.engine, year, stage, revision, hit[0], answer_key(settings.files_dir))
+            engine = bind if isinstance(bind, Engine) else bind.engine
+            store_results(engine, year, stage, revision, hit[0], answer_key(settings.files_dir))
+            store_rows_later(engine, settings.db_url, year)
         if len(_RESULTS) > 8:
             _RESULTS.clear()
         _RESULTS[key] = hit
@@ -962,7 +965,7 @@ def stored_results(s: Session, year: int, stage: str, revision: tuple[int, int],
 
 
 STORE_AFTER_S = 10.0  # an answer is stored once it has been the newest this long (a quiet moment)
-_PENDING: dict[tuple[str, int, str], tuple[Engine, tuple[int, int], bytes, str, float]] = {}
+_PENDING: dict[tuple[str, int, str], tuple[Callable[[], None], float]] = {}
 _PENDING_LOCK = threading.Condition()
 _STORER: list[threading.Thread] = []
 _WRITING = [0]  # answers the storer is writing now
@@ -974,8 +977,27 @@ def store_results(engine: Engine, year: int, stage: str, revision: tuple[int, in
     stage for ``STORE_AFTER_S`` (while saves keep changing the round, compressing and writing
     megabytes after every computation would take CPU from the requests); a failure is one JSON
     line on standard error (the answer is only a cache)."""
+    _store_later((engine.url.render_as_string(hide_password=False), year, stage), lambda: _write_stored(engine, year, stage, revision, body, key))
+
+
+def store_rows_later(engine: Engine, url: str, year: int) -> None:
+    """Store the rows this process holds of the round (``round_rows``) as its rows snapshot, as
+    :func:`store_results` stores an answer (and only when :func:`round_rows.store_rows` finds
+    them worth storing)."""
+    from par_index.server import round_rows
+
+    def write() -> None:
+        try:
+            round_rows.store_rows(engine, *round_rows.round_rows(url, year))
+        except Exception as exc:  # a cache: stored again after the next computation
+            _store_failed(year, "rows", exc)
+
+    _store_later((url, year, "rows"), write)
+
+
+def _store_later(key: tuple[str, int, str], write: Callable[[], None]) -> None:
     with _PENDING_LOCK:
-        _PENDING[(engine.url.render_as_string(hide_password=False), year, stage)] = (engine, revision, body, key, time.monotonic())
+        _PENDING[key] = (write, time.monotonic())
         if not any(t.is_alive() for t in _STORER):
             _STORER[:] = [threading.Thread(target=_storer, name="par-index-results-snapshot", daemon=True)]
             _STORER[0].start()
@@ -987,7 +1009,7 @@ def _storer() -> None:
         with _PENDING_LOCK:
             if not _PENDING:
                 return
-            key, (engine, revision, body, answer, at) = min(_PENDING.items(), key=lambda kv: kv[1][4])
+            key, (write, at) = min(_PENDING.items(), key=lambda kv: kv[1][1])
             wait = at + STORE_AFTER_S - time.monotonic()
             if wait > 0:
                 _PENDING_LOCK.wait(wait)
@@ -995,15 +1017,20 @@ def _storer() -> None:
             del _PENDING[key]
             _WRITING[0] += 1
         try:
-            _write_stored(engine, key[1], key[2], revision, body, answer)
+            write()
         finally:
             with _PENDING_LOCK:
                 _WRITING[0] -= 1
                 _PENDING_LOCK.notify_all()
 
 
-def _write_stored(engine: Engine, year: int, stage: str, revision: tuple[int, int], body: bytes, answer: str) -> None:
+def _store_failed(year: int, stage: str, exc: Exception) -> None:
     import sys
+
+    sys.stderr.write(json.dumps({"event": "results-snapshot", "year": year, "stage": stage, "error": f"{type(exc).__name__}: {exc}"}, ensure_ascii=False) + "\n")
+
+
+def _write_stored(engine: Engine, year: int, stage: str, revision: tuple[int, int], body: bytes, answer: str) -> None:
     import zlib
 
     try:
@@ -1017,19 +1044,31 @@ def _write_stored(engine: Engine, year: int, stage: str, revision: tuple[int, in
                 )
             )
     except Exception as exc:  # a cache: the next computation stores it again
-        sys.stderr.write(json.dumps({"event": "results-snapshot", "year": year, "stage": stage, "error": f"{type(exc).__name__}: {exc}"}, ensure_ascii=False) + "\n")
+        _store_failed(year, stage, exc)
 
 
 def wait_for_stored_results() -> None:
-    """Store the answers waiting to be stored now, and return when they are in the database
-    (tests, benchmarks)."""
+    """Store the answers (and rows) waiting to be stored now, and return when they are in the
+    database (tests, benchmarks)."""
     with _PENDING_LOCK:
         while _WRITING[0]:  # an older answer being written must not land after the newer one
             _PENDING_LOCK.wait(1.0)
-        pending = list(_PENDING.items())
+        pending = sorted(_PENDING.values(), key=lambda v: v[1])
         _PENDING.clear()
-    for (_, year, stage), (engine, revision, body, answer, _) in pending:
-        _write_stored(engine, year, stage, revision, body, answer)
+    for write, _ in pending:
+        write()
+
+
+def store_round_rows(db: Database, settings: Settings, year: int) -> None:
+    """``db import``, once its transaction committed: read the round's rows as a server process
+    does and store them as the rows snapshot, so the first ``GET /results`` of a server does
+    not read every row."""
+    from par_index.server import round_rows
+
+    rows, lock = round_rows.RoundRows(year), threading.Lock()
+    with db.session() as s:
+        rows.sync(s)
+    round_rows.store_rows(db.engine, rows, lock)
 
 
 def warm_up(db: Database, settings: Settings) -> dict[str, Any]:

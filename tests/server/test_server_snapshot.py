@@ -1,5 +1,8 @@
 """The results snapshot (``results_snapshots``): a server process that starts finds the answer
 stored by the last computation while nothing has changed, and never serves it after a change.
+The rows snapshot (``rows_snapshots``): a process that starts loads the rows stored by
+``db import`` or by the server and applies the audit entries after them, and computes exactly
+what a process reading every row computes.
 
 A "restart" here empties the process's caches (``services._RESULTS`` and the rows of
 ``round_rows``), as a new process starts; the database keeps what was stored. Each write
@@ -39,6 +42,27 @@ def restart() -> None:
     services._RESULTS.clear()
     round_rows._ROUNDS.clear()
     round_rows._LOCKS.clear()
+
+
+def rows_of(client: Any) -> round_rows.RoundRows:
+    """The rows the (restarted) process holds of the round."""
+    return round_rows._ROUNDS[(client.settings.db_url, 2024)]
+
+
+def full_read(client: Any) -> dict[str, bytes]:
+    """Both stages' answers as a process computes them that finds nothing stored (no stored
+    rows, no stored answer): every row read from the database."""
+    from sqlalchemy import delete
+
+    from par_index.server.models import ResultsSnapshot, RowsSnapshot
+
+    restart()
+    with client.app.state.db.session(write=True) as s:
+        s.execute(delete(RowsSnapshot))
+        s.execute(delete(ResultsSnapshot))
+    got = {stage: results(client, stage) for stage in ("self", "final")}
+    assert rows_of(client).full_reads == 1
+    return got
 
 
 def results(client: Any, stage: str = "final") -> bytes:
@@ -120,6 +144,7 @@ def test_every_write_then_a_restart_computes_the_new_answer(client: Any, compute
         ("db import", lambda: _db_import(client), "final"),
         ("POST publish", lambda: (set_state(client, "final"), client.post("/api/v1/publish", json={}, headers=ha))[1], None),
     ]
+    read_in_full = {"POST workbook", "db init (criteria)"}  # the audit says rows changed in bulk: every row read
     for what, write, changes in steps:
         before = {stage: results(client, stage) for stage in ("self", "final")}
         restart()
@@ -130,8 +155,38 @@ def test_every_write_then_a_restart_computes_the_new_answer(client: Any, compute
         restart()
         after = {stage: results(client, stage) for stage in ("self", "final")}
         assert computed[done:] == ["self", "final"], what  # scored again, not the stored answer
+        assert rows_of(client).full_reads == (1 if what in read_in_full else 0), what  # else the stored rows and the audit since
         if changes is not None:
             assert json.loads(after[changes])["units"] != json.loads(before[changes])["units"], what
         restart()
         assert {stage: results(client, stage) for stage in ("self", "final")} == after, what  # now stored
         assert computed[done + 2 :] == [], what
+        assert full_read(client) == after, what  # the stored rows plus the audit since = every row read
+
+
+def test_db_import_stores_the_rows_and_the_first_get_reads_no_row(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``db import`` stores the rows it wrote (with the audit position of its own entry): the
+    first GET of a process loads them instead of reading every row, and computes what a
+    process reading every row computes."""
+    import json as json_
+
+    from sqlalchemy import func, select
+
+    from par_index.server.models import AuditEntry, RowsSnapshot
+
+    _db_import(client)
+    with client.app.state.db.session() as s:
+        snap = s.get(RowsSnapshot, 2024)
+        assert snap is not None
+        assert (snap.position, json_.loads(snap.gaps), snap.format) == (s.scalar(select(func.max(AuditEntry.id))), [], "arrow-ipc-1")
+        assert s.scalar(select(AuditEntry.action).where(AuditEntry.id == snap.position)) == "db.import"
+    restart()
+
+    def every_row(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("every row read again")
+
+    monkeypatch.setattr(round_rows, "read_frames", every_row)
+    stored = {stage: results(client, stage) for stage in ("self", "final")}
+    assert rows_of(client).full_reads == 0
+    monkeypatch.undo()
+    assert stored == full_read(client)

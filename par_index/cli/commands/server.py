@@ -106,9 +106,14 @@ def db_import(db_url: str, data: Path, year: int | None, files: Path | None) -> 
     imp = scoring.read_import(data)
     settings = _settings(db_url, files)
     copied = _store_files(imp, data, files) if files is not None else {}
-    with _database(db_url) as db, db.session(write=True) as s:
-        rnd = services.get_round(s, year)
-        counts = services.import_rows(s, settings, rnd.year, imp, copied)
+    with _database(db_url) as db:
+        with db.session(write=True) as s:
+            rnd = services.get_round(s, year)
+            counts = services.import_rows(s, settings, rnd.year, imp, copied)
+        try:
+            services.store_round_rows(db, settings, rnd.year)
+        except Exception as exc:  # a cache: the server reads every row instead
+            click.echo(f"Chú ý: chưa lưu được bản chụp các dòng của năm {rnd.year} ({type(exc).__name__}: {exc}); máy chủ sẽ đọc lại toàn bộ khi khởi động.", err=True)
     if imp.problems:
         print_problems(imp.problems, console(stderr=True))
     click.echo(
