@@ -38,6 +38,38 @@ def test_fold_replaces_adds_in_id_order_and_drops_a_key_held_under_an_old_id() -
     assert t.changed == {}
 
 
+def test_fold_of_dictionary_encoded_rows_keeps_the_readers_categoricals() -> None:
+    """Assessment rows are held dictionary-encoded (``encode``): folding keeps them Categoricals
+    whose texts are in first-appearance order with no text left unused — exactly
+    ``_encoded`` of the same rows as strings (what the reader gives the engine)."""
+    from par_index.server.round_rows import _encoded
+
+    rows = [(1, "a", "1.1", "x", "self", "", ""), (3, "a", "1.2", "y", "self", "", ""), (5, "b", "1.1", "z", "self", "n", ""), (6, "b", "1.2", "x", "self", "", "")]
+    plain = table(rows)
+    coded = table(rows)
+    coded.frame = pd.concat([coded.frame[["id"]], _encoded(coded.frame, ASSESSMENT_COLUMNS)], axis=1)
+    coded.encode = plain.encode = True
+    for t in (plain, coded):
+        t.put(1, ("a", "1.1", "w", "self", "", ""))  # x no longer first: w (new) is, x moves after z
+        t.put(3, ("a", "1.2", "x", "self", "", ""))  # y used nowhere now
+        t.put(9, ("b", "1.1", "again", "survey", "", "1"))  # b/1.1 "survey" is another key than b/1.1 "self": added
+        t.put(10, ("b", "1.2", "v", "self", "", ""))  # b/1.2 self held under id 6: that row goes
+    got, want = coded.current(), plain.current()
+    assert coded.frame["id"].tolist() == plain.frame["id"].tolist() == [1, 3, 5, 9, 10]
+    assert got.values.tolist() == want.values.tolist() == [
+        ["a", "1.1", "w", "self", "", ""],
+        ["a", "1.2", "x", "self", "", ""],
+        ["b", "1.1", "z", "self", "n", ""],
+        ["b", "1.1", "again", "survey", "", "1"],
+        ["b", "1.2", "v", "self", "", ""],
+    ]
+    for c in ASSESSMENT_COLUMNS:
+        assert isinstance(coded.frame[c].dtype, pd.CategoricalDtype), c
+        assert list(got[c].cat.categories) == list(want[c].cat.categories), c
+        assert got[c].cat.codes.tolist() == want[c].cat.codes.tolist(), c
+    assert list(got["value"].cat.categories) == ["w", "x", "z", "again", "v"]
+
+
 def test_fold_of_evidence_rows_has_no_key() -> None:
     t = _Table(["unit", "document"])
     t.frame = pd.DataFrame({"id": pd.Series([2], dtype="int64"), "unit": ["a"], "document": ["QĐ 1"]})
