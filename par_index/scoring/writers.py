@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Iterable, Iterator
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from par_index.common import spreadsheet
-from par_index.common.csv_out import write_people_columns
+from par_index.common.csv_out import csv_fields, write_people_columns
 from par_index.common.text_files import out_suffix, write_bytes, write_text, writing
 from par_index.common.values import format_fixed
 from par_index.scoring.engine import Results
@@ -43,7 +43,6 @@ PROBLEM_HEADERS_VI = {
 }
 SEVERITY_VI = {"error": "lỗi", "warning": "lưu ý"}
 FORMATS = (".json", ".csv", ".xlsx", ".html")
-_CSV_SPECIAL = re.compile('[,"\r\n]')
 
 
 def write_problems(results: Results, out: Path, rows_per_block: int = 20_000) -> None:
@@ -56,16 +55,17 @@ def write_problems(results: Results, out: Path, rows_per_block: int = 20_000) ->
     def blocks() -> Iterator[list[list[object]]]:
         for lo in range(0, len(problems), rows_per_block):
             part = problems[lo : lo + rows_per_block]
+            severity, reason, file, line, cell, unit, criterion, field, message = (list(map(attrgetter(k), part)) for k in PROBLEM_HEADERS_VI)
             yield [
-                [SEVERITY_VI.get(p.severity, p.severity) for p in part],
-                [p.reason for p in part],
-                [p.file for p in part],
-                ["" if p.line is None else str(int(p.line)) for p in part],  # as people_cell writes the int
-                [p.cell for p in part],
-                [p.unit for p in part],
-                [p.criterion for p in part],
-                [p.field for p in part],
-                [p.message for p in part],
+                [SEVERITY_VI.get(s, s) for s in severity],
+                reason,
+                file,
+                ["" if n is None else str(int(n)) for n in line],  # as people_cell writes the int
+                cell,
+                unit,
+                criterion,
+                field,
+                message,
             ]
 
     write_people_columns(out, list(PROBLEM_HEADERS_VI.values()), blocks())
@@ -164,20 +164,8 @@ def _csv_cells(col: pd.Series) -> list[str]:
 
 
 def _quoted(texts: list[str]) -> list[str]:
-    """Each text as the csv module writes it as one field of a row: unchanged unless it holds a
-    comma, a quote or a line break, and those few written by the csv module itself."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    out = []
-    for t in texts:
-        if _CSV_SPECIAL.search(t) is None:
-            out.append(t)
-            continue
-        buf.seek(0)
-        buf.truncate()
-        writer.writerow((t, ""))
-        out.append(buf.getvalue()[:-2])  # without the empty second field's "," and the line end
-    return out
+    """Each text as the csv module writes it as one field of a row (``\n`` line ends)."""
+    return csv_fields(texts, "\n")
 
 
 def json_bytes(doc: dict[str, Any], blocks: dict[str, Iterable[bytes]] | None = None) -> bytes:
