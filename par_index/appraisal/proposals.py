@@ -95,21 +95,22 @@ def propose(
     now = final if plain and final is not None else score(criteria, base, "final")
     own = score(criteria, data, "self") if round_no == 2 else now
     reviewed = list(evidence) if plain and evidence is not None else _evidence_problems(now, base)
-    at: dict[str, tuple[SetResult, int]] = {}  # unit → (set, row) as Results.find gives it: the first wins
+    # per set, once: which cells hold the unit's own value on a leaf it may be cut on (as lists:
+    # tens of thousands of look-ups, each a numpy scalar otherwise)
+    at: dict[str, tuple[SetResult, int, list[list[bool]]]] = {}  # unit → (set, row, cuttable cells) as Results.find: the first wins
     for s in now.sets:
+        may_cut = np.array([leaf.sign >= 0 and leaf.rule.kind != "survey" for leaf in s.criteria.leaves], dtype=bool)
+        cuttable = ((s.value_stage == "self") & may_cut[None, :]).tolist()  # survey leaves are Sở Nội vụ's, never the unit's claim
         for i, u in enumerate(s.units["unit"].tolist()):
-            at.setdefault(str(u), (s, i))
+            at.setdefault(str(u), (s, i, cuttable))
     found: dict[tuple[str, str], list[tuple[float, str, str]]] = {}
     for p in [*now.problems, *reviewed]:
         if not p.unit or not p.criterion or p.unit not in at:
             continue
-        s, i = at[p.unit]
+        s, i, cuttable = at[p.unit]
         j = s.criteria.leaf_index.get(p.criterion)
-        if j is None:
+        if j is None or not cuttable[i][j]:
             continue
-        leaf = s.criteria.leaves[j]
-        if s.value_stage[i, j] != "self" or leaf.sign < 0 or leaf.rule.kind == "survey":
-            continue  # survey leaves are Sở Nội vụ's, not the unit's claim: never proposed for a cut
         finding = _finding(p, s, i, j, base)
         if finding is not None:
             found.setdefault((p.unit, p.criterion), []).append(finding)
@@ -121,31 +122,41 @@ def propose(
         names = [str(n) for n in s_now.units["name"]]  # one column read, not one per proposal
         units = [str(u) for u in s_now.units["unit"]]
         row_of = {u: i for i, u in enumerate(units)}
-        # the cells with findings, in unit and criteria order (not a look-up per unit × leaf)
-        for i, j in sorted((row_of[u], c.leaf_index[code]) for u, code in found if u in row_of and code in c.leaf_index):
+        # the cells with findings, in unit and criteria order (not a look-up per unit × leaf), their numbers read at once
+        cells = sorted((row_of[u], c.leaf_index[code]) for u, code in found if u in row_of and code in c.leaf_index)
+        if not cells:
+            continue
+        ii, jj = (np.array(x, dtype=np.intp) for x in zip(*cells, strict=True))
+        claims = s_own.claimed[ii, jj].tolist()
+        owns = (s_own.leaf_points[ii, jj] / scale).tolist()
+        currents = (s_now.leaf_points[ii, jj] / scale).tolist()
+        values = s_own.value_text[ii, jj].tolist()
+        for (i, j), claimed, own_points, current, value in zip(cells, claims, owns, currents, values, strict=True):
             unit, leaf = units[i], c.leaves[j]
             items = found[(unit, leaf.code)]
-            proposed = min(x[0] for x in items)
-            claimed = s_own.claimed[i, j]
-            own_points = s_own.leaf_points[i, j] / scale
-            self_points = float(claimed) if claimed == claimed else own_points
-            current = s_now.leaf_points[i, j] / scale
-            kinds = tuple(dict.fromkeys(x[1] for x in items))
+            if len(items) == 1:  # the usual case: one finding
+                proposed, kind, reason = items[0]
+                kinds: tuple[str, ...] = (kind,)
+            else:
+                proposed = min(x[0] for x in items)
+                kinds = tuple(dict.fromkeys(x[1] for x in items))
+                reason = "; ".join(dict.fromkeys(x[2] for x in items))
+            self_points = claimed if claimed == claimed else own_points
             if "explanation" not in kinds and proposed >= self_points - 1e-9:
                 continue  # nothing to cut
             out.append(
                 Proposal(
-                    str(unit),
+                    unit,
                     names[i],
                     leaf.code,
                     leaf.name,
                     float(leaf.max) if not leaf.outside_max else leaf.upper,
-                    str(s_own.value_text[i, j]).strip(),
+                    str(value).strip(),
                     self_points,
                     current,
                     proposed,
                     kinds,
-                    "; ".join(dict.fromkeys(x[2] for x in items)),
+                    reason,
                 )
             )
     return out
