@@ -23,7 +23,14 @@ from par_index.appraisal.proposals import KIND_WORDS, Proposal
 from par_index.common import spreadsheet
 from par_index.common.values import format_date, nfc, parse_date_scalar, parse_numbers
 from par_index.errors import InputError, Problem
-from par_index.messages import DATE_UNREADABLE, EXCEL_UNREADABLE, POINTS_EXPECTED, REASON_REQUIRED, not_a_number
+from par_index.messages import (
+    DATE_UNREADABLE,
+    EXCEL_UNREADABLE,
+    FORMULA_IN_CELL,
+    POINTS_EXPECTED,
+    REASON_REQUIRED,
+    not_a_number,
+)
 from par_index.unit_data.reader import cell_text as sheet_cell_text
 
 SHEET = "Đề xuất"
@@ -184,17 +191,21 @@ def read_decisions(path: Path, problems: list[Problem]) -> pd.DataFrame:
         if line is None or line <= cols["_header_row"]:
             continue
         cells = {key: (row[c] if c < len(row) else None) for key, c in cols.items() if key != "_header_row"}
-        formulas = [f"{c.coordinate}" for c in cells.values() if c is not None and getattr(c, "data_type", "") == "f"]
+        formulas = [c for c in cells.values() if c is not None and getattr(c, "data_type", "") == "f"]
         text = {key: cell_text(c.value) if c is not None else "" for key, c in cells.items()}
         if not any(text.values()):
             continue
         unit, criterion = text.get("unit", ""), text.get("criterion", "")
 
-        def add(reason: str, message: str, severity: str = "error", line: int = line, unit: str = unit, criterion: str = criterion) -> None:
-            problems.append(Problem(reason, message, file=where, line=line, unit=unit, criterion=criterion, severity=severity))
+        def add(
+            reason: str, message: str, severity: str = "error", line: int = line, unit: str = unit, criterion: str = criterion, cell: str = ""
+        ) -> None:
+            problems.append(Problem(reason, message, file=where, line=line, cell=cell, unit=unit, criterion=criterion, severity=severity))
 
+        for c in formulas:  # never evaluated: one problem per cell, the row is not applied
+            formula = str(getattr(c.value, "text", c.value))  # ArrayFormula keeps its text in .text
+            add("appraisal_formula", FORMULA_IN_CELL.format(cell="ô", formula=formula, kinds="số, ngày, văn bản") + "; dòng này không được áp dụng", cell=c.coordinate)
         if formulas:
-            add("appraisal_formula", f"ô {', '.join(formulas)} chứa công thức; công thức không được đọc, hãy nhập trực tiếp giá trị; dòng này không được áp dụng")
             continue
         decision = text.get("decision", "").lower()
         if not decision:

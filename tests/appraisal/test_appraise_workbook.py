@@ -190,7 +190,11 @@ def test_formula_cell_is_refused_not_evaluated(data_dir: Path):
     _decide(book, {("so-a", "1.3"): ("đồng ý", "=1-1", None, "Không có báo cáo", "Lê Văn Cường", None)})
     results = score([load(CRITERIA)], read_data(data_dir))
     bad = [p for p in results.problems if p.reason == "appraisal_formula"]
-    assert [p.message for p in bad] == ["ô M4 chứa công thức; công thức không được đọc, hãy nhập trực tiếp giá trị; dòng này không được áp dụng"]
+    # the wording of a formula in a data workbook or the self-assessment workbook (messages.FORMULA_IN_CELL)
+    assert [(p.message, p.cell) for p in bad] == [
+        ("ô chứa công thức '=1-1'; hãy nhập giá trị (số, ngày, văn bản), không nhập công thức; dòng này không được áp dụng", "M4")
+    ]
+    assert str(bad[0]).startswith("appraisal-round1.xlsx[Đề xuất] ô M4, đơn vị so-a, tiêu chí 1.3: ô chứa công thức '=1-1'")
     assert _points(results, "so-a", "1.3") == 1.0
 
 
