@@ -20,16 +20,28 @@ DATE_EXPECTED = "cần " + DATE_FORMS
 DATE_UNREADABLE = "không đọc được {what} '{text}': " + DATE_EXPECTED
 
 # -- values -----------------------------------------------------------------------------------
+# What to enter, per kind of value: the hint under a web form's field, the end of a workbook
+# cell's message, and (after "cần") the end of a message about a value that cannot be read.
+#: the form of a ratio (web form, workbook)
+RATIO_FORM = "một tỷ lệ phần trăm (ví dụ 93% hoặc 93,5%)"
+#: the form of a whole number (a count)
+WHOLE_FORM = "một số nguyên (ví dụ 4)"
+#: the form of a plain number (a maximum, an index, a target)
+DECIMAL_FORM = "một số (ví dụ 12,5)"
+#: the form of points
+POINTS_FORM = "số điểm (ví dụ 0,75)"
 #: what a number must look like
 NUMBER_EXPECTED = "cần một số (ví dụ 0,5 hoặc 93%)"
 #: what points must look like
-POINTS_EXPECTED = "cần số điểm (ví dụ 0,75)"
+POINTS_EXPECTED = "cần " + POINTS_FORM
 #: what a yes/no value must look like
 YES_NO_EXPECTED = "cần có/không"
+#: what a ratio must look like
+RATIO_EXPECTED = "cần " + RATIO_FORM
 #: what a plain number must look like (a maximum, an index, a target)
-DECIMAL_EXPECTED = "cần một số (ví dụ 12,5)"
+DECIMAL_EXPECTED = "cần " + DECIMAL_FORM
 #: what a whole number must look like (a count)
-WHOLE_EXPECTED = "cần một số nguyên (ví dụ 4)"
+WHOLE_EXPECTED = "cần " + WHOLE_FORM
 #: a value a rule cannot read; ``expected`` is one of the ``…_EXPECTED`` wordings
 VALUE_UNREADABLE = "không đọc được giá trị '{text}': {expected}"
 #: a text that is not a number; ``what`` names it ("điểm tự chấm", "chỉ số", …), ``expected`` is one of the ``…_EXPECTED`` wordings (filled by :func:`not_a_number`)

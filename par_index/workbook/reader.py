@@ -26,7 +26,7 @@ import pandas as pd
 
 from par_index.common.values import is_na_text, nfc, parse_numbers
 from par_index.errors import InputError, Problem
-from par_index.messages import EXCEL_UNREADABLE, FORMULA_IN_CELL
+from par_index.messages import DECIMAL_FORM, EXCEL_UNREADABLE, FORMULA_IN_CELL, POINTS_FORM, RATIO_FORM, WHOLE_FORM
 from par_index.unit_data.reader import UnitData, finish_table, has_sheet
 from par_index.workbook.layout import (
     COLUMNS,
@@ -50,11 +50,12 @@ from par_index.workbook.layout import (
 )
 
 NUMBER_KINDS = ("ratio", "count", "number", "points")
+# what to enter instead of text in a value cell (the catalogue's forms, as the web form's hints)
 EXPECT = {
-    "ratio": "một tỷ lệ dạng số (ví dụ 93%)",
-    "count": "một số nguyên",
-    "number": "một số",
-    "points": "một số điểm",
+    "ratio": RATIO_FORM,
+    "count": WHOLE_FORM,
+    "number": DECIMAL_FORM,
+    "points": POINTS_FORM,
     "date": "một ngày của Excel (dd/mm/yyyy)",
 }
 

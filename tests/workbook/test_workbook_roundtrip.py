@@ -274,6 +274,11 @@ def test_numbers_and_dates_typed_as_text_give_the_forms_total(tmp_path: Path) ->
     assert sb.leaf_points[ib, sb.criteria.leaf_index[ratio]] == sb.leaf_points[ib, sb.criteria.leaf_index[date]] == 0.0
     text = [(p.reason, p.cell, p.severity) for p in from_book.problems if p.reason == "value_is_text"]
     assert text == [("value_is_text", layout.cell(date, "value"), "error"), ("value_is_text", layout.cell(ratio, "value"), "error")]
+    # what to enter: the catalogue's form, the web form's hint for a ratio (messages.RATIO_FORM)
+    assert [p.message for p in from_book.problems if p.reason == "value_is_text"][1] == (
+        "'93,5%' được nhập dạng văn bản, không phải một tỷ lệ phần trăm (ví dụ 93% hoặc 93,5%): ô này được tính 0 điểm "
+        "(trong phiếu và khi chấm); hãy xoá ô rồi nhập lại một tỷ lệ phần trăm (ví dụ 93% hoặc 93,5%)"
+    )
     assert float(sb.total_points[ib]) / sb.scale < float(s.total_points[i]) / s.scale  # the two leaves' points are gone
 
 

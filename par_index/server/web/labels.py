@@ -35,8 +35,8 @@ INPUTS = {
     "bool": "Có / không",
     "date": "Ngày",
     "points": "Điểm",
-    "ratio": "Tỷ lệ phần trăm (ví dụ 93%)",
-    "count": "Số lượng (số nguyên)",
+    "ratio": "Tỷ lệ phần trăm",  # the widget's hint under it gives the form (messages.RATIO_FORM)
+    "count": "Số lượng",
     "number": "Số",
 }
 

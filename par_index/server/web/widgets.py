@@ -16,7 +16,17 @@ from decimal import Decimal, InvalidOperation
 
 from par_index.common.values import NO_WORDS, YES_WORDS, format_date, format_number, nfc, parse_date_scalar
 from par_index.criteria.compiled import Leaf
-from par_index.messages import DATE_UNREADABLE, DECIMAL_EXPECTED, POINTS_EXPECTED, WHOLE_EXPECTED, not_a_number
+from par_index.messages import (
+    DATE_UNREADABLE,
+    DECIMAL_EXPECTED,
+    DECIMAL_FORM,
+    POINTS_EXPECTED,
+    RATIO_EXPECTED,
+    RATIO_FORM,
+    WHOLE_EXPECTED,
+    WHOLE_FORM,
+    not_a_number,
+)
 
 _NUMBER = re.compile(r"^-?\d+([.,]\d+)?$")
 
@@ -40,9 +50,9 @@ def widget_for(leaf: Leaf) -> Widget:
     if kind == "date":
         return Widget("date", hint="ngày hoàn thành (dd/mm/yyyy)")
     if kind == "ratio":
-        return Widget("ratio", hint="ghi tỷ lệ kèm dấu %, ví dụ 93% hoặc 93,5%")
+        return Widget("ratio", hint=RATIO_FORM)
     if kind == "count":
-        return Widget("count", step="1", hint="số nguyên, ví dụ 4")
+        return Widget("count", step="1", hint=WHOLE_FORM)
     if kind == "points":
         step = getattr(rule, "step", None)
         top = leaf.max if leaf.max > 0 else Decimal(str(leaf.upper))
@@ -50,7 +60,7 @@ def widget_for(leaf: Leaf) -> Widget:
         if step:
             text += f", bước {format_number(float(step))}"
         return Widget("points", step=_plain(step) if step else "any", max=_plain(top), hint=text)
-    return Widget("number", hint="một số, ví dụ 12 hoặc 12,5")
+    return Widget("number", hint=DECIMAL_FORM)
 
 
 def _plain(x: float | Decimal) -> str:
@@ -90,7 +100,7 @@ def read_input(widget: Widget, code: str, text: str) -> tuple[str | None, str | 
     if widget.kind == "date":
         d = parse_date_scalar(text)
         if d is None:
-            return None, f"Tiêu chí {code}: {DATE_UNREADABLE.format(what='ngày', text=text)}, hoặc chọn ngày trong lịch."
+            return None, f"Tiêu chí {code}: {DATE_UNREADABLE.format(what='ngày', text=text)}."
         return d.strftime("%d/%m/%Y"), None
     if widget.kind == "ratio":
         compact = text.replace(" ", "").replace("\u00a0", "")
@@ -101,7 +111,7 @@ def read_input(widget: Widget, code: str, text: str) -> tuple[str | None, str | 
                 f"Tiêu chí {code}: '{text}' thiếu dấu %; tỷ lệ phải ghi kèm dấu %, ví dụ 93% "
                 "(không tự đoán 93 là 93% hay 9300%)."
             )
-        return None, f"Tiêu chí {code}: '{text}' không phải là tỷ lệ; ghi dạng 93% hoặc 93,5%."
+        return None, f"Tiêu chí {code}: '{text}' không phải là tỷ lệ; {RATIO_EXPECTED}."
     if widget.kind in ("count", "points", "number"):
         compact = text.replace(" ", "")
         if not _NUMBER.match(compact):
