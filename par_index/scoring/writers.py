@@ -18,7 +18,7 @@ from par_index.common.csv_out import csv_fields, write_people_columns
 from par_index.common.text_files import out_suffix, write_bytes, write_text, writing
 from par_index.common.values import format_fixed
 from par_index.scoring.engine import Results
-from par_index.scoring.results import json_units_block, problems_frame, to_json_dict, units_frame
+from par_index.scoring.results import json_problems_block, json_units_block, problems_frame, to_json_dict, units_frame
 
 HEADERS_VI = {
     "unit": "Mã đơn vị",
@@ -74,7 +74,9 @@ def write_problems(results: Results, out: Path, rows_per_block: int = 20_000) ->
 def write_results(results: Results, out: Path) -> None:
     suffix = out_suffix(out, FORMATS)
     if suffix == ".json":
-        write_bytes(out, json_parts(to_json_dict(results, include_units=False), {"units": json_units_block(results)}))
+        doc = to_json_dict(results, include_units=False, include_problems=False)
+        doc["problems"] = []  # its place in the document: the block below fills it
+        write_bytes(out, json_parts(doc, {"units": json_units_block(results), "problems": json_problems_block(results)}))
     elif suffix == ".csv":
         write_csv(units_frame(results), out)
     elif suffix == ".xlsx":

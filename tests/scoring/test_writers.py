@@ -258,3 +258,25 @@ def test_problem_as_dict_is_asdict_without_the_unset_fields() -> None:
     assert _PROBLEMS[1].as_dict() == {
         "reason": "points_above_max", "message": 'giá trị "5,5" vượt, điểm tối đa\r\nmới', "file": "a,b.csv", "unit": "u2", "severity": "warning",
     }
+
+
+@pytest.mark.parametrize("per_part", [1, 2, 1000])
+def test_json_problems_built_by_column_equal_the_json_encoder(per_part: int) -> None:
+    """--out .json's problems (json_problems_block, each distinct text encoded once) are the lines
+    json's encoder writes of each Problem.as_dict(), in parts, and the document reads back."""
+    import json
+
+    from par_index.scoring.engine import Results
+    from par_index.scoring.results import json_problems_block
+    from par_index.scoring.writers import json_bytes
+
+    problems = [*_PROBLEMS, Problem("value_missing", "m", line=0), *_PROBLEMS]
+    results = Results([], "final", problems)
+    enc = json.JSONEncoder(ensure_ascii=False)
+    parts = list(json_problems_block(results, per_part=per_part))
+    assert len(parts) == -(-len(problems) // per_part)
+    assert b"".join(parts).decode() == ",\n".join(f"  {enc.encode(p.as_dict())}" for p in problems)
+    doc = json.loads(json_bytes({"problems": []}, {"problems": json_problems_block(results, per_part)}))
+    assert doc["problems"] == [p.as_dict() for p in problems]
+    assert doc["problems"][5] == {"reason": "value_missing", "message": "m", "line": 0, "severity": "error"}
+    assert json_bytes({"problems": []}, {"problems": json_problems_block(Results([], "final", []))}) == b'{\n "problems": []\n}\n'
