@@ -46,6 +46,7 @@ from par_index.scoring.engine import Results, SetResult
 from par_index.unit_data.reader import UnitData, read_csv_table
 
 WEAKEST_AREAS = 3
+ROWS_KEPT = 200_000  # distinct appendix rows kept for the next reports (a few hundred bytes each)
 NOTE_COLUMNS = ("unit", "section", "text")
 SECTIONS = {"kho_khan": "kho_khan", "khó khăn": "kho_khan", "de_xuat": "de_xuat", "đề xuất": "de_xuat"}
 APPRAISAL_STAGES = ("appraisal1", "appraisal2")
@@ -125,6 +126,9 @@ def _set_plan(inp: ReportInputs, s: SetResult) -> dict[str, Any]:
             "is_leaf": np.array([j is not None for _, j, _ in nodes], dtype=bool),
             "leaf_col": np.array([j or 0 for _, j, _ in nodes], dtype=np.intp),
             "lo": np.asarray(c.leaf_range)[:, 0].astype(np.intp), "hi": np.asarray(c.leaf_range)[:, 1].astype(np.intp),
+            "area_leaves": {a.code: np.array([j for j, leaf in enumerate(c.leaves) if leaf.ancestors[0] == a.code and not leaf.outside_max], dtype=np.intp)
+                            for a in c.areas()},
+            "rows": {}, "explanations": {},  # appendix and section II rows made so far (see unit_report_context)
         }
 
     return _by_unit(inp, f"plan {c.id}", (c.nodes, s.units), build)
@@ -211,30 +215,23 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
     shown = np.where(is_leaf, applic[jl], cum[plan["hi"]] > cum[plan["lo"]])  # a node: any leaf under it applies
     status = fs.status[i].tolist()
     # written here as HTML rows (~200 a page, 1,000 pages): jinja2 spent ~15 µs a row on 13
-    # look-ups and escapes; the node texts come escaped once per report, the numbers are ours
-    unit_attr = escape(unit)
+    # look-ups and escapes; the node texts come escaped once per report, the numbers are ours.
+    # A row differs from unit to unit only by its numbers, note and data-unit: each distinct row
+    # is made once for all reports (plan["rows"]: its text before and after the unit id).
+    unit_attr = str(escape(unit))
+    made: dict[tuple[Any, ...], tuple[str, str]] = plan["rows"]
     rows: list[str] = []
     for n, has_max, m_u, f_u, s_u in zip(np.flatnonzero(shown).tolist(), (mx > 0)[shown].tolist(), whole_units(mx[shown]),
                                          whole_units(fp[shown]), whole_units(sp[shown]), strict=True):
         node, j_leaf, leaf = plan["nodes"][n]
-        code, name = plan["html"][n]
-        _, m_text, m_data = point_texts(m_u, scale) if has_max else (None, "—", "")
-        f_x, f_text, f_data = point_texts(f_u, scale)
-        s_x, s_text, s_data = point_texts(s_u, scale)
-        note = ""
-        if leaf is not None:
-            if status[j_leaf] == "na":
-                note = "không áp dụng (na)"
-            elif leaf.outside_max:
-                note = "điểm trừ" if leaf.sign < 0 else "điểm thưởng"
-            elif status[j_leaf] == "missing":
-                note = "chưa có giá trị"
-        evidence = vn_int(ev_count.get(node.code), empty="") if node.is_leaf else ""
-        final = f'<td class="num final" data-field="final" data-points="{f_data}">{f_text}</td>' if has_appraisal else ""
-        rows.append(f'<tr class="depth-{node.depth}{" changed" if s_x != f_x else ""}" data-unit="{unit_attr}" data-code="{code}">'
-                    f'<td>{code}</td><td>{name}</td><td class="num" data-field="max" data-points="{m_data}">{m_text}</td>'
-                    f'<td class="num" data-field="self" data-points="{s_data}">{s_text}</td>{final}<td class="c">{evidence}</td>'
-                    f"<td>{escape(note)}</td></tr>\n")
+        key = (n, m_u if has_max else None, f_u, s_u, None if leaf is None else status[j_leaf],
+               ev_count.get(node.code) if node.is_leaf else None, has_appraisal)
+        row = made.get(key)
+        if row is None:
+            row = _appendix_row(plan["html"][n], node.depth, leaf, key[4], scale, *key[1:4], key[5], has_appraisal)
+            if len(made) < ROWS_KEPT:
+                made[key] = row
+        rows += (row[0], unit_attr, row[1])
 
     # section I: totals and areas
     sp_tot, fp_tot = units_to_points(ss.total_points[k], ss.scale), units_to_points(fs.total_points[i], fs.scale)
@@ -266,7 +263,7 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
     own = inp.notes.get(unit, {})
     difficulties, proposals, generated = own.get("kho_khan", []), own.get("de_xuat", []), False
     if not difficulties and not proposals:
-        difficulties, proposals = _draft_sections(fs, i, areas)
+        difficulties, proposals = _draft_sections(fs, i, areas, plan["area_leaves"])
         generated = True
     rank = fs.rank[i]
     kind = plan["kinds"][i]
@@ -287,6 +284,29 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
     }
 
 
+def _appendix_row(code_name: tuple[str, str], depth: int, leaf: Any, status: str | None, scale: int, m_u: int | None, f_u: int, s_u: int,
+                  evidence_count: int | None, has_appraisal: bool) -> tuple[str, str]:
+    """One appendix row as HTML: its text before the unit id (``data-unit``) and after it."""
+    code, name = code_name
+    _, m_text, m_data = point_texts(m_u, scale) if m_u is not None else (None, "—", "")
+    f_x, f_text, f_data = point_texts(f_u, scale)
+    s_x, s_text, s_data = point_texts(s_u, scale)
+    note = ""
+    if leaf is not None:
+        if status == "na":
+            note = "không áp dụng (na)"
+        elif leaf.outside_max:
+            note = "điểm trừ" if leaf.sign < 0 else "điểm thưởng"
+        elif status == "missing":
+            note = "chưa có giá trị"
+    evidence = vn_int(evidence_count, empty="") if leaf is not None else ""
+    final = f'<td class="num final" data-field="final" data-points="{f_data}">{f_text}</td>' if has_appraisal else ""
+    return (f'<tr class="depth-{depth}{" changed" if s_x != f_x else ""}" data-unit="',
+            f'" data-code="{code}"><td>{code}</td><td>{name}</td><td class="num" data-field="max" data-points="{m_data}">{m_text}</td>'
+            f'<td class="num" data-field="self" data-points="{s_data}">{s_text}</td>{final}<td class="c">{evidence}</td>'
+            f"<td>{escape(note)}</td></tr>\n")
+
+
 def _explanations(inp: ReportInputs, fs: SetResult, i: int, ss: SetResult, k: int, unit: str,
                   ev_count: dict[str, int], appraisal_notes: dict[str, list[str]], has_appraisal: bool) -> Markup:
     """Section II as HTML rows: every leaf with a problem, without evidence for its points, or changed at appraisal."""
@@ -299,53 +319,61 @@ def _explanations(inp: ReportInputs, fs: SetResult, i: int, ss: SetResult, k: in
         lst = probs.setdefault(p.criterion, [])
         if p.message not in lst:
             lst.append(p.message)
-    out = []
+    out: list[str] = []
+    made: dict[tuple[Any, ...], tuple[str, str]] = plan["explanations"]  # each distinct row made once for all reports
+    unit_text = str(unit_attr)
     status, stage = fs.status[i].tolist(), ss.value_stage[k].tolist()
+    s_scale, f_scale = ss.scale, fs.scale
     for j, leaf, s_u, f_u in zip(range(len(c.leaves)), c.leaves, whole_units(ss.leaf_points[k]), whole_units(fs.leaf_points[i]), strict=True):
         if status[j] == "not_applicable":
             continue
-        sp, fp = point_texts(s_u, ss.scale)[0], point_texts(f_u, fs.scale)[0]
-        reasons = list(probs.get(leaf.code, []))
+        sp, fp = point_texts(s_u, s_scale)[0], point_texts(f_u, f_scale)[0]
+        found = probs.get(leaf.code, ())
+        extra = []
         own_value = stage[j] == "self"  # survey leaves need no evidence from the unit
         if not inp.evidence_reviewed and own_value and sp > 0 and not ev_count.get(leaf.code) and not leaf.outside_max:
-            reasons.append(f"chưa có tài liệu kiểm chứng trong evidence.csv cho {vn(sp)} điểm tự đánh giá")
+            extra.append(f"chưa có tài liệu kiểm chứng trong evidence.csv cho {vn(sp)} điểm tự đánh giá")
         if sp != fp:
             why = "; ".join(appraisal_notes.get(leaf.code, [])) or "thẩm định"
-            reasons.append(f"điểm thay đổi khi thẩm định: {vn(sp)} → {vn(fp)} ({why})")
-        if reasons:
-            out.append(_explanation_row(unit_attr, plan["leaf_html"][j], plan["expected"][j], vn(sp), vn(fp), data_number(fp),
-                                        reasons, has_appraisal))
+            extra.append(f"điểm thay đổi khi thẩm định: {vn(sp)} → {vn(fp)} ({why})")
+        if found or extra:
+            reasons = (*found, *extra)
+            key = (j, s_u, f_u, reasons, has_appraisal)
+            row = made.get(key)
+            if row is None:
+                row = _explanation_row(plan["leaf_html"][j], plan["expected"][j], vn(sp), vn(fp), data_number(fp), reasons, has_appraisal)
+                if len(made) < ROWS_KEPT:
+                    made[key] = row
+            out += (row[0], unit_text, row[1])
     return Markup("".join(out))
 
 
-def _explanation_row(unit: str, code_name: tuple[str, str], expected: str, self_: str, final: str, final_data: str,
-                     reasons: list[str], has_appraisal: bool) -> str:
-    """One row of section II as HTML (the template's row, written here as the appendix is)."""
+def _explanation_row(code_name: tuple[str, str], expected: str, self_: str, final: str, final_data: str,
+                     reasons: tuple[str, ...], has_appraisal: bool) -> tuple[str, str]:
+    """One row of section II as HTML (the template's row, written here as the appendix is): its
+    text before the unit id (``data-unit``) and after it."""
     code, name = code_name
     final_cell = f'<td class="num" data-field="final" data-points="{final_data}">{final}</td>' if has_appraisal else ""
     items = "".join(f"<li>{escape(m)}</li>" for m in reasons)
-    return (f'<tr data-unit="{unit}" data-code="{code}"><td class="c">{code}</td><td>{name}{expected}</td><td class="num">{self_}</td>'
+    return ('<tr data-unit="', f'" data-code="{code}"><td class="c">{code}</td><td>{name}{expected}</td><td class="num">{self_}</td>'
             f"{final_cell}<td><ul>{items}</ul></td></tr>\n")
 
 
-def _draft_sections(fs: SetResult, i: int, areas: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    """A draft of sections III and IV from the result: the weakest areas and the items that lost most."""
+def _draft_sections(fs: SetResult, i: int, areas: list[dict[str, Any]], area_leaves: dict[str, np.ndarray]) -> tuple[list[str], list[str]]:
+    """A draft of sections III and IV from the result: the weakest areas and the items that lost
+    most. ``area_leaves``: per area code, the columns of its leaves inside the maximum."""
     scored = [a for a in areas if a["sub"] is not None]
     weakest = sorted(scored, key=lambda a: (a["sub"], a["code"]))[:WEAKEST_AREAS]
     c = fs.criteria
     difficulties, proposals = [], []
-    leaf_max, leaf_points = fs.leaf_max[i].tolist(), fs.leaf_points[i].tolist()
     for a in weakest:
         difficulties.append(f"Lĩnh vực {a['code']}. {a['name']}: chỉ số thành phần {vn(a['sub'])}%, còn thiếu {vn(a['lost'])} điểm so với tối đa.")
-        lost = []
-        for j, leaf in enumerate(c.leaves):
-            if leaf.ancestors[0] != a["code"] or leaf.outside_max or leaf_max[j] <= 0:
-                continue
-            gap = leaf_max[j] - leaf_points[j]
-            if gap > 0:
-                lost.append((-gap, leaf.code, leaf.name, units_to_points(gap, fs.scale)))
-        lost.sort()
-        items = "; ".join(f"{code} {name} (thiếu {vn(g)} điểm)" for _, code, name, g in lost[:3])
+        js = area_leaves.get(a["code"], np.zeros(0, dtype=np.intp))
+        m = fs.leaf_max[i, js]
+        gap = m - fs.leaf_points[i, js]
+        hit = (m > 0) & (gap > 0)
+        lost = sorted((-g, c.leaves[j].code, c.leaves[j].name, j) for g, j in zip(gap[hit].tolist(), js[hit].tolist(), strict=True))
+        items = "; ".join(f"{code} {name} (thiếu {vn(units_to_points(-g, fs.scale))} điểm)" for g, code, name, _ in lost[:3])
         if items:
             proposals.append(f"Tập trung khắc phục lĩnh vực {a['code']}: {items}.")
     return difficulties, proposals
