@@ -236,7 +236,7 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
         for i in np.flatnonzero(over_claim):
             k = lay.row_t[j, i]
             message = (
-                f"tự chấm {lay.raw_points(k).strip()} điểm nhưng giá trị '{lay.raw_value(k).strip()}' "
+                f"tự chấm {format_number(float(claim_j[i]), RESOLUTION_DIGITS)} điểm nhưng giá trị '{lay.raw_value(k).strip()}' "
                 f"chỉ được {format_number(ph[i] / scale, RESOLUTION_DIGITS)} điểm theo quy tắc"
             )
             problems.append(row_problem(lay.row(k), "claim_above_rule", message, "warning"))

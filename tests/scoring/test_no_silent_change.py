@@ -199,3 +199,19 @@ def test_a_survey_row_on_a_units_own_leaf_is_its_self_row(tmp_path: Path, stage:
     assert p.message.endswith("; đơn vị đã có dòng tự đánh giá cho tiêu chí này nên dòng này không được tính")
     ref = {u.unit: u for u in reference_score(load_criteria(criteria), read_data(data), stage)}
     assert ref["so-a"].leaf_points["1.2"] == 0 and float(ref["so-a"].total_points) == 8.02
+
+
+def test_a_claim_is_written_with_a_decimal_comma_in_the_message(tmp_path: Path) -> None:
+    """Issue 10 item 17: the over-claim message wrote the claimed points as typed ("tự chấm 1.5
+    điểm", Bắc Giang 2024 so-nn-ptnt 1.1.2) beside the rule's points with a decimal comma."""
+    nodes = (
+        '  - code: "1"\n    name: "Một"\n    max: 1.5\n    rule:\n      kind: bands\n      bands:\n'
+        "        - {from: 0.9, points: 1.5}\n        - {below: 0.9, points: 0.5}\n"
+    )
+    res = _score(tmp_path, nodes, "u,1,0.86,1.5\n")
+    assert [(p.reason, p.message) for p in res.problems] == [
+        ("claim_above_rule", "tự chấm 1,5 điểm nhưng giá trị '0.86' chỉ được 0,5 điểm theo quy tắc")
+    ]
+    # a claim written with a decimal comma reads the same
+    res = _score(tmp_path, nodes, 'u,1,0.86,"1,25"\n')
+    assert res.problems[0].message.startswith("tự chấm 1,25 điểm nhưng")
