@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from par_index.appraisal.records import show_date
 from par_index.appraisal.trail import TrailStep, leaf_trails
 from par_index.common.rounding import RESOLUTION_DIGITS
 from par_index.common.values import format_fixed, format_number
@@ -79,7 +80,7 @@ def explain(results: Results, data: UnitData, unit: str) -> Explanation:
         parts = [str(r.document)]
         issued_on, issuer, file = str(r.issued_on or ""), str(r.issuer or ""), str(r.file or "")
         if issued_on:
-            parts.append(f"ngày {issued_on}")
+            parts.append(f"ngày {show_date(issued_on)}")  # dd/mm/yyyy as users read dates
         if issuer:
             parts.append(f"của {issuer}")
         if file:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from support.paths import TESTS
+from support.paths import REPO, TESTS
 
 from par_index.cli.main import main
 
@@ -119,6 +119,19 @@ def test_explain_in_vietnamese(capsys: pytest.CaptureFixture[str]) -> None:
     assert leaf["1.1"]["evidence_expected"] == ["Kế hoạch CCHC năm 2024"]
     assert leaf["2.1"]["points"] == 2.0  # 100%
     assert [n["code"] for n in e["nodes"]] == ["1", "2", "3", "9"]
+
+
+def test_explain_writes_evidence_dates_as_dd_mm_yyyy(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 10 item 17: explain wrote an evidence document's date as given in evidence.csv, ISO in
+    the Bắc Giang example ("ngày 2024-11-12") inside a Vietnamese sentence."""
+    code, out, _ = run(
+        ["explain", "--criteria", str(REPO / "criteria/bac-giang/2024/so.yaml"), "--data", str(REPO / "evidence/bac-giang/2024"), "--unit", "so-y-te", "--json"], capsys
+    )
+    assert code == 0
+    leaf = {x["code"]: x for x in json.loads(out)["leaves"]}
+    assert leaf["4.2.2"]["evidence"] == [
+        "Báo cáo số 510/BC-SYT ngày 12/11/2024 về kết quả thực hiện tinh giản biên chế năm 2024, ngày 12/11/2024, của so-y-te, [so-y-te/bc-510.pdf]"
+    ]
 
 
 def test_validate_summary(capsys: pytest.CaptureFixture[str]) -> None:

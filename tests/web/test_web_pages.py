@@ -184,6 +184,13 @@ def test_the_agency_sees_what_it_owes_and_uploads_in_place(app: Any) -> None:
     page = c.get("/agency?ok=uploaded")
     assert "Đã tải lên tài liệu kiểm chứng." in page.text
     assert "Báo cáo số 5/BC-STP ngày 10/12/2024 kiểm tra văn bản QPPL</a>" in page.text
+    # issue 10 item 17: the unit's form shows documents' dates as users read them, also those stored as
+    # written in the imported evidence.csv (4.1.2: 2024-06-10, shown "(2024-06-10)" before)
+    unit, _ = login(app, "so-noi-vu")
+    form = unit.get("/units/so-noi-vu").text
+    assert "Báo cáo số 5/BC-STP ngày 10/12/2024 kiểm tra văn bản QPPL</a> (10/12/2024)</li>" in form
+    assert "số lượng cấp phó năm 2024 (10/06/2024)</li>" in form
+    assert not re.search(r"\(\d{4}-\d\d-\d\d\)", form)
     # not the agency of area 1: refused
     r = c.post("/units/so-noi-vu/evidence", data={"csrf_token": csrf, "criterion": "1.1.1", "document": "x"}, files={"file": ("a.pdf", PDF, "application/pdf")})
     assert r.status_code == 403

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from par_index.appraisal.records import show_date
 from par_index.criteria.compiled import CompiledCriteria
 from par_index.server.web.widgets import fits_number_input, shown_value, widget_for
 
@@ -42,7 +43,7 @@ def unit_form(
     survey = survey or {}
     files: dict[str, list[Mapping[str, Any]]] = {}
     for e in evidence:
-        files.setdefault(str(e["criterion"]), []).append(e)
+        files.setdefault(str(e["criterion"]), []).append({**e, "issued_on": show_date(str(e.get("issued_on") or ""))})  # dd/mm/yyyy
     leaves = {leaf.code: leaf for leaf in crit.leaves}
     applicable = crit.applicable(kind)
     applies = {leaf.code for leaf, ok in zip(crit.leaves, applicable, strict=True) if ok}
