@@ -351,8 +351,17 @@ class RoundRows:
         ).one_or_none()
         if snap is None or snap.format != ROWS_FORMAT or snap.position > newest or newest - snap.position > MAX_BEHIND:
             return False
-        for table, body in ((self.assessments, snap.assessments), (self.evidence, snap.evidence)):
-            table.load(_frame(_from_ipc(body), ["id", *table.columns], table.encode))
+        frames = []
+        for t, body in ((self.assessments, snap.assessments), (self.evidence, snap.evidence)):
+            try:
+                got = _from_ipc(body)
+            except Exception:  # damaged: a cache, every row is read instead
+                return False
+            if got.column_names != ["id", *t.columns]:  # another table's rows, or written by hand
+                return False
+            frames.append(_frame(got, got.column_names, t.encode))
+        for table, frame in zip((self.assessments, self.evidence), frames, strict=True):
+            table.load(frame)
         now = time.monotonic()
         self.seen_max = snap.position
         self.gaps = dict.fromkeys(json.loads(snap.gaps), now)

@@ -190,3 +190,23 @@ def test_db_import_stores_the_rows_and_the_first_get_reads_no_row(client: Any, m
     assert rows_of(client).full_reads == 0
     monkeypatch.undo()
     assert stored == full_read(client)
+
+
+def test_stored_rows_that_cannot_be_read_are_read_from_the_tables(client: Any) -> None:
+    """A damaged rows snapshot (or one of other columns) is a cache that failed: every row is
+    read instead and the answer is the same."""
+    from sqlalchemy import delete, update
+
+    from par_index.server.models import ResultsSnapshot, RowsSnapshot
+
+    _db_import(client)
+    want = full_read(client)
+    for damaged in (b"not arrow", None):
+        restart()
+        with client.app.state.db.session(write=True) as s:
+            if damaged is None:  # the rows of the other table where the assessments should be
+                damaged = s.get(RowsSnapshot, 2024).evidence
+            s.execute(update(RowsSnapshot).values(assessments=damaged))
+            s.execute(delete(ResultsSnapshot))  # else the stored answer is served (no audited change)
+        assert {stage: results(client, stage) for stage in ("self", "final")} == want
+        assert rows_of(client).full_reads == 1
