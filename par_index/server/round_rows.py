@@ -97,6 +97,8 @@ def _frame(table: Any, names: list[str], encode: bool) -> Any:
         column = table.column(i).combine_chunks() if table.num_rows else pa.array([], pa.string())
         if i == 0:
             out[name] = column.to_numpy(zero_copy_only=False).astype("int64") if table.num_rows else pd.Series([], dtype="int64")
+        elif encode and pa.types.is_dictionary(column.type) and not column.null_count:  # a rows snapshot's column
+            out[name] = _categorical(column.indices.to_numpy(zero_copy_only=False), column.dictionary.cast(pa.string()).to_pylist())
         elif encode:
             d = pc.dictionary_encode(column.cast(pa.string()))
             codes = d.indices.to_numpy(zero_copy_only=False)
@@ -104,6 +106,21 @@ def _frame(table: Any, names: list[str], encode: bool) -> Any:
         else:
             out[name] = pd.Series(column.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)  # not pandas' str dtype
     return pd.DataFrame(out, copy=False)
+
+
+def _categorical(codes: Any, texts: list[Any]) -> Any:
+    """The Categorical of ``texts[codes]`` with its texts in first-appearance order and none
+    unused (as ``dictionary_encode`` of the texts, or ``pd.factorize``, gives it), from the
+    codes alone."""
+    import numpy as np
+    import pandas as pd
+
+    used, first = np.unique(codes, return_index=True)
+    by_first = used[np.argsort(first, kind="stable")]
+    renumber = np.full(len(texts), -1, dtype=np.int32)
+    renumber[by_first] = np.arange(len(by_first), dtype=np.int32)
+    kept = np.array(texts, dtype=object)[by_first] if len(by_first) else np.array([], dtype=object)
+    return pd.Categorical.from_codes(renumber[codes], pd.Index(kept, dtype=object), validate=False)
 
 
 def _scan(column: Any) -> Any:
@@ -248,20 +265,12 @@ class _Column:
     def done(self, keep: Any, added: list[Any], order: Any) -> Any:
         """The column with the rows of ``keep`` then ``added``, taken in ``order``."""
         import numpy as np
-        import pandas as pd
 
         if not self.coded:
             cells = self.cells if keep is None else np.concatenate([self.cells[keep], np.array(added, dtype=object)])
             return cells if order is None else cells[order]
         codes = self.codes if keep is None else np.concatenate([self.codes[keep], np.array([self.code(t) for t in added], dtype=np.int64)])
-        if order is not None:
-            codes = codes[order]
-        used, first = np.unique(codes, return_index=True)  # the texts still used, in first-appearance order
-        by_first = used[np.argsort(first, kind="stable")]
-        renumber = np.full(len(self.texts), -1, dtype=np.int64)
-        renumber[by_first] = np.arange(len(by_first))
-        texts = np.array(self.texts, dtype=object)[by_first] if len(by_first) else np.array([], dtype=object)
-        return pd.Categorical.from_codes(renumber[codes].astype(np.int32), pd.Index(texts, dtype=object), validate=False)
+        return _categorical(codes if order is None else codes[order], self.texts)
 
 
 @dataclass

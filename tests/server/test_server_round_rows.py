@@ -70,6 +70,22 @@ def test_fold_of_dictionary_encoded_rows_keeps_the_readers_categoricals() -> Non
     assert list(got["value"].cat.categories) == ["w", "x", "z", "again", "v"]
 
 
+def test_a_stored_dictionary_column_reads_as_the_texts_would() -> None:
+    """A rows snapshot's dictionary column is taken by its codes, renumbered in first-appearance
+    order without unused texts: the same Categorical as reading the texts themselves."""
+    import pyarrow as pa
+
+    from par_index.server.round_rows import _frame
+
+    texts = pa.array(["a", "b", "a", "c", "b"])
+    stored = pa.DictionaryArray.from_arrays(pa.array([1, 0, 1, 3, 0], pa.int32()), pa.array(["b", "a", "unused", "c"]))
+    ids = pa.array([1, 2, 3, 4, 5], pa.int64())
+    want = _frame(pa.table([ids, texts], names=["id", "x"]), ["id", "x"], True)["x"]
+    got = _frame(pa.table([ids, stored], names=["id", "x"]), ["id", "x"], True)["x"]
+    assert list(got.cat.categories) == list(want.cat.categories) == ["a", "b", "c"]
+    assert got.cat.codes.tolist() == want.cat.codes.tolist() == [0, 1, 0, 2, 1]
+
+
 def test_fold_of_evidence_rows_has_no_key() -> None:
     t = _Table(["unit", "document"])
     t.frame = pd.DataFrame({"id": pd.Series([2], dtype="int64"), "unit": ["a"], "document": ["QĐ 1"]})
