@@ -139,3 +139,28 @@ def test_codes_kept_small_from_reader_to_value_table(tmp_path: Path) -> None:
         assert getattr(vt, name).dtype == "int8", name
     assert data.assessments["at_line"].dtype == "int32"
     assert data.assessments["at_line"].tolist() == [2, 3, 4]
+
+
+def test_a_column_in_runs_is_run_length_encoded_with_the_same_codes() -> None:
+    """A column whose first block comes in runs (a unit's rows, a stage) is run-length encoded
+    before hashing (only each run's first text); the codes are pandas.factorize's all the same,
+    across blocks, a run that spans two blocks and texts that outgrow int8. A column that does
+    not come in runs (criteria, values) is hashed text by text."""
+    import numpy as np
+    import pyarrow as pa
+
+    texts = [f"u{i // 7}" for i in range(2800)] + ["u0"] * 5 + ["x"]  # 401 distinct: int16
+    runs = reader._ColumnCodes(len(texts))
+    for lo in range(0, len(texts), 1000):  # u142 runs from the first block into the second
+        runs.add_texts(pa.array(texts[lo : lo + 1000], type=pa.string()))
+    scattered = [str(i % 13) for i in range(3000)]
+    hashed = reader._ColumnCodes(len(scattered))
+    for lo in range(0, len(scattered), 1000):
+        hashed.add_texts(pa.array(scattered[lo : lo + 1000], type=pa.string()))
+    assert runs.in_runs is True and hashed.in_runs is False
+    for column, given in ((runs, texts), (hashed, scattered)):
+        codes, distinct = pd.factorize(pd.Series(given, dtype=object))
+        got = column.categorical()
+        assert np.asarray(got.codes).tolist() == codes.tolist()
+        assert got.categories.tolist() == list(distinct)
+    assert runs.categorical().codes.dtype == "int16" and hashed.categorical().codes.dtype == "int8"
