@@ -44,6 +44,8 @@ DECIMAL_EXPECTED = "cần " + DECIMAL_FORM
 WHOLE_EXPECTED = "cần " + WHOLE_FORM
 #: a value a rule cannot read; ``expected`` is one of the ``…_EXPECTED`` wordings
 VALUE_UNREADABLE = "không đọc được giá trị '{text}': {expected}"
+#: a number that must not be negative (``what``: "chi phí", "--budget", …)
+NOT_NEGATIVE = "{what} '{text}' phải là một số ≥ 0"
 #: a text that is not a number; ``what`` names it ("điểm tự chấm", "chỉ số", …), ``expected`` is one of the ``…_EXPECTED`` wordings (filled by :func:`not_a_number`)
 NOT_A_NUMBER = "{what} '{text}' không phải là số; {expected}"
 

@@ -322,3 +322,24 @@ def test_a_column_a_table_does_not_use_and_a_column_it_lacks(tmp_path: Path) -> 
     notes = tmp_path / "notes.csv"
     notes.write_text("unit,text\n", encoding="utf-8")
     assert _problem_of(lambda: read_notes(notes)) == ("column_missing", "thiếu cột section; tệp ghi chú cần các cột unit, section, text")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("max: 2\n", "max: true\n", "dòng 23, tiêu chí 1.1, trường 'max': cần một số, không phải có/không"),
+        # a band's points were read as 1 point; the field is the band's, on its line (the tag
+        # "bands" of the rule's union is also the key "bands": locate took one for the other)
+        ("points: 2}", "points: true}", "dòng 32, tiêu chí 1.2, trường 'rule.bands[1].points': cần một số, không phải có/không"),
+        ("points: 2}", "points: -1}", "dòng 32, tiêu chí 1.2, trường 'rule.bands[1].points': giá trị -1 phải ≥ 0"),
+    ],
+)
+def test_yes_no_where_a_number_belongs_is_one_check(tmp_path: Path, old: str, new: str, message: str) -> None:
+    # a node's amount and a rule's parameter are refused by the same guard (rules.base.plain_number)
+    from par_index.criteria.loader import load_criteria
+
+    assert old in MINI
+    (tmp_path / "c.yaml").write_text(MINI.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_criteria(tmp_path / "c.yaml")
+    assert [str(p).split(".yaml ", 1)[1] for p in exc.value.problems] == [message]

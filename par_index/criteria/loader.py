@@ -211,11 +211,15 @@ def locate(raw: Any, loc: tuple[Any, ...], id_key: str = "code") -> tuple[str, i
     code = ""
     line = raw.line if isinstance(raw, LineDict) else None
     parts: list[str] = []
+    tagged: Any = None  # the dict whose union tag was passed over (the tag may also be a key: kind bands, key bands)
     for part in loc:
         if isinstance(current, dict):
+            if isinstance(part, str) and current.get("kind") == part and tagged is not current:
+                tagged = current
+                continue  # the tag pydantic inserts for a discriminated union
             if part not in current:
-                if isinstance(part, str) and (current.get("kind") == part or part.startswith("function-")):
-                    continue  # tags pydantic inserts for unions and validators
+                if isinstance(part, str) and part.startswith("function-"):
+                    continue  # the tag pydantic inserts for a validator
                 parts.append(str(part))
                 if isinstance(current, LineDict):
                     line = current.key_lines.get(str(part), current.line)

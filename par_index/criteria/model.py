@@ -13,19 +13,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from par_index.common.schema import Code, Strict, Text
-from par_index.common.values import magnitude_problem
 from par_index.criteria.rules import AnyRule
+from par_index.criteria.rules.base import plain_number
 from par_index.messages import DECIMAL_EXPECTED, not_a_number
 
 Provenance = Literal["official", "reference", "derived", "illustrative"]
 
 
 def _to_decimal(v: Any) -> Any:
-    if isinstance(v, bool):
-        raise ValueError("cần một số, không phải có/không")
-    problem = magnitude_problem(v)
-    if problem is not None:
-        raise ValueError(problem)
+    v = plain_number(v)
     if isinstance(v, float):
         return Decimal(repr(v))
     if isinstance(v, int):

@@ -31,7 +31,7 @@ import numpy as np
 
 from par_index.common.values import format_number
 from par_index.errors import InputError, Problem
-from par_index.messages import CRITERION_UNKNOWN, FILE_MISSING, ID_MISSING, POINTS_EXPECTED, not_a_number
+from par_index.messages import CRITERION_UNKNOWN, FILE_MISSING, ID_MISSING, NOT_NEGATIVE, POINTS_EXPECTED, not_a_number
 from par_index.planning.headroom import ladders, level_need, read_value
 from par_index.planning.ladder import Ladder
 from par_index.scoring.engine import SetResult
@@ -453,7 +453,7 @@ def read_costs(path: Path) -> StepCosts:
             problems.append(Problem("costs_criterion", ID_MISSING.format(what="tiêu chí", column="criterion"), file=name, line=line))
             continue
         if math.isnan(v) or v < 0:
-            problems.append(Problem("costs_value", f"chi phí '{r.cost}' phải là một số ≥ 0", file=name, line=line, criterion=crit))
+            problems.append(Problem("costs_value", NOT_NEGATIVE.format(what="chi phí", text=r.cost), file=name, line=line, criterion=crit))
             continue
         cost = Decimal(repr(float(v))).normalize()
         if -int(cost.as_tuple().exponent) > COST_DECIMALS:

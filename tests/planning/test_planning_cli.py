@@ -43,6 +43,9 @@ def test_plan_argument_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert "đơn vị 'zz' không có trong dữ liệu đã chấm; các đơn vị: h-c, so-a, so-b" in capsys.readouterr().err
     assert main(["plan", *BASE, "--unit", "so-b", "--budget", "hai"]) == 2
     assert "--budget 'hai' không phải là số; cần một số (ví dụ 12,5)" in capsys.readouterr().err
+    # the wording of a negative cost in a costs file (messages.NOT_NEGATIVE)
+    assert main(["plan", *BASE, "--unit", "so-b", "--budget", "-1"]) == 2
+    assert "--budget '-1' phải là một số ≥ 0" in capsys.readouterr().err
 
 
 def test_headroom_json() -> None:

@@ -15,7 +15,7 @@ from par_index.cli.commands.options import criteria_option, data_option, stage_o
 from par_index.cli.commands.score import run_score
 from par_index.cli.console import console, styled
 from par_index.common.text_files import out_format_error, write_text
-from par_index.messages import DECIMAL_EXPECTED, not_a_number
+from par_index.messages import DECIMAL_EXPECTED, NOT_NEGATIVE, not_a_number
 
 if TYPE_CHECKING:
     from par_index.planning.optimise import Goal, Plan
@@ -32,15 +32,19 @@ def parse_goal(target_index: str | None, target_rank: int | None, budget: str | 
         if target_rank < 1:
             raise click.UsageError("--target-rank phải ≥ 1")
         return Goal("rank", Decimal(target_rank))
+    option = "--target-index" if target_index is not None else "--budget"
     text = str(target_index if target_index is not None else budget).replace(",", ".")
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise click.UsageError(not_a_number("--target-index" if target_index is not None else "--budget", text, DECIMAL_EXPECTED)) from None
+        raise click.UsageError(not_a_number(option, text, DECIMAL_EXPECTED)) from None
     if not value.is_finite() or value < 0:
-        raise click.UsageError(f"'{text}' phải là một số ≥ 0")
-    if value.adjusted() >= 12:  # checked before any conversion: 1e309 is not a float
-        raise click.UsageError(f"'{text}' quá lớn (tối đa 10^12)")
+        raise click.UsageError(NOT_NEGATIVE.format(what=option, text=text))
+    from par_index.common.values import magnitude_problem
+
+    too_big = magnitude_problem(text)  # checked before any conversion: 1e309 is not a float
+    if too_big is not None:
+        raise click.UsageError(too_big)
     return Goal("index" if target_index is not None else "budget", value)
 
 

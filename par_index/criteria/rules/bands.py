@@ -13,9 +13,9 @@ from decimal import Decimal
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from par_index.criteria.rules.base import Measure, MeasuredRule, Number, above_max, finite, pts, register
+from par_index.criteria.rules.base import Measure, MeasuredRule, NonNegative, Number, above_max, finite, pts, register
 
 
 class Band(BaseModel):
@@ -25,7 +25,7 @@ class Band(BaseModel):
     above: Number | None = None
     to: Number | None = None
     below: Number | None = None
-    points: NonNegativeFloat
+    points: NonNegative
 
     @model_validator(mode="after")
     def _one_edge_each_side(self) -> Band:

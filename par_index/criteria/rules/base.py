@@ -22,7 +22,7 @@ from fractions import Fraction
 from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from par_index.common.values import exact_number, format_number, format_percent, magnitude_problem, parse_date_scalar
 from par_index.messages import ABOVE_MAX, DATE_UNREADABLE, RATIO_ABOVE_100, RATIO_WITHOUT_PERCENT
@@ -47,7 +47,9 @@ def _to_date(v: Any) -> Any:
 Date = Annotated[dt.date, BeforeValidator(_to_date)]
 
 
-def _reject_bool(v: Any) -> Any:
+def plain_number(v: Any) -> Any:
+    """A number of a criteria file or an override as written, refused when it is yes/no or
+    beyond ±10^12 (checked before converting); the one check for rule parameters and amounts."""
     if isinstance(v, bool):
         raise ValueError("cần một số, không phải có/không")
     problem = magnitude_problem(v)
@@ -56,7 +58,8 @@ def _reject_bool(v: Any) -> Any:
     return v
 
 
-Number = Annotated[float, BeforeValidator(_reject_bool)]
+Number = Annotated[float, BeforeValidator(plain_number)]
+NonNegative = Annotated[float, BeforeValidator(plain_number), Field(ge=0)]  # points of a band, late points
 
 
 @dataclass(frozen=True)

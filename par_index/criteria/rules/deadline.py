@@ -7,10 +7,19 @@ from decimal import Decimal
 from typing import ClassVar, Literal
 
 import numpy as np
-from pydantic import NonNegativeFloat
 
 from par_index.common.values import date_to_days, format_date, format_number
-from par_index.criteria.rules.base import Date, Rule, ValueIssue, ValueType, above_max, finite, pts, register
+from par_index.criteria.rules.base import (
+    Date,
+    NonNegative,
+    Rule,
+    ValueIssue,
+    ValueType,
+    above_max,
+    finite,
+    pts,
+    register,
+)
 
 PLAUSIBLE_YEARS = 10  # a completion date more than this many years before the due year is a typo
 
@@ -21,7 +30,7 @@ class Deadline(Rule):
     value_type: ClassVar[ValueType] = "date"
     due: Date
     late_until: Date | None = None
-    late_points: NonNegativeFloat = 0.0
+    late_points: NonNegative = 0.0
 
     def check(self, max_points: Decimal | None) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
