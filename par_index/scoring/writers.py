@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from par_index.common import spreadsheet
+from par_index.common.arrow_text import utf8_text
 from par_index.common.csv_out import csv_fields, write_people_columns
 from par_index.common.text_files import out_suffix, write_bytes, write_text, writing
 from par_index.common.values import format_fixed
@@ -109,13 +110,7 @@ def write_csv(df: pd.DataFrame, out: Path, rows_per_part: int = 50_000) -> None:
         for lo in range(0, len(df), rows_per_part):
             cells = [t.take(pa.array(codes[lo : lo + rows_per_part])) for t, (_, codes) in zip(texts, columns, strict=True)]
             cells[-1] = pc.binary_join_element_wise(cells[-1], "\n", "")  # the line end after the last cell
-            f.write(_utf8(pc.binary_join_element_wise(*cells, ",")))
-
-
-def _utf8(arr: Any) -> memoryview:
-    """The text of a pyarrow string array without nulls, its values one after the other."""
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4)
-    return memoryview(arr.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
+            f.write(utf8_text(pc.binary_join_element_wise(*cells, ",")))
 
 
 def _csv_column(col: pd.Series) -> tuple[list[str], np.ndarray]:

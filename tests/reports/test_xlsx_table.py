@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from openpyxl import load_workbook
 
 from par_index.common.xlsx_table import Table, column_letter, write_tables
@@ -48,3 +49,32 @@ def test_values_text_and_layout(tmp_path: Path) -> None:
 
 def test_column_letters() -> None:
     assert [column_letter(n) for n in (1, 26, 27, 52, 703)] == ["A", "Z", "AA", "AZ", "AAA"]
+
+
+def test_rows_put_together_from_each_columns_distinct_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows are joined from each column's distinct cells, a chunk of rows at a time: a repeated
+    value across chunks, a row shorter than the header (no element past its end), an empty cell
+    with and without a number format, an unhashable value (written as its text)."""
+    import re
+    import zipfile
+
+    from par_index.common import xlsx_table
+
+    monkeypatch.setattr(xlsx_table, "ROWS_PER_CHUNK", 2)
+    rows = [["a", 1, None], ["b"], [[1, 2], None, "a"], ["a", 1, True], ["", 1.5, None]]
+    write_tables(tmp_path / "t.xlsx", [Table("T", ["X", "Y", "Z"], rows, {2})])
+    with zipfile.ZipFile(tmp_path / "t.xlsx") as z:
+        xml = z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    data = re.search(r'<sheetData><row r="1"[^>]*>.*?</row>(.*)</sheetData>', xml)
+    assert data is not None
+
+    def text(ref: str, s: str) -> str:
+        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{s}</t></is></c>'
+
+    assert data.group(1) == (
+        f'<row r="2">{text("A2", "a")}<c r="B2" s="2"><v>1</v></c></row>'
+        f'<row r="3">{text("A3", "b")}</row>'
+        f'<row r="4">{text("A4", "[1, 2]")}<c r="B4" s="2"/>{text("C4", "a")}</row>'
+        f'<row r="5">{text("A5", "a")}<c r="B5" s="2"><v>1</v></c><c r="C5" t="b"><v>1</v></c></row>'
+        '<row r="6"><c r="B6" s="2"><v>1.5</v></c></row>'
+    )
