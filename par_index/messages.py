@@ -75,6 +75,35 @@ ABOVE_MAX = "{what} lớn hơn điểm tối đa {max}"
 #: a typed-in formula where a value belongs (``cell``: "ô", "ô nhập liệu"; ``kinds``: the values the cell takes); never evaluated
 FORMULA_IN_CELL = "{cell} chứa công thức '{formula}'; hãy nhập giá trị ({kinds}), không nhập công thức"
 
+# -- formulas (the sympy builder and formula_eval say the same) --------------------------------
+#: a name other than x
+FORMULA_NAME = "tên '{name}' không được phép; chỉ dùng biến x"
+#: a construct the whitelist does not allow (``text``: the piece of the formula)
+FORMULA_NOT_ALLOWED = "'{text}' không được phép trong công thức"
+#: a constant that is not a number (a string, True)
+FORMULA_ONLY_NUMBERS = "chỉ được dùng số, không dùng {value}"
+#: a constant whose value is not real
+FORMULA_NOT_REAL = "hằng số '{text}' không phải số thực (căn của một số âm)"
+#: a division by a constant zero
+FORMULA_DIVISION_BY_ZERO = "chia cho 0"
+#: an exponent above the limit
+FORMULA_EXPONENT_TOO_BIG = "số mũ quá lớn (tối đa {max})"
+#: an exponent that depends on x
+FORMULA_EXPONENT_NOT_NUMBER = "số mũ phải là một số (x ** 2), không phải biểu thức của x"
+#: a comparison used as a value
+FORMULA_COMPARISON_AS_VALUE = (
+    "phép so sánh '{text}' không phải là một số: "
+    "chỉ dùng làm điều kiện trong piecewise((giá trị, điều kiện), …, (giá trị, True))"
+)
+#: a comparison operator the whitelist does not allow
+FORMULA_COMPARISON_NOT_ALLOWED = "phép so sánh '{text}' không được phép"
+#: a piecewise condition that is not a comparison
+FORMULA_CONDITION = "điều kiện '{text}' phải là một phép so sánh hoặc True"
+#: a piecewise without branches
+FORMULA_PIECEWISE_EMPTY = "piecewise cần ít nhất một cặp (giá trị, điều kiện)"
+#: a piecewise branch that is not a (value, condition) pair
+FORMULA_PIECEWISE_PAIR = "mỗi nhánh của piecewise là một cặp (giá trị, điều kiện)"
+
 # -- ratios -----------------------------------------------------------------------------------
 #: a ratio written with "%" above 100 %
 RATIO_ABOVE_100 = "{value} vượt quá 100%; tỷ lệ phải từ 0% đến 100%; được tính 0 điểm"

@@ -19,6 +19,21 @@ from typing import Any
 
 import numpy as np
 
+from par_index.messages import (
+    FORMULA_COMPARISON_AS_VALUE,
+    FORMULA_COMPARISON_NOT_ALLOWED,
+    FORMULA_CONDITION,
+    FORMULA_DIVISION_BY_ZERO,
+    FORMULA_EXPONENT_NOT_NUMBER,
+    FORMULA_EXPONENT_TOO_BIG,
+    FORMULA_NAME,
+    FORMULA_NOT_ALLOWED,
+    FORMULA_NOT_REAL,
+    FORMULA_ONLY_NUMBERS,
+    FORMULA_PIECEWISE_EMPTY,
+    FORMULA_PIECEWISE_PAIR,
+)
+
 MAX_LENGTH = 2000
 MAX_EXPONENT = 64
 MAX_DEPTH = 50  # nesting of operations and calls; `x+x+…+x` ×1000 is 1000 deep
@@ -33,7 +48,7 @@ def call_name(node: ast.Call) -> str:
     """The name of an allowed function call with the right number of arguments (the one check
     of a call's shape, for the sympy builder and for formula_eval)."""
     if not isinstance(node.func, ast.Name):
-        raise FormulaError(f"'{ast.unparse(node.func)}' không được phép trong công thức")
+        raise FormulaError(FORMULA_NOT_ALLOWED.format(text=ast.unparse(node.func)))
     name = node.func.id
     if node.keywords:
         raise FormulaError(f"hàm {name} không nhận tham số có tên")
@@ -124,7 +139,7 @@ class _Builder:
             return value
         if value.is_extended_real is False:
             raise FormulaError(
-                f"hằng số '{ast.get_source_segment(self.text, node) or ast.unparse(node)}' không phải số thực (căn của một số âm)"
+                FORMULA_NOT_REAL.format(text=ast.get_source_segment(self.text, node) or ast.unparse(node))
             )
         if value.is_Rational:
             p, q = int(value.p), int(value.q)
@@ -160,7 +175,7 @@ class _Builder:
         sp = self.sp
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, int | float):
-                raise FormulaError(f"chỉ được dùng số, không dùng {node.value!r}")
+                raise FormulaError(FORMULA_ONLY_NUMBERS.format(value=repr(node.value)))
             value = node.value
             if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
                 raise _too_big(ast.get_source_segment(self.text, node) or repr(value))
@@ -170,7 +185,7 @@ class _Builder:
             return self.bounded(number, node)
         if isinstance(node, ast.Name):
             if node.id != "x":
-                raise FormulaError(f"tên '{node.id}' không được phép; chỉ dùng biến x")
+                raise FormulaError(FORMULA_NAME.format(name=node.id))
             return self.x
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
             inner = self.expr(node.operand)  # bounded already: negation keeps the size
@@ -185,28 +200,27 @@ class _Builder:
                 return self.bounded(left * right, node)
             if isinstance(node.op, ast.Div):
                 if right == 0:
-                    raise FormulaError("chia cho 0")
+                    raise FormulaError(FORMULA_DIVISION_BY_ZERO)
                 return self.bounded(left / right, node)
             if right.is_number and abs(float(right)) > MAX_EXPONENT:
-                raise FormulaError(f"số mũ quá lớn (tối đa {MAX_EXPONENT})")
+                raise FormulaError(FORMULA_EXPONENT_TOO_BIG.format(max=MAX_EXPONENT))
             if not right.is_number and left.is_number:
-                raise FormulaError("số mũ phải là một số (x ** 2), không phải biểu thức của x")
+                raise FormulaError(FORMULA_EXPONENT_NOT_NUMBER)
             return self.power(left, right, node)
         if isinstance(node, ast.Compare | ast.BoolOp):
             raise FormulaError(
-                f"phép so sánh '{ast.get_source_segment(self.text, node) or ast.unparse(node)}' không phải là một số: "
-                "chỉ dùng làm điều kiện trong piecewise((giá trị, điều kiện), …, (giá trị, True))"
+                FORMULA_COMPARISON_AS_VALUE.format(text=ast.get_source_segment(self.text, node) or ast.unparse(node))
             )
         if isinstance(node, ast.Call):
             return self.call(node)
-        raise FormulaError(f"'{ast.unparse(node)}' không được phép trong công thức")
+        raise FormulaError(FORMULA_NOT_ALLOWED.format(text=ast.unparse(node)))
 
     def condition(self, node: ast.AST) -> Any:
         if isinstance(node, ast.Constant) and node.value is True:
             return self.sp.true
         if isinstance(node, ast.Compare):
             return self.compare(node)
-        raise FormulaError(f"điều kiện '{ast.unparse(node)}' phải là một phép so sánh hoặc True")
+        raise FormulaError(FORMULA_CONDITION.format(text=ast.unparse(node)))
 
     def compare(self, node: ast.Compare) -> Any:
         sp = self.sp
@@ -217,7 +231,7 @@ class _Builder:
         left = self.expr(node.left)
         for op, comp in zip(node.ops, node.comparators, strict=True):
             if type(op) not in ops:
-                raise FormulaError(f"phép so sánh '{ast.unparse(node)}' không được phép")
+                raise FormulaError(FORMULA_COMPARISON_NOT_ALLOWED.format(text=ast.unparse(node)))
             right = self.expr(comp)
             parts.append(ops[type(op)](left, right))
             left = right
@@ -237,11 +251,11 @@ class _Builder:
 
     def piecewise(self, node: ast.Call) -> Any:
         if not node.args:
-            raise FormulaError("piecewise cần ít nhất một cặp (giá trị, điều kiện)")
+            raise FormulaError(FORMULA_PIECEWISE_EMPTY)
         pairs = []
         for arg in node.args:
             if not (isinstance(arg, ast.Tuple) and len(arg.elts) == 2):
-                raise FormulaError("mỗi nhánh của piecewise là một cặp (giá trị, điều kiện)")
+                raise FormulaError(FORMULA_PIECEWISE_PAIR)
             pairs.append((self.expr(arg.elts[0]), self.condition(arg.elts[1])))
         return self.sp.Piecewise(*pairs)
 

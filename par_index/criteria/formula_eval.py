@@ -35,6 +35,20 @@ from par_index.criteria.formula import (
     call_name,
     parse_tree,
 )
+from par_index.messages import (
+    FORMULA_COMPARISON_AS_VALUE,
+    FORMULA_COMPARISON_NOT_ALLOWED,
+    FORMULA_CONDITION,
+    FORMULA_DIVISION_BY_ZERO,
+    FORMULA_EXPONENT_NOT_NUMBER,
+    FORMULA_EXPONENT_TOO_BIG,
+    FORMULA_NAME,
+    FORMULA_NOT_ALLOWED,
+    FORMULA_NOT_REAL,
+    FORMULA_ONLY_NUMBERS,
+    FORMULA_PIECEWISE_EMPTY,
+    FORMULA_PIECEWISE_PAIR,
+)
 
 Fn = Callable[[np.ndarray], np.ndarray]
 Const = Fraction | float | complex  # exact when rational, else an approximation
@@ -86,7 +100,7 @@ class _Compiler:
                 raise _too_big(self.source(node))
             return value
         if isinstance(value, complex) and value.imag != 0:  # as formula.py: no usable value
-            raise FormulaError(f"hằng số '{self.source(node)}' không phải số thực (căn của một số âm)")
+            raise FormulaError(FORMULA_NOT_REAL.format(text=self.source(node)))
         if not abs(value) <= _LIMIT:
             raise _too_big(self.source(node))
         return value
@@ -94,7 +108,7 @@ class _Compiler:
     def expr(self, node: ast.AST) -> _Part:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, int | float):
-                raise FormulaError(f"chỉ được dùng số, không dùng {node.value!r}")
+                raise FormulaError(FORMULA_ONLY_NUMBERS.format(value=repr(node.value)))
             value = node.value
             if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
                 raise _too_big(ast.get_source_segment(self.text, node) or repr(value))
@@ -105,7 +119,7 @@ class _Compiler:
             return _constant(number)
         if isinstance(node, ast.Name):
             if node.id != "x":
-                raise FormulaError(f"tên '{node.id}' không được phép; chỉ dùng biến x")
+                raise FormulaError(FORMULA_NAME.format(name=node.id))
             return _Part(lambda v: v)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
             inner = self.expr(node.operand)
@@ -119,12 +133,11 @@ class _Compiler:
             return self.binop(node)
         if isinstance(node, ast.Compare | ast.BoolOp):
             raise FormulaError(
-                f"phép so sánh '{self.source(node)}' không phải là một số: "
-                "chỉ dùng làm điều kiện trong piecewise((giá trị, điều kiện), …, (giá trị, True))"
+                FORMULA_COMPARISON_AS_VALUE.format(text=self.source(node))
             )
         if isinstance(node, ast.Call):
             return self.call(node)
-        raise FormulaError(f"'{ast.unparse(node)}' không được phép trong công thức")
+        raise FormulaError(FORMULA_NOT_ALLOWED.format(text=ast.unparse(node)))
 
     def binop(self, node: ast.BinOp) -> _Part:
         left, right = self.expr(node.left), self.expr(node.right)
@@ -138,13 +151,13 @@ class _Compiler:
             return self.combine(node, a * b if a is not None and b is not None else None, lambda v: np.multiply(lf(v), rf(v)))
         if isinstance(node.op, ast.Div):
             if b is not None and b == 0:
-                raise FormulaError("chia cho 0")
+                raise FormulaError(FORMULA_DIVISION_BY_ZERO)
             return self.combine(node, a / b if a is not None and b is not None else None, lambda v: np.divide(lf(v), rf(v)))
         # power
         if b is not None and not isinstance(b, complex) and abs(float(b)) > MAX_EXPONENT:
-            raise FormulaError(f"số mũ quá lớn (tối đa {MAX_EXPONENT})")
+            raise FormulaError(FORMULA_EXPONENT_TOO_BIG.format(max=MAX_EXPONENT))
         if b is None and a is not None:
-            raise FormulaError("số mũ phải là một số (x ** 2), không phải biểu thức của x")
+            raise FormulaError(FORMULA_EXPONENT_NOT_NUMBER)
         if a is not None and b is not None:
             return self.combine(node, self.power(a, b, node), lf)
         if b is None:  # x ** x: allowed, as before
@@ -185,7 +198,7 @@ class _Compiler:
             return lambda v: np.ones(v.shape, dtype=bool)
         if isinstance(node, ast.Compare):
             return self.compare(node)
-        raise FormulaError(f"điều kiện '{ast.unparse(node)}' phải là một phép so sánh hoặc True")
+        raise FormulaError(FORMULA_CONDITION.format(text=ast.unparse(node)))
 
     def compare(self, node: ast.Compare) -> Fn:
         ops: dict[type[ast.cmpop], Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
@@ -196,7 +209,7 @@ class _Compiler:
         left = self.expr(node.left)
         for op, comp in zip(node.ops, node.comparators, strict=True):
             if type(op) not in ops:
-                raise FormulaError(f"phép so sánh '{ast.unparse(node)}' không được phép")
+                raise FormulaError(FORMULA_COMPARISON_NOT_ALLOWED.format(text=ast.unparse(node)))
             right = self.expr(comp)
             parts.append(_relation(ops[type(op)], left.fn, right.fn))
             left = right
@@ -233,12 +246,12 @@ class _Compiler:
 
     def piecewise(self, node: ast.Call) -> _Part:
         if not node.args:
-            raise FormulaError("piecewise cần ít nhất một cặp (giá trị, điều kiện)")
+            raise FormulaError(FORMULA_PIECEWISE_EMPTY)
         values: list[Fn] = []
         conditions: list[Fn] = []
         for arg in node.args:
             if not (isinstance(arg, ast.Tuple) and len(arg.elts) == 2):
-                raise FormulaError("mỗi nhánh của piecewise là một cặp (giá trị, điều kiện)")
+                raise FormulaError(FORMULA_PIECEWISE_PAIR)
             values.append(self.expr(arg.elts[0]).fn)
             conditions.append(self.condition(arg.elts[1]))
 
