@@ -67,9 +67,12 @@ class Proposal:
                              proposed_points=proposed_points, kinds=kinds, reason=reason)
 
 
+ROUND_STAGES = {1: ("self", "survey"), 2: ("self", "survey", "appraisal1")}  # the rows an appraiser of the round finds
+
+
 def base_data(data: UnitData, round_no: int) -> UnitData:
     """The data as the appraiser of ``round_no`` finds them (earlier rounds only)."""
-    keep = ("self", "survey") if round_no == 1 else ("self", "survey", "appraisal1")
+    keep = ROUND_STAGES[1] if round_no == 1 else ROUND_STAGES[2]
     return replace(data, assessments=data.assessments[data.assessments["stage"].isin(keep)].reset_index(drop=True))
 
 
@@ -79,21 +82,25 @@ def propose(
     round_no: int = 1,
     *,
     final: Results | None = None,
+    self_: Results | None = None,
     evidence: Sequence[Problem] | None = None,
 ) -> list[Proposal]:
     """The proposals of one round, in unit and criteria order.
 
     A caller that has already scored and reviewed the same data may pass what it has: ``final``
-    = ``score(criteria, data, "final")``, ``evidence`` = the problems of
-    ``review_evidence(score(criteria, data, "self"), data, always=True)`` (the reports do both).
-    They are used only when they are what this round would work out itself: when every row of
-    ``data`` is a ``self`` or ``survey`` row, the round's base data is ``data`` and the self and
-    final scores lay the same rows; otherwise they are ignored.
+    = ``score(criteria, data, "final")``, ``self_`` = ``score(criteria, data, "self")``,
+    ``evidence`` = the problems of ``review_evidence(self_, data, always=True)`` (the reports do
+    all three). Each is used only when it is what this round would work out itself: ``final``
+    when the round's base data keeps every row of ``data`` (no row of a later round), ``self_``
+    always, ``evidence`` when every row of ``data`` is a ``self`` or ``survey`` row (then the
+    self and final scores lay the same rows); otherwise they are ignored.
     """
-    plain = bool(data.assessments["stage"].isin(("self", "survey")).all())
-    base = data if plain and final is not None else base_data(data, round_no)
-    now = final if plain and final is not None else score(criteria, base, "final")
-    own = score(criteria, data, "self") if round_no == 2 else now
+    stages = data.assessments["stage"]
+    plain = bool(stages.isin(("self", "survey")).all())
+    whole = final is not None and bool(stages.isin(ROUND_STAGES[1 if round_no == 1 else 2]).all())
+    base = data if whole else base_data(data, round_no)
+    now = final if whole and final is not None else score(criteria, base, "final")
+    own = (self_ if self_ is not None else score(criteria, data, "self")) if round_no == 2 else now
     reviewed = list(evidence) if plain and evidence is not None else _evidence_problems(now, base)
     # per set, once: which cells hold the unit's own value on a leaf it may be cut on (as lists:
     # tens of thousands of look-ups, each a numpy scalar otherwise)

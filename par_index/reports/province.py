@@ -34,6 +34,9 @@ class ProvinceData:
     # the cuts the same run proposes that have no decision yet (:func:`pending_cuts`); None:
     # not worked out (the context works them out)
     pending: list[Proposal] | None = field(default=None)
+    # each unit's index after those cuts (:func:`index_after_cuts`), worked out once for the
+    # report and the workbook (:func:`after_cuts`)
+    after: dict[str, Decimal | None] | None = field(default=None)
 
 
 def _int(x: object) -> int | None:
@@ -49,8 +52,7 @@ def _trend(x: object) -> str:
 
 def province_context(inp: ReportInputs, pd_: ProvinceData) -> dict[str, Any]:
     r = pd_.ranking
-    pending = pending_cuts(inp) if pd_.pending is None else pd_.pending
-    after = index_after_cuts(inp.final, pending)
+    pending, after = after_cuts(inp, pd_)
     change_by_unit = {} if pd_.change is None else {row["unit"]: row for row in pd_.change.changes.to_dict("records")}
     has_groups = bool((r["group"] != "").any()) if len(r) else False
     areas = areas_of(inp.final)
@@ -134,13 +136,23 @@ def pending_cuts(inp: ReportInputs) -> list[Proposal]:
         return []
     from par_index.appraisal.proposals import propose
 
-    # the final scores and (once write_reports has run it) the evidence review are the same work
-    # propose would do on data with no appraisal rows: it reuses them then
+    # the self and final scores and (once write_reports has run it) the evidence review are work
+    # propose would do again: it reuses what is the same on these data
     evidence = inp.evidence_problems if inp.evidence_reviewed else None
     return [
-        p for p in propose([s.criteria for s in inp.final.sets], inp.data, 2 if _appraised(inp) else 1, final=inp.final, evidence=evidence)
+        p for p in propose([s.criteria for s in inp.final.sets], inp.data, 2 if _appraised(inp) else 1, final=inp.final, self_=inp.self_,
+                           evidence=evidence)
         if p.kinds != ("explanation",) and p.proposed_points < p.current_points
     ]
+
+
+def after_cuts(inp: ReportInputs, pd_: ProvinceData) -> tuple[list[Proposal], dict[str, Decimal | None]]:
+    """The pending cuts and each unit's index after them, worked out once and kept in ``pd_``."""
+    if pd_.pending is None:
+        pd_.pending = pending_cuts(inp)
+    if pd_.after is None:
+        pd_.after = index_after_cuts(inp.final, pd_.pending)
+    return pd_.pending, pd_.after
 
 
 def index_after_cuts(results: Results, pending: list[Proposal]) -> dict[str, Decimal | None]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from par_index.common.xlsx_table import Table, write_tables
 from par_index.reports.format import point_texts, whole_units
-from par_index.reports.province import ProvinceData, index_after_cuts, pending_cuts
+from par_index.reports.province import ProvinceData, after_cuts
 from par_index.reports.ranking import areas_of
 from par_index.reports.unit import ReportInputs
 
@@ -20,8 +20,7 @@ def write_workbook(inp: ReportInputs, pdata: ProvinceData, requirements: list[An
     r = pdata.ranking
     areas = areas_of(inp.final)
     change = {} if pdata.change is None else {c["unit"]: c for c in pdata.change.changes.to_dict("records")}
-    pending = pending_cuts(inp) if pdata.pending is None else pdata.pending
-    after = index_after_cuts(inp.final, pending)
+    pending, after = after_cuts(inp, pdata)
     cuts = 1 if pending else 0  # the column of the index after the pending cuts, beside the index
     head = ["Loại đơn vị", "Hạng", "Mã đơn vị", "Tên đơn vị", "Nhóm", "Hạng trong nhóm", "Điểm", "Điểm tối đa", "Chỉ số (%)"]
     head += ["Chỉ số sau đề xuất cắt giảm (%)"] * cuts + ["Xếp loại"]
@@ -59,6 +58,8 @@ def write_workbook(inp: ReportInputs, pdata: ProvinceData, requirements: list[An
     for fs in inp.final.sets:
         ss = next(s for s in inp.self_.sets if s.criteria.id == fs.criteria.id)
         leaves = fs.criteria.leaves
+        codes, names = [leaf.code for leaf in leaves], [leaf.name for leaf in leaves]
+        f_scale, s_scale = fs.scale, ss.scale
         for i, unit in enumerate(fs.units["unit"]):
             k = ss.unit_row(unit)
             status, text = fs.status[i].tolist(), fs.value_text[i].tolist()
@@ -66,9 +67,8 @@ def write_workbook(inp: ReportInputs, pdata: ProvinceData, requirements: list[An
             for j, m_u, s_u, f_u in zip(range(len(leaves)), whole_units(fs.leaf_max[i]), whole_units(ss.leaf_points[k]), whole_units(fs.leaf_points[i]), strict=True):
                 if status[j] == "not_applicable":
                     continue
-                leaf = leaves[j]
-                mx = point_texts(m_u, fs.scale)[0] if has_max[j] else None
-                detail.append([unit, leaf.code, leaf.name, mx, point_texts(s_u, ss.scale)[0], point_texts(f_u, fs.scale)[0], str(text[j]).strip() or None])
+                mx = point_texts(m_u, f_scale)[0] if has_max[j] else None
+                detail.append([unit, codes[j], names[j], mx, point_texts(s_u, s_scale)[0], point_texts(f_u, f_scale)[0], str(text[j]).strip() or None])
     _sheet(tables, "Điểm chi tiết", ["Mã đơn vị", "Tiêu chí", "Nội dung", "Điểm tối đa", "Tự đánh giá", "Cuối cùng", "Giá trị"], detail, {4, 5, 6}, {1: 16, 3: 60, 7: 24})
     if requirements is not None:
         from par_index.evidence.check import STATUS_WORDS

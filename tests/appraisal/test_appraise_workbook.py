@@ -130,7 +130,14 @@ def test_propose_reuses_the_callers_scores_only_on_data_without_appraisal_rows(d
     for round_no in (1, 2):
         alone = propose(sets, data, round_no)
         assert ("so-a", "1.3", ("evidence_missing",)) in [(p.unit, p.criterion, p.kinds) for p in alone]
-        assert propose(sets, data, round_no, final=score(sets, data, "final"), evidence=[]) == alone
+        mine = {"final": score(sets, data, "final"), "self_": score(sets, data, "self")}
+        assert propose(sets, data, round_no, **mine, evidence=[]) == alone  # round 2 keeps every row: final and self_ used
+    with (data_dir / "assessments.csv").open("a", encoding="utf-8") as fh:
+        fh.write("so-b,1.2,100%,appraisal2,,\n")
+    data = read_data(data_dir)
+    alone = propose(sets, data, 2)
+    assert propose(sets, data, 2, final=score(sets, data, "final"), self_=score(sets, data, "self"), evidence=[]) == alone
+    assert propose(sets, data, 2, final=score(sets, data, "self")) == alone  # an appraisal2 row: the final scores are not round 2's base
 
 
 def test_round_trip_score_reads_decisions_back(data_dir: Path):
