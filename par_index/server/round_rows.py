@@ -115,8 +115,7 @@ def _categorical(codes: Any, texts: list[Any]) -> Any:
     import numpy as np
     import pandas as pd
 
-    used, first = np.unique(codes, return_index=True)
-    by_first = used[np.argsort(first, kind="stable")]
+    by_first = pd.unique(codes)  # the codes used, in first-appearance order (a hash table, no sort)
     renumber = np.full(len(texts), -1, dtype=np.int32)
     renumber[by_first] = np.arange(len(by_first), dtype=np.int32)
     kept = np.array(texts, dtype=object)[by_first] if len(by_first) else np.array([], dtype=object)
