@@ -16,8 +16,10 @@ The package reads as the method, bottom up (imports only point down this list;
     reports/        province ranking, unit and agency reports (HTML, Excel)
     planning/       what-if and recipes, headroom, cheapest plans, robustness
     pipeline.py     the use cases the CLI, the demo, the server and notebooks call
-    cli/            the ``par-index`` command: group, options, console, demo, commands/
+    server/         the province server: database, accounts and roles, workflow, JSON API, web/ pages
     testing/        oracles: the per-unit reference scorer, synthetic data, brute force
+    cli/            the ``par-index`` command: group, options, console, demo, commands/
+    templates/      the jinja2 templates of the reports (data, no code)
 
 The public API (``__all__``) is re-exported from :mod:`par_index.pipeline` and loaded on
 first use, so ``import par_index`` stays light::

@@ -81,6 +81,30 @@ def test_every_top_level_name_has_a_layer() -> None:
     assert names - set(LAYER_OF) == set()
 
 
+def test_the_package_docstring_shows_the_whole_tree() -> None:
+    # issue 9, item 1: the whole tree in par_index/__init__.py's docstring, in the layers' order
+    import par_index
+
+    doc = par_index.__doc__ or ""
+    entries = sorted(p.name + ("/" if p.is_dir() else "") for p in PACKAGE.iterdir()
+                     if not p.name.startswith(("_", ".")) and p.name != "py.typed" and (p.is_dir() or p.suffix == ".py"))
+    assert [e for e in entries if f"\n    {e} " not in doc] == []
+    shown = [line.split()[0].rstrip("/").removesuffix(".py") for line in doc.split("::")[1].lstrip("\n").split("\n\n")[0].splitlines() if line.strip()]
+    assert len(shown) == len(entries) and shown == sorted(shown, key=lambda name: LAYER_OF.get(name, len(LAYERS)))
+
+
+def test_every_html_environment_is_built_by_the_one_set_up() -> None:
+    # issue 9, item 5: one jinja2 set-up (common/html.py: autoescape always on, strict undefined)
+    # for the reports and the server's pages; nothing else builds an Environment
+    built = [
+        f"{path.relative_to(REPO)}:{node.lineno}"
+        for path in PACKAGE.rglob("*.py") if path != PACKAGE / "common" / "html.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) in ("Environment", "Template")
+    ]
+    assert built == []
+
+
 def test_imports_point_down_or_within_a_part() -> None:
     wrong = []
     for mod, path in all_modules().items():

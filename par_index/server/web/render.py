@@ -12,8 +12,9 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader
 
+from par_index.common.html import new_environment
 from par_index.common.values import format_date, format_number
 from par_index.reports.format import vn
 from par_index.server.web import labels
@@ -68,13 +69,7 @@ def datetime(d: dt.datetime | None) -> str:
 
 @cache
 def environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("par_index.server", "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = new_environment(PackageLoader("par_index.server", "templates"))  # the package's one set-up: autoescaped, strict
     env.filters.update(num=num, fixed=fixed, signed=signed, date=date, datetime=datetime,
                        role=labels.role, state=labels.state)
     env.globals.update(labels=labels)
