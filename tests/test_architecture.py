@@ -105,6 +105,18 @@ def test_every_html_environment_is_built_by_the_one_set_up() -> None:
     assert built == []
 
 
+def test_one_strict_pydantic_base() -> None:
+    # issue 9, item 5: every model of a file a user writes builds on common.schema.Strict (no
+    # unknown key, frozen); only the plan as loaded (built in code, never from a file) does not
+    direct = sorted(
+        f"{path.relative_to(REPO)}:{node.name}"
+        for path in PACKAGE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ClassDef) and any(getattr(b, "id", getattr(b, "attr", "")) == "BaseModel" for b in node.bases)
+    )
+    assert direct == ["par_index/common/schema.py:Strict", "par_index/reform_plan/register.py:LoadedPlan"]
+
+
 def test_imports_point_down_or_within_a_part() -> None:
     wrong = []
     for mod, path in all_modules().items():

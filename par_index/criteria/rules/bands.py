@@ -13,13 +13,14 @@ from decimal import Decimal
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from par_index.common.schema import Strict
 from par_index.criteria.rules.base import Measure, MeasuredRule, NonNegative, Number, above_max, finite, pts, register
 
 
-class Band(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+class Band(Strict):
+    model_config = ConfigDict(populate_by_name=True)  # with Strict's: no unknown key, frozen
 
     from_: Number | None = Field(default=None, alias="from")
     above: Number | None = None

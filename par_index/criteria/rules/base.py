@@ -22,8 +22,9 @@ from fractions import Fraction
 from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
+from par_index.common.schema import Strict
 from par_index.common.values import exact_number, format_number, format_percent, magnitude_problem, parse_date_scalar
 from par_index.messages import ABOVE_MAX, DATE_UNREADABLE, RATIO_ABOVE_100, RATIO_WITHOUT_PERCENT
 
@@ -77,10 +78,9 @@ def _numeric_field(cls: type[BaseModel], name: str) -> bool:
     return field is not None and any(t in str(field.annotation) for t in ("float", "Decimal", "int"))
 
 
-class Rule(BaseModel):
-    """Base of all rule kinds. Subclasses set ``kind`` as a ``Literal``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Rule(Strict):
+    """Base of all rule kinds (strict and frozen, as every model of a file a user writes).
+    Subclasses set ``kind`` as a ``Literal``."""
 
     kind: str
     value_type: ClassVar[ValueType] = "number"
