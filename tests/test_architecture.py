@@ -117,6 +117,24 @@ def test_one_strict_pydantic_base() -> None:
     assert direct == ["par_index/common/schema.py:Strict", "par_index/reform_plan/register.py:LoadedPlan"]
 
 
+def test_no_fallback_for_a_part_of_the_package() -> None:
+    # issue 9, item 4: no "when installed" fallback left from parallel work: a part of the package
+    # is always there, so importing it is never wrapped in ``except ImportError``
+    guarded = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Try):
+                continue
+            caught = {getattr(h.type, "id", "") for h in node.handlers} | {
+                getattr(e, "id", "") for h in node.handlers if isinstance(h.type, ast.Tuple) for e in h.type.elts
+            }
+            if caught & {"ImportError", "ModuleNotFoundError"} and any(
+                isinstance(n, ast.ImportFrom) and (n.module or "").startswith("par_index") for b in node.body for n in ast.walk(b)
+            ):
+                guarded.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert guarded == []
+
+
 def test_imports_point_down_or_within_a_part() -> None:
     wrong = []
     for mod, path in all_modules().items():

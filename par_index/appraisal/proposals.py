@@ -170,26 +170,10 @@ def propose(
 
 
 def _evidence_problems(results: Results, data: UnitData) -> list[Problem]:
-    """The evidence register's problems, or (without it) self-scores with no evidence row."""
-    try:
-        from par_index.evidence.check import review_evidence
-    except ModuleNotFoundError:
-        return _no_evidence_rows(results, data)
+    """The evidence register's problems (the one owner of "self-score without a document")."""
+    from par_index.evidence.check import review_evidence
+
     return review_evidence(results, data, always=True).problems
-
-
-def _no_evidence_rows(results: Results, data: UnitData) -> list[Problem]:
-    have = set(zip(data.evidence["unit"], data.evidence["criterion"], strict=True))
-    out = []
-    for s in results.sets:
-        c = s.criteria
-        survey = np.array([leaf.rule.kind == "survey" for leaf in c.leaves], dtype=bool)
-        for i, j in zip(*np.nonzero((s.value_stage == "self") & (s.leaf_points > 0) & ~survey), strict=True):
-            unit = str(s.units["unit"].iat[i])
-            if (unit, c.leaves[j].code) not in have:
-                msg = f"tự chấm {format_number(s.leaf_points[i, j] / s.scale)} điểm nhưng thiếu tài liệu kiểm chứng"
-                out.append(Problem("evidence_missing", msg, unit=unit, criterion=c.leaves[j].code))
-    return out
 
 
 def _finding(p: Problem, s: SetResult, i: int, j: int, data: UnitData) -> tuple[float, str, str] | None:

@@ -21,11 +21,9 @@ NO_AGENCY_NAME = "Chưa giao cơ quan cung cấp tài liệu"
 
 
 def evidence_review(inp: ReportInputs) -> tuple[list[Any] | None, list[Problem]]:
-    """(requirements, problems) from :mod:`par_index.evidence.check`, or (None, []) without it."""
-    try:
-        from par_index.evidence.check import review_evidence
-    except ImportError:  # the evidence register is another module; reports work without it
-        return None, []
+    """(requirements, problems) from :mod:`par_index.evidence.check`."""
+    from par_index.evidence.check import review_evidence
+
     result = review_evidence(inp.self_, inp.data, always=True)
     return list(result.requirements), list(result.problems)
 
