@@ -112,7 +112,7 @@ class Reason(StrEnum):
     value_unreadable = "value_unreadable", "a value the rule cannot read (scored 0)"
     value_above_100 = "value_above_100", "a ratio above 100 % (scored 0)"
     date_implausible = "date_implausible", "a deadline date more than ten years before the due year, e.g. year 0024 (scored 0)"
-    value_negative = "value_negative", "a negative value (read as 0)"
+    value_negative = "value_negative", "a negative ratio or count (an error, scored 0: read as 0 a lower-is-better rule gave it full points), or negative manual points (read as 0)"
     value_not_whole = "value_not_whole", "a count that is not a whole number (rounded down)"
     value_not_yes_no = "value_not_yes_no", "a yes/no value that is neither (scored 0)"
     points_unreadable = "points_unreadable", "the points a unit claimed are not a number"

@@ -220,10 +220,10 @@ def corrected(rule: Rule, x: float, max_points: float) -> float:
             if q.denominator != 1:
                 x = float(math.floor(q) * Fraction(repr(step)))
         return x
-    if measure == "ratio":  # above 100 %: an error, scored 0
-        return math.nan if x > 1 else max(x, 0.0)
-    if measure == "count":
-        return float(math.floor(max(x, 0.0)))
+    if measure == "ratio":  # above 100 % or negative: an error, scored 0
+        return math.nan if x > 1 or x < 0 else x
+    if measure == "count":  # negative: an error, scored 0
+        return math.nan if x < 0 else float(math.floor(x))
     if measure == "non_negative":
         return max(x, 0.0)
     return x

@@ -78,10 +78,10 @@ def value_kind(leaf: Leaf) -> str:
 
 
 def _clean_measure(measure: str, v: str) -> str:
-    if measure == "ratio":  # above 100 %: an error the engine scores 0 (no usable number)
-        return f'IF({v}>1,"",MAX({v},0))'
-    if measure == "count":
-        return f"INT(MAX({v},0))"
+    if measure == "ratio":  # above 100 % or negative: an error the engine scores 0 (no usable number)
+        return f'IF(OR({v}>1,{v}<0),"",{v})'
+    if measure == "count":  # negative: an error the engine scores 0
+        return f'IF({v}<0,"",INT({v}))'
     return v
 
 

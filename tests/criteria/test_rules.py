@@ -166,8 +166,8 @@ def test_per_item_capped() -> None:
 def test_per_item_counts_are_whole() -> None:
     r = rule(kind="per_item", each=0.5)
     x, issues = r.prepare(np.array([2.5, -1.0]), 2)
-    assert list(x) == [2.0, 0.0]
-    assert sorted(i.reason for i in issues) == ["value_negative", "value_not_whole"]
+    assert x[0] == 2.0 and np.isnan(x[1])  # a negative count is an error, scored 0 (not read as 0)
+    assert sorted((i.reason, i.severity) for i in issues) == [("value_negative", "error"), ("value_not_whole", "warning")]
 
 
 def test_manual_step_and_max() -> None:

@@ -215,3 +215,28 @@ def test_a_claim_is_written_with_a_decimal_comma_in_the_message(tmp_path: Path) 
     # a claim written with a decimal comma reads the same
     res = _score(tmp_path, nodes, 'u,1,0.86,"1,25"\n')
     assert res.problems[0].message.startswith("tự chấm 1,25 điểm nhưng")
+
+
+LOWER_IS_BETTER = (
+    "  - code: '1'\n    name: A\n    max: 4\n    children:\n"
+    "      - {code: '1.1', name: Trễ hạn, max: 2, rule: {kind: bands, bands: [{below: 0.01, points: 2}, {from: 0.01, points: 0}]}}\n"
+    "      - {code: '1.2', name: Vi phạm, max: 2, rule: {kind: bands, measure: count, bands: [{below: 1, points: 2}, {from: 1, points: 0}]}}\n"
+)
+
+
+def test_a_negative_ratio_or_count_is_an_error_not_zero(tmp_path: Path) -> None:
+    """A ratio of -5 % or a count of -3 (impossible, a typo) was read as 0 with a warning: on a
+    lower-is-better rule ("tỷ lệ hồ sơ trễ hạn", "số vụ vi phạm") that is full points, 4/4 here,
+    exit 0. Like a ratio above 100 % (item 3) it is an error scored 0, and refused in whatif --set."""
+    from par_index.cli.main import main
+
+    res = _score(tmp_path, LOWER_IS_BETTER, "u,1.1,-5%,\nu,1.2,-3,\n")
+    assert (_leaf(res, "1.1"), _leaf(res, "1.2")) == (0.0, 0.0)  # were 2 and 2
+    assert sorted((p.criterion, p.reason, p.severity, p.message) for p in res.problems) == [
+        ("1.1", "value_negative", "error", "-5% là số âm; tỷ lệ phải từ 0% đến 100%; được tính 0 điểm"),
+        ("1.2", "value_negative", "error", "-3 là số âm; số lượng phải ≥ 0; được tính 0 điểm"),
+    ]
+    assert _reference(tmp_path)["u"].total_points == 0  # type: ignore[attr-defined]
+    assert _points(_score(tmp_path, LOWER_IS_BETTER, "u,1.1,0%,\nu,1.2,0,\n")) == 4.0  # 0 is full points
+    args = ["whatif", "--criteria", str(tmp_path / "c.yaml"), "--data", str(tmp_path / "d"), "--set", "u:1.1=-5%"]
+    assert main(args) == 2

@@ -286,3 +286,28 @@ def wl_kind(layout: Layout, code: str) -> str:
     from par_index.workbook.formulas import value_kind
 
     return value_kind(layout.leaves[code])
+
+
+def test_a_negative_ratio_or_count_scores_0_in_the_form_as_in_the_engine(tmp_path: Path) -> None:
+    """A negative ratio or count (refused by the cell's validation, but pasted anyway) was read as 0
+    by the form's formulas and by the engine: full points on a lower-is-better rule. Both now score
+    it 0 (the engine reports value_negative as an error); the recalculated form gives the engine's total."""
+    c = tmp_path / "c.yaml"
+    c.write_text(
+        "id: t\ntitle: t\nyear: 2024\nunit_kinds: {so: Sở}\nprovenance: illustrative\nnodes:\n"
+        "  - code: '1'\n    name: A\n    max: 4\n    children:\n"
+        "      - {code: '1.1', name: Trễ hạn, max: 2, rule: {kind: bands, bands: [{below: 0.01, points: 2}, {from: 0.01, points: 0}]}}\n"
+        "      - {code: '1.2', name: Vi phạm, max: 2, rule: {kind: bands, measure: count, bands: [{below: 1, points: 2}, {from: 1, points: 0}]}}\n",
+        encoding="utf-8",
+    )
+    crit = load(c)
+    path = tmp_path / "u.xlsx"
+    layout = write_workbook(crit, UnitInfo("u", "Đơn vị U", "so"), path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[wl.MAIN_SHEET]
+    ws[layout.cell("1.1", "value")] = -0.05
+    ws[layout.cell("1.2", "value")] = -3
+    wb.save(path)
+    got = recalc_full(path)
+    s, i = score([crit], read_data(path), "self").find("u")
+    assert float(s.total_points[i]) / s.scale == got[f"F{layout.total_row}"] == 0.0  # both were 4 (full points)

@@ -177,26 +177,27 @@ def check_measure(measure: Measure, x: np.ndarray) -> tuple[np.ndarray, list[Val
     with np.errstate(invalid="ignore"):
         if measure == "ratio":
             # a ratio above 1 is a mistyped percentage (85 for 85%) or an impossible share
-            # (120%): an error scored 0, never clamped to full points
+            # (120%), and a negative one is impossible too: errors scored 0, never clamped (to
+            # full points, or to 0 %, which a lower-is-better rule scores in full)
             high = x > 1
             low = x < 0
             if high.any():
                 issues.append(ValueIssue(high, "value_above_100", RATIO_ABOVE_100, "error"))
             if low.any():
-                issues.append(ValueIssue(low, "value_negative", "{value} là số âm; tỷ lệ phải từ 0% đến 100%"))
+                issues.append(ValueIssue(low, "value_negative", "{value} là số âm; tỷ lệ phải từ 0% đến 100%; được tính 0 điểm", "error"))
             if high.any() or low.any():
-                x = np.where(high, np.nan, np.clip(x, 0.0, 1.0))
+                x = np.where(high | low, np.nan, x)
         elif measure == "count":
             low = x < 0
             frac = (x != np.floor(x)) & ~np.isnan(x)
-            if low.any():
-                issues.append(ValueIssue(low, "value_negative", "{value} là số âm; số lượng phải ≥ 0"))
+            if low.any():  # impossible: an error scored 0 (read as 0, a "fewer is better" rule gave full points)
+                issues.append(ValueIssue(low, "value_negative", "{value} là số âm; số lượng phải ≥ 0; được tính 0 điểm", "error"))
             if frac.any():
                 issues.append(
                     ValueIssue(frac, "value_not_whole", "{value} không phải số nguyên; số lượng được làm tròn xuống")
                 )
             if low.any() or frac.any():
-                x = np.floor(np.clip(x, 0.0, None))
+                x = np.where(low, np.nan, np.floor(x))
     return x, issues
 
 
