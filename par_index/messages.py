@@ -160,6 +160,12 @@ NOT_ALLOWED = "{who} không được phép thực hiện thao tác này"
 #: a login refused after too many wrong passwords (the server adds how many seconds to wait)
 LOGIN_LOCKED = "đăng nhập sai quá nhiều lần; hãy thử lại sau"
 
+# -- agencies and rounds --------------------------------------------------------------------
+#: an agency id that the agencies list does not declare (``where``: the list, its file)
+AGENCY_UNDECLARED = "cơ quan '{agency}' chưa được khai báo trong {where}"
+#: an appraisal round other than 1 or 2
+ROUND_UNKNOWN = "vòng thẩm định '{round}' không hợp lệ: ghi 1 hoặc 2"
+
 # -- identifiers -----------------------------------------------------------------------------
 #: a table row without its id (``what``: "đơn vị", "tiêu chí", "nhiệm vụ"; ``column``: the column's name)
 ID_MISSING = "thiếu mã {what} (cột {column})"

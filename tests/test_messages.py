@@ -343,3 +343,17 @@ def test_yes_no_where_a_number_belongs_is_one_check(tmp_path: Path, old: str, ne
     with pytest.raises(InputError) as exc:
         load_criteria(tmp_path / "c.yaml")
     assert [str(p).split(".yaml ", 1)[1] for p in exc.value.problems] == [message]
+
+
+def test_an_appraisal_round_other_than_1_or_2(tmp_path: Path) -> None:
+    # appraisal records; the appraisal workbook's info sheet and the server's appraisal say it the
+    # same way (messages.ROUND_UNKNOWN; tests/server/test_server_workflow.py)
+    import shutil
+
+    from par_index.pipeline import read_data
+
+    data = tmp_path / "data"
+    shutil.copytree(TESTS / "data" / "mini" / "data", data)
+    (data / "appraisals.csv").write_text("unit,criterion,round,reason\nso-a,1.2,3,Thiếu báo cáo\n", encoding="utf-8")
+    got = [p.message for p in read_data(data).problems if p.reason == "appraisal_round_unknown"]
+    assert got == ["vòng thẩm định '3' không hợp lệ: ghi 1 hoặc 2; bản ghi không được áp dụng"]

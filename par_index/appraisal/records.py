@@ -30,7 +30,14 @@ import pandas as pd
 
 from par_index.common.values import format_date, nfc, nfc_series, parse_date_scalar
 from par_index.errors import InputError, Problem
-from par_index.messages import COLUMN_UNKNOWN, DATE_UNREADABLE, EXCEL_UNREADABLE, REASON_REQUIRED, column_missing
+from par_index.messages import (
+    COLUMN_UNKNOWN,
+    DATE_UNREADABLE,
+    EXCEL_UNREADABLE,
+    REASON_REQUIRED,
+    ROUND_UNKNOWN,
+    column_missing,
+)
 from par_index.unit_data.reader import UnitData
 from par_index.unit_data.value_table import column_codes
 
@@ -132,7 +139,7 @@ def _from_table(df: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
         r = df.iloc[pos]
         stage = ROUND_STAGES.get(str(r["round"]).strip().lower())
         if stage is None:
-            problems.append(_problem(r, "appraisal_round_unknown", f"vòng thẩm định '{r['round']}' không hợp lệ: ghi 1 hoặc 2; bản ghi không được áp dụng"))
+            problems.append(_problem(r, "appraisal_round_unknown", ROUND_UNKNOWN.format(round=r["round"]) + "; bản ghi không được áp dụng"))
             continue
         round_no = int(stage[-1])
         if not str(r["reason"]).strip():

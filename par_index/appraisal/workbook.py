@@ -29,6 +29,7 @@ from par_index.messages import (
     FORMULA_IN_CELL,
     POINTS_EXPECTED,
     REASON_REQUIRED,
+    ROUND_UNKNOWN,
     not_a_number,
 )
 from par_index.unit_data.reader import cell_text as sheet_cell_text
@@ -277,7 +278,7 @@ def _read_round(wb: object, path: Path) -> int:
                 if value in ("1", "2"):
                     return int(value)
                 raise InputError(
-                    Problem("appraisal_round_unknown", f"vòng thẩm định '{value}' không hợp lệ: ghi 1 hoặc 2", file=f"{path.name}[{INFO_SHEET}]")
+                    Problem("appraisal_round_unknown", ROUND_UNKNOWN.format(round=value), file=f"{path.name}[{INFO_SHEET}]")
                 )
     raise InputError(
         Problem(

@@ -20,7 +20,7 @@ from par_index.common.values import magnitude_problem
 from par_index.common.yaml_strict import LineDict, load_yaml, nfc_strings
 from par_index.criteria.model import CriteriaSet, Node
 from par_index.errors import InputError, Problem, Reason
-from par_index.messages import DATE_FORMS, KEY_UNKNOWN, NOT_A_MAPPING, UNIT_KIND_UNKNOWN
+from par_index.messages import AGENCY_UNDECLARED, DATE_FORMS, KEY_UNKNOWN, NOT_A_MAPPING, UNIT_KIND_UNKNOWN
 
 # Provenance values that must cite where the number comes from.
 SOURCED = {
@@ -373,7 +373,7 @@ def check_references(raw: Any, name: str, check_agencies: bool = True) -> list[P
             agency = node.get("agency")
             if check_agencies and isinstance(agency, str) and agency not in agencies:
                 known = ", ".join(sorted(agencies)) or "chưa khai báo cơ quan nào"
-                add("agency_undeclared", f"cơ quan '{agency}' chưa được khai báo trong 'agencies' ({known})", node, "agency")
+                add("agency_undeclared", AGENCY_UNDECLARED.format(agency=agency, where=f"'agencies' ({known})"), node, "agency")
             evidence = node.get("evidence")
             if check_agencies and isinstance(evidence, list):
                 for i, ev in enumerate(evidence):

@@ -27,7 +27,7 @@ from par_index.criteria.loader import pydantic_message, pydantic_problems, read_
 from par_index.criteria.model import Agency
 from par_index.criteria.rules.base import Date
 from par_index.errors import InputError, Problem
-from par_index.messages import KEY_UNKNOWN, NOT_A_MAPPING
+from par_index.messages import AGENCY_UNDECLARED, KEY_UNKNOWN, NOT_A_MAPPING
 
 DeadlineKind = Literal["date", "month", "quarter", "half", "year", "ongoing", "as_needed", "separate_plan"]
 DATED_KINDS = frozenset({"date", "month", "quarter", "half", "year"})
@@ -181,7 +181,7 @@ def load_plan(path: str | Path, agencies_path: str | Path | None = None) -> Load
                     problems.append(
                         Problem(
                             "agency_undeclared",
-                            f"cơ quan '{agency}' chưa được khai báo trong {apath}",
+                            AGENCY_UNDECLARED.format(agency=agency, where=apath),
                             file=name,
                             line=key_lines.get(key, line),
                             criterion=t.id,

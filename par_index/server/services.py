@@ -32,6 +32,7 @@ from par_index.messages import (
     NOT_ALLOWED,
     ONE_OF_TWO,
     REASON_REQUIRED,
+    ROUND_UNKNOWN,
     SURVEY_NOT_BY_UNIT,
     UNIT_UNKNOWN,
 )
@@ -463,7 +464,7 @@ def add_appraisal(
         raise ApiError(422, f"tiêu chí {criterion}: " + REASON_REQUIRED.format(where="trường reason"), {"criterion": criterion, "field": "reason"})
     rnd_no = body.get("round")
     if rnd_no not in (1, 2, "1", "2"):
-        raise ApiError(422, "vòng thẩm định (round) phải là 1 hoặc 2", {"field": "round"})
+        raise ApiError(422, ROUND_UNKNOWN.format(round=rnd_no) + " (trường round)", {"field": "round"})
     rnd_no = int(rnd_no)
     value = scoring_text(body.get("value")) if body.get("value") is not None else ""
     points = scoring_text(body.get("points")) if body.get("points") is not None else ""

@@ -38,6 +38,9 @@ def test_appraisal_rounds_change_the_final_result(client: Any) -> None:
     assert r.status_code == 422
     assert r.json()["error"].startswith("tiêu chí 1.1.2: không đọc được giá trị 'nhiều'")
     # both a value and points (or neither): the wording of a scenario's value change (tests/test_messages.py)
+    r = client.post("/api/v1/appraisals", json={**decision, "round": 3, "reason": "x"}, headers=h_app)
+    assert r.status_code == 422
+    assert r.json()["error"] == "vòng thẩm định '3' không hợp lệ: ghi 1 hoặc 2 (trường round)"
     r = client.post("/api/v1/appraisals", json={**decision, "points": 1, "reason": "x"}, headers=h_app)
     assert r.status_code == 422
     assert r.json()["error"] == "tiêu chí 1.1.2: cần đúng một trong hai: 'value' (giá trị) hoặc 'points' (điểm)"
