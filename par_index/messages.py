@@ -150,6 +150,9 @@ def column_missing(missing: Sequence[str], table: str, required: Sequence[str], 
     return text + (f" (tùy chọn: {', '.join(optional)})" if optional else "")
 
 
+#: a CSV row with more cells than the header (an unquoted comma)
+CSV_TOO_MANY_CELLS = "dòng có {cells} cột trong khi tiêu đề có {header} cột (thừa dấu phẩy? hãy đặt văn bản có dấu phẩy trong ngoặc kép)"
+
 # -- appraisal ------------------------------------------------------------------------------
 #: an appraisal change without its reason (``where``: "cột reason", "trường reason", …)
 REASON_REQUIRED = "mọi thay đổi khi thẩm định phải có lý do ({where})"

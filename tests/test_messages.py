@@ -357,3 +357,14 @@ def test_an_appraisal_round_other_than_1_or_2(tmp_path: Path) -> None:
     (data / "appraisals.csv").write_text("unit,criterion,round,reason\nso-a,1.2,3,Thiếu báo cáo\n", encoding="utf-8")
     got = [p.message for p in read_data(data).problems if p.reason == "appraisal_round_unknown"]
     assert got == ["vòng thẩm định '3' không hợp lệ: ghi 1 hoặc 2; bản ghi không được áp dụng"]
+
+
+def test_a_csv_row_longer_than_its_header(tmp_path: Path) -> None:
+    # the plan progress file says it as the unit data tables do (tests/unit_data/test_unit_data.py)
+    from par_index.reform_plan.status import read_progress
+
+    progress = tmp_path / "progress.csv"
+    progress.write_text("task,status\nA.1,done,thừa\n", encoding="utf-8")
+    assert [(p.reason, p.line, p.message) for p in read_progress(progress)[1]] == [
+        ("csv_columns", 2, "dòng có 3 cột trong khi tiêu đề có 2 cột (thừa dấu phẩy? hãy đặt văn bản có dấu phẩy trong ngoặc kép); dòng này bị bỏ qua")
+    ]

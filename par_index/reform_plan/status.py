@@ -39,6 +39,7 @@ from par_index.common.values import format_date, nfc, parse_date_scalar
 from par_index.errors import InputError, Problem
 from par_index.messages import (
     COLUMN_UNKNOWN,
+    CSV_TOO_MANY_CELLS,
     DATE_UNREADABLE,
     FILE_EMPTY,
     FILE_MISSING,
@@ -174,7 +175,7 @@ def read_progress(path: str | Path) -> tuple[list[Progress], list[Problem]]:
     out: list[Progress] = []
     for (line, _), values in zip(numbered[1:], rows[1:], strict=True):
         if len(values) > len(header):
-            msg = f"dòng có {len(values)} cột trong khi tiêu đề có {len(header)} cột; dòng này bị bỏ qua"
+            msg = CSV_TOO_MANY_CELLS.format(cells=len(values), header=len(header)) + "; dòng này bị bỏ qua"
             problems.append(Problem("csv_columns", msg, file=name, line=line))
             continue
         cells = [nfc(v).strip() for v in values] + [""] * (len(header) - len(values))

@@ -28,6 +28,7 @@ from par_index.common.values import nfc, nfc_series
 from par_index.errors import InputError, Problem
 from par_index.messages import (
     COLUMN_UNKNOWN,
+    CSV_TOO_MANY_CELLS,
     EXCEL_UNREADABLE,
     FILE_EMPTY,
     FILE_MISSING,
@@ -273,6 +274,18 @@ def encoding_problem(path: Path, encoding: str) -> Problem:
     return Problem("file_encoding", message, file=str(path), line=bad.line)
 
 
+def _too_many_cells(path: Path, encoding: str, sep: str) -> Problem:
+    """The first row with more cells than the header (read again with the csv module: an error path)."""
+    with path.open(encoding=encoding, newline="") as f:
+        rows = csv.reader(f, delimiter=sep)
+        header = next(rows, [])
+        for row in rows:
+            if len(row) > len(header):
+                message = CSV_TOO_MANY_CELLS.format(cells=len(row), header=len(header))
+                return Problem("csv_columns", message, file=str(path), line=rows.line_num)
+    return Problem("csv_columns", CSV_TOO_MANY_CELLS.format(cells="nhiều", header=len(header)), file=str(path))
+
+
 def read_csv_table(path: Path) -> pd.DataFrame:
     """A user's CSV as text cells: UTF-8 (with or without BOM) or UTF-16 with BOM, separated by
     commas or (Excel in a Vietnamese locale) semicolons; anything else is an :class:`InputError`."""
@@ -283,9 +296,8 @@ def read_csv_table(path: Path) -> pd.DataFrame:
             return pd.read_csv(
                 path, dtype=object, keep_default_na=False, na_filter=False, encoding=encoding, index_col=False, sep=sep
             )
-    except pd.errors.ParserWarning:
-        msg = "dòng có nhiều cột hơn tiêu đề (thừa dấu phẩy? hãy đặt văn bản có dấu phẩy trong ngoặc kép)"
-        raise InputError(Problem("csv_columns", msg, file=str(path), line=2)) from None
+    except pd.errors.ParserWarning:  # a row longer than the header: find it to name it
+        raise InputError(_too_many_cells(path, encoding, sep)) from None
     except UnicodeDecodeError:
         raise InputError(encoding_problem(path, encoding)) from None
     except pd.errors.EmptyDataError:
@@ -294,7 +306,7 @@ def read_csv_table(path: Path) -> pd.DataFrame:
         m = re.search(r"line (\d+), saw (\d+)", str(exc))
         m2 = re.search(r"Expected (\d+) fields", str(exc))
         if m and m2:
-            msg = f"dòng có {m.group(2)} cột trong khi tiêu đề có {m2.group(1)} cột (thừa dấu phẩy? hãy đặt văn bản có dấu phẩy trong ngoặc kép)"
+            msg = CSV_TOO_MANY_CELLS.format(cells=m.group(2), header=m2.group(1))
             raise InputError(Problem("csv_columns", msg, file=str(path), line=int(m.group(1)))) from None
         raise InputError(Problem("csv_syntax", f"không đọc được CSV: {exc}", file=str(path))) from None
     except OSError as exc:

@@ -25,7 +25,7 @@ BROKEN = ROOT / "broken" / "data"
     [
         ("missing_column", "column_missing", 1, "thiếu cột kind"),
         ("bad_encoding", "file_encoding", 2, "tệp không phải UTF-8: byte 0xe1 ở cột name (ký tự thứ 7 của dòng)"),
-        ("field_count", "csv_columns", 2, "dòng có nhiều cột hơn tiêu đề"),
+        ("field_count", "csv_columns", 2, "dòng có 5 cột trong khi tiêu đề có 3 cột (thừa dấu phẩy? hãy đặt văn bản có dấu phẩy trong ngoặc kép)"),
         ("no_assessments", "file_missing", None, "thư mục dữ liệu cần units.csv và assessments.csv"),
         ("no_units", "units_empty", 2, "units.csv không có đơn vị nào"),  # issue 10 item 11
     ],
