@@ -104,11 +104,22 @@ FORMULA_PIECEWISE_EMPTY = "piecewise cần ít nhất một cặp (giá trị, �
 #: a piecewise branch that is not a (value, condition) pair
 FORMULA_PIECEWISE_PAIR = "mỗi nhánh của piecewise là một cặp (giá trị, điều kiện)"
 
+# -- values the engine cannot score ----------------------------------------------------------
+#: what the engine does with a value its rule cannot read, after the reason
+SCORED_ZERO = "; được tính 0 điểm"
+
+
+def refused(message: str) -> str:
+    """An engine message about a value, for a refusal at entry (``whatif --set``, the server's
+    422): nothing is scored there, so the message does not end in :data:`SCORED_ZERO`."""
+    return message.removesuffix(SCORED_ZERO)
+
+
 # -- ratios -----------------------------------------------------------------------------------
 #: a ratio written with "%" above 100 %
-RATIO_ABOVE_100 = "{value} vượt quá 100%; tỷ lệ phải từ 0% đến 100%; được tính 0 điểm"
+RATIO_ABOVE_100 = "{value} vượt quá 100%; tỷ lệ phải từ 0% đến 100%" + SCORED_ZERO
 #: a ratio above 1 written without "%" (85 meant as 85 %?)
-RATIO_WITHOUT_PERCENT = "{value} — có phải {value}%? Tỷ lệ ghi dạng {value}% hoặc số từ 0 đến 1; được tính 0 điểm"
+RATIO_WITHOUT_PERCENT = "{value} — có phải {value}%? Tỷ lệ ghi dạng {value}% hoặc số từ 0 đến 1" + SCORED_ZERO
 #: the share of a survey answer outside 0..1
 ANSWER_SHARE_RANGE = "tỷ lệ của đáp án {answer} phải từ 0 đến 1, không phải {value}"
 

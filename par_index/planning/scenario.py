@@ -52,6 +52,7 @@ from par_index.messages import (
     ONE_OF_TWO,
     STAGE_UNKNOWN,
     UNIT_UNKNOWN,
+    refused,
 )
 from par_index.scoring.engine import Results, SetResult, Stage, is_stage, score
 from par_index.scoring.layout import value_problem
@@ -391,7 +392,8 @@ def _value_problem(sets: Sequence[CompiledCriteria], kind: str | None, code: str
     for c in sets:
         if code in c.leaf_index and (kind is None or kind in c.kinds):
             leaf = c.leaves[c.leaf_index[code]]
-            return value_problem(leaf.rule, float(leaf.max), text)
+            found = value_problem(leaf.rule, float(leaf.max), text)
+            return refused(found) if found is not None else None  # refused (exit 2), not scored
     return None
 
 

@@ -41,6 +41,7 @@ from par_index.messages import (
     NUMBER_EXPECTED,
     POINTS_EXPECTED,
     RATIO_ABOVE_100,
+    SCORED_ZERO,
     STAGE_UNKNOWN,
     SURVEY_NOT_BY_UNIT,
     SURVEY_STAGE_ON_UNIT_LEAF,
@@ -460,7 +461,7 @@ def _lay_out_set(
     if unreadable.any():
         for r in frame.iloc[ids[unreadable]].itertuples():
             vtype = c.leaves[c.leaf_index[r.criterion]].rule.value_type
-            problems.append(row_problem(r, "value_unreadable", VALUE_UNREADABLE.format(text=r.value, expected=EXPECTED[vtype]) + "; được tính 0 điểm"))
+            problems.append(row_problem(r, "value_unreadable", VALUE_UNREADABLE.format(text=r.value, expected=EXPECTED[vtype]) + SCORED_ZERO))
     # lay stages over each other: the row of the last stage present wins each cell (a stage has
     # at most one row per cell after the duplicate check): ``row_t``, leaves × units, holds the
     # laid-out row of each cell (−1: none), and every matrix is one gather through it (−1 takes
@@ -522,7 +523,7 @@ def _lay_out_set(
         for i, j in zip(*np.nonzero(absent_t.T), strict=True):  # unit by unit, leaves in order
             leaf = c.leaves[j]
             missing.append(
-                Problem("value_missing", f"chưa có giá trị cho tiêu chí {leaf.code} ({leaf.name}); được tính 0 điểm", unit=unit_ids[i], criterion=leaf.code)
+                Problem("value_missing", f"chưa có giá trị cho tiêu chí {leaf.code} ({leaf.name})" + SCORED_ZERO, unit=unit_ids[i], criterion=leaf.code)
             )
     del absent_t
     every_row = len(ids) == len(frame)  # increasing positions, as many as the frame's rows: 0, 1, 2 …

@@ -21,7 +21,7 @@ from typing import Any
 
 from par_index.criteria.compiled import CompiledCriteria
 from par_index.errors import InputError, Problem
-from par_index.messages import CRITERION_UNKNOWN
+from par_index.messages import CRITERION_UNKNOWN, refused
 from par_index.pipeline import add_extra_tables, load_criteria, read_base_tables, read_data
 from par_index.pipeline import score as score_with_evidence
 from par_index.scoring.engine import Stage, score
@@ -331,10 +331,12 @@ def value_problems(criteria: Criteria, unit: dict[str, str], criterion: str, val
 
     The engine scores a unit of that kind with that one row against the leaf alone (a criteria
     set holding just that leaf, compiled once), so a value the leaf's rule cannot read gets the
-    engine's own message (naming the expected input). Cached per (kind, criterion, text).
+    engine's own message (naming the expected input), as a refusal: the value is not saved, so
+    the message does not say how it would be scored (:func:`messages.refused`). Cached per
+    (kind, criterion, text).
     """
     found = _value_problems(id(criteria), unit["kind"], criterion, value, points)
-    return [{**p, "unit": unit["unit"]} for p in found]
+    return [{**p, "message": refused(p["message"]), "unit": unit["unit"]} for p in found]
 
 
 _CRITERIA_BY_ID: dict[int, Criteria] = {}

@@ -131,6 +131,7 @@ def test_set_refuses_a_value_the_rule_cannot_score(setting: str, fragment: str, 
     assert main(args) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert fragment in err
+    assert "được tính 0 điểm" not in err  # refused (exit 2), not scored
     assert "Traceback" not in err
 
 

@@ -178,7 +178,8 @@ def test_a_ratio_above_100_is_refused_at_entry(client: Any) -> None:
     h = auth(client.env, "unit")
     r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "85", "version": 1}, headers=h)
     assert r.status_code == 422
-    assert r.json()["error"].startswith("tiêu chí 1.1.2: 85 — có phải 85%? Tỷ lệ ghi dạng 85% hoặc số từ 0 đến 1; được tính 0 điểm; cần: ")
+    assert r.json()["error"].startswith("tiêu chí 1.1.2: 85 — có phải 85%? Tỷ lệ ghi dạng 85% hoặc số từ 0 đến 1; cần: ")
+    assert "được tính 0 điểm" not in r.text  # refused, not scored
     assert r.json()["detail"]["problems"][0]["reason"] == "value_above_100"
     r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "120%", "version": 1}, headers=h)
     assert r.status_code == 422

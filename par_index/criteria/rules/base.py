@@ -26,7 +26,7 @@ from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
 from par_index.common.schema import Strict
 from par_index.common.values import exact_number, format_number, format_percent, magnitude_problem, parse_date_scalar
-from par_index.messages import ABOVE_MAX, DATE_UNREADABLE, RATIO_ABOVE_100, RATIO_WITHOUT_PERCENT
+from par_index.messages import ABOVE_MAX, DATE_UNREADABLE, RATIO_ABOVE_100, RATIO_WITHOUT_PERCENT, SCORED_ZERO
 
 ValueType = Literal["number", "date", "bool", "points"]
 Measure = Literal["ratio", "count", "number"]
@@ -184,14 +184,14 @@ def check_measure(measure: Measure, x: np.ndarray) -> tuple[np.ndarray, list[Val
             if high.any():
                 issues.append(ValueIssue(high, "value_above_100", RATIO_ABOVE_100, "error"))
             if low.any():
-                issues.append(ValueIssue(low, "value_negative", "{value} là số âm; tỷ lệ phải từ 0% đến 100%; được tính 0 điểm", "error"))
+                issues.append(ValueIssue(low, "value_negative", "{value} là số âm; tỷ lệ phải từ 0% đến 100%" + SCORED_ZERO, "error"))
             if high.any() or low.any():
                 x = np.where(high | low, np.nan, x)
         elif measure == "count":
             low = x < 0
             frac = (x != np.floor(x)) & ~np.isnan(x)
             if low.any():  # impossible: an error scored 0 (read as 0, a "fewer is better" rule gave full points)
-                issues.append(ValueIssue(low, "value_negative", "{value} là số âm; số lượng phải ≥ 0; được tính 0 điểm", "error"))
+                issues.append(ValueIssue(low, "value_negative", "{value} là số âm; số lượng phải ≥ 0" + SCORED_ZERO, "error"))
             if frac.any():
                 issues.append(
                     ValueIssue(frac, "value_not_whole", "{value} không phải số nguyên; số lượng được làm tròn xuống")

@@ -20,6 +20,7 @@ from par_index.criteria.rules.base import (
     pts,
     register,
 )
+from par_index.messages import SCORED_ZERO
 
 PLAUSIBLE_YEARS = 10  # a completion date more than this many years before the due year is a typo
 
@@ -61,8 +62,8 @@ class Deadline(Rule):
             return x, []
         message = (
             f"{{value}}: năm không hợp lý (sớm hơn hạn {format_date(self.due)} hơn {PLAUSIBLE_YEARS} năm); "
-            "hãy ghi ngày dạng dd/mm/yyyy đủ 4 chữ số năm, ví dụ 04/01/2024; được tính 0 điểm"
-        )
+            "hãy ghi ngày dạng dd/mm/yyyy đủ 4 chữ số năm, ví dụ 04/01/2024"
+        ) + SCORED_ZERO
         return np.where(early, np.nan, x), [ValueIssue(early, "date_implausible", message, "error")]
 
     def points(self, x: np.ndarray, max_points: float) -> np.ndarray:

@@ -7,6 +7,7 @@ from typing import ClassVar, Literal
 import numpy as np
 
 from par_index.criteria.rules.base import Rule, ValueIssue, ValueType, finite, pts, register
+from par_index.messages import SCORED_ZERO
 
 
 @register
@@ -24,7 +25,7 @@ class YesNo(Rule):
         with np.errstate(invalid="ignore"):
             other = ~np.isnan(x) & (x != 0.0) & (x != 1.0)
         if other.any():
-            return x, [ValueIssue(other, "value_not_yes_no", "{value} không phải có/không (1/0); được tính 0 điểm")]
+            return x, [ValueIssue(other, "value_not_yes_no", "{value} không phải có/không (1/0)" + SCORED_ZERO)]
         return x, []
 
     def points_scalar(self, x: float | None, max_points: float) -> float:
