@@ -130,6 +130,8 @@ KEY_UNKNOWN = "khóa {key} không có trong định dạng {format}; hãy xóa h
 ONE_OF_TWO = "cần đúng một trong hai: {first} hoặc {second}"
 #: text that does not parse as JSON (``what``: "tệp công thức", "nội dung gửi lên", …; ``detail``: the parser's error and where; filled by :func:`json_invalid`)
 JSON_INVALID = "{what} không phải JSON hợp lệ ({detail})"
+#: a workbook in a data folder or an upload that is not the self-assessment form
+NOT_SELF_ASSESSMENT = "không phải phiếu tự đánh giá (không có trang «Tự đánh giá»)"
 #: a YAML file whose top level is not a mapping (``what``: "tiêu chí", "kế hoạch", …; ``keys``: the keys it takes)
 NOT_A_MAPPING = "tệp {what} phải là một mục YAML có {keys}"
 

@@ -20,7 +20,7 @@ from par_index.common.folders import folder_links
 from par_index.criteria.compiled import CompiledCriteria, load
 from par_index.errors import InputError, Problem
 from par_index.evidence.check import check_evidence, preview_appraisal
-from par_index.messages import FILE_NOT_READ, UNIT_UNKNOWN
+from par_index.messages import FILE_NOT_READ, NOT_SELF_ASSESSMENT, UNIT_UNKNOWN
 from par_index.scoring import engine
 from par_index.scoring.engine import Results, Stage
 from par_index.scoring.results import to_json_dict, units_frame
@@ -102,7 +102,7 @@ def unread_files(folder: Path, data: UnitData) -> list[Problem]:
 
 NOT_READ_HINTS = {
     ".xlsx": (
-        "không phải phiếu tự đánh giá (không có trang «Tự đánh giá») cũng không phải bảng đề xuất thẩm định "
+        NOT_SELF_ASSESSMENT + " cũng không phải bảng đề xuất thẩm định "
         "(không có trang «Đề xuất»); nếu đây là quyết định thẩm định, hãy giữ trang «Đề xuất» của tệp do "
         "'par-index appraise' ghi"
     ),

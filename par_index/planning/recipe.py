@@ -182,10 +182,8 @@ def load_recipe(path: Path) -> tuple[Scenario, list[str]]:
         doc = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except FileNotFoundError:
         raise InputError(Problem("file_missing", FILE_MISSING.format(what="tệp công thức (recipe)"), file=name)) from None
-    except UnicodeDecodeError:
-        raise InputError(Problem("recipe_unreadable", "tệp công thức không phải văn bản UTF-8", file=name)) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(Problem("recipe_unreadable", json_invalid("tệp công thức", exc), file=name, line=exc.lineno)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(Problem("recipe_unreadable", json_invalid("tệp công thức", exc), file=name, line=getattr(exc, "lineno", None))) from None
     except (OSError, ValueError, RecursionError) as exc:
         raise InputError(Problem("recipe_unreadable", f"không đọc được tệp công thức: {exc}", file=name)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("format"), str) or not doc["format"].startswith("par-index-recipe/"):

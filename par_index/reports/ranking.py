@@ -178,10 +178,8 @@ def _read_previous_json(path: Path) -> PreviousResults:
         )
     except _BadNumber as exc:
         raise _prev_error(path, f"{exc}.") from None
-    except UnicodeDecodeError:
-        raise _prev_error(path, "tệp không phải UTF-8.") from None
-    except json.JSONDecodeError as exc:
-        raise _prev_error(path, json_invalid("tệp", exc) + ".", line=exc.lineno) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _prev_error(path, json_invalid("tệp", exc) + ".", line=getattr(exc, "lineno", None)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("units"), list):
         raise _prev_error(path, "thiếu danh sách \"units\".")
     units: dict[str, PreviousUnit] = {}

@@ -21,7 +21,7 @@ from typing import Any
 
 from par_index.criteria.compiled import CompiledCriteria
 from par_index.errors import InputError, Problem
-from par_index.messages import CRITERION_UNKNOWN, refused
+from par_index.messages import CRITERION_UNKNOWN, NOT_SELF_ASSESSMENT, refused
 from par_index.pipeline import add_extra_tables, load_criteria, read_base_tables, read_data
 from par_index.pipeline import score as score_with_evidence
 from par_index.scoring.engine import Stage, score
@@ -440,7 +440,7 @@ def read_self_workbook(criteria: Criteria, path: Path, shown_as: str) -> Workboo
     from par_index.workbook.reader import is_workbook
 
     if not is_workbook(path):
-        raise InputError(Problem("workbook_not_self_assessment", "tệp không phải phiếu tự đánh giá (không có trang «Tự đánh giá»)", file=shown_as))
+        raise InputError(Problem("workbook_not_self_assessment", "tệp " + NOT_SELF_ASSESSMENT, file=shown_as))
     data = read_data(path)
     results = score(criteria.sets, data, "self")
     here = str(path)

@@ -105,7 +105,7 @@ def test_empty_inputs_refused_even_when_resealed(tmp_path: Path, capsys: pytest.
         ('{"format": "par-index-recipe/2", "name": "n", "stage": "final", "criteria": ["a.yaml"], "data": "d", "inputs": [{"path": 1}],'
          ' "overrides": [7], "par_index_version": "1", "seal": {"sha256": "x", "fields": {}}}', "mục thứ 1 của 'inputs' cần đúng hai khóa"),
         ('{"format": "par-index-recipe/2", "overrides": NaN}', "'NaN' không phải là giá trị JSON hợp lệ trong công thức"),
-        (b"\xff\xfe{}", "tệp công thức không phải văn bản UTF-8"),
+        (b"\xff\xfe{}", "tệp công thức không phải JSON hợp lệ (không phải văn bản UTF-8, byte thứ 1)"),
     ],
     ids=["not-json", "a-list", "old-format", "missing-keys", "wrong-types", "bad-items", "nan", "not-utf8"],
 )

@@ -149,6 +149,11 @@ def test_previous_file_errors_name_the_place(tmp_path):
     with pytest.raises(InputError) as exc:
         read_previous(tmp_path / "prev.txt")
     assert exc.value.problems[0].message == "không tìm thấy tệp kết quả năm trước"
+    latin = tmp_path / "cp1258.json"
+    latin.write_bytes(b'{"units": [{"unit": "s\xf4", "index": 90}]}')  # not UTF-8: byte 23
+    with pytest.raises(InputError) as exc:
+        read_previous(latin)
+    assert exc.value.problems[0].message.startswith("tệp không phải JSON hợp lệ (không phải văn bản UTF-8, byte thứ 23). ")
 
 
 def test_index_rounding_is_half_up_from_the_exact_fraction():
