@@ -12,6 +12,15 @@ from __future__ import annotations
 
 PUBLIC = frozenset({"session.create"})
 
+#: each role as users read it (pages, refusals)
+ROLE_NAMES = {
+    "unit": "Đơn vị",
+    "agency": "Cơ quan cung cấp tài liệu kiểm chứng",
+    "appraiser": "Thẩm định (Sở Nội vụ)",
+    "admin": "Quản trị",
+    "viewer": "Xem kết quả",
+}
+
 RULES: dict[str, dict[str, str]] = {
     "session.read": {"unit": "self", "agency": "self", "appraiser": "self", "admin": "self", "viewer": "self"},
     "session.delete": {"unit": "self", "agency": "self", "appraiser": "self", "admin": "self", "viewer": "self"},

@@ -57,7 +57,7 @@ from par_index.server.models import (
     Unit,
 )
 from par_index.server.models import Session as LoginSession
-from par_index.server.roles import scope
+from par_index.server.roles import ROLE_NAMES, scope
 from par_index.server.security import hash_password, new_token, token_hash, verify_password
 from par_index.server.settings import Settings
 
@@ -180,7 +180,7 @@ def allowed(acct: Account, action: str) -> str:
     """The account's scope for ``action``; 403 when its role may not do it at all."""
     sc = scope(acct.role, action)
     if sc is None:
-        raise ApiError(403, NOT_ALLOWED.format(who=f"vai trò {acct.role}"), {"action": action, "role": acct.role})
+        raise ApiError(403, NOT_ALLOWED.format(who=f"vai trò «{ROLE_NAMES.get(acct.role, acct.role)}»"), {"action": action, "role": acct.role})
     return sc
 
 

@@ -110,7 +110,7 @@ def test_other_unit_is_403(client: Any) -> None:
     r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "1", "version": 1}, headers=auth(client.env, "appraiser"))
     assert r.status_code == 403
     # the role's refusal, worded as the default 403 (par_index.messages.NOT_ALLOWED)
-    assert r.json()["error"] == "vai trò appraiser không được phép thực hiện thao tác này"
+    assert r.json()["error"] == "vai trò «Thẩm định (Sở Nội vụ)» không được phép thực hiện thao tác này"
     assert ApiError(403).message == "tài khoản này không được phép thực hiện thao tác này"
     assert ApiError(429).message == "đăng nhập sai quá nhiều lần; hãy thử lại sau"
     assert ApiError(415).message == "loại tệp không được chấp nhận"

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-ROLES = {
-    "unit": "Đơn vị",
-    "agency": "Cơ quan cung cấp tài liệu kiểm chứng",
-    "appraiser": "Thẩm định (Sở Nội vụ)",
-    "admin": "Quản trị",
-    "viewer": "Xem kết quả",
-}
+from par_index.server.roles import ROLE_NAMES
+
+ROLES = ROLE_NAMES  # the server's 403 names the role the same way
 
 STATES = {
     "draft": "Đang tự đánh giá",
