@@ -413,7 +413,9 @@ def _check_files(rows: list[_Row], root: Path | None, explicit: bool, problems: 
                 "(trong thư mục dữ liệu); "
                 "chưa kiểm tra tệp đính kèm — dùng --files THƯ_MỤC để chỉ nơi lưu tệp",
                 file=named[0].where.file,
-                line=1 if named[0].where.line is not None else None,
+                # a CSV: its header line; a workbook: the first cell naming a file (its sheet has no line 1 of this)
+                line=1 if named[0].where.line is not None and not named[0].where.cell else None,
+                cell=named[0].where.cell,
                 field="file",
                 severity="warning",
             )
