@@ -572,28 +572,38 @@ def read_workbook(path: Path) -> UnitData:
 
 def _sheet_values(ws: Any, where: str, problems: list[Problem]) -> list[list[object]]:
     """A data sheet's cell values; a formula cell (``=B2*2``, an external link ``=[1]Sheet1!A1``)
-    is reported by cell and read as empty — its cached result is never scored as if typed."""
+    is reported by cell, with its row's unit and criterion, and read as empty — its cached result
+    is never scored as if typed."""
     from openpyxl.utils import get_column_letter
 
     from par_index.common.xlsx_guard import sheet_rows
 
     out: list[list[object]] = []
+    formulas: list[tuple[int, int, str]] = []
     for r, row in enumerate(sheet_rows(ws, where, values_only=False), start=1):
         values: list[object] = []
         for c, cell in enumerate(row, start=1):
             v = getattr(cell, "value", None)
             if getattr(cell, "data_type", None) == "f" or (isinstance(v, str) and v.startswith("=") and getattr(cell, "data_type", "s") != "s"):
-                text = str(getattr(v, "text", v))
-                problems.append(
-                    Problem(
-                        "input_formula",
-                        FORMULA_IN_CELL.format(cell="ô", formula=text, kinds="số, ngày, văn bản") + " — ô này không được đọc",
-                        file=where, line=r, cell=f"{get_column_letter(c)}{r}",
-                    )
-                )
+                formulas.append((r, c, str(getattr(v, "text", v))))
                 v = None
             values.append(v)
         out.append(values)
+    header = [cell_text(v).strip() for v in out[0]] if out else []
+
+    def of_row(r: int, column: str) -> str:
+        row = out[r - 1]
+        j = header.index(column) if column in header and r > 1 else len(row)
+        return cell_text(row[j]).strip() if j < len(row) else ""
+
+    for r, c, text in formulas:
+        problems.append(
+            Problem(
+                "input_formula",
+                FORMULA_IN_CELL.format(cell="ô", formula=text, kinds="số, ngày, văn bản") + " — ô này không được đọc",
+                file=where, line=r, cell=f"{get_column_letter(c)}{r}", unit=of_row(r, "unit"), criterion=of_row(r, "criterion"),
+            )
+        )
     return out
 
 

@@ -173,8 +173,11 @@ def test_formula_cells_in_a_data_workbook_are_refused_by_cell(tmp_path: Path) ->
     assert b"<v>1</v>" in zipfile.ZipFile(book).read("xl/worksheets/sheet2.xml")
     assert openpyxl.load_workbook(book, data_only=True)["assessments"]["C2"].value == 1  # what was scored before
     data = read_data(book)
-    got = [(p.reason, p.file, p.cell, p.severity) for p in data.problems if p.reason == "input_formula"]
-    assert got == [("input_formula", "data.xlsx[assessments]", "C2", "error"), ("input_formula", "data.xlsx[assessments]", "F3", "error")]
+    got = [(p.reason, p.file, p.cell, p.unit, p.criterion, p.severity) for p in data.problems if p.reason == "input_formula"]
+    assert got == [
+        ("input_formula", "data.xlsx[assessments]", "C2", "so-a", "1.2", "error"),
+        ("input_formula", "data.xlsx[assessments]", "F3", "so-a", "1.3", "error"),
+    ]
     assert next(p for p in data.problems if p.cell == "C2").message == (
         "ô chứa công thức '=[1]Sheet1!A1'; hãy nhập giá trị (số, ngày, văn bản), không nhập công thức — ô này không được đọc"
     )
