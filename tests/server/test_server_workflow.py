@@ -117,42 +117,10 @@ def test_workbook_upload_same_messages_as_score(client: Any, tmp_path: Path, cap
     assert r.json()["error"] == "phiếu là của đơn vị so-noi-vu, không phải của 'so-tu-phap'"
 
 
-def test_workbook_upload_never_saves_a_survey_leaf(client: Any, tmp_path: Path) -> None:
-    """Issue 10: a form whose survey marks are gone (hidden sheet column cleared) gives the survey
-    cells as the unit's own: the upload saves none of them and says why (the engine's warning)."""
-    import openpyxl
-
-    from par_index.workbook.layout import MAIN_SHEET, META_FILLED_COL, META_SHEET
-
-    book = tmp_path / "so-noi-vu.xlsx"
-    crit = [a for p in CRITERIA for a in ("--criteria", str(p))]
-    assert main(["template", *crit, "--unit", "so-noi-vu", "--data", str(DATA), "--out", str(book)]) == 0
-    wb = openpyxl.load_workbook(book)
-    meta = wb[META_SHEET]
-    for r in range(2, meta.max_row + 1):
-        meta[f"{META_FILLED_COL}{r}"] = None
-    ws = wb[MAIN_SHEET]
-    row = next(c.row for line in ws.iter_rows() for c in line if c.value == "1.6")
-    header_row = next(r for r in range(1, 40) if any(str(ws.cell(r, c).value or "").startswith("Giá trị") for c in range(1, 20)))
-    vcol = next(c for c in range(1, 20) if str(ws.cell(header_row, c).value or "").startswith("Giá trị"))
-    ws.cell(row, vcol).value = 1  # 100 %, typed by the unit into Sở Nội vụ's cell
-    wb.save(book)
-    h = auth(client.env, "unit")
-    with book.open("rb") as f:
-        r = client.post("/api/v1/units/so-noi-vu/workbook", files={"file": ("phieu-snv.xlsx", f, "application/octet-stream")}, headers=h)
-    assert r.status_code == 200, r.text
-    rows = client.get("/api/v1/units/so-noi-vu/assessment", headers=h).json()["rows"]
-    assert [x for x in rows if x["criterion"] == "1.6"] == []
-    (w,) = [w for w in r.json()["warnings"] if w["criterion"] == "1.6"]
-    assert (w["reason"], w["cell"]) == ("survey_value_from_unit", f"{openpyxl.utils.get_column_letter(vcol)}{row}")
-    assert w["message"].startswith("tiêu chí 1.6 là tiêu chí điều tra xã hội học: do Sở Nội vụ điền")
-
-def test_workbook_upload_saves_an_ordinary_leaf_marked_as_survey_as_the_units_own(client: Any, tmp_path: Path) -> None:
-    """Issue 10: a form whose hidden sheet marks the unit's own leaf 1.1.1 as Sở Nội vụ's gave it
-    as stage survey, and the upload dropped the unit's value with no word. A survey stage is Sở
-    Nội vụ's import only: the value is saved as the unit's self row, with the engine's warning."""
-    import datetime as dt
-
+def _upload_tampered_form(client: Any, tmp_path: Path, code: str, value: object, survey_marks: dict[str, str | None]) -> tuple[Any, Any, str]:
+    """so-noi-vu's prefilled form with its hidden survey marks changed (leaf → "so-noi-vu" or None;
+    "*" for every leaf) and ``value`` typed in leaf ``code``'s value cell, uploaded by the unit:
+    the answer, the unit's rows after it and that value cell's reference."""
     import openpyxl
 
     from par_index.workbook.layout import MAIN_SHEET, META_FILLED_COL, META_LEAF_COL, META_SHEET
@@ -162,22 +130,46 @@ def test_workbook_upload_saves_an_ordinary_leaf_marked_as_survey_as_the_units_ow
     assert main(["template", *crit, "--unit", "so-noi-vu", "--data", str(DATA), "--out", str(book)]) == 0
     wb = openpyxl.load_workbook(book)
     meta = wb[META_SHEET]
-    (mark,) = [r for r in range(2, meta.max_row + 1) if meta[f"{META_LEAF_COL}{r}"].value == "1.1.1"]
-    meta[f"{META_FILLED_COL}{mark}"] = "so-noi-vu"
+    for r in range(2, meta.max_row + 1):
+        leaf = meta[f"{META_LEAF_COL}{r}"].value
+        for key in (leaf, "*"):
+            if key in survey_marks:
+                meta[f"{META_FILLED_COL}{r}"] = survey_marks[key]
     ws = wb[MAIN_SHEET]
-    row = next(c.row for line in ws.iter_rows() for c in line if c.value == "1.1.1")
+    row = next(c.row for line in ws.iter_rows() for c in line if c.value == code)
     header_row = next(r for r in range(1, 40) if any(str(ws.cell(r, c).value or "").startswith("Giá trị") for c in range(1, 20)))
     vcol = next(c for c in range(1, 20) if str(ws.cell(header_row, c).value or "").startswith("Giá trị"))
-    ws.cell(row, vcol).value = dt.date(2024, 1, 3)
+    ws.cell(row, vcol).value = value
     wb.save(book)
     h = auth(client.env, "unit")
     with book.open("rb") as f:
         r = client.post("/api/v1/units/so-noi-vu/workbook", files={"file": ("phieu-snv.xlsx", f, "application/octet-stream")}, headers=h)
     assert r.status_code == 200, r.text
     rows = client.get("/api/v1/units/so-noi-vu/assessment", headers=h).json()["rows"]
+    return r, rows, f"{openpyxl.utils.get_column_letter(vcol)}{row}"
+
+
+def test_workbook_upload_never_saves_a_survey_leaf(client: Any, tmp_path: Path) -> None:
+    """Issue 10: a form whose survey marks are gone (hidden sheet column cleared) gives the survey
+    cells as the unit's own: the upload saves none of them and says why (the engine's warning)."""
+    # 100 %, typed by the unit into Sở Nội vụ's cell
+    r, rows, cell = _upload_tampered_form(client, tmp_path, "1.6", 1, {"*": None})
+    assert [x for x in rows if x["criterion"] == "1.6"] == []
+    (w,) = [w for w in r.json()["warnings"] if w["criterion"] == "1.6"]
+    assert (w["reason"], w["cell"]) == ("survey_value_from_unit", cell)
+    assert w["message"].startswith("tiêu chí 1.6 là tiêu chí điều tra xã hội học: do Sở Nội vụ điền")
+
+
+def test_workbook_upload_saves_an_ordinary_leaf_marked_as_survey_as_the_units_own(client: Any, tmp_path: Path) -> None:
+    """Issue 10: a form whose hidden sheet marks the unit's own leaf 1.1.1 as Sở Nội vụ's gave it
+    as stage survey, and the upload dropped the unit's value with no word. A survey stage is Sở
+    Nội vụ's import only: the value is saved as the unit's self row, with the engine's warning."""
+    import datetime as dt
+
+    r, rows, cell = _upload_tampered_form(client, tmp_path, "1.1.1", dt.date(2024, 1, 3), {"1.1.1": "so-noi-vu"})
     assert [x["value"] for x in rows if x["criterion"] == "1.1.1"] == ["2024-01-03"]  # was the stored value, unchanged
     (w,) = [w for w in r.json()["warnings"] if w["criterion"] == "1.1.1"]
-    assert (w["reason"], w["cell"], w["file"]) == ("survey_stage_on_unit_leaf", f"{openpyxl.utils.get_column_letter(vcol)}{row}", "phieu-snv.xlsx[Tự đánh giá]")
+    assert (w["reason"], w["cell"], w["file"]) == ("survey_stage_on_unit_leaf", cell, "phieu-snv.xlsx[Tự đánh giá]")
     assert w["message"].endswith("; được tính là giá trị đơn vị tự đánh giá (self)")
     assert node(client, "so-noi-vu", "1.1.1", "self")["points"] == 1.0
 
