@@ -125,16 +125,11 @@ def test_a_units_own_row_on_a_survey_leaf_never_counts(tmp_path: Path, stage: st
     """Survey leaves are filled by Sở Nội vụ from the survey: tests/data/mini so-a 3.1 ``100%``
     as stage self scored 2/2 at final (and self) with no problem. Now it is ignored with a
     warning naming file, row, unit and criterion, at every stage; a survey row still counts."""
-    import shutil
-
     from support.paths import REPO
 
     from par_index.criteria.loader import load_criteria
 
-    data = tmp_path / "data"
-    shutil.copytree(REPO / "tests/data/mini/data", data)
-    rows = (data / "assessments.csv").read_text(encoding="utf-8").replace("so-a,3.1,A:120; B:40; C:15; D:5; E:0,survey,,", "so-a,3.1,100%,self,,")
-    (data / "assessments.csv").write_text(rows, encoding="utf-8")
+    data, rows = _mini_with_row(tmp_path, "so-a,3.1,A:120; B:40; C:15; D:5; E:0,survey,,", "so-a,3.1,100%,self,,")
     criteria = REPO / "tests/data/mini/criteria.yaml"
     res = score(load(criteria), read_data(data), stage)
     s, i = res.find("so-a")
@@ -165,17 +160,12 @@ def test_a_survey_row_on_a_units_own_leaf_is_its_self_row(tmp_path: Path, stage:
     proposed a cut on it; beside the unit's own ``50%`` self row it won (2 points instead of 0).
     Now it is read as the unit's self row, with a warning naming file, row, unit and criterion;
     where the unit wrote its own self row, that row counts."""
-    import shutil
-
     from support.paths import REPO
 
     from par_index.appraisal.proposals import propose
     from par_index.criteria.loader import load_criteria
 
-    data = tmp_path / "data"
-    shutil.copytree(REPO / "tests/data/mini/data", data)
-    rows = (data / "assessments.csv").read_text(encoding="utf-8").replace("so-a,1.2,93%,self,,2", "so-a,1.2,93%,survey,,2")
-    (data / "assessments.csv").write_text(rows, encoding="utf-8")
+    data, rows = _mini_with_row(tmp_path, "so-a,1.2,93%,self,,2", "so-a,1.2,93%,survey,,2")
     criteria = REPO / "tests/data/mini/criteria.yaml"
     res = score(load(criteria), read_data(data), stage)
     s, i = res.find("so-a")
@@ -240,3 +230,19 @@ def test_a_negative_ratio_or_count_is_an_error_not_zero(tmp_path: Path) -> None:
     assert _points(_score(tmp_path, LOWER_IS_BETTER, "u,1.1,0%,\nu,1.2,0,\n")) == 4.0  # 0 is full points
     args = ["whatif", "--criteria", str(tmp_path / "c.yaml"), "--data", str(tmp_path / "d"), "--set", "u:1.1=-5%"]
     assert main(args) == 2
+
+
+def _mini_with_row(tmp_path: Path, old: str, new: str) -> tuple[Path, str]:
+    """A copy of tests/data/mini/data whose assessments.csv has the row ``old`` written as ``new``:
+    the folder and the new assessments text."""
+    import shutil
+
+    from support.paths import REPO
+
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "tests/data/mini/data", data)
+    text = (data / "assessments.csv").read_text(encoding="utf-8")
+    assert old in text
+    rows = text.replace(old, new)
+    (data / "assessments.csv").write_text(rows, encoding="utf-8")
+    return data, rows
