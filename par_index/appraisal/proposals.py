@@ -67,13 +67,15 @@ class Proposal:
                              proposed_points=proposed_points, kinds=kinds, reason=reason)
 
 
-ROUND_STAGES = {1: ("self", "survey"), 2: ("self", "survey", "appraisal1")}  # the rows an appraiser of the round finds
+def found_stages(round_no: int) -> tuple[str, ...]:
+    """The stages of the rows the appraiser of ``round_no`` finds (earlier rounds only)."""
+    return ("self", "survey") if round_no == 1 else ("self", "survey", "appraisal1")
 
 
 def base_data(data: UnitData, round_no: int) -> UnitData:
     """The data as the appraiser of ``round_no`` finds them (earlier rounds only)."""
-    keep = ROUND_STAGES[1] if round_no == 1 else ROUND_STAGES[2]
-    return replace(data, assessments=data.assessments[data.assessments["stage"].isin(keep)].reset_index(drop=True))
+    keep = data.assessments["stage"].isin(found_stages(round_no))
+    return replace(data, assessments=data.assessments[keep].reset_index(drop=True))
 
 
 def propose(
@@ -97,7 +99,7 @@ def propose(
     """
     stages = data.assessments["stage"]
     plain = bool(stages.isin(("self", "survey")).all())
-    whole = final is not None and bool(stages.isin(ROUND_STAGES[1 if round_no == 1 else 2]).all())
+    whole = final is not None and bool(stages.isin(found_stages(round_no)).all())
     base = data if whole else base_data(data, round_no)
     now = final if whole and final is not None else score(criteria, base, "final")
     own = (self_ if self_ is not None else score(criteria, data, "self")) if round_no == 2 else now
