@@ -19,13 +19,13 @@ Each command is a fresh process (what a user waits for), timed in CPU (user + sy
 the child): on a shared, loaded machine CPU time moves much less than wall-clock time. Every
 round runs all the commands in turn and gives one ratio per command (its time over that round's
 ``import pandas``); the figure is the median of the rounds' ratios (at least 5). The package's
-bytecode is compiled first, as ``pip install`` does: with PYTHONDONTWRITEBYTECODE set (as in some
-CI and agent shells) every run would otherwise compile ~60 modules from source.
+bytecode is compiled first, as ``pip install`` does (``timing.compile_package``, for every process
+benchmark): with PYTHONDONTWRITEBYTECODE set (as in some CI and agent shells) every run would
+otherwise compile ~60 modules from source.
 """
 
 from __future__ import annotations
 
-import compileall
 import statistics
 import sys
 from pathlib import Path
@@ -33,11 +33,10 @@ from typing import Any
 
 import yaml
 from generate import write_dataset
-from timing import child_seconds
+from timing import child_seconds, compile_package
 
 ROUNDS = 7
 PAR_INDEX = str(Path(sys.executable).with_name("par-index"))
-PACKAGE = Path(__file__).resolve().parents[1] / "par_index"
 
 
 def without_formulas(node: dict[str, Any]) -> None:
@@ -67,7 +66,7 @@ def test_startup_vs_import_pandas(benchmark: Any, tmp_path: Path) -> None:
         "score_one_unit": [PAR_INDEX, "score", "--criteria", str(plain), "--data", str(data), "--out", str(out)],
         "score_one_unit_formula": [PAR_INDEX, "score", "--criteria", str(crit), "--data", str(data), "--out", str(out)],
     }
-    compileall.compile_dir(PACKAGE, quiet=1)  # the bytecode an installed package has
+    compile_package()  # the bytecode an installed package has
     for argv in commands.values():  # warm the file cache once
         child_seconds(argv)
     cpu: dict[str, list[float]] = {name: [] for name in commands}
