@@ -118,7 +118,7 @@ def write_text(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_bytes(path: Path, parts: Iterable[bytes]) -> None:
+def write_bytes(path: Path, parts: Iterable[bytes | memoryview]) -> None:
     """``path`` with the bytes of ``parts``, written whole or not at all (:func:`writing`)."""
     with writing(path) as tmp, tmp.open("wb") as f:
         f.writelines(parts)

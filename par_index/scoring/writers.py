@@ -19,7 +19,14 @@ from par_index.common.csv_out import csv_fields, write_people_columns
 from par_index.common.text_files import out_suffix, write_bytes, write_text, writing
 from par_index.common.values import format_fixed
 from par_index.scoring.engine import Results
-from par_index.scoring.results import json_problems_block, json_units_block, problems_frame, to_json_dict, units_frame
+from par_index.scoring.results import (
+    Part,
+    json_problems_block,
+    json_units_block,
+    problems_frame,
+    to_json_dict,
+    units_frame,
+)
 
 HEADERS_VI = {
     "unit": "Mã đơn vị",
@@ -165,12 +172,12 @@ def _quoted(texts: list[str]) -> list[str]:
     return csv_fields(texts, "\n")
 
 
-def json_bytes(doc: dict[str, Any], blocks: dict[str, Iterable[bytes]] | None = None) -> bytes:
+def json_bytes(doc: dict[str, Any], blocks: dict[str, Iterable[Part]] | None = None) -> bytes:
     """``doc`` as JSON in UTF-8 with one unit (and one problem) per line (:func:`json_parts`)."""
     return b"".join(json_parts(doc, blocks))
 
 
-def json_parts(doc: dict[str, Any], blocks: dict[str, Iterable[bytes]] | None = None) -> Iterator[bytes]:
+def json_parts(doc: dict[str, Any], blocks: dict[str, Iterable[Part]] | None = None) -> Iterator[Part]:
     """``doc`` as JSON in UTF-8 with one unit (and one problem) per line, in consecutive parts
     made as they are asked for (a file written from them never holds the whole document).
 

@@ -280,3 +280,55 @@ def test_json_problems_built_by_column_equal_the_json_encoder(per_part: int) -> 
     assert doc["problems"] == [p.as_dict() for p in problems]
     assert doc["problems"][5] == {"reason": "value_missing", "message": "m", "line": 0, "severity": "error"}
     assert json_bytes({"problems": []}, {"problems": json_problems_block(Results([], "final", []))}) == b'{\n "problems": []\n}\n'
+
+
+def _edge_problems() -> list[Problem]:
+    """Problems whose fields take every path of the column-wise JSON writer: one value
+    throughout or not, '' and None beside texts, quotes, backslashes, control characters,
+    non-ASCII, and values that are not what the field's type says (a float, a bool, a 70-bit
+    int, an int where a text is expected): json's encoder writes each of them its own way."""
+    made = [
+        Problem("value_missing", "m", line=None, unit="u1"),
+        Problem("value_missing", 'a "quoted" \\ back\\slash', line=7, unit="", criterion="1.1"),
+        Problem("value_missing", "tab\there, nul \x00, \x1f, line\nbreak, CRLF\r\n, \x7f, \u2028, ỗ ẫ đ 中", line=0, unit="u\x01"),
+        Problem("value_missing", "", line=-12, unit="u2", field='"'),
+        Problem("value_missing", "m", line=2**70, unit="u3"),
+        Problem("value_missing", "m", line=float("nan"), unit="u3"),  # type: ignore[arg-type]
+        Problem("value_missing", "m", line=True, unit=None),  # type: ignore[arg-type]
+        Problem("value_missing", "m", line=3, unit=5, criterion=None, field=1.5),  # type: ignore[arg-type]
+    ]
+    return made
+
+
+@pytest.mark.parametrize("per_part", [1, 2, 3, 5000])
+@pytest.mark.parametrize("picks", [[0, 1, 2, 3], [0, 0, 0], [1, 3, 2], [4, 0], [5, 0], [6, 0], [7, 1], list(range(8))])
+def test_json_problems_edge_cases_equal_the_json_encoder(per_part: int, picks: list[int]) -> None:
+    """The problems block is, byte for byte, json's encoding (ensure_ascii=False) of each
+    Problem.as_dict(): fields left out when '' or None, texts escaped exactly as json escapes
+    them (\\", \\\\, \\n, \\t, \\u0000, \\u001f; not \\x7f, U+2028 or non-ASCII), ints by str,
+    NaN as NaN, True as true, 1.5 as 1.5, whatever the mix of values in a part."""
+    import json
+
+    from par_index.scoring.engine import Results
+    from par_index.scoring.results import json_problems_block
+
+    edge = _edge_problems()
+    problems = [edge[k] for k in picks]
+    enc = json.JSONEncoder(ensure_ascii=False)
+    made = b"".join(json_problems_block(Results([], "final", problems), per_part=per_part)).decode()
+    assert made == ",\n".join(f"  {enc.encode(p.as_dict())}" for p in problems)
+
+
+def test_json_problems_escapes_written_out() -> None:
+    """The escapes of one problem, written out (not only compared with json's encoder)."""
+    from par_index.scoring.engine import Results
+    from par_index.scoring.results import json_problems_block
+
+    problems = [_edge_problems()[k] for k in (1, 2, 3)]
+    made = b"".join(json_problems_block(Results([], "final", problems))).decode()
+    assert made.split(",\n") == [
+        '  {"reason": "value_missing", "message": "a \\"quoted\\" \\\\ back\\\\slash", "line": 7, "criterion": "1.1", "severity": "error"}',
+        '  {"reason": "value_missing", "message": "tab\\there, nul \\u0000, \\u001f, line\\nbreak, CRLF\\r\\n, \x7f, \u2028, ỗ ẫ đ 中", "line": 0, '
+        '"unit": "u\\u0001", "severity": "error"}',
+        '  {"reason": "value_missing", "line": -12, "unit": "u2", "field": "\\"", "severity": "error"}',
+    ]
