@@ -22,6 +22,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,6 +32,9 @@ from par_index.criteria.compiled import CompiledCriteria
 from par_index.errors import Problem
 from par_index.scoring.engine import Results, SetResult, score
 from par_index.unit_data.reader import UnitData
+
+if TYPE_CHECKING:
+    from par_index.evidence.check import EvidenceReview
 
 INVALID_VALUE = ("value_unreadable", "value_above_100", "value_negative", "points_above_max")
 KIND_WORDS = {
@@ -85,25 +89,23 @@ def propose(
     *,
     final: Results | None = None,
     self_: Results | None = None,
-    evidence: Sequence[Problem] | None = None,
+    evidence: EvidenceReview | None = None,
 ) -> list[Proposal]:
     """The proposals of one round, in unit and criteria order.
 
     A caller that has already scored and reviewed the same data may pass what it has: ``final``
     = ``score(criteria, data, "final")``, ``self_`` = ``score(criteria, data, "self")``,
-    ``evidence`` = the problems of ``review_evidence(self_, data, always=True)`` (the reports do
-    all three). Each is used only when it is what this round would work out itself: ``final``
-    when the round's base data keeps every row of ``data`` (no row of a later round), ``self_``
-    always, ``evidence`` when every row of ``data`` is a ``self`` or ``survey`` row (then the
-    self and final scores lay the same rows); otherwise they are ignored.
+    ``evidence`` = ``review_evidence(self_, data, always=True)`` (the reports do all three).
+    ``final`` is used when the round's base data keeps every row of ``data`` (no row of a later
+    round), ``self_`` always; ``evidence`` is the ``like`` of this round's own review (of the
+    base's final scores), which reuses it where the two agree on the same data object.
     """
     stages = data.assessments["stage"]
-    plain = bool(stages.isin(("self", "survey")).all())
     whole = final is not None and bool(stages.isin(found_stages(round_no)).all())
     base = data if whole else base_data(data, round_no)
     now = final if whole and final is not None else score(criteria, base, "final")
     own = (self_ if self_ is not None else score(criteria, data, "self")) if round_no == 2 else now
-    reviewed = list(evidence) if plain and evidence is not None else _evidence_problems(now, base)
+    reviewed = _evidence_problems(now, base, evidence)
     # per set, once: which cells hold the unit's own value on a leaf it may be cut on (as lists:
     # tens of thousands of look-ups, each a numpy scalar otherwise)
     at: dict[str, tuple[SetResult, int, list[list[bool]]]] = {}  # unit → (set, row, cuttable cells) as Results.find: the first wins
@@ -171,11 +173,11 @@ def propose(
     return out
 
 
-def _evidence_problems(results: Results, data: UnitData) -> list[Problem]:
+def _evidence_problems(results: Results, data: UnitData, like: EvidenceReview | None) -> list[Problem]:
     """The evidence register's problems (the one owner of "self-score without a document")."""
     from par_index.evidence.check import review_evidence
 
-    return review_evidence(results, data, always=True).problems
+    return review_evidence(results, data, always=True, like=like).problems
 
 
 def _finding(p: Problem, s: SetResult, i: int, j: int, data: UnitData) -> tuple[float, str, str] | None:

@@ -88,6 +88,35 @@ class EvidenceReview:
     problems: list[Problem] = field(default_factory=list)
     requirements: list[Requirement] = field(default_factory=list)
     cut: dict[str, np.ndarray] = field(default_factory=dict)  # criteria id → units × leaves
+    # what the review was worked out from, for a review of other results on the same data (``like``)
+    basis: _Basis | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass
+class _SetPart:
+    """One criteria set's share of a review: its cut and, in cell order, the problems and
+    requirements of its owed cells with the flat cell (row × leaves + leaf) of each."""
+
+    cut: np.ndarray
+    problems: list[Problem]
+    problem_cells: np.ndarray
+    requirements: list[Requirement]
+    requirement_cells: np.ndarray
+
+
+@dataclass
+class _Basis:
+    data: UnitData
+    files_root: Path | None
+    always: bool
+    ids: list[str]  # per set: criteria id
+    units: list[list[str]]  # per set: unit ids in row order
+    views: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # per set: _self_view
+    with_rows: list[np.ndarray]  # per set: cells with an evidence row
+    rows_end: int  # problems[:rows_end] are the evidence rows' own
+    by_key: dict[tuple[str, str], list[_Row]]
+    self_rows: _SelfRows
+    parts: list[_SetPart]
 
 
 @dataclass
@@ -114,7 +143,7 @@ def check_evidence(results: Results, data: UnitData, files_root: Path | None = N
 
 
 def review_evidence(
-    results: Results, data: UnitData, files_root: Path | None = None, always: bool = False
+    results: Results, data: UnitData, files_root: Path | None = None, always: bool = False, like: EvidenceReview | None = None
 ) -> EvidenceReview:
     """Check every evidence row and every self-score's documents in one pass.
 
@@ -122,6 +151,13 @@ def review_evidence(
     folder is used, and if none of the referenced files is there a single warning says the
     files were not checked instead of one problem per row. When the data has no evidence rows
     at all, nothing is checked (the register is optional) unless ``always`` is true.
+
+    ``like``: a review of other results of the same criteria on the same ``data`` object (the
+    reports review the self scores; a round-2 proposal needs the review of the final scores).
+    The answer is the same as without it; what it saves: a cell whose self view (is its value a
+    ``self`` row, the points the unit gives itself, is a document owed) is the same in both is
+    not reviewed again, and the evidence rows are not checked again unless one lies on a cell
+    that differs. Ignored when it was worked out from other data, folder, ``always`` or units.
     """
     review = EvidenceReview()
     ev = data.evidence
@@ -131,20 +167,82 @@ def review_evidence(
     for n, s in enumerate(results.sets):
         for i, u in enumerate(s.units["unit"]):
             unit_at[str(u)] = (n, i)
-    known_units = set(data.units["unit"])
-    explicit_files = files_root is not None
-    root = files_root if files_root is not None else data.files_root
-    rows = _check_rows(results, ev, unit_at, known_units, review.problems)
-    _check_files(rows, root, explicit_files, review.problems, data.trusted_links)
-    by_key: dict[tuple[str, str], list[_Row]] = {}
-    for r in rows:
-        by_key.setdefault((r.unit, r.criterion), []).append(r)
-    for group in by_key.values():
-        _check_deadline(group, review.problems)
-    self_rows = _SelfRows(data)
-    for s in results.sets:
-        review.cut[s.criteria.id] = _review_set(s, by_key, self_rows, review)
+    views = [_self_view(s) for s in results.sets]
+    units = [[str(u) for u in s.units["unit"]] for s in results.sets]
+    ids = [s.criteria.id for s in results.sets]
+    base = like.basis if like is not None else None
+    if base is not None and not (base.data is data and base.files_root == files_root and base.always == always
+                                 and base.ids == ids and base.units == units):
+        base = None
+    changed = [_changed(v, w) for v, w in zip(views, base.views, strict=True)] if base is not None else []
+    if base is not None and like is not None and not any((c & w).any() for c, w in zip(changed, base.with_rows, strict=True)):
+        # no evidence row lies on a cell whose self view differs: the rows' checks are the same
+        review.problems.extend(like.problems[: base.rows_end])
+        by_key, self_rows = base.by_key, base.self_rows
+    else:
+        known_units = set(data.units["unit"])
+        explicit_files = files_root is not None
+        root = files_root if files_root is not None else data.files_root
+        rows = _check_rows(results, ev, unit_at, known_units, review.problems)
+        _check_files(rows, root, explicit_files, review.problems, data.trusted_links)
+        by_key = {}
+        for r in rows:
+            by_key.setdefault((r.unit, r.criterion), []).append(r)
+        for group in by_key.values():
+            _check_deadline(group, review.problems)
+        self_rows = _SelfRows(data)
+    rows_end = len(review.problems)
+    with_rows = [np.zeros(v[2].shape, dtype=bool) for v in views]
+    for unit, code in by_key:  # every row kept names a scored unit and one of its set's leaves
+        n, i = unit_at[unit]
+        with_rows[n][i, results.sets[n].criteria.leaf_index[code]] = True
+    parts = []
+    for n, s in enumerate(results.sets):
+        owed = views[n][2]
+        if base is None:
+            part = _review_set(s, by_key, self_rows, owed)
+        else:
+            part = _merge(base.parts[n], changed[n], _review_set(s, by_key, self_rows, owed & changed[n]))
+        parts.append(part)
+        review.cut[s.criteria.id] = part.cut
+        review.problems.extend(part.problems)
+        review.requirements.extend(part.requirements)
+    review.basis = _Basis(data, files_root, always, ids, units, views, with_rows, rows_end, by_key, self_rows, parts)
     return review
+
+
+def _self_view(s: SetResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Units × leaves, all a review reads of the scores: is the value a ``self`` row, the points
+    the unit gives itself there (its claim, else what its value scores; :func:`_self_points`),
+    is a document owed (:func:`self_scored`)."""
+    own = s.value_stage == "self"
+    claimed = s.claimed.astype(float)
+    gives = np.where(claimed == claimed, claimed, s.leaf_points / float(s.scale))
+    return own, np.where(own, gives, 0.0), self_scored(s)
+
+
+def _changed(a: tuple[np.ndarray, np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """The cells whose self views differ (NaN points equal to NaN)."""
+    same_points = (a[1] == b[1]) | ((a[1] != a[1]) & (b[1] != b[1]))
+    out: np.ndarray = (a[0] != b[0]) | ~same_points | (a[2] != b[2])
+    return out
+
+
+def _merge(old: _SetPart, changed: np.ndarray, new: _SetPart) -> _SetPart:
+    """``old`` on the cells not ``changed``, ``new`` (reviewed on the changed cells only) on the
+    others, in cell order as one review gives them."""
+    flat = changed.ravel()
+
+    def pick(old_items: list[Any], old_cells: np.ndarray, new_items: list[Any], new_cells: np.ndarray) -> tuple[list[Any], np.ndarray]:
+        kept = np.flatnonzero(~flat[old_cells])
+        items = [old_items[k] for k in kept.tolist()] + new_items
+        cells = np.concatenate([old_cells[kept], new_cells])
+        order = np.argsort(cells, kind="stable")
+        return [items[k] for k in order.tolist()], cells[order]
+
+    problems, problem_cells = pick(old.problems, old.problem_cells, new.problems, new.problem_cells)
+    requirements, requirement_cells = pick(old.requirements, old.requirement_cells, new.requirements, new.requirement_cells)
+    return _SetPart(np.where(changed, new.cut, old.cut), problems, problem_cells, requirements, requirement_cells)
 
 
 _Add = Callable[..., None]
@@ -501,15 +599,11 @@ def describe_row(row: _Row) -> str:
     return ", ".join(parts)
 
 
-def _review_set(
-    s: SetResult,
-    by_key: dict[tuple[str, str], list[_Row]],
-    self_rows: _SelfRows,
-    review: EvidenceReview,
-) -> np.ndarray:
+def _review_set(s: SetResult, by_key: dict[tuple[str, str], list[_Row]], self_rows: _SelfRows, owed: np.ndarray) -> _SetPart:
+    """The documents owed on the ``owed`` cells (see :func:`self_scored`) and their problems."""
     c = s.criteria
-    owed = self_scored(s)
     cut = np.zeros(owed.shape, dtype=bool)
+    width = owed.shape[1]
     agencies = c.agencies
     scale = float(s.scale)
     unit_ids = [str(u) for u in s.units["unit"]]
@@ -518,7 +612,10 @@ def _review_set(
     expected = [[(d, issuer, owing_agency(leaf, issuer)) for d, issuer in expected_documents(leaf)] for leaf in c.leaves]
     needs = ["; ".join(d for d, _, _ in docs) for docs in expected]
     texts: dict[float, str] = {}  # points → text, each distinct number formatted once
-    requirements, problems = review.requirements, review.problems
+    requirements: list[Requirement] = []
+    problems: list[Problem] = []
+    requirement_cells: list[int] = []
+    problem_cells: list[int] = []
     ii, jj = np.nonzero(owed)
     claims, points = s.claimed[ii, jj].tolist(), (s.leaf_points[ii, jj] / scale).tolist()
     for i, j, claimed, own in zip(ii.tolist(), jj.tolist(), claims, points, strict=True):
@@ -531,15 +628,19 @@ def _review_set(
         if pts is None:
             pts = texts[x] = format_number(x)
         if not rows:  # nothing supplied (the common case): every document is missing
+            cell = i * width + j
             for document, issuer, agency in expected[j]:
                 requirements.append(Requirement(agency, c.id, leaf.code, leaf.name, document, issuer, unit, unit_name, "missing"))
+                requirement_cells.append(cell)
             cut[i, j] = True
             msg = (
                 f"tự chấm {pts} điểm nhưng thiếu tài liệu kiểm chứng (cần: {needs[j]}); "
                 "khi thẩm định, tiêu chí này bị tính 0 điểm"
             )
             problems.append(self_rows.problem("evidence_missing", msg, unit, leaf.code))
+            problem_cells.append(cell)
             continue
+        cell = i * width + j
         missing: list[tuple[str, str | None]] = []
         for document, issuer, agency in expected[j]:
             hit = [r for r in rows if _matches(r, issuer)]
@@ -561,6 +662,7 @@ def _review_set(
                     tuple(n for r in hit for n in r.notes),
                 )
             )
+            requirement_cells.append(cell)
         if not missing:
             continue
         where = self_rows.get((unit, leaf.code), Where())
@@ -568,7 +670,8 @@ def _review_set(
             by = f" do {agencies.get(issuer, issuer)} ban hành" if issuer not in (None, "unit") else " của đơn vị"
             msg = f"thiếu tài liệu kiểm chứng{by}: {document}"
             problems.append(where.problem("evidence_incomplete", msg, unit, leaf.code, "warning"))
-    return cut
+            problem_cells.append(cell)
+    return _SetPart(cut, problems, np.array(problem_cells, dtype=np.intp), requirements, np.array(requirement_cells, dtype=np.intp))
 
 
 # -- the appraiser's preview -------------------------------------------------------------------

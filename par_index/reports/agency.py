@@ -8,7 +8,7 @@ simple view: each leaf a unit self-scored above 0 with no row in ``evidence.csv`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
@@ -17,15 +17,23 @@ from par_index.reports.format import vn_date
 from par_index.reports.render import render
 from par_index.reports.unit import ReportInputs
 
+if TYPE_CHECKING:
+    from par_index.evidence.check import EvidenceReview
+
 NO_AGENCY_NAME = "Chưa giao cơ quan cung cấp tài liệu"
 
 
 def evidence_review(inp: ReportInputs) -> tuple[list[Any] | None, list[Problem]]:
     """(requirements, problems) from :mod:`par_index.evidence.check`."""
+    result = review_self(inp)
+    return list(result.requirements), list(result.problems)
+
+
+def review_self(inp: ReportInputs) -> EvidenceReview:
+    """The evidence review of the self scores (``review_evidence(self_, data, always=True)``)."""
     from par_index.evidence.check import review_evidence
 
-    result = review_evidence(inp.self_, inp.data, always=True)
-    return list(result.requirements), list(result.problems)
+    return review_evidence(inp.self_, inp.data, always=True)
 
 
 def agency_context(inp: ReportInputs, requirements: list[Any] | None) -> dict[str, Any]:

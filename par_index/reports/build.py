@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from par_index.criteria.compiled import CompiledCriteria
 from par_index.errors import InputError, Problem
@@ -43,12 +44,13 @@ def report_count(inp: ReportInputs) -> int:
 def write_reports(inp: ReportInputs, out: Path, previous: PreviousResults | None = None,
                   progress: Progress | None = None) -> list[tuple[str, Path]]:
     """Write every report; returns ``[(description, path)]``."""
-    from par_index.reports.agency import evidence_review, render_agency_report
+    from par_index.reports.agency import render_agency_report, review_self
     from par_index.reports.workbook import write_workbook
 
     tick = progress or (lambda _what: None)
-    requirements, ev_problems = evidence_review(inp)
-    inp.evidence_problems, inp.evidence_reviewed = ev_problems, requirements is not None
+    review = review_self(inp)
+    requirements: list[Any] = list(review.requirements)
+    inp.evidence_problems, inp.evidence_reviewed, inp.evidence_review = list(review.problems), True, review
     ranking = ranking_frame(inp.final, unit_groups(inp.data))
     change = compare_previous(ranking, previous) if previous is not None else None
     pdata = ProvinceData(ranking, claim_gaps(inp.self_, inp.final), change, previous, pending_cuts(inp))

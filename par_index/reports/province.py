@@ -138,10 +138,9 @@ def pending_cuts(inp: ReportInputs) -> list[Proposal]:
 
     # the self and final scores and (once write_reports has run it) the evidence review are work
     # propose would do again: it reuses what is the same on these data
-    evidence = inp.evidence_problems if inp.evidence_reviewed else None
     return [
         p for p in propose([s.criteria for s in inp.final.sets], inp.data, 2 if _appraised(inp) else 1, final=inp.final, self_=inp.self_,
-                           evidence=evidence)
+                           evidence=inp.evidence_review)
         if p.kinds != ("explanation",) and p.proposed_points < p.current_points
     ]
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,9 @@ from par_index.reports.render import render, svg
 from par_index.scoring.engine import Results, SetResult
 from par_index.unit_data.reader import UnitData, read_csv_table
 
+if TYPE_CHECKING:
+    from par_index.evidence.check import EvidenceReview
+
 WEAKEST_AREAS = 3
 ROWS_KEPT = 200_000  # distinct appendix rows kept for the next reports (a few hundred bytes each)
 NOTE_COLUMNS = ("unit", "section", "text")
@@ -65,6 +68,7 @@ class ReportInputs:
     evidence_problems: list[Problem] = field(default_factory=list)  # from the evidence review, if any
     # True when evidence_problems are the problems of evidence.check.review_evidence(self_, data, always=True)
     evidence_reviewed: bool = False
+    evidence_review: EvidenceReview | None = None  # the whole review (write_reports): a round-2 proposal reuses it
     notes: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # unit → section → paragraphs
     # per-unit groupings made once for every unit report (see _by_unit), with the inputs they came from
     cache: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = field(default_factory=dict, repr=False, compare=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -15,6 +16,7 @@ from par_index.cli.main import main
 from par_index.criteria.compiled import load
 from par_index.pipeline import read_data
 from par_index.scoring.engine import score
+from par_index.unit_data.reader import UnitData
 
 ROOT = TESTS
 CRITERIA = ROOT / "data/mini/criteria.yaml"
@@ -108,35 +110,37 @@ def test_proposals_and_workbook(data_dir: Path, tmp_path: Path):
     )
 
 
-def test_propose_reuses_the_callers_scores_only_on_data_without_appraisal_rows(data_dir: Path):
-    """The reports pass their final scores and evidence review to propose (the same work on data
-    whose rows are all self or survey): the result is the same; with appraisal rows both are
-    ignored. An empty review passed in shows which: so-a 1.3's missing document disappears."""
+def test_propose_reuses_the_callers_scores_and_review_and_gives_what_it_gives_alone(data_dir: Path):
+    """The reports pass their final and self scores and their evidence review (of the self
+    scores) to propose: the result is what propose works out alone, on plain data, in round 2
+    (where the review of the final scores differs from the self one on the cells an appraisal1
+    row changed) and with a row of a later round (the final scores are then not the base)."""
     from par_index.evidence.check import review_evidence
 
     sets = [load(CRITERIA)]
+
+    def theirs(data: UnitData) -> dict[str, Any]:
+        self_ = score(sets, data, "self")
+        return {"final": score(sets, data, "final"), "self_": self_, "evidence": review_evidence(self_, data, always=True)}
+
     data = read_data(data_dir)
-    final = score(sets, data, "final")
-    review = review_evidence(score(sets, data, "self"), data, always=True).problems
     plain = propose(sets, data, 1)
     assert [(p.unit, p.criterion, p.kinds) for p in plain] == [
         ("so-a", "1.3", ("evidence_missing",)), ("so-b", "1.2", ("claim_above_rule",)), ("so-b", "2.1", ("value_invalid", "claim_above_rule")),
     ]
-    assert propose(sets, data, 1, final=final, evidence=review) == plain
-    assert [(p.unit, p.criterion) for p in propose(sets, data, 1, final=final, evidence=[])] == [("so-b", "1.2"), ("so-b", "2.1")]
+    assert propose(sets, data, 1, **theirs(data)) == plain
     with (data_dir / "assessments.csv").open("a", encoding="utf-8") as fh:
-        fh.write("so-b,1.3,không,appraisal1,Không có báo cáo định kỳ,\n")
+        fh.write("so-a,1.3,không,appraisal1,Không có báo cáo định kỳ,\n")
     data = read_data(data_dir)
-    for round_no in (1, 2):
-        alone = propose(sets, data, round_no)
-        assert ("so-a", "1.3", ("evidence_missing",)) in [(p.unit, p.criterion, p.kinds) for p in alone]
-        mine = {"final": score(sets, data, "final"), "self_": score(sets, data, "self")}
-        assert propose(sets, data, round_no, **mine, evidence=[]) == alone  # round 2 keeps every row: final and self_ used
+    alone = propose(sets, data, 2)
+    assert ("so-a", "1.3") not in [(p.unit, p.criterion) for p in alone]  # round 1 decided it: no longer the unit's own value
+    assert propose(sets, data, 2, **theirs(data)) == alone
+    assert propose(sets, data, 1, **theirs(data)) == propose(sets, data, 1) == plain  # round 1 finds the data without it
     with (data_dir / "assessments.csv").open("a", encoding="utf-8") as fh:
         fh.write("so-b,1.2,100%,appraisal2,,\n")
     data = read_data(data_dir)
     alone = propose(sets, data, 2)
-    assert propose(sets, data, 2, final=score(sets, data, "final"), self_=score(sets, data, "self"), evidence=[]) == alone
+    assert propose(sets, data, 2, **theirs(data)) == alone
     assert propose(sets, data, 2, final=score(sets, data, "self")) == alone  # an appraisal2 row: the final scores are not round 2's base
 
 

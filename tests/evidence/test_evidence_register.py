@@ -282,3 +282,51 @@ def test_bac_giang_preview_cuts_the_documented_gaps() -> None:
         for i, j in zip(*mask.nonzero(), strict=True):
             cut.add((str(s.units["unit"].iat[i]), s.criteria.leaves[j].code))
     assert cut == {("so-xay-dung", "2.3.1"), ("h-yen-the", "6.2"), ("ban-dan-toc", "1.4.2")}
+
+
+def _same_review(a: object, b: object) -> bool:
+    from par_index.evidence.check import EvidenceReview
+
+    assert isinstance(a, EvidenceReview) and isinstance(b, EvidenceReview)
+    return (a.problems == b.problems and a.requirements == b.requirements and a.cut.keys() == b.cut.keys()
+            and all((a.cut[k] == b.cut[k]).all() for k in a.cut))
+
+
+def test_review_like_another_gives_the_same_and_reuses_the_cells_that_agree(tmp_path: Path) -> None:
+    """A round-2 proposal reviews the final scores, the reports the self scores of the same data:
+    ``like=`` gives what a review of its own gives, reusing the problems of the cells whose self
+    view agrees (the same objects) and checking the evidence rows again only when one lies on a
+    cell that differs (b 1.1: its late-window warning rests on the unit's claim)."""
+    c = load(CRITERIA)
+    data_dir = tmp_path / "data"
+    shutil.copytree(DATA, data_dir)
+    data = read_data(data_dir)
+    mine = review_evidence(score(c, data, "self"), data, always=True)
+    again = review_evidence(score(c, data, "final"), data, always=True, like=mine)  # only self rows: the same review
+    assert _same_review(again, mine) and all(p is q for p, q in zip(again.problems, mine.problems, strict=True))
+    with (data_dir / "assessments.csv").open("a", encoding="utf-8") as fh:
+        fh.write("b,1.2,95%,appraisal1,\n")  # owed, no evidence row: no longer the unit's own value
+    data = read_data(data_dir)
+    mine = review_evidence(score(c, data, "self"), data, always=True)
+    final = score(c, data, "final")
+    alone = review_evidence(final, data, always=True)
+    again = review_evidence(final, data, always=True, like=mine)
+    assert _same_review(again, alone)
+    assert ("evidence_missing", "b", "1.2") in _by(mine.problems) and ("evidence_missing", "b", "1.2") not in _by(again.problems)
+    assert len(again.problems) == len(mine.problems) - 1 and all(p in mine.problems for p in again.problems)
+    assert {id(p) for p in again.problems} < {id(p) for p in mine.problems}  # every problem reused, rows' checks too
+    assert not again.cut["ev-mini"][1].any() and mine.cut["ev-mini"][1].any()
+    with (data_dir / "assessments.csv").open("a", encoding="utf-8") as fh:
+        fh.write("b,1.1,14/01/2024,appraisal1,\n")  # a cell with an evidence row: the rows are checked again
+    data = read_data(data_dir)
+    mine = review_evidence(score(c, data, "self"), data, always=True)
+    final = score(c, data, "final")
+    again = review_evidence(final, data, always=True, like=mine)
+    assert _same_review(again, review_evidence(final, data, always=True))
+    assert ("evidence_late", "b", "1.1") in _by(mine.problems) and ("evidence_late", "b", "1.1") not in _by(again.problems)
+    # a review of another data object (or folder) is not reused: the answer is worked out anew
+    other = read_data(data_dir)
+    apart = review_evidence(score(c, other, "final"), other, always=True, like=mine)
+    assert _same_review(apart, again) and not {id(p) for p in apart.problems} & {id(p) for p in mine.problems}
+    apart = review_evidence(final, data, tmp_path, always=True, like=mine)
+    assert not {id(p) for p in apart.problems} & {id(p) for p in mine.problems}
