@@ -8,8 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from par_index.common.xlsx_table import Table, write_tables
-from par_index.reports.format import point_texts, whole_units
+import numpy as np
+import pandas as pd
+
+from par_index.common.xlsx_table import Coded, Columns, Table, write_tables
+from par_index.reports.format import point_texts
 from par_index.reports.province import ProvinceData, after_cuts
 from par_index.reports.ranking import areas_of
 from par_index.reports.unit import ReportInputs
@@ -54,21 +57,7 @@ def write_workbook(inp: ReportInputs, pdata: ProvinceData, requirements: list[An
     _sheet(tables, "Chênh lệch theo lĩnh vực", ["Mã đơn vị", "Lĩnh vực", "Tên lĩnh vực", "Điểm tự chấm", "Điểm cuối cùng", "Chênh lệch (điểm)"],
            [[x["unit"], x["area"], x["area_name"], x["self_points"], x["final_points"], x["gap"]] for x in g.areas.to_dict("records")],
            {4, 5, 6}, {1: 16, 3: 40})
-    detail = []
-    for fs in inp.final.sets:
-        ss = next(s for s in inp.self_.sets if s.criteria.id == fs.criteria.id)
-        leaves = fs.criteria.leaves
-        codes, names = [leaf.code for leaf in leaves], [leaf.name for leaf in leaves]
-        f_scale, s_scale = fs.scale, ss.scale
-        for i, unit in enumerate(fs.units["unit"]):
-            k = ss.unit_row(unit)
-            status, text = fs.status[i].tolist(), fs.value_text[i].tolist()
-            has_max = (fs.leaf_max[i] > 0).tolist()
-            for j, m_u, s_u, f_u in zip(range(len(leaves)), whole_units(fs.leaf_max[i]), whole_units(ss.leaf_points[k]), whole_units(fs.leaf_points[i]), strict=True):
-                if status[j] == "not_applicable":
-                    continue
-                mx = point_texts(m_u, f_scale)[0] if has_max[j] else None
-                detail.append([unit, codes[j], names[j], mx, point_texts(s_u, s_scale)[0], point_texts(f_u, f_scale)[0], str(text[j]).strip() or None])
+    detail = _detail(inp)
     _sheet(tables, "Điểm chi tiết", ["Mã đơn vị", "Tiêu chí", "Nội dung", "Điểm tối đa", "Tự đánh giá", "Cuối cùng", "Giá trị"], detail, {4, 5, 6}, {1: 16, 3: 60, 7: 24})
     if requirements is not None:
         from par_index.evidence.check import STATUS_WORDS
@@ -84,5 +73,59 @@ def write_workbook(inp: ReportInputs, pdata: ProvinceData, requirements: list[An
     return write_tables(out, tables)
 
 
-def _sheet(tables: list[Table], title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: set[int], widths: dict[int, int]) -> None:
+def _sheet(tables: list[Table], title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]] | Columns, numeric: set[int], widths: dict[int, int]) -> None:
     tables.append(Table(title, headers, rows, numeric, dict(widths)))
+
+
+def _detail(inp: ReportInputs) -> Columns:
+    """The detail sheet (every unit's applicable leaves: max, self, final, value) as columns
+    straight from the score arrays; each distinct number made into its points once."""
+    parts: list[list[Coded]] = []
+    for fs in inp.final.sets:
+        ss = next(s for s in inp.self_.sets if s.criteria.id == fs.criteria.id)
+        leaves = fs.criteria.leaves
+        units = [str(u) for u in fs.units["unit"]]
+        ii, jj = np.nonzero(fs.status != "not_applicable")  # in unit, then leaf order
+        kk = np.array([ss.unit_row(u) for u in units], dtype=np.intp)[ii]
+        m = fs.leaf_max[ii, jj]
+        parts.append([
+            Coded(units, ii),
+            Coded([leaf.code for leaf in leaves], jj),
+            Coded([leaf.name for leaf in leaves], jj),
+            _points(m, fs.scale, m > 0),
+            _points(ss.leaf_points[kk, jj], ss.scale),
+            _points(fs.leaf_points[ii, jj], fs.scale),
+            _texts(fs.value_text[ii, jj]),
+        ])
+    return Columns([_joined([p[n] for p in parts]) for n in range(7)] if parts else [])
+
+
+def _points(units: np.ndarray, scale: int, shown: np.ndarray | None = None) -> Coded:
+    """Whole units (rounded as :func:`whole_units`) → points; not ``shown``: an empty cell."""
+    distinct, codes = np.unique(np.rint(units).astype(np.int64), return_inverse=True)
+    codes = codes.reshape(-1)
+    if shown is not None:
+        codes = np.where(shown, codes, -1)
+    return Coded([point_texts(int(u), scale)[0] for u in distinct.tolist()], codes)
+
+
+def _texts(values: np.ndarray) -> Coded:
+    """Values as written, stripped (an empty one: an empty cell)."""
+    codes, distinct = pd.factorize(values)
+    texts = [str(v).strip() or None for v in distinct]
+    for k in np.flatnonzero(codes < 0).tolist():  # a missing value (none from the engine): its text, as str() gives it
+        codes[k] = len(texts)
+        texts.append(str(values[k]).strip() or None)
+    return Coded(texts, codes)
+
+
+def _joined(columns: list[Coded]) -> Coded:
+    """One column of several sets' parts, one after the other."""
+    if len(columns) == 1:
+        return columns[0]
+    values: list[Any] = []
+    codes = []
+    for c in columns:
+        codes.append(np.where(c.codes >= 0, c.codes + len(values), -1))
+        values.extend(c.values)
+    return Coded(values, np.concatenate(codes))

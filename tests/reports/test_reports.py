@@ -192,6 +192,29 @@ def test_workbook_has_the_same_numbers(tmp_path):
     assert gap[:6] == ("e", "Huyện E", "huyen", 7.0, 6.5, 0.5)
 
 
+def test_workbook_detail_sheet_has_every_applicable_leaf(example, tmp_path):
+    """The detail sheet, written from the score arrays: every applicable leaf of every unit, in
+    unit and leaf order, set after set (Bắc Giang: two sets; mini: leaves not applicable to a kind)."""
+    name, inp = example
+    write_reports(inp, tmp_path)
+    detail = list(load_workbook(tmp_path / "bao-cao.xlsx")["Điểm chi tiết"].iter_rows(min_row=2, values_only=True))
+    expected = []
+    skipped = 0
+    for fs in inp.final.sets:
+        ss = next(s for s in inp.self_.sets if s.criteria.id == fs.criteria.id)
+        for i, unit in enumerate(fs.units["unit"]):
+            k = ss.unit_row(unit)
+            for j, leaf in enumerate(fs.criteria.leaves):
+                if fs.status[i, j] == "not_applicable":
+                    skipped += 1
+                    continue
+                mx = fs.leaf_max[i, j] / fs.scale if fs.leaf_max[i, j] > 0 else None
+                expected.append((unit, leaf.code, leaf.name, mx, ss.leaf_points[k, j] / ss.scale, fs.leaf_points[i, j] / fs.scale,
+                                 str(fs.value_text[i, j]).strip() or None))
+    assert detail == expected
+    assert (len(inp.final.sets), skipped > 0) == {"mini": (1, True), "ranking": (1, False), "bac-giang": (2, False)}[name]
+
+
 def test_report_command_writes_every_file(tmp_path):
     from par_index.cli.commands.report import command
 

@@ -78,3 +78,43 @@ def test_rows_put_together_from_each_columns_distinct_cells(tmp_path: Path, monk
         f'<row r="5">{text("A5", "a")}<c r="B5" s="2"><v>1</v></c><c r="C5" t="b"><v>1</v></c></row>'
         '<row r="6"><c r="B6" s="2"><v>1.5</v></c></row>'
     )
+
+
+def _sheet_xml(path: Path) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+
+
+def test_columns_and_one_type_columns_give_the_rows_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sheet given as coded columns (from arrays) is the sheet of the same rows; a column of one
+    type (and None) is told apart in C, with the same cells as the per-value dict (equal values of
+    a type are one cell, the first seen: -0.0 after 0.0, Decimal 1.50 after 1.5)."""
+    from par_index.common import xlsx_table
+    from par_index.common.xlsx_table import Coded, Columns
+
+    rows = [
+        ["a", 0.0, Decimal("1.5"), 1, True, None, "x"],
+        ["b", -0.0, Decimal("1.50"), 2, False, math.nan, None],
+        ["a", None, None, 1, None, 2.5, 3],
+        ["", math.nan, Decimal("NaN"), None, True, None, "x"],
+    ]
+    headers = [f"C{i}" for i in range(1, 8)]
+    numeric = {2, 3, 4}
+    fast = _sheet_xml(write_tables(tmp_path / "fast.xlsx", [Table("T", headers, rows, numeric)]))
+    monkeypatch.setattr(xlsx_table, "_ONE_TYPE", frozenset())  # every column by the dict
+    slow = _sheet_xml(write_tables(tmp_path / "slow.xlsx", [Table("T", headers, rows, numeric)]))
+    assert fast == slow
+    assert '<c r="B3" s="2"><v>0.0</v></c>' in fast and '<c r="C3" s="2"><v>1.5</v></c>' in fast  # row 3 = data row 2
+    columns = Columns([
+        Coded(["a", "b", ""], np.array([0, 1, 0, 2])),
+        Coded([0.0, -0.0], np.array([0, 0, -1, -1])),
+        Coded([Decimal("1.5")], np.array([0, 0, -1, -1])),
+        Coded([1, 2], np.array([0, 1, 0, -1])),
+        Coded([True, False], np.array([0, 1, -1, 0])),
+        Coded([2.5], np.array([-1, -1, 0, -1])),
+        Coded(["x", 3], np.array([0, -1, 1, 0])),
+    ])
+    assert len(columns) == 4
+    assert _sheet_xml(write_tables(tmp_path / "cols.xlsx", [Table("T", headers, columns, numeric)])) == slow
