@@ -45,7 +45,7 @@ def test_yaml_alias_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "tệp dùng bí danh YAML (&tên … *tên) — không được phép" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("unit", ["../../x", "/abs/path", "a\x00b", "x" * 300, ".hidden", "a/b"])
+@pytest.mark.parametrize("unit", ["../../x", "/abs/path", "a\x00b", "x" * 300, ".hidden", "a/b", "a\nb"])  # a\nb: two plain words, one id
 def test_unit_ids_that_are_not_plain_words_are_refused(mini: Path, unit: str, capsys: pytest.CaptureFixture[str]) -> None:
     units = mini / "data" / "units.csv"
     units.write_text(units.read_text(encoding="utf-8").replace("so-b,", f'"{unit}",'), encoding="utf-8")
