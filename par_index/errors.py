@@ -269,6 +269,25 @@ class Problem:
         self.__dict__.update(reason=reason, message=message, file=file, line=line, cell=cell, unit=unit, criterion=criterion,
                              field=field, severity=severity)
 
+    @classmethod
+    def rows(
+        cls, reason: str, messages: Iterable[str], file: Iterable[str], line: Iterable[int | None], cell: Iterable[str],
+        unit: Iterable[str], criterion: Iterable[str], severity: str = "error",
+    ) -> list[Problem]:
+        """Problems of one reason and severity, one per position of the columns given (a field
+        each, equally long; ``field`` empty): equal to ``Problem(reason, m, file=f, …)`` made one
+        by one, without a call of ``__init__`` with keywords per problem (the engine reports
+        every value it corrects: ~20,000 at 10,000 units; about half the time of making them one by one)."""
+        if reason not in _REASONS:
+            raise ValueError(f"unknown problem reason {reason!r}: add it to par_index.errors.Reason")
+        new, set_dict, out = object.__new__, object.__setattr__, []
+        for m, f, li, c, u, cr in zip(messages, file, line, cell, unit, criterion, strict=True):
+            one = new(cls)
+            set_dict(one, "__dict__", {"reason": reason, "message": m, "file": f, "line": li, "cell": c, "unit": u,
+                                       "criterion": cr, "field": "", "severity": severity})
+            out.append(one)
+        return out
+
     def where(self) -> str:
         """Human location: file, line or cell, unit, criterion, field."""
         parts: list[str] = []

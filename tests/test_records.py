@@ -40,3 +40,22 @@ def test_problem_defaults_and_fields() -> None:
     p = Problem("unit_unknown", "x", unit="u")
     assert (p.reason, p.message, p.file, p.line, p.cell, p.unit, p.criterion, p.field, p.severity) == ("unit_unknown", "x", "", None, "", "u", "", "", "error")
     assert p.as_dict() == {"reason": "unit_unknown", "message": "x", "unit": "u", "severity": "error"}
+
+
+def test_problem_rows_equal_problems_made_one_by_one() -> None:
+    made = Problem.rows("points_above_max", ["a", "b"], ["x.csv", ""], [3, None], ["", "E14"], ["so-a", "so-b"], ["1.1", ""], "warning")
+    one_by_one = [
+        Problem("points_above_max", "a", file="x.csv", line=3, unit="so-a", criterion="1.1", severity="warning"),
+        Problem("points_above_max", "b", line=None, cell="E14", unit="so-b", severity="warning"),
+    ]
+    assert made == one_by_one
+    assert [vars(p) for p in made] == [vars(p) for p in one_by_one]  # the same fields, in the same order
+    assert [hash(p) for p in made] == [hash(p) for p in one_by_one] and [repr(p) for p in made] == [repr(p) for p in one_by_one]
+    assert [p.as_dict() for p in made] == [p.as_dict() for p in one_by_one]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made[0].message = "x"  # type: ignore[misc]
+    assert Problem.rows("unit_unknown", [], [], [], [], [], []) == []
+    with pytest.raises(ValueError, match="unknown problem reason 'no_such_reason'"):
+        Problem.rows("no_such_reason", ["a"], [""], [None], [""], [""], [""])
+    with pytest.raises(ValueError):  # columns of unequal length
+        Problem.rows("unit_unknown", ["a", "b"], [""], [None], [""], [""], [""])

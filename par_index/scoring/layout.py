@@ -116,10 +116,7 @@ class SetLayout:
         """One problem per laid-out row of ``ks`` (with its message), as :func:`row_problem`
         makes them, built in bulk: the engine reports every value it corrects (thousands on big data)."""
         f, line, cell, unit, crit = self._where_at(self._frame_rows(ks), normal=True)
-        return [
-            Problem(reason, m, file=fi, line=li, cell=ce, unit=un, criterion=cr, severity=severity)
-            for m, fi, li, ce, un, cr in zip(messages, f, line, cell, unit, crit, strict=True)
-        ]
+        return Problem.rows(reason, messages, f, line, cell, unit, crit, severity)
 
     def _frame_rows(self, ks: np.ndarray) -> np.ndarray:
         """Positions in ``frame`` of the laid-out rows ``ks``."""
