@@ -68,7 +68,7 @@ def write_problems(results: Results, out: Path, rows_per_block: int = 20_000) ->
                 [SEVERITY_VI.get(s, s) for s in severity],
                 reason,
                 file,
-                ["" if n is None else str(int(n)) for n in line],  # as people_cell writes the int
+                list(map(str, line)) if set(map(type, line)) <= {int} else ["" if n is None else str(int(n)) for n in line],  # as people_cell writes the int
                 cell,
                 unit,
                 criterion,

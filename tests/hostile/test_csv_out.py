@@ -27,3 +27,27 @@ def test_people_csv_neutralises_every_formula_start(tmp_path: Path) -> None:
         "\"-5,5\",-5\r\n"
         ",Sở Tài chính\r\n"
     )
+
+
+def test_one_changed_text_anywhere_in_a_column_is_found(tmp_path: Path) -> None:
+    """A column is written as it is only when no text in it needs neutralising or quoting (one
+    search over its distinct texts joined by line feeds): a single such text, first or later
+    in the join, makes the column go cell by cell."""
+    import csv
+    import io
+
+    from par_index.common.csv_out import _plain
+    from par_index.common.spreadsheet import FORMULA_START, csv_cell
+
+    assert _plain("so-a\n12\nSở Tài chính\n1.5")
+    for special in [*FORMULA_START, ",", '"', "\r"]:
+        text = special + "x" if special in FORMULA_START else "a" + special + "b"
+        for joined in (text + "\nso-a\nso-b", "so-a\n" + text + "\nso-b", "so-a\nso-b\n" + text):
+            assert not _plain(joined), repr(joined)
+        out = tmp_path / "c.csv"
+        column = [f"so-{i}" for i in range(50)]
+        column[25] = text
+        write_people_csv(out, ["đơn vị"], [[t] for t in column])
+        expected = io.StringIO()
+        csv.writer(expected, lineterminator="\r\n").writerows([["đơn vị"], *[[csv_cell(t)] for t in column]])
+        assert out.read_bytes().decode("utf-8") == "\ufeff" + expected.getvalue(), repr(special)
