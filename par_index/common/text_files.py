@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+import stat
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -75,11 +77,53 @@ def _umask() -> int:
 
 
 _MODE = 0o666 & ~_umask()  # what a plain open(path, "w") would give a new file
+_FOLDER_MODE = 0o777 & ~_umask()  # and mkdir a new folder
 
 
 def _unwritable(path: Path, exc: OSError) -> InputError:
     reason = exc.strerror or str(exc)
     return InputError(Problem("out_unwritable", f"không ghi được tệp: {reason}", file=str(path)))
+
+
+@contextmanager
+def _temporary(path: Path) -> Iterator[tuple[int, Path]]:
+    """The one owner of writing whole or not at all: a temporary file in ``path``'s folder (which
+    is created), yielded as (its open descriptor, its path); when the block ends without error it
+    gets the mode ``path`` had (a new file: what a plain ``open`` gives) and is moved onto
+    ``path`` by ``os.replace``; otherwise it is removed and ``path`` is left as it was. An OSError
+    becomes an :class:`InputError` naming the file (exit 2). A few system calls a file: a report
+    writes a thousand pages."""
+    tmp: Path | None = None
+    fd = -1
+    try:
+        folder = path.parent
+        if not os.path.isdir(folder):
+            folder.mkdir(parents=True, exist_ok=True)
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            mode = _MODE
+        else:
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(21, "đường dẫn là một thư mục")
+            mode &= 0o7777
+        fd, name = tempfile.mkstemp(prefix=f".{path.name[:80]}.", suffix=".tmp", dir=folder)
+        tmp = Path(name)
+        yield fd, tmp
+        os.chmod(fd if os.chmod in os.supports_fd else tmp, mode)
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise _unwritable(path, exc) from None
+    finally:
+        if fd >= 0:
+            with suppress(OSError):
+                os.close(fd)
+        if tmp is not None:
+            with suppress(OSError):
+                tmp.unlink()
 
 
 @contextmanager
@@ -89,33 +133,69 @@ def writing(path: Path) -> Iterator[Path]:
     ends without error; otherwise it is removed and ``path`` is left as it was. Two runs writing
     the same file each replace it with a complete file. An OSError (folder not writable, disk
     full, ``path`` a folder) becomes an :class:`InputError` naming the file (exit 2)."""
-    tmp: Path | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_dir():
-            raise IsADirectoryError(21, "đường dẫn là một thư mục")
-        fd, name = tempfile.mkstemp(prefix=f".{path.name[:80]}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        tmp = Path(name)
+    with _temporary(path) as (_, tmp):
         yield tmp
-        mode = _MODE
-        with suppress(OSError):
-            mode = path.stat().st_mode & 0o7777
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise _unwritable(path, exc) from None
-    finally:
-        if tmp is not None:
-            with suppress(OSError):
-                tmp.unlink()
 
 
 def write_text(path: Path, text: str) -> None:
-    """``path`` with ``text`` in UTF-8, written whole or not at all (:func:`writing`)."""
-    with writing(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    """``path`` with ``text`` in UTF-8, written whole or not at all (:func:`writing`), through
+    the temporary file's own descriptor."""
+    with _temporary(path) as (fd, _):
+        _write_all(fd, memoryview(text.encode("utf-8")))
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    while data:
+        data = data[os.write(fd, data):]
+
+
+@contextmanager
+def writing_folder(path: Path) -> Iterator[Callable[[str, str], Path]]:
+    """Text files into the folder ``path``, each whole: the block calls ``write(name, text)``
+    (``name`` a plain file name) and gets the file's path. A folder that does not exist yet is
+    written as a temporary folder beside it, renamed to ``path`` when the block ends without
+    error: a reader sees no folder, then every file whole; after an error there is no folder
+    (and a plain write a file: a thousand report pages without a temporary file each). Into a
+    folder that exists each file is replaced as :func:`write_text` replaces it."""
+    if os.path.lexists(path):
+        def replace(name: str, text: str) -> Path:
+            write_text(path / _plain(name), text)
+            return path / name
+
+        yield replace
+        return
+    try:
+        if not os.path.isdir(path.parent):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name[:80]}.", suffix=".tmp", dir=path.parent))
+    except OSError as exc:
+        raise _unwritable(path, exc) from None
+    moved = False
+
+    def write(name: str, text: str) -> Path:
+        try:
+            with open(tmp / _plain(name), "xb") as fh:  # a fresh folder of ours: a new file, as open(path, "w") makes it
+                fh.write(text.encode("utf-8"))
+        except OSError as exc:
+            raise _unwritable(path / name, exc) from None
+        return path / name
+
+    try:
+        yield write
+        os.chmod(tmp, _FOLDER_MODE)
+        os.rename(tmp, path)
+        moved = True
+    except OSError as exc:
+        raise _unwritable(path, exc) from None
+    finally:
+        if not moved:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _plain(name: str) -> str:
+    if not name or name in (".", "..") or "/" in name or os.sep in name or "\x00" in name:
+        raise ValueError(f"not a plain file name: {name!r}")
+    return name
 
 
 def write_bytes(path: Path, parts: Iterable[bytes | memoryview]) -> None:

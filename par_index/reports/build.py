@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from par_index.common.text_files import writing_folder
 from par_index.criteria.compiled import CompiledCriteria
 from par_index.errors import InputError, Problem
 from par_index.reports.province import ProvinceData, pending_cuts, render_province_report
@@ -66,18 +67,22 @@ def write_reports(inp: ReportInputs, out: Path, previous: PreviousResults | None
     written.append(("các bảng của báo cáo (Excel)", path))
     tick(path.name)
     units = units_in(inp.final)
-    for unit in units:
-        path = write_text(unit_report_path(out, unit), render_unit_report(inp, unit))
-        tick(path.name)
+    folder = (out / UNITS_DIR).resolve()
+    with writing_folder(out / UNITS_DIR) as write:  # a new folder: written beside it, then renamed
+        for unit in units:
+            path = write(unit_report_path(out, unit, folder).name, render_unit_report(inp, unit))
+            tick(path.name)
     written.append((f"{len(units)} báo cáo tự đánh giá của đơn vị (HTML)", out / UNITS_DIR))
     return written
 
 
-def unit_report_path(out: Path, unit: str) -> Path:
+def unit_report_path(out: Path, unit: str, folder: Path | None = None) -> Path:
     """``out/don-vi/<unit>.html``, refused unless ``unit`` is a plain id (the data reader checks
-    the same pattern) and the path lies under ``out``."""
-    folder = (out / UNITS_DIR).resolve()
+    the same pattern) and the path lies under ``out``. ``folder``: ``out/don-vi`` resolved, when
+    the caller has it (once for a thousand pages: resolving costs a system call per component)."""
+    folder = (out / UNITS_DIR).resolve() if folder is None else folder
     path = folder / f"{unit}.html"
-    if not UNIT_ID.fullmatch(unit) or path.resolve().parent != folder:
+    # a plain id names one entry of the resolved folder: it leads elsewhere only as a link
+    if not UNIT_ID.fullmatch(unit) or (path.is_symlink() and path.resolve().parent != folder):
         raise InputError(Problem("unit_id_format", f"mã đơn vị {unit[:80]!r} không dùng được làm tên tệp", unit=unit[:80]))
     return out / UNITS_DIR / f"{unit}.html"

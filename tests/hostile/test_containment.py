@@ -67,6 +67,71 @@ def test_report_file_names_stay_under_out(tmp_path: Path) -> None:
     for unit in ("../x", "/etc/x", ".."):
         with pytest.raises(InputError):
             unit_report_path(tmp_path, unit)
+    # a page that is a link leading out of the folder is refused, with the folder resolved once or not
+    (tmp_path / "don-vi").mkdir()
+    (tmp_path / "don-vi" / "so-b.html").symlink_to(tmp_path / "outside.html")
+    (tmp_path / "don-vi" / "so-c.html").symlink_to(tmp_path / "don-vi" / "so-a.html")  # a link inside it: as before, allowed
+    folder = (tmp_path / "don-vi").resolve()
+    for given in (None, folder):
+        with pytest.raises(InputError) as exc:
+            unit_report_path(tmp_path, "so-b", given)
+        assert exc.value.problems[0].message == "mã đơn vị 'so-b' không dùng được làm tên tệp"
+        assert unit_report_path(tmp_path, "so-c", given) == tmp_path / "don-vi" / "so-c.html"
+        assert unit_report_path(tmp_path, "so-a", given) == tmp_path / "don-vi" / "so-a.html"
+
+
+def test_a_file_is_replaced_whole_or_left_as_it_was(tmp_path: Path) -> None:
+    """common.text_files: the written file keeps the mode the old one had (a new one: what open
+    gives); an error in the block leaves the old file and no temporary file; a folder is refused."""
+    import os
+
+    from par_index.common.text_files import _MODE, write_text, writing
+    from par_index.errors import InputError
+
+    path = tmp_path / "sub" / "a.html"
+    write_text(path, "một")
+    assert path.read_text(encoding="utf-8") == "một" and path.stat().st_mode & 0o7777 == _MODE
+    path.chmod(0o640)
+    write_text(path, "hai " * 100_000)
+    assert path.read_text(encoding="utf-8") == "hai " * 100_000 and path.stat().st_mode & 0o7777 == 0o640
+    with pytest.raises(RuntimeError), writing(path) as tmp:
+        tmp.write_text("nửa", encoding="utf-8")
+        raise RuntimeError
+    assert path.read_text(encoding="utf-8") == "hai " * 100_000 and os.listdir(path.parent) == ["a.html"]
+    with pytest.raises(InputError) as exc:
+        write_text(tmp_path / "sub", "x")
+    assert exc.value.problems[0].message == "không ghi được tệp: đường dẫn là một thư mục"
+    assert exc.value.problems[0].file == str(tmp_path / "sub")
+
+
+def test_a_new_folder_of_pages_appears_whole(tmp_path: Path) -> None:
+    """common.text_files.writing_folder: a new folder is written beside it and renamed when the
+    block ends (not there before; no folder and no temporary one after an error); modes as mkdir
+    and open give; into a folder that exists each file is replaced and the others stay."""
+    import os
+
+    from par_index.common.text_files import _FOLDER_MODE, _MODE, writing_folder
+
+    out = tmp_path / "out" / "don-vi"
+    with writing_folder(out) as write:
+        assert write("a.html", "trang A") == out / "a.html"
+        assert not out.exists()
+        write("b.html", "trang B")
+    assert sorted(os.listdir(out)) == ["a.html", "b.html"] and (out / "a.html").read_text(encoding="utf-8") == "trang A"
+    assert out.stat().st_mode & 0o7777 == _FOLDER_MODE and (out / "b.html").stat().st_mode & 0o7777 == _MODE
+    assert os.listdir(out.parent) == ["don-vi"]
+    other = tmp_path / "out" / "khac"
+    with pytest.raises(RuntimeError), writing_folder(other) as write:
+        write("a.html", "x")
+        raise RuntimeError
+    assert os.listdir(out.parent) == ["don-vi"]
+    (out / "a.html").chmod(0o640)
+    with writing_folder(out) as write:
+        write("a.html", "trang A mới")
+        assert (out / "a.html").read_text(encoding="utf-8") == "trang A mới"
+        with pytest.raises(ValueError):
+            write("../x.html", "x")
+    assert sorted(os.listdir(out)) == ["a.html", "b.html"] and (out / "a.html").stat().st_mode & 0o7777 == 0o640
 
 
 def test_survey_count_magnitude_is_checked_before_converting() -> None:
