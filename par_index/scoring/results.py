@@ -104,61 +104,65 @@ def to_json_dict(results: Results, include_problems: bool = True, include_units:
     return doc
 
 
-def json_units_block(results: Results, indent: str = "  ") -> Iterator[bytes]:
+def json_units_block(results: Results, indent: str = "  ") -> Iterator[Part]:
     """The ``units`` of :func:`to_json_dict`, one per line as ``json`` encodes each (lines
     indented by ``indent`` and ended by ``,`` but the last, joined by newlines), in UTF-8, as
-    consecutive parts of up to 100 units, made as they are asked for: the writer streams them,
-    so the document is never whole in memory (only each node's distinct entries and one code
-    per unit and node column).
+    consecutive parts of up to ``_UNITS_PER_CHUNK`` units, made as they are asked for: the
+    writer streams them, so the document is never whole in memory (only each node's distinct
+    entries, one code per unit and node column, and each unit's fields before its nodes).
 
     Built fast: every node entry of a unit depends only on its (points, max) pair, and a node
-    has few distinct pairs across units, so each distinct entry is encoded once and shared,
-    and each set's lines are joined once as bytes.
+    has few distinct pairs across units, so each distinct entry is encoded once and shared; a
+    chunk's lines are gathered and put together by pyarrow's string kernels (no Python object
+    per unit and node).
     """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     sets = [s for s in results.sets if len(s.units)]
     for k, s in enumerate(sets):
         scale = float(s.scale)
         order = ranked_order(s)
-        columns: list[tuple[np.ndarray, list[bytes]]] = []  # (codes per unit, distinct texts)
+        columns: list[tuple[np.ndarray, list[str]]] = []  # (codes per unit in data order, distinct texts)
         for j, node in enumerate(s.criteria.nodes):
             lead = "" if j == 0 else ", "
-            codes, texts = _node_entries(lead + _js(node.code), s.node_points[order, j], s.node_max[order, j], scale)
+            codes, texts = _node_entries(lead + _js(node.code), s.node_points[:, j], s.node_max[:, j], scale)
             if columns and len(columns[-1][1]) * len(texts) <= _MERGE_LIMIT:
                 columns[-1] = _merged(columns[-1], (codes, texts))  # fewer, longer pieces to join
             else:
                 columns.append((codes, texts))
-        distinct = [(codes, np.array(texts, dtype=object)) for codes, texts in columns]
+        take = pa.array(order)
         kind = {k: _js(k) for k in set(s.units["kind"].tolist())}
         band = {b: _js(b) for b in set(s.band)}
-        fields = zip(
-            _ranked(order, [_js(u) for u in s.units["unit"].tolist()]),
-            _ranked(order, [_js(n) for n in s.units["name"].tolist()]),
-            _ranked(order, [kind[k] for k in s.units["kind"].tolist()]),
-            _ranked(order, [repr(v) for v in (s.total_points / scale).tolist()]),
-            _ranked(order, [repr(v) for v in (s.total_max / scale).tolist()]),
-            _ranked(order, ["null" if v != v else repr(v) for v in s.index.tolist()]),  # json writes floats by repr
-            _ranked(order, ["null" if r != r else str(int(r)) for r in s.rank.tolist()]),
-            _ranked(order, [band[b] for b in s.band]),
-            strict=True,
+        rank = np.isnan(s.rank)
+        heads = pc.binary_join_element_wise(
+            f'{indent}{{"unit": ', _json_texts(s.units["unit"].tolist()).take(take),
+            ', "name": ', _json_texts(s.units["name"].tolist()).take(take),
+            ', "kind": ', pa.array([kind[k] for k in s.units["kind"].tolist()], type=pa.string()).take(take),
+            ', "points": ', _float_texts(s.total_points / scale).take(take),
+            ', "max": ', _float_texts(s.total_max / scale).take(take),
+            ', "index": ', _float_texts(s.index, nan="null").take(take),  # json writes floats by repr
+            ', "rank": ', pc.fill_null(pc.cast(pa.array(np.where(rank, 0, s.rank).astype(np.int64), mask=rank), pa.string()), "null").take(take),
+            ', "band": ', pa.array([band[b] for b in s.band], type=pa.string()).take(take),
+            ', "nodes": {',
+            "",
         )
-        heads = [
-            f'{indent}{{"unit": {u}, "name": {n}, "kind": {k}, "points": {p}, "max": {m}, "index": {i}, "rank": {r}, "band": {b}, "nodes": {{'.encode()
-            for u, n, k, p, m, i, r, b in fields
-        ]
+        # every piece of the lines in one array (each unit's head, each column's distinct texts, the
+        # line end) and, per unit, its pieces' positions in it in line order: the text of a chunk of
+        # lines is the values of the pieces taken in that order, one copy by pyarrow
+        pool = pa.concat_arrays([heads, *(pa.array(texts, type=pa.string()) for _, texts in columns), pa.array(["}},\n"])])
+        pieces = np.empty((len(order), len(columns) + 2), dtype=np.int32)
+        pieces[:, 0] = np.arange(len(order))
+        start = len(order)
+        for c, (codes, texts) in enumerate(columns):
+            pieces[:, c + 1] = codes[order] + start
+            start += len(texts)
+        pieces[:, -1] = start
         last_set = k == len(sets) - 1
         for lo in range(0, len(order), _UNITS_PER_CHUNK):
             hi = min(lo + _UNITS_PER_CHUNK, len(order))
-            pieces = np.empty((len(distinct) + 2, hi - lo), dtype=object)  # column-major, joined unit-major
-            pieces[0] = heads[lo:hi]
-            for c, (unit_codes, table) in enumerate(distinct):
-                pieces[c + 1] = table[unit_codes[lo:hi]]
-            pieces[-1] = b"}},\n"
-            if last_set and hi == len(order):
-                pieces[-1, -1] = b"}}"  # the last unit: no comma, and the caller ends the line
-            flat = pieces.T.ravel().tolist()
-            step = pieces.shape[0] * _UNITS_PER_PART
-            for i in range(0, len(flat), step):
-                yield b"".join(flat[i : i + step])
+            text = utf8_text(pool.take(pa.array(pieces[lo:hi].ravel())))
+            yield text[:-2] if last_set and hi == len(order) else text  # the last unit: no comma, and the caller ends the line
 
 
 def json_problems_block(results: Results, per_part: int = 5000) -> Iterator[Part]:
@@ -203,14 +207,7 @@ def _problem_column(name: str, values: list[Any]) -> Any:
     except (pa.ArrowException, OverflowError):
         arr = pa.array([])
     if arr.type == pa.string():
-        raw = np.frombuffer(utf8_text(arr), dtype=np.uint8)
-        if ((raw < 0x20) | (raw == 0x22) | (raw == 0x5C)).any():  # a text to escape: not a unit's id or a criterion's code
-            quoted = pc.binary_join_element_wise(key + '"', pc.replace_substring(pc.replace_substring(arr, "\\", "\\\\"), '"', '\\"'), '"', "")
-            control = pc.match_substring_regex(arr, r"[\x00-\x1f]")
-            if control.true_count:  # \n, \t, \u0001 …: as json writes them
-                quoted = pc.replace_with_mask(quoted, control, pa.array([key + _js(v) for v in arr.filter(control).to_pylist()], type=pa.string()))
-        else:
-            quoted = pc.binary_join_element_wise(key + '"', arr, '"', "")
+        quoted = _quoted(arr, key)
         empty = pc.equal(arr, "")
         return pc.if_else(empty, pa.scalar(None, type=pa.string()), quoted) if empty.true_count else quoted
     if arr.type == pa.int64():  # json writes an int by str
@@ -221,8 +218,47 @@ def _problem_column(name: str, values: list[Any]) -> Any:
 _PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
 
 
-def _ranked(order: np.ndarray, texts: list[str]) -> list[str]:
-    return np.array(texts, dtype=object)[order].tolist()
+def _json_texts(values: list[Any]) -> Any:
+    """Each value as ``json`` encodes it, as a pyarrow string array (texts escaped by pyarrow,
+    :func:`_quoted`; anything else by json itself)."""
+    import pyarrow as pa
+
+    try:
+        arr = pa.array(values)
+    except (pa.ArrowException, OverflowError):
+        arr = pa.array([])
+    if arr.type == pa.string() and not arr.null_count:
+        return _quoted(arr, "")
+    return pa.array([_js(v) for v in values], type=pa.string())
+
+
+def _quoted(arr: Any, key: str) -> Any:
+    """``key`` + each text of the pyarrow string array ``arr`` as ``json`` (``ensure_ascii=False``)
+    encodes it: ``\\`` and ``"`` escaped by pyarrow, the rare text with a control character by
+    json itself; a null stays null."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    raw = np.frombuffer(utf8_text(arr), dtype=np.uint8)
+    if not ((raw < 0x20) | (raw == 0x22) | (raw == 0x5C)).any():  # nothing to escape (a unit's id, a criterion's code)
+        return pc.binary_join_element_wise(key + '"', arr, '"', "")
+    quoted = pc.binary_join_element_wise(key + '"', pc.replace_substring(pc.replace_substring(arr, "\\", "\\\\"), '"', '\\"'), '"', "")
+    control = pc.match_substring_regex(arr, r"[\x00-\x1f]")
+    if control.true_count:  # \n, \t, \u0001 …: as json writes them
+        quoted = pc.replace_with_mask(quoted, control, pa.array([key + _js(v) for v in arr.filter(control).to_pylist()], type=pa.string()))
+    return quoted
+
+
+def _float_texts(values: np.ndarray, nan: str | None = None) -> Any:
+    """Each float by ``repr`` (as json writes it; NaN as ``nan`` when given), as a pyarrow string
+    array: each distinct value (by its bits: -0.0 is not 0.0) written once."""
+    import pyarrow as pa
+
+    codes, bits = pd.factorize(np.ascontiguousarray(values, dtype=np.float64).view(np.int64))
+    texts = [repr(v) for v in bits.view(np.float64).tolist()]
+    if nan is not None:
+        texts = [nan if t == "nan" else t for t in texts]
+    return pa.array(texts, type=pa.string()).take(pa.array(codes))
 
 
 def _js(value: object) -> str:
@@ -235,12 +271,11 @@ def _js(value: object) -> str:
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
-_MERGE_LIMIT = 4096  # most distinct texts of two neighbouring columns combined
-_UNITS_PER_PART = 100  # parts of ~0.6 MB are written faster than one part of 60 MB (no fresh pages)
-_UNITS_PER_CHUNK = 2000  # units whose pieces are gathered at a time (the rest of the document is not made yet)
+_MERGE_LIMIT = 256  # most distinct texts of two neighbouring columns combined (each merge costs a hash of every unit)
+_UNITS_PER_CHUNK = 2000  # units whose lines are made at a time (~12 MB; the rest of the document is not made yet)
 
 
-def _node_entries(code: str, points: np.ndarray, maxima: np.ndarray, scale: float) -> tuple[np.ndarray, list[bytes]]:
+def _node_entries(code: str, points: np.ndarray, maxima: np.ndarray, scale: float) -> tuple[np.ndarray, list[str]]:
     """``"code": {"points": …, "max": …, "index": …}`` per unit, as codes into the distinct
     texts: one encoding per distinct (points, max) pair, hashed as one whole number
     ``points × width + max`` (as one complex number if that could pass 2**52)."""
@@ -255,11 +290,11 @@ def _node_entries(code: str, points: np.ndarray, maxima: np.ndarray, scale: floa
     for pu, mu in pairs:
         p, m = float(pu), float(mu)
         index = repr(p * 100.0 / m) if m > 0 else "null"
-        texts.append(f'{code}: {{"points": {p / scale!r}, "max": {m / scale!r}, "index": {index}}}'.encode())
+        texts.append(f'{code}: {{"points": {p / scale!r}, "max": {m / scale!r}, "index": {index}}}')
     return codes, texts
 
 
-def _merged(left: tuple[np.ndarray, list[bytes]], right: tuple[np.ndarray, list[bytes]]) -> tuple[np.ndarray, list[bytes]]:
+def _merged(left: tuple[np.ndarray, list[str]], right: tuple[np.ndarray, list[str]]) -> tuple[np.ndarray, list[str]]:
     """Two neighbouring columns as one: each unit's pair of texts, concatenated."""
     width = len(right[1])
     codes, pairs = pd.factorize(left[0].astype(np.int64) * width + right[0])

@@ -92,13 +92,11 @@ def _documents(results: object) -> tuple[bytes, bytes]:
     return plain, fast
 
 
-@pytest.mark.parametrize(("units_per_part", "units_per_chunk"), [(100, 2000), (1, 1), (7, 10), (3, 2)])
-def test_json_units_built_fast_equal_the_json_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, units_per_part: int,
-                                                      units_per_chunk: int) -> None:
+@pytest.mark.parametrize("units_per_chunk", [500, 1, 2, 7])
+def test_json_units_built_fast_equal_the_json_encoder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, units_per_chunk: int) -> None:
     """The writer's units block equals ``json`` encoding of ``to_json_dict`` byte for byte: two
     criteria sets with a label and problems, and a unit with nothing applicable (null index);
-    whatever the number of units per written part and per chunk made at a time."""
-    monkeypatch.setattr("par_index.scoring.results._UNITS_PER_PART", units_per_part)
+    whatever the number of units per chunk made (and written) at a time."""
     monkeypatch.setattr("par_index.scoring.results._UNITS_PER_CHUNK", units_per_chunk)
     import json
     import shutil
