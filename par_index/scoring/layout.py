@@ -274,7 +274,9 @@ def _check_rows(data: UnitData, vt: ValueTable, units: pd.DataFrame, problems: l
     """Positions (in ``data.assessments``) of the rows to score, and each one's row in ``units``."""
     rows = data.assessments
     itype = index_type(len(rows))
-    pos = pd.Index(units["unit"].to_numpy()).get_indexer(pd.Index(vt.units)).astype(itype)[vt.unit_codes]  # units are unique here
+    # units are unique here; object indexes (pandas' default for texts is pyarrow-backed, ~4× the
+    # time to build and look up) and ``take`` (fancy indexing first widens small codes to intp)
+    pos = pd.Index(units["unit"].to_numpy(), dtype=object).get_indexer(pd.Index(vt.units, dtype=object)).astype(itype).take(vt.unit_codes)
     bad_unit = pos < 0
     if bad_unit.any():
         known_all = set(data.units["unit"])
@@ -375,15 +377,15 @@ def _lay_out_set(
     big data set (10**8 rows) they, not the matrices, would set the peak memory."""
     problems: list[Problem] = []
     n_units, n_leaves = len(units), len(c.leaves)
-    unit_pos = pd.Index(units["unit"].to_numpy())
-    leaf_pos = pd.Index(list(c.leaf_index))
+    unit_pos = pd.Index(units["unit"].to_numpy(), dtype=object)  # object indexes, ``take``: as in _check_rows
+    leaf_pos = pd.Index(list(c.leaf_index), dtype=object)
 
     def of_rows(codes: np.ndarray) -> np.ndarray:  # a per-row array of ``vt`` for the rows ``ids``
         return codes if len(ids) == len(vt) else codes[ids]  # ids are increasing: all rows → arange
 
     leaf_type = np.int16 if n_leaves < 2**15 else np.int32
     if len(vt.criteria):
-        lcol = leaf_pos.get_indexer(pd.Index(vt.criteria)).astype(leaf_type)[of_rows(vt.criterion_codes)]
+        lcol = np.take(leaf_pos.get_indexer(pd.Index(vt.criteria, dtype=object)).astype(leaf_type), of_rows(vt.criterion_codes))
     else:
         lcol = np.zeros(0, dtype=leaf_type)
     unknown = lcol < 0
@@ -408,7 +410,7 @@ def _lay_out_set(
             problems.append(row_problem(r, "criterion_not_applicable", f"tiêu chí '{r.criterion}' không áp dụng cho loại đơn vị '{kinds[unit_pos.get_loc(r.unit)]}'; dòng này bị bỏ qua", "warning"))
         ids, u, lcol = ids[~off], u[~off], lcol[~off]
     del off
-    stage_no = pd.Index(STAGES).get_indexer(pd.Index(vt.stages)).astype(np.int8)[of_rows(vt.stage_codes)]  # rows of unknown stages were dropped
+    stage_no = pd.Index(STAGES, dtype=object).get_indexer(pd.Index(vt.stages, dtype=object)).astype(np.int8).take(of_rows(vt.stage_codes))  # rows of unknown stages were dropped
     # a unit's own row on a survey leaf: Sở Nội vụ fills it from the survey, so it never counts,
     # whatever the stage scored and whether or not a survey row exists
     survey_leaf = np.array([leaf.is_survey for leaf in c.leaves], dtype=bool)
@@ -490,7 +492,7 @@ def _lay_out_set(
     def gather(per_row: np.ndarray, nothing: float | bool) -> np.ndarray:
         if not len(per_row):
             return np.full(row_t.shape, nothing, dtype=per_row.dtype)
-        out = per_row[row_t]  # −1 takes the last row's: set to ``nothing`` below (no copy of ``per_row``)
+        out = per_row.take(row_t)  # −1 takes the last row's: set to ``nothing`` below (no copy of ``per_row``)
         out[absent] = nothing
         return out
 
@@ -571,7 +573,10 @@ def _read_values(c: CompiledCriteria, vt: ValueTable, vc: np.ndarray, lcol: np.n
     leaf_kind = np.array([kinds.index(k) if k in kinds else 0 for k in (leaf.rule.value_type for leaf in c.leaves)], dtype=np.int8)
     as_bool = np.where(np.isnan(vt.number) & ~vt.blank & ~vt.na, vt.yes_no, vt.number)
     reading = np.vstack([vt.number, vt.date, as_bool])  # per value type × distinct text
-    used = np.unique(leaf_kind[np.bincount(lcol, minlength=len(leaf_kind))[: len(leaf_kind)] > 0])  # the value types of the rows' leaves
+    if len(leaf_kind) and (leaf_kind == leaf_kind[0]).all():  # every leaf reads values one way
+        used = leaf_kind[:1]
+    else:  # the value types of the rows' leaves
+        used = np.unique(leaf_kind[np.bincount(lcol, minlength=len(leaf_kind))[: len(leaf_kind)] > 0])
     if len(used) == 1:  # one value type for every row (no per-row type needed)
         x = reading[int(used[0])][vc]
     elif len(vc):
