@@ -168,30 +168,58 @@ BOTTOM = 2 * TICK + FONT_SIZE * 2.6 + PAD  # tick labels and axis title under th
 def area_chart(labels: Sequence[str], final: Sequence[float | None], self_: Sequence[float | None] | None) -> str:
     """Horizontal bars: each area's sub-index (final; self-assessed beside it when given)."""
     legend = self_ is not None
-    geometry, legend_svg, axes_svg = _area_frame(tuple(labels), legend)
+    geometry, legend_svg, axes_svg, made = _area_frame(tuple(labels), legend)
     c = _Bars(*geometry)
     h = 0.38 if legend else 0.6
+    parts = c.parts
+
+    def bar(y: int, v: float, own: bool) -> None:
+        """A bar of a chart with these labels, drawn once (a thousand unit reports share most of
+        them) and kept, up to MADE_KEPT of them; a zero is always drawn (0.0 and -0.0 are one key)."""
+        key = (y, v, own)
+        text = made.get(key) if v else None
+        if text is None:
+            if own:
+                c.bar(y - h / 2, h, v, SELF_COLOR)
+            else:
+                c.bar(y + h / 2 if legend else y, h, v, FINAL_COLOR)
+            text = parts.pop()
+            if v and len(made) < MADE_KEPT:
+                made[key] = text
+        parts.append(text)
+
     if legend:
         assert self_ is not None
         for y, v in enumerate(self_):
-            c.bar(y - h / 2, h, v or 0.0, SELF_COLOR)
+            bar(y, v or 0.0, True)
         for y, v in enumerate(final):
-            c.bar(y + h / 2, h, v or 0.0, FINAL_COLOR)
-        c.parts.append(legend_svg)
+            bar(y, v or 0.0, False)
+        parts.append(legend_svg)
     else:
         for y, v in enumerate(final):
-            c.bar(y, h, v or 0.0, FINAL_COLOR)
+            bar(y, v or 0.0, False)
     for y, v in enumerate(final):
         if v is not None:
-            c.text(c.x(min(v, 100.0) + 1), c.y(y + (h / 2 if legend else 0)), _vn(v), 8.0)
-    c.parts.append(axes_svg)
+            key = (y, v, "text")
+            text = made.get(key) if v else None
+            if text is None:
+                c.text(c.x(min(v, 100.0) + 1), c.y(y + (h / 2 if legend else 0)), _vn(v), 8.0)
+                text = parts.pop()
+                if v and len(made) < MADE_KEPT:
+                    made[key] = text
+            parts.append(text)
+    parts.append(axes_svg)
     return c.svg("Biểu đồ chỉ số thành phần theo lĩnh vực")
 
 
+MADE_KEPT = 100_000  # bars and value texts kept per set of area labels (about 100 bytes each)
+
+
 @lru_cache(maxsize=64)
-def _area_frame(labels: tuple[str, ...], legend: bool) -> tuple[tuple[Any, ...], str, str]:
+def _area_frame(labels: tuple[str, ...], legend: bool) -> tuple[tuple[Any, ...], str, str, dict[tuple[Any, ...], str]]:
     """What an area chart's labels alone decide, worked out once for every unit report with the
-    same areas: the box, the legend and the axes (SVG text)."""
+    same areas: the box, the legend and the axes (SVG text); and the bars and value texts drawn
+    so far in that box (by row, value and kind)."""
     n = len(labels)
     shown = [_short(s) for s in labels]
     top = PAD + (14.0 if legend else 0.0)
@@ -210,7 +238,7 @@ def _area_frame(labels: tuple[str, ...], legend: bool) -> tuple[tuple[Any, ...],
     legend_svg = "".join(c.parts)
     c.parts.clear()
     c.axes(shown, [0, 20, 40, 60, 80, 100], "Chỉ số thành phần (%)")
-    return geometry, legend_svg, "".join(c.parts)
+    return geometry, legend_svg, "".join(c.parts), {}
 
 
 def ranking_chart(labels: Sequence[str], values: Sequence[float], bands: Sequence[str | None],
