@@ -132,7 +132,7 @@ def _set_plan(inp: ReportInputs, s: SetResult) -> dict[str, Any]:
             "lo": np.asarray(c.leaf_range)[:, 0].astype(np.intp), "hi": np.asarray(c.leaf_range)[:, 1].astype(np.intp),
             "area_leaves": {a.code: np.array([j for j, leaf in enumerate(c.leaves) if leaf.ancestors[0] == a.code and not leaf.outside_max], dtype=np.intp)
                             for a in c.areas()},
-            "rows": {}, "explanations": {},  # appendix and section II rows made so far (see unit_report_context)
+            "explanations": {},  # section II rows made so far (see _explanations)
         }
 
     return _by_unit(inp, f"plan {c.id}", (c.nodes, s.units), build)
@@ -164,13 +164,15 @@ def _appraisal_notes(inp: ReportInputs, unit: str) -> dict[str, list[str]]:
     return dict(_by_unit(inp, "appraisal_notes", (inp.data.assessments,), build).get(unit, {}))
 
 
-def _evidence_count(inp: ReportInputs, unit: str) -> dict[str, int]:
-    def build() -> dict[str, Any]:
-        ev = inp.data.evidence
-        return {str(u): {str(code): int(n) for code, n in part.value_counts().items()}
-                for u, part in ev.groupby("unit", sort=False)["criterion"]}
+def _evidence_counts(inp: ReportInputs) -> dict[str, Any]:
+    """Unit → criterion → its number of evidence rows."""
+    ev = inp.data.evidence
+    return {str(u): {str(code): int(n) for code, n in part.value_counts().items()}
+            for u, part in ev.groupby("unit", sort=False)["criterion"]}
 
-    return dict(_by_unit(inp, "evidence_count", (inp.data.evidence,), build).get(unit, {}))
+
+def _evidence_count(inp: ReportInputs, unit: str) -> dict[str, int]:
+    return dict(_by_unit(inp, "evidence_count", (inp.data.evidence,), lambda: _evidence_counts(inp)).get(unit, {}))
 
 
 def _unit_problems(inp: ReportInputs, unit: str) -> list[Problem]:
@@ -204,38 +206,12 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
     c = fs.criteria
     kinds = kind_names(inp.final)
     has_appraisal = bool(np.isin(fs.value_stage[i], APPRAISAL_STAGES).any())
-    applic = fs.status[i] != "not_applicable"
     ev_count = _evidence_count(inp, unit)
     appraisal_notes = _appraisal_notes(inp, unit)
 
-    # the appendix table: every node that applies to this unit, in reading order
+    # the appendix table: every node that applies to this unit, in reading order (see _appendix)
     plan = _set_plan(inp, fs)
-    is_leaf, jl = plan["is_leaf"], plan["leaf_col"]
-    scale = fs.scale
-    mx = np.where(is_leaf, fs.leaf_max[i, jl], fs.node_max[i])
-    fp = np.where(is_leaf, fs.leaf_points[i, jl], fs.node_points[i])
-    sp = np.where(is_leaf, ss.leaf_points[k, jl], ss.node_points[k])
-    cum = np.concatenate(([0], np.cumsum(applic)))
-    shown = np.where(is_leaf, applic[jl], cum[plan["hi"]] > cum[plan["lo"]])  # a node: any leaf under it applies
-    status = fs.status[i].tolist()
-    # written here as HTML rows (~200 a page, 1,000 pages): jinja2 spent ~15 µs a row on 13
-    # look-ups and escapes; the node texts come escaped once per report, the numbers are ours.
-    # A row differs from unit to unit only by its numbers, note and data-unit: each distinct row
-    # is made once for all reports (plan["rows"]: its text before and after the unit id).
-    unit_attr = str(escape(unit))
-    made: dict[tuple[Any, ...], tuple[str, str]] = plan["rows"]
-    rows: list[str] = []
-    for n, has_max, m_u, f_u, s_u in zip(np.flatnonzero(shown).tolist(), (mx > 0)[shown].tolist(), whole_units(mx[shown]),
-                                         whole_units(fp[shown]), whole_units(sp[shown]), strict=True):
-        node, j_leaf, leaf = plan["nodes"][n]
-        key = (n, m_u if has_max else None, f_u, s_u, None if leaf is None else status[j_leaf],
-               ev_count.get(node.code) if node.is_leaf else None, has_appraisal)
-        row = made.get(key)
-        if row is None:
-            row = _appendix_row(plan["html"][n], node.depth, leaf, key[4], scale, *key[1:4], key[5], has_appraisal)
-            if len(made) < ROWS_KEPT:
-                made[key] = row
-        rows += (row[0], unit_attr, row[1])
+    rows = _appendix_rows(inp, fs, plan, i, str(escape(unit)))
 
     # section I: totals and areas
     sp_tot, fp_tot = units_to_points(ss.total_points[k], ss.scale), units_to_points(fs.total_points[i], fs.scale)
@@ -286,6 +262,81 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
         "difficulties": difficulties, "proposals": proposals, "generated": generated, "chart": svg(chart),
         "unit_problems": _unit_level_problems(inp, unit),
     }
+
+
+def _appendix(inp: ReportInputs, fs: SetResult, plan: dict[str, Any]) -> dict[str, Any]:
+    """Per criteria set, once for every unit report: each unit's appendix rows as positions in
+    the set's distinct rows. A row differs from unit to unit only by its numbers, note and
+    data-unit: its key (node, max, final, self, status, evidence count, appraisal column) is
+    worked out for every unit and node at once on the score arrays, and each distinct row is
+    written once as HTML (its text before and after the unit id; ~200 rows a page, 1,000 pages:
+    jinja2 spent ~15 µs a row on 13 look-ups and escapes; the node texts come escaped once per
+    report, the numbers are ours), when a report first needs it; up to ROWS_KEPT are kept."""
+    def build() -> dict[str, Any]:
+        c = fs.criteria
+        is_leaf, jl = plan["is_leaf"], plan["leaf_col"]
+        units = [str(u) for u in fs.units["unit"]]
+        n_units, n_nodes = len(units), len(plan["nodes"])
+        mx = np.where(is_leaf, fs.leaf_max[:, jl], fs.node_max)
+        fp = np.where(is_leaf, fs.leaf_points[:, jl], fs.node_points)
+        sp = np.empty(fp.shape)
+        for u, i in zip(units, range(n_units), strict=True):  # each unit's self row, where Results.find finds it
+            ss, k = inp.self_.find(u)
+            sp[i] = np.where(is_leaf, ss.leaf_points[k, jl], ss.node_points[k])
+        applic = fs.status != "not_applicable"
+        cum = np.concatenate((np.zeros((n_units, 1), dtype=np.intp), np.cumsum(applic, axis=1)), axis=1)
+        shown = np.where(is_leaf, applic[:, jl], cum[:, plan["hi"]] > cum[:, plan["lo"]])  # a node: any leaf under it applies
+        status_code, statuses = pd.factorize(fs.status.ravel())
+        status_code = np.where(is_leaf, status_code.reshape(fs.status.shape)[:, jl], -1)
+        evidence = np.full((n_units, n_nodes), -1, dtype=np.int64)  # -1: none (or not a leaf)
+        row_of = {u: i for i, u in reversed(list(enumerate(units)))}
+        node_of = {node.code: n for n, (node, _, _) in enumerate(plan["nodes"]) if node.is_leaf}
+        for u, counts in _by_unit(inp, "evidence_count", (inp.data.evidence,), lambda: _evidence_counts(inp)).items():
+            row = row_of.get(u)
+            if row is not None:
+                for code, count in counts.items():
+                    if code in node_of:
+                        evidence[row, node_of[code]] = count
+        has_appraisal = np.asarray(np.isin(fs.value_stage, APPRAISAL_STAGES).any(axis=1))
+        ii, nn = np.nonzero(shown)  # by unit, then node
+        has_max = np.asarray(mx[ii, nn] > 0)
+        columns = [nn, has_max, np.where(has_max, np.rint(mx[ii, nn]).astype(np.int64), 0), np.rint(fp[ii, nn]).astype(np.int64),
+                   np.rint(sp[ii, nn]).astype(np.int64), status_code[ii, nn], evidence[ii, nn], has_appraisal[ii]]
+        key = np.zeros(len(ii), dtype=np.int64)
+        for col in columns:  # one code per distinct combination, column after column (no overflow)
+            codes, distinct = pd.factorize(col)
+            key, _ = pd.factorize(key * len(distinct) + codes)
+        first = np.zeros(int(key.max()) + 1 if len(key) else 0, dtype=np.intp)
+        first[key[::-1]] = np.arange(len(key) - 1, -1, -1)  # the first cell of each distinct row
+        return {
+            "codes": key, "start": np.searchsorted(ii, np.arange(n_units + 1)),
+            "spec": [(int(n), int(m) if h else None, int(f), int(s_), str(statuses[st]) if st >= 0 else None, int(e) if e >= 0 else None, bool(a))
+                     for n, h, m, f, s_, st, e, a in zip(*(col[first].tolist() for col in columns), strict=True)],
+            "pre": [None] * len(first), "post": [None] * len(first), "kept": 0, "scale": c.scale,
+        }
+
+    return _by_unit(inp, f"appendix {fs.criteria.id}", (fs.criteria.nodes, fs.units, inp.self_.sets, inp.data.evidence), build)
+
+
+def _appendix_rows(inp: ReportInputs, fs: SetResult, plan: dict[str, Any], i: int, unit_attr: str) -> list[str]:
+    """Unit row ``i``'s appendix as HTML pieces (see :func:`_appendix`)."""
+    app = _appendix(inp, fs, plan)
+    codes = app["codes"][app["start"][i]:app["start"][i + 1]].tolist()
+    pre, post = app["pre"], app["post"]
+    here: dict[int, tuple[str, str]] = {}  # rows made for this report beyond ROWS_KEPT
+    for d in codes:
+        if pre[d] is None and d not in here:
+            n, m_u, f_u, s_u, status, evidence, has_appraisal = app["spec"][d]
+            node, _, leaf = plan["nodes"][n]
+            row = _appendix_row(plan["html"][n], node.depth, leaf, status, app["scale"], m_u, f_u, s_u, evidence, has_appraisal)
+            if app["kept"] < ROWS_KEPT:
+                pre[d], post[d] = row
+                app["kept"] += 1
+            else:
+                here[d] = row
+    if here:
+        return [x for d in codes for x in ((pre[d], unit_attr, post[d]) if pre[d] is not None else (here[d][0], unit_attr, here[d][1]))]
+    return [x for d in codes for x in (pre[d], unit_attr, post[d])]
 
 
 def _appendix_row(code_name: tuple[str, str], depth: int, leaf: Any, status: str | None, scale: int, m_u: int | None, f_u: int, s_u: int,

@@ -91,3 +91,21 @@ def test_nice_ticks_and_widths() -> None:
     # a letter with diacritics is as wide as its base letter; DejaVu Sans 'W' is 989/1000 em
     assert text_width("Ệ", 10) == text_width("E", 10) == 6.32
     assert text_width("W", 9) == 989 * 9 / 1000
+
+
+def test_area_chart_pieces_kept_give_the_chart_drawn_anew() -> None:
+    """Bars and value texts are drawn once per set of labels and kept: a chart made from kept
+    pieces is the chart drawn from nothing; 0.0 and -0.0 (one key) keep their own texts."""
+    from par_index.reports import charts
+
+    labels = ["1. A", "2. B", "3. C"]
+    cases = [([50.0, 100.0, 0.0], [60.0, 100.0, 0.0]), ([50.0, 75.5, -0.0], [50.0, 75.5, -0.0]), ([75.5, None, 12.25], [75.5, 3.0, None])]
+    fresh = []
+    for final, own in cases:
+        charts._area_frame.cache_clear()
+        fresh.append((area_chart(labels, final, own), area_chart(labels, final, None)))
+    charts._area_frame.cache_clear()
+    for _ in range(2):
+        assert [(area_chart(labels, final, own), area_chart(labels, final, None)) for final, own in cases] == fresh
+    assert ">0,00</text>" in fresh[0][1] and ">-0,00</text>" in fresh[1][1]
+    assert len(charts._area_frame(tuple(labels), True)[3]) > 0

@@ -227,3 +227,20 @@ def test_report_command_writes_every_file(tmp_path):
     with pytest.raises(InputError) as exc:
         command.main(["--criteria", str(crit[0]), "--data", str(data_path), "--date", "2025-13-40", "--out", str(out)], standalone_mode=False)
     assert exc.value.problems[0].message == "không đọc được ngày '2025-13-40': cần một ngày dạng dd/mm/yyyy hoặc yyyy-mm-dd"
+
+
+def test_unit_pages_are_the_same_from_kept_rows_or_made_anew(example, monkeypatch):
+    """Each distinct appendix row (worked out for every unit of a set at once) is written once
+    and kept up to ROWS_KEPT: the pages are the same when none is kept, in any order of units."""
+    from par_index.reports import unit as unit_module
+    from par_index.reports.unit import render_unit_report, units_in
+
+    _, inp = example
+    units = units_in(inp.final)
+    kept = {u: render_unit_report(inp, u) for u in units}
+    monkeypatch.setattr(unit_module, "ROWS_KEPT", 0)
+    inp.cache.clear()
+    assert {u: render_unit_report(inp, u) for u in reversed(units)} == kept
+    monkeypatch.setattr(unit_module, "ROWS_KEPT", 3)
+    inp.cache.clear()
+    assert {u: render_unit_report(inp, u) for u in units} == kept
