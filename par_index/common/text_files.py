@@ -198,10 +198,19 @@ def _plain(name: str) -> str:
     return name
 
 
-def write_bytes(path: Path, parts: Iterable[bytes | memoryview]) -> None:
-    """``path`` with the bytes of ``parts``, written whole or not at all (:func:`writing`)."""
+def write_bytes(path: Path, parts: Iterable[bytes | memoryview], most: int = 2**20) -> None:
+    """``path`` with the bytes of ``parts``, written whole or not at all (:func:`writing`); a
+    part longer than ``most`` bytes is written in slices of ``most`` (without a copy): on this
+    machine the kernel took ~3× the system time to take 625 MB of JSON in writes of 12 MB
+    (0.9 s against 0.3 s; docs/benchmarks.md)."""
     with writing(path) as tmp, tmp.open("wb") as f:
-        f.writelines(parts)
+        for part in parts:
+            if len(part) <= most:
+                f.write(part)
+            else:
+                view = memoryview(part)
+                for lo in range(0, len(view), most):
+                    f.write(view[lo : lo + most])
 
 
 def out_suffix(path: Path, formats: Iterable[str], what: str = "") -> str:

@@ -271,7 +271,7 @@ def _js(value: object) -> str:
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 
 
-_MERGE_LIMIT = 256  # most distinct texts of two neighbouring columns combined (each merge costs a hash of every unit)
+_MERGE_LIMIT = 256  # most pairs of texts of two neighbouring columns combined
 _UNITS_PER_CHUNK = 2000  # units whose lines are made at a time (~12 MB; the rest of the document is not made yet)
 
 
@@ -295,10 +295,10 @@ def _node_entries(code: str, points: np.ndarray, maxima: np.ndarray, scale: floa
 
 
 def _merged(left: tuple[np.ndarray, list[str]], right: tuple[np.ndarray, list[str]]) -> tuple[np.ndarray, list[str]]:
-    """Two neighbouring columns as one: each unit's pair of texts, concatenated."""
+    """Two neighbouring columns as one: each unit's pair of texts, concatenated; every pair of
+    their texts is made (at most ``_MERGE_LIMIT``), so a unit's code is found without a hash."""
     width = len(right[1])
-    codes, pairs = pd.factorize(left[0].astype(np.int64) * width + right[0])
-    return codes, [left[1][k // width] + right[1][k % width] for k in pairs.tolist()]
+    return left[0] * width + right[0], [a + b for a in left[1] for b in right[1]]
 
 
 def units_frame(results: Results, decimals: int | None = 2) -> pd.DataFrame:
