@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -379,9 +379,18 @@ def _explanations(inp: ReportInputs, fs: SetResult, i: int, ss: SetResult, k: in
     unit_text = str(unit_attr)
     status, stage = fs.status[i].tolist(), ss.value_stage[k].tolist()
     s_scale, f_scale = ss.scale, fs.scale
-    for j, leaf, s_u, f_u in zip(range(len(c.leaves)), c.leaves, whole_units(ss.leaf_points[k]), whole_units(fs.leaf_points[i]), strict=True):
+    s_all, f_all = whole_units(ss.leaf_points[k]), whole_units(fs.leaf_points[i])
+    leaves = c.leaves
+    if inp.evidence_reviewed and s_scale == f_scale:  # only leaves with a problem or other points can have a row
+        index = c.leaf_index
+        js: Iterable[int] = sorted({index[code] for code in probs if code in index}.union(
+            np.flatnonzero(np.asarray(s_all) != np.asarray(f_all)).tolist()))
+    else:  # an own value's points without evidence rows (no review) need a row too
+        js = range(len(leaves))
+    for j in js:
         if status[j] == "not_applicable":
             continue
+        leaf, s_u, f_u = leaves[j], s_all[j], f_all[j]
         sp, fp = point_texts(s_u, s_scale)[0], point_texts(f_u, f_scale)[0]
         found = probs.get(leaf.code, ())
         extra = []
