@@ -130,6 +130,7 @@ def propose(
     out = []
     for s_now, s_own in zip(now.sets, own.sets, strict=True):
         c, scale = s_now.criteria, float(s_now.scale)
+        maxima = [float(leaf.max) if not leaf.outside_max else leaf.upper for leaf in c.leaves]  # per leaf, not per proposal
         names = [str(n) for n in s_now.units["name"]]  # one column read, not one per proposal
         units = [str(u) for u in s_now.units["unit"]]
         row_of = {u: i for i, u in enumerate(units)}
@@ -161,7 +162,7 @@ def propose(
                     names[i],
                     leaf.code,
                     leaf.name,
-                    float(leaf.max) if not leaf.outside_max else leaf.upper,
+                    maxima[j],
                     str(value).strip(),
                     self_points,
                     current,
@@ -181,6 +182,8 @@ def _evidence_problems(results: Results, data: UnitData, like: EvidenceReview | 
 
 
 def _finding(p: Problem, s: SetResult, i: int, j: int, data: UnitData) -> tuple[float, str, str] | None:
+    if p.reason == "evidence_missing" and p.severity == "error":  # the usual one (tens of thousands): first, reading nothing
+        return 0.0, "evidence_missing", p.message
     c = s.criteria
     leaf = c.leaves[j]
     current = s.leaf_points[i, j] / s.scale
@@ -189,8 +192,6 @@ def _finding(p: Problem, s: SetResult, i: int, j: int, data: UnitData) -> tuple[
         return (current, "claim_above_rule", p.message) if claimed > current + 1e-9 else None
     if p.reason in INVALID_VALUE:
         return 0.0, "value_invalid", f"{p.message}; đề xuất 0 điểm đến khi đơn vị bổ sung giá trị đúng"
-    if p.reason == "evidence_missing" and p.severity == "error":
-        return 0.0, "evidence_missing", p.message
     if p.reason == "evidence_date" and p.severity == "error":
         return 0.0, "evidence_date", p.message
     if p.reason == "evidence_late":
