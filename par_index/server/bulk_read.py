@@ -49,12 +49,64 @@ def arrow_tables(database: str, sqls: Sequence[str]) -> list[Any]:
     return [reader.read_all() for _, reader in arrow_batches(database, sqls)]
 
 
-def in_child(path: str, sqls: Sequence[str]) -> list[Any]:
-    """:func:`arrow_tables` of an SQLite file, run in a child process that sends the tables back
-    as Arrow IPC streams. ADBC's SQLite driver carries its own copy of the SQLite library, and
-    two copies of SQLite must never open one database file in the same process: closing a file
-    in one drops the POSIX locks the other holds on it (sqlite.org/howtocorrupt.html, 2.2.1;
-    tried here, it gave "disk I/O error" to the server's next query)."""
+def read_parts(database: str, parts: Sequence[Sequence[str]], encode: Sequence[bool] = ()) -> list[Any]:
+    """The rows of each statement as one Arrow table, read in parts at once: ``parts[i]`` holds
+    the i-th part of every statement (e.g. its rows of the i-th id range), read by a reader of
+    its own — a child process (:func:`in_child`) on an SQLite file, a connection
+    (:func:`arrow_tables`) on PostgreSQL — and a statement's parts are put together in the order
+    of ``parts``. ``database``: as for :func:`arrow_batches`. ``encode[j]``: statement j's
+    columns after the first are dictionary-encoded, each part by its own thread (pyarrow
+    computes without the GIL), the dictionaries then unified (their texts in first-appearance
+    order when each part's are: a part's texts, then the next part's new ones).
+
+    Parts are read by child processes on PostgreSQL too: ADBC holds the GIL for most of a read
+    (a Python thread spinning beside one slowed it threefold), so threads of one process read
+    one after the other — and a server process's other requests would wait meanwhile."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    read = arrow_tables if database.startswith("postgresql://") and len(parts) == 1 else in_child
+
+    def part(sqls: Sequence[str]) -> list[Any]:
+        return [_encoded(t) if j < len(encode) and encode[j] else t for j, t in enumerate(read(database, sqls))]
+
+    if len(parts) == 1:
+        return part(parts[0])
+    with ThreadPoolExecutor(len(parts)) as pool:  # each waits on a child or on libpq without the GIL
+        got = list(pool.map(part, parts))
+    return [concat([tables[j] for tables in got]) for j in range(len(parts[0]))]
+
+
+def _encoded(table: Any) -> Any:
+    """``table`` with its columns after the first dictionary-encoded (texts in first-appearance
+    order), each column one chunk."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not table.num_rows:
+        return table
+    columns = [table.column(0), *(pc.dictionary_encode(c.combine_chunks()) for c in table.columns[1:])]
+    return pa.table(columns, names=table.column_names)
+
+
+def concat(tables: Sequence[Any]) -> Any:
+    """``tables`` (the parts of one statement's rows, the same columns) as one table, in order,
+    each column one chunk (dictionary columns on one dictionary). A part without rows is left
+    out: the driver may give its columns another type (it infers SQLite's from the values)."""
+    import pyarrow as pa
+
+    full = [t for t in tables if t.num_rows]
+    if len(full) <= 1:
+        return full[0] if full else tables[0]
+    return pa.concat_tables(full, promote_options="permissive").unify_dictionaries().combine_chunks()
+
+
+def in_child(database: str, sqls: Sequence[str]) -> list[Any]:
+    """:func:`arrow_tables` run in a child process that sends the tables back as Arrow IPC
+    streams (``database``, which may hold a password, goes by standard input, never on the
+    command line). ADBC's SQLite driver carries its own copy of the SQLite library, and two
+    copies of SQLite must never open one database file in the same process: closing a file in
+    one drops the POSIX locks the other holds on it (sqlite.org/howtocorrupt.html, 2.2.1; tried
+    here, it gave "disk I/O error" to the server's next query)."""
     import json
     import subprocess
     import sys
@@ -62,13 +114,13 @@ def in_child(path: str, sqls: Sequence[str]) -> list[Any]:
     import pyarrow as pa
 
     done = subprocess.run(
-        [sys.executable, "-m", "par_index.server.bulk_read", path],
-        input=json.dumps(list(sqls)).encode("utf-8"),
+        [sys.executable, "-m", "par_index.server.bulk_read"],
+        input=json.dumps({"database": database, "sqls": list(sqls)}).encode("utf-8"),
         capture_output=True,
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"bulk read of {path} failed: {done.stderr.decode('utf-8', 'replace')[-2000:]}")
+        raise RuntimeError(f"bulk read failed: {done.stderr.decode('utf-8', 'replace')[-2000:]}")
     got, at = [], 0
     for _ in sqls:
         size = int.from_bytes(done.stdout[at : at + 8], "little")
@@ -77,16 +129,18 @@ def in_child(path: str, sqls: Sequence[str]) -> list[Any]:
     return got
 
 
-def _child_main(path: str) -> None:
-    """``python -m par_index.server.bulk_read PATH``: the rows of each SQL statement of the JSON
-    list on standard input, read from the SQLite file PATH; on standard output, for each, its
-    length (8 bytes, little-endian) and an Arrow IPC stream."""
+def _child_main() -> None:
+    """``python -m par_index.server.bulk_read``: on standard input, JSON ``{"database": …,
+    "sqls": […]}`` (an SQLite file's path or a PostgreSQL URI); on standard output, for each
+    statement in order, the length (8 bytes, little-endian) of an Arrow IPC stream of its rows,
+    then the stream."""
     import json
     import sys
 
     import pyarrow as pa
 
-    for _, reader in arrow_batches(path, json.loads(sys.stdin.buffer.read())):
+    asked = json.loads(sys.stdin.buffer.read())
+    for _, reader in arrow_batches(asked["database"], asked["sqls"]):
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, reader.schema) as out:
             for batch in reader:
@@ -98,6 +152,4 @@ def _child_main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    import sys
-
-    _child_main(sys.argv[1])
+    _child_main()

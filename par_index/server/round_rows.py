@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, or_, select
+from sqlalchemy import Connection, Select, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from par_index.server import bulk_read
@@ -56,7 +56,7 @@ def audit_revision(s: Session) -> tuple[int, int]:
     return int(count or 0), int(newest or 0)
 
 
-def read_frames(conn: Connection, reads: list[tuple[Select[Any], list[str], bool]]) -> list[Any]:
+def read_frames(conn: Connection, reads: list[tuple[Select[Any], list[str], bool]], parts: int | None = None) -> list[Any]:
     """For each (statement, names, encode) of ``reads``: every committed row of the statement
     (an integer ``id`` first, then text columns) as a DataFrame with those ``names``, read in
     bulk without a Python object per cell.
@@ -70,21 +70,71 @@ def read_frames(conn: Connection, reads: list[tuple[Select[Any], list[str], bool
 
     ``encode``: the text columns as the unit-data reader gives a large CSV
     (``read_csv_columnar``): Categoricals of their distinct texts in first-appearance order;
-    otherwise arrays of ``str`` (object dtype). Every text cell arrives as it is stored."""
-    sqls = [str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})) for stmt, _, _ in reads]
+    otherwise arrays of ``str`` (object dtype). Every text cell arrives as it is stored.
+
+    ``parts``: each statement's rows are cut by id into that many ranges of equal width (of
+    the ids its table holds), read at once by as many child processes (the bulk read is most
+    of the time of a first ``GET /results`` when nothing is stored; the machine's cores read it
+    together) and put together in range order — the same rows in the same order as one read when the statement gives its
+    rows ``ORDER BY id``, which it must then do. ``None``: :data:`PARTS` for a table of
+    :data:`PART_MIN_IDS` ids or more, else one. Each part is at least as new as the caller's
+    transaction, as one read is (a change committed meanwhile may be in one part and not in
+    another; the caller applies the audit entries after its revision either way)."""
     url = conn.engine.url
     if conn.dialect.name == "postgresql":
-        tables = bulk_read.arrow_tables(url.set(drivername="postgresql").render_as_string(hide_password=False), sqls)
+        database = url.set(drivername="postgresql").render_as_string(hide_password=False)
     else:
         if not url.database or url.database == ":memory:":
             raise ValueError("the server's SQLite database must be a file (an in-memory database has no second connection)")
-        tables = bulk_read.in_child(url.database, sqls)
+        database = url.database
+    cut = [_id_ranges(conn, stmt, parts) for stmt, _, _ in reads]
+    width = max(len(c) for c in cut)
+    by_part = [
+        [str(_in_range(stmt, cut_j, i).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})) for (stmt, _, _), cut_j in zip(reads, cut, strict=True)]
+        for i in range(width)
+    ]
+    tables = bulk_read.read_parts(database, by_part, [encode for _, _, encode in reads])
     return [_frame(t, names, encode) for t, (_, names, encode) in zip(tables, reads, strict=True)]
 
 
-def read_frame(conn: Connection, stmt: Select[Any], names: list[str], encode: bool = False) -> Any:
+PARTS = 2  # readers of a bulk read at once (the machine the server was measured on has 2 cores)
+PART_MIN_IDS = 200_000  # a table with fewer ids is read by one reader (a reader costs ~0.3 s to start)
+
+
+def _id_ranges(conn: Connection, stmt: Select[Any], parts: int | None) -> list[tuple[int | None, int | None]]:
+    """The id ranges (above, up to; None: open) cutting ``stmt``'s rows into ``parts`` parts of
+    equal id width, from the smallest and largest id of the table of its first column (an
+    index lookup each: asked apart, as SQLite finds both in one query only by a scan);
+    [(None, None)]: one part."""
+    if parts == 1:
+        return [(None, None)]
+    id_column = stmt.selected_columns[0]
+    lo, hi = conn.scalar(select(func.min(id_column))), conn.scalar(select(func.max(id_column)))
+    if lo is None:
+        return [(None, None)]
+    n = parts if parts is not None else (PARTS if hi - lo + 1 >= PART_MIN_IDS else 1)
+    bounds = [lo - 1 + (hi - lo + 1) * k // n for k in range(1, n)]
+    edges: list[int | None] = [None, *bounds, None]
+    return [(edges[k], edges[k + 1]) for k in range(n)]
+
+
+def _in_range(stmt: Select[Any], ranges: list[tuple[int | None, int | None]], i: int) -> Select[Any]:
+    """``stmt`` limited to its i-th id range (no row past its last range: another statement
+    of the read may have more ranges)."""
+    if i >= len(ranges):
+        return stmt.where(false())
+    above, up_to = ranges[i]
+    id_column = stmt.selected_columns[0]
+    if above is not None:
+        stmt = stmt.where(id_column > above)
+    if up_to is not None:
+        stmt = stmt.where(id_column <= up_to)
+    return stmt
+
+
+def read_frame(conn: Connection, stmt: Select[Any], names: list[str], encode: bool = False, parts: int | None = None) -> Any:
     """:func:`read_frames` of one statement."""
-    return read_frames(conn, [(stmt, names, encode)])[0]
+    return read_frames(conn, [(stmt, names, encode)], parts)[0]
 
 
 def _frame(table: Any, names: list[str], encode: bool) -> Any:

@@ -123,6 +123,74 @@ def test_read_frame_gives_committed_text_cells_in_id_order_on_both_databases(env
     engine.dispose()
 
 
+def test_a_read_in_parts_equals_one_read_on_both_databases(env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bulk read cut by id into parts read at once (a child process or a connection each)
+    gives exactly the rows, order, dtypes and Categoricals (texts in first-appearance order) of
+    one read: rows of another year interleaved, a gap in the ids, a part with no row of the
+    year and a part past the last row; by default a large table is read in ``PARTS`` parts."""
+    from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, insert, select
+
+    from par_index.server import bulk_read, round_rows
+    from par_index.server.db import normal_url
+
+    engine = create_engine(normal_url(env.url))
+    t = Table("t_parts", MetaData(), Column("id", Integer, primary_key=True), Column("year", Integer), Column("a", Text), Column("b", Text))
+    t.metadata.create_all(engine)
+    ids = [*range(1, 3001), *range(5001, 6001), *range(9001, 9101)]  # gaps: 3001–5000, 6001–9000
+    rows = [{"id": i, "year": 2023 if i % 7 == 0 or 5001 <= i <= 6000 else 2024, "a": f"đơn vị {i % 13}", "b": ["", "1,5\n\"x\"", "Có"][i % 3]} for i in ids]
+    with engine.begin() as conn:
+        conn.execute(insert(t), rows)
+    stmt = select(t.c.id, t.c.a, t.c.b).where(t.c.year + 0 == 2024).order_by(t.c.id)
+    sizes: list[int] = []
+    read_parts = bulk_read.read_parts
+
+    def counting(database: str, parts: Any, encode: Any) -> Any:
+        sizes.append(len(parts))
+        return read_parts(database, parts, encode)
+
+    monkeypatch.setattr(bulk_read, "read_parts", counting)
+    with engine.connect() as conn:
+        for encode in (False, True):
+            one = round_rows.read_frame(conn, stmt, ["id", "a", "b"], encode, parts=1)
+            assert one["id"].tolist() == [r["id"] for r in rows if r["year"] == 2024]
+            for parts in (2, 3, 4, 9):  # 4: 5001–6000 holds no row of 2024; 9: parts without any row
+                got = round_rows.read_frame(conn, stmt, ["id", "a", "b"], encode, parts=parts)
+                pd.testing.assert_frame_equal(got, one)
+                for c in ("a", "b"):
+                    if encode:
+                        assert list(got[c].cat.categories) == list(one[c].cat.categories), (parts, c)
+                        assert got[c].cat.codes.tolist() == one[c].cat.codes.tolist(), (parts, c)
+                    else:
+                        assert got[c].dtype == object and got[c].tolist() == one[c].tolist()
+        assert sizes == [1, 2, 3, 4, 9] * 2
+        monkeypatch.setattr(round_rows, "PART_MIN_IDS", 9100)  # the ids of the table span 9,100
+        pd.testing.assert_frame_equal(round_rows.read_frame(conn, stmt, ["id", "a", "b"], True), one)
+        monkeypatch.setattr(round_rows, "PART_MIN_IDS", 9101)
+        round_rows.read_frame(conn, stmt, ["id", "a", "b"], True)
+    assert sizes[-2:] == [round_rows.PARTS, 1]
+    engine.dispose()
+
+
+def test_the_reading_child_gets_the_database_by_standard_input_never_on_its_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PostgreSQL URI holds the password: a command line is visible to every user of the
+    machine (``ps``), standard input is not."""
+    import subprocess
+
+    from par_index.server import bulk_read
+
+    seen: dict[str, Any] = {}
+
+    def run(args: list[str], **kw: Any) -> Any:
+        seen.update(args=args, input=kw["input"])
+        return subprocess.CompletedProcess(args, 1, b"", b"stopped here")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    with pytest.raises(RuntimeError, match="bulk read failed: stopped here"):
+        bulk_read.in_child("postgresql://par:mat-khau-bi-mat@db.example/par", ["SELECT 1"])
+    assert not any("mat-khau-bi-mat" in a for a in seen["args"])
+    assert json.loads(seen["input"]) == {"database": "postgresql://par:mat-khau-bi-mat@db.example/par", "sqls": ["SELECT 1"]}
+
+
 def test_warm_up_scores_the_newest_round_once_and_the_first_get_finds_it(env: Any, capsys: pytest.CaptureFixture[str]) -> None:
     """``serve`` warms each process up (factory.start_warm_up): the rows read and the final
     results computed, so the first GET /results of the process is the cached answer."""
