@@ -191,6 +191,30 @@ def test_the_reading_child_gets_the_database_by_standard_input_never_on_its_comm
     assert json.loads(seen["input"]) == {"database": "postgresql://par:mat-khau-bi-mat@db.example/par", "sqls": ["SELECT 1"]}
 
 
+def test_the_reading_child_imports_pyarrow_without_numpy_or_with_it_when_pyarrow_needs_it(tmp_path: Path) -> None:
+    """The reading child blocks NumPy's import (~2/3 of its start-up); a pyarrow that cannot do
+    without it (one that imports it unconditionally, as pyarrow < 16 does) is imported again
+    with it."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from par_index.server.bulk_read import _import_without_numpy\n"
+        "_import_without_numpy()\n"
+        "import pyarrow\n"
+        "print(getattr(pyarrow, 'NEEDS', '-'), sys.modules.get('numpy') is not None)\n"
+    )
+    real = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert real.stdout.split() == ["-", "False"]
+    fake = tmp_path / "pyarrow"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("import numpy\nNEEDS = 'numpy'\n", encoding="utf-8")
+    (fake / "ipc.py").write_text("", encoding="utf-8")
+    old = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n" + probe], capture_output=True, text=True, check=True)
+    assert old.stdout.split() == ["numpy", "True"]
+
+
 def test_warm_up_scores_the_newest_round_once_and_the_first_get_finds_it(env: Any, capsys: pytest.CaptureFixture[str]) -> None:
     """``serve`` warms each process up (factory.start_warm_up): the rows read and the final
     results computed, so the first GET /results of the process is the cached answer."""
