@@ -901,6 +901,7 @@ def round_results(s: Session, settings: Settings, year: int, stage: Stage) -> by
             with lock:  # the rows read last time, and what changed since
                 rows.sync(s)
                 big: Tables = {"assessments": rows.assessments.current(), "evidence": rows.evidence.current()}
+                read_all = rows.stored_at < 0  # every row read (or none stored yet): store them at once
             with tempfile.TemporaryDirectory(prefix="par-index-results-") as tmp:
                 folder = Path(tmp) / "data"
                 _round_folder(s, year, folder, settings.files_dir, False, big)
@@ -911,7 +912,7 @@ def round_results(s: Session, settings: Settings, year: int, stage: Stage) -> by
             bind = s.get_bind()
             engine = bind if isinstance(bind, Engine) else bind.engine
             store_results(engine, year, stage, revision, hit[0], answer_key(settings.files_dir))
-            store_rows_later(engine, settings.db_url, year)
+            store_rows_later(engine, settings.db_url, year, at_once=read_all)
         if len(_RESULTS) > 8:
             _RESULTS.clear()
         _RESULTS[key] = hit
@@ -966,7 +967,7 @@ def stored_results(s: Session, year: int, stage: str, revision: tuple[int, int],
 
 
 STORE_AFTER_S = 10.0  # an answer is stored once it has been the newest this long (a quiet moment)
-_PENDING: dict[tuple[str, int, str], tuple[Callable[[], None], float]] = {}
+_PENDING: dict[tuple[str, int, str], tuple[Callable[[], None], float]] = {}  # key → (write, when due: time.monotonic())
 _PENDING_LOCK = threading.Condition()
 _STORER: list[threading.Thread] = []
 _WRITING = [0]  # answers the storer is writing now
@@ -981,10 +982,12 @@ def store_results(engine: Engine, year: int, stage: str, revision: tuple[int, in
     _store_later((engine.url.render_as_string(hide_password=False), year, stage), lambda: _write_stored(engine, year, stage, revision, body, key))
 
 
-def store_rows_later(engine: Engine, url: str, year: int) -> None:
+def store_rows_later(engine: Engine, url: str, year: int, at_once: bool = False) -> None:
     """Store the rows this process holds of the round (``round_rows``) as its rows snapshot, as
     :func:`store_results` stores an answer (and only when :func:`round_rows.store_rows` finds
-    them worth storing)."""
+    them worth storing). ``at_once``: without waiting for a quiet moment — after every row was
+    read, so that the next process to start (or this one, should it be killed) loads the stored
+    rows instead of reading every row again."""
     from par_index.server import round_rows
 
     def write() -> None:
@@ -993,12 +996,20 @@ def store_rows_later(engine: Engine, url: str, year: int) -> None:
         except Exception as exc:  # a cache: stored again after the next computation
             _store_failed(year, "rows", exc)
 
-    _store_later((url, year, "rows"), write)
+    _store_later((url, year, "rows"), write, at_once)
 
 
-def _store_later(key: tuple[str, int, str], write: Callable[[], None]) -> None:
+def _store_later(key: tuple[str, int, str], write: Callable[[], None], at_once: bool = False) -> None:
+    """``write`` in the storer thread once ``key`` has been quiet for ``STORE_AFTER_S`` (a
+    newer write of ``key`` replaces it and waits again), or at once; a write due already is
+    not put off by a newer one."""
     with _PENDING_LOCK:
-        _PENDING[key] = (write, time.monotonic())
+        now = time.monotonic()
+        due = now if at_once else now + STORE_AFTER_S
+        pending = _PENDING.get(key)
+        if pending is not None and pending[1] <= now:
+            due = pending[1]
+        _PENDING[key] = (write, due)
         if not any(t.is_alive() for t in _STORER):
             _STORER[:] = [threading.Thread(target=_storer, name="par-index-results-snapshot", daemon=True)]
             _STORER[0].start()
@@ -1010,8 +1021,8 @@ def _storer() -> None:
         with _PENDING_LOCK:
             if not _PENDING:
                 return
-            key, (write, at) = min(_PENDING.items(), key=lambda kv: kv[1][1])
-            wait = at + STORE_AFTER_S - time.monotonic()
+            key, (write, due) = min(_PENDING.items(), key=lambda kv: kv[1][1])
+            wait = due - time.monotonic()
             if wait > 0:
                 _PENDING_LOCK.wait(wait)
                 continue

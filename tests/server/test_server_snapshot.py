@@ -192,6 +192,41 @@ def test_db_import_stores_the_rows_and_the_first_get_reads_no_row(client: Any, m
     assert stored == full_read(client)
 
 
+def test_after_every_row_was_read_the_rows_are_stored_at_once(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that found nothing stored stores the rows it read without waiting for a quiet
+    moment (an answer still waits ``STORE_AFTER_S``): the next process to start loads them,
+    even when this one is killed within seconds."""
+    import time
+
+    from sqlalchemy import delete, select
+
+    from par_index.server.models import ResultsSnapshot, RowsSnapshot
+
+    monkeypatch.setattr(services, "STORE_AFTER_S", 3600.0)
+    restart()
+    with client.app.state.db.session(write=True) as s:
+        s.execute(delete(RowsSnapshot))
+        s.execute(delete(ResultsSnapshot))
+    answer = results(client)
+    assert rows_of(client).full_reads == 1
+    stored = None
+    for _ in range(600):
+        with client.app.state.db.session() as s:
+            stored = s.scalar(select(RowsSnapshot.position).where(RowsSnapshot.year == 2024))
+            answers = s.scalar(select(ResultsSnapshot.year))
+        if stored is not None:
+            break
+        time.sleep(0.1)
+    assert stored == rows_of(client).seen_max
+    assert answers is None  # the answer waits for its quiet moment
+    services._PENDING.clear()  # killed: what was waiting is lost
+    services._RESULTS.clear()
+    round_rows._ROUNDS.clear()
+    round_rows._LOCKS.clear()
+    assert results(client) == answer
+    assert rows_of(client).full_reads == 0
+
+
 def test_stored_rows_that_cannot_be_read_are_read_from_the_tables(client: Any) -> None:
     """A damaged rows snapshot (or one of other columns) is a cache that failed: every row is
     read instead and the answer is the same."""
