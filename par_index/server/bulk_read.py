@@ -159,7 +159,7 @@ def _import_without_numpy() -> None:
 
     sys.modules["numpy"] = None  # type: ignore[assignment]  # "import numpy" raises ImportError
     try:
-        import pyarrow.ipc  # noqa: F401
+        import pyarrow.ipc
     except ImportError:
         for name in [m for m in sys.modules if m == "numpy" or m.split(".")[0] == "pyarrow"]:
             del sys.modules[name]
