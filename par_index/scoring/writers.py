@@ -15,7 +15,7 @@ import pandas as pd
 
 from par_index.common import spreadsheet
 from par_index.common.arrow_text import utf8_text
-from par_index.common.csv_out import csv_fields, write_people_columns
+from par_index.common.csv_out import PEOPLE_LINE_END, csv_fields, people_fields, people_head
 from par_index.common.text_files import out_suffix, write_bytes, write_text, writing
 from par_index.common.values import format_fixed
 from par_index.scoring.engine import Results
@@ -56,27 +56,55 @@ FORMATS = (".json", ".csv", ".xlsx", ".html")
 def write_problems(results: Results, out: Path, rows_per_block: int = 20_000) -> None:
     """The data problems as a CSV for people (UTF-8 with BOM, Vietnamese headers, lỗi / lưu ý)."""
     # = write_people_frame(problems_frame(results), out, PROBLEM_HEADERS_VI, {"severity": SEVERITY_VI}),
-    # from the problems directly, column by column (no frame of tens of thousands of rows built
-    # and read back, no tuple per problem)
+    # from the problems directly, column by column (no frame of 200,000 rows on 100,000 units
+    # built and read back, no tuple per problem), the lines put together by pyarrow's string
+    # kernels and handed to the file without a Python string
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     problems = results.problems
 
-    def blocks() -> Iterator[list[list[object]]]:
+    def blocks() -> Iterator[Part]:
+        yield people_head(list(PROBLEM_HEADERS_VI.values())).encode()
         for lo in range(0, len(problems), rows_per_block):
             part = problems[lo : lo + rows_per_block]
-            severity, reason, file, line, cell, unit, criterion, field, message = (list(map(attrgetter(k), part)) for k in PROBLEM_HEADERS_VI)
-            yield [
-                [SEVERITY_VI.get(s, s) for s in severity],
-                reason,
-                file,
-                list(map(str, line)) if set(map(type, line)) <= {int} else ["" if n is None else str(int(n)) for n in line],  # as people_cell writes the int
-                cell,
-                unit,
-                criterion,
-                field,
-                message,
-            ]
+            fields = [_problem_fields(k, list(map(attrgetter(k), part))) for k in PROBLEM_HEADERS_VI]
+            lines = pc.binary_join_element_wise(*fields, ",")
+            if isinstance(lines, pa.Scalar):  # every field one value throughout
+                lines = pa.repeat(lines, len(part))
+            yield utf8_text(pc.binary_join_element_wise(lines, PEOPLE_LINE_END, ""))
 
-    write_people_columns(out, list(PROBLEM_HEADERS_VI.values()), blocks())
+    write_bytes(out, blocks())
+
+
+def _problem_fields(name: str, values: list[Any]) -> Any:
+    """The CSV field of each value of a problem field as ``people_fields`` makes it (severity in
+    Vietnamese, a line number as its digits), as a pyarrow string array, or one scalar for one
+    text throughout; only the values a field must change (quotes, a formula start: found by
+    pyarrow) are made by ``people_fields`` itself."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    first = values[0]
+    if type(first) is str and values[-1] == first and values.count(first) == len(values):
+        return pa.scalar(people_fields([SEVERITY_VI.get(first, first) if name == "severity" else first])[0], type=pa.string())
+    if name == "severity":
+        values = [SEVERITY_VI.get(s, s) for s in values]
+    try:
+        arr = pa.array(values)  # the type pyarrow infers: string for texts (and None), int64 for ints (and None)
+    except (pa.ArrowException, OverflowError):
+        arr = pa.array([])
+    if name == "line" and arr.type == pa.int64():
+        arr = pc.cast(arr, pa.string())  # as str(int(n)); None: an empty cell
+    elif name == "line":
+        arr = pa.array(["" if n is None else str(int(n)) for n in values], type=pa.string())
+    elif arr.type != pa.string():
+        return pa.array(people_fields(values), type=pa.string())  # a value not a text: people_cell makes it one
+    arr = pc.fill_null(arr, "")  # people_cell(None)
+    risky = _risky_mask(arr)
+    if risky.true_count:
+        arr = pc.replace_with_mask(arr, risky, pa.array(people_fields(arr.filter(risky).to_pylist()), type=pa.string()))
+    return arr
 
 
 def write_results(results: Results, out: Path) -> None:
@@ -149,15 +177,28 @@ def _risky(texts: list[str]) -> list[int]:
     hold a comma, a quote or a line break (pyarrow's string kernels: a column of 100,000 unit
     names is checked in C)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    arr = pa.array(texts, type=pa.string())
-    hit = pc.starts_with(arr, spreadsheet.FORMULA_START[0])
-    for start in spreadsheet.FORMULA_START[1:]:
-        hit = pc.or_(hit, pc.starts_with(arr, start))
-    for ch in (",", '"', "\r", "\n"):
-        hit = pc.or_(hit, pc.match_substring(arr, ch))
-    return np.flatnonzero(hit.to_numpy(zero_copy_only=False)).tolist()
+    return np.flatnonzero(_risky_mask(pa.array(texts, type=pa.string())).to_numpy(zero_copy_only=False)).tolist()
+
+
+def _risky_mask(arr: Any) -> Any:
+    """:func:`_risky` of a pyarrow string array without nulls, as a pyarrow boolean array: from
+    its UTF-8 bytes by numpy (the characters looked for are ASCII, which UTF-8 never uses
+    inside another character): a text's first byte, and the text of each byte of ``,"\r\n``."""
+    import pyarrow as pa
+
+    raw = np.frombuffer(utf8_text(arr), dtype=np.uint8)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4).astype(np.int64)
+    offsets -= offsets[0]
+    starts = np.minimum(offsets[:-1], max(len(raw) - 1, 0))
+    hit = (offsets[1:] > offsets[:-1]) & np.isin(raw[starts] if len(raw) else np.zeros(len(arr), np.uint8), _FORMULA_BYTES)
+    inside = np.flatnonzero(np.isin(raw, _QUOTE_BYTES))
+    hit[np.searchsorted(offsets, inside, side="right") - 1] = True
+    return pa.array(hit)
+
+
+_FORMULA_BYTES = np.array([ord(c) for c in spreadsheet.FORMULA_START], dtype=np.uint8)  # one ASCII character each
+_QUOTE_BYTES = np.array([ord(c) for c in ',"\r\n'], dtype=np.uint8)
 
 
 def _csv_cells(col: pd.Series) -> list[str]:

@@ -222,11 +222,21 @@ _PROBLEMS = [
 ]
 
 
+_ODD_PROBLEMS = [  # one value throughout, None in a text field, an unknown severity, values not texts
+    Problem("value_missing", "m", file="f.csv", line=4, unit="u1", severity="note"),
+    Problem("value_missing", "m", file="f.csv", line=None, unit=None, criterion="-1", severity="note"),  # type: ignore[arg-type]
+    Problem("value_missing", "m", file="f.csv", line=3.0, unit=5, field=1.5, severity="note"),  # type: ignore[arg-type]
+    Problem("value_missing", "m", file="f.csv", line=2**70, unit="=u", severity="note"),
+]
+
+
 @pytest.mark.parametrize("rows_per_block", [1, 2, 20_000])
-def test_problems_csv_column_by_column_equals_row_by_row(tmp_path: Path, rows_per_block: int) -> None:
+@pytest.mark.parametrize("which", ["shapes", "one throughout", "odd"])
+def test_problems_csv_column_by_column_equals_row_by_row(tmp_path: Path, rows_per_block: int, which: str) -> None:
     """write_problems writes the problems column by column in blocks: the file is byte for byte
     what the csv module writes row by row into a utf-8-sig file, each cell through people_cell
-    and csv_cell (the writer before)."""
+    and csv_cell (the writer before); whether a field has one value throughout, None, a value
+    that is not a text (1,5 with a decimal comma) or a severity without a Vietnamese name."""
     import csv
 
     from par_index.common.csv_out import people_cell
@@ -234,17 +244,51 @@ def test_problems_csv_column_by_column_equals_row_by_row(tmp_path: Path, rows_pe
     from par_index.scoring.engine import Results
     from par_index.scoring.writers import PROBLEM_HEADERS_VI, SEVERITY_VI, write_problems
 
-    problems = _PROBLEMS * 3
+    problems = {"shapes": _PROBLEMS * 3, "one throughout": _PROBLEMS[:1] * 5, "odd": _ODD_PROBLEMS * 2}[which]
     write_problems(Results([], "final", list(problems)), tmp_path / "p.csv", rows_per_block=rows_per_block)
     with (tmp_path / "ref.csv").open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh, lineterminator="\r\n")
         w.writerow([csv_cell(people_cell(h)) for h in PROBLEM_HEADERS_VI.values()])
         for p in problems:
-            row = (SEVERITY_VI[p.severity], p.reason, p.file, "" if p.line is None else int(p.line), p.cell, p.unit, p.criterion, p.field, p.message)
+            row = (SEVERITY_VI.get(p.severity, p.severity), p.reason, p.file, "" if p.line is None else int(p.line), p.cell, p.unit, p.criterion, p.field, p.message)
             w.writerow([csv_cell(people_cell(v)) for v in row])
     assert (tmp_path / "p.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
     assert (tmp_path / "p.csv").read_bytes().startswith("\ufeffMức độ,Mã lỗi,".encode())
-    assert b"\r\nl\xe1\xbb\x97i,value_unreadable,assessments.csv,12,,'-u1,1.1,,'=1+2 kh" in (tmp_path / "p.csv").read_bytes()
+    line = {"shapes": b"\r\nl\xe1\xbb\x97i,value_unreadable,assessments.csv,12,,'-u1,1.1,,'=1+2 kh",
+            "one throughout": "\r\nlỗi,value_unreadable,assessments.csv,12,,'-u1,1.1,,'=1+2 không đọc được\r\n".encode(),
+            "odd": b"\r\nnote,value_missing,f.csv,3,,5,,\"1,5\",m\r\nnote,value_missing,f.csv,1180591620717411303424,,'=u,,,m\r\n"}[which]
+    assert line in (tmp_path / "p.csv").read_bytes()
+
+
+def test_problems_csv_without_problems_is_its_header(tmp_path: Path) -> None:
+    from par_index.scoring.engine import Results
+    from par_index.scoring.writers import write_problems
+
+    write_problems(Results([], "final", []), tmp_path / "p.csv")
+    assert (tmp_path / "p.csv").read_bytes() == "\ufeffMức độ,Mã lỗi,Tệp,Dòng,Ô,Đơn vị,Tiêu chí,Trường,Nội dung\r\n".encode()
+
+
+def test_risky_mask_is_the_string_kernels_predicate() -> None:
+    """_risky_mask (numpy over the UTF-8 bytes) marks exactly the texts that start a formula or
+    hold a comma, a quote or a line break, as pyarrow's starts_with / match_substring find them,
+    on a sliced array, with empty texts, non-ASCII letters and the characters at the ends."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from par_index.common.spreadsheet import FORMULA_START
+    from par_index.scoring.writers import _risky_mask
+
+    rng = np.random.default_rng(7)
+    alphabet = ["a", "ỗ", "đ", "中", ",", '"', "\r", "\n", "=", "+", "-", "@", "\t", " ", "'", "1"]
+    texts = ["".join(rng.choice(alphabet, size=rng.integers(0, 4))) for _ in range(3000)]
+    for arr in (pa.array(texts), pa.array(texts).slice(17, 2000), pa.array(["", ""]), pa.array([], pa.string())):
+        expected = pc.starts_with(arr, FORMULA_START[0])
+        for start in FORMULA_START[1:]:
+            expected = pc.or_(expected, pc.starts_with(arr, start))
+        for ch in (",", '"', "\r", "\n"):
+            expected = pc.or_(expected, pc.match_substring(arr, ch))
+        assert _risky_mask(arr).to_pylist() == expected.to_pylist()
+    assert _risky_mask(pa.array(["x", "ỗ,", "-3", ""])).to_pylist() == [False, True, True, False]
 
 
 def test_problem_as_dict_is_asdict_without_the_unset_fields() -> None:
