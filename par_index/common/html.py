@@ -42,8 +42,9 @@ def new_environment(loader: BaseLoader, **options: Any) -> Environment:
 
 @cache
 def environment() -> Environment:
-    """The environment of the package's own templates (``par_index/templates``)."""
-    return new_environment(PackageLoader("par_index", "templates"), keep_trailing_newline=True)
+    """The environment of the package's own templates (``par_index/templates``), read once per
+    process (not checked for a change on every render: two file stats a page)."""
+    return new_environment(PackageLoader("par_index", "templates"), keep_trailing_newline=True, auto_reload=False)
 
 
 def render(template: str, **context: Any) -> str:

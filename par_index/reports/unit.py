@@ -125,6 +125,7 @@ def _set_plan(inp: ReportInputs, s: SetResult) -> dict[str, Any]:
             "names": [str(x) for x in s.units["name"]], "kinds": kinds, "kind_count": Counter(kinds),
             "nodes": nodes, "html": [(str(escape(node.code)), str(escape(node.name))) for node, _, _ in nodes],
             "leaf_html": [(str(escape(leaf.code)), str(escape(leaf.name))) for leaf in c.leaves],
+            "area_html": {a.code: (str(escape(a.code)), str(escape(a.name))) for a in c.areas()},
             "expected": [f'<div class="note">Tài liệu cần có: {Markup("; ").join([escape(e.document) for e in leaf.evidence])}</div>'
                          if leaf.evidence else "" for leaf in c.leaves],
             "is_leaf": np.array([j is not None for _, j, _ in nodes], dtype=bool),
@@ -258,6 +259,7 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
                   "rank": vn_int(None if np.isnan(rank) else int(rank)), "band": fs.band[i] or "—",
                   "count": plan["kind_count"][kind]},
         "areas": [{k2: v for k2, v in a.items() if k2 not in ("lost", "sub")} for a in areas],
+        "area_rows": _area_rows(areas, plan["area_html"], str(escape(unit)), has_appraisal),
         "appendix": Markup("".join(rows)), "explanations": explanations,
         "difficulties": difficulties, "proposals": proposals, "generated": generated, "chart": svg(chart),
         "unit_problems": _unit_level_problems(inp, unit),
@@ -337,6 +339,20 @@ def _appendix_rows(inp: ReportInputs, fs: SetResult, plan: dict[str, Any], i: in
     if here:
         return [x for d in codes for x in ((pre[d], unit_attr, post[d]) if pre[d] is not None else (here[d][0], unit_attr, here[d][1]))]
     return [x for d in codes for x in (pre[d], unit_attr, post[d])]
+
+
+def _area_rows(areas: list[dict[str, Any]], area_html: dict[str, tuple[str, str]], unit_attr: str, has_appraisal: bool) -> Markup:
+    """Section I's table of areas as HTML rows (the template's rows, written here as the appendix
+    is): the area code and name come escaped once per report, the numbers are ours."""
+    rows = []
+    for a in areas:
+        code, name = area_html[a["code"]]
+        final = f'<td class="num" data-field="final" data-points="{a["final_data"]}">{a["final"]}</td>' if has_appraisal else ""
+        rows.append(f'<tr data-unit="{unit_attr}" data-code="{code}"><td class="c">{code}</td><td>{name}</td>'
+                    f'<td class="num" data-field="max" data-points="{a["max_data"]}">{a["max"]}</td>'
+                    f'<td class="num" data-field="self" data-points="{a["self_data"]}">{a["self"]}</td>{final}'
+                    f'<td class="num" data-field="final-index" data-points="{a["final_index_data"]}">{a["final_index"]}</td></tr>\n')
+    return Markup("".join(rows))
 
 
 def _appendix_row(code_name: tuple[str, str], depth: int, leaf: Any, status: str | None, scale: int, m_u: int | None, f_u: int, s_u: int,
