@@ -22,6 +22,7 @@ import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from itertools import compress, repeat
 
 import numpy as np
 import pandas as pd
@@ -30,8 +31,10 @@ from par_index.common.values import is_na_text, parse_dates, parse_numbers, pars
 
 # answer-count texts as rules/survey.py reads them (``_PAIR`` on every ``;``/``,`` part): a
 # part is blank or one ``key: count`` pair (keys and counts hold no ``;`` ``,`` or spaces)
-_PART = r"\s*(?:[^:=;,\s]+\s*[:=]\s*\d+\s*)?"
-_WHOLE = re.compile(rf"{_PART}(?:[;,]{_PART})*")
+# (possessive: what each piece takes cannot start the next — a key holds no space, ``:``, ``=``,
+# ``;`` or ``,`` — so giving any back never helps a match: the same texts match, without backtracking)
+_PART = r"\s*+(?:[^:=;,\s]++\s*+[:=]\s*+\d++\s*+)?+"
+_WHOLE = re.compile(rf"{_PART}(?:[;,]{_PART})*+")
 _KEYS = re.compile(r"([^:=;,\s]+)\s*[:=]")
 _COUNTS = re.compile(r"[:=]\s*(\d+)")
 _MAX_COUNT_DIGITS = 9  # longer counts are read by the rule itself, per text (exact integers)
@@ -187,16 +190,20 @@ def _answer_counts(values: np.ndarray, candidate: np.ndarray) -> AnswerCounts:
     n = len(values)
     ok = np.zeros(n, dtype=bool)
     slow = np.zeros(n, dtype=bool)
-    whole = _WHOLE.fullmatch
-    texts = values.tolist()
+    picked = np.flatnonzero(candidate).tolist()
+    texts = values[candidate].tolist()
     # a text with a part that is no pair is refused by the rule too: neither ok nor slow
-    codes = [code for code in np.flatnonzero(candidate).tolist() if whole(texts[code]) is not None]
+    passed = [m is not None for m in map(_WHOLE.fullmatch, texts)]
+    codes = list(compress(picked, passed))
     none = np.zeros(0, np.int64)
     if not codes:
         return AnswerCounts(none, none, none, np.zeros(0, object), np.zeros(0), ok, slow)
-    chosen = [texts[code] for code in codes]
-    per_text = np.array([t.count(":") + t.count("=") for t in chosen], dtype=np.int64)
-    keys_raw, digits = _pairs(";".join(chosen), int(per_text.sum()))
+    chosen = list(compress(texts, passed))
+    per_text = np.fromiter(map(str.count, chosen, repeat(":")), dtype=np.int64, count=len(chosen))
+    joined = ";".join(chosen)
+    if "=" in joined:  # ``key=count`` pairs too
+        per_text += np.fromiter(map(str.count, chosen, repeat("=")), dtype=np.int64, count=len(chosen))
+    keys_raw, digits = _pairs(joined, int(per_text.sum()))
     owner = np.repeat(np.asarray(codes, dtype=np.int64), per_text)
     ok[codes] = True
     if max(map(len, digits)) > _MAX_COUNT_DIGITS:  # huge counts: read by the rule (Python integers)

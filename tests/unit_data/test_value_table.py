@@ -115,3 +115,20 @@ BAD = ["A:1:2;3", "A B:3", ":3", "A:", "A:1 2", "A:+5", "A:1;;B:2", "A:1;", "A:1
 def test_answer_shares_equal_the_rule_with_malformed_texts(texts: list[str]) -> None:
     """Malformed texts beside well-formed ones: each read as the rule reads it alone."""
     shares_as_the_rule_reads(texts)
+
+
+def test_answer_count_check_takes_the_texts_the_backtracking_pattern_takes() -> None:
+    """``_WHOLE`` is possessive (no backtracking, ~2× faster over tens of thousands of texts):
+    it matches exactly the texts the plain pattern of the same grammar matches."""
+    import re
+
+    from par_index.unit_data.value_table import _WHOLE
+
+    part = r"\s*(?:[^:=;,\s]+\s*[:=]\s*\d+\s*)?"
+    plain = re.compile(rf"{part}(?:[;,]{part})*")
+    texts = [
+        "A:1", "A: 12; B:5", " A : 1 ,B=2 ", "A:1;", ";;", "", " ", "A:", ":1", "A 1:2", "A:1 2", "A:1;;B:2",
+        "A\n:1", "A:\n1", "A:１２", "Á:3; Ă=4", "A:1:2", "A=1=2", "A:1,;", "A:-1", "A:1.5", "A;B:1", "A:1 ; ; B :2 ,",
+    ]
+    assert [bool(_WHOLE.fullmatch(t)) for t in texts] == [bool(plain.fullmatch(t)) for t in texts]
+    assert sum(bool(_WHOLE.fullmatch(t)) for t in texts) == 14
