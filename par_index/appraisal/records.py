@@ -171,8 +171,13 @@ def _from_assessments(data: UnitData) -> pd.DataFrame:
     if not is_appraisal.any():
         return _empty(RECORD_COLUMNS)
     no_reason = np.zeros(len(a), dtype=bool)  # notes looked at only on appraisal rows (few)
-    notes = a["note"].to_numpy()[is_appraisal]
-    no_reason[is_appraisal] = np.array([str(n).strip() == "" for n in notes], dtype=bool)
+    note = a["note"].array
+    if isinstance(note, pd.Categorical):  # as the columnar reader gives it: each distinct note looked at once
+        blank = np.array([str(n).strip() == "" for n in note.categories] + [False], dtype=bool)  # code −1: str(nan)
+        no_reason[is_appraisal] = blank[np.asarray(note.codes)[is_appraisal]]
+    else:
+        notes = a["note"].to_numpy()[is_appraisal]
+        no_reason[is_appraisal] = np.array([str(n).strip() == "" for n in notes], dtype=bool)
     for hit in no_reason.nonzero()[0]:
         r = a.iloc[int(hit)]
         data.problems.append(_problem(r, "appraisal_reason_missing", NOTE_MISSING, "warning"))

@@ -112,9 +112,10 @@ def test_assessments_appraisal_row_without_note_is_warned(tmp_path: Path):
         (tmp_path / name).write_text((ROOT / "data/mini/data" / name).read_text(encoding="utf-8"), encoding="utf-8")
     with (tmp_path / "assessments.csv").open("a", encoding="utf-8") as fh:
         fh.write("so-a,1.4,0,appraisal1,,\n")
+        fh.write("so-a,1.3,0,appraisal1,Có hồ sơ,\n")  # a reason: no warning
+        fh.write('so-a,1.2,0,appraisal1,"   ",\n')  # spaces only: no reason
     results = score([load(CRITERIA)], read_data(tmp_path))
     warned = [p for p in results.problems if p.reason == "appraisal_reason_missing"]
-    assert [(p.severity, p.line, p.message) for p in warned] == [
-        ("warning", 28, "dòng thẩm định trong assessments không ghi lý do (cột note); vẫn được tính, nhưng mọi thay đổi khi thẩm định nên có lý do")
-    ]
+    message = "dòng thẩm định trong assessments không ghi lý do (cột note); vẫn được tính, nhưng mọi thay đổi khi thẩm định nên có lý do"
+    assert [(p.severity, p.line, p.message) for p in warned] == [("warning", 28, message), ("warning", 30, message)]
     assert _points(results, "so-a", "1.4") == 0.0
