@@ -390,11 +390,15 @@ class _ColumnCodes:
         self.codes = np.empty(capacity, dtype=np.int8)
         self.rows = 0
         self.in_runs: bool | None = None  # the column comes in runs of equal texts (decided on its first block)
+        self.settled = False  # the last block brought no new text
+        self._texts: Any = None  # ``known`` as a pyarrow array in code order (None: not built, or behind ``known``)
 
     def add_texts(self, column: Any) -> None:
         """A block of texts (a pyarrow string array), dictionary-encoded by pyarrow; a column in
         runs (the rows of one unit, of one stage) is run-length encoded first, so only the first
-        text of each run is hashed (about half the time of hashing every text)."""
+        text of each run is hashed (about half the time of hashing every text). Once a block
+        brought no new text, the next is first looked up in the known texts (``index_in``: the
+        codes themselves when every text is known, as a criterion column's are)."""
         import pyarrow.compute as pc
 
         if self.in_runs is None:  # as factorize_runs decides: on the first 4,096 rows
@@ -406,14 +410,25 @@ class _ColumnCodes:
             encoded = pc.dictionary_encode(runs.values)
             lengths = np.diff(runs.run_ends.to_numpy(), prepend=0)
             self.add(encoded, lengths)
-        else:
-            self.add(pc.dictionary_encode(column))
+            return
+        if self.settled:
+            found = pc.index_in(column, value_set=self._known_texts())
+            if found.null_count == 0:  # every text known: their positions are the codes
+                n = len(found)
+                self.codes[self.rows : self.rows + n] = found.to_numpy()
+                self.rows += n
+                return
+        self.add(pc.dictionary_encode(column))
 
     def add(self, encoded: Any, lengths: np.ndarray | None = None) -> None:
         """A block, dictionary-encoded by pyarrow (``lengths``: each encoded text stands for
         that many rows, a run)."""
         known = self.known
+        before = len(known)
         mapping = np.array([known.setdefault(t, len(known)) for t in encoded.dictionary.to_pylist()], dtype=np.int64)
+        if len(known) != before:
+            self._texts = None
+        self.settled = len(known) == before
         self._widen()
         codes = mapping.astype(self.codes.dtype)
         if lengths is None:
@@ -424,8 +439,18 @@ class _ColumnCodes:
             self.codes[self.rows : self.rows + n] = np.repeat(codes[encoded.indices.to_numpy()], lengths)
         self.rows += n
 
+    def _known_texts(self) -> Any:
+        """The known texts as a pyarrow string array, in code order."""
+        import pyarrow as pa
+
+        if self._texts is None:
+            self._texts = pa.array(list(self.known), type=pa.string())
+        return self._texts
+
     def add_empty(self, n: int) -> None:
         """A block of ``n`` empty cells."""
+        if "" not in self.known:
+            self._texts = None
         code = self.known.setdefault("", len(self.known))
         self._widen()
         self.codes[self.rows : self.rows + n] = code

@@ -164,3 +164,34 @@ def test_a_column_in_runs_is_run_length_encoded_with_the_same_codes() -> None:
         assert np.asarray(got.codes).tolist() == codes.tolist()
         assert got.categories.tolist() == list(distinct)
     assert runs.categorical().codes.dtype == "int16" and hashed.categorical().codes.dtype == "int8"
+
+
+def test_blocks_of_known_texts_are_looked_up_with_the_same_codes() -> None:
+    """Once a block brings no new text, the next block is looked up in the known texts (their
+    positions are the codes); a block with a new text is hashed again, and the codes are
+    pandas.factorize's throughout: known, new, known again, texts that outgrow int8."""
+    import numpy as np
+    import pyarrow as pa
+
+    blocks = [
+        [f"1.{i % 9}" for i in range(900)],  # 9 texts: hashed
+        [f"1.{(i * 5) % 9}" for i in range(900)],  # all known, hashed: no new text, so settled
+        [f"1.{i % 9}" for i in range(899)] + ["2.1"],  # looked up, one text unknown: hashed
+        [f"1.{i % 9}" for i in range(900)],  # hashed (the last block brought a text): settled again
+        ["2.1", "1.0"] * 450,  # looked up: every text known
+        [f"3.{i % 200}" for i in range(900)],  # looked up, unknown: hashed, 200 new (int8 → int16)
+        [f"3.{(i * 7) % 200}" for i in range(900)],  # hashed
+    ]
+    column = reader._ColumnCodes(sum(map(len, blocks)))
+    settled = []
+    for block in blocks:
+        settled.append(column.settled)
+        column.add_texts(pa.array(block, type=pa.string()))
+    assert column.in_runs is False
+    assert settled == [False, False, True, False, True, True, False]
+    given = [t for block in blocks for t in block]
+    codes, distinct = pd.factorize(pd.Series(given, dtype=object))
+    got = column.categorical()
+    assert np.asarray(got.codes).tolist() == codes.tolist()
+    assert got.categories.tolist() == list(distinct) and len(distinct) == 210
+    assert got.codes.dtype == "int16"
