@@ -215,7 +215,7 @@ def _answer_counts(values: np.ndarray, candidate: np.ndarray) -> AnswerCounts:
     owner = owner[keep]
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else none
     slot = np.arange(len(owner)) - np.repeat(starts, np.diff(np.r_[starts, len(owner)]))
-    key_codes, raw_keys = pd.factorize(np.asarray(keys_raw, dtype=object)[keep], use_na_sentinel=False)
+    key_codes, raw_keys = pd.factorize(np.asarray(keys_raw, dtype=object)[keep])  # texts cut from texts: never missing (no NA scan)
     keys = np.array([k.strip().upper() for k in raw_keys], dtype=object)  # may repeat: a lookup table only
     kept = digits if keep.all() else [d for d, k in zip(digits, keep.tolist(), strict=True) if k]
     count = _whole_numbers(kept)
