@@ -165,7 +165,7 @@ def json_units_block(results: Results, indent: str = "  ") -> Iterator[Part]:
             yield text[:-2] if last_set and hi == len(order) else text  # the last unit: no comma, and the caller ends the line
 
 
-def json_problems_block(results: Results, per_part: int = 5000) -> Iterator[Part]:
+def json_problems_block(results: Results, per_part: int = 20_000) -> Iterator[Part]:
     """The ``problems`` of :func:`to_json_dict`, one per line as ``json`` encodes each
     :meth:`~par_index.errors.Problem.as_dict` (indented by two spaces, ``,`` between them), in
     UTF-8 parts of up to ``per_part`` problems, made as they are asked for, for
