@@ -38,6 +38,10 @@ SEEDS = {
     ("par_index.criteria.rules.base", "ValueIssue"): 1,
 }
 
+#: the methods that take a code, by attribute name → index of the code among the arguments
+#: (``Problem.rows`` builds problems in bulk and checks its code as ``Problem`` does)
+METHOD_SEEDS = {"rows": 0}
+
 #: expressions at a code position that pass on a code that is already checked (by shape)
 FORWARDED = re.compile(r"^(reason|[a-z_]+\.reason)$")
 
@@ -91,7 +95,7 @@ class _Package:
         self.trees = trees
         self.defs: dict[str, dict[str, list[ast.AST]]] = {m: defaultdict(list) for m in trees}
         self.imports: dict[str, dict[str, tuple[str, str]]] = {m: {} for m in trees}
-        self.found = Found(constructors=dict(SEEDS))
+        self.found = Found(constructors=dict(SEEDS), methods=dict(METHOD_SEEDS))
         for m, tree in trees.items():
             for n in ast.walk(tree):
                 if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
