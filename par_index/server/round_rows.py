@@ -26,6 +26,7 @@ changes whenever any entry becomes visible.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -97,7 +98,7 @@ def read_frames(conn: Connection, reads: list[tuple[Select[Any], list[str], bool
     return [_frame(t, names, encode) for t, (_, names, encode) in zip(tables, reads, strict=True)]
 
 
-PARTS = 2  # readers of a bulk read at once (the machine the server was measured on has 2 cores)
+PARTS = max(1, min(4, os.cpu_count() or 1))  # readers of a bulk read at once: one a core, up to 4
 PART_MIN_IDS = 200_000  # a table with fewer ids is read by one reader (a reader costs ~0.3 s to start)
 
 
