@@ -28,6 +28,13 @@ def arrow_batches(database: str, sqls: Sequence[str]) -> Iterator[tuple[int, Any
     try:
         conn = manager.AdbcConnection(db)
         try:
+            if not sqlite:  # the readers are the parallelism: PostgreSQL's own workers for each would only add CPU
+                setting = manager.AdbcStatement(conn)
+                try:
+                    setting.set_sql_query("SET max_parallel_workers_per_gather = 0")
+                    setting.execute_update()
+                finally:
+                    setting.close()
             for i, sql in enumerate(sqls):
                 stmt = manager.AdbcStatement(conn)
                 try:

@@ -171,6 +171,17 @@ def test_a_read_in_parts_equals_one_read_on_both_databases(env: Any, monkeypatch
     engine.dispose()
 
 
+def test_a_reader_on_postgresql_asks_for_no_parallel_workers(pg_server: str) -> None:
+    """The parts of a bulk read are its parallelism: on PostgreSQL each reader's session plans
+    without parallel workers (a Gather Merge of two workers per part cost CPU, not time).
+    (SQLite has no parallel workers.)"""
+    from par_index.server import bulk_read
+
+    uri = pg_server.replace("postgresql+psycopg://", "postgresql://")
+    got = bulk_read.arrow_tables(uri, ["SELECT current_setting('max_parallel_workers_per_gather') AS w"])
+    assert got[0].column(0).to_pylist() == ["0"]
+
+
 def test_the_reading_child_gets_the_database_by_standard_input_never_on_its_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
     """A PostgreSQL URI holds the password: a command line is visible to every user of the
     machine (``ps``), standard input is not."""
