@@ -3,9 +3,11 @@
 Reading a million rows back from the database costs more than scoring them, so each server
 process keeps the rows it last read and, on the next request, applies only what the audit
 table says changed since (every change writes an audit entry in its own transaction):
-``assessment.write`` re-reads that one row, ``evidence.upload`` that one evidence row; anything
-else that touches these tables (``db import``, ``db init``, a workbook upload, an action this
-module does not know) makes it read everything again. The rows stay in ``ORDER BY id`` order,
+``assessment.write`` re-reads that one row, ``evidence.upload`` that one evidence row, a
+workbook upload the rows its entries name and all the unit's evidence rows (its own entry: the
+unit's evidence without a file is replaced); anything else that touches these tables
+(``db import``, ``db init``, an action this module does not know) makes it read everything
+again. The rows stay in ``ORDER BY id`` order,
 exactly what ``db export`` writes.
 
 A process that starts does not read every row either when the database holds a *rows
@@ -191,19 +193,26 @@ class _Table:
     frame: Any = None
     changed: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     encode: bool = False  # hand the rows out dictionary-encoded, as the reader reads assessments.csv
+    replaced: set[Any] = field(default_factory=set)  # units whose rows are those of ``changed`` now (the others deleted)
     _out: Any = None
 
     def put(self, row_id: int, row: tuple[Any, ...]) -> None:
         self.changed[row_id] = row
 
+    def replace_unit(self, unit: Any, rows: list[tuple[int, tuple[Any, ...]]]) -> None:
+        """The unit's rows are ``rows`` (id, row) now: any other row of it was deleted."""
+        self.replaced.add(unit)
+        for row_id, row in rows:
+            self.changed[row_id] = row
+
     def load(self, frame: Any) -> None:
-        self.frame, self.changed, self._out = frame, {}, None
+        self.frame, self.changed, self.replaced, self._out = frame, {}, set(), None
 
     def frame_now(self) -> Any:
         """The rows now, by id: ``id`` and the columns (not to be changed by the caller)."""
-        if self.changed:
-            self.frame = _fold(self.frame, self.changed, self.columns, self.key)
-            self.changed, self._out = {}, None
+        if self.changed or self.replaced:
+            self.frame = _fold(self.frame, self.changed, self.columns, self.key, self.replaced)
+            self.changed, self.replaced, self._out = {}, set(), None
         return self.frame
 
     def current(self) -> Any:
@@ -230,11 +239,12 @@ def _encoded(frame: Any, columns: list[str]) -> Any:
     return pd.DataFrame(out, copy=False)
 
 
-def _fold(frame: Any, changed: dict[int, tuple[Any, ...]], columns: list[str], key: list[str]) -> Any:
+def _fold(frame: Any, changed: dict[int, tuple[Any, ...]], columns: list[str], key: list[str], units_replaced: set[Any] | None = None) -> Any:
     """A new frame: ``frame`` with the rows of ``changed`` replaced (same id) or added (new id,
-    in id order). An added row whose ``key`` the frame holds under another id replaces that row:
-    the old one was deleted outside the audit (rows are deleted only by actions that make
-    :class:`RoundRows` read everything again, or by hand). A Categorical column stays one, its
+    in id order), and the other rows of the units in ``units_replaced`` left out (deleted). An added
+    row whose ``key`` the frame holds under another id replaces that row: the old one was
+    deleted outside the audit (rows are deleted only by actions that make :class:`RoundRows`
+    read everything again or name the unit whose rows they replace, or by hand). A Categorical column stays one, its
     texts in first-appearance order (as :func:`_encoded` gives them), without a Python object
     per row: after one save, turning a million rows into strings and back was most of the GET."""
     import numpy as np
@@ -253,6 +263,9 @@ def _fold(frame: Any, changed: dict[int, tuple[Any, ...]], columns: list[str], k
     added = new_ids[~found]
     rows = [changed[int(n)] for n in added]
     keep = np.ones(len(ids), dtype=bool)
+    if units_replaced:
+        keep &= ~cols["unit"].isin(set(units_replaced))
+        keep[at] = True  # a row of the unit still there (read again, in ``changed``)
     if len(added) and key:
         where = [columns.index(k) for k in key]
         keys = {tuple(r[i] for i in where) for r in rows}
@@ -262,9 +275,10 @@ def _fold(frame: Any, changed: dict[int, tuple[Any, ...]], columns: list[str], k
         for at_row in np.flatnonzero(maybe):
             if tuple(cols[k].text(int(at_row)) for k in key) in keys:
                 keep[at_row] = False
-    all_ids = np.concatenate([ids[keep], added]) if len(added) else ids
+    cut = bool(len(added)) or not keep.all()
+    all_ids = np.concatenate([ids[keep], added]) if cut else ids
     order = np.argsort(all_ids, kind="stable") if len(added) else None
-    out = {c: cols[c].done(keep if len(added) else None, [r[i] for r in rows], order) for i, c in enumerate(columns)}
+    out = {c: cols[c].done(keep if cut else None, [r[i] for r in rows], order) for i, c in enumerate(columns)}
     return pd.DataFrame({"id": all_ids if order is None else all_ids[order], **out})
 
 
@@ -347,17 +361,20 @@ class RoundRows:
         entries = s.execute(select(AuditEntry.id, AuditEntry.action, AuditEntry.year, AuditEntry.unit, AuditEntry.criterion, AuditEntry.after).where(cond).order_by(AuditEntry.id)).all()
         keys: set[tuple[str, str]] = set()
         evidence_ids: set[int] = set()
+        evidence_units: set[str] = set()
         for e in entries:
             if e.year not in (None, self.year) or e.action in NO_ROWS:
                 continue
-            if e.action == "assessment.write" and e.unit and e.criterion:
+            if e.action in ("assessment.write", "workbook.upload") and e.unit and e.criterion:
                 keys.add((e.unit, e.criterion))
             elif e.action == "evidence.upload" and e.after:
                 evidence_ids.add(int(json.loads(e.after)["id"]))
+            elif e.action == "workbook.upload" and e.unit:  # the upload's own entry: the unit's evidence rows replaced
+                evidence_units.add(e.unit)
             else:
                 self._load_all(s, newest)
                 return
-        if len(keys) + len(evidence_ids) > MAX_DELTA:
+        if len(keys) + len(evidence_ids) + 100 * len(evidence_units) > MAX_DELTA:
             self._load_all(s, newest)
             return
         a = Assessment.__table__.c
@@ -367,6 +384,9 @@ class RoundRows:
             ):
                 self.assessments.put(r[0], tuple(r[1:]))
         e_t = Evidence.__table__.c
+        for unit in sorted(evidence_units):
+            got = s.connection().execute(select(e_t.id, *(e_t[c] for c in EVIDENCE_COLUMNS)).where(e_t.year == self.year, e_t.unit == unit))
+            self.evidence.replace_unit(unit, [(r[0], tuple(r[1:])) for r in got])
         if evidence_ids:
             for r in s.connection().execute(select(e_t.id, *(e_t[c] for c in EVIDENCE_COLUMNS)).where(e_t.year == self.year, e_t.id.in_(sorted(evidence_ids)))):
                 self.evidence.put(r[0], tuple(r[1:]))

@@ -86,6 +86,30 @@ def test_a_stored_dictionary_column_reads_as_the_texts_would() -> None:
     assert got.cat.codes.tolist() == want.cat.codes.tolist() == [0, 1, 0, 2, 1]
 
 
+def test_fold_of_a_unit_replaced_drops_its_rows_not_read_again() -> None:
+    """A workbook upload replaces the unit's evidence rows: the rows of the unit read again are
+    its rows now (same id: in place; new id: added in id order), any other row of it is gone,
+    other units' rows stay — plain or dictionary-encoded."""
+    from par_index.server.round_rows import _encoded
+
+    rows = [(1, "a", "1.1", "x", "self", "", ""), (3, "a", "1.2", "y", "self", "", ""), (5, "b", "1.1", "z", "self", "", ""), (7, "a", "1.3", "w", "self", "", "")]
+    plain = table(rows)
+    coded = table(rows)
+    coded.frame = pd.concat([coded.frame[["id"]], _encoded(coded.frame, ASSESSMENT_COLUMNS)], axis=1)
+    coded.encode = plain.encode = True
+    for t in (plain, coded):
+        t.replace_unit("a", [(3, ("a", "1.2", "y2", "self", "", "")), (9, ("a", "1.4", "v", "self", "", ""))])
+        t.replace_unit("c", [])  # a unit with no row left, none held
+    for t in (plain, coded):
+        assert t.frame_now()["id"].tolist() == [3, 5, 9]
+        assert t.current().values.tolist() == [["a", "1.2", "y2", "self", "", ""], ["b", "1.1", "z", "self", "", ""], ["a", "1.4", "v", "self", "", ""]]
+        assert t.replaced == set() and t.changed == {}
+    assert list(coded.current()["value"].cat.categories) == ["y2", "z", "v"]
+    only = table(rows)
+    only.replace_unit("b", [])  # deleted rows alone still fold
+    assert only.frame_now()["id"].tolist() == [1, 3, 7]
+
+
 def test_fold_of_evidence_rows_has_no_key() -> None:
     t = _Table(["unit", "document"])
     t.frame = pd.DataFrame({"id": pd.Series([2], dtype="int64"), "unit": ["a"], "document": ["QĐ 1"]})
