@@ -80,7 +80,8 @@ def read_frames(conn: Connection, reads: list[tuple[Select[Any], list[str], bool
     of the time of a first ``GET /results`` when nothing is stored; the machine's cores read it
     together) and put together in range order — the same rows in the same order as one read when the statement gives its
     rows ``ORDER BY id``, which it must then do. ``None``: :data:`PARTS` for a table of
-    :data:`PART_MIN_IDS` ids or more, else one. Each part is at least as new as the caller's
+    :data:`PART_MIN_IDS` ids or more when the machine has idle cores (:func:`idle_cores`),
+    else one. Each part is at least as new as the caller's
     transaction, as one read is (a change committed meanwhile may be in one part and not in
     another; the caller applies the audit entries after its revision either way)."""
     url = conn.engine.url
@@ -104,6 +105,14 @@ PARTS = max(1, min(4, os.cpu_count() or 1))  # readers of a bulk read at once: o
 PART_MIN_IDS = 200_000  # a table with fewer ids is read by one reader (a reader costs ~0.3 s to start)
 
 
+def idle_cores() -> int:
+    """Cores the 1-minute load average leaves idle (at least 1). With none idle, parts read at
+    once only share the busy cores: measured at load ≈ 4 on 2 cores, two parts took 0.5–2 s
+    longer than one read of 1 M rows (another child to start, two streams to take in), in every
+    one of six alternating rounds."""
+    return max(1, (os.cpu_count() or 1) - int(os.getloadavg()[0] + 0.5))
+
+
 def _id_ranges(conn: Connection, stmt: Select[Any], parts: int | None) -> list[tuple[int | None, int | None]]:
     """The id ranges (above, up to; None: open) cutting ``stmt``'s rows into ``parts`` parts of
     equal id width, from the smallest and largest id of the table of its first column (an
@@ -115,7 +124,7 @@ def _id_ranges(conn: Connection, stmt: Select[Any], parts: int | None) -> list[t
     lo, hi = conn.scalar(select(func.min(id_column))), conn.scalar(select(func.max(id_column)))
     if lo is None:
         return [(None, None)]
-    n = parts if parts is not None else (PARTS if hi - lo + 1 >= PART_MIN_IDS else 1)
+    n = parts if parts is not None else (min(PARTS, idle_cores()) if hi - lo + 1 >= PART_MIN_IDS else 1)
     bounds = [lo - 1 + (hi - lo + 1) * k // n for k in range(1, n)]
     edges: list[int | None] = [None, *bounds, None]
     return [(edges[k], edges[k + 1]) for k in range(n)]

@@ -188,10 +188,17 @@ def test_a_read_in_parts_equals_one_read_on_both_databases(env: Any, monkeypatch
                         assert got[c].dtype == object and got[c].tolist() == one[c].tolist()
         assert sizes == [1, 2, 3, 4, 9] * 2
         monkeypatch.setattr(round_rows, "PART_MIN_IDS", 9100)  # the ids of the table span 9,100
-        pd.testing.assert_frame_equal(round_rows.read_frame(conn, stmt, ["id", "a", "b"], True), one)
+        monkeypatch.setattr(round_rows, "PARTS", 2)
+        monkeypatch.setattr(round_rows.os, "cpu_count", lambda: 2)
+        for load in (0.2, 0.7, 1.2):  # 2, 1 (0.7 rounds to 1 busy core), 1 idle core
+            monkeypatch.setattr(round_rows.os, "getloadavg", lambda load=load: (load, load, load))
+            pd.testing.assert_frame_equal(round_rows.read_frame(conn, stmt, ["id", "a", "b"], True), one)
+        monkeypatch.setattr(round_rows.os, "getloadavg", lambda: (4.0, 4.0, 4.0))  # no idle core
+        round_rows.read_frame(conn, stmt, ["id", "a", "b"], True)
+        monkeypatch.setattr(round_rows.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
         monkeypatch.setattr(round_rows, "PART_MIN_IDS", 9101)
         round_rows.read_frame(conn, stmt, ["id", "a", "b"], True)
-    assert sizes[-2:] == [round_rows.PARTS, 1]
+    assert sizes[-5:] == [2, 1, 1, 1, 1]
     engine.dispose()
 
 
