@@ -4,7 +4,8 @@ Call sites write codes as plain strings (``Problem("unit_unknown", …)``); ``Pr
 unknown code only when it is built, so a typo on a path no test runs would reach production.
 This walk finds every *code position*:
 
-* the code argument of the constructors ``Problem``, ``input_error`` and ``ValueIssue``;
+* the code argument of the constructors ``Problem``, ``input_error`` and ``ValueIssue``, and of
+  ``Problem.rows`` (the bulk constructor);
 * the code argument of every helper that forwards its ``reason`` parameter there, found by a
   fixed point over the package (``row_problem(r, reason, …)``, a local ``add(reason, …)``, a
   method ``problem(self, reason, …)``), so a new helper is covered without being listed;
@@ -37,6 +38,9 @@ SEEDS = {
     ("par_index.errors", "input_error"): 0,
     ("par_index.criteria.rules.base", "ValueIssue"): 1,
 }
+#: the methods that take a code: name → index of the code among the arguments after ``self``/``cls``
+#: (``Problem.rows(reason, …)``: the bulk constructor; a method call is matched by its name)
+METHOD_SEEDS = {"rows": 0}
 
 #: the methods that take a code, by attribute name → index of the code among the arguments
 #: (``Problem.rows`` builds problems in bulk and checks its code as ``Problem`` does)
