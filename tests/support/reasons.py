@@ -38,9 +38,6 @@ SEEDS = {
     ("par_index.errors", "input_error"): 0,
     ("par_index.criteria.rules.base", "ValueIssue"): 1,
 }
-#: the methods that take a code: name → index of the code among the arguments after ``self``/``cls``
-#: (``Problem.rows(reason, …)``: the bulk constructor; a method call is matched by its name)
-METHOD_SEEDS = {"rows": 0}
 
 #: the methods that take a code, by attribute name → index of the code among the arguments
 #: (``Problem.rows`` builds problems in bulk and checks its code as ``Problem`` does)
