@@ -12,10 +12,13 @@ from typing import Any
 BATCH_ROWS = 65_536  # rows per Arrow batch from SQLite (the driver's default, 1,024, is ~20 % slower)
 
 
-def arrow_batches(database: str, sqls: Sequence[str]) -> Iterator[tuple[int, Any]]:
+def arrow_batches(database: str, sqls: Sequence[str], workers: bool = True) -> Iterator[tuple[int, Any]]:
     """(statement number, Arrow record batch reader) for each of ``sqls`` in order, read by ADBC
     on one new connection: ``database`` is a libpq URI (``postgresql://…``) or an SQLite file's
-    path. Each reader must be read before the next is asked for."""
+    path. Each reader must be read before the next is asked for. ``workers=False``: PostgreSQL
+    plans without parallel workers (a reader of one part among others, which are the
+    parallelism: a Gather Merge of two workers per part only added CPU; one reader of every
+    row keeps them, as they share its sort by id)."""
     import adbc_driver_manager as manager
     import pyarrow as pa
 
@@ -28,7 +31,7 @@ def arrow_batches(database: str, sqls: Sequence[str]) -> Iterator[tuple[int, Any
     try:
         conn = manager.AdbcConnection(db)
         try:
-            if not sqlite:  # the readers are the parallelism: PostgreSQL's own workers for each would only add CPU
+            if not sqlite and not workers:
                 setting = manager.AdbcStatement(conn)
                 try:
                     setting.set_sql_query("SET max_parallel_workers_per_gather = 0")
@@ -51,9 +54,9 @@ def arrow_batches(database: str, sqls: Sequence[str]) -> Iterator[tuple[int, Any
         db.close()
 
 
-def arrow_tables(database: str, sqls: Sequence[str]) -> list[Any]:
+def arrow_tables(database: str, sqls: Sequence[str], workers: bool = True) -> list[Any]:
     """The rows of each of ``sqls`` as an Arrow table (:func:`arrow_batches`)."""
-    return [reader.read_all() for _, reader in arrow_batches(database, sqls)]
+    return [reader.read_all() for _, reader in arrow_batches(database, sqls, workers)]
 
 
 def read_parts(database: str, parts: Sequence[Sequence[str]], encode: Sequence[bool] = ()) -> list[Any]:
@@ -74,7 +77,8 @@ def read_parts(database: str, parts: Sequence[Sequence[str]], encode: Sequence[b
     read = arrow_tables if database.startswith("postgresql://") and len(parts) == 1 else in_child
 
     def part(sqls: Sequence[str]) -> list[Any]:
-        return [_encoded(t) if j < len(encode) and encode[j] else t for j, t in enumerate(read(database, sqls))]
+        got = read(database, sqls, len(parts) == 1)
+        return [_encoded(t) if j < len(encode) and encode[j] else t for j, t in enumerate(got)]
 
     if len(parts) == 1:
         return part(parts[0])
@@ -107,7 +111,7 @@ def concat(tables: Sequence[Any]) -> Any:
     return pa.concat_tables(full, promote_options="permissive").unify_dictionaries().combine_chunks()
 
 
-def in_child(database: str, sqls: Sequence[str]) -> list[Any]:
+def in_child(database: str, sqls: Sequence[str], workers: bool = True) -> list[Any]:
     """:func:`arrow_tables` run in a child process that sends the tables back as Arrow IPC
     streams (``database``, which may hold a password, goes by standard input, never on the
     command line). ADBC's SQLite driver carries its own copy of the SQLite library, and two
@@ -122,7 +126,7 @@ def in_child(database: str, sqls: Sequence[str]) -> list[Any]:
 
     done = subprocess.run(
         [sys.executable, "-m", "par_index.server.bulk_read"],
-        input=json.dumps({"database": database, "sqls": list(sqls)}).encode("utf-8"),
+        input=json.dumps({"database": database, "sqls": list(sqls), "workers": workers}).encode("utf-8"),
         capture_output=True,
         check=False,
     )
@@ -147,7 +151,7 @@ def _child_main() -> None:
     import pyarrow as pa
 
     asked = json.loads(sys.stdin.buffer.read())
-    for _, reader in arrow_batches(asked["database"], asked["sqls"]):
+    for _, reader in arrow_batches(asked["database"], asked["sqls"], asked.get("workers", True)):
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, reader.schema) as out:
             for batch in reader:

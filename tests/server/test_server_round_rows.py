@@ -202,15 +202,17 @@ def test_a_read_in_parts_equals_one_read_on_both_databases(env: Any, monkeypatch
     engine.dispose()
 
 
-def test_a_reader_on_postgresql_asks_for_no_parallel_workers(pg_server: str) -> None:
-    """The parts of a bulk read are its parallelism: on PostgreSQL each reader's session plans
-    without parallel workers (a Gather Merge of two workers per part cost CPU, not time).
-    (SQLite has no parallel workers.)"""
+def test_a_reader_of_a_part_on_postgresql_asks_for_no_parallel_workers(pg_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parts of a bulk read are its parallelism: on PostgreSQL the reader of each part plans
+    without parallel workers (a Gather Merge of two workers per part cost CPU, not time); one
+    reader of every row keeps them (they share its sort by id). (SQLite has no parallel
+    workers.)"""
     from par_index.server import bulk_read
 
     uri = pg_server.replace("postgresql+psycopg://", "postgresql://")
-    got = bulk_read.arrow_tables(uri, ["SELECT current_setting('max_parallel_workers_per_gather') AS w"])
-    assert got[0].column(0).to_pylist() == ["0"]
+    sql = "SELECT 1 AS id, current_setting('max_parallel_workers_per_gather') AS w"
+    assert bulk_read.read_parts(uri, [[sql], [sql]])[0].column(1).to_pylist() == ["0", "0"]
+    assert bulk_read.read_parts(uri, [[sql]])[0].column(1).to_pylist() == ["2"]  # the server's default
 
 
 def test_the_reading_child_gets_the_database_by_standard_input_never_on_its_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -230,7 +232,7 @@ def test_the_reading_child_gets_the_database_by_standard_input_never_on_its_comm
     with pytest.raises(RuntimeError, match="bulk read failed: stopped here"):
         bulk_read.in_child("postgresql://par:mat-khau-bi-mat@db.example/par", ["SELECT 1"])
     assert not any("mat-khau-bi-mat" in a for a in seen["args"])
-    assert json.loads(seen["input"]) == {"database": "postgresql://par:mat-khau-bi-mat@db.example/par", "sqls": ["SELECT 1"]}
+    assert json.loads(seen["input"]) == {"database": "postgresql://par:mat-khau-bi-mat@db.example/par", "sqls": ["SELECT 1"], "workers": True}
 
 
 def test_the_reading_child_imports_pyarrow_without_numpy_or_with_it_when_pyarrow_needs_it(tmp_path: Path) -> None:
