@@ -11,13 +11,22 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from par_index.server.round_rows import ASSESSMENT_COLUMNS, _Table, read_frame
+from par_index.server.round_rows import ASSESSMENT_COLUMNS, _encoded, _Table, read_frame
 
 
 def table(rows: list[tuple[object, ...]]) -> _Table:
     t = _Table(ASSESSMENT_COLUMNS, ["unit", "criterion", "stage"])
     t.frame = pd.DataFrame(rows, columns=["id", *ASSESSMENT_COLUMNS], dtype=object).astype({"id": "int64"})
     return t
+
+
+def _plain_and_coded(rows: list[tuple[object, ...]]) -> tuple[_Table, _Table]:
+    """The same rows held as strings and held dictionary-encoded (as the reader encodes them),
+    both folding encoded."""
+    plain, coded = table(rows), table(rows)
+    coded.frame = pd.concat([coded.frame[["id"]], _encoded(coded.frame, ASSESSMENT_COLUMNS)], axis=1)
+    coded.encode = plain.encode = True
+    return plain, coded
 
 
 def test_fold_replaces_adds_in_id_order_and_drops_a_key_held_under_an_old_id() -> None:
@@ -42,13 +51,8 @@ def test_fold_of_dictionary_encoded_rows_keeps_the_readers_categoricals() -> Non
     """Assessment rows are held dictionary-encoded (``encode``): folding keeps them Categoricals
     whose texts are in first-appearance order with no text left unused — exactly
     ``_encoded`` of the same rows as strings (what the reader gives the engine)."""
-    from par_index.server.round_rows import _encoded
-
     rows = [(1, "a", "1.1", "x", "self", "", ""), (3, "a", "1.2", "y", "self", "", ""), (5, "b", "1.1", "z", "self", "n", ""), (6, "b", "1.2", "x", "self", "", "")]
-    plain = table(rows)
-    coded = table(rows)
-    coded.frame = pd.concat([coded.frame[["id"]], _encoded(coded.frame, ASSESSMENT_COLUMNS)], axis=1)
-    coded.encode = plain.encode = True
+    plain, coded = _plain_and_coded(rows)
     for t in (plain, coded):
         t.put(1, ("a", "1.1", "w", "self", "", ""))  # x no longer first: w (new) is, x moves after z
         t.put(3, ("a", "1.2", "x", "self", "", ""))  # y used nowhere now
@@ -90,13 +94,8 @@ def test_fold_of_a_unit_replaced_drops_its_rows_not_read_again() -> None:
     """A workbook upload replaces the unit's evidence rows: the rows of the unit read again are
     its rows now (same id: in place; new id: added in id order), any other row of it is gone,
     other units' rows stay — plain or dictionary-encoded."""
-    from par_index.server.round_rows import _encoded
-
     rows = [(1, "a", "1.1", "x", "self", "", ""), (3, "a", "1.2", "y", "self", "", ""), (5, "b", "1.1", "z", "self", "", ""), (7, "a", "1.3", "w", "self", "", "")]
-    plain = table(rows)
-    coded = table(rows)
-    coded.frame = pd.concat([coded.frame[["id"]], _encoded(coded.frame, ASSESSMENT_COLUMNS)], axis=1)
-    coded.encode = plain.encode = True
+    plain, coded = _plain_and_coded(rows)
     for t in (plain, coded):
         t.replace_unit("a", [(3, ("a", "1.2", "y2", "self", "", "")), (9, ("a", "1.4", "v", "self", "", ""))])
         t.replace_unit("c", [])  # a unit with no row left, none held
