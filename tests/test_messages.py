@@ -145,6 +145,17 @@ def _reasons(exc: pytest.ExceptionInfo[InputError]) -> set[str]:
 MINI = (TESTS / "data" / "mini" / "criteria.yaml").read_text(encoding="utf-8")
 
 
+def _refused_changed_mini(tmp_path: Path, old: str, new: str) -> InputError:
+    """The error of loading the mini criteria with ``old`` (which must be there) replaced by ``new``."""
+    from par_index.criteria.loader import load_criteria
+
+    assert old in MINI
+    (tmp_path / "c.yaml").write_text(MINI.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        load_criteria(tmp_path / "c.yaml")
+    return exc.value
+
+
 @pytest.mark.parametrize(
     ("old", "new", "reason"),
     [
@@ -158,13 +169,7 @@ MINI = (TESTS / "data" / "mini" / "criteria.yaml").read_text(encoding="utf-8")
     ],
 )
 def test_criteria_reasons(tmp_path: Path, old: str, new: str, reason: str) -> None:
-    from par_index.criteria.loader import load_criteria
-
-    assert old in MINI
-    (tmp_path / "c.yaml").write_text(MINI.replace(old, new, 1), encoding="utf-8")
-    with pytest.raises(InputError) as exc:
-        load_criteria(tmp_path / "c.yaml")
-    assert reason in _reasons(exc)
+    assert reason in {p.reason for p in _refused_changed_mini(tmp_path, old, new).problems}
 
 
 PLAN = (TESTS / "data" / "plan_mini" / "plan.yaml").read_text(encoding="utf-8")
@@ -336,13 +341,7 @@ def test_a_column_a_table_does_not_use_and_a_column_it_lacks(tmp_path: Path) -> 
 )
 def test_yes_no_where_a_number_belongs_is_one_check(tmp_path: Path, old: str, new: str, message: str) -> None:
     # a node's amount and a rule's parameter are refused by the same guard (rules.base.plain_number)
-    from par_index.criteria.loader import load_criteria
-
-    assert old in MINI
-    (tmp_path / "c.yaml").write_text(MINI.replace(old, new, 1), encoding="utf-8")
-    with pytest.raises(InputError) as exc:
-        load_criteria(tmp_path / "c.yaml")
-    assert [str(p).split(".yaml ", 1)[1] for p in exc.value.problems] == [message]
+    assert [str(p).split(".yaml ", 1)[1] for p in _refused_changed_mini(tmp_path, old, new).problems] == [message]
 
 
 def test_an_appraisal_round_other_than_1_or_2(tmp_path: Path) -> None:
