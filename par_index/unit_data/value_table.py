@@ -31,10 +31,29 @@ from par_index.common.values import is_na_text, parse_dates, parse_numbers, pars
 
 # answer-count texts as rules/survey.py reads them (``_PAIR`` on every ``;``/``,`` part): a
 # part is blank or one ``key: count`` pair (keys and counts hold no ``;`` ``,`` or spaces)
-# (possessive: what each piece takes cannot start the next — a key holds no space, ``:``, ``=``,
-# ``;`` or ``,`` — so giving any back never helps a match: the same texts match, without backtracking)
-_PART = r"\s*+(?:[^:=;,\s]++\s*+[:=]\s*+\d++\s*+)?+"
-_WHOLE = re.compile(rf"{_PART}(?:[;,]{_PART})*+")
+
+
+def _answer_count_grammar(space: str, digit: str, more: str) -> str:
+    """The one grammar of a whole answer-count text, spelt for a regex engine (``space``: the
+    characters of a space, as written inside ``[...]``; ``digit``: a digit's class).
+
+    For Python's ``re``, possessive (``more="+"``): what each piece takes cannot start the next —
+    a key holds no space, ``:``, ``=``, ``;`` or ``,`` — so giving any back never helps a match:
+    the same texts match, without backtracking. For RE2 (pyarrow's kernels), which has no
+    possessive form and needs none (it never backtracks), ``more=""``."""
+    s, key = f"[{space}]", f"[^:=;,{space}]"
+    part = rf"{s}*{more}(?:{key}+{more}{s}*{more}[:=]{s}*{more}{digit}+{more}{s}*{more})?{more}"
+    return rf"{part}(?:[;,]{part})*{more}"
+
+
+_WHOLE = re.compile(_answer_count_grammar(r"\s", r"\d", "+"))
+# The same grammar for RE2 over ASCII texts only: RE2's ``\s`` and ``\d`` are ASCII where
+# Python's are Unicode. On ASCII, Python's ``\s`` (``str.isspace``, ``str.strip``) is exactly
+# these ten characters and its ``\d`` exactly 0-9; texts with other characters go to ``re``.
+_ASCII_SPACE = r"\x09-\x0d\x1c-\x20"
+_ASCII_SPACE_CHARS = "\t\n\v\f\r\x1c\x1d\x1e\x1f "  # the same, as the characters
+_WHOLE_ASCII = "^" + _answer_count_grammar(_ASCII_SPACE, "[0-9]", "") + "$"
+_ARROW_FROM = 512  # fewer candidate texts are read by ``re`` alone (pyarrow.compute need not load)
 _KEYS = re.compile(r"([^:=;,\s]+)\s*[:=]")
 _COUNTS = re.compile(r"[:=]\s*(\d+)")
 _MAX_COUNT_DIGITS = 9  # longer counts are read by the rule itself, per text (exact integers)
@@ -183,43 +202,105 @@ def build(rows: pd.DataFrame) -> ValueTable:
 def _answer_counts(values: np.ndarray, candidate: np.ndarray) -> AnswerCounts:
     """Split ``A:12; B:5`` texts into their pairs, all texts at once.
 
-    Each candidate is checked by one regex (every ``;``/``,`` part blank or a pair); in a text
-    that passes, every ``:``/``=`` belongs to exactly one pair, so the keys and the counts of
-    all texts come from two ``findall`` over the texts joined by ``;``, in written order.
+    Each candidate is checked against the one grammar (every ``;``/``,`` part blank or a pair);
+    in a text that passes, every ``:``/``=`` belongs to exactly one pair, so the texts are cut
+    at their separators in written order. Many ASCII texts are checked and cut by pyarrow's
+    kernels (:func:`_ascii_pairs`); the others (and a few texts) by ``re`` and string methods
+    (:func:`_unicode_pairs`).
     """
-    n = len(values)
+    picked = np.flatnonzero(candidate)
+    if len(picked) >= _ARROW_FROM:
+        is_ascii = np.fromiter(map(str.isascii, values[picked].tolist()), dtype=bool, count=len(picked))
+        if is_ascii.all():
+            return _counted(len(values), [_ascii_pairs(values, picked)])
+        return _counted(len(values), [_ascii_pairs(values, picked[is_ascii]), _unicode_pairs(values, picked[~is_ascii])])
+    return _counted(len(values), [_unicode_pairs(values, picked)])
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """The pairs of the well-formed texts among some candidates, in written order."""
+
+    codes: np.ndarray  # int64: the well-formed texts' codes
+    per_text: np.ndarray  # int64: how many pairs each has
+    key_codes: np.ndarray  # int64 per pair → ``raw_keys``
+    raw_keys: list[str]  # distinct keys as written
+    count: np.ndarray  # float per pair: the count (any value where ``long``)
+    long: np.ndarray  # bool per pair: a count of more than ``_MAX_COUNT_DIGITS`` digits
+
+
+def _counted(n: int, found: list[_Pairs]) -> AnswerCounts:
+    """The :class:`AnswerCounts` of ``n`` distinct values from their pairs (a text with a long
+    count is left to the rule: neither ``ok`` nor its pairs kept, but ``slow``)."""
     ok = np.zeros(n, dtype=bool)
     slow = np.zeros(n, dtype=bool)
-    picked = np.flatnonzero(candidate).tolist()
-    texts = values[candidate].tolist()
+    owner = np.concatenate([np.repeat(f.codes, f.per_text) for f in found])
+    ok[np.concatenate([f.codes for f in found])] = True
+    long = np.concatenate([f.long for f in found])
+    if long.any():
+        bad = np.unique(owner[long])
+        slow[bad] = True
+        ok[bad] = False
+    keep = ok[owner]
+    offsets = np.cumsum([0] + [len(f.raw_keys) for f in found])
+    key_codes = np.concatenate([f.key_codes + o for f, o in zip(found, offsets.tolist(), strict=False)])
+    keys = np.array([k.strip().upper() for f in found for k in f.raw_keys], dtype=object)  # may repeat: a lookup table only
+    count = np.concatenate([f.count for f in found])
+    if not keep.all():
+        owner, key_codes, count = owner[keep], key_codes[keep], count[keep]
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else np.zeros(0, np.int64)
+    slot = np.arange(len(owner)) - np.repeat(starts, np.diff(np.r_[starts, len(owner)]))
+    return AnswerCounts(owner, slot.astype(np.int64), key_codes, keys, count, ok, slow)
+
+
+def _unicode_pairs(values: np.ndarray, picked: np.ndarray) -> _Pairs:
+    """:class:`_Pairs` of the texts ``picked``, checked by ``re`` (Unicode spaces and digits)."""
+    texts = values[picked].tolist()
     # a text with a part that is no pair is refused by the rule too: neither ok nor slow
-    passed = [m is not None for m in map(_WHOLE.fullmatch, texts)]
-    codes = list(compress(picked, passed))
-    none = np.zeros(0, np.int64)
-    if not codes:
-        return AnswerCounts(none, none, none, np.zeros(0, object), np.zeros(0), ok, slow)
-    chosen = list(compress(texts, passed))
+    passed = np.fromiter((m is not None for m in map(_WHOLE.fullmatch, texts)), dtype=bool, count=len(texts))
+    chosen = list(compress(texts, passed.tolist()))
     per_text = np.fromiter(map(str.count, chosen, repeat(":")), dtype=np.int64, count=len(chosen))
     joined = ";".join(chosen)
     if "=" in joined:  # ``key=count`` pairs too
         per_text += np.fromiter(map(str.count, chosen, repeat("=")), dtype=np.int64, count=len(chosen))
     keys_raw, digits = _pairs(joined, int(per_text.sum()))
-    owner = np.repeat(np.asarray(codes, dtype=np.int64), per_text)
-    ok[codes] = True
-    if max(map(len, digits)) > _MAX_COUNT_DIGITS:  # huge counts: read by the rule (Python integers)
-        plain = np.array([len(d) <= _MAX_COUNT_DIGITS for d in digits], dtype=bool)
-        bad = np.unique(owner[~plain])
-        slow[bad] = True
-        ok[bad] = False
-    keep = ok[owner]
-    owner = owner[keep]
-    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(owner) else none
-    slot = np.arange(len(owner)) - np.repeat(starts, np.diff(np.r_[starts, len(owner)]))
-    key_codes, raw_keys = pd.factorize(np.asarray(keys_raw, dtype=object)[keep])  # texts cut from texts: never missing (no NA scan)
-    keys = np.array([k.strip().upper() for k in raw_keys], dtype=object)  # may repeat: a lookup table only
-    kept = digits if keep.all() else [d for d, k in zip(digits, keep.tolist(), strict=True) if k]
-    count = _whole_numbers(kept)
-    return AnswerCounts(owner, slot.astype(np.int64), key_codes.astype(np.int64), keys, count, ok, slow)
+    long = np.fromiter((len(d) > _MAX_COUNT_DIGITS for d in digits), dtype=bool, count=len(digits))
+    if long.any():  # huge counts: read by the rule (Python integers)
+        digits = ["0" if too_long else d for d, too_long in zip(digits, long.tolist(), strict=True)]
+    key_codes, raw_keys = pd.factorize(np.asarray(keys_raw, dtype=object))  # texts cut from texts: never missing (no NA scan)
+    return _Pairs(picked[passed], per_text, key_codes.astype(np.int64), list(raw_keys), _whole_numbers(digits), long)
+
+
+def _ascii_pairs(values: np.ndarray, picked: np.ndarray) -> _Pairs:
+    """:class:`_Pairs` of the ASCII texts ``picked``, checked (:data:`_WHOLE_ASCII`) and cut by
+    pyarrow's kernels, without a Python string per pair."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = pa.array(values[picked], type=pa.string())
+    passed = pc.match_substring_regex(texts, _WHOLE_ASCII).to_numpy(zero_copy_only=False)
+    pairs = pc.replace_substring(texts.filter(passed), "=", ":")
+    per_text = pc.count_substring(pairs, ":").to_numpy().astype(np.int64)
+    cut = pc.replace_substring(pc.replace_substring(pairs, ":", ";"), ",", ";")
+    tokens = pc.list_flatten(pc.split_pattern(cut, ";"))  # key, count, key, count, … and blank parts
+    n_pairs = int(per_text.sum())
+    if len(tokens) != 2 * n_pairs:  # blank parts (spaces at most): keys and counts are never blank
+        tokens = tokens.filter(pc.not_equal(pc.ascii_trim(tokens, _ASCII_SPACE_CHARS), ""))
+    at = np.arange(0, 2 * n_pairs, 2)
+    digits = tokens.take(at + 1)
+    try:
+        count = pc.cast(digits, pa.int64())  # as written, usually: no spaces around a count
+    except pa.ArrowInvalid:
+        digits = pc.ascii_trim(digits, _ASCII_SPACE_CHARS)
+        count = None
+    long = pc.greater(pc.binary_length(digits), _MAX_COUNT_DIGITS).to_numpy(zero_copy_only=False)
+    if long.any():  # huge counts: read by the rule (Python integers)
+        count = pc.cast(pc.if_else(long, "0", digits), pa.int64())
+    elif count is None:
+        count = pc.cast(digits, pa.int64())
+    keys = pc.dictionary_encode(tokens.take(at))
+    return _Pairs(picked[passed], per_text, keys.indices.to_numpy().astype(np.int64), keys.dictionary.to_pylist(), count.to_numpy().astype(float), long)
+
 
 
 def _pairs(joined: str, n_pairs: int) -> tuple[list[str], list[str]]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from par_index.criteria.rules.survey import Survey
+from par_index.unit_data import value_table as value_table_module
 from par_index.unit_data.value_table import answer_shares, build, value_table
 
 ANSWERS = {"A": 1.0, "b": 0.6, "C": 0.2, "D": 0.0}
@@ -45,7 +49,28 @@ def test_every_reading_of_a_text() -> None:
 
 def shares_as_the_rule_reads(texts: list[str], left_to_rule: tuple[str, ...] = ()) -> np.ndarray:
     """Answer shares of ``texts`` read together, each asserted equal to the rule reading it alone
-    (texts marked slow — left to the rule — must be among ``left_to_rule``)."""
+    (texts marked slow — left to the rule — must be among ``left_to_rule``), both ways the value
+    table reads them: by ``re`` alone (a few texts), and its ASCII texts by pyarrow's kernels
+    (many texts) — the two readings are equal, pair for pair."""
+    by_re = _shares_as_the_rule_reads(texts, left_to_rule)
+    with arrow_from(0):
+        by_arrow = _shares_as_the_rule_reads(texts, left_to_rule)
+    assert np.array_equal(by_re, by_arrow, equal_nan=True)
+    return by_arrow
+
+
+@contextmanager
+def arrow_from(n: int) -> Iterator[None]:
+    """The value table reads answer counts by pyarrow from ``n`` candidate texts on."""
+    before = value_table_module._ARROW_FROM
+    value_table_module._ARROW_FROM = n
+    try:
+        yield
+    finally:
+        value_table_module._ARROW_FROM = before
+
+
+def _shares_as_the_rule_reads(texts: list[str], left_to_rule: tuple[str, ...]) -> np.ndarray:
     rule = Survey(kind="survey", answers=ANSWERS)
     vt = build(frame(texts))
     shares = answer_shares(vt.counts, ANSWERS)
@@ -61,7 +86,9 @@ def shares_as_the_rule_reads(texts: list[str], left_to_rule: tuple[str, ...] = (
 
 def test_answer_shares_equal_the_rule_text_by_text() -> None:
     texts = ["A:3; b:1", "a=2, B = 2 ,", " ; A:1;", "A:1x", "A:0; D:0", "E:4", "A:1;; C:7", "A: 5 ; b:0 ; c:2 ; d:1", "A:" + "9" * 12, "A:٣"]
-    shares = shares_as_the_rule_reads(texts, ("A:" + "9" * 12, "A:٣"))
+    # the spaces Python reads on ASCII (\v, \x1c-\x1f too), leading zeros, and texts that are not ASCII
+    texts += ["A:\x0b3", "A\x1c:1;\x1f", "A : 0000000012", "A:1\n", "b = 7 ,  ", "A:\u00a03", "Á:3; A:1", " A : 1234567890 ", "A:123456789"]
+    shares = shares_as_the_rule_reads(texts, ("A:" + "9" * 12, "A:٣", " A : 1234567890 ", "A : 0000000012"))
     assert shares[0] == (3 * 1.0 + 1 * 0.6) / 4 and shares[1] == 0.8 and np.isnan(shares[3]) and np.isnan(shares[4])
 
 
@@ -132,3 +159,23 @@ def test_answer_count_check_takes_the_texts_the_backtracking_pattern_takes() -> 
     ]
     assert [bool(_WHOLE.fullmatch(t)) for t in texts] == [bool(plain.fullmatch(t)) for t in texts]
     assert sum(bool(_WHOLE.fullmatch(t)) for t in texts) == 14
+
+
+def test_answer_count_check_by_pyarrow_takes_the_ascii_texts_re_takes() -> None:
+    """pyarrow's RE2 (``_WHOLE_ASCII``) reads ASCII texts as Python's ``re`` does: every ASCII
+    space (``\\v`` and ``\\x1c``-``\\x1f`` too) where Python's ``\\s`` takes it, no other."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from par_index.unit_data.value_table import _WHOLE, _WHOLE_ASCII
+
+    spaces = [chr(c) for c in range(128)]
+    texts = [f"A{s}:1" for s in spaces] + [f"A:{s}1;" for s in spaces] + [f"{s}A:1{s}" for s in spaces] + [f"A{s}B:1" for s in spaces]
+    texts += ["A:1", "A:1\n", "A:1;\n", "A:12; B:5", "A:1:2", "A:", ":1", "A:1 2", "A:1;;B:2", "A:-1", "A:1.5", "A:1,;", "", " "]
+    assert all(t.isascii() for t in texts)
+    by_re2 = pc.match_substring_regex(pa.array(texts), _WHOLE_ASCII).to_pylist()
+    assert by_re2 == [bool(_WHOLE.fullmatch(t)) for t in texts]
+    # 'A?:1': a space or one of the 114 key characters (not ':' '=' ';' ',' or a space); 'A:?1;': a
+    # space or a digit; '?A:1?': a space, ';' or ',', or a digit (key '0A', count '10'); 'A?B:1':
+    # a key character; and 8 of the 14 others
+    assert sum(by_re2) == (10 + 114) + (10 + 10) + (10 + 2 + 10) + 114 + 8
