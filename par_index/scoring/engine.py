@@ -188,7 +188,6 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
     ph_t = np.empty((n_leaves, n_units))  # whole units, signed; leaves × units
     mh_t = np.empty((n_leaves, n_units))
     counts_t = lay.applicable_t & ~lay.na_t
-    vc_ext = np.append(lay.vc, -1)  # value code of each laid-out row; −1: no row
     shares: dict[tuple[tuple[str, float], ...], tuple[np.ndarray, np.ndarray] | None] = {}  # exact, by answer table
     readings: dict[tuple[int, object], Fraction | None] = {}  # exact reading of a text, by (code, answer table)
     for j, leaf in enumerate(c.leaves):
@@ -206,7 +205,7 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
             ph, finer = given_units(p)
             finer &= has_j
         else:  # a computed result: half up to the set's precision, exactly near a half
-            codes = vc_ext[lay.row_t[j]]  # the value's text: one exact result each
+            codes = _value_codes(lay, j)  # the value's text: one exact result each
             known = _survey_counts_exactly(lay, j, codes, has_j, shares) if isinstance(rule, Survey) and rule.answers else None
             ph = round_units(p, c.precision, _exact_result(lay, j, fixed, readings), keys=codes, known=known)
             finer = np.zeros(n_units, dtype=bool)
@@ -280,6 +279,18 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
         c, stage, lay.units, ph_t.T, mh_t.T, node_points_t.T, node_max_t.T, total_points,
         total_max, index, rank, bands, Lazy(value_text), Lazy(value_stage), lay.claim_t.T, Lazy(status),  # type: ignore[arg-type]
     )
+
+
+def _value_codes(lay: SetLayout, j: int) -> np.ndarray:
+    """The value code (into ``lay.vt.values``) of each unit's cell of leaf ``j``, −1 where no row
+    is laid out: taken per leaf, never as a per-row copy of ``lay.vc`` with −1 appended (an int64
+    array of every row, 80 MB at 10**7 rows, alive at the node sums: the peak of a big run)."""
+    rows = lay.row_t[j]
+    if not len(lay.vc):
+        return np.full(len(rows), -1, dtype=np.int64)
+    codes = lay.vc.take(rows).astype(np.int64)  # row −1 takes the last row's code: set below
+    codes[rows < 0] = -1
+    return codes
 
 
 def _exact_result(lay: SetLayout, j: int, fixed: np.ndarray, readings: dict[tuple[int, object], Fraction | None]) -> Callable[[int], Fraction | None]:

@@ -383,11 +383,13 @@ class _ColumnCodes:
     The codes go into one buffer of ``capacity`` rows (the most rows the file can have), in the
     smallest integer type that holds the texts so far (widened when a block brings more): the
     pages past the last row are never touched, so never resident, and no block list is
-    concatenated (which would leave its blocks' memory behind in the heap)."""
+    concatenated (which would leave its blocks' memory behind in the heap). The buffer starts
+    zeroed (fresh pages from the system), so cells of code 0 need no write: a column whose cells
+    are all empty (an unused note or points column) stays untouched and takes no memory."""
 
     def __init__(self, capacity: int) -> None:
         self.known: dict[str, int] = {}
-        self.codes = np.empty(capacity, dtype=np.int8)
+        self.codes = np.zeros(capacity, dtype=np.int8)
         self.rows = 0
         self.in_runs: bool | None = None  # the column comes in runs of equal texts (decided on its first block)
         self.settled = False  # the last block brought no new text
@@ -453,14 +455,15 @@ class _ColumnCodes:
             self._texts = None
         code = self.known.setdefault("", len(self.known))
         self._widen()
-        self.codes[self.rows : self.rows + n] = code
+        if code:  # code 0: the zeroed buffer holds it already
+            self.codes[self.rows : self.rows + n] = code
         self.rows += n
 
     def _widen(self) -> None:
         """The buffer in a type that holds every code so far (the rows read are copied over)."""
         wide = _code_type(len(self.known))
         if np.dtype(wide).itemsize > self.codes.itemsize:
-            codes = np.empty(len(self.codes), dtype=wide)
+            codes = np.zeros(len(self.codes), dtype=wide)
             codes[: self.rows] = self.codes[: self.rows]
             self.codes = codes
 

@@ -195,3 +195,36 @@ def test_blocks_of_known_texts_are_looked_up_with_the_same_codes() -> None:
     assert np.asarray(got.codes).tolist() == codes.tolist()
     assert got.categories.tolist() == list(distinct) and len(distinct) == 210
     assert got.codes.dtype == "int16"
+
+
+def test_empty_cells_of_code_0_are_never_written() -> None:
+    """The codes buffer starts zeroed, so a column whose cells are all empty (an unused note or
+    points column) is never written: its pages stay untouched, never resident (10 MB a column
+    at 10**7 rows). Empty cells of another code are written, also after the buffer is widened."""
+    import numpy as np
+    import pyarrow as pa
+
+    unused = reader._ColumnCodes(5000)
+    unused.codes.flags.writeable = False  # a write would raise
+    unused.add_empty(3000)
+    unused.add_empty(2000)
+    got = unused.categorical()
+    assert got.categories.tolist() == [""] and np.asarray(got.codes).tolist() == [0] * 5000
+
+    texts = [f"t{i}" for i in range(200)]  # 200 texts: int8 → int16
+    column = reader._ColumnCodes(4 + len(texts) + 6)
+    column.add_empty(4)  # '' is code 0: not written
+    column.add_texts(pa.array(texts, type=pa.string()))  # widened: the empty cells read as read
+    column.add_empty(3)
+    column.add_texts(pa.array(["t5", ""], type=pa.string()))
+    column.add_empty(1)
+    given = [""] * 4 + texts + [""] * 3 + ["t5", "", ""]
+    codes, distinct = pd.factorize(pd.Series(given, dtype=object))
+    got = column.categorical()
+    assert np.asarray(got.codes).tolist() == codes.tolist() and got.codes.dtype == "int16"
+    assert got.categories.tolist() == list(distinct)
+
+    late = reader._ColumnCodes(5)
+    late.add_texts(pa.array(["a", "b"], type=pa.string()))
+    late.add_empty(3)  # '' is code 2: written
+    assert np.asarray(late.categorical().codes).tolist() == [0, 1, 2, 2, 2]
