@@ -59,3 +59,20 @@ def test_problem_rows_equal_problems_made_one_by_one() -> None:
         Problem.rows("no_such_reason", ["a"], [""], [None], [""], [""], [""])
     with pytest.raises(ValueError):  # columns of unequal length
         Problem.rows("unit_unknown", ["a", "b"], [""], [None], [""], [""], [""])
+
+
+def test_missing_requirements_equal_requirements_made_one_by_one() -> None:
+    made = Requirement.missing("so", [("so-tu-phap", "1.1", "Kế hoạch", "Kế hoạch CCHC", None), ("so-noi-vu", "1.2", "Báo cáo", "Báo cáo quý", "unit")],
+                               ["so-a", "so-b"], ["Sở A", "Sở B"])
+    one_by_one = [
+        Requirement("so-tu-phap", "so", "1.1", "Kế hoạch", "Kế hoạch CCHC", None, "so-a", "Sở A", "missing"),
+        Requirement("so-noi-vu", "so", "1.2", "Báo cáo", "Báo cáo quý", "unit", "so-b", "Sở B", "missing"),
+    ]
+    assert made == one_by_one
+    assert [vars(q) for q in made] == [vars(q) for q in one_by_one]  # the same fields, in the same order
+    assert [hash(q) for q in made] == [hash(q) for q in one_by_one] and [repr(q) for q in made] == [repr(q) for q in one_by_one]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made[0].status = "ok"  # type: ignore[misc]
+    assert Requirement.missing("so", [], [], []) == []
+    with pytest.raises(ValueError):  # columns of unequal length
+        Requirement.missing("so", [("a", "1.1", "x", "y", None)], ["so-a", "so-b"], ["Sở A", "Sở B"])

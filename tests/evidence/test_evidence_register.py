@@ -330,3 +330,39 @@ def test_review_like_another_gives_the_same_and_reuses_the_cells_that_agree(tmp_
     assert _same_review(apart, again) and not {id(p) for p in apart.problems} & {id(p) for p in mine.problems}
     apart = review_evidence(final, data, tmp_path, always=True, like=mine)
     assert not {id(p) for p in apart.problems} & {id(p) for p in mine.problems}
+
+
+def test_bac_giang_review_keeps_cell_order_where_bare_and_supplied_cells_meet() -> None:
+    """The owed cells with no evidence row at all (made at once) and those with rows (checked one
+    by one) come out as one review in cell order: by set, unit row, leaf, then document."""
+    from par_index.evidence.check import Requirement
+
+    paths = [REPO / "criteria/bac-giang/2024/so.yaml", REPO / "criteria/bac-giang/2024/huyen.yaml"]
+    sets = [load(p) for p in paths]
+    data = read_data(REPO / "evidence/bac-giang/2024")
+    results = score(sets, data, "self")
+    review = review_evidence(results, data, always=True)
+    place = {(s.criteria.id, str(u)): (n, i) for n, s in enumerate(results.sets) for i, u in enumerate(s.units["unit"])}
+    cells = [(*place[(q.criteria, q.unit)], sets[place[(q.criteria, q.unit)][0]].leaf_index[q.leaf]) for q in review.requirements]
+    assert len(cells) == 1983 and cells == sorted(cells)
+    at = [k for k, q in enumerate(review.requirements) if (q.unit, q.leaf) == ("h-yen-the", "6.2")]
+    assert at == [at[0], at[0] + 1]
+    assert [(q.unit, q.leaf, q.status) for q in (review.requirements[at[0] - 1], review.requirements[at[1] + 1])] == [
+        ("h-yen-the", "6.1.2", "late"), ("h-yen-the", "6.3", "ok")]  # supplied cells on either side
+    name, unit_name = "Tỷ lệ giải ngân kế hoạch vốn đầu tư công năm 2024 được giao", review.requirements[at[0]].unit_name
+    assert [review.requirements[k] for k in at] == [
+        Requirement("so-tai-chinh", "bac-giang-2024-huyen", "6.2", name, "Báo cáo tình hình giải ngân vốn đầu tư công năm 2024", None,
+                    "h-yen-the", unit_name, "missing"),
+        Requirement("so-tai-chinh", "bac-giang-2024-huyen", "6.2", name, "Số liệu giải ngân do Sở Tài chính tổng hợp", "so-tai-chinh",
+                    "h-yen-the", unit_name, "missing"),
+    ]
+    missing = [p for p in review.problems if p.reason == "evidence_missing"]
+    assert [str(p) for p in missing] == [
+        "assessments.csv dòng 543, đơn vị so-xay-dung, tiêu chí 2.3.1: tự chấm 1,5 điểm nhưng thiếu tài liệu kiểm chứng (cần: Kế hoạch "
+        "theo dõi tình hình thi hành pháp luật năm 2024); khi thẩm định, tiêu chí này bị tính 0 điểm",
+        "assessments.csv dòng 1196, đơn vị ban-dan-toc, tiêu chí 1.4.2: tự chấm 0,5 điểm nhưng thiếu tài liệu kiểm chứng (cần: Văn bản "
+        "đăng ký sáng kiến, giải pháp CCHC gửi Sở Nội vụ); khi thẩm định, tiêu chí này bị tính 0 điểm",
+        "assessments.csv dòng 1967, đơn vị h-yen-the, tiêu chí 6.2: tự chấm 0,98 điểm nhưng thiếu tài liệu kiểm chứng (cần: Báo cáo tình "
+        "hình giải ngân vốn đầu tư công năm 2024; Số liệu giải ngân do Sở Tài chính tổng hợp); khi thẩm định, tiêu chí này bị tính 0 điểm",
+    ]
+    assert [(p.file, p.line, p.cell, p.field, p.severity) for p in missing] == [("assessments.csv", n, "", "", "error") for n in (543, 1196, 1967)]
