@@ -62,7 +62,7 @@ def test_the_walk_finds_the_helpers_that_take_a_code(found: reasons.Found) -> No
         ("par_index.criteria.loader", "add"): 0,
         ("par_index.reform_plan.status", "bad"): 0,
     }.items() <= found.constructors.items()
-    assert found.methods == {"rows": 0, "add": 0, "problem": 0, "problems_at": 1}
+    assert found.methods == {"rows": 0, "add": 0, "problem": 0, "problems": 0, "problems_at": 1}
     assert ("par_index.planning.recipe", "bad") not in found.constructors  # a local bad(field, expected)
     assert len([p for ps in found.codes.values() for p in ps]) > 250
 

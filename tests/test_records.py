@@ -76,3 +76,14 @@ def test_missing_requirements_equal_requirements_made_one_by_one() -> None:
     assert Requirement.missing("so", [], [], []) == []
     with pytest.raises(ValueError):  # columns of unequal length
         Requirement.missing("so", [("a", "1.1", "x", "y", None)], ["so-a", "so-b"], ["Sở A", "Sở B"])
+
+
+def test_proposal_rows_equal_proposals_made_one_by_one() -> None:
+    fields = [("so-a", "Sở A", "1.1", "Kế hoạch", 2.0, "có", 2.0, 2.0, 0.0, ("evidence_missing",), "thiếu tài liệu"),
+              ("so-b", "Sở B", "1.2", "Báo cáo", 1.0, "80%", 1.0, float("nan"), 0.5, ("claim_above_rule", "evidence_missing"), "a; b")]
+    made, one_by_one = Proposal.rows(fields), [Proposal(*f) for f in fields]
+    assert [vars(p) for p in made] == [vars(p) for p in one_by_one]  # the same fields, in the same order (NaN is NaN)
+    assert made[0] == one_by_one[0] and hash(made[0]) == hash(one_by_one[0]) and [repr(p) for p in made] == [repr(p) for p in one_by_one]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made[0].reason = "x"  # type: ignore[misc]
+    assert Proposal.rows([]) == []

@@ -19,7 +19,7 @@ leaf make one proposal with the lowest points and every reason.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -36,6 +36,7 @@ from par_index.unit_data.reader import UnitData
 if TYPE_CHECKING:
     from par_index.evidence.check import EvidenceReview
 
+NO_EVIDENCE = ("evidence_missing",)  # the kinds of a proposal for a self-score with no evidence row at all
 INVALID_VALUE = ("value_unreadable", "value_above_100", "value_negative", "points_above_max")
 KIND_WORDS = {
     "evidence_missing": "thiếu tài liệu kiểm chứng",
@@ -69,6 +70,19 @@ class Proposal:
         self.__dict__.update(unit=unit, unit_name=unit_name, criterion=criterion, criterion_name=criterion_name, max=max,
                              self_value=self_value, self_points=self_points, current_points=current_points,
                              proposed_points=proposed_points, kinds=kinds, reason=reason)
+
+    @classmethod
+    def rows(cls, rows: Iterable[tuple[str, str, str, str, float, str, float, float, float, tuple[str, ...], str]]) -> list[Proposal]:
+        """One proposal per tuple of the fields in order: equal to ``Proposal(*row)`` made one by
+        one, without a call of ``__init__`` with arguments each (as :meth:`Problem.rows`)."""
+        new, set_dict, out = object.__new__, object.__setattr__, []
+        for unit, unit_name, criterion, criterion_name, max_, self_value, self_points, current_points, proposed_points, kinds, reason in rows:
+            one = new(cls)
+            set_dict(one, "__dict__", {"unit": unit, "unit_name": unit_name, "criterion": criterion, "criterion_name": criterion_name,
+                                       "max": max_, "self_value": self_value, "self_points": self_points, "current_points": current_points,
+                                       "proposed_points": proposed_points, "kinds": kinds, "reason": reason})
+            out.append(one)
+        return out
 
 
 def found_stages(round_no: int) -> tuple[str, ...]:
@@ -105,18 +119,20 @@ def propose(
     base = data if whole else base_data(data, round_no)
     now = final if whole and final is not None else score(criteria, base, "final")
     own = (self_ if self_ is not None else score(criteria, data, "self")) if round_no == 2 else now
-    reviewed = _evidence_problems(now, base, evidence)
+    review = _evidence_review(now, base, evidence)
     # per set, once: which cells hold the unit's own value on a leaf it may be cut on (as lists:
     # tens of thousands of look-ups, each a numpy scalar otherwise)
     at: dict[str, tuple[SetResult, int, list[list[bool]]]] = {}  # unit → (set, row, cuttable cells) as Results.find: the first wins
+    may_cut: list[np.ndarray] = []
     for s in now.sets:
-        may_cut = np.array([leaf.sign >= 0 and leaf.rule.kind != "survey" for leaf in s.criteria.leaves], dtype=bool)
-        cuttable = ((s.value_stage == "self") & may_cut[None, :]).tolist()  # survey leaves are Sở Nội vụ's, never the unit's claim
+        leaves_cut = np.array([leaf.sign >= 0 and leaf.rule.kind != "survey" for leaf in s.criteria.leaves], dtype=bool)
+        may_cut.append((s.value_stage == "self") & leaves_cut[None, :])  # survey leaves are Sở Nội vụ's, never the unit's claim
+        cuttable = may_cut[-1].tolist()
         for i, u in enumerate(s.units["unit"].tolist()):
             at.setdefault(str(u), (s, i, cuttable))
     found: dict[tuple[str, str], list[tuple[float, str, str]]] = {}
-    for p in [*now.problems, *reviewed]:
-        if not p.unit or not p.criterion or p.unit not in at:
+    for p in [*now.problems, *review.problems]:
+        if not p.unit or not p.criterion or p.unit not in at or _unsupplied(p):
             continue
         s, i, cuttable = at[p.unit]
         j = s.criteria.leaf_index.get(p.criterion)
@@ -125,65 +141,74 @@ def propose(
         finding = _finding(p, s, i, j, base)
         if finding is not None:
             found.setdefault((p.unit, p.criterion), []).append(finding)
+    explained: dict[tuple[str, str], list[tuple[float, str, str]]] = {}
     if round_no == 2:
-        _explained(now, own, data, found)
+        _explained(now, own, data, explained)
     out = []
-    for s_now, s_own in zip(now.sets, own.sets, strict=True):
+    for s_now, s_own, cut_ok in zip(now.sets, own.sets, may_cut, strict=True):
         c, scale = s_now.criteria, float(s_now.scale)
         maxima = [float(leaf.max) if not leaf.outside_max else leaf.upper for leaf in c.leaves]  # per leaf, not per proposal
         names = [str(n) for n in s_now.units["name"]]  # one column read, not one per proposal
         units = [str(u) for u in s_now.units["unit"]]
+        width = len(c.leaves)
         row_of = {u: i for i, u in enumerate(units)}
+        # the self-scores with no evidence row at all (most findings: tens of thousands), as the
+        # review gives them (its evidence_missing errors, skipped above), on the cells the unit may
+        # be cut on (a scored unit is one row of one set: the engine refuses a kind in two sets)
+        bare, said = review.unsupplied(c.id)
+        keep = cut_ok.ravel()[bare]
+        missing = dict(zip(bare[keep].tolist(), [m for m, k in zip(said, keep.tolist(), strict=True) if k], strict=True))
         # the cells with findings, in unit and criteria order (not a look-up per unit × leaf), their numbers read at once
-        cells = sorted((row_of[u], c.leaf_index[code]) for u, code in found if u in row_of and code in c.leaf_index)
+        other = {row_of[u] * width + c.leaf_index[code] for u, code in (*found, *explained) if u in row_of and code in c.leaf_index}
+        cells = sorted(other.union(missing))
         if not cells:
             continue
-        ii, jj = (np.array(x, dtype=np.intp) for x in zip(*cells, strict=True))
+        flat = np.array(cells, dtype=np.intp)
+        ii, jj = flat // width, flat % width
         claims = s_own.claimed[ii, jj].tolist()
         owns = (s_own.leaf_points[ii, jj] / scale).tolist()
         currents = (s_now.leaf_points[ii, jj] / scale).tolist()
         values = s_own.value_text[ii, jj].tolist()
-        for (i, j), claimed, own_points, current, value in zip(cells, claims, owns, currents, values, strict=True):
-            unit, leaf = units[i], c.leaves[j]
-            items = found[(unit, leaf.code)]
-            if len(items) == 1:  # the usual case: one finding
+        codes, leaf_names = [leaf.code for leaf in c.leaves], [leaf.name for leaf in c.leaves]
+        rows: list[tuple[str, str, str, str, float, str, float, float, float, tuple[str, ...], str]] = []
+        for cell, i, j, claimed, own_points, current, value in zip(cells, ii.tolist(), jj.tolist(), claims, owns, currents, values, strict=True):
+            self_points = claimed if claimed == claimed else own_points
+            if cell not in other:  # the usual case: no evidence row at all, the one finding
+                if not self_points - 1e-9 <= 0.0:  # else nothing to cut (as below; NaN points are proposed)
+                    rows.append((units[i], names[i], codes[j], leaf_names[j], maxima[j], str(value).strip(), self_points, current, 0.0,
+                                 NO_EVIDENCE, missing[cell]))
+                continue
+            key = (units[i], codes[j])
+            # in the order found: the scores' and the review's problems, then round 2's explanations
+            reason = missing.get(cell)
+            items = [*found.get(key, ()), *(((0.0, "evidence_missing", reason),) if reason is not None else ()), *explained.get(key, ())]
+            if len(items) == 1:
                 proposed, kind, reason = items[0]
                 kinds: tuple[str, ...] = (kind,)
             else:
                 proposed = min(x[0] for x in items)
                 kinds = tuple(dict.fromkeys(x[1] for x in items))
                 reason = "; ".join(dict.fromkeys(x[2] for x in items))
-            self_points = claimed if claimed == claimed else own_points
             if "explanation" not in kinds and proposed >= self_points - 1e-9:
                 continue  # nothing to cut
-            out.append(
-                Proposal(
-                    unit,
-                    names[i],
-                    leaf.code,
-                    leaf.name,
-                    maxima[j],
-                    str(value).strip(),
-                    self_points,
-                    current,
-                    proposed,
-                    kinds,
-                    reason,
-                )
-            )
+            rows.append((units[i], names[i], codes[j], leaf_names[j], maxima[j], str(value).strip(), self_points, current, proposed, kinds, reason))
+        out.extend(Proposal.rows(rows))
     return out
 
 
-def _evidence_problems(results: Results, data: UnitData, like: EvidenceReview | None) -> list[Problem]:
-    """The evidence register's problems (the one owner of "self-score without a document")."""
+def _evidence_review(results: Results, data: UnitData, like: EvidenceReview | None) -> EvidenceReview:
+    """The evidence register's review (the one owner of "self-score without a document")."""
     from par_index.evidence.check import review_evidence
 
-    return review_evidence(results, data, always=True, like=like).problems
+    return review_evidence(results, data, always=True, like=like)
+
+
+def _unsupplied(p: Problem) -> bool:
+    """A self-score with no evidence row at all: taken by set from the review (``unsupplied``)."""
+    return p.reason == "evidence_missing" and p.severity == "error"
 
 
 def _finding(p: Problem, s: SetResult, i: int, j: int, data: UnitData) -> tuple[float, str, str] | None:
-    if p.reason == "evidence_missing" and p.severity == "error":  # the usual one (tens of thousands): first, reading nothing
-        return 0.0, "evidence_missing", p.message
     c = s.criteria
     leaf = c.leaves[j]
     current = s.leaf_points[i, j] / s.scale

@@ -107,6 +107,17 @@ class EvidenceReview:
     # what the review was worked out from, for a review of other results on the same data (``like``)
     basis: _Basis | None = field(default=None, repr=False, compare=False)
 
+    def unsupplied(self, criteria_id: str) -> tuple[np.ndarray, list[str]]:
+        """The cells of one set owed a document and given no evidence row at all, each cut and
+        said by one ``evidence_missing`` error: as flat cells (row × leaves + leaf) in cell
+        order, with each error's message (a proposal's reason; no look-up per problem)."""
+        base = self.basis
+        if base is None or criteria_id not in base.ids:
+            return np.zeros(0, dtype=np.intp), []
+        part = base.parts[base.ids.index(criteria_id)]
+        at = [k for k, p in enumerate(part.problems) if p.reason == "evidence_missing" and p.severity == "error"]
+        return part.problem_cells[at], [part.problems[k].message for k in at]
+
 
 @dataclass
 class _SetPart:
@@ -218,7 +229,11 @@ def review_evidence(
         if base is None:
             part = _review_set(s, by_key, self_rows, owed, with_rows[n])
         else:
-            part = _merge(base.parts[n], changed[n], _review_set(s, by_key, self_rows, owed & changed[n], with_rows[n]))
+            old = base.parts[n]
+            if not changed[n].any():  # the same cells owed, the same answers (the lists are never changed once made)
+                part = _SetPart(old.cut.copy(), old.problems, old.problem_cells, old.requirements, old.requirement_cells)
+            else:
+                part = _merge(old, changed[n], _review_set(s, by_key, self_rows, owed & changed[n], with_rows[n]))
         parts.append(part)
         review.cut[s.criteria.id] = part.cut
         review.problems.extend(part.problems)
