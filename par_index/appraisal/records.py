@@ -167,36 +167,45 @@ def _from_assessments(data: UnitData) -> pd.DataFrame:
     """
     a = data.assessments
     codes, stages = column_codes(a, "stage")
-    is_appraisal = np.isin(stages, ["appraisal1", "appraisal2"])[codes]
-    if not is_appraisal.any():
+    appraisal_stage = np.isin(stages, ["appraisal1", "appraisal2"])
+    rows = np.flatnonzero(appraisal_stage[codes]) if appraisal_stage.any() else np.zeros(0, dtype=np.intp)
+    if not len(rows):
         return _empty(RECORD_COLUMNS)
-    no_reason = np.zeros(len(a), dtype=bool)  # notes looked at only on appraisal rows (few)
-    note = a["note"].array
+    note = a["note"].array  # looked at on appraisal rows only (few)
     if isinstance(note, pd.Categorical):  # as the columnar reader gives it: each distinct note looked at once
         blank = np.array([str(n).strip() == "" for n in note.categories] + [False], dtype=bool)  # code −1: str(nan)
-        no_reason[is_appraisal] = blank[np.asarray(note.codes)[is_appraisal]]
+        no_reason = rows[blank[np.asarray(note.codes)[rows]]]
     else:
-        notes = a["note"].to_numpy()[is_appraisal]
-        no_reason[is_appraisal] = np.array([str(n).strip() == "" for n in notes], dtype=bool)
-    for hit in no_reason.nonzero()[0]:
-        r = a.iloc[int(hit)]
+        no_reason = rows[np.array([str(n).strip() == "" for n in a["note"].to_numpy()[rows]], dtype=bool)]
+    for hit in no_reason.tolist():
+        r = a.iloc[hit]
         data.problems.append(_problem(r, "appraisal_reason_missing", NOTE_MISSING, "warning"))
-    rec = a[is_appraisal]
+    none = pd.Series([""]).array.take(np.zeros(len(rows), dtype=np.intp))  # pandas' text type, as "" would give
     return pd.DataFrame(
         {
-            "unit": rec["unit"].to_numpy(),
-            "criterion": rec["criterion"].to_numpy(),
-            "stage": rec["stage"].to_numpy(),
-            "value": rec["value"].to_numpy(),
-            "points": rec["points"].to_numpy(),
-            "reason": rec["note"].to_numpy(),
-            "appraiser": "",
-            "date": "",
-            "at_file": rec["at_file"].to_numpy(),
-            "at_line": rec["at_line"].to_numpy(),
+            "unit": _texts_at(a["unit"], rows),
+            "criterion": _texts_at(a["criterion"], rows),
+            "stage": _texts_at(a["stage"], rows),
+            "value": _texts_at(a["value"], rows),
+            "points": _texts_at(a["points"], rows),
+            "reason": _texts_at(a["note"], rows),
+            "appraiser": none,
+            "date": none.copy(),
+            "at_file": _texts_at(a["at_file"], rows),
+            "at_line": a["at_line"].to_numpy()[rows],
         },
         columns=RECORD_COLUMNS,
     )
+
+
+def _texts_at(column: pd.Series, rows: np.ndarray) -> object:
+    """The cells ``rows`` of an assessments column as a frame infers them from
+    ``column.to_numpy()[rows]`` (pandas' text type for texts), taken from a dictionary-encoded
+    column's distinct texts: no Python object per row is made and converted again."""
+    cat = column.array
+    if isinstance(cat, pd.Categorical):
+        return pd.Series(cat.categories.to_numpy(dtype=object)).array.take(np.asarray(cat.codes)[rows], allow_fill=True)
+    return column.to_numpy()[rows]
 
 
 def _as_assessment_rows(rec: pd.DataFrame) -> pd.DataFrame:

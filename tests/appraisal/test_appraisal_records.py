@@ -10,9 +10,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pandas as pd
 from rich.console import Console
 from support.paths import TESTS
 
+from par_index.appraisal.records import RECORD_COLUMNS
 from par_index.appraisal.trail import leaf_trails, trails_frame
 from par_index.cli.console import print_explanation
 from par_index.criteria.compiled import load
@@ -114,8 +116,17 @@ def test_assessments_appraisal_row_without_note_is_warned(tmp_path: Path):
         fh.write("so-a,1.4,0,appraisal1,,\n")
         fh.write("so-a,1.3,0,appraisal1,Có hồ sơ,\n")  # a reason: no warning
         fh.write('so-a,1.2,0,appraisal1,"   ",\n')  # spaces only: no reason
-    results = score([load(CRITERIA)], read_data(tmp_path))
+    data = read_data(tmp_path)
+    results = score([load(CRITERIA)], data)
     warned = [p for p in results.problems if p.reason == "appraisal_reason_missing"]
     message = "dòng thẩm định trong assessments không ghi lý do (cột note); vẫn được tính, nhưng mọi thay đổi khi thẩm định nên có lý do"
     assert [(p.severity, p.line, p.message) for p in warned] == [("warning", 28, message), ("warning", 30, message)]
     assert _points(results, "so-a", "1.4") == 0.0
+    # the records kept for the trail: the appraisal rows, each cell as the row has it (taken from
+    # the dictionary-encoded columns as read, in pandas' text type)
+    a = data.assessments
+    rec = a[a["stage"].isin(["appraisal1", "appraisal2"]).to_numpy()]
+    cells = {c: rec[c].to_numpy() for c in ("unit", "criterion", "stage", "value", "points", "at_file", "at_line")}
+    expected = pd.DataFrame({**cells, "reason": rec["note"].to_numpy(), "appraiser": "", "date": ""}, columns=RECORD_COLUMNS)
+    assert isinstance(a["value"].dtype, pd.CategoricalDtype) and len(expected) == 4
+    pd.testing.assert_frame_equal(data.appraisals, expected, check_exact=True)
