@@ -14,6 +14,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -38,10 +39,22 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def nfc_texts(values: Iterable[object]) -> list[str]:
+    """``nfc(str(v)).strip()`` of each value, in one call of the normaliser when the texts can
+    be joined by a line break (none holds one): NFC never joins anything across a line break
+    (it has no combining class and composes with nothing), so normalising the joined text and
+    cutting it again gives each text's own form."""
+    texts = [str(v) for v in values]
+    joined = "\n".join(texts)
+    if len(texts) > 1 and joined.count("\n") == len(texts) - 1:
+        return list(map(str.strip, unicodedata.normalize("NFC", joined).split("\n")))
+    return [nfc(t).strip() for t in texts]
+
+
 def nfc_series(s: pd.Series) -> pd.Series:
     """NFC-normalise a column, touching only the distinct values (columns repeat a lot)."""
     codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    normal = np.array([nfc(str(u)).strip() for u in uniques], dtype=object)
+    normal = np.array(nfc_texts(uniques), dtype=object)
     return pd.Series(normal[codes] if len(uniques) else np.array([], dtype=object), index=s.index)
 
 

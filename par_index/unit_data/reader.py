@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from par_index.common.text_files import undecodable
-from par_index.common.values import nfc
+from par_index.common.values import nfc, nfc_texts
 from par_index.errors import InputError, Problem
 from par_index.messages import (
     COLUMN_UNKNOWN,
@@ -160,8 +160,8 @@ _ALL_UNIT_IDS = re.compile(r"(?:\w[\w.\-]{0,63}\n)*")  # ids that hold no line b
 
 def check_unit_ids(units: pd.DataFrame, distinct: np.ndarray, file: str) -> None:
     """:class:`InputError` naming each unit id that does not follow :data:`UNIT_ID` (its line)."""
-    given = [str(u) for u in distinct if u]  # an empty id is reported elsewhere
-    joined = "".join(u + "\n" for u in given)
+    given = [str(u) for u in distinct.tolist() if u]  # an empty id is reported elsewhere
+    joined = "\n".join(given) + "\n"
     if joined.count("\n") == len(given) and _ALL_UNIT_IDS.fullmatch(joined) is not None:  # every id at once, in C
         return
     bad = [u for u in given if not UNIT_ID.fullmatch(u)]
@@ -215,7 +215,7 @@ def _normal_categorical(col: pd.Series, empty: str) -> tuple[pd.Series, np.ndarr
     cat = col.array
     codes = np.asarray(cat.codes)
     uniques = cat.categories.to_numpy(dtype=object)
-    normal = np.array([nfc(str(u)).strip() or empty for u in uniques] + [empty], dtype=object)
+    normal = _normal_texts(uniques, empty)
     merged, distinct = pd.factorize(normal)
     distinct = np.asarray(distinct, dtype=object)
     if (normal[:-1] == uniques).all() and codes.min(initial=0) >= 0:
@@ -223,6 +223,15 @@ def _normal_categorical(col: pd.Series, empty: str) -> tuple[pd.Series, np.ndarr
     new_codes = merged.astype(codes.dtype)[codes]  # −1 (missing) takes the appended ``empty``
     used = pd.Categorical.from_codes(new_codes, pd.Index(distinct, dtype=object), validate=False)
     return pd.Series(used, index=col.index), np.asarray(used.codes), distinct
+
+
+def _normal_texts(uniques: Any, empty: str) -> np.ndarray:
+    """The distinct texts of a column NFC'd and stripped, ``empty`` for an empty one, and
+    ``empty`` appended (the text of a missing cell, code −1)."""
+    normal = nfc_texts(uniques)
+    if empty:
+        normal = [t or empty for t in normal]
+    return np.array([*normal, empty], dtype=object)
 
 
 def _normal_text(col: pd.Series, empty: str = "") -> tuple[pd.Series, np.ndarray, np.ndarray]:
@@ -236,7 +245,7 @@ def _normal_text(col: pd.Series, empty: str = "") -> tuple[pd.Series, np.ndarray
         return _normal_categorical(col, empty)
     raw = col.to_numpy(dtype=object)
     codes, uniques = factorize_runs(raw)  # missing cells → -1 → empty
-    normal = np.array([nfc(str(u)).strip() or empty for u in uniques] + [empty], dtype=object)
+    normal = _normal_texts(uniques, empty)
     merged, distinct = pd.factorize(normal)  # two spellings of one text become one code
     distinct = np.asarray(distinct, dtype=object)
     codes = merged.astype(np.int64)[codes]  # −1 takes the appended ``empty``

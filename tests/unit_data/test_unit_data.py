@@ -108,6 +108,30 @@ def test_nfc_normalised_text(tmp_path: Path) -> None:
     assert s.leaf_points[0, load(MINI).leaf_index["1.3"]] == s.scale
 
 
+def test_distinct_texts_are_normalised_together_as_each_alone() -> None:
+    """``nfc_texts`` normalises all texts in one call when a line break can join them: equal to
+    each text normalised alone — a combining mark that starts a text stays its own, Hangul
+    jamo of two texts are not composed, a text with a line break sends all to one by one."""
+    import unicodedata
+
+    from par_index.common.values import nfc_texts
+
+    def alone(values: list[object]) -> list[str]:
+        return [unicodedata.normalize("NFC", str(v)).strip() for v in values]
+
+    cases: list[list[object]] = [
+        [unicodedata.normalize("NFD", "Sở Nội vụ"), " Hoa\u0300 ", "\u0301x", "e\u0302\u0301", "", " "],
+        ["\u1100", "\u1161", "\u1100\u1161"],  # L and V jamo: one syllable only within a text
+        ["A\u0301", "x\ny\u0301", " z "],  # a line break inside a text
+        [float("nan"), 5, "a"],
+        [],
+        ["\u0301"],
+    ]
+    for values in cases:
+        assert nfc_texts(values) == alone(values), values
+    assert nfc_texts(cases[1]) == ["\u1100", "\u1161", "\uac00"]
+
+
 def test_value_readers() -> None:
     x, pct = parse_numbers(pd.Series(["0,5", "93%", "1.234,5", "1 234", "abc", "", "  7 "]))
     assert x[:4].tolist() == [0.5, 0.93, 1234.5, 1234.0]
