@@ -176,17 +176,20 @@ def _evidence_count(inp: ReportInputs, unit: str) -> dict[str, int]:
     return dict(_by_unit(inp, "evidence_count", (inp.data.evidence,), lambda: _evidence_counts(inp)).get(unit, {}))
 
 
-def _unit_problems(inp: ReportInputs, unit: str) -> list[Problem]:
-    """The unit's problems about a criterion (self, final, evidence review), in that order."""
+def _unit_problems(inp: ReportInputs, unit: str) -> dict[str, tuple[str, ...]]:
+    """The messages of the unit's problems about a criterion (self, final, evidence review, in
+    that order; each text once) by criterion, grouped for every unit at once."""
     def build() -> dict[str, Any]:
-        by_unit: dict[str, list[Problem]] = {}
+        by_unit: dict[str, dict[str, list[str]]] = {}
         for p in [*inp.self_.problems, *inp.final.problems, *inp.evidence_problems]:
             if p.unit and p.criterion and p.reason not in NOT_EXPLANATIONS:
-                by_unit.setdefault(p.unit, []).append(p)
-        return by_unit
+                said = by_unit.setdefault(p.unit, {}).setdefault(p.criterion, [])
+                if p.message not in said:
+                    said.append(p.message)
+        return {u: {code: tuple(said) for code, said in by_code.items()} for u, by_code in by_unit.items()}
 
     sources = (inp.self_.problems, inp.final.problems, inp.evidence_problems)
-    return list(_by_unit(inp, "problems", sources, build).get(unit, []))
+    return dict(_by_unit(inp, "problems", sources, build).get(unit, {}))
 
 
 def _unit_level_problems(inp: ReportInputs, unit: str) -> list[str]:
@@ -206,13 +209,13 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
     ss, k = inp.self_.find(unit)
     c = fs.criteria
     kinds = kind_names(inp.final)
-    has_appraisal = bool(np.isin(fs.value_stage[i], APPRAISAL_STAGES).any())
     ev_count = _evidence_count(inp, unit)
     appraisal_notes = _appraisal_notes(inp, unit)
 
     # the appendix table: every node that applies to this unit, in reading order (see _appendix)
     plan = _set_plan(inp, fs)
     rows = _appendix_rows(inp, fs, plan, i, str(escape(unit)))
+    has_appraisal = _appendix(inp, fs, plan)["appraised"][i]  # a value of an appraisal row
 
     # section I: totals and areas
     sp_tot, fp_tot = units_to_points(ss.total_points[k], ss.scale), units_to_points(fs.total_points[i], fs.scale)
@@ -244,7 +247,7 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
     own = inp.notes.get(unit, {})
     difficulties, proposals, generated = own.get("kho_khan", []), own.get("de_xuat", []), False
     if not difficulties and not proposals:
-        difficulties, proposals = _draft_sections(fs, i, areas, plan["area_leaves"])
+        difficulties, proposals = _draft_sections(fs, i, areas, _most_lost(inp, fs, plan))
         generated = True
     rank = fs.rank[i]
     kind = plan["kinds"][i]
@@ -315,6 +318,7 @@ def _appendix(inp: ReportInputs, fs: SetResult, plan: dict[str, Any]) -> dict[st
             "spec": [(int(n), int(m) if h else None, int(f), int(s_), str(statuses[st]) if st >= 0 else None, int(e) if e >= 0 else None, bool(a))
                      for n, h, m, f, s_, st, e, a in zip(*(col[first].tolist() for col in columns), strict=True)],
             "pre": [None] * len(first), "post": [None] * len(first), "kept": 0, "scale": c.scale,
+            "appraised": has_appraisal.tolist(),
         }
 
     return _by_unit(inp, f"appendix {fs.criteria.id}", (fs.criteria.nodes, fs.units, inp.self_.sets, inp.data.evidence), build)
@@ -384,12 +388,7 @@ def _explanations(inp: ReportInputs, fs: SetResult, i: int, ss: SetResult, k: in
     c = fs.criteria
     plan = _set_plan(inp, fs)
     unit_attr = escape(unit)
-    probs: dict[str, list[str]] = {}
-    for p in _unit_problems(inp, unit):
-        assert p.criterion is not None
-        lst = probs.setdefault(p.criterion, [])
-        if p.message not in lst:
-            lst.append(p.message)
+    probs = _unit_problems(inp, unit)
     out: list[str] = []
     made: dict[tuple[Any, ...], tuple[str, str]] = plan["explanations"]  # each distinct row made once for all reports
     unit_text = str(unit_attr)
@@ -439,21 +438,39 @@ def _explanation_row(code_name: tuple[str, str], expected: str, self_: str, fina
             f"{final_cell}<td><ul>{items}</ul></td></tr>\n")
 
 
-def _draft_sections(fs: SetResult, i: int, areas: list[dict[str, Any]], area_leaves: dict[str, np.ndarray]) -> tuple[list[str], list[str]]:
+def _most_lost(inp: ReportInputs, fs: SetResult, plan: dict[str, Any]) -> dict[str, list[list[tuple[float, int]]]]:
+    """Per area code, per unit row of the set: the (points lost in whole units, leaf column) of the
+    leaves that lost most, at most 3, most first (then by code), among the area's leaves inside
+    the maximum that have one and lost any. Worked out for every unit of a set at once."""
+    def build() -> dict[str, Any]:
+        codes = [leaf.code for leaf in fs.criteria.leaves]
+        out: dict[str, list[list[tuple[float, int]]]] = {}
+        for area, js in plan["area_leaves"].items():
+            m = fs.leaf_max[:, js]
+            gap = m - fs.leaf_points[:, js]
+            hit = (m > 0) & (gap > 0)
+            rank = np.argsort(np.argsort([codes[j] for j in js.tolist()], kind="stable"))  # each leaf's place by code
+            order = np.lexsort((np.broadcast_to(rank, gap.shape), np.where(hit, -gap, np.inf)), axis=-1)[:, :3]
+            top = np.take_along_axis(gap, order, axis=1).tolist()
+            kept = np.take_along_axis(hit, order, axis=1).tolist()
+            cols = js[order].tolist()
+            out[area] = [[(g, j) for g, j, h in zip(gs, cs, hs, strict=True) if h] for gs, cs, hs in zip(top, cols, kept, strict=True)]
+        return out
+
+    return _by_unit(inp, f"most lost {fs.criteria.id}", (fs.criteria.nodes, fs.units), build)
+
+
+def _draft_sections(fs: SetResult, i: int, areas: list[dict[str, Any]], most_lost: dict[str, list[list[tuple[float, int]]]]) -> tuple[list[str], list[str]]:
     """A draft of sections III and IV from the result: the weakest areas and the items that lost
-    most. ``area_leaves``: per area code, the columns of its leaves inside the maximum."""
+    most (``most_lost``: see :func:`_most_lost`)."""
     scored = [a for a in areas if a["sub"] is not None]
     weakest = sorted(scored, key=lambda a: (a["sub"], a["code"]))[:WEAKEST_AREAS]
-    c = fs.criteria
+    leaves = fs.criteria.leaves
     difficulties, proposals = [], []
     for a in weakest:
         difficulties.append(f"Lĩnh vực {a['code']}. {a['name']}: chỉ số thành phần {vn(a['sub'])}%, còn thiếu {vn(a['lost'])} điểm so với tối đa.")
-        js = area_leaves.get(a["code"], np.zeros(0, dtype=np.intp))
-        m = fs.leaf_max[i, js]
-        gap = m - fs.leaf_points[i, js]
-        hit = (m > 0) & (gap > 0)
-        lost = sorted((-g, c.leaves[j].code, c.leaves[j].name, j) for g, j in zip(gap[hit].tolist(), js[hit].tolist(), strict=True))
-        items = "; ".join(f"{code} {name} (thiếu {vn(units_to_points(-g, fs.scale))} điểm)" for g, code, name, _ in lost[:3])
+        lost = most_lost[a["code"]][i] if a["code"] in most_lost else []
+        items = "; ".join(f"{leaves[j].code} {leaves[j].name} (thiếu {vn(units_to_points(g, fs.scale))} điểm)" for g, j in lost)
         if items:
             proposals.append(f"Tập trung khắc phục lĩnh vực {a['code']}: {items}.")
     return difficulties, proposals

@@ -244,3 +244,30 @@ def test_unit_pages_are_the_same_from_kept_rows_or_made_anew(example, monkeypatc
     monkeypatch.setattr(unit_module, "ROWS_KEPT", 3)
     inp.cache.clear()
     assert {u: render_unit_report(inp, u) for u in units} == kept
+
+
+def test_draft_proposals_name_the_three_leaves_that_lost_most(example):
+    """Section IV's draft: per weakest area, the leaves that lost most (at most 3; equal losses by
+    code), worked out for every unit of a set at once: as sorting each unit's leaves gives them."""
+    from par_index.reports.format import units_to_points, vn
+    from par_index.reports.unit import unit_report_context
+
+    name, inp = example
+    for s in inp.final.sets:
+        c = s.criteria
+        for i, unit in enumerate(s.units["unit"].tolist()):
+            r = unit_report_context(inp, unit)
+            if name == "mini" and unit == "so-b":
+                assert r["proposals"][0] == ("Tập trung khắc phục lĩnh vực 1: 1.2 Mức độ hoàn thành kế hoạch (thiếu 2,00 điểm); "
+                                             "1.1 Ban hành kế hoạch CCHC năm (thiếu 1,00 điểm); 1.3 Có báo cáo CCHC định kỳ (thiếu 1,00 điểm).")
+            if r["generated"]:
+                expected = []
+                for line in r["difficulties"]:
+                    area = line.removeprefix("Lĩnh vực ").split(".")[0]
+                    lost = sorted((-(s.leaf_max[i, j] - s.leaf_points[i, j]), leaf.code, j) for j, leaf in enumerate(c.leaves)
+                                  if leaf.ancestors[0] == area and not leaf.outside_max and s.leaf_max[i, j] > 0
+                                  and s.leaf_max[i, j] - s.leaf_points[i, j] > 0)
+                    items = "; ".join(f"{code} {c.leaves[j].name} (thiếu {vn(units_to_points(-g, s.scale))} điểm)" for g, code, j in lost[:3])
+                    if items:
+                        expected.append(f"Tập trung khắc phục lĩnh vực {area}: {items}.")
+                assert r["proposals"] == expected, unit
