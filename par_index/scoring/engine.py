@@ -23,6 +23,7 @@ from typing import Literal, TypeGuard
 import numpy as np
 import pandas as pd
 
+from par_index.common.memory import give_back
 from par_index.common.rounding import RESOLUTION_DIGITS, float_decimal, given_units, round_half_up, round_units
 from par_index.common.values import exact_number, format_number
 from par_index.criteria.compiled import CompiledCriteria
@@ -154,7 +155,9 @@ def score(
     ``cut`` optionally maps a criteria id to a units × leaves bool matrix (in that set's unit
     order) of leaves to score 0 — the appraiser's preview (no evidence → 0).
     """
-    return score_layout(lay_out(criteria, data, stage), cut, consume=True)
+    layout = lay_out(criteria, data, stage)
+    give_back(sum(lay.row_t.size for lay in layout.sets))  # the layout's per-row temporaries, freed: their pages before the score matrices
+    return score_layout(layout, cut, consume=True)
 
 
 def score_layout(layout: Layout, cut: dict[str, np.ndarray] | None = None, consume: bool = False) -> Results:
@@ -260,20 +263,25 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
     rank = rank_within(index, lay.kinds, total_points, total_max)
     bands = band_labels(total_points, total_max, c.band_fractions)
 
+    # the text matrices, built on access from the arrays they need: never from ``lay`` itself,
+    # which holds the assessment rows (on a big run ~100 MB that can go once scored)
+    row_t, na_t, applicable_t, unreadable = lay.row_t, lay.na_t, lay.applicable_t, lay.unreadable
+    values, vc, stage_no = lay.vt.values, lay.vc, lay.stage_no
+
     def status() -> np.ndarray:
         code = np.zeros((n_leaves, n_units), dtype=np.int8)  # index into STATUS_WORDS
-        code[lay.na_t] = 1
-        code[lay.applicable_t & (lay.row_t < 0)] = 2
-        code[~lay.applicable_t] = 3
-        if lay.unreadable.any():
-            code[np.append(lay.unreadable, False)[lay.row_t] & ~lay.na_t] = 4  # row −1: the appended False
+        code[na_t] = 1
+        code[applicable_t & (row_t < 0)] = 2
+        code[~applicable_t] = 3
+        if unreadable.any():
+            code[np.append(unreadable, False)[row_t] & ~na_t] = 4  # row −1: the appended False
         return STATUS_WORDS[code].T
 
     def value_text() -> np.ndarray:
-        return np.append(lay.vt.values, "")[np.append(lay.vc, len(lay.vt.values))[lay.row_t]].T
+        return np.append(values, "")[np.append(vc, len(values))[row_t]].T
 
     def value_stage() -> np.ndarray:
-        return np.array([*STAGES, ""], dtype=object)[np.append(lay.stage_no, len(STAGES))[lay.row_t]].T
+        return np.array([*STAGES, ""], dtype=object)[np.append(stage_no, len(STAGES))[row_t]].T
 
     return SetResult(
         c, stage, lay.units, ph_t.T, mh_t.T, node_points_t.T, node_max_t.T, total_points,

@@ -77,7 +77,7 @@ def command(
     files: Path | None = None,
 ) -> None:
     """Chấm điểm mọi đơn vị trong dữ liệu; không có --out thì in bảng xếp hạng."""
-    results, _ = run_score(criteria_paths, data_path, stage, preview_appraisal, files)
+    results = run_score(criteria_paths, data_path, stage, preview_appraisal, files)[0]  # the data read can go: not written
     if preview_appraisal:
         from par_index.evidence.check import preview_note
 
