@@ -14,13 +14,15 @@ import logging
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -490,7 +492,14 @@ class RequestLog:
 def create_api(settings: Settings, db: Database | None = None) -> FastAPI:
     """The JSON API under /api/v1, its error handlers and middleware (the pages are added by
     :func:`par_index.server.factory.create_app`; this module does not import them)."""
-    app = FastAPI(title="par-index", docs_url=None, redoc_url=None, openapi_url=f"{PREFIX}/openapi.json")
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        # stopping: what waits to be stored is stored now, and the storer thread ends, before
+        # whoever disposes of the database does (no write left to run against a stopped server)
+        await run_in_threadpool(services.stop_storing)
+
+    app = FastAPI(title="par-index", docs_url=None, redoc_url=None, openapi_url=f"{PREFIX}/openapi.json", lifespan=lifespan)
     app.state.settings = settings
     app.state.db = db or Database(settings.db_url)
     app.include_router(router)

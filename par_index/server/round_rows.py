@@ -6,7 +6,7 @@ table says changed since (every change writes an audit entry in its own transact
 ``assessment.write`` re-reads that one row, ``evidence.upload`` that one evidence row, a
 workbook upload the rows its entries name and all the unit's evidence rows (its own entry: the
 unit's evidence without a file is replaced); anything else that touches these tables
-(``db import``, ``db init``, an action this module does not know) makes it read everything
+(``db import``, an action this module does not know) makes it read everything
 again. The rows stay in ``ORDER BY id`` order,
 exactly what ``db export`` writes.
 
@@ -47,7 +47,8 @@ MAX_BEHIND = 20_000  # a rows snapshot more audit entries behind than this is no
 STORE_EVERY = 500  # audit entries after the stored rows snapshot before the server stores a new one
 # Actions that change neither the assessment nor the evidence rows (their tables are re-read
 # on every scoring, or they do not hold unit data).
-NO_ROWS = frozenset({"appraisal.write", "explanation.write", "unit.submit", "unit.withdraw", "unit.advance", "calendar.write", "users.write", "publish", "survey.import"})
+# ``db.init`` replaces criteria files and adds or renames units, never a row of these tables.
+NO_ROWS = frozenset({"appraisal.write", "explanation.write", "unit.submit", "unit.withdraw", "unit.advance", "calendar.write", "users.write", "publish", "survey.import", "db.init"})
 
 ASSESSMENT_COLUMNS = ["unit", "criterion", "value", "stage", "note", "points"]
 EVIDENCE_COLUMNS = ["unit", "criterion", "document", "issued_on", "issuer", "file"]

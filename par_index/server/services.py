@@ -1059,6 +1059,20 @@ def _write_stored(engine: Engine, year: int, stage: str, revision: tuple[int, in
         _store_failed(year, stage, exc)
 
 
+def stop_storing(timeout: float = 120.0) -> None:
+    """When a server process stops (its app's shutdown), before its database engine is
+    disposed: store now what waits for a quiet moment (the next process to start then finds it)
+    and end the storer thread, so that no write is left to run later against a database that
+    may be gone by then."""
+    wait_for_stored_results()
+    with _PENDING_LOCK:
+        _PENDING_LOCK.notify_all()  # the storer, finding nothing pending, ends
+        threads = list(_STORER)
+    for t in threads:
+        if t is not threading.current_thread():
+            t.join(timeout)
+
+
 def wait_for_stored_results() -> None:
     """Store the answers (and rows) waiting to be stored now, and return when they are in the
     database (tests, benchmarks)."""
@@ -1081,6 +1095,19 @@ def store_round_rows(db: Database, settings: Settings, year: int) -> None:
     with db.session() as s:
         rows.sync(s)
     round_rows.store_rows(db.engine, rows, lock)
+
+
+def rounds_without_stored_rows(db: Database) -> list[int]:
+    """The years whose assessment or evidence rows have no rows snapshot: a database from
+    before migration 0003 (which made the table empty), or one whose snapshot was deleted by
+    hand. ``db init`` stores theirs (:func:`store_round_rows`), so that no server process
+    starts by reading every row."""
+    from sqlalchemy import exists, or_
+
+    with db.session() as s:
+        has_rows = or_(exists().where(Assessment.year == Round.year), exists().where(Evidence.year == Round.year))
+        years = s.scalars(select(Round.year).where(has_rows, Round.year.not_in(select(RowsSnapshot.year))).order_by(Round.year))
+        return [int(y) for y in years]
 
 
 def warm_up(db: Database, settings: Settings) -> dict[str, Any]:

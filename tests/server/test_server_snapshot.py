@@ -176,7 +176,7 @@ def test_every_write_then_a_restart_computes_the_new_answer(client: Any, compute
         ("db import", lambda: _db_import(client), "final"),
         ("POST publish", lambda: (set_state(client, "final"), client.post("/api/v1/publish", json={}, headers=ha))[1], None),
     ]
-    read_in_full = {"db init (criteria)"}  # the audit says rows changed in bulk: every row read
+    read_in_full: set[str] = set()  # no write makes a process read every row again (db init changes no row)
     for what, write, changes in steps:
         before = {stage: results(client, stage) for stage in ("self", "final")}
         restart()
@@ -277,3 +277,76 @@ def test_stored_rows_that_cannot_be_read_are_read_from_the_tables(client: Any) -
             s.execute(delete(ResultsSnapshot))  # else the stored answer is served (no audited change)
         assert {stage: results(client, stage) for stage in ("self", "final")} == want
         assert rows_of(client).full_reads == 1
+
+
+def test_db_init_on_a_database_from_before_the_rows_snapshots_stores_the_rows(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``db init`` on a database from before migration 0003 (no ``rows_snapshots`` table) brings
+    it to the newest schema and stores the round's rows, as ``db import`` does: the first GET
+    of a process reads no row, and computes what a process reading every row computes. A
+    ``db init`` of a database that has them (the criteria again) changes no row either: the
+    stored rows and the audit since are used, not every row read."""
+    from pathlib import Path
+
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import func, inspect, select
+
+    from par_index.server import db as server_db
+    from par_index.server.models import AuditEntry, RowsSnapshot
+
+    want = full_read(client)
+    restart()
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(server_db.__file__).parent / "migrations"))
+    with client.app.state.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+    assert "rows_snapshots" not in inspect(client.app.state.db.engine).get_table_names()
+    _db_init(client)
+    with client.app.state.db.session() as s:
+        snap = s.get(RowsSnapshot, 2024)
+        assert snap is not None
+        assert snap.position == s.scalar(select(func.max(AuditEntry.id)))
+        assert s.scalar(select(AuditEntry.action).where(AuditEntry.id == snap.position)) == "db.init"
+
+    def every_row(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("every row read again")
+
+    monkeypatch.setattr(round_rows, "read_frames", every_row)
+    restart()
+    assert {stage: results(client, stage) for stage in ("self", "final")} == want
+    assert rows_of(client).full_reads == 0
+    _db_init(client)  # again: the stored rows stay usable
+    with client.app.state.db.session() as s:
+        assert s.get(RowsSnapshot, 2024).position == snap.position  # not stored again: it was there
+    restart()
+    assert {stage: results(client, stage) for stage in ("self", "final")} == want
+    assert rows_of(client).full_reads == 0
+
+
+def test_stopping_the_server_stores_what_waits_and_ends_the_storer(env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the app stops (uvicorn's shutdown; the end of a TestClient block), an answer that
+    waits for its quiet moment is stored at once and the storer thread ends: nothing is left to
+    write later to a database that may be stopped by then."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from par_index.server.factory import create_app
+    from par_index.server.models import ResultsSnapshot
+    from par_index.server.settings import Settings
+
+    monkeypatch.setattr(services, "STORE_AFTER_S", 3600.0)
+    restart()
+    app = create_app(Settings(db_url=env.url, files_dir=env.files))
+    with TestClient(app) as c:
+        r = c.get("/api/v1/results", headers=auth(env, "appraiser"))
+        assert r.status_code == 200
+        with app.state.db.session() as s:
+            assert s.scalar(select(ResultsSnapshot.year)) is None  # waiting for its quiet moment
+            revision = ":".join(map(str, services.data_revision(s, 2024)))
+        assert any(t.is_alive() for t in services._STORER)
+    assert not any(t.is_alive() for t in services._STORER)
+    assert services._PENDING == {}
+    with app.state.db.session() as s:
+        assert s.execute(select(ResultsSnapshot.year, ResultsSnapshot.stage, ResultsSnapshot.revision)).all() == [(2024, "final", revision)]
+    app.state.db.dispose()

@@ -88,9 +88,23 @@ def db_init(db_url: str, criteria: tuple[Path, ...], units: Path, year: int | No
             raise click.UsageError("các bộ tiêu chí thuộc nhiều năm; hãy chọn --year")
         year = years.pop()
     rows = scoring.read_units_file(units)
-    with _database(db_url, migrate=True) as db, db.session(write=True) as s:
-        counts = services.load_criteria_and_units(s, _settings(db_url), year, files, rows)
+    with _database(db_url, migrate=True) as db:
+        with db.session(write=True) as s:
+            counts = services.load_criteria_and_units(s, _settings(db_url), year, files, rows)
+        for y in services.rounds_without_stored_rows(db):  # e.g. a database from before migration 0003
+            _store_rows(db, db_url, y)
     click.echo(f"Đã khởi tạo kỳ đánh giá năm {year}: {len(crit.sets)} bộ tiêu chí, {counts['units']} đơn vị ({counts['units_added']} mới) trong {_safe(db_url)}")
+
+
+def _store_rows(db: Any, db_url: str, year: int) -> None:
+    """The round's rows snapshot stored (``services.store_round_rows``), or a warning: it is a
+    cache, the command still succeeds."""
+    from par_index.server import services
+
+    try:
+        services.store_round_rows(db, _settings(db_url), year)
+    except Exception as exc:  # a cache: the server reads every row instead
+        click.echo(f"Chú ý: chưa lưu được bản chụp các dòng của năm {year} ({type(exc).__name__}: {exc}); máy chủ sẽ đọc lại toàn bộ khi khởi động.", err=True)
 
 
 @db_group.command("import")
@@ -110,10 +124,7 @@ def db_import(db_url: str, data: Path, year: int | None, files: Path | None) -> 
         with db.session(write=True) as s:
             rnd = services.get_round(s, year)
             counts = services.import_rows(s, settings, rnd.year, imp, copied)
-        try:
-            services.store_round_rows(db, settings, rnd.year)
-        except Exception as exc:  # a cache: the server reads every row instead
-            click.echo(f"Chú ý: chưa lưu được bản chụp các dòng của năm {rnd.year} ({type(exc).__name__}: {exc}); máy chủ sẽ đọc lại toàn bộ khi khởi động.", err=True)
+        _store_rows(db, db_url, rnd.year)
     if imp.problems:
         print_problems(imp.problems, console(stderr=True))
     click.echo(
