@@ -18,8 +18,6 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
-import numpy as np
-
 from par_index.common.rounding import places
 
 
@@ -33,11 +31,6 @@ def units_to_points(units: float, scale: int) -> Decimal:
 @lru_cache(maxsize=65536)
 def _units_to_points(units: int, scale: int) -> Decimal:
     return places(Fraction(units, scale))
-
-
-def whole_units(a: np.ndarray) -> list[int]:
-    """A row of whole units as Python ints, rounded as :func:`units_to_points` rounds (to even)."""
-    return np.rint(a).astype(np.int64).tolist()
 
 
 @lru_cache(maxsize=65536)

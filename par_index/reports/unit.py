@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -38,7 +38,6 @@ from par_index.reports.format import (
     vn,
     vn_date,
     vn_int,
-    whole_units,
 )
 from par_index.reports.ranking import kind_names
 from par_index.reports.render import render, svg
@@ -133,7 +132,6 @@ def _set_plan(inp: ReportInputs, s: SetResult) -> dict[str, Any]:
             "lo": np.asarray(c.leaf_range)[:, 0].astype(np.intp), "hi": np.asarray(c.leaf_range)[:, 1].astype(np.intp),
             "area_leaves": {a.code: np.array([j for j, leaf in enumerate(c.leaves) if leaf.ancestors[0] == a.code and not leaf.outside_max], dtype=np.intp)
                             for a in c.areas()},
-            "explanations": {},  # section II rows made so far (see _explanations)
         }
 
     return _by_unit(inp, f"plan {c.id}", (c.nodes, s.units), build)
@@ -150,7 +148,8 @@ def _by_unit(inp: ReportInputs, name: str, sources: tuple[Any, ...], build: Call
     return cached[1]
 
 
-def _appraisal_notes(inp: ReportInputs, unit: str) -> dict[str, list[str]]:
+def _appraisal_notes(inp: ReportInputs) -> dict[str, dict[str, list[str]]]:
+    """Unit → criterion → the appraisal rows' notes ("thẩm định lần 1: …"), for every unit at once."""
     def build() -> dict[str, Any]:
         a = inp.data.assessments
         rows = a[a["stage"].isin(APPRAISAL_STAGES)]
@@ -162,7 +161,7 @@ def _appraisal_notes(inp: ReportInputs, unit: str) -> dict[str, list[str]]:
             out.setdefault(str(r.criterion), []).append(f"{words[str(r.stage)]}: {note}" if note else words[str(r.stage)])
         return by_unit
 
-    return dict(_by_unit(inp, "appraisal_notes", (inp.data.assessments,), build).get(unit, {}))
+    return _by_unit(inp, "appraisal_notes", (inp.data.assessments,), build)
 
 
 def _evidence_counts(inp: ReportInputs) -> dict[str, Any]:
@@ -172,13 +171,13 @@ def _evidence_counts(inp: ReportInputs) -> dict[str, Any]:
             for u, part in ev.groupby("unit", sort=False)["criterion"]}
 
 
-def _evidence_count(inp: ReportInputs, unit: str) -> dict[str, int]:
-    return dict(_by_unit(inp, "evidence_count", (inp.data.evidence,), lambda: _evidence_counts(inp)).get(unit, {}))
+def _evidence_counts_by_unit(inp: ReportInputs) -> dict[str, dict[str, int]]:
+    return _by_unit(inp, "evidence_count", (inp.data.evidence,), lambda: _evidence_counts(inp))
 
 
-def _unit_problems(inp: ReportInputs, unit: str) -> dict[str, tuple[str, ...]]:
-    """The messages of the unit's problems about a criterion (self, final, evidence review, in
-    that order; each text once) by criterion, grouped for every unit at once."""
+def _unit_problems(inp: ReportInputs) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Unit → criterion → the messages of its problems (self, final, evidence review, in that
+    order; each text once), grouped for every unit at once."""
     def build() -> dict[str, Any]:
         by_unit: dict[str, dict[str, list[str]]] = {}
         for p in [*inp.self_.problems, *inp.final.problems, *inp.evidence_problems]:
@@ -188,8 +187,7 @@ def _unit_problems(inp: ReportInputs, unit: str) -> dict[str, tuple[str, ...]]:
                     said.append(p.message)
         return {u: {code: tuple(said) for code, said in by_code.items()} for u, by_code in by_unit.items()}
 
-    sources = (inp.self_.problems, inp.final.problems, inp.evidence_problems)
-    return dict(_by_unit(inp, "problems", sources, build).get(unit, {}))
+    return _by_unit(inp, "problems", (inp.self_.problems, inp.final.problems, inp.evidence_problems), build)
 
 
 def _unit_level_problems(inp: ReportInputs, unit: str) -> list[str]:
@@ -209,8 +207,6 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
     ss, k = inp.self_.find(unit)
     c = fs.criteria
     kinds = kind_names(inp.final)
-    ev_count = _evidence_count(inp, unit)
-    appraisal_notes = _appraisal_notes(inp, unit)
 
     # the appendix table: every node that applies to this unit, in reading order (see _appendix)
     plan = _set_plan(inp, fs)
@@ -243,7 +239,7 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
             chart_self.append(float(s_sub) if s_sub is not None else None)
     chart = area_chart(chart_labels, chart_final, chart_self if has_appraisal else None)
 
-    explanations = _explanations(inp, fs, i, ss, k, unit, ev_count, appraisal_notes, has_appraisal)
+    explanations = _explanations(inp, fs, plan, i, str(escape(unit)))
     own = inp.notes.get(unit, {})
     difficulties, proposals, generated = own.get("kho_khan", []), own.get("de_xuat", []), False
     if not difficulties and not proposals:
@@ -296,7 +292,7 @@ def _appendix(inp: ReportInputs, fs: SetResult, plan: dict[str, Any]) -> dict[st
         evidence = np.full((n_units, n_nodes), -1, dtype=np.int64)  # -1: none (or not a leaf)
         row_of = {u: i for i, u in reversed(list(enumerate(units)))}
         node_of = {node.code: n for n, (node, _, _) in enumerate(plan["nodes"]) if node.is_leaf}
-        for u, counts in _by_unit(inp, "evidence_count", (inp.data.evidence,), lambda: _evidence_counts(inp)).items():
+        for u, counts in _evidence_counts_by_unit(inp).items():
             row = row_of.get(u)
             if row is not None:
                 for code, count in counts.items():
@@ -382,48 +378,94 @@ def _appendix_row(code_name: tuple[str, str], depth: int, leaf: Any, status: str
             f"<td>{escape(note)}</td></tr>\n")
 
 
-def _explanations(inp: ReportInputs, fs: SetResult, i: int, ss: SetResult, k: int, unit: str,
-                  ev_count: dict[str, int], appraisal_notes: dict[str, list[str]], has_appraisal: bool) -> Markup:
-    """Section II as HTML rows: every leaf with a problem, without evidence for its points, or changed at appraisal."""
-    c = fs.criteria
-    plan = _set_plan(inp, fs)
-    unit_attr = escape(unit)
-    probs = _unit_problems(inp, unit)
+def _section_two(inp: ReportInputs, fs: SetResult, plan: dict[str, Any]) -> dict[str, Any]:
+    """Per criteria set, once for every unit report: each unit's section II rows as positions in
+    the set's distinct rows, as :func:`_appendix` does for the appendix. A row is a leaf that
+    applies to the unit with a problem (its messages, each once: self, final, evidence review),
+    whose self and final points differ once shown (the appraisal's notes), or — without an
+    evidence review — whose own value gives points with no evidence row. Its key (leaf, self and
+    final points, messages, added notes, appraisal column) is worked out on the score arrays; the
+    messages are grouped per unit and criterion once (~70 problems a unit, 1,000 pages)."""
+    def build() -> dict[str, Any]:
+        c = fs.criteria
+        units = [str(u) for u in fs.units["unit"]]
+        n_units = len(units)
+        f_u = np.rint(fs.leaf_points).astype(np.int64)
+        s_u = np.empty_like(f_u)
+        own = np.empty(f_u.shape, dtype=bool)
+        s_scale = []
+        for i, u in enumerate(units):  # each unit's self row, where Results.find finds it
+            ss, k = inp.self_.find(u)
+            s_u[i], own[i] = np.rint(ss.leaf_points[k]), ss.value_stage[k] == "self"  # survey leaves need no evidence from the unit
+            s_scale.append(ss.scale)
+        said: dict[tuple[str, ...], int] = {}  # messages → code
+        found = np.full(f_u.shape, -1, dtype=np.int64)
+        problems = _unit_problems(inp)
+        for i, u in enumerate(units):
+            for code, messages in problems.get(u, {}).items():
+                j = c.leaf_index.get(code)
+                if j is not None:
+                    found[i, j] = said.setdefault(messages, len(said))
+        # the notes a row adds: points that differ once shown, and (no review) points without evidence
+        added: dict[tuple[str, ...], int] = {}
+        extra = np.full(f_u.shape, -1, dtype=np.int64)
+        candidate = s_u != f_u
+        if not inp.evidence_reviewed:
+            candidate |= own & (s_u > 0) & ~np.array([leaf.outside_max for leaf in c.leaves], dtype=bool)
+        notes, counts = _appraisal_notes(inp), _evidence_counts_by_unit(inp)
+        ii, jj = np.nonzero(candidate)
+        for i, j, s_x, f_x in zip(ii.tolist(), jj.tolist(), s_u[ii, jj].tolist(), f_u[ii, jj].tolist(), strict=True):
+            sp, fp = point_texts(s_x, s_scale[i])[0], point_texts(f_x, fs.scale)[0]
+            code, texts = c.leaves[j].code, []
+            if not inp.evidence_reviewed and own[i, j] and sp > 0 and not counts.get(units[i], {}).get(code) and not c.leaves[j].outside_max:
+                texts.append(f"chưa có tài liệu kiểm chứng trong evidence.csv cho {vn(sp)} điểm tự đánh giá")
+            if sp != fp:
+                why = "; ".join(notes.get(units[i], {}).get(code, [])) or "thẩm định"
+                texts.append(f"điểm thay đổi khi thẩm định: {vn(sp)} → {vn(fp)} ({why})")
+            if texts:
+                extra[i, j] = added.setdefault(tuple(texts), len(added))
+        shown = ((found >= 0) | (extra >= 0)) & (fs.status != "not_applicable")
+        ii, jj = np.nonzero(shown)  # by unit, then leaf
+        appraised = np.asarray(_appendix(inp, fs, plan)["appraised"], dtype=bool)
+        scales = np.array(s_scale, dtype=np.int64)
+        columns = [jj, s_u[ii, jj], f_u[ii, jj], scales[ii], found[ii, jj], extra[ii, jj], appraised[ii]]
+        key = np.zeros(len(ii), dtype=np.int64)
+        for col in columns:  # one code per distinct combination, column after column (no overflow)
+            codes, distinct = pd.factorize(col)
+            key, _ = pd.factorize(key * len(distinct) + codes)
+        first = np.zeros(int(key.max()) + 1 if len(key) else 0, dtype=np.intp)
+        first[key[::-1]] = np.arange(len(key) - 1, -1, -1)  # the first cell of each distinct row
+        said_list, notes_added = list(said), list(added)
+        return {
+            "codes": key, "start": np.searchsorted(ii, np.arange(n_units + 1)),
+            "spec": [(j, s_x, f_x, scale, (*(said_list[m] if m >= 0 else ()), *(notes_added[e] if e >= 0 else ())), bool(a))
+                     for j, s_x, f_x, scale, m, e, a in zip(*(col[first].tolist() for col in columns), strict=True)],
+            "pre": [None] * len(first), "post": [None] * len(first), "kept": 0,
+        }
+
+    sources = (fs.criteria.nodes, fs.units, inp.self_.sets, inp.self_.problems, inp.final.problems, inp.evidence_problems,
+               inp.data.assessments, inp.data.evidence)
+    return _by_unit(inp, f"section II {fs.criteria.id} {inp.evidence_reviewed}", sources, build)
+
+
+def _explanations(inp: ReportInputs, fs: SetResult, plan: dict[str, Any], i: int, unit_attr: str) -> Markup:
+    """Unit row ``i``'s section II as HTML rows (see :func:`_section_two`)."""
+    part = _section_two(inp, fs, plan)
+    codes = part["codes"][part["start"][i]:part["start"][i + 1]].tolist()
+    pre, post = part["pre"], part["post"]
     out: list[str] = []
-    made: dict[tuple[Any, ...], tuple[str, str]] = plan["explanations"]  # each distinct row made once for all reports
-    unit_text = str(unit_attr)
-    status, stage = fs.status[i].tolist(), ss.value_stage[k].tolist()
-    s_scale, f_scale = ss.scale, fs.scale
-    s_all, f_all = whole_units(ss.leaf_points[k]), whole_units(fs.leaf_points[i])
-    leaves = c.leaves
-    if inp.evidence_reviewed and s_scale == f_scale:  # only leaves with a problem or other points can have a row
-        index = c.leaf_index
-        js: Iterable[int] = sorted({index[code] for code in probs if code in index}.union(
-            np.flatnonzero(np.asarray(s_all) != np.asarray(f_all)).tolist()))
-    else:  # an own value's points without evidence rows (no review) need a row too
-        js = range(len(leaves))
-    for j in js:
-        if status[j] == "not_applicable":
-            continue
-        leaf, s_u, f_u = leaves[j], s_all[j], f_all[j]
-        sp, fp = point_texts(s_u, s_scale)[0], point_texts(f_u, f_scale)[0]
-        found = probs.get(leaf.code, ())
-        extra = []
-        own_value = stage[j] == "self"  # survey leaves need no evidence from the unit
-        if not inp.evidence_reviewed and own_value and sp > 0 and not ev_count.get(leaf.code) and not leaf.outside_max:
-            extra.append(f"chưa có tài liệu kiểm chứng trong evidence.csv cho {vn(sp)} điểm tự đánh giá")
-        if sp != fp:
-            why = "; ".join(appraisal_notes.get(leaf.code, [])) or "thẩm định"
-            extra.append(f"điểm thay đổi khi thẩm định: {vn(sp)} → {vn(fp)} ({why})")
-        if found or extra:
-            reasons = (*found, *extra)
-            key = (j, s_u, f_u, reasons, has_appraisal)
-            row = made.get(key)
-            if row is None:
-                row = _explanation_row(plan["leaf_html"][j], plan["expected"][j], vn(sp), vn(fp), data_number(fp), reasons, has_appraisal)
-                if len(made) < ROWS_KEPT:
-                    made[key] = row
-            out += (row[0], unit_text, row[1])
+    for d in codes:
+        if pre[d] is None:
+            j, s_x, f_x, s_scale, reasons, has_appraisal = part["spec"][d]
+            fp = point_texts(f_x, fs.scale)[0]
+            row = _explanation_row(plan["leaf_html"][j], plan["expected"][j], vn(point_texts(s_x, s_scale)[0]), vn(fp), data_number(fp),
+                                   reasons, has_appraisal)
+            if part["kept"] < ROWS_KEPT:
+                pre[d], post[d] = row
+                part["kept"] += 1
+            out += (row[0], unit_attr, row[1])
+        else:
+            out += (pre[d], unit_attr, post[d])
     return Markup("".join(out))
 
 

@@ -101,7 +101,7 @@ def _detail(inp: ReportInputs) -> Columns:
 
 
 def _points(units: np.ndarray, scale: int, shown: np.ndarray | None = None) -> Coded:
-    """Whole units (rounded as :func:`whole_units`) → points; not ``shown``: an empty cell."""
+    """Whole units (rounded half to even, as :func:`~par_index.reports.format.units_to_points` rounds) → points; not ``shown``: an empty cell."""
     distinct, codes = np.unique(np.rint(units).astype(np.int64), return_inverse=True)
     codes = codes.reshape(-1)
     if shown is not None:

@@ -230,8 +230,8 @@ def test_report_command_writes_every_file(tmp_path):
 
 
 def test_unit_pages_are_the_same_from_kept_rows_or_made_anew(example, monkeypatch):
-    """Each distinct appendix row (worked out for every unit of a set at once) is written once
-    and kept up to ROWS_KEPT: the pages are the same when none is kept, in any order of units."""
+    """Each distinct appendix and section II row (worked out for every unit of a set at once) is
+    written once and kept up to ROWS_KEPT: the pages are the same when none is kept, in any order of units."""
     from par_index.reports import unit as unit_module
     from par_index.reports.unit import render_unit_report, units_in
 
@@ -271,3 +271,32 @@ def test_draft_proposals_name_the_three_leaves_that_lost_most(example):
                     if items:
                         expected.append(f"Tập trung khắc phục lĩnh vực {area}: {items}.")
                 assert r["proposals"] == expected, unit
+
+
+def test_section_two_rows_per_leaf_without_a_review():
+    """Section II (worked out for every unit of a set at once): a row per applicable leaf with a
+    problem, points without an evidence row (no review), or points changed at appraisal; the
+    row's notes in order, problems first."""
+    import re
+
+    from par_index.reports.unit import unit_report_context
+
+    crit, data_path = EXAMPLES["mini"]
+    inp = prepare([load(p) for p in crit], read_data(data_path), DATE)
+    no_doc = "chưa có tài liệu kiểm chứng trong evidence.csv cho {} điểm tự đánh giá"
+
+    def rows(unit: str) -> list[tuple[str, list[str]]]:
+        html = str(unit_report_context(inp, unit)["explanations"])
+        return [(code, re.findall(r"<li>(.*?)</li>", body)) for code, body in re.findall(r'data-code="([^"]+)"(.*?)</tr>', html)]
+
+    assert rows("so-a") == [
+        ("1.1", [no_doc.format("2,00")]), ("1.2", [no_doc.format("2,00")]), ("1.3", [no_doc.format("1,00")]), ("1.4", [no_doc.format("0,75")]),
+        ("2.1", ["tự chấm 2 điểm nhưng giá trị &#39;0.9&#39; chỉ được 1,89 điểm theo quy tắc", no_doc.format("1,89")]),
+        ("2.2", [no_doc.format("0,75")]),
+    ]
+    assert rows("so-b") == [
+        ("1.1", ["tự chấm 2 điểm nhưng giá trị &#39;2024-01-20&#39; chỉ được 1 điểm theo quy tắc", no_doc.format("1,00")]),
+        ("1.2", [no_doc.format("1,00"), "điểm thay đổi khi thẩm định: 1,00 → 0,00 (thẩm định lần 1: Không đủ tài liệu)"]),
+        ("2.1", [no_doc.format("2,00")]),
+        ("2.2", ["không đọc được giá trị &#39;abc&#39;: cần một số (ví dụ 0,5 hoặc 93%); được tính 0 điểm"]),
+    ]
