@@ -25,7 +25,11 @@
      (the stored rows plus the audit entries since);
    - ``cached``: a repeated GET without change.
    The results after the saves equal the CLI's. Also printed: the times of ``db init`` and
-   ``db import`` of the round.
+   ``db import`` of the round. The ratios are of wall time (``time.perf_counter``), the
+   target's measure; the nothing-stored case is also given in CPU seconds
+   (``nothing_stored_cpu_ratio``: this process's threads plus the reading children, against
+   the CLI's process time; on PostgreSQL the database server's own CPU is not counted), and
+   the 1-minute load average at the end.
 
 Sizes can be lowered for a quick look: PAR_INDEX_BENCH_UNITS, PAR_INDEX_BENCH_SAVES,
 PAR_INDEX_BENCH_RESULT_UNITS.
@@ -227,13 +231,25 @@ def test_results_vs_score(benchmark: Any, backend: str, tmp_path: Path, request:
     assert main(["db", "export", "--db", url, "--out", str(export)]) == 0
     crit = next((export / "criteria/sets").glob("*.yaml"))
 
+    def cpu() -> float:
+        """CPU seconds of this process (all its threads) and of its children that ended (the
+        server's reading children)."""
+        import resource
+
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time() + kids.ru_utime + kids.ru_stime
+
+    cli_cpu: list[float] = []
+
     def cli() -> float:
-        t = time.perf_counter()
+        t, c0 = time.perf_counter(), cpu()
         assert main(["score", "--criteria", str(crit), "--data", str(export), "--out", str(tmp_path / "s.json")]) == 0
+        cli_cpu.append(cpu() - c0)
         return time.perf_counter() - t
 
     cli()  # warm-up (imports)
     cli_best = min(cli() for _ in range(2))
+    cli_cpu_best = min(cli_cpu[1:])
     app = create_app(Settings(db_url=url, files_dir=tmp_path / "files"))
     with TestClient(app) as c:
         token = c.post("/api/v1/session", json={"login": "nv", "password": "mat-khau-do-toc-do"}).json()["token"]
@@ -262,7 +278,9 @@ def test_results_vs_score(benchmark: Any, backend: str, tmp_path: Path, request:
                     s.execute(delete(model))
 
         restart(RowsSnapshot, ResultsSnapshot)
+        c0 = cpu()
         nothing_stored = get()  # every row read from the database
+        nothing_stored_cpu = cpu() - c0
         services.wait_for_stored_results()
         restarts = []
         for _ in range(2):  # what a new server process holds: nothing but the stored answer in the database
@@ -295,6 +313,9 @@ def test_results_vs_score(benchmark: Any, backend: str, tmp_path: Path, request:
         "first_ratio": first / cli_best, "nothing_stored_ratio": nothing_stored / cli_best, "restart_stored_ratio": with_snapshot / cli_best,
         "after_change_ratio": after_change / cli_best, "restart_after_change_ratio": restart_after_change / cli_best, "cached_ratio": cached / cli_best,
         "db_init_s": init_s, "db_import_s": import_s,
+        # CPU (this process's threads + the reading children; PostgreSQL's own server process not counted)
+        "score_cli_cpu_s": cli_cpu_best, "get_nothing_stored_cpu_s": nothing_stored_cpu, "nothing_stored_cpu_ratio": nothing_stored_cpu / cli_cpu_best,
+        "load_1min": os.getloadavg()[0],
     }
     benchmark.extra_info.update(figures)
     print(f"\nresults ({backend}): " + ", ".join(f"{k} = {v:.4g}" for k, v in figures.items()))

@@ -54,9 +54,28 @@ def arrow_batches(database: str, sqls: Sequence[str], workers: bool = True) -> I
         db.close()
 
 
-def arrow_tables(database: str, sqls: Sequence[str], workers: bool = True) -> list[Any]:
-    """The rows of each of ``sqls`` as an Arrow table (:func:`arrow_batches`)."""
-    return [reader.read_all() for _, reader in arrow_batches(database, sqls, workers)]
+def arrow_tables(database: str, sqls: Sequence[str], workers: bool = True, encode: Sequence[bool] = ()) -> list[Any]:
+    """The rows of each of ``sqls`` as an Arrow table (:func:`arrow_batches`), ``encode[j]``
+    as :func:`collect` does."""
+    return [collect(reader, i < len(encode) and encode[i]) for i, reader in arrow_batches(database, sqls, workers)]
+
+
+def collect(batches: Any, encode: bool = False) -> Any:
+    """A record batch reader's rows as one table, taken batch by batch as they come.
+    ``encode``: the columns after the first dictionary-encoded batch by batch (pyarrow computes
+    without the GIL, while a reading child or PostgreSQL produces the next batch), each chunk
+    on its own dictionary of its texts in first-appearance order (:func:`concat` unifies them)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    got = []
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        if encode:
+            batch = pa.record_batch([batch.column(0), *(pc.dictionary_encode(c) for c in batch.columns[1:])], names=batch.schema.names)
+        got.append(batch)
+    return pa.Table.from_batches(got) if got else batches.schema.empty_table()
 
 
 def read_parts(database: str, parts: Sequence[Sequence[str]], encode: Sequence[bool] = ()) -> list[Any]:
@@ -65,9 +84,10 @@ def read_parts(database: str, parts: Sequence[Sequence[str]], encode: Sequence[b
     its own — a child process (:func:`in_child`) on an SQLite file, a connection
     (:func:`arrow_tables`) on PostgreSQL — and a statement's parts are put together in the order
     of ``parts``. ``database``: as for :func:`arrow_batches`. ``encode[j]``: statement j's
-    columns after the first are dictionary-encoded, each part by its own thread (pyarrow
-    computes without the GIL), the dictionaries then unified (their texts in first-appearance
-    order when each part's are: a part's texts, then the next part's new ones).
+    columns after the first are dictionary-encoded batch by batch as the rows arrive
+    (:func:`collect`), then the dictionaries unified: their texts in first-appearance order, as
+    one ``dictionary_encode`` of every row gives them (a batch's texts, then the next batch's
+    new ones).
 
     Parts are read by child processes on PostgreSQL too: ADBC holds the GIL for most of a read
     (a Python thread spinning beside one slowed it threefold), so threads of one process read
@@ -77,26 +97,14 @@ def read_parts(database: str, parts: Sequence[Sequence[str]], encode: Sequence[b
     read = arrow_tables if database.startswith("postgresql://") and len(parts) == 1 else in_child
 
     def part(sqls: Sequence[str]) -> list[Any]:
-        got = read(database, sqls, len(parts) == 1)
-        return [_encoded(t) if j < len(encode) and encode[j] else t for j, t in enumerate(got)]
+        return read(database, sqls, len(parts) == 1, encode)
 
     if len(parts) == 1:
-        return part(parts[0])
-    with ThreadPoolExecutor(len(parts)) as pool:  # each waits on a child or on libpq without the GIL
-        got = list(pool.map(part, parts))
+        got = [part(parts[0])]
+    else:
+        with ThreadPoolExecutor(len(parts)) as pool:  # each waits on a child or on libpq without the GIL
+            got = list(pool.map(part, parts))
     return [concat([tables[j] for tables in got]) for j in range(len(parts[0]))]
-
-
-def _encoded(table: Any) -> Any:
-    """``table`` with its columns after the first dictionary-encoded (texts in first-appearance
-    order), each column one chunk."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if not table.num_rows:
-        return table
-    columns = [table.column(0), *(pc.dictionary_encode(c.combine_chunks()) for c in table.columns[1:])]
-    return pa.table(columns, names=table.column_names)
 
 
 def concat(tables: Sequence[Any]) -> Any:
@@ -106,60 +114,68 @@ def concat(tables: Sequence[Any]) -> Any:
     import pyarrow as pa
 
     full = [t for t in tables if t.num_rows]
-    if len(full) <= 1:
-        return full[0] if full else tables[0]
-    return pa.concat_tables(full, promote_options="permissive").unify_dictionaries().combine_chunks()
+    if not full:
+        return tables[0]
+    one = full[0] if len(full) == 1 else pa.concat_tables(full, promote_options="permissive")
+    return one.unify_dictionaries().combine_chunks()
 
 
-def in_child(database: str, sqls: Sequence[str], workers: bool = True) -> list[Any]:
-    """:func:`arrow_tables` run in a child process that sends the tables back as Arrow IPC
-    streams (``database``, which may hold a password, goes by standard input, never on the
-    command line). ADBC's SQLite driver carries its own copy of the SQLite library, and two
-    copies of SQLite must never open one database file in the same process: closing a file in
-    one drops the POSIX locks the other holds on it (sqlite.org/howtocorrupt.html, 2.2.1; tried
-    here, it gave "disk I/O error" to the server's next query)."""
+def in_child(database: str, sqls: Sequence[str], workers: bool = True, encode: Sequence[bool] = ()) -> list[Any]:
+    """:func:`arrow_tables` run in a child process that sends each statement's rows back as an
+    Arrow IPC stream, batch by batch as it reads them, taken in here as they come
+    (:func:`collect`: the work on one batch overlaps the reading of the next). ``database``,
+    which may hold a password, goes by standard input, never on the command line. ADBC's SQLite
+    driver carries its own copy of the SQLite library, and two copies of SQLite must never open
+    one database file in the same process: closing a file in one drops the POSIX locks the other
+    holds on it (sqlite.org/howtocorrupt.html, 2.2.1; tried here, it gave "disk I/O error" to
+    the server's next query)."""
     import json
     import subprocess
     import sys
+    import tempfile
 
     import pyarrow as pa
 
-    done = subprocess.run(
-        [sys.executable, "-m", "par_index.server.bulk_read"],
-        input=json.dumps({"database": database, "sqls": list(sqls), "workers": workers}).encode("utf-8"),
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bulk read failed: {done.stderr.decode('utf-8', 'replace')[-2000:]}")
-    got, at = [], 0
-    for _ in sqls:
-        size = int.from_bytes(done.stdout[at : at + 8], "little")
-        got.append(pa.ipc.open_stream(pa.py_buffer(done.stdout)[at + 8 : at + 8 + size]).read_all())
-        at += 8 + size
+    asked = {"database": database, "sqls": list(sqls), "workers": workers, "batch_rows": BATCH_ROWS}
+    got = []
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: the child never waits on us to write there
+        child = subprocess.Popen([sys.executable, "-m", "par_index.server.bulk_read"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
+        assert child.stdin is not None and child.stdout is not None
+        try:
+            child.stdin.write(json.dumps(asked).encode("utf-8"))
+            child.stdin.close()
+            for j in range(len(sqls)):
+                got.append(collect(pa.ipc.open_stream(child.stdout), j < len(encode) and encode[j]))
+        except (OSError, pa.ArrowException):
+            pass  # the child stopped early: what went wrong is on its standard error
+        finally:
+            child.stdout.close()
+            child.wait()
+        if child.returncode != 0 or len(got) != len(sqls):
+            errors.seek(0)
+            raise RuntimeError(f"bulk read failed: {errors.read().decode('utf-8', 'replace')[-2000:]}")
     return got
 
 
 def _child_main() -> None:
     """``python -m par_index.server.bulk_read``: on standard input, JSON ``{"database": …,
-    "sqls": […]}`` (an SQLite file's path or a PostgreSQL URI); on standard output, for each
-    statement in order, the length (8 bytes, little-endian) of an Arrow IPC stream of its rows,
-    then the stream."""
+    "sqls": […], "workers": …, "batch_rows": …}`` (an SQLite file's path or a PostgreSQL URI);
+    on standard output, for each statement in order, an Arrow IPC stream of its rows, written
+    batch by batch as they are read."""
     import json
     import sys
 
     import pyarrow as pa
 
+    global BATCH_ROWS
     asked = json.loads(sys.stdin.buffer.read())
+    BATCH_ROWS = int(asked.get("batch_rows", BATCH_ROWS))
+    out = sys.stdout.buffer
     for _, reader in arrow_batches(asked["database"], asked["sqls"], asked.get("workers", True)):
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, reader.schema) as out:
+        with pa.ipc.new_stream(out, reader.schema) as stream:
             for batch in reader:
-                out.write_batch(batch)
-        data = sink.getvalue()
-        sys.stdout.buffer.write(len(data).to_bytes(8, "little"))
-        sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
+                stream.write_batch(batch)
+        out.flush()
 
 
 def _import_without_numpy() -> None:

@@ -99,7 +99,7 @@ def read_frames(conn: Connection, reads: list[tuple[Select[Any], list[str], bool
         for i in range(width)
     ]
     tables = bulk_read.read_parts(database, by_part, [encode for _, _, encode in reads])
-    return [_frame(t, names, encode) for t, (_, names, encode) in zip(tables, reads, strict=True)]
+    return [_frame(t, names, encode, first_seen=True) for t, (_, names, encode) in zip(tables, reads, strict=True)]
 
 
 PARTS = max(1, min(4, os.cpu_count() or 1))  # readers of a bulk read at once: one a core, up to 4
@@ -107,11 +107,35 @@ PART_MIN_IDS = 200_000  # a table with fewer ids is read by one reader (a reader
 
 
 def idle_cores() -> int:
-    """Cores the 1-minute load average leaves idle (at least 1). With none idle, parts read at
+    """Cores the other processes leave idle now (at least 1). With none idle, parts read at
     once only share the busy cores: measured at load ≈ 4 on 2 cores, two parts took 0.5–2 s
     longer than one read of 1 M rows (another child to start, two streams to take in), in every
-    one of six alternating rounds."""
-    return max(1, (os.cpu_count() or 1) - int(os.getloadavg()[0] + 0.5))
+    one of six alternating rounds.
+
+    The others' load is the smaller of the 1-minute load average and the threads runnable at
+    this moment besides the one asking (:func:`_runnable_now`): the average counts this process
+    too (a benchmark that has kept one core busy for a minute makes it ≈ 1 on an idle machine)
+    and lags a burst that is over; the moment alone can catch another process's burst, which
+    the average then says is not the usual."""
+    load = os.getloadavg()[0]
+    now = _runnable_now()
+    others = load if now is None else min(load, now - 1)
+    return max(1, (os.cpu_count() or 1) - int(others + 0.5))
+
+
+def _runnable_now() -> int | None:
+    """The threads of the machine runnable now (the asking one included): the median of three
+    looks at ``/proc/loadavg`` (Linux) a millisecond apart; None elsewhere."""
+    seen = []
+    try:
+        for k in range(3):
+            if k:
+                time.sleep(0.001)
+            with open("/proc/loadavg", encoding="ascii") as f:
+                seen.append(int(f.read().split()[3].split("/")[0]))
+    except (OSError, ValueError, IndexError):
+        return None
+    return sorted(seen)[1]
 
 
 def _id_ranges(conn: Connection, stmt: Select[Any], parts: int | None) -> list[tuple[int | None, int | None]]:
@@ -150,7 +174,11 @@ def read_frame(conn: Connection, stmt: Select[Any], names: list[str], encode: bo
     return read_frames(conn, [(stmt, names, encode)], parts)[0]
 
 
-def _frame(table: Any, names: list[str], encode: bool) -> Any:
+def _frame(table: Any, names: list[str], encode: bool, first_seen: bool = False) -> Any:
+    """``table`` (``id``, then text columns) as a DataFrame of ``names``; ``encode``: the text
+    columns as Categoricals of their texts in first-appearance order. ``first_seen``: a
+    dictionary column's texts are in that order already, each used (as :mod:`bulk_read` gives
+    them; not so a stored snapshot's, which may come from anywhere)."""
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -160,6 +188,9 @@ def _frame(table: Any, names: list[str], encode: bool) -> Any:
         column = table.column(i).combine_chunks() if table.num_rows else pa.array([], pa.string())
         if i == 0:
             out[name] = column.to_numpy(zero_copy_only=False).astype("int64") if table.num_rows else pd.Series([], dtype="int64")
+        elif encode and pa.types.is_dictionary(column.type) and not column.null_count and first_seen:
+            texts = pd.Index(column.dictionary.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+            out[name] = pd.Categorical.from_codes(column.indices.to_numpy(zero_copy_only=False), texts, validate=False)
         elif encode and pa.types.is_dictionary(column.type) and not column.null_count:  # a rows snapshot's column
             out[name] = _categorical(column.indices.to_numpy(zero_copy_only=False), column.dictionary.cast(pa.string()).to_pylist())
         elif encode:

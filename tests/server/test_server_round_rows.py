@@ -176,6 +176,11 @@ def test_a_read_in_parts_equals_one_read_on_both_databases(env: Any, monkeypatch
         for encode in (False, True):
             one = round_rows.read_frame(conn, stmt, ["id", "a", "b"], encode, parts=1)
             assert one["id"].tolist() == [r["id"] for r in rows if r["year"] == 2024]
+            for c in ("a", "b"):
+                texts = [r[c] for r in rows if r["year"] == 2024]
+                assert one[c].tolist() == texts
+                if encode:  # each text once, in the order of first appearance
+                    assert list(one[c].cat.categories) == list(dict.fromkeys(texts)), c
             for parts in (2, 3, 4, 9):  # 4: 5001–6000 holds no row of 2024; 9: parts without any row
                 got = round_rows.read_frame(conn, stmt, ["id", "a", "b"], encode, parts=parts)
                 pd.testing.assert_frame_equal(got, one)
@@ -186,18 +191,52 @@ def test_a_read_in_parts_equals_one_read_on_both_databases(env: Any, monkeypatch
                     else:
                         assert got[c].dtype == object and got[c].tolist() == one[c].tolist()
         assert sizes == [1, 2, 3, 4, 9] * 2
+        plain = round_rows.read_frame(conn, stmt, ["id", "a", "b"], False, parts=1)
+        chunks: list[int] = []
+        collect = bulk_read.collect
+
+        def counting_batches(batches: Any, encode: bool = False) -> Any:
+            got = collect(batches, encode)
+            chunks.append(got.column(0).num_chunks)
+            return got
+
+        monkeypatch.setattr(bulk_read, "collect", counting_batches)
+        monkeypatch.setattr(bulk_read, "BATCH_ROWS", 7)  # the rows come in many batches, each encoded as it comes
+        for parts in (1, 2, 3):
+            pd.testing.assert_frame_equal(round_rows.read_frame(conn, stmt, ["id", "a", "b"], False, parts=parts), plain)
+            got = round_rows.read_frame(conn, stmt, ["id", "a", "b"], True, parts=parts)
+            pd.testing.assert_frame_equal(got, one)
+            for c in ("a", "b"):
+                assert list(got[c].cat.categories) == list(one[c].cat.categories), (parts, c)
+                assert got[c].cat.codes.tolist() == one[c].cat.codes.tolist(), (parts, c)
+        if env.kind == "sqlite":  # PostgreSQL's driver cuts its batches by bytes
+            assert max(chunks) > 100, chunks
+        monkeypatch.undo()
+        sizes.clear()
+        monkeypatch.setattr(bulk_read, "read_parts", counting)
         monkeypatch.setattr(round_rows, "PART_MIN_IDS", 9100)  # the ids of the table span 9,100
         monkeypatch.setattr(round_rows, "PARTS", 2)
         monkeypatch.setattr(round_rows.os, "cpu_count", lambda: 2)
+        monkeypatch.setattr(round_rows, "_runnable_now", lambda: None)  # not Linux: the load average alone
         for load in (0.2, 0.7, 1.2):  # 2, 1 (0.7 rounds to 1 busy core), 1 idle core
             monkeypatch.setattr(round_rows.os, "getloadavg", lambda load=load: (load, load, load))
             pd.testing.assert_frame_equal(round_rows.read_frame(conn, stmt, ["id", "a", "b"], True), one)
         monkeypatch.setattr(round_rows.os, "getloadavg", lambda: (4.0, 4.0, 4.0))  # no idle core
         round_rows.read_frame(conn, stmt, ["id", "a", "b"], True)
+        # (load average, threads runnable now with the asking one): the average counting this
+        # process itself, nothing else running now → 2 parts; busy both ways → 1; a burst now
+        # that the average says is not the usual → 2
+        for load, now in ((1.2, 1), (4.0, 3), (0.2, 5)):
+            monkeypatch.setattr(round_rows.os, "getloadavg", lambda load=load: (load, load, load))
+            monkeypatch.setattr(round_rows, "_runnable_now", lambda now=now: now)
+            pd.testing.assert_frame_equal(round_rows.read_frame(conn, stmt, ["id", "a", "b"], True), one)
         monkeypatch.setattr(round_rows.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
         monkeypatch.setattr(round_rows, "PART_MIN_IDS", 9101)
         round_rows.read_frame(conn, stmt, ["id", "a", "b"], True)
-    assert sizes[-5:] == [2, 1, 1, 1, 1]
+    assert sizes == [2, 1, 1, 1, 2, 1, 2, 1]
+    monkeypatch.undo()
+    now = round_rows._runnable_now()  # on Linux: at least the thread asking
+    assert now is None or now >= 1
     engine.dispose()
 
 
@@ -221,17 +260,32 @@ def test_the_reading_child_gets_the_database_by_standard_input_never_on_its_comm
 
     from par_index.server import bulk_read
 
+    import io
+
     seen: dict[str, Any] = {}
 
-    def run(args: list[str], **kw: Any) -> Any:
-        seen.update(args=args, input=kw["input"])
-        return subprocess.CompletedProcess(args, 1, b"", b"stopped here")
+    class Input(io.BytesIO):
+        def close(self) -> None:
+            seen["input"] = self.getvalue()
+            super().close()
 
-    monkeypatch.setattr(subprocess, "run", run)
+    class Child:  # stops at once, saying so on its standard error
+        returncode = 1
+
+        def __init__(self, args: list[str], stdin: Any, stdout: Any, stderr: Any) -> None:
+            seen["args"] = args
+            self.stdin, self.stdout = Input(), io.BytesIO()
+            stderr.write(b"stopped here")
+
+        def wait(self) -> int:
+            return self.returncode
+
+    monkeypatch.setattr(subprocess, "Popen", Child)
     with pytest.raises(RuntimeError, match="bulk read failed: stopped here"):
         bulk_read.in_child("postgresql://par:mat-khau-bi-mat@db.example/par", ["SELECT 1"])
     assert not any("mat-khau-bi-mat" in a for a in seen["args"])
-    assert json.loads(seen["input"]) == {"database": "postgresql://par:mat-khau-bi-mat@db.example/par", "sqls": ["SELECT 1"], "workers": True}
+    asked = {"database": "postgresql://par:mat-khau-bi-mat@db.example/par", "sqls": ["SELECT 1"], "workers": True, "batch_rows": bulk_read.BATCH_ROWS}
+    assert json.loads(seen["input"]) == asked
 
 
 def test_the_reading_child_imports_pyarrow_without_numpy_or_with_it_when_pyarrow_needs_it(tmp_path: Path) -> None:
