@@ -256,11 +256,10 @@ def test_a_reader_of_a_part_on_postgresql_asks_for_no_parallel_workers(pg_server
 def test_the_reading_child_gets_the_database_by_standard_input_never_on_its_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
     """A PostgreSQL URI holds the password: a command line is visible to every user of the
     machine (``ps``), standard input is not."""
+    import io
     import subprocess
 
     from par_index.server import bulk_read
-
-    import io
 
     seen: dict[str, Any] = {}
 
