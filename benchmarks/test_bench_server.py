@@ -278,9 +278,19 @@ def test_results_vs_score(benchmark: Any, backend: str, tmp_path: Path, request:
                     s.execute(delete(model))
 
         restart(RowsSnapshot, ResultsSnapshot)
+        from par_index.server import bulk_read
+
+        read_parts, parts_read = bulk_read.read_parts, []
+
+        def counted(database: str, parts: Any, encode: Any = ()) -> Any:
+            parts_read.append(len(parts))
+            return read_parts(database, parts, encode)
+
+        bulk_read.read_parts = counted  # type: ignore[assignment]  # how many parts the read was cut into (idle cores)
         c0 = cpu()
         nothing_stored = get()  # every row read from the database
         nothing_stored_cpu = cpu() - c0
+        bulk_read.read_parts = read_parts  # type: ignore[assignment]
         services.wait_for_stored_results()
         restarts = []
         for _ in range(2):  # what a new server process holds: nothing but the stored answer in the database
@@ -315,7 +325,7 @@ def test_results_vs_score(benchmark: Any, backend: str, tmp_path: Path, request:
         "db_init_s": init_s, "db_import_s": import_s,
         # CPU (this process's threads + the reading children; PostgreSQL's own server process not counted)
         "score_cli_cpu_s": cli_cpu_best, "get_nothing_stored_cpu_s": nothing_stored_cpu, "nothing_stored_cpu_ratio": nothing_stored_cpu / cli_cpu_best,
-        "load_1min": os.getloadavg()[0],
+        "nothing_stored_parts": max(parts_read), "load_1min": os.getloadavg()[0],
     }
     benchmark.extra_info.update(figures)
     print(f"\nresults ({backend}): " + ", ".join(f"{k} = {v:.4g}" for k, v in figures.items()))
