@@ -67,8 +67,8 @@ def write_workbook(inp: ReportInputs, pdata: ProvinceData, requirements: list[An
         from par_index.reports.agency import agency_context
 
         ctx = agency_context(inp, None)
-        ev_rows = [[a["id"], it["code"], it["name"], it["document"], u["unit"], u["name"], u["status"]]
-                   for a in ctx["agencies"] for it in a["entries"] for u in it["lacking"]]
+        ev_rows = [[a["id"], it["code"], it["name"], it["document"], unit, name, status]
+                   for a in ctx["agencies"] for it in a["entries"] for unit, name, status in it["lacking"]]
     _sheet(tables, "Tài liệu kiểm chứng", ["Cơ quan", "Tiêu chí", "Nội dung", "Tài liệu", "Mã đơn vị", "Tên đơn vị", "Tình trạng"], ev_rows, set(), {1: 16, 3: 40, 4: 50, 6: 36})
     return write_tables(out, tables)
 

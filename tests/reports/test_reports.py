@@ -300,3 +300,26 @@ def test_section_two_rows_per_leaf_without_a_review():
         ("2.1", [no_doc.format("2,00")]),
         ("2.2", ["không đọc được giá trị &#39;abc&#39;: cần một số (ví dụ 0,5 hoặc 93%); được tính 0 điểm"]),
     ]
+
+
+def test_agency_view_without_a_review_and_its_workbook_rows(tmp_path):
+    """Without the evidence review (``requirements`` None) the agency view lists each self-scored
+    leaf with no evidence row; the workbook's evidence sheet has one row per unit lacking it."""
+    from openpyxl import load_workbook
+
+    from par_index.reports.agency import agency_context
+    from par_index.reports.province import ProvinceData
+    from par_index.reports.ranking import claim_gaps, ranking_frame, unit_groups
+    from par_index.reports.workbook import write_workbook
+
+    crit, data_path = EXAMPLES["mini"]
+    inp = prepare([load(p) for p in crit], read_data(data_path), DATE)
+    r = agency_context(inp, None)
+    first = r["agencies"][0]
+    assert (first["id"], first["owed"], first["lacking"], r["full_review"]) == ("so-noi-vu", 9, 9, False)
+    assert str(first["entries"][0]["lacking_html"]) == ('<span data-unit="so-a">Sở A (tổng hợp) (thiếu)</span>; '
+                                                        '<span data-unit="so-b">Sở B (tổng hợp) (thiếu)</span>')
+    pdata = ProvinceData(ranking_frame(inp.final, unit_groups(inp.data)), claim_gaps(inp.self_, inp.final), None, None, [])
+    sheet = load_workbook(write_workbook(inp, pdata, None, tmp_path / "b.xlsx"))["Tài liệu kiểm chứng"]
+    rows = [r for r in sheet.iter_rows(min_row=2, values_only=True)]
+    assert len(rows) == 15 and rows[0] == ("so-noi-vu", "1.1", rows[0][2], rows[0][3], "so-a", "Sở A (tổng hợp)", "thiếu")
