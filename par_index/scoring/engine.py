@@ -190,7 +190,6 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
     scale = float(c.scale)
     ph_t = np.empty((n_leaves, n_units))  # whole units, signed; leaves × units
     mh_t = np.empty((n_leaves, n_units))
-    counts_t = lay.applicable_t & ~lay.na_t
     shares: dict[tuple[tuple[str, float], ...], tuple[np.ndarray, np.ndarray] | None] = {}  # exact, by answer table
     readings: dict[tuple[int, object], Fraction | None] = {}  # exact reading of a text, by (code, answer table)
     for j, leaf in enumerate(c.leaves):
@@ -242,7 +241,7 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
                 f"chỉ được {format_number(ph[i] / scale, RESOLUTION_DIGITS)} điểm theo quy tắc"
             )
             problems.append(row_problem(lay.row(k), "claim_above_rule", message, "warning"))
-        counts_j = counts_t[j]
+        counts_j = lay.applicable_t[j] & ~lay.na_t[j]  # leaf by leaf: no leaves × units matrix alive at the node sums
         counts_pts = counts_j if cut is None else counts_j & ~cut[:, j]
         if leaf.sign < 0:
             np.negative(ph, out=ph)
@@ -254,6 +253,8 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
 
     if consume:
         lay.drop_values()
+        if n_leaves:  # nor the last leaf's rows of them: a view keeps its whole matrix alive
+            del has_j, fixed
     node_points_t = c.aggregate(ph_t)
     node_max_t = c.aggregate(mh_t)
     total_points = np.maximum(ph_t.sum(axis=0), 0.0)

@@ -121,7 +121,7 @@ def finish_table(
         )
     for col in opt:
         if col not in df.columns:  # a dictionary-encoded table gets one empty text, not one per row
-            df[col] = _empty_categorical(len(df)) if _is_categorical(df) else ""
+            df[col] = _as_made(_empty_categorical(len(df)), df) if _is_categorical(df) else ""
     out = df[req + opt]  # a new frame (copy-on-write): setting its columns leaves ``df`` alone
     codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for col in req + opt:
@@ -139,8 +139,9 @@ def finish_table(
         out["at_line"] = df["at_line"].to_numpy()
     else:
         last = first_line + len(out)
-        out["at_line"] = np.arange(first_line, last, dtype=np.int32 if last < 2**31 else np.int64)  # 4 bytes a row
-    out["at_file"] = pd.Categorical.from_codes(np.zeros(len(out), dtype=np.int8), pd.Index([file], dtype=object))  # one byte a row, not a text
+        out["at_line"] = _as_made(np.arange(first_line, last, dtype=np.int32 if last < 2**31 else np.int64), out)  # 4 bytes a row
+    # one byte a row, not a text; its zeroed codes never written, so never resident
+    out["at_file"] = _as_made(pd.Categorical.from_codes(np.zeros(len(out), dtype=np.int8), pd.Index([file], dtype=object)), out)
     if "at_cell" in df.columns:
         out["at_cell"] = df["at_cell"].to_numpy()
     out = out.reset_index(drop=True)
@@ -149,6 +150,12 @@ def finish_table(
     if name == "assessments":
         known_codes(out, codes)
     return out
+
+
+def _as_made(values: Any, frame: pd.DataFrame) -> pd.Series:
+    """A new column for ``frame`` that pandas takes as it is: an array set directly is copied
+    (on 10**7 rows, 40 MB of line numbers copied, and the file column's zeroed codes written)."""
+    return pd.Series(values, index=frame.index, copy=False)
 
 
 # A unit id names files (``report`` writes don-vi/<id>.html), so it is a plain word: letters
@@ -220,9 +227,12 @@ def _normal_categorical(col: pd.Series, empty: str) -> tuple[pd.Series, np.ndarr
     distinct = np.asarray(distinct, dtype=object)
     if (normal[:-1] == uniques).all() and codes.min(initial=0) >= 0:
         return col, codes, distinct  # already normal: the column as read (codes = distinct's, no copy)
-    new_codes = merged.astype(codes.dtype)[codes]  # −1 (missing) takes the appended ``empty``
+    if codes.min(initial=0) >= 0 and (merged[:-1] == np.arange(len(uniques))).all():
+        new_codes = codes  # each text keeps its code, only texts change (no stage column: '' → self): no new codes per row
+    else:
+        new_codes = merged.astype(codes.dtype)[codes]  # −1 (missing) takes the appended ``empty``
     used = pd.Categorical.from_codes(new_codes, pd.Index(distinct, dtype=object), validate=False)
-    return pd.Series(used, index=col.index), np.asarray(used.codes), distinct
+    return pd.Series(used, index=col.index, copy=False), np.asarray(used.codes), distinct
 
 
 def _normal_texts(uniques: Any, empty: str) -> np.ndarray:

@@ -19,11 +19,12 @@ from par_index.cli.main import main
 from par_index.common import memory
 from par_index.criteria.compiled import CompiledCriteria, load
 from par_index.pipeline import read_data
-from par_index.scoring import engine, writers
+from par_index.scoring import engine, layout, writers
 from par_index.unit_data.reader import UnitData
 
 HEAD = "id: t\ntitle: t\nyear: 2024\nunit_kinds: {so: Sở}\nprovenance: illustrative\n"
-UNITS, LEAVES = 400, 6
+NUMPY_DOMAIN = 389047  # numpy traces the data of its arrays in this tracemalloc domain
+UNITS, LEAVES = 300, 40  # more leaves than bytes a unit of any per-unit array: a cell matrix is the bigger
 
 
 def _two_stages(tmp_path: Path) -> tuple[CompiledCriteria, UnitData]:
@@ -49,23 +50,34 @@ def test_no_per_row_array_of_the_engine_at_the_node_sums(tmp_path: Path, monkeyp
     criteria, units_data = _two_stages(tmp_path)
     assert len(units_data.assessments) == 2 * UNITS * LEAVES
     seen: list[int] = []
+    matrices: list[list[int]] = []
     aggregate = CompiledCriteria.aggregate
 
     def watched(self: CompiledCriteria, per_leaf: object) -> object:
         if not seen:  # the first node sums: the points
-            only_engine = [tracemalloc.Filter(True, engine.__file__, all_frames=True)]
-            traces = tracemalloc.take_snapshot().filter_traces(only_engine).traces
+            snapshot = tracemalloc.take_snapshot()
+            traces = snapshot.filter_traces([tracemalloc.Filter(True, engine.__file__, all_frames=True)]).traces
             seen.append(max(t.size for t in traces))
+            ours = snapshot.filter_traces([tracemalloc.Filter(True, m.__file__, all_frames=True) for m in (engine, layout)])
+            arrays = ours.filter_traces([tracemalloc.DomainFilter(True, NUMPY_DOMAIN)]).traces  # numpy's data, not lists of problems
+            matrices.append(sorted(t.size for t in arrays if t.size >= UNITS * LEAVES))
         return aggregate(self, per_leaf)  # type: ignore[arg-type]
 
     monkeypatch.setattr(CompiledCriteria, "aggregate", watched)
-    tracemalloc.start(30)
+    tracemalloc.start(100)
     try:
         results = engine.score(criteria, units_data)
     finally:
         tracemalloc.stop()
     assert results.sets[0].leaf_points.shape == (UNITS, LEAVES)
     assert seen == [UNITS * LEAVES * 8]  # the points (or max) matrix: float64 a cell
+    cells = UNITS * LEAVES
+    # what is alive of a byte a cell or more: the points and max matrices (8 bytes a cell), the
+    # laid-out row of each cell (4), whether the leaf applies and na (1 each), each row's stage
+    # and unreadable flag (1 a row: 2 a cell here). No more: the counted cells (1), nor the
+    # value and has-value matrices (8 and 1), dropped but kept alive by views of their last
+    # leaf's row (a rule that leaves the values as they are returns the row itself)
+    assert matrices == [sorted([8 * cells, 8 * cells, 4 * cells, cells, cells, 2 * cells, 2 * cells])]
 
 
 def test_the_heap_is_given_back_before_the_sums_and_before_the_writers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
