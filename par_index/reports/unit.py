@@ -125,6 +125,7 @@ def _set_plan(inp: ReportInputs, s: SetResult) -> dict[str, Any]:
             "nodes": nodes, "html": [(str(escape(node.code)), str(escape(node.name))) for node, _, _ in nodes],
             "leaf_html": [(str(escape(leaf.code)), str(escape(leaf.name))) for leaf in c.leaves],
             "area_html": {a.code: (str(escape(a.code)), str(escape(a.name))) for a in c.areas()},
+            "areas": [(a, c.node_index[a.code]) for a in c.areas()],  # each area with its node column
             "expected": [f'<div class="note">Tài liệu cần có: {Markup("; ").join([escape(e.document) for e in leaf.evidence])}</div>'
                          if leaf.evidence else "" for leaf in c.leaves],
             "is_leaf": np.array([j is not None for _, j, _ in nodes], dtype=bool),
@@ -218,20 +219,23 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
     s_idx, f_idx = exact_index(ss.total_points[k], ss.total_max[k]), exact_index(fs.total_points[i], fs.total_max[i])
     areas = []
     chart_labels, chart_final, chart_self = [], [], []
-    for area in c.areas():
-        j = c.node_index[area.code]
-        m = fs.node_max[i, j]
-        f_sub = exact_index(fs.node_points[i, j], m)
-        s_sub = exact_index(ss.node_points[k, j], ss.node_max[k, j])
-        fpts = units_to_points(fs.node_points[i, j], fs.scale)
-        spts = units_to_points(ss.node_points[k, j], ss.scale)
+    f_max, f_points = fs.node_max[i].tolist(), fs.node_points[i].tolist()  # a row's numbers as floats once, not a numpy scalar each
+    s_max, s_points = ss.node_max[k].tolist(), ss.node_points[k].tolist()
+    for area, j in plan["areas"]:
+        m = f_max[j]
+        f_sub = exact_index(f_points[j], m)
+        s_sub = exact_index(s_points[j], s_max[j])
+        # (points, vn text, data text) per distinct whole-unit number: as units_to_points, vn and data_number give them
+        fpts, f_text, f_data = point_texts(round(f_points[j]), fs.scale)
+        spts, s_text, s_data = point_texts(round(s_points[j]), ss.scale)
         if m <= 0 and fpts == 0 and spts == 0:
             continue
+        _, m_text, m_data = point_texts(round(m), fs.scale) if m > 0 else (None, "—", "")
         areas.append({
-            "code": area.code, "name": area.name, "max": vn(units_to_points(m, fs.scale) if m > 0 else None), "max_data": data_number(units_to_points(m, fs.scale)) if m > 0 else "",
-            "self": vn(spts), "self_data": data_number(spts), "final": vn(fpts), "final_data": data_number(fpts),
+            "code": area.code, "name": area.name, "max": m_text, "max_data": m_data,
+            "self": s_text, "self_data": s_data, "final": f_text, "final_data": f_data,
             "self_index": vn(s_sub), "final_index": vn(f_sub), "final_index_data": data_number(f_sub),
-            "lost": units_to_points(m - fs.node_points[i, j], fs.scale) if m > 0 else None, "sub": f_sub,
+            "lost": units_to_points(m - f_points[j], fs.scale) if m > 0 else None, "sub": f_sub,
         })
         if m > 0:
             chart_labels.append(f"{area.code}. {area.name}")
