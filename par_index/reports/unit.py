@@ -138,6 +138,18 @@ def _set_plan(inp: ReportInputs, s: SetResult) -> dict[str, Any]:
     return _by_unit(inp, f"plan {c.id}", (c.nodes, s.units), build)
 
 
+def _distinct_rows(columns: list[Any]) -> tuple[Any, Any]:
+    """One code per distinct combination of the cells' ``columns`` (arrays of one length), given
+    column after column so no product overflows, and the first cell of each code."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for col in columns:
+        codes, distinct = pd.factorize(col)
+        key, _ = pd.factorize(key * len(distinct) + codes)
+    first = np.zeros(int(key.max()) + 1 if len(key) else 0, dtype=np.intp)
+    first[key[::-1]] = np.arange(len(key) - 1, -1, -1)
+    return key, first
+
+
 def _by_unit(inp: ReportInputs, name: str, sources: tuple[Any, ...], build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """``build()`` (a dict keyed by unit) made once for all unit reports: filtering the whole
     tables and problem lists once per unit made 1,000 reports quadratic. Rebuilt when one of
@@ -307,12 +319,7 @@ def _appendix(inp: ReportInputs, fs: SetResult, plan: dict[str, Any]) -> dict[st
         has_max = np.asarray(mx[ii, nn] > 0)
         columns = [nn, has_max, np.where(has_max, np.rint(mx[ii, nn]).astype(np.int64), 0), np.rint(fp[ii, nn]).astype(np.int64),
                    np.rint(sp[ii, nn]).astype(np.int64), status_code[ii, nn], evidence[ii, nn], has_appraisal[ii]]
-        key = np.zeros(len(ii), dtype=np.int64)
-        for col in columns:  # one code per distinct combination, column after column (no overflow)
-            codes, distinct = pd.factorize(col)
-            key, _ = pd.factorize(key * len(distinct) + codes)
-        first = np.zeros(int(key.max()) + 1 if len(key) else 0, dtype=np.intp)
-        first[key[::-1]] = np.arange(len(key) - 1, -1, -1)  # the first cell of each distinct row
+        key, first = _distinct_rows(columns)
         return {
             "codes": key, "start": np.searchsorted(ii, np.arange(n_units + 1)),
             "spec": [(int(n), int(m) if h else None, int(f), int(s_), str(statuses[st]) if st >= 0 else None, int(e) if e >= 0 else None, bool(a))
@@ -433,12 +440,7 @@ def _section_two(inp: ReportInputs, fs: SetResult, plan: dict[str, Any]) -> dict
         appraised = np.asarray(_appendix(inp, fs, plan)["appraised"], dtype=bool)
         scales = np.array(s_scale, dtype=np.int64)
         columns = [jj, s_u[ii, jj], f_u[ii, jj], scales[ii], found[ii, jj], extra[ii, jj], appraised[ii]]
-        key = np.zeros(len(ii), dtype=np.int64)
-        for col in columns:  # one code per distinct combination, column after column (no overflow)
-            codes, distinct = pd.factorize(col)
-            key, _ = pd.factorize(key * len(distinct) + codes)
-        first = np.zeros(int(key.max()) + 1 if len(key) else 0, dtype=np.intp)
-        first[key[::-1]] = np.arange(len(key) - 1, -1, -1)  # the first cell of each distinct row
+        key, first = _distinct_rows(columns)
         said_list, notes_added = list(said), list(added)
         return {
             "codes": key, "start": np.searchsorted(ii, np.arange(n_units + 1)),
