@@ -6,6 +6,7 @@ the files it wrote, with a Vietnamese description.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -46,6 +47,12 @@ DEMO_PROGRESS = REPO / "evidence/bac-giang/2024/plan-progress.csv"
 DEMO_PREVIOUS = REPO / "evidence/bac-giang/2023/ket-qua-2023.json"
 SYNTHETIC_CRITERIA = (REPO / "tests/data/mini/criteria.yaml",)
 SYNTHETIC_DATA = REPO / "tests/data/mini/data"
+
+
+def shown(path: Path) -> str:
+    """A shipped example's path as the repository names it, for what the demo writes: no
+    absolute path of this machine in an output."""
+    return path.relative_to(REPO).as_posix()
 
 
 @dataclass
@@ -192,7 +199,7 @@ def _demo(ctx: DemoContext) -> list[tuple[str, Path]]:
 
     proposals = propose(ctx.criteria, ctx.data, 1)
     path = ctx.out / "de-xuat-tham-dinh-lan-1.xlsx"
-    write_proposals(proposals, path, 1, "+".join(c.id for c in ctx.criteria), str(ctx.data_path))
+    write_proposals(proposals, path, 1, "+".join(c.id for c in ctx.criteria), shown(ctx.data_path))
     trail = ctx.out / "qua-trinh-tham-dinh.csv"
     write_people_frame(trails_frame(ctx.results, ctx.data), trail, TRAIL_HEADERS_VI)
     return [
@@ -205,7 +212,8 @@ def _demo_plan_status(ctx: DemoContext) -> list[tuple[str, Path]]:
     if not (DEMO_PLAN.is_file() and DEMO_PROGRESS.is_file()):
         return []
     plan = load_plan(DEMO_PLAN)
-    status = plan_status(plan, DEMO_PROGRESS, dt.date(plan.plan.year, 12, 31))
+    with contextlib.chdir(REPO):  # the progress file is named in the status as the repository names it
+        status = plan_status(plan, shown(DEMO_PROGRESS), dt.date(plan.plan.year, 12, 31))
     written = []
     for suffix, what in ((".xlsx", "Excel"), (".json", "JSON")):
         path = ctx.out / f"tien-do-ke-hoach{suffix}"
@@ -235,7 +243,10 @@ def _demo_reports(ctx: DemoContext) -> list[tuple[str, Path]]:
 
     inp = ReportInputs(ctx.results, score(ctx.criteria, ctx.data, "self"), ctx.data, dt.date.today())
     bac_giang = any(c.id.startswith("bac-giang-2024") for c in ctx.criteria)
-    previous = read_previous(DEMO_PREVIOUS) if bac_giang and DEMO_PREVIOUS.is_file() else None
+    previous = None
+    if bac_giang and DEMO_PREVIOUS.is_file():
+        with contextlib.chdir(REPO):  # the report names last year's file as the repository does
+            previous = read_previous(shown(DEMO_PREVIOUS))
     return write_reports(inp, ctx.out / "bao-cao", previous)
 
 
