@@ -29,7 +29,7 @@ import numpy as np
 from par_index.common.rounding import round_half_up
 from par_index.common.values import date_to_days, format_number, parse_date_scalar
 from par_index.criteria.compiled import CompiledCriteria
-from par_index.errors import Problem
+from par_index.errors import Problem, made_at_once
 from par_index.scoring.engine import Results, SetResult, score
 from par_index.unit_data.reader import UnitData
 
@@ -75,14 +75,9 @@ class Proposal:
     def rows(cls, rows: Iterable[tuple[str, str, str, str, float, str, float, float, float, tuple[str, ...], str]]) -> list[Proposal]:
         """One proposal per tuple of the fields in order: equal to ``Proposal(*row)`` made one by
         one, without a call of ``__init__`` with arguments each (as :meth:`Problem.rows`)."""
-        new, set_dict, out = object.__new__, object.__setattr__, []
-        for unit, unit_name, criterion, criterion_name, max_, self_value, self_points, current_points, proposed_points, kinds, reason in rows:
-            one = new(cls)
-            set_dict(one, "__dict__", {"unit": unit, "unit_name": unit_name, "criterion": criterion, "criterion_name": criterion_name,
-                                       "max": max_, "self_value": self_value, "self_points": self_points, "current_points": current_points,
-                                       "proposed_points": proposed_points, "kinds": kinds, "reason": reason})
-            out.append(one)
-        return out
+        names = ("unit", "unit_name", "criterion", "criterion_name", "max", "self_value", "self_points", "current_points", "proposed_points",
+                 "kinds", "reason")
+        return made_at_once(cls, (dict(zip(names, row, strict=True)) for row in rows))
 
 
 def found_stages(round_no: int) -> tuple[str, ...]:

@@ -40,7 +40,7 @@ from par_index.common.folders import escape
 from par_index.common.values import format_date, format_number, nfc, parse_date_scalar
 from par_index.criteria.compiled import CompiledCriteria, Leaf
 from par_index.criteria.rules.deadline import Deadline
-from par_index.errors import Problem
+from par_index.errors import Problem, made_at_once
 from par_index.messages import CRITERION_UNKNOWN, DATE_UNREADABLE, UNIT_UNKNOWN
 from par_index.scoring.engine import Results, SetResult, Stage, score
 from par_index.unit_data.reader import UnitData
@@ -90,13 +90,9 @@ class Requirement:
         ``unit_names``. Equal to ``Requirement(agency, criteria, leaf, leaf_name, document, issuer,
         unit, unit_name, "missing")`` made one by one, without a call of ``__init__`` with
         arguments each (as :meth:`Problem.rows`; ~70,000 for 1,000 units)."""
-        new, set_dict, out = object.__new__, object.__setattr__, []
-        for (agency, leaf, leaf_name, document, issuer), unit, unit_name in zip(documents, units, unit_names, strict=True):
-            one = new(cls)
-            set_dict(one, "__dict__", {"agency": agency, "criteria": criteria, "leaf": leaf, "leaf_name": leaf_name, "document": document,
-                                       "issuer": issuer, "unit": unit, "unit_name": unit_name, "status": "missing", "supplied": (), "notes": ()})
-            out.append(one)
-        return out
+        return made_at_once(cls, ({"agency": agency, "criteria": criteria, "leaf": leaf, "leaf_name": leaf_name, "document": document,
+                                   "issuer": issuer, "unit": unit, "unit_name": unit_name, "status": "missing", "supplied": (), "notes": ()}
+                                  for (agency, leaf, leaf_name, document, issuer), unit, unit_name in zip(documents, units, unit_names, strict=True)))
 
 
 @dataclass
