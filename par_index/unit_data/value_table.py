@@ -49,9 +49,10 @@ def _answer_count_grammar(space: str, digit: str, more: str) -> str:
 _WHOLE = re.compile(_answer_count_grammar(r"\s", r"\d", "+"))
 # The same grammar for RE2 over ASCII texts only: RE2's ``\s`` and ``\d`` are ASCII where
 # Python's are Unicode. On ASCII, Python's ``\s`` (``str.isspace``, ``str.strip``) is exactly
-# these ten characters and its ``\d`` exactly 0-9; texts with other characters go to ``re``.
-_ASCII_SPACE = r"\x09-\x0d\x1c-\x20"
-_ASCII_SPACE_CHARS = "\t\n\v\f\r\x1c\x1d\x1e\x1f "  # the same, as the characters
+# these ten characters (taken from it below) and its ``\d`` exactly 0-9; texts with other
+# characters go to ``re``.
+_ASCII_SPACE_CHARS = "".join(c for c in map(chr, range(128)) if c.isspace())  # \t \n \v \f \r \x1c-\x1f and space
+_ASCII_SPACE = "".join(f"\\x{ord(c):02x}" for c in _ASCII_SPACE_CHARS)  # the same, as written inside [...]
 _WHOLE_ASCII = "^" + _answer_count_grammar(_ASCII_SPACE, "[0-9]", "") + "$"
 _ARROW_FROM = 512  # fewer candidate texts are read by ``re`` alone (pyarrow.compute need not load)
 _KEYS = re.compile(r"([^:=;,\s]+)\s*[:=]")
