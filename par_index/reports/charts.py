@@ -168,22 +168,22 @@ BOTTOM = 2 * TICK + FONT_SIZE * 2.6 + PAD  # tick labels and axis title under th
 def area_chart(labels: Sequence[str], final: Sequence[float | None], self_: Sequence[float | None] | None) -> str:
     """Horizontal bars: each area's sub-index (final; self-assessed beside it when given)."""
     legend = self_ is not None
-    geometry, legend_svg, axes_svg, made = _area_frame(tuple(labels), legend)
-    c = _Bars(*geometry)
-    h = 0.38 if legend else 0.6
-    parts = c.parts
+    f = _area_frame(tuple(labels), legend)
+    made, x, xb = f.made, f.bars.x, f.x_base
+    parts = [f.head]
 
     def bar(y: int, v: float, own: bool) -> None:
-        """A bar of a chart with these labels, drawn once (a thousand unit reports share most of
-        them) and kept, up to MADE_KEPT of them; a zero is always drawn (0.0 and -0.0 are one key)."""
+        """A bar of a chart with these labels (as :meth:`_Bars.bar` draws it from the base 0; the
+        row's y and height written once per frame), drawn once (a thousand unit reports share
+        most of them) and kept, up to MADE_KEPT of them; a zero is always drawn (0.0 and -0.0
+        are one key)."""
         key = (y, v, own)
         text = made.get(key) if v else None
         if text is None:
-            if own:
-                c.bar(y - h / 2, h, v, SELF_COLOR)
-            else:
-                c.bar(y + h / 2 if legend else y, h, v, FINAL_COLOR)
-            text = parts.pop()
+            xv = x(v)
+            x0, x1 = (xb, xv) if xb <= xv else (xv, xb)
+            y0, height, color = (f.own_rows if own else f.final_rows)[y]
+            text = f'<rect x="{_n(x0)}" y="{y0}" width="{_n(x1 - x0)}" height="{height}" fill="{color}"/>'
             if v and len(made) < MADE_KEPT:
                 made[key] = text
         parts.append(text)
@@ -194,7 +194,7 @@ def area_chart(labels: Sequence[str], final: Sequence[float | None], self_: Sequ
             bar(y, v or 0.0, True)
         for y, v in enumerate(final):
             bar(y, v or 0.0, False)
-        parts.append(legend_svg)
+        parts.append(f.legend)
     else:
         for y, v in enumerate(final):
             bar(y, v or 0.0, False)
@@ -202,29 +202,43 @@ def area_chart(labels: Sequence[str], final: Sequence[float | None], self_: Sequ
         if v is not None:
             key = (y, v, "text")
             text = made.get(key) if v else None
-            if text is None:
-                c.text(c.x(min(v, 100.0) + 1), c.y(y + (h / 2 if legend else 0)), _vn(v), 8.0)
-                text = parts.pop()
+            if text is None:  # as _Bars.text writes a value (8 pt, from the start, its y the row's middle)
+                text = f'<text x="{_n(x(min(v, 100.0) + 1))}" y="{f.text_rows[y]}" font-size="8">{escape(_vn(v), quote=False)}</text>'
                 if v and len(made) < MADE_KEPT:
                     made[key] = text
             parts.append(text)
-    parts.append(axes_svg)
-    return c.svg("Biểu đồ chỉ số thành phần theo lĩnh vực")
+    parts.append(f.axes)
+    return "".join(parts)
 
 
 MADE_KEPT = 100_000  # bars and value texts kept per set of area labels (about 100 bytes each)
+AREA_TITLE = "Biểu đồ chỉ số thành phần theo lĩnh vực"
+
+
+@dataclass
+class _AreaFrame:
+    """What an area chart's labels alone decide (:func:`_area_frame`)."""
+
+    bars: _Bars  # the box
+    head: str  # the svg element's start and the title
+    legend: str
+    axes: str  # the axes and the end of the svg element
+    x_base: float  # where a bar starts (the value 0)
+    own_rows: list[tuple[str, str, str]]  # per row, the self bar's y, height and colour as written
+    final_rows: list[tuple[str, str, str]]  # the same for the final bar
+    text_rows: list[str]  # per row, the value text's y as written
+    made: dict[tuple[Any, ...], str]  # the bars and value texts drawn so far (by row, value and kind)
 
 
 @lru_cache(maxsize=64)
-def _area_frame(labels: tuple[str, ...], legend: bool) -> tuple[tuple[Any, ...], str, str, dict[tuple[Any, ...], str]]:
+def _area_frame(labels: tuple[str, ...], legend: bool) -> _AreaFrame:
     """What an area chart's labels alone decide, worked out once for every unit report with the
-    same areas: the box, the legend and the axes (SVG text); and the bars and value texts drawn
-    so far in that box (by row, value and kind)."""
+    same areas: the box, the svg head, the legend and the axes (SVG text), each row's place; and
+    the bars and value texts drawn so far in that box."""
     n = len(labels)
     shown = [_short(s) for s in labels]
     top = PAD + (14.0 if legend else 0.0)
-    geometry = ((0.42 * n + 0.9) * 72, (0.0, 112.0), _bar_limits(n, 0.76 if legend else 0.6), _label_margin(shown), top, BOTTOM)
-    c = _Bars(*geometry)
+    c = _Bars((0.42 * n + 0.9) * 72, (0.0, 112.0), _bar_limits(n, 0.76 if legend else 0.6), _label_margin(shown), top, BOTTOM)
     if legend:  # the legend above the bars' top right corner, as two entries side by side
         entries = (("Tự đánh giá", SELF_COLOR), ("Kết quả cuối cùng", FINAL_COLOR))
         size = 8.0
@@ -238,7 +252,17 @@ def _area_frame(labels: tuple[str, ...], legend: bool) -> tuple[tuple[Any, ...],
     legend_svg = "".join(c.parts)
     c.parts.clear()
     c.axes(shown, [0, 20, 40, 60, 80, 100], "Chỉ số thành phần (%)")
-    return geometry, legend_svg, "".join(c.parts), {}
+    head, end = c.svg(AREA_TITLE).split("</title>", 1)
+    h = 0.38 if legend else 0.6
+
+    def row(middle: float, color: str) -> tuple[str, str, str]:
+        y0, y1 = sorted((c.y(middle - h / 2), c.y(middle + h / 2)))  # as _Bars.bar
+        return _n(y0), _n(y1 - y0), color
+
+    own_rows = [row(y - h / 2, SELF_COLOR) for y in range(n)]
+    final_rows = [row(y + h / 2 if legend else y, FINAL_COLOR) for y in range(n)]
+    text_rows = [_n(c.y(y + (h / 2 if legend else 0)) + 0.36 * 8.0) for y in range(n)]
+    return _AreaFrame(c, head + "</title>", legend_svg, end, c.x(0.0), own_rows, final_rows, text_rows, {})
 
 
 def ranking_chart(labels: Sequence[str], values: Sequence[float], bands: Sequence[str | None],

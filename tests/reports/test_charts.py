@@ -108,4 +108,40 @@ def test_area_chart_pieces_kept_give_the_chart_drawn_anew() -> None:
     for _ in range(2):
         assert [(area_chart(labels, final, own), area_chart(labels, final, None)) for final, own in cases] == fresh
     assert ">0,00</text>" in fresh[0][1] and ">-0,00</text>" in fresh[1][1]
-    assert len(charts._area_frame(tuple(labels), True)[3]) > 0
+    assert len(charts._area_frame(tuple(labels), True).made) > 0
+
+
+def _area_chart_drawn(labels: list[str], final: list[float | None], self_: list[float | None] | None) -> str:
+    """The area chart drawn piece by piece with :class:`charts._Bars` (as before its rows' places
+    were written once per frame): the reference of the fast path."""
+    from par_index.reports import charts
+
+    legend = self_ is not None
+    frame = charts._area_frame(tuple(labels), legend)
+    c = charts._Bars(*(frame.bars.height, frame.bars.x_lim, frame.bars.y_lim, frame.bars.left, frame.bars.top, frame.bars.bottom))
+    h = 0.38 if legend else 0.6
+    for y, v in enumerate(self_ or []):
+        c.bar(y - h / 2, h, v or 0.0, charts.SELF_COLOR)
+    for y, v in enumerate(final):
+        c.bar(y + h / 2 if legend else y, h, v or 0.0, charts.FINAL_COLOR)
+    if legend:
+        c.parts.append(frame.legend)
+    for y, v in enumerate(final):
+        if v is not None:
+            c.text(c.x(min(v, 100.0) + 1), c.y(y + (h / 2 if legend else 0)), charts._vn(v), 8.0)
+    c.parts.append(frame.axes.removesuffix("</svg>"))
+    return c.svg(charts.AREA_TITLE)
+
+
+def test_area_chart_is_the_chart_drawn_piece_by_piece() -> None:
+    """Each row's y and height are written once per frame, the svg head and axes once: the
+    chart is the one :class:`_Bars` draws bar by bar (negative, zero, -0.0, above 100, missing)."""
+    from par_index.reports import charts
+
+    labels = ["1. Công tác chỉ đạo", "2. Cải cách <thể chế> & thủ tục", "3. C", "4. D"]
+    cases = [([50.0, 100.0, 0.0, -12.5], [60.0, 100.0, 0.0, 3.0]), ([-0.0, 75.5, 104.25, None], [None, 75.5, -0.0, 0.004]),
+             ([33.33, 66.67, 99.99, 0.01], None)]
+    charts._area_frame.cache_clear()
+    for _ in range(2):  # drawn, then from kept pieces
+        for final, own in cases:
+            assert area_chart(labels, final, own) == _area_chart_drawn(labels, final, own)
