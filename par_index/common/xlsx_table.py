@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +179,8 @@ def _rows(rows: Sequence[Sequence[Any]] | Columns, letters: list[str], number: l
     """The ``<row>`` elements from row 2 on, as UTF-8, ``ROWS_PER_CHUNK`` rows at a time: each
     column's distinct cells made once (:func:`_column`), the rows put together from them by
     pyarrow's string kernels (a cell at a time in Python was ~1 µs, 1.26 million cells in the
-    report workbook of 1,000 units)."""
+    report workbook of 1,000 units): one join of every column's pieces per chunk, a column with
+    empty cells (no element) made as cells first."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -188,20 +190,30 @@ def _rows(rows: Sequence[Sequence[Any]] | Columns, letters: list[str], number: l
         columns = [_coded(c, number[j]) for j, c in enumerate(rows.columns)]
     else:
         columns = [_column(values, number[j]) for j, values in enumerate(itertools.zip_longest(*rows, fillvalue=_ABSENT))]
-    tails = [pa.array(t, type=pa.string()) for t, _ in columns]
+    tails = [pa.array([f'"{x}' for x in t], type=pa.string()) for t, _ in columns]  # each after its cell's row number
     empty = [np.flatnonzero(np.array([x == "" for x in t], dtype=bool)) for t, _ in columns]
     for lo in range(0, len(rows), ROWS_PER_CHUNK):
         hi = min(lo + ROWS_PER_CHUNK, len(rows))
-        numbers = pa.array(list(map(str, range(lo + 2, hi + 2))), type=pa.string())  # not pc.cast: its first call takes ~1 s
-        cells = []
+        numbers = _row_numbers(lo + 2, hi + 2)
+        pieces: list[Any] = ['<row r="', numbers, '">']
         for j, (_, codes) in enumerate(columns):
             part = codes[lo:hi]
-            cell = pc.binary_join_element_wise(f'<c r="{letters[j]}', numbers, '"', tails[j].take(pa.array(part)), "")
+            tail = tails[j].take(pa.array(part))
             gone = np.isin(part, empty[j])
             if gone.any():  # no element for an empty cell without a style
-                cell = pc.if_else(pa.array(gone), "", cell)
-            cells.append(cell)
-        yield utf8_text(pc.binary_join_element_wise('<row r="', numbers, '">', *cells, "</row>", ""))
+                pieces.append(pc.if_else(pa.array(gone), "", pc.binary_join_element_wise(f'<c r="{letters[j]}', numbers, tail, "")))
+            else:  # joined with the whole row: no array of this column's cells
+                pieces += (f'<c r="{letters[j]}', numbers, tail)
+        yield utf8_text(pc.binary_join_element_wise(*pieces, "</row>", ""))
+
+
+@lru_cache(maxsize=8)
+def _row_numbers(lo: int, hi: int) -> Any:
+    """The row numbers ``lo`` … ``hi - 1`` as a pyarrow string array (not pc.cast: its first call
+    takes ~1 s), made once for the sheets of a workbook (their chunks start at the same rows)."""
+    import pyarrow as pa
+
+    return pa.array(list(map(str, range(lo, hi))), type=pa.string())
 
 
 def _sheet_head(table: Table, n_cols: int, n_rows: int) -> str:

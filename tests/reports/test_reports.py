@@ -323,3 +323,29 @@ def test_agency_view_without_a_review_and_its_workbook_rows(tmp_path):
     sheet = load_workbook(write_workbook(inp, pdata, None, tmp_path / "b.xlsx"))["Tài liệu kiểm chứng"]
     rows = [r for r in sheet.iter_rows(min_row=2, values_only=True)]
     assert len(rows) == 15 and rows[0] == ("so-noi-vu", "1.1", rows[0][2], rows[0][3], "so-a", "Sở A (tổng hợp)", "thiếu")
+
+
+def test_evidence_sheet_by_column_is_the_sheet_of_its_rows(tmp_path):
+    """The workbook's evidence sheet is written from columns (one list per column, ~70,000 rows
+    for 1,000 units): it is the sheet written from one row per owed document, on Bắc Giang's
+    evidence register (every status, issuers, documents that repeat)."""
+    import zipfile
+
+    from par_index.common.xlsx_table import Table, write_tables
+    from par_index.evidence.check import STATUS_WORDS
+    from par_index.reports.agency import review_self
+    from par_index.reports.province import ProvinceData
+    from par_index.reports.ranking import claim_gaps, ranking_frame, unit_groups
+    from par_index.reports.workbook import write_workbook
+
+    crit, data_path = EXAMPLES["bac-giang"]
+    inp = prepare([load(p) for p in crit], read_data(data_path), DATE)
+    requirements = list(review_self(inp).requirements)
+    assert len({q.status for q in requirements}) >= 3
+    pdata = ProvinceData(ranking_frame(inp.final, unit_groups(inp.data)), claim_gaps(inp.self_, inp.final), None, None, [])
+    with zipfile.ZipFile(write_workbook(inp, pdata, requirements, tmp_path / "b.xlsx")) as z:
+        by_column = z.read("xl/worksheets/sheet6.xml")
+    rows = [[q.agency, q.leaf, q.leaf_name, q.document, q.unit, q.unit_name, STATUS_WORDS.get(q.status, q.status)] for q in requirements]
+    headers = ["Cơ quan", "Tiêu chí", "Nội dung", "Tài liệu", "Mã đơn vị", "Tên đơn vị", "Tình trạng"]
+    with zipfile.ZipFile(write_tables(tmp_path / "r.xlsx", [Table("Tài liệu kiểm chứng", headers, rows, set(), {1: 16, 3: 40, 4: 50, 6: 36})])) as z:
+        assert by_column == z.read("xl/worksheets/sheet1.xml")
