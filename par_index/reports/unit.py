@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import chain, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -124,7 +125,8 @@ def _set_plan(inp: ReportInputs, s: SetResult) -> dict[str, Any]:
             "names": [str(x) for x in s.units["name"]], "kinds": kinds, "kind_count": Counter(kinds),
             "nodes": nodes, "html": [(str(escape(node.code)), str(escape(node.name))) for node, _, _ in nodes],
             "leaf_html": [(str(escape(leaf.code)), str(escape(leaf.name))) for leaf in c.leaves],
-            "area_html": {a.code: (str(escape(a.code)), str(escape(a.name))) for a in c.areas()},
+            "area_cells": [(str(escape(a.code)), str(escape(a.name))) for a in c.areas()],  # section I's cells, as plan["areas"]
+            "area_labels": [f"{a.code}. {a.name}" for a in c.areas()],  # the chart's
             "areas": [(a, c.node_index[a.code]) for a in c.areas()],  # each area with its node column
             "expected": [f'<div class="note">Tài liệu cần có: {Markup("; ").join([escape(e.document) for e in leaf.evidence])}</div>'
                          if leaf.evidence else "" for leaf in c.leaves],
@@ -223,43 +225,46 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
 
     # the appendix table: every node that applies to this unit, in reading order (see _appendix)
     plan = _set_plan(inp, fs)
-    rows = _appendix_rows(inp, fs, plan, i, str(escape(unit)))
+    unit_attr = str(escape(unit))
+    rows = _appendix_rows(inp, fs, plan, i, unit_attr)
     has_appraisal = _appendix(inp, fs, plan)["appraised"][i]  # a value of an appraisal row
 
-    # section I: totals and areas
+    # section I: totals and areas (each area's row written here, as the appendix's rows are)
     sp_tot, fp_tot = units_to_points(ss.total_points[k], ss.scale), units_to_points(fs.total_points[i], fs.scale)
     s_idx, f_idx = exact_index(ss.total_points[k], ss.total_max[k]), exact_index(fs.total_points[i], fs.total_max[i])
-    areas = []
+    area_rows: list[str] = []
+    scored: list[tuple[Decimal, str, str, float]] = []  # (sub-index, code, name, units lost) of each area with an index: the draft's
     chart_labels, chart_final, chart_self = [], [], []
     f_max, f_points = fs.node_max[i].tolist(), fs.node_points[i].tolist()  # a row's numbers as floats once, not a numpy scalar each
     s_max, s_points = ss.node_max[k].tolist(), ss.node_points[k].tolist()
-    for area, j in plan["areas"]:
+    for (area, j), (code, name), label in zip(plan["areas"], plan["area_cells"], plan["area_labels"], strict=True):
         m = f_max[j]
-        f_sub = exact_index(f_points[j], m)
-        s_sub = exact_index(s_points[j], s_max[j])
         # (points, vn text, data text) per distinct whole-unit number: as units_to_points, vn and data_number give them
         fpts, f_text, f_data = point_texts(round(f_points[j]), fs.scale)
         spts, s_text, s_data = point_texts(round(s_points[j]), ss.scale)
         if m <= 0 and fpts == 0 and spts == 0:
             continue
+        f_sub = exact_index(f_points[j], m)
+        s_sub = exact_index(s_points[j], s_max[j])
         _, m_text, m_data = point_texts(round(m), fs.scale) if m > 0 else (None, "—", "")
-        areas.append({
-            "code": area.code, "name": area.name, "max": m_text, "max_data": m_data,
-            "self": s_text, "self_data": s_data, "final": f_text, "final_data": f_data,
-            "self_index": vn(s_sub), "final_index": vn(f_sub), "final_index_data": data_number(f_sub),
-            "lost": units_to_points(m - f_points[j], fs.scale) if m > 0 else None, "sub": f_sub,
-        })
+        final = f'<td class="num" data-field="final" data-points="{f_data}">{f_text}</td>' if has_appraisal else ""
+        area_rows.append(f'<tr data-unit="{unit_attr}" data-code="{code}"><td class="c">{code}</td><td>{name}</td>'
+                         f'<td class="num" data-field="max" data-points="{m_data}">{m_text}</td>'
+                         f'<td class="num" data-field="self" data-points="{s_data}">{s_text}</td>{final}'
+                         f'<td class="num" data-field="final-index" data-points="{data_number(f_sub)}">{vn(f_sub)}</td></tr>\n')
         if m > 0:
-            chart_labels.append(f"{area.code}. {area.name}")
-            chart_final.append(float(f_sub) if f_sub is not None else None)
+            assert f_sub is not None
+            scored.append((f_sub, area.code, area.name, m - f_points[j]))
+            chart_labels.append(label)
+            chart_final.append(float(f_sub))
             chart_self.append(float(s_sub) if s_sub is not None else None)
     chart = area_chart(chart_labels, chart_final, chart_self if has_appraisal else None)
 
-    explanations = _explanations(inp, fs, plan, i, str(escape(unit)))
+    explanations = _explanations(inp, fs, plan, i, unit_attr)
     own = inp.notes.get(unit, {})
     difficulties, proposals, generated = own.get("kho_khan", []), own.get("de_xuat", []), False
     if not difficulties and not proposals:
-        difficulties, proposals = _draft_sections(fs, i, areas, _most_lost(inp, fs, plan))
+        difficulties, proposals = _draft_sections(fs, i, scored, _most_lost(inp, fs, plan))
         generated = True
     rank = fs.rank[i]
     kind = plan["kinds"][i]
@@ -273,8 +278,7 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
                   "self_index": vn(s_idx), "self_index_data": data_number(s_idx), "final_index": vn(f_idx), "final_index_data": data_number(f_idx),
                   "rank": vn_int(None if np.isnan(rank) else int(rank)), "band": fs.band[i] or "—",
                   "count": plan["kind_count"][kind]},
-        "areas": [{k2: v for k2, v in a.items() if k2 not in ("lost", "sub")} for a in areas],
-        "area_rows": _area_rows(areas, plan["area_html"], str(escape(unit)), has_appraisal),
+        "area_rows": Markup("".join(area_rows)),
         "appendix": Markup("".join(rows)), "explanations": explanations,
         "difficulties": difficulties, "proposals": proposals, "generated": generated, "chart": svg(chart),
         "unit_problems": _unit_level_problems(inp, unit),
@@ -331,7 +335,7 @@ def _appendix(inp: ReportInputs, fs: SetResult, plan: dict[str, Any]) -> dict[st
     return _by_unit(inp, f"appendix {fs.criteria.id}", (fs.criteria.nodes, fs.units, inp.self_.sets, inp.data.evidence), build)
 
 
-def _appendix_rows(inp: ReportInputs, fs: SetResult, plan: dict[str, Any], i: int, unit_attr: str) -> list[str]:
+def _appendix_rows(inp: ReportInputs, fs: SetResult, plan: dict[str, Any], i: int, unit_attr: str) -> Iterable[str]:
     """Unit row ``i``'s appendix as HTML pieces (see :func:`_appendix`)."""
     app = _appendix(inp, fs, plan)
     codes = app["codes"][app["start"][i]:app["start"][i + 1]].tolist()
@@ -349,21 +353,13 @@ def _appendix_rows(inp: ReportInputs, fs: SetResult, plan: dict[str, Any], i: in
                 here[d] = row
     if here:
         return [x for d in codes for x in ((pre[d], unit_attr, post[d]) if pre[d] is not None else (here[d][0], unit_attr, here[d][1]))]
-    return [x for d in codes for x in (pre[d], unit_attr, post[d])]
+    return _rows_of(pre, post, codes, unit_attr)
 
 
-def _area_rows(areas: list[dict[str, Any]], area_html: dict[str, tuple[str, str]], unit_attr: str, has_appraisal: bool) -> Markup:
-    """Section I's table of areas as HTML rows (the template's rows, written here as the appendix
-    is): the area code and name come escaped once per report, the numbers are ours."""
-    rows = []
-    for a in areas:
-        code, name = area_html[a["code"]]
-        final = f'<td class="num" data-field="final" data-points="{a["final_data"]}">{a["final"]}</td>' if has_appraisal else ""
-        rows.append(f'<tr data-unit="{unit_attr}" data-code="{code}"><td class="c">{code}</td><td>{name}</td>'
-                    f'<td class="num" data-field="max" data-points="{a["max_data"]}">{a["max"]}</td>'
-                    f'<td class="num" data-field="self" data-points="{a["self_data"]}">{a["self"]}</td>{final}'
-                    f'<td class="num" data-field="final-index" data-points="{a["final_index_data"]}">{a["final_index"]}</td></tr>\n')
-    return Markup("".join(rows))
+def _rows_of(pre: list[Any], post: list[Any], codes: list[int], unit_attr: str) -> Any:
+    """The pieces of rows ``codes`` (each its text before the unit id, the id, its text after),
+    taken in C: ~100 rows a page, 1,000 pages."""
+    return chain.from_iterable(zip(map(pre.__getitem__, codes), repeat(unit_attr), map(post.__getitem__, codes)))
 
 
 def _appendix_row(code_name: tuple[str, str], depth: int, leaf: Any, status: str | None, scale: int, m_u: int | None, f_u: int, s_u: int,
@@ -459,9 +455,9 @@ def _explanations(inp: ReportInputs, fs: SetResult, plan: dict[str, Any], i: int
     part = _section_two(inp, fs, plan)
     codes = part["codes"][part["start"][i]:part["start"][i + 1]].tolist()
     pre, post = part["pre"], part["post"]
-    out: list[str] = []
+    here: dict[int, tuple[str, str]] = {}  # rows made for this report beyond ROWS_KEPT
     for d in codes:
-        if pre[d] is None:
+        if pre[d] is None and d not in here:
             j, s_x, f_x, s_scale, reasons, has_appraisal = part["spec"][d]
             fp = point_texts(f_x, fs.scale)[0]
             row = _explanation_row(plan["leaf_html"][j], plan["expected"][j], vn(point_texts(s_x, s_scale)[0]), vn(fp), data_number(fp),
@@ -469,10 +465,11 @@ def _explanations(inp: ReportInputs, fs: SetResult, plan: dict[str, Any], i: int
             if part["kept"] < ROWS_KEPT:
                 pre[d], post[d] = row
                 part["kept"] += 1
-            out += (row[0], unit_attr, row[1])
-        else:
-            out += (pre[d], unit_attr, post[d])
-    return Markup("".join(out))
+            else:
+                here[d] = row
+    if here:
+        return Markup("".join([x for d in codes for x in ((pre[d], unit_attr, post[d]) if pre[d] is not None else (here[d][0], unit_attr, here[d][1]))]))
+    return Markup("".join(_rows_of(pre, post, codes, unit_attr)))
 
 
 def _explanation_row(code_name: tuple[str, str], expected: str, self_: str, final: str, final_data: str,
@@ -508,19 +505,20 @@ def _most_lost(inp: ReportInputs, fs: SetResult, plan: dict[str, Any]) -> dict[s
     return _by_unit(inp, f"most lost {fs.criteria.id}", (fs.criteria.nodes, fs.units), build)
 
 
-def _draft_sections(fs: SetResult, i: int, areas: list[dict[str, Any]], most_lost: dict[str, list[list[tuple[float, int]]]]) -> tuple[list[str], list[str]]:
-    """A draft of sections III and IV from the result: the weakest areas and the items that lost
-    most (``most_lost``: see :func:`_most_lost`)."""
-    scored = [a for a in areas if a["sub"] is not None]
-    weakest = sorted(scored, key=lambda a: (a["sub"], a["code"]))[:WEAKEST_AREAS]
+def _draft_sections(fs: SetResult, i: int, scored: list[tuple[Decimal, str, str, float]],
+                    most_lost: dict[str, list[list[tuple[float, int]]]]) -> tuple[list[str], list[str]]:
+    """A draft of sections III and IV from the result: the weakest areas (``scored``: each area
+    with an index as (sub-index, code, name, units lost)) and the items that lost most
+    (``most_lost``: see :func:`_most_lost`)."""
+    weakest = sorted(scored, key=lambda a: (a[0], a[1]))[:WEAKEST_AREAS]
     leaves = fs.criteria.leaves
     difficulties, proposals = [], []
-    for a in weakest:
-        difficulties.append(f"Lĩnh vực {a['code']}. {a['name']}: chỉ số thành phần {vn(a['sub'])}%, còn thiếu {vn(a['lost'])} điểm so với tối đa.")
-        lost = most_lost[a["code"]][i] if a["code"] in most_lost else []
+    for sub, code, name, gap in weakest:
+        difficulties.append(f"Lĩnh vực {code}. {name}: chỉ số thành phần {vn(sub)}%, còn thiếu {vn(units_to_points(gap, fs.scale))} điểm so với tối đa.")
+        lost = most_lost[code][i] if code in most_lost else []
         items = "; ".join(f"{leaves[j].code} {leaves[j].name} (thiếu {vn(units_to_points(g, fs.scale))} điểm)" for g, j in lost)
         if items:
-            proposals.append(f"Tập trung khắc phục lĩnh vực {a['code']}: {items}.")
+            proposals.append(f"Tập trung khắc phục lĩnh vực {code}: {items}.")
     return difficulties, proposals
 
 
