@@ -12,8 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from par_index.appraisal.read import add_tables, appraisal_workbooks
 from par_index.appraisal.survey import MAP_NAMES
 from par_index.common.folders import folder_links
@@ -28,6 +26,8 @@ from par_index.unit_data.reader import UnitData, coded, read_tables
 from par_index.workbook import reader as workbook_reader
 
 if TYPE_CHECKING:  # the parts below load when their use case is called (scoring stays light)
+    import pandas as pd
+
     from par_index.planning.optimise import Plan, StepCosts
     from par_index.planning.scenario import Located, WhatIf
     from par_index.reports.explain import Explanation

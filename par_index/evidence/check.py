@@ -31,10 +31,9 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-import pandas as pd
 
 from par_index.common.folders import escape
 from par_index.common.values import format_date, format_number, nfc, parse_date_scalar
@@ -44,6 +43,9 @@ from par_index.errors import Problem, made_at_once
 from par_index.messages import CRITERION_UNKNOWN, DATE_UNREADABLE, UNIT_UNKNOWN
 from par_index.scoring.engine import Results, SetResult, Stage, score
 from par_index.unit_data.reader import UnitData
+
+if TYPE_CHECKING:  # the frames come from the reader: ``score`` loads no pandas for this module
+    import pandas as pd
 
 # Requirement statuses, worst first; Vietnamese labels for reports.
 STATUS_ORDER = ("missing", "late", "date", "file", "issuer", "ok")

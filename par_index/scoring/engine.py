@@ -18,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal, TypeGuard
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
 import numpy as np
-import pandas as pd
 
 from par_index.common.memory import give_back
 from par_index.common.rounding import RESOLUTION_DIGITS, float_decimal, given_units, round_half_up, round_units
@@ -36,6 +35,9 @@ from par_index.scoring.layout import Layout, SetLayout, lay_out, row_problem
 from par_index.scoring.ranking import band_labels, rank_within
 from par_index.unit_data.reader import STAGES, UnitData
 from par_index.unit_data.value_table import answer_fractions
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Stage = Literal["self", "final"]  # self: the self-assessment only; final: the last appraisal round there is
 SCORING_STAGES: tuple[Stage, ...] = ("self", "final")
@@ -71,16 +73,25 @@ class SetResult:
     claimed: np.ndarray  # units × leaves: points the unit claimed (NaN when none)
     status: np.ndarray  # units × leaves, object: '', 'na', 'missing', 'not_applicable', 'unreadable'
     problems: list[Problem] = field(default_factory=list)
+    # the "unit", "name" and "kind" of ``units`` as object arrays, which the writers read without
+    # building the frame (pandas is not imported by ``score --out .csv/.json``); empty: read ``units``
+    unit_columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def scale(self) -> int:
         return self.criteria.scale
 
+    def unit_column(self, name: str) -> np.ndarray:
+        """A column of :attr:`units` ("unit", "name" or "kind") as an object array, without
+        building the frame."""
+        column = self.unit_columns.get(name)
+        return column if column is not None else self.units[name].to_numpy(dtype=object)
+
     def unit_row(self, unit: str) -> int:
         rows = self.__dict__.get("_unit_rows")
         if rows is None:  # built once: reports and proposals look units up tens of thousands of times
             rows = {}
-            for i, u in enumerate(self.units["unit"].tolist()):
+            for i, u in enumerate(self.unit_column("unit").tolist()):
                 rows.setdefault(u, i)
             self.__dict__["_unit_rows"] = rows
         if unit not in rows:
@@ -95,30 +106,41 @@ class SetResult:
 
 
 class Lazy:
-    """A text matrix of :class:`SetResult` built on first access (most runs never read them)."""
+    """A text matrix of :class:`SetResult`, or its units frame, built on first access (most runs
+    never read them)."""
 
     __slots__ = ("build",)
 
-    def __init__(self, build: Callable[[], np.ndarray]) -> None:
+    def __init__(self, build: Callable[[], Any]) -> None:
         self.build = build
 
 
 def _built_on_access(name: str) -> property:
     key = "_" + name
 
-    def get(self: SetResult) -> np.ndarray:
+    def get(self: SetResult) -> Any:
         value = self.__dict__[key]
         if isinstance(value, Lazy):
             value = self.__dict__[key] = value.build()
         return value
 
-    def set_(self: SetResult, value: np.ndarray | Lazy) -> None:
+    def set_(self: SetResult, value: Any) -> None:
         self.__dict__[key] = value
 
     return property(get, set_)
 
 
-for _name in ("value_text", "value_stage", "status"):  # the dataclass fields stay as they are
+UNIT_COLUMNS = ("unit", "name", "kind")
+
+
+def units_table(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """:attr:`SetResult.units` from its columns (object arrays): object dtype, a range index."""
+    import pandas as pd
+
+    return pd.DataFrame({name: columns[name] for name in UNIT_COLUMNS}, dtype=object)
+
+
+for _name in ("units", "value_text", "value_stage", "status"):  # the dataclass fields stay as they are
     setattr(SetResult, _name, _built_on_access(_name))
 
 
@@ -284,10 +306,17 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
     def value_stage() -> np.ndarray:
         return np.array([*STAGES, ""], dtype=object)[np.append(stage_no, len(STAGES))[row_t]].T
 
+    units = {name: _unit_texts(lay.units[name]) for name in UNIT_COLUMNS}
     return SetResult(
-        c, stage, lay.units, ph_t.T, mh_t.T, node_points_t.T, node_max_t.T, total_points,
+        c, stage, Lazy(lambda: units_table(units)), ph_t.T, mh_t.T, node_points_t.T, node_max_t.T, total_points,  # type: ignore[arg-type]
         total_max, index, rank, bands, Lazy(value_text), Lazy(value_stage), lay.claim_t.T, Lazy(status),  # type: ignore[arg-type]
+        unit_columns=units,
     )
+
+
+def _unit_texts(column: Any) -> np.ndarray:
+    """A column of the layout's units as an object array."""
+    return column if isinstance(column, np.ndarray) and column.dtype == object else column.to_numpy(dtype=object)
 
 
 def _value_codes(lay: SetLayout, j: int) -> np.ndarray:

@@ -16,7 +16,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-import pandas as pd
+
+from par_index.common.codes import factorize
 
 
 def rank_within(
@@ -30,7 +31,7 @@ def rank_within(
     """
     index = np.asarray(index, dtype=float)
     ranks = np.full(len(index), np.nan)
-    codes, _ = pd.factorize(pd.Series(groups, dtype=object))  # a missing group (−1) gets no rank, as in groupby
+    codes, _ = factorize(np.asarray(groups, dtype=object))  # a missing group (−1) gets no rank, as in groupby
     for g in range(int(codes.max()) + 1 if len(codes) else 0):
         members = np.flatnonzero((codes == g) & ~np.isnan(index))
         values = index[members]

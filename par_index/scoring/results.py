@@ -12,15 +12,18 @@ from dataclasses import dataclass, fields
 from fractions import Fraction
 from json.encoder import encode_basestring
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from par_index.common.arrow_text import utf8_text
+from par_index.common.codes import factorize
 from par_index.common.rounding import round_array
 from par_index.errors import Problem
-from par_index.scoring.engine import Results, SetResult
+from par_index.scoring.engine import UNIT_COLUMNS, Results, SetResult, units_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Part = bytes | memoryview  # a piece of a document to write (pyarrow's text is handed over without a copy)
 
@@ -53,10 +56,10 @@ def standing(s: SetResult, row: int) -> Standing:
 def ranked_order(s: SetResult) -> np.ndarray:
     """Row order for display: kinds in criteria order, then rank, then unit id."""
     kind_order = {k: i for i, k in enumerate(s.criteria.kinds)}
-    codes, distinct = pd.factorize(s.units["kind"])  # each distinct kind looked up once (-1: missing)
+    codes, distinct = factorize(s.unit_column("kind"))  # each distinct kind looked up once (-1: missing)
     kinds = np.array([kind_order.get(k, 99) for k in distinct] + [99])[codes]
     rank = np.where(np.isnan(s.rank), np.inf, s.rank)
-    return np.lexsort((s.units["unit"].to_numpy(), rank, kinds))
+    return np.lexsort((s.unit_column("unit"), rank, kinds))
 
 
 def _num(x: float) -> float | None:
@@ -77,12 +80,13 @@ def to_json_dict(results: Results, include_problems: bool = True, include_units:
         node_idx = node_index.tolist()
         pts = (s.total_points / scale).tolist()
         mx = (s.total_max / scale).tolist()
+        ids, names, kinds = (s.unit_column(c) for c in ("unit", "name", "kind"))
         for i in ranked_order(s):
             units.append(
                 {
-                    "unit": s.units["unit"].iat[i],
-                    "name": s.units["name"].iat[i],
-                    "kind": s.units["kind"].iat[i],
+                    "unit": ids[i],
+                    "name": names[i],
+                    "kind": kinds[i],
                     "points": pts[i],
                     "max": mx[i],
                     "index": _num(s.index[i]),
@@ -119,7 +123,7 @@ def json_units_block(results: Results, indent: str = "  ") -> Iterator[Part]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    sets = [s for s in results.sets if len(s.units)]
+    sets = [s for s in results.sets if len(s.unit_column("unit"))]
     for k, s in enumerate(sets):
         scale = float(s.scale)
         order = ranked_order(s)
@@ -132,13 +136,14 @@ def json_units_block(results: Results, indent: str = "  ") -> Iterator[Part]:
             else:
                 columns.append((codes, texts))
         take = pa.array(order)
-        kind = {k: _js(k) for k in set(s.units["kind"].tolist())}
+        ids, names, kinds = (s.unit_column(c).tolist() for c in ("unit", "name", "kind"))
+        kind = {k: _js(k) for k in set(kinds)}
         band = {b: _js(b) for b in set(s.band)}
         rank = np.isnan(s.rank)
         heads = pc.binary_join_element_wise(
-            f'{indent}{{"unit": ', _json_texts(s.units["unit"].tolist()).take(take),
-            ', "name": ', _json_texts(s.units["name"].tolist()).take(take),
-            ', "kind": ', pa.array([kind[k] for k in s.units["kind"].tolist()], type=pa.string()).take(take),
+            f'{indent}{{"unit": ', _json_texts(ids).take(take),
+            ', "name": ', _json_texts(names).take(take),
+            ', "kind": ', pa.array([kind[k] for k in kinds], type=pa.string()).take(take),
             ', "points": ', _float_texts(s.total_points / scale).take(take),
             ', "max": ', _float_texts(s.total_max / scale).take(take),
             ', "index": ', _float_texts(s.index, nan="null").take(take),  # json writes floats by repr
@@ -254,7 +259,7 @@ def _float_texts(values: np.ndarray, nan: str | None = None) -> Any:
     array: each distinct value (by its bits: -0.0 is not 0.0) written once."""
     import pyarrow as pa
 
-    codes, bits = pd.factorize(np.ascontiguousarray(values, dtype=np.float64).view(np.int64))
+    codes, bits = factorize(np.ascontiguousarray(values, dtype=np.float64).view(np.int64))
     texts = [repr(v) for v in bits.view(np.float64).tolist()]
     if nan is not None:
         texts = [nan if t == "nan" else t for t in texts]
@@ -281,11 +286,14 @@ def _node_entries(code: str, points: np.ndarray, maxima: np.ndarray, scale: floa
     ``points × width + max`` (as one complex number if that could pass 2**52)."""
     width = float(maxima.max(initial=0.0)) + 1.0  # points and maxima are whole units, maxima ≥ 0
     if float(np.abs(points).max(initial=0.0)) * width < 2.0**52:
-        codes, keys = pd.factorize((points * width + maxima).astype(np.int64))  # exact: below 2**53
+        codes, keys = factorize((points * width + maxima).astype(np.int64))  # exact: below 2**53
         pairs = [divmod(k, int(width)) for k in keys.tolist()]
-    else:
-        codes, both = pd.factorize(points + 1j * maxima)
-        pairs = [(c.real, c.imag) for c in both.tolist()]
+    else:  # each of the two by its bits, then the pair of their codes
+        p_codes, p_bits = factorize(np.ascontiguousarray(points, dtype=np.float64).view(np.int64))
+        m_codes, m_bits = factorize(np.ascontiguousarray(maxima, dtype=np.float64).view(np.int64))
+        codes, keys = factorize(p_codes * len(m_bits) + m_codes)
+        p_of, m_of = p_bits.view(np.float64), m_bits.view(np.float64)
+        pairs = [(p_of[k // len(m_bits)], m_of[k % len(m_bits)]) for k in keys.tolist()]
     texts = []
     for pu, mu in pairs:
         p, m = float(pu), float(mu)
@@ -301,26 +309,72 @@ def _merged(left: tuple[np.ndarray, list[str]], right: tuple[np.ndarray, list[st
     return left[0] * width + right[0], [a + b for a in left[1] for b in right[1]]
 
 
+@dataclass(frozen=True)
+class Nullable:
+    """A column of values some of whose cells are missing (``missing`` true there): a rank."""
+
+    values: np.ndarray
+    missing: np.ndarray
+
+
+# a column of one row per unit: floats (NaN: missing), texts as an object array (None: missing),
+# or values with missing cells (:class:`Nullable`)
+Column = np.ndarray | Nullable
+
+
+def set_units_columns(s: SetResult, decimals: int | None = 2) -> dict[str, Column]:
+    """The columns of :func:`units_frame` for the units of ``s``, in ranked order."""
+    order = ranked_order(s)
+    scale = float(s.scale)
+    columns: dict[str, Column] = {name: s.unit_column(name)[order] for name in UNIT_COLUMNS}
+    columns["points"] = (s.total_points / scale)[order]
+    columns["max"] = (s.total_max / scale)[order]
+    idx = s.index[order]
+    if decimals is not None:  # half up, from the exact ratio near a half (docs/rounding.md)
+        idx = round_array(idx, decimals, _exact_index(s.total_points[order], s.total_max[order]))
+    columns["index"] = idx
+    rank = s.rank[order]
+    no_rank = np.isnan(rank)
+    columns["rank"] = Nullable(np.where(no_rank, 0, rank).astype(np.int64), no_rank)
+    columns["band"] = np.array(s.band, dtype=object)[order]
+    for area in s.criteria.areas():
+        j = s.criteria.node_index[area.code]
+        columns[f"points_{area.code}"] = (s.node_points[:, j] / scale)[order]
+    return columns
+
+
+def units_columns(results: Results, decimals: int | None = 2) -> dict[str, Column]:
+    """The columns of :func:`units_frame`, without pandas: the sets' units one after the other,
+    the columns in order of first appearance (as ``pandas.concat``), NaN where a set has no
+    such column (an area of another set)."""
+    per_set = [set_units_columns(s, decimals) for s in results.sets]
+    out: dict[str, Column] = {}
+    for name in dict.fromkeys(n for columns in per_set for n in columns):
+        parts = [columns.get(name) for columns in per_set]
+        if len(parts) == 1 and parts[0] is not None:
+            out[name] = parts[0]
+        elif all(isinstance(p, Nullable) for p in parts):
+            out[name] = Nullable(np.concatenate([p.values for p in parts]), np.concatenate([p.missing for p in parts]))  # type: ignore[union-attr]
+        else:
+            lengths = [len(s.total_points) for s in results.sets]
+            filled = [np.full(n, np.nan) if p is None else p for p, n in zip(parts, lengths, strict=True)]
+            if any(isinstance(p, Nullable) for p in filled):  # pragma: no cover - a rank is in every set
+                raise TypeError(f"column {name}: a rank missing in a set")
+            out[name] = np.concatenate(filled)  # type: ignore[arg-type]
+    return out
+
+
 def units_frame(results: Results, decimals: int | None = 2) -> pd.DataFrame:
     """One row per unit: totals, index, rank, band and each area's points (``points_<code>``)."""
+    import pandas as pd
+
     frames = []
     for s in results.sets:
-        order = ranked_order(s)
-        scale = float(s.scale)
-        df = s.units.iloc[order].reset_index(drop=True).copy()
-        df["points"] = (s.total_points / scale)[order]
-        df["max"] = (s.total_max / scale)[order]
-        idx = s.index[order]
-        if decimals is not None:  # half up, from the exact ratio near a half (docs/rounding.md)
-            idx = round_array(idx, decimals, _exact_index(s.total_points[order], s.total_max[order]))
-        df["index"] = idx
-        rank = s.rank[order]
-        no_rank = np.isnan(rank)
-        df["rank"] = pd.arrays.IntegerArray(np.where(no_rank, 0, rank).astype(np.int64), no_rank)
-        df["band"] = [s.band[i] for i in order]
-        for area in s.criteria.areas():
-            j = s.criteria.node_index[area.code]
-            df[f"points_{area.code}"] = (s.node_points[:, j] / scale)[order]
+        columns = set_units_columns(s, decimals)
+        df = units_table(columns)  # type: ignore[arg-type]
+        for name, column in columns.items():
+            if name not in UNIT_COLUMNS:
+                df[name] = pd.arrays.IntegerArray(column.values, column.missing) if isinstance(column, Nullable) else column
         frames.append(df)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
@@ -330,6 +384,8 @@ def _exact_index(points: np.ndarray, maxima: np.ndarray) -> Callable[[int], Frac
 
 
 def problems_frame(results: Results) -> pd.DataFrame:
+    import pandas as pd
+
     cols = ["severity", "reason", "file", "line", "cell", "unit", "criterion", "field", "message"]
     rows = [{c: getattr(p, c) for c in cols} for p in results.problems]
     df = pd.DataFrame(rows, columns=cols)

@@ -8,25 +8,31 @@ import json
 from collections.abc import Iterable, Iterator
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from par_index.common import spreadsheet
 from par_index.common.arrow_text import utf8_text
+from par_index.common.codes import factorize
 from par_index.common.csv_out import PEOPLE_LINE_END, csv_fields, people_fields, people_head
 from par_index.common.text_files import out_suffix, write_bytes, write_text, writing
 from par_index.common.values import format_fixed
 from par_index.scoring.engine import Results
 from par_index.scoring.results import (
+    Column,
+    Nullable,
     Part,
     json_problems_block,
     json_units_block,
     problems_frame,
     to_json_dict,
+    units_columns,
     units_frame,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HEADERS_VI = {
     "unit": "Mã đơn vị",
@@ -114,7 +120,7 @@ def write_results(results: Results, out: Path) -> None:
         doc["problems"] = []  # its place in the document: the block below fills it
         write_bytes(out, json_parts(doc, {"units": json_units_block(results), "problems": json_problems_block(results)}))
     elif suffix == ".csv":
-        write_csv(units_frame(results), out)
+        write_columns(units_columns(results), out)  # = write_csv(units_frame(results), out), without pandas
     elif suffix == ".xlsx":
         write_xlsx(results, out)
     else:
@@ -124,7 +130,27 @@ def write_results(results: Results, out: Path) -> None:
 def write_csv(df: pd.DataFrame, out: Path, rows_per_part: int = 50_000) -> None:
     """``df.to_csv(out, index=False)`` as pandas writes it (missing cells empty, floats by their
     shortest repr, ``\n`` line ends, quotes only where needed), text cells neutralised
-    (:func:`spreadsheet.csv_cell`).
+    (:func:`spreadsheet.csv_cell`): :func:`write_columns` of the frame's columns."""
+    write_columns({name: _frame_column(df[name]) for name in df.columns}, out, rows_per_part)
+
+
+def _frame_column(col: pd.Series) -> Column:
+    """A frame's column as :func:`write_columns` takes it: floats as they are, a text column
+    (object or string dtype) as an object array with None where missing, anything else (Int64,
+    a categorical, dates) as its values and where they are missing."""
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind == "f":
+        return col.to_numpy()
+    missing = col.isna().to_numpy()
+    cells = col.to_numpy(dtype=object, copy=True)
+    cells[missing] = None
+    return cells if spreadsheet.is_text(col) else Nullable(cells, missing)
+
+
+def write_columns(columns: dict[Any, Column], out: Path, rows_per_part: int = 50_000) -> None:
+    """A table of columns (one value per row each, see :data:`~par_index.scoring.results.Column`)
+    as CSV, as pandas' ``to_csv(index=False)`` writes the frame of them: missing cells empty,
+    floats by their shortest repr, ``\n`` line ends, quotes only where needed, text cells
+    neutralised (:func:`spreadsheet.csv_cell`).
 
     Column by column: each distinct value of a column is made into its CSV text once (the few
     that need quotes by the csv module itself) and the lines are put together from those texts
@@ -134,40 +160,40 @@ def write_csv(df: pd.DataFrame, out: Path, rows_per_part: int = 50_000) -> None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    columns = [_csv_column(df[name]) for name in df.columns]
-    if len(columns) == 1:  # the csv module quotes the one empty field of a one-field row
-        columns = [([t or '""' for t in columns[0][0]], columns[0][1])]
-    texts = [pa.array(t, type=pa.string()) for t, _ in columns]
+    coded = [_csv_column(column) for column in columns.values()]
+    if len(coded) == 1:  # the csv module quotes the one empty field of a one-field row
+        coded = [([t or '""' for t in coded[0][0]], coded[0][1])]
+    texts = [pa.array(t, type=pa.string()) for t, _ in coded]
+    n_rows = len(coded[0][1]) if coded else 0
     head = io.StringIO()
-    csv.writer(head, lineterminator="\n").writerow(spreadsheet.csv_row([str(c) for c in df.columns]))
+    csv.writer(head, lineterminator="\n").writerow(spreadsheet.csv_row([str(c) for c in columns]))
     with writing(out) as tmp, tmp.open("wb") as f:
         f.write(head.getvalue().encode("utf-8"))
-        for lo in range(0, len(df), rows_per_part):
-            cells = [t.take(pa.array(codes[lo : lo + rows_per_part])) for t, (_, codes) in zip(texts, columns, strict=True)]
+        for lo in range(0, n_rows, rows_per_part):
+            cells = [t.take(pa.array(codes[lo : lo + rows_per_part])) for t, (_, codes) in zip(texts, coded, strict=True)]
             cells[-1] = pc.binary_join_element_wise(cells[-1], "\n", "")  # the line end after the last cell
             f.write(utf8_text(pc.binary_join_element_wise(*cells, ",")))
 
 
-def _csv_column(col: pd.Series) -> tuple[list[str], np.ndarray]:
+def _csv_column(column: Column) -> tuple[list[str], np.ndarray]:
     """A column as (the CSV text of each distinct cell, then "" for missing; each row's position
     in it): missing values empty, text neutralised, everything else ``str()`` as the csv module
     writes it."""
-    if isinstance(col.dtype, np.dtype) and col.dtype.kind == "f":  # floats by their bits: 0.0 and -0.0 are other cells
-        values = col.to_numpy()
-        codes, bits = pd.factorize(values.view(np.int64))
+    if isinstance(column, Nullable):
+        codes, distinct = factorize(column.values)
+        codes[column.missing] = -1
+        texts = _quoted([str(v) for v in distinct.tolist()])
+    elif column.dtype.kind == "f":  # floats by their bits: 0.0 and -0.0 are other cells
+        codes, bits = factorize(column.view(np.int64))
         texts = _quoted([repr(x) for x in bits.view(np.float64).tolist()])
-        codes[np.isnan(values)] = -1
+        codes[np.isnan(column)] = -1
     else:
-        codes, distinct = pd.factorize(col)  # -1: missing (None, NaN, NA)
-        if spreadsheet.is_text(col):
-            uniq = pd.Series(np.asarray(distinct, dtype=object), dtype=object)
-            if pd.api.types.infer_dtype(uniq, skipna=False) != "string":  # 1, 1.0, True are equal keys: cell by cell
-                return _csv_cells(col), np.arange(len(col))
-            texts = uniq.tolist()
-            for k in _risky(texts):  # only these go through csv_cell and the csv module
-                texts[k] = _quoted([str(spreadsheet.csv_cell(texts[k]))])[0]
-        else:
-            texts = _quoted([str(v) for v in distinct])
+        codes, distinct = factorize(column)  # -1: missing (None, NaN)
+        texts = distinct.tolist()
+        if not all(isinstance(t, str) for t in texts):  # 1, 1.0, True are equal keys: cell by cell
+            return _csv_cells(column), np.arange(len(column))
+        for k in _risky(texts):  # only these go through csv_cell and the csv module
+            texts[k] = _quoted([str(spreadsheet.csv_cell(texts[k]))])[0]
     codes[codes < 0] = len(texts)
     return [*texts, ""], codes
 
@@ -201,11 +227,10 @@ _FORMULA_BYTES = np.array([ord(c) for c in spreadsheet.FORMULA_START], dtype=np.
 _QUOTE_BYTES = np.array([ord(c) for c in ',"\r\n'], dtype=np.uint8)
 
 
-def _csv_cells(col: pd.Series) -> list[str]:
+def _csv_cells(column: np.ndarray) -> list[str]:
     """Every cell's CSV text, one by one (a text column holding other values too)."""
-    cells = col.to_numpy(dtype=object, copy=True)
-    cells[col.isna().to_numpy()] = ""
-    return _quoted([v if type(v) is str else str(v) for v in (spreadsheet.csv_cell(v) for v in cells)])
+    cells = ("" if v is None or (isinstance(v, float) and v != v) else spreadsheet.csv_cell(v) for v in column.tolist())
+    return _quoted([v if type(v) is str else str(v) for v in cells])
 
 
 def _quoted(texts: list[str]) -> list[str]:
@@ -262,6 +287,7 @@ def area_headers(results: Results) -> dict[str, str]:
 
 
 def write_xlsx(results: Results, out: Path) -> None:
+    import pandas as pd
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter

@@ -1,0 +1,140 @@
+"""Issue 15 target 1: scoring, ranking and writing ``--out .csv/.json`` and ``--problems`` use no
+pandas (its import is ≈ 0.33 s of every run); the public frames are built from the same arrays
+on first access and are what they were."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from par_index import pipeline
+from par_index.common.codes import factorize
+from par_index.scoring.engine import Lazy, Results
+from par_index.scoring.results import Nullable, to_json_dict, units_columns, units_frame
+from par_index.scoring.writers import write_columns, write_csv, write_results
+
+REPO = Path(__file__).resolve().parents[2]
+MINI = (REPO / "tests/data/mini/criteria.yaml", REPO / "tests/data/mini/data")
+BAC_GIANG = ([REPO / "criteria/bac-giang/2024/so.yaml", REPO / "criteria/bac-giang/2024/huyen.yaml"], REPO / "evidence/bac-giang/2024")
+
+
+def _score(criteria: list[Path], data: Path) -> Results:
+    return pipeline.score(pipeline.load_criteria(*criteria), pipeline.read_data(data))
+
+
+@pytest.fixture(scope="module")
+def mini() -> Results:
+    return _score([MINI[0]], MINI[1])
+
+
+@pytest.fixture(scope="module")
+def bac_giang() -> Results:
+    return _score(*BAC_GIANG)
+
+
+def _same_as_pandas(values: np.ndarray) -> None:
+    codes, uniques = factorize(values)
+    want_codes, want_uniques = pd.factorize(values)
+    assert codes.dtype == np.intp and codes.tolist() == want_codes.tolist()
+    assert uniques.tolist() == list(want_uniques)
+
+
+@given(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=30))
+def test_factorize_of_whole_numbers_is_pandas(values: list[int]) -> None:
+    _same_as_pandas(np.array(values, dtype=np.int64))
+
+
+@given(st.lists(st.one_of(st.sampled_from(["so", "huyen", "xã", "", " so"]), st.none(), st.just(float("nan"))), max_size=30))
+def test_factorize_of_texts_is_pandas(values: list[object]) -> None:
+    _same_as_pandas(np.array(values, dtype=object))  # None and NaN: −1
+
+
+def test_factorize_of_other_objects_is_pandas() -> None:
+    # 1, 1.0 and True are one key (as pandas hashes them); a tuple is a key; bools by pyarrow
+    _same_as_pandas(np.array([1, "1", 1.0, True, None, (1, 2), (1, 2), 2], dtype=object))
+    _same_as_pandas(np.array([True, False, True]))
+    _same_as_pandas(np.array([], dtype=object))
+    with pytest.raises(TypeError, match="factorize their bits"):
+        factorize(np.array([0.0, -0.0]))
+
+
+def test_units_frame_is_built_on_first_access(mini: Results) -> None:
+    results = _score([MINI[0]], MINI[1])
+    s = results.sets[0]
+    assert isinstance(s.__dict__["_units"], Lazy)
+    to_json_dict(results)
+    units_columns(results)
+    assert isinstance(s.__dict__["_units"], Lazy)  # the writers read the columns, not the frame
+    assert s.unit_row("h-c") == 2
+    want = pd.DataFrame(
+        {"unit": ["so-a", "so-b", "h-c"], "name": ["Sở A (tổng hợp)", "Sở B (tổng hợp)", "Huyện C (tổng hợp)"], "kind": ["so", "so", "huyen"]},
+        dtype=object,
+    )
+    pd.testing.assert_frame_equal(s.units, want)
+    assert s.units is s.units  # built once
+
+
+def test_csv_of_the_columns_is_the_csv_of_the_frame(mini: Results, bac_giang: Results, tmp_path: Path) -> None:
+    """One writer: ``--out .csv`` writes the columns the public frame is made of, byte for byte
+    what ``write_csv(units_frame(...))`` writes, also for two criteria sets whose areas differ
+    (a column one set lacks: empty cells)."""
+    mixed = Results([mini.sets[0], bac_giang.sets[1]], "final", [])  # areas 1, 2, 3, 9 and 1 … 9
+    for k, results in enumerate([mini, bac_giang, mixed]):
+        columns, frame = units_columns(results), units_frame(results)
+        assert list(columns) == frame.columns.tolist()
+        write_columns(columns, tmp_path / f"columns{k}.csv")
+        write_csv(frame, tmp_path / f"frame{k}.csv")
+        assert (tmp_path / f"columns{k}.csv").read_bytes() == (tmp_path / f"frame{k}.csv").read_bytes()
+        write_results(results, tmp_path / f"out{k}.csv")
+        assert (tmp_path / f"out{k}.csv").read_bytes() == (tmp_path / f"frame{k}.csv").read_bytes()
+    assert [len(s.total_points) for s in bac_giang.sets] == [20, 10]
+    rank = units_columns(bac_giang)["rank"]
+    assert isinstance(rank, Nullable) and rank.values.tolist()[18:23] == [19, 20, 1, 2, 3] and not rank.missing.any()
+    columns = units_columns(mixed)
+    assert list(columns)[-9:] == [f"points_{a}" for a in (1, 2, 3, 9, 4, 5, 6, 7, 8)]
+    assert np.isnan(columns["points_4"]).tolist() == [True] * 3 + [False] * 10
+    assert (tmp_path / "out2.csv").read_text(encoding="utf-8").splitlines()[1].endswith(",0.0,,,,,")  # so-b: area 9, then none of 4 … 8
+
+
+def test_writers_hold_no_pandas() -> None:
+    import par_index.common.codes
+    import par_index.evidence.check
+    import par_index.pipeline
+    import par_index.scoring.engine
+    import par_index.scoring.ranking
+    import par_index.scoring.results
+    import par_index.scoring.writers
+
+    modules = [par_index.common.codes, par_index.evidence.check, par_index.pipeline, par_index.scoring.engine,
+               par_index.scoring.ranking, par_index.scoring.results, par_index.scoring.writers]  # fmt: skip
+    bound = {m.__name__: [k for k, v in vars(m).items() if getattr(v, "__name__", "").split(".")[0] == "pandas"] for m in modules}
+    assert bound == {m.__name__: [] for m in modules}
+
+
+def test_writing_csv_json_and_problems_imports_no_pandas(tmp_path: Path) -> None:
+    """Scored (the reader still uses pandas), then pandas made unimportable: the three outputs of
+    ``score --out`` are still written, the same bytes as with pandas."""
+    code = f"""
+import sys
+from pathlib import Path
+from par_index import pipeline
+from par_index.scoring.writers import write_problems, write_results
+results = pipeline.score(pipeline.load_criteria({str(MINI[0])!r}), pipeline.read_data({str(MINI[1])!r}))
+out = Path({str(tmp_path)!r})
+write_results(results, out / "with.csv"); write_results(results, out / "with.json"); write_problems(results, out / "with-problems.csv")
+for name in [m for m in sys.modules if m == "pandas" or m.startswith("pandas.")]:
+    del sys.modules[name]
+sys.modules["pandas"] = None  # import pandas: ImportError
+write_results(results, out / "without.csv"); write_results(results, out / "without.json"); write_problems(results, out / "without-problems.csv")
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+    for name in ("{}.csv", "{}.json", "{}-problems.csv"):
+        assert (tmp_path / name.format("without")).read_bytes() == (tmp_path / name.format("with")).read_bytes()
+    assert (tmp_path / "without.csv").read_text(encoding="utf-8").splitlines()[1] == "so-a,Sở A (tổng hợp),so,10.02,11.0,91.09,1,Xuất sắc,5.75,2.64,1.63,0.0"
