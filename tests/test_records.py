@@ -87,3 +87,6 @@ def test_proposal_rows_equal_proposals_made_one_by_one() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         made[0].reason = "x"  # type: ignore[misc]
     assert Proposal.rows([]) == []
+    for wrong in (fields[0][:-1], (*fields[0], "x")):  # a field missing or one too many
+        with pytest.raises(ValueError):
+            Proposal.rows([wrong])  # type: ignore[list-item]

@@ -570,9 +570,10 @@ class _SelfRows:
         def column(name: str) -> list[Any]:  # column lists, not a dict per row
             return sel[name].astype(object).tolist() if name in sel.columns else [None] * n
 
-        self._at: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
-        for unit, code, file, line, cell in zip(column("unit"), column("criterion"), column("at_file"), column("at_line"), column("at_cell"), strict=True):
-            self._at.setdefault((str(unit), str(code)), (file, line, cell))
+        # the first row of a key wins: the dict made in C from the rows in reverse order
+        keys = list(zip(map(str, column("unit")), map(str, column("criterion")), strict=True))
+        places = list(zip(column("at_file"), column("at_line"), column("at_cell"), strict=True))
+        self._at: dict[tuple[str, str], tuple[Any, Any, Any]] = dict(zip(reversed(keys), reversed(places), strict=True))
 
     def get(self, key: tuple[str, str], default: Where) -> Where:
         at = self._at.get(key)

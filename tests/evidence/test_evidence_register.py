@@ -366,3 +366,28 @@ def test_bac_giang_review_keeps_cell_order_where_bare_and_supplied_cells_meet() 
         "hình giải ngân vốn đầu tư công năm 2024; Số liệu giải ngân do Sở Tài chính tổng hợp); khi thẩm định, tiêu chí này bị tính 0 điểm",
     ]
     assert [(p.file, p.line, p.cell, p.field, p.severity) for p in missing] == [("assessments.csv", n, "", "", "error") for n in (543, 1196, 1967)]
+
+
+def test_self_rows_give_the_first_rows_place() -> None:
+    """A problem on a self-scored cell names its first ``self`` row (file, line; no cell in a
+    CSV): a second self row of the same unit and criterion, and a row of another stage, do not
+    move it; a cell with no self row has no place."""
+    import dataclasses
+
+    import pandas as pd
+
+    from par_index.evidence.check import Where, _SelfRows
+
+    data = read_data(DATA)
+    a = data.assessments
+    first = a[(a["unit"] == "a") & (a["criterion"] == "1.2")]
+    again = first.assign(at_line=[900]).astype({"at_line": a["at_line"].dtype})
+    other = first.assign(at_line=[901], stage=["appraisal1"]).astype({"at_line": a["at_line"].dtype, "stage": "object"})
+    rows = pd.concat([other.astype(object), a.astype(object), again.astype(object)], ignore_index=True)
+    rows["at_line"] = rows["at_line"].astype("int64")
+    at = _SelfRows(dataclasses.replace(data, assessments=rows))
+    assert at.get(("a", "1.2"), Where()) == Where("assessments.csv", 3, "")
+    assert at.get(("a", "9.9"), Where("x")) == Where("x")
+    p1, p2 = at.problems("evidence_missing", ["m1", "m2"], ["a", "zz"], ["1.2", "1.1"])
+    assert (p1.file, p1.line, p1.cell, p1.unit, p1.criterion, p1.message) == ("assessments.csv", 3, "", "a", "1.2", "m1")
+    assert (p2.file, p2.line, p2.cell) == ("", None, "")
