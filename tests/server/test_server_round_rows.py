@@ -216,7 +216,8 @@ def test_a_read_in_parts_equals_one_read_on_both_databases(env: Any, monkeypatch
         monkeypatch.setattr(bulk_read, "read_parts", counting)
         monkeypatch.setattr(round_rows, "PART_MIN_IDS", 9100)  # the ids of the table span 9,100
         monkeypatch.setattr(round_rows, "PARTS", 2)
-        monkeypatch.setattr(round_rows.os, "cpu_count", lambda: 2)
+        cores_a_part = round_rows.CORES_A_PART[env.kind]  # PostgreSQL: its server's process and the reading child
+        monkeypatch.setattr(round_rows.os, "cpu_count", lambda: 2 * cores_a_part)
         monkeypatch.setattr(round_rows, "_runnable_now", lambda: None)  # not Linux: the load average alone
         for load in (0.2, 0.7, 1.2):  # 2, 1 (0.7 rounds to 1 busy core), 1 idle core
             monkeypatch.setattr(round_rows.os, "getloadavg", lambda load=load: (load, load, load))
@@ -231,26 +232,40 @@ def test_a_read_in_parts_equals_one_read_on_both_databases(env: Any, monkeypatch
             monkeypatch.setattr(round_rows, "_runnable_now", lambda now=now: now)
             pd.testing.assert_frame_equal(round_rows.read_frame(conn, stmt, ["id", "a", "b"], True), one)
         monkeypatch.setattr(round_rows.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+        monkeypatch.setattr(round_rows.os, "cpu_count", lambda: 2)  # an idle machine of two cores
+        pd.testing.assert_frame_equal(round_rows.read_frame(conn, stmt, ["id", "a", "b"], True), one)
         monkeypatch.setattr(round_rows, "PART_MIN_IDS", 9101)
         round_rows.read_frame(conn, stmt, ["id", "a", "b"], True)
-    assert sizes == [2, 1, 1, 1, 2, 1, 2, 1]
+    assert sizes == [2, 1, 1, 1, 2, 1, 2, 2 if env.kind == "sqlite" else 1, 1]
     monkeypatch.undo()
     now = round_rows._runnable_now()  # on Linux: at least the thread asking
     assert now is None or now >= 1
     engine.dispose()
 
 
-def test_a_reader_of_a_part_on_postgresql_asks_for_no_parallel_workers(pg_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The parts of a bulk read are its parallelism: on PostgreSQL the reader of each part plans
-    without parallel workers (a Gather Merge of two workers per part cost CPU, not time); one
-    reader of every row keeps them (they share its sort by id). (SQLite has no parallel
-    workers.)"""
+def test_a_bulk_read_on_postgresql_is_planned_without_a_sort_or_parallel_workers_in_a_child(pg_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL every reader of a bulk read, of one part or of several, plans without
+    parallel workers and without a sort (``ORDER BY id`` from the primary key's index: the
+    planner sorted a million rows on disk, then merged two workers' sorts — 1.5 CPU-s of the
+    server's against 0.95), and reads in a child process (:func:`bulk_read.in_child`), so the
+    decoding of the rows overlaps the server's producing them and this process's encoding."""
     from par_index.server import bulk_read
 
     uri = pg_server.replace("postgresql+psycopg://", "postgresql://")
-    sql = "SELECT 1 AS id, current_setting('max_parallel_workers_per_gather') AS w"
-    assert bulk_read.read_parts(uri, [[sql], [sql]])[0].column(1).to_pylist() == ["0", "0"]
-    assert bulk_read.read_parts(uri, [[sql]])[0].column(1).to_pylist() == ["2"]  # the server's default
+    sql = "SELECT 1 AS id, current_setting('max_parallel_workers_per_gather') AS w, current_setting('enable_sort') AS s"
+    children: list[list[str]] = []
+    in_child = bulk_read.in_child
+
+    def counted(database: str, sqls: Any, encode: Any = ()) -> Any:
+        children.append(list(sqls))
+        return in_child(database, sqls, encode)
+
+    monkeypatch.setattr(bulk_read, "in_child", counted)
+    two = bulk_read.read_parts(uri, [[sql], [sql]])[0]
+    assert two.column(1).to_pylist() == ["0", "0"] and two.column(2).to_pylist() == ["off", "off"]
+    one = bulk_read.read_parts(uri, [[sql]])[0]
+    assert one.column(1).to_pylist() == ["0"] and one.column(2).to_pylist() == ["off"]  # the server's defaults: 2, on
+    assert children == [[sql], [sql], [sql]]
 
 
 def test_the_reading_child_gets_the_database_by_standard_input_never_on_its_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -283,7 +298,7 @@ def test_the_reading_child_gets_the_database_by_standard_input_never_on_its_comm
     with pytest.raises(RuntimeError, match="bulk read failed: stopped here"):
         bulk_read.in_child("postgresql://par:mat-khau-bi-mat@db.example/par", ["SELECT 1"])
     assert not any("mat-khau-bi-mat" in a for a in seen["args"])
-    asked = {"database": "postgresql://par:mat-khau-bi-mat@db.example/par", "sqls": ["SELECT 1"], "workers": True, "batch_rows": bulk_read.BATCH_ROWS}
+    asked = {"database": "postgresql://par:mat-khau-bi-mat@db.example/par", "sqls": ["SELECT 1"], "batch_rows": bulk_read.BATCH_ROWS}
     assert json.loads(seen["input"]) == asked
 
 
