@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup, escape
 
 from par_index.reports.charts import gap_chart, ranking_chart
 from par_index.reports.format import data_number, exact_index, vn, vn_date, vn_int
@@ -57,6 +58,9 @@ def province_context(inp: ReportInputs, pd_: ProvinceData) -> dict[str, Any]:
     has_groups = bool((r["group"] != "").any()) if len(r) else False
     areas = areas_of(inp.final)
     leaders = area_leaders(inp.final)
+    # the table of areas' cells per unit written here (as the unit reports' tables): a code
+    # escaped once, the numbers ours (~10 cells a unit, 1,000 units)
+    area_codes = [str(escape(code)) for code, _ in areas]
     kinds = []
     for s in inp.final.sets:
         edges = [(label, float(f)) for label, f in s.criteria.band_fractions]
@@ -73,7 +77,8 @@ def province_context(inp: ReportInputs, pd_: ProvinceData) -> dict[str, Any]:
                     "points": vn(u["points"]), "points_data": data_number(u["points"]), "max": vn(u["max"]), "max_data": data_number(u["max"]),
                     "index": vn(u["index_2dp"]), "index_data": data_number(u["index_2dp"]), "band": u["band"] or "—",
                     "after_cuts": vn(after.get(u["unit"], u["index_2dp"])), "after_cuts_data": data_number(after.get(u["unit"], u["index_2dp"])),
-                    "areas": [{"code": code, "value": vn(u.get(f"area_{code}")), "data": data_number(u.get(f"area_{code}"))} for code, _ in areas],
+                    "area_cells": Markup("".join([f'<td class="num" data-code="{code}" data-points="{data_number(x)}">{vn(x)}</td>'
+                                                  for code, x in zip(area_codes, [u.get(f"area_{code}") for code, _ in areas], strict=True)])),
                     "prev_rank": vn_int(_int(ch.get("prev_rank"))), "rank_change": vn_int(_int(ch.get("rank_change")), signed=True),
                     "rank_trend": _trend(ch.get("rank_change")),
                     "prev_index": vn(ch.get("prev_index")), "index_change": vn(ch.get("index_change"), signed=True),
