@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from par_index.common.arrow_text import utf8_text
+from par_index.common.arrow_numpy import scalar, texts_or_ints, to_arrow
+from par_index.common.arrow_text import join, utf8_text
 from par_index.common.codes import factorize
 from par_index.common.rounding import round_array
 from par_index.errors import Problem
@@ -135,27 +136,27 @@ def json_units_block(results: Results, indent: str = "  ") -> Iterator[Part]:
                 columns[-1] = _merged(columns[-1], (codes, texts))  # fewer, longer pieces to join
             else:
                 columns.append((codes, texts))
-        take = pa.array(order)
+        take = to_arrow(order)
         ids, names, kinds = (s.unit_column(c).tolist() for c in ("unit", "name", "kind"))
         kind = {k: _js(k) for k in set(kinds)}
         band = {b: _js(b) for b in set(s.band)}
         rank = np.isnan(s.rank)
-        heads = pc.binary_join_element_wise(
+        heads = join(
             f'{indent}{{"unit": ', _json_texts(ids).take(take),
             ', "name": ', _json_texts(names).take(take),
-            ', "kind": ', pa.array([kind[k] for k in kinds], type=pa.string()).take(take),
+            ', "kind": ', to_arrow([kind[k] for k in kinds]).take(take),
             ', "points": ', _float_texts(s.total_points / scale).take(take),
             ', "max": ', _float_texts(s.total_max / scale).take(take),
             ', "index": ', _float_texts(s.index, nan="null").take(take),  # json writes floats by repr
-            ', "rank": ', pc.fill_null(pc.cast(pa.array(np.where(rank, 0, s.rank).astype(np.int64), mask=rank), pa.string()), "null").take(take),
-            ', "band": ', pa.array([band[b] for b in s.band], type=pa.string()).take(take),
+            ', "rank": ', pc.fill_null(pc.cast(to_arrow(np.where(rank, 0, s.rank).astype(np.int64), rank), pa.string()), scalar("null")).take(take),
+            ', "band": ', to_arrow([band[b] for b in s.band]).take(take),
             ', "nodes": {',
             "",
         )
         # every piece of the lines in one array (each unit's head, each column's distinct texts, the
         # line end) and, per unit, its pieces' positions in it in line order: the text of a chunk of
         # lines is the values of the pieces taken in that order, one copy by pyarrow
-        pool = pa.concat_arrays([heads, *(pa.array(texts, type=pa.string()) for _, texts in columns), pa.array(["}},\n"])])
+        pool = pa.concat_arrays([heads, *(to_arrow(texts) for _, texts in columns), to_arrow(["}},\n"])])
         pieces = np.empty((len(order), len(columns) + 2), dtype=np.int32)
         pieces[:, 0] = np.arange(len(order))
         start = len(order)
@@ -166,7 +167,7 @@ def json_units_block(results: Results, indent: str = "  ") -> Iterator[Part]:
         last_set = k == len(sets) - 1
         for lo in range(0, len(order), _UNITS_PER_CHUNK):
             hi = min(lo + _UNITS_PER_CHUNK, len(order))
-            text = utf8_text(pool.take(pa.array(pieces[lo:hi].ravel())))
+            text = utf8_text(pool.take(to_arrow(pieces[lo:hi].ravel())))
             yield text[:-2] if last_set and hi == len(order) else text  # the last unit: no comma, and the caller ends the line
 
 
@@ -180,16 +181,15 @@ def json_problems_block(results: Results, per_part: int = 20_000) -> Iterator[Pa
     kernels (a field as_dict leaves out is a null, skipped): no dict is made and encoded per
     problem and no line is a Python string (200,000 problems on 100,000 units)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     problems = results.problems
     for lo in range(0, len(problems), per_part):
         part = problems[lo : lo + per_part]
         columns = [_problem_column(name, list(map(attrgetter(name), part))) for name in _PROBLEM_FIELDS]
-        body = pc.binary_join_element_wise(*columns, ", ", null_handling="skip")
+        body = join(*columns, ", ", null_handling="skip")
         if isinstance(body, pa.Scalar):  # every field one value throughout
             body = pa.repeat(body, len(part))
-        lines = pc.binary_join_element_wise(",\n  {", body, "}", "")
+        lines = join(",\n  {", body, "}", "")
         text = utf8_text(lines)
         yield text[2:] if lo == 0 else text  # the first line has no ",\n" before it
 
@@ -206,18 +206,15 @@ def _problem_column(name: str, values: list[Any]) -> Any:
     key = _js(name) + ": "
     first = values[0]
     if (first is None or type(first) is str) and values[-1] == first and values.count(first) == len(values):
-        return pa.scalar(None if first in ("", None) else key + _js(first), type=pa.string())
-    try:
-        arr = pa.array(values)  # the type pyarrow infers: string for texts (and None), int64 for ints (and None)
-    except (pa.ArrowException, OverflowError):
-        arr = pa.array([])
-    if arr.type == pa.string():
+        return scalar(None if first in ("", None) else key + _js(first))
+    arr = texts_or_ints(values)  # string for texts (and None), int64 for ints (and None), as pyarrow infers
+    if arr is not None and arr.type == pa.string():
         quoted = _quoted(arr, key)
-        empty = pc.equal(arr, "")
-        return pc.if_else(empty, pa.scalar(None, type=pa.string()), quoted) if empty.true_count else quoted
-    if arr.type == pa.int64():  # json writes an int by str
-        return pc.binary_join_element_wise(key, pc.cast(arr, pa.string()), "")
-    return pa.array([None if v is None or v == "" else key + (str(v) if type(v) is int else _js(v)) for v in values], type=pa.string())
+        empty = pc.equal(arr, scalar(""))
+        return pc.if_else(empty, scalar(None), quoted) if empty.true_count else quoted
+    if arr is not None:  # json writes an int by str
+        return join(key, pc.cast(arr, pa.string()), "")
+    return to_arrow([None if v is None or v == "" else key + (str(v) if type(v) is int else _js(v)) for v in values])
 
 
 _PROBLEM_FIELDS = tuple(f.name for f in fields(Problem))
@@ -228,42 +225,36 @@ def _json_texts(values: list[Any]) -> Any:
     :func:`_quoted`; anything else by json itself)."""
     import pyarrow as pa
 
-    try:
-        arr = pa.array(values)
-    except (pa.ArrowException, OverflowError):
-        arr = pa.array([])
-    if arr.type == pa.string() and not arr.null_count:
+    arr = texts_or_ints(values)
+    if arr is not None and arr.type == pa.string() and not arr.null_count:
         return _quoted(arr, "")
-    return pa.array([_js(v) for v in values], type=pa.string())
+    return to_arrow([_js(v) for v in values])
 
 
 def _quoted(arr: Any, key: str) -> Any:
     """``key`` + each text of the pyarrow string array ``arr`` as ``json`` (``ensure_ascii=False``)
     encodes it: ``\\`` and ``"`` escaped by pyarrow, the rare text with a control character by
     json itself; a null stays null."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     raw = np.frombuffer(utf8_text(arr), dtype=np.uint8)
     if not ((raw < 0x20) | (raw == 0x22) | (raw == 0x5C)).any():  # nothing to escape (a unit's id, a criterion's code)
-        return pc.binary_join_element_wise(key + '"', arr, '"', "")
-    quoted = pc.binary_join_element_wise(key + '"', pc.replace_substring(pc.replace_substring(arr, "\\", "\\\\"), '"', '\\"'), '"', "")
+        return join(key + '"', arr, '"', "")
+    quoted = join(key + '"', pc.replace_substring(pc.replace_substring(arr, "\\", "\\\\"), '"', '\\"'), '"', "")
     control = pc.match_substring_regex(arr, r"[\x00-\x1f]")
     if control.true_count:  # \n, \t, \u0001 …: as json writes them
-        quoted = pc.replace_with_mask(quoted, control, pa.array([key + _js(v) for v in arr.filter(control).to_pylist()], type=pa.string()))
+        quoted = pc.replace_with_mask(quoted, control, to_arrow([key + _js(v) for v in arr.filter(control).to_pylist()]))
     return quoted
 
 
 def _float_texts(values: np.ndarray, nan: str | None = None) -> Any:
     """Each float by ``repr`` (as json writes it; NaN as ``nan`` when given), as a pyarrow string
     array: each distinct value (by its bits: -0.0 is not 0.0) written once."""
-    import pyarrow as pa
-
     codes, bits = factorize(np.ascontiguousarray(values, dtype=np.float64).view(np.int64))
     texts = [repr(v) for v in bits.view(np.float64).tolist()]
     if nan is not None:
         texts = [nan if t == "nan" else t for t in texts]
-    return pa.array(texts, type=pa.string()).take(pa.array(codes))
+    return to_arrow(texts).take(to_arrow(codes))
 
 
 def _js(value: object) -> str:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from par_index.common import spreadsheet
-from par_index.common.arrow_text import utf8_text
+from par_index.common.arrow_numpy import scalar, texts_or_ints, to_arrow, to_numpy
+from par_index.common.arrow_text import join, utf8_text
 from par_index.common.codes import factorize
 from par_index.common.csv_out import PEOPLE_LINE_END, csv_fields, people_fields, people_head
 from par_index.common.text_files import out_suffix, write_bytes, write_text, writing
@@ -66,7 +67,6 @@ def write_problems(results: Results, out: Path, rows_per_block: int = 20_000) ->
     # built and read back, no tuple per problem), the lines put together by pyarrow's string
     # kernels and handed to the file without a Python string
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     problems = results.problems
 
@@ -75,10 +75,10 @@ def write_problems(results: Results, out: Path, rows_per_block: int = 20_000) ->
         for lo in range(0, len(problems), rows_per_block):
             part = problems[lo : lo + rows_per_block]
             fields = [_problem_fields(k, list(map(attrgetter(k), part))) for k in PROBLEM_HEADERS_VI]
-            lines = pc.binary_join_element_wise(*fields, ",")
+            lines = join(*fields, ",")
             if isinstance(lines, pa.Scalar):  # every field one value throughout
                 lines = pa.repeat(lines, len(part))
-            yield utf8_text(pc.binary_join_element_wise(lines, PEOPLE_LINE_END, ""))
+            yield utf8_text(join(lines, PEOPLE_LINE_END, ""))
 
     write_bytes(out, blocks())
 
@@ -93,23 +93,20 @@ def _problem_fields(name: str, values: list[Any]) -> Any:
 
     first = values[0]
     if type(first) is str and values[-1] == first and values.count(first) == len(values):
-        return pa.scalar(people_fields([SEVERITY_VI.get(first, first) if name == "severity" else first])[0], type=pa.string())
+        return scalar(people_fields([SEVERITY_VI.get(first, first) if name == "severity" else first])[0])
     if name == "severity":
         values = [SEVERITY_VI.get(s, s) for s in values]
-    try:
-        arr = pa.array(values)  # the type pyarrow infers: string for texts (and None), int64 for ints (and None)
-    except (pa.ArrowException, OverflowError):
-        arr = pa.array([])
-    if name == "line" and arr.type == pa.int64():
+    arr = texts_or_ints(values)  # string for texts (and None), int64 for ints (and None), as pyarrow infers
+    if name == "line" and arr is not None and arr.type == pa.int64():
         arr = pc.cast(arr, pa.string())  # as str(int(n)); None: an empty cell
     elif name == "line":
-        arr = pa.array(["" if n is None else str(int(n)) for n in values], type=pa.string())
-    elif arr.type != pa.string():
-        return pa.array(people_fields(values), type=pa.string())  # a value not a text: people_cell makes it one
-    arr = pc.fill_null(arr, "")  # people_cell(None)
+        arr = to_arrow(["" if n is None else str(int(n)) for n in values])
+    elif arr is None or arr.type != pa.string():
+        return to_arrow(people_fields(values))  # a value not a text: people_cell makes it one
+    arr = pc.fill_null(arr, scalar(""))  # people_cell(None)
     risky = _risky_mask(arr)
     if risky.true_count:
-        arr = pc.replace_with_mask(arr, risky, pa.array(people_fields(arr.filter(risky).to_pylist()), type=pa.string()))
+        arr = pc.replace_with_mask(arr, risky, to_arrow(people_fields(arr.filter(risky).to_pylist())))
     return arr
 
 
@@ -157,22 +154,19 @@ def write_columns(columns: dict[Any, Column], out: Path, rows_per_part: int = 50
     by pyarrow's string kernels, ``rows_per_part`` rows at a time (the file is never whole in
     memory). A cell at a time through the csv module took 7× pyarrow's CSV writer on 100,000
     units; pyarrow's own writer cannot be used (it writes 77 for 77.0 and quotes every text)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     coded = [_csv_column(column) for column in columns.values()]
     if len(coded) == 1:  # the csv module quotes the one empty field of a one-field row
         coded = [([t or '""' for t in coded[0][0]], coded[0][1])]
-    texts = [pa.array(t, type=pa.string()) for t, _ in coded]
+    texts = [to_arrow(t) for t, _ in coded]
     n_rows = len(coded[0][1]) if coded else 0
     head = io.StringIO()
     csv.writer(head, lineterminator="\n").writerow(spreadsheet.csv_row([str(c) for c in columns]))
     with writing(out) as tmp, tmp.open("wb") as f:
         f.write(head.getvalue().encode("utf-8"))
         for lo in range(0, n_rows, rows_per_part):
-            cells = [t.take(pa.array(codes[lo : lo + rows_per_part])) for t, (_, codes) in zip(texts, coded, strict=True)]
-            cells[-1] = pc.binary_join_element_wise(cells[-1], "\n", "")  # the line end after the last cell
-            f.write(utf8_text(pc.binary_join_element_wise(*cells, ",")))
+            cells = [t.take(to_arrow(codes[lo : lo + rows_per_part])) for t, (_, codes) in zip(texts, coded, strict=True)]
+            cells[-1] = join(cells[-1], "\n", "")  # the line end after the last cell
+            f.write(utf8_text(join(*cells, ",")))
 
 
 def _csv_column(column: Column) -> tuple[list[str], np.ndarray]:
@@ -190,7 +184,7 @@ def _csv_column(column: Column) -> tuple[list[str], np.ndarray]:
     else:
         codes, distinct = factorize(column)  # -1: missing (None, NaN)
         texts = distinct.tolist()
-        if not all(isinstance(t, str) for t in texts):  # 1, 1.0, True are equal keys: cell by cell
+        if not set(map(type, texts)) <= {str}:  # 1, 1.0, True are equal keys: cell by cell
             return _csv_cells(column), np.arange(len(column))
         for k in _risky(texts):  # only these go through csv_cell and the csv module
             texts[k] = _quoted([str(spreadsheet.csv_cell(texts[k]))])[0]
@@ -202,17 +196,13 @@ def _risky(texts: list[str]) -> list[int]:
     """Positions of the texts that may start a formula (:data:`spreadsheet.FORMULA_START`) or
     hold a comma, a quote or a line break (pyarrow's string kernels: a column of 100,000 unit
     names is checked in C)."""
-    import pyarrow as pa
-
-    return np.flatnonzero(_risky_mask(pa.array(texts, type=pa.string())).to_numpy(zero_copy_only=False)).tolist()
+    return np.flatnonzero(to_numpy(_risky_mask(to_arrow(texts)))).tolist()
 
 
 def _risky_mask(arr: Any) -> Any:
     """:func:`_risky` of a pyarrow string array without nulls, as a pyarrow boolean array: from
     its UTF-8 bytes by numpy (the characters looked for are ASCII, which UTF-8 never uses
     inside another character): a text's first byte, and the text of each byte of ``,"\r\n``."""
-    import pyarrow as pa
-
     raw = np.frombuffer(utf8_text(arr), dtype=np.uint8)
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1, offset=arr.offset * 4).astype(np.int64)
     offsets -= offsets[0]
@@ -220,7 +210,7 @@ def _risky_mask(arr: Any) -> Any:
     hit = (offsets[1:] > offsets[:-1]) & np.isin(raw[starts] if len(raw) else np.zeros(len(arr), np.uint8), _FORMULA_BYTES)
     inside = np.flatnonzero(np.isin(raw, _QUOTE_BYTES))
     hit[np.searchsorted(offsets, inside, side="right") - 1] = True
-    return pa.array(hit)
+    return to_arrow(hit)
 
 
 _FORMULA_BYTES = np.array([ord(c) for c in spreadsheet.FORMULA_START], dtype=np.uint8)  # one ASCII character each

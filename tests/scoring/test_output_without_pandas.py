@@ -118,23 +118,55 @@ def test_writers_hold_no_pandas() -> None:
     assert bound == {m.__name__: [] for m in modules}
 
 
-def test_writing_csv_json_and_problems_imports_no_pandas(tmp_path: Path) -> None:
-    """Scored (the reader still uses pandas), then pandas made unimportable: the three outputs of
-    ``score --out`` are still written, the same bytes as with pandas."""
-    code = f"""
+# results made by hand (the reader and the layout still use pandas, and reading sets up pyarrow's
+# pandas shim, which would hide a later import): units with a quote, a comma and a formula
+# start, one without any maximum (no index, no rank), and problems with and without a line
+_BY_HAND = """
 import sys
 from pathlib import Path
-from par_index import pipeline
+import numpy as np
+from par_index.criteria.compiled import load
+from par_index.errors import Problem
+from par_index.scoring.engine import Lazy, Results, SetResult, units_table
+from par_index.scoring.ranking import band_labels, rank_within
 from par_index.scoring.writers import write_problems, write_results
-results = pipeline.score(pipeline.load_criteria({str(MINI[0])!r}), pipeline.read_data({str(MINI[1])!r}))
-out = Path({str(tmp_path)!r})
-write_results(results, out / "with.csv"); write_results(results, out / "with.json"); write_problems(results, out / "with-problems.csv")
 for name in [m for m in sys.modules if m == "pandas" or m.startswith("pandas.")]:
-    del sys.modules[name]
-sys.modules["pandas"] = None  # import pandas: ImportError
-write_results(results, out / "without.csv"); write_results(results, out / "without.json"); write_problems(results, out / "without-problems.csv")
+    del sys.modules[name]  # loaded by the reader's modules: forgotten, so that a new import shows
+c = load(Path(CRITERIA))
+units = {"unit": np.array(["a", 'b"c', "=d"], dtype=object), "name": np.array(["Sở A", "Sở B, C", "Huyện D"], dtype=object),
+         "kind": np.array(["so", "so", "huyen"], dtype=object)}
+cells = np.zeros((3, len(c.leaves)))
+node_points = np.tile(np.arange(len(c.nodes), dtype=float) * 10_000, (3, 1))
+total_points, total_max = np.array([9_020_000.0, 8_000_000.0, 0.0]), np.array([10_000_000.0, 10_000_000.0, 0.0])
+with np.errstate(invalid="ignore", divide="ignore"):
+    index = np.where(total_max > 0, total_points * 100.0 / total_max, np.nan)
+texts = np.full((3, len(c.leaves)), "", dtype=object)
+s = SetResult(c, "final", Lazy(lambda: units_table(units)), cells, cells, node_points, node_points + 10_000, total_points, total_max, index,
+              rank_within(index, units["kind"], total_points, total_max), band_labels(total_points, total_max, c.band_fractions),
+              texts, texts, cells, texts, unit_columns=units)
+problems = [Problem("value_above_100", 'giá trị "12" vượt quá', file="assessments.csv", line=3, unit="a", criterion="1.1"),
+            Problem("unit_unknown", "=SUM(A1)", file="units.csv", severity="warning")]
+out = Path(OUT)
+write_results(Results([s], "final", problems), out / "r.csv")
+write_results(Results([s], "final", problems), out / "r.json")
+write_problems(Results([s], "final", problems), out / "p.csv")
+print("pandas" in sys.modules)
 """
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
-    for name in ("{}.csv", "{}.json", "{}-problems.csv"):
-        assert (tmp_path / name.format("without")).read_bytes() == (tmp_path / name.format("with")).read_bytes()
-    assert (tmp_path / "without.csv").read_text(encoding="utf-8").splitlines()[1] == "so-a,Sở A (tổng hợp),so,10.02,11.0,91.09,1,Xuất sắc,5.75,2.64,1.63,0.0"
+
+
+def test_writing_csv_json_and_problems_imports_no_pandas(tmp_path: Path) -> None:
+    """Writing the three outputs of ``score --out`` imports no pandas, not even through pyarrow
+    (whose ``pa.array``, ``to_numpy`` and Python values given to a kernel would)."""
+    code = _BY_HAND.replace("CRITERIA", repr(str(MINI[0]))).replace("OUT", repr(str(tmp_path)))
+    assert subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, capture_output=True, text=True).stdout == "False\n"
+    assert (tmp_path / "r.csv").read_text(encoding="utf-8").splitlines()[:4] == [
+        "unit,name,kind,points,max,index,rank,band,points_1,points_2,points_3,points_9",
+        "a,Sở A,so,9.02,10.0,90.2,1,Xuất sắc,0.0,0.05,0.09,0.11",
+        '"b""c","Sở B, C",so,8.0,10.0,80.0,2,Tốt,0.0,0.05,0.09,0.11',
+        "'=d,Huyện D,huyen,0.0,0.0,,,,0.0,0.05,0.09,0.11",
+    ]
+    assert (tmp_path / "r.json").read_text(encoding="utf-8").count('"unit": "b\\"c"') == 1
+    assert (tmp_path / "p.csv").read_text(encoding="utf-8-sig").splitlines()[1:] == [
+        'lỗi,value_above_100,assessments.csv,3,,a,1.1,,"giá trị ""12"" vượt quá"',
+        "lưu ý,unit_unknown,units.csv,,,,,,'=SUM(A1)",
+    ]
