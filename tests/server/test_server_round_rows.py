@@ -202,6 +202,7 @@ def test_a_read_in_parts_equals_one_read_on_both_databases(env: Any, monkeypatch
 
         monkeypatch.setattr(bulk_read, "collect", counting_batches)
         monkeypatch.setattr(bulk_read, "BATCH_ROWS", 7)  # the rows come in many batches, each encoded as it comes
+        monkeypatch.setattr(bulk_read, "BATCH_BYTES", 100)  # (PostgreSQL's driver cuts them by size: ≈ 4 rows)
         for parts in (1, 2, 3):
             pd.testing.assert_frame_equal(round_rows.read_frame(conn, stmt, ["id", "a", "b"], False, parts=parts), plain)
             got = round_rows.read_frame(conn, stmt, ["id", "a", "b"], True, parts=parts)
@@ -209,8 +210,7 @@ def test_a_read_in_parts_equals_one_read_on_both_databases(env: Any, monkeypatch
             for c in ("a", "b"):
                 assert list(got[c].cat.categories) == list(one[c].cat.categories), (parts, c)
                 assert got[c].cat.codes.tolist() == one[c].cat.codes.tolist(), (parts, c)
-        if env.kind == "sqlite":  # PostgreSQL's driver cuts its batches by bytes
-            assert max(chunks) > 100, chunks
+        assert max(chunks) > 100, chunks
         monkeypatch.undo()
         sizes.clear()
         monkeypatch.setattr(bulk_read, "read_parts", counting)
@@ -298,7 +298,7 @@ def test_the_reading_child_gets_the_database_by_standard_input_never_on_its_comm
     with pytest.raises(RuntimeError, match="bulk read failed: stopped here"):
         bulk_read.in_child("postgresql://par:mat-khau-bi-mat@db.example/par", ["SELECT 1"])
     assert not any("mat-khau-bi-mat" in a for a in seen["args"])
-    asked = {"database": "postgresql://par:mat-khau-bi-mat@db.example/par", "sqls": ["SELECT 1"], "batch_rows": bulk_read.BATCH_ROWS}
+    asked = {"database": "postgresql://par:mat-khau-bi-mat@db.example/par", "sqls": ["SELECT 1"], "batch_rows": bulk_read.BATCH_ROWS, "batch_bytes": bulk_read.BATCH_BYTES}
     assert json.loads(seen["input"]) == asked
 
 
