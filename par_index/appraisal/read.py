@@ -4,8 +4,7 @@ appraisal workbooks, ``assessments.csv`` appraisal rows), explanations and surve
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from par_index.appraisal import survey
 from par_index.appraisal.records import (
@@ -15,13 +14,16 @@ from par_index.appraisal.records import (
     WORKBOOK_PREFIXES,
     _as_assessment_rows,
     _drop_empty_text,
-    _empty,
     _finish,
     _from_assessments,
     _from_table,
     _workbook_sheets,
+    empty_records,
 )
 from par_index.unit_data.reader import UnitData, read_csv_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def add_tables(data: UnitData, path: Path) -> None:
@@ -48,8 +50,12 @@ def appraisal_workbooks(folder: Path) -> list[Path]:
 
 
 def add_appraisals(data: UnitData, path: Path) -> None:
-    """Read the appraisal records and explanations found at ``path`` into ``data``."""
-    records: list[pd.DataFrame] = [_from_assessments(data)]
+    """Read the appraisal records and explanations found at ``path`` into ``data``.
+
+    A data folder with no appraisal file (the usual case) is read without pandas: the records
+    are those of ``assessments`` (:func:`_from_assessments`), kept as a table."""
+    own = _from_assessments(data)
+    records: list[pd.DataFrame] = []
     explanations: list[pd.DataFrame] = []
     if path.is_dir():
         table = path / "appraisals.csv"
@@ -68,17 +74,26 @@ def add_appraisals(data: UnitData, path: Path) -> None:
             records.append(_from_table(_finish(sheets["appraisals"], f"{path.name}[appraisals]", APPRAISAL_COLUMNS, data.problems), data.problems))
         if "explanations" in sheets:
             explanations.append(_finish(sheets["explanations"], f"{path.name}[explanations]", EXPLANATION_COLUMNS, data.problems))
-    added = [r for r in records[1:] if len(r)]
+    added = [r for r in records if len(r)]
     if added:
+        import pandas as pd
+
         rows = pd.concat([_as_assessment_rows(r) for r in added], ignore_index=True)
         for col in data.assessments.columns:
             if col not in rows.columns:
                 rows[col] = ""
         data.assessments = pd.concat([data.assessments, rows[list(data.assessments.columns)]], ignore_index=True)
-    data.appraisals = pd.concat([r[RECORD_COLUMNS] for r in records], ignore_index=True) if records else _empty(RECORD_COLUMNS)
+    if records:
+        import pandas as pd
+
+        data.appraisals = pd.concat([r[RECORD_COLUMNS] for r in [own.frame(), *records]], ignore_index=True)
+    else:
+        data.appraisals = own  # a table: a frame on first access
     if explanations:
+        import pandas as pd
+
         ex = pd.concat(explanations, ignore_index=True)
         ex = _drop_empty_text(ex, data.problems)
         data.explanations = ex
     else:
-        data.explanations = _empty(["unit", "criterion", "text", "date", "at_file", "at_line"])
+        data.explanations = empty_records(["unit", "criterion", "text", "date", "at_file", "at_line"])

@@ -24,9 +24,9 @@ A record (``appraisals.csv``, workbook) without a reason is refused: it is repor
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from par_index.common.values import format_date, nfc, nfc_series, parse_date_scalar
 from par_index.errors import InputError, Problem
@@ -39,7 +39,11 @@ from par_index.messages import (
     column_missing,
 )
 from par_index.unit_data.reader import UnitData
+from par_index.unit_data.table import Table, Texts
 from par_index.unit_data.value_table import column_codes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 APPRAISAL_COLUMNS = (["unit", "criterion", "round", "reason"], ["value", "points", "appraiser", "date"])
 EXPLANATION_COLUMNS = (["unit", "criterion", "text"], ["date"])
@@ -60,11 +64,17 @@ NOTE_MISSING = "dòng thẩm định trong assessments không ghi lý do (cột 
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    return empty_records(columns).frame()
+
+
+def empty_records(columns: list[str]) -> Table:
+    """A table of ``columns`` with no rows (object columns in its frame)."""
+    return Table({c: np.zeros(0, dtype=object) for c in columns})
 
 
 def _finish(df: pd.DataFrame, file: str, spec: tuple[list[str], list[str]], problems: list[Problem]) -> pd.DataFrame:
     """Columns checked and NFC-normalised; ``at_file`` and ``at_line`` added (as the three tables)."""
+
     req, opt = spec
     df = df.copy()
     df.columns = [nfc(str(c)).strip().lower() for c in df.columns]
@@ -96,6 +106,7 @@ def _finish(df: pd.DataFrame, file: str, spec: tuple[list[str], list[str]], prob
 
 def _workbook_sheets(path: Path, names: tuple[str, ...]) -> dict[str, pd.DataFrame]:
     """The named sheets of the data workbook as text tables (formula cells are refused)."""
+    import pandas as pd
     from openpyxl import load_workbook
 
     from par_index.common.xlsx_guard import check_workbook, sheet_rows
@@ -125,7 +136,7 @@ def _workbook_sheets(path: Path, names: tuple[str, ...]) -> dict[str, pd.DataFra
     return out
 
 
-def _problem(r: pd.Series, reason: str, message: str, severity: str = "error") -> Problem:
+def _problem(r: Any, reason: str, message: str, severity: str = "error") -> Problem:
     return Problem(
         reason, message, file=str(r["at_file"]), line=int(r["at_line"]), unit=str(r["unit"]), criterion=str(r["criterion"]), severity=severity
     )
@@ -158,30 +169,29 @@ def _from_table(df: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
     return out[RECORD_COLUMNS].reset_index(drop=True)
 
 
-def _from_assessments(data: UnitData) -> pd.DataFrame:
+def _from_assessments(data: UnitData) -> Table:
     """``assessments`` rows of an appraisal stage (the engine's raw overlay, reason in ``note``).
 
     They stay applied as before; one without a note is warned about (``appraisal_reason_missing``,
     severity warning). The refusal applies to appraisal records proper (``appraisals.csv``, the
     appraisal workbook), which is where appraisers record their decisions.
     """
-    a = data.assessments
+    a = data.table("assessments")
     codes, stages = column_codes(a, "stage")
     appraisal_stage = np.isin(stages, ["appraisal1", "appraisal2"])
     rows = np.flatnonzero(appraisal_stage[codes]) if appraisal_stage.any() else np.zeros(0, dtype=np.intp)
     if not len(rows):
-        return _empty(RECORD_COLUMNS)
-    note = a["note"].array  # looked at on appraisal rows only (few)
-    if isinstance(note, pd.Categorical):  # as the columnar reader gives it: each distinct note looked at once
-        blank = np.array([str(n).strip() == "" for n in note.categories] + [False], dtype=bool)  # code −1: str(nan)
-        no_reason = rows[blank[np.asarray(note.codes)[rows]]]
+        return empty_records(RECORD_COLUMNS)
+    note = a["note"]  # looked at on appraisal rows only (few)
+    if isinstance(note, Texts):  # as the columnar reader gives it: each distinct note looked at once
+        blank = np.array([str(n).strip() == "" for n in note.texts.tolist()], dtype=bool)
+        no_reason = rows[blank[note.codes[rows]]]
     else:
-        no_reason = rows[np.array([str(n).strip() == "" for n in a["note"].to_numpy()[rows]], dtype=bool)]
+        no_reason = rows[np.array([str(n).strip() == "" for n in note[rows].tolist()], dtype=bool)]
     for hit in no_reason.tolist():
-        r = a.iloc[hit]
-        data.problems.append(_problem(r, "appraisal_reason_missing", NOTE_MISSING, "warning"))
-    none = pd.Series([""]).array.take(np.zeros(len(rows), dtype=np.intp))  # pandas' text type, as "" would give
-    return pd.DataFrame(
+        data.problems.append(_problem(a.row(hit), "appraisal_reason_missing", NOTE_MISSING, "warning"))
+    none = Texts(np.zeros(len(rows), dtype=np.intp), np.array([""], dtype=object), "str")  # pandas' text type, as "" would give
+    return Table(
         {
             "unit": _texts_at(a["unit"], rows),
             "criterion": _texts_at(a["criterion"], rows),
@@ -190,25 +200,25 @@ def _from_assessments(data: UnitData) -> pd.DataFrame:
             "points": _texts_at(a["points"], rows),
             "reason": _texts_at(a["note"], rows),
             "appraiser": none,
-            "date": none.copy(),
+            "date": none,
             "at_file": _texts_at(a["at_file"], rows),
-            "at_line": a["at_line"].to_numpy()[rows],
-        },
-        columns=RECORD_COLUMNS,
+            "at_line": np.asarray(a["at_line"])[rows],
+        }
     )
 
 
-def _texts_at(column: pd.Series, rows: np.ndarray) -> object:
-    """The cells ``rows`` of an assessments column as a frame infers them from
-    ``column.to_numpy()[rows]`` (pandas' text type for texts), taken from a dictionary-encoded
-    column's distinct texts: no Python object per row is made and converted again."""
-    cat = column.array
-    if isinstance(cat, pd.Categorical):
-        return pd.Series(cat.categories.to_numpy(dtype=object)).array.take(np.asarray(cat.codes)[rows], allow_fill=True)
-    return column.to_numpy()[rows]
+def _texts_at(column: Texts | np.ndarray, rows: np.ndarray) -> Texts:
+    """The cells ``rows`` of an assessments column, shown in the records' frame as pandas' text
+    type (as a frame infers it from texts), taken by code: no Python object per row."""
+    if isinstance(column, Texts):
+        return Texts(column.codes[rows], column.texts, "str")
+    codes, texts = column_codes(Table({"c": column[rows]}), "c")
+    return Texts(codes, texts, "str")
 
 
 def _as_assessment_rows(rec: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.DataFrame(
         {
             "unit": rec["unit"].to_numpy(),

@@ -36,16 +36,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from par_index.common.values import format_number, nfc
 from par_index.common.yaml_strict import LineDict, load_yaml
 from par_index.errors import InputError, Problem
 from par_index.messages import ANSWER_SHARE_RANGE, NOT_A_MAPPING, UNIT_UNKNOWN
 from par_index.unit_data.reader import UnitData, read_csv_table
+
+if TYPE_CHECKING:  # a folder with no survey is read without pandas
+    import pandas as pd
 
 SURVEY_COLUMNS: tuple[list[str], list[str]] = (["unit", "group", "question", "answer", "count"], [])
 MAP_NAMES = ("survey-map.yaml", "survey-map.yml")
@@ -302,6 +304,8 @@ def resolve(data: UnitData, criteria: Sequence[Any], smap: SurveyMap, rows: pd.D
                 )
             )
             a = a[~replaced]
+    import pandas as pd
+
     new = pd.DataFrame(
         {
             "unit": [s.unit for s in lines],

@@ -2,8 +2,9 @@
 
 Users write numbers with a Vietnamese decimal comma (``0,5``), percentages (``93%`` is 0.93),
 dates as ``yyyy-mm-dd`` or ``dd/mm/yyyy``, yes/no in Vietnamese or English, and ``na`` for not
-applicable. Every function takes a pandas Series of strings and returns float arrays with NaN
-where the text cannot be read, so the caller can report exactly those rows.
+applicable. Every function takes a column of strings (a list, a numpy array or a pandas Series)
+and returns float arrays with NaN where the text cannot be read, so the caller can report
+exactly those rows. Nothing here imports pandas (reading a data folder does not need it).
 
 Dates become whole days since 1970-01-01 (float), so every rule works on one float matrix.
 """
@@ -14,14 +15,17 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from par_index.common.rounding import places
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -53,9 +57,24 @@ def nfc_texts(values: Iterable[object]) -> list[str]:
 
 def nfc_series(s: pd.Series) -> pd.Series:
     """NFC-normalise a column, touching only the distinct values (columns repeat a lot)."""
+    import pandas as pd
+
     codes, uniques = pd.factorize(s, use_na_sentinel=False)
     normal = np.array(nfc_texts(uniques), dtype=object)
     return pd.Series(normal[codes] if len(uniques) else np.array([], dtype=object), index=s.index)
+
+
+def _items(s: Iterable[object]) -> list[object]:
+    """The cells of a column (a pandas Series, a numpy array or any sequence) as a list."""
+    tolist = getattr(s, "tolist", None)
+    return tolist() if callable(tolist) else list(s)
+
+
+def _by_distinct(items: list[object], read: Callable[[object], float]) -> np.ndarray:
+    """``read`` of each item as floats, each distinct item read once (columns repeat a lot)."""
+    seen: dict[object, float] = {}
+    out = [seen[v] if v in seen else seen.setdefault(v, read(v)) for v in items]
+    return np.array(out, dtype=float) if out else np.zeros(0)
 
 
 def date_to_days(d: dt.date) -> float:
@@ -75,53 +94,70 @@ def format_date(d: dt.date | float | None) -> str:
     return d.strftime("%d/%m/%Y")
 
 
-def is_na_text(s: pd.Series) -> np.ndarray:
+def is_na_text(s: Iterable[object]) -> np.ndarray:
     """True where the text says "not applicable"."""
-    low = nfc_series(s.astype(object).astype(str)).str.lower()
-    return np.asarray(low.isin(NA_WORDS), dtype=bool)
+    return _by_distinct(_items(s), _na_word).astype(bool)
 
 
-def parse_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _na_word(v: object) -> float:
+    return float(nfc(str(v)).strip().lower() in NA_WORDS)
+
+
+def parse_numbers(s: Iterable[object]) -> tuple[np.ndarray, np.ndarray]:
     """Numbers, decimal commas and percentages → (float values, is_percent).
 
     ``93%`` → 0.93, ``0,5`` → 0.5, ``1.234,5`` and ``1,234.5`` → 1234.5, ``1 234`` → 1234;
     ``1,23.4`` (not grouped in threes) is not read.
     Unreadable text gives NaN. Each distinct text is read once (columns repeat a lot).
     """
-    codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=False)
-    if len(uniques) == len(s):
-        return _parse_distinct_numbers(s.astype(object))
-    values, percent = _parse_distinct_numbers(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
-    return values[codes], percent[codes]
-
-
-def _parse_distinct_numbers(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    values = np.array(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan), dtype=float)
-    percent = np.zeros(len(s), dtype=bool)
-    bad = np.isnan(values)
-    if bad.any():
-        rest = s[bad].astype(str).str.strip().str.replace(" ", "", regex=False)
-        rest = rest.str.replace("\u00a0", "", regex=False)
-        pct = rest.str.endswith("%")
-        rest = rest.str.rstrip("%")
-        # both separators: the last one is the decimal separator, the other groups thousands in
-        # threes ("1.234,5" and "1,234.5" are 1234.5); any other grouping is ambiguous → unread
-        both = rest.str.contains(".", regex=False) & rest.str.contains(",", regex=False)
-        if both.any():
-            grouped = rest[both].map(_ungroup)
-            rest = rest.where(~both, grouped)
-        rest = rest.str.replace(",", ".", regex=False)
-        again = np.array(pd.to_numeric(rest, errors="coerce").to_numpy(dtype=float, na_value=np.nan), dtype=float)
-        pct_arr = pct.to_numpy(dtype=bool)
-        if pct_arr.any():
-            # "8,05%" is exactly 0.0805: shift the decimal point in the text (8.05e-2 → the
-            # nearest float), never divide the float 8.05 by 100 (which can land an ulp off)
-            shifted = pd.to_numeric(rest[pct_arr] + "e-2", errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            again[pct_arr] = np.where(np.isnan(shifted), again[pct_arr] / 100.0, shifted)
-        values[bad] = again
-        percent[np.flatnonzero(bad)[pct_arr]] = True
+    seen: dict[object, tuple[float, bool]] = {}
+    read = [seen[v] if v in seen else seen.setdefault(v, _read_number(v)) for v in _items(s)]
+    if not read:
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    values = np.array([x for x, _ in read], dtype=float)
+    percent = np.array([p for _, p in read], dtype=bool)
     values[np.isinf(values)] = np.nan  # "inf", "1e400": not a value anyone means
     return values, percent
+
+
+def _read_number(v: object) -> tuple[float, bool]:
+    """One cell as :func:`parse_numbers` reads it: (value, is_percent); infinities are left to the caller."""
+    x = _plain_number(v)
+    if x == x:
+        return x, False
+    t = str(v).strip().replace(" ", "").replace("\u00a0", "")
+    percent = t.endswith("%")
+    t = t.rstrip("%")
+    # both separators: the last one is the decimal separator, the other groups thousands in
+    # threes ("1.234,5" and "1,234.5" are 1234.5); any other grouping is ambiguous → unread
+    if "." in t and "," in t:
+        t = _ungroup(t)
+    t = t.replace(",", ".")
+    x = _plain_number(t)
+    if percent:
+        # "8,05%" is exactly 0.0805: shift the decimal point in the text (8.05e-2 → the
+        # nearest float), never divide the float 8.05 by 100 (which can land an ulp off)
+        shifted = _plain_number(t + "e-2")
+        x = x / 100.0 if shifted != shifted else shifted
+    return x, percent
+
+
+def _plain_number(v: object) -> float:
+    """A number written plainly (``12``, ``-0.5``, ``1e3``, spaces around) as the nearest float,
+    NaN when it is not one: ASCII digits only, no ``_`` between them (what Python's ``float``
+    reads beyond that is not a number a user writes in a cell); a number that is no text (a
+    spreadsheet's) as it is."""
+    if isinstance(v, str):
+        if not v.isascii() or "_" in v:
+            return math.nan
+        try:
+            return float(v)
+        except ValueError:
+            return math.nan
+    try:
+        return float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
 
 
 _GROUPED = {".": re.compile(r"[+-]?\d{1,3}(?:,\d{3})+\.\d*"), ",": re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+,\d*")}
@@ -156,29 +192,28 @@ def exact_number(text: str) -> Fraction | None:
     return value / 100 if percent else value
 
 
-def parse_dates(s: pd.Series) -> np.ndarray:
+def parse_dates(s: Iterable[object]) -> np.ndarray:
     """``yyyy-mm-dd`` or ``dd/mm/yyyy`` (also ``d/m/yyyy``) → days since 1970-01-01.
 
     Each distinct text is read once by :func:`parse_date_scalar` (columns of dates repeat a
     lot); any real calendar date is read exactly, whatever its year.
     """
-    codes, uniques = pd.factorize(s.astype(object).astype(str), use_na_sentinel=False)
-    days = np.array([_date_days(str(u)) for u in uniques], dtype=float)
-    return days[codes] if len(uniques) else np.zeros(0)
+    return _by_distinct(_items(s), _date_days)
 
 
-def _date_days(text: str) -> float:
-    d = parse_date_scalar(text)
+def _date_days(text: object) -> float:
+    d = parse_date_scalar(str(text))
     return np.nan if d is None else date_to_days(d)
 
 
-def parse_yes_no(s: pd.Series) -> np.ndarray:
+def parse_yes_no(s: Iterable[object]) -> np.ndarray:
     """có/không, yes/no, 1/0, đạt/không đạt, x → 1.0 / 0.0; anything else NaN."""
-    low = nfc_series(s.astype(object).astype(str)).str.lower()
-    out = np.full(len(s), np.nan)
-    out[np.asarray(low.isin(YES_WORDS), dtype=bool)] = 1.0
-    out[np.asarray(low.isin(NO_WORDS), dtype=bool)] = 0.0
-    return out
+    return _by_distinct(_items(s), _yes_no)
+
+
+def _yes_no(v: object) -> float:
+    low = nfc(str(v)).strip().lower()
+    return 1.0 if low in YES_WORDS else 0.0 if low in NO_WORDS else math.nan
 
 
 def parse_date_scalar(text: str) -> dt.date | None:

@@ -306,17 +306,12 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
     def value_stage() -> np.ndarray:
         return np.array([*STAGES, ""], dtype=object)[np.append(stage_no, len(STAGES))[row_t]].T
 
-    units = {name: _unit_texts(lay.units[name]) for name in UNIT_COLUMNS}
+    units = {name: lay.units.texts(name) for name in UNIT_COLUMNS}  # object arrays of the layout's unit table
     return SetResult(
         c, stage, Lazy(lambda: units_table(units)), ph_t.T, mh_t.T, node_points_t.T, node_max_t.T, total_points,  # type: ignore[arg-type]
         total_max, index, rank, bands, Lazy(value_text), Lazy(value_stage), lay.claim_t.T, Lazy(status),  # type: ignore[arg-type]
         unit_columns=units,
     )
-
-
-def _unit_texts(column: Any) -> np.ndarray:
-    """A column of the layout's units as an object array."""
-    return column if isinstance(column, np.ndarray) and column.dtype == object else column.to_numpy(dtype=object)
 
 
 def _value_codes(lay: SetLayout, j: int) -> np.ndarray:

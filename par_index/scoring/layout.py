@@ -21,13 +21,13 @@ them — rules, rounding, aggregation, rank and band — is :mod:`.engine`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from par_index.common.values import is_na_text, magnitude_problem, parse_dates, parse_numbers, parse_yes_no
 from par_index.criteria.compiled import CompiledCriteria
@@ -52,6 +52,7 @@ from par_index.messages import (
     not_a_number,
 )
 from par_index.unit_data.reader import STAGES, UnitData
+from par_index.unit_data.table import Table, Texts, as_texts
 from par_index.unit_data.value_table import ValueTable, answer_shares, value_table
 
 STAGE_ORDER: dict[str, tuple[str, ...]] = {
@@ -71,7 +72,7 @@ class SetLayout:
     """The rows of one criteria set's units laid onto leaves × units matrices."""
 
     criteria: CompiledCriteria
-    units: pd.DataFrame  # unit, name, kind (one row per scored unit, in data order)
+    units: Table  # unit, name, kind (one row per scored unit, in data order); ``units.frame()``: as a DataFrame
     kinds: np.ndarray  # the units' kinds
     applicable_t: np.ndarray  # leaves × units bool: the item applies to the unit's kind
     row_t: np.ndarray  # leaves × units: the row (index into ``ids``) of each cell, −1 when none
@@ -80,7 +81,7 @@ class SetLayout:
     has_value_t: np.ndarray  # leaves × units bool
     na_t: np.ndarray  # leaves × units bool
     only_claim: np.ndarray  # leaves: some unit gave points without a value for this leaf
-    frame: pd.DataFrame  # the assessment rows (for messages)
+    frame: Table  # the assessment rows (for messages)
     vt: ValueTable
     ids: np.ndarray | None  # the rows laid out: positions in ``frame`` (None: every row, in order — 4 bytes a row less)
     vc: np.ndarray  # their value codes
@@ -139,22 +140,19 @@ class SetLayout:
         return takers
 
 
-def _taker(frame: pd.DataFrame, name: str, normal: bool) -> Callable[[np.ndarray], list[Any]]:
+def _taker(frame: Table, name: str, normal: bool) -> Callable[[np.ndarray], list[Any]]:
     norm = _NORMAL[name]
-    if name not in set(frame.columns.tolist()):
+    if name not in frame:
         return partial(_take_none, norm(None) if normal else None)
-    arr = frame[name].array
-    if isinstance(arr, pd.Categorical):  # the distinct texts, once (code −1, missing, → NaN as pandas gives it)
-        texts = np.array([*arr.categories.tolist(), np.nan], dtype=object)
+    col = frame[name]
+    if isinstance(col, Texts):  # the distinct texts, once
+        texts = col.texts
         if normal:
-            texts = np.array([norm(t) for t in texts], dtype=object)
-        return partial(_take_coded, texts, np.asarray(arr.codes))
-    if isinstance(arr, pd.arrays.NumpyExtensionArray):
-        values = arr.to_numpy()  # a view of the column, then only these rows
-        if normal and not (name == "at_line" and values.dtype.kind in "iu"):
-            return partial(_take_normal, values, norm)
-        return partial(_take_values, values)
-    return partial(_take_normal, np.asarray(arr.take(np.arange(len(arr))), dtype=object), norm) if normal else partial(_take_list, arr)
+            texts = np.array([norm(t) for t in texts.tolist()], dtype=object)
+        return partial(_take_coded, texts, col.codes)
+    if normal and not (name == "at_line" and col.dtype.kind in "iu"):
+        return partial(_take_normal, col, norm)
+    return partial(_take_values, col)
 
 
 def _take_none(none: object, ids: np.ndarray) -> list[Any]:
@@ -171,10 +169,6 @@ def _take_values(values: np.ndarray, ids: np.ndarray) -> list[Any]:
 
 def _take_normal(values: np.ndarray, norm: Callable[[Any], Any], ids: np.ndarray) -> list[Any]:
     return [norm(v) for v in values[ids].tolist()]
-
-
-def _take_list(arr: Any, ids: np.ndarray) -> list[Any]:
-    return list(arr.take(ids))
 
 
 def _or_empty(v: object) -> str:
@@ -230,57 +224,76 @@ def lay_out(criteria: CompiledCriteria | Sequence[CompiledCriteria], data: UnitD
                     Problem("kind_in_two_sets", f"loại đơn vị '{kind}' có trong cả hai bộ tiêu chí {sets[kind_owner[kind]].id} và {c.id}")
                 )
             kind_owner[kind] = i
-    vt = value_table(data.assessments)  # codes and readings of every distinct text, built once per frame
-    units = _check_units(data, kind_owner, problems, sets)
+    rows = data.table("assessments")
+    vt = value_table(rows)  # codes and readings of every distinct text, built once per table
+    units, set_of_unit = _check_units(data, kind_owner, problems)
     ids, pos = _check_rows(data, vt, units, problems)
-    set_of_unit = units["set_no"].to_numpy(dtype=int)
     set_no = set_of_unit[pos] if len(sets) > 1 else None
     layouts = []
     for i, c in enumerate(sets):
         in_set = set_of_unit == i
-        set_units = units[in_set].reset_index(drop=True)
+        set_units = units.take(np.flatnonzero(in_set)) if len(sets) > 1 else units
         if set_no is None:
             set_ids, set_pos = ids, pos
         else:
             local = (np.cumsum(in_set) - 1).astype(pos.dtype)  # a unit's row within its set
             sel = set_no == i
             set_ids, set_pos = ids[sel], local[pos[sel]]
-        layouts.append(_lay_out_set(c, set_units, data.assessments, vt, set_ids, set_pos, stage))
+        layouts.append(_lay_out_set(c, set_units, rows, vt, set_ids, set_pos, stage))
     return Layout(layouts, stage, problems, data.label)
 
 
-def _check_units(data: UnitData, kind_owner: dict[str, int], problems: list[Problem], sets: list[CompiledCriteria]) -> pd.DataFrame:
-    units = data.units
-    dup = units.duplicated("unit", keep="first").to_numpy()
-    for r in units[dup].itertuples():
+def records(table: Table, ids: np.ndarray) -> Iterator[SimpleNamespace]:
+    """The rows ``ids`` of ``table``, each with its cells as attributes (as ``itertuples`` gives
+    them): for problems, a row at a time."""
+    names = table.names
+    columns = [table.texts(n, ids).tolist() for n in names]
+    for cells in zip(*columns, strict=True):
+        yield SimpleNamespace(**dict(zip(names, cells, strict=True)))
+
+
+def _first_of_each(texts: Texts) -> np.ndarray:
+    """True on the rows whose text was not on a row before."""
+    first = np.zeros(len(texts), dtype=bool)
+    if len(texts):
+        _, at = np.unique(texts.codes, return_index=True)
+        first[at] = True
+    return first
+
+
+def _check_units(data: UnitData, kind_owner: dict[str, int], problems: list[Problem]) -> tuple[Table, np.ndarray]:
+    """The units to score (a table: unit, name, kind and the other unit columns) and each one's criteria set."""
+    units = data.table("units")
+    unit = as_texts(units["unit"])
+    dup = ~_first_of_each(unit)
+    # unit ids are normal texts: two rows of one id share its code (the reader made the codes)
+    for r in records(units, np.flatnonzero(dup)):
         problems.append(row_problem(r, "unit_duplicate", "mã đơn vị đã có ở dòng trước; dòng này bị bỏ qua"))
-    empty = (units["unit"] == "").to_numpy()
-    for r in units[empty & ~dup].itertuples():
+    empty = (unit.texts == "")[unit.codes] if len(unit.texts) else np.zeros(len(unit), dtype=bool)
+    for r in records(units, np.flatnonzero(empty & ~dup)):
         problems.append(row_problem(r, "unit_id_empty", ID_MISSING.format(what="đơn vị", column="unit") + "; dòng này bị bỏ qua"))
-    units = units[~dup & ~empty].copy()
-    owner = units["kind"].map(kind_owner)
-    unknown = owner.isna().to_numpy()
+    keep = np.flatnonzero(~dup & ~empty)
+    kinds = units.texts("kind", keep)
+    owner = np.array([kind_owner.get(k, -1) for k in kinds.tolist()], dtype=np.int64)
+    unknown = owner < 0
     known_kinds = ", ".join(sorted(kind_owner))
-    for r in units[unknown].itertuples():
+    for r in records(units, keep[unknown]):
         problems.append(
             row_problem(r, "unit_kind_unknown", UNIT_KIND_UNKNOWN.format(kind=r.kind, where=f"bộ tiêu chí ({known_kinds})") + "; đơn vị không được chấm")
         )
-    units = units[~unknown].copy()
-    units["set_no"] = owner[~unknown].astype(int).to_numpy()
-    return units.reset_index(drop=True)
+    return units.take(keep[~unknown]), owner[~unknown]
 
 
-def _check_rows(data: UnitData, vt: ValueTable, units: pd.DataFrame, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (in ``data.assessments``) of the rows to score, and each one's row in ``units``."""
-    rows = data.assessments
+def _check_rows(data: UnitData, vt: ValueTable, units: Table, problems: list[Problem]) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (in the assessment rows) of the rows to score, and each one's row in ``units``."""
+    rows = data.table("assessments")
     itype = index_type(len(rows))
-    # units are unique here; object indexes (pandas' default for texts is pyarrow-backed, ~4× the
-    # time to build and look up) and ``take`` (fancy indexing first widens small codes to intp)
-    pos = pd.Index(units["unit"].to_numpy(), dtype=object).get_indexer(pd.Index(vt.units, dtype=object)).astype(itype).take(vt.unit_codes)
+    # units are unique here; ``take`` (fancy indexing first widens small codes to intp)
+    pos = _positions(units.texts("unit"), vt.units).astype(itype).take(vt.unit_codes)
     bad_unit = pos < 0
     if bad_unit.any():
-        known_all = set(data.units["unit"])
-        for r in rows[bad_unit].itertuples():
+        known_all = set(data.table("units").texts("unit").tolist())
+        for r in records(rows, np.flatnonzero(bad_unit)):
             if r.unit in known_all:
                 continue  # its unit was already reported (unknown kind, duplicate)
             problems.append(row_problem(r, "unit_unknown", UNIT_UNKNOWN.format(unit=r.unit, where="units") + "; dòng này không được chấm"))
@@ -289,10 +302,17 @@ def _check_rows(data: UnitData, vt: ValueTable, units: pd.DataFrame, problems: l
         return np.arange(len(pos), dtype=itype), pos  # every row (the usual case)
     stage_ok = known_stage[vt.stage_codes]
     if not stage_ok.all():
-        for r in rows[~stage_ok & ~bad_unit].itertuples():
+        for r in records(rows, np.flatnonzero(~stage_ok & ~bad_unit)):
             problems.append(row_problem(r, "stage_unknown", f"giai đoạn '{r.stage}' không hợp lệ; dùng self, appraisal1, appraisal2 hoặc survey"))
     ids = np.flatnonzero(~bad_unit & stage_ok).astype(itype)
     return ids, pos[ids]
+
+
+def _positions(keys: Sequence[Any] | np.ndarray, wanted: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """The position of each of ``wanted`` among the distinct ``keys`` (−1: not there)."""
+    at = {k: i for i, k in enumerate(keys.tolist() if isinstance(keys, np.ndarray) else keys)}
+    items = wanted.tolist() if isinstance(wanted, np.ndarray) else list(wanted)
+    return np.fromiter((at.get(k, -1) for k in items), dtype=np.int64, count=len(items))
 
 
 def value_problem(rule: Rule, max_points: float, text: str) -> str | None:
@@ -302,7 +322,7 @@ def value_problem(rule: Rule, max_points: float, text: str) -> str | None:
     engine refuses as errors (a ratio above 100 %), are refused before anything is scored.
     """
     t = text.strip()
-    one = pd.Series([t], dtype=object)
+    one = [t]
     if t == "" or bool(is_na_text(one)[0]):
         return None
     vtype = rule.value_type
@@ -330,7 +350,8 @@ def value_problem(rule: Rule, max_points: float, text: str) -> str | None:
 
 
 def row_problem(r: object, reason: str, message: str, severity: str = "error") -> Problem:
-    """A problem about one data row (a namedtuple from ``itertuples`` or a Series)."""
+    """A problem about one data row (a row of :func:`records`, a namedtuple from ``itertuples``
+    or a Series)."""
     if type(r) is RowRef:  # the engine's many range corrections: no pandas, no getattr
         line = r.at_line
         return Problem(
@@ -343,7 +364,7 @@ def row_problem(r: object, reason: str, message: str, severity: str = "error") -
             criterion="" if r.criterion is None else str(r.criterion),
             severity=severity,
         )
-    get = r.get if isinstance(r, pd.Series) else (lambda k, d=None: getattr(r, k, d))
+    get = r.get if callable(getattr(r, "get", None)) else (lambda k, d=None: getattr(r, k, d))  # type: ignore[attr-defined]
     line = get("at_line", None)
     return Problem(
         reason,
@@ -364,8 +385,8 @@ def index_type(n: int) -> type[np.signedinteger[Any]]:
 
 def _lay_out_set(
     c: CompiledCriteria,
-    units: pd.DataFrame,
-    frame: pd.DataFrame,
+    units: Table,
+    frame: Table,
     vt: ValueTable,
     ids: np.ndarray,
     u: np.ndarray,
@@ -377,20 +398,19 @@ def _lay_out_set(
     big data set (10**8 rows) they, not the matrices, would set the peak memory."""
     problems: list[Problem] = []
     n_units, n_leaves = len(units), len(c.leaves)
-    unit_pos = pd.Index(units["unit"].to_numpy(), dtype=object)  # object indexes, ``take``: as in _check_rows
-    leaf_pos = pd.Index(list(c.leaf_index), dtype=object)
+    unit_ids = units.texts("unit")
 
     def of_rows(codes: np.ndarray) -> np.ndarray:  # a per-row array of ``vt`` for the rows ``ids``
         return codes if len(ids) == len(vt) else codes[ids]  # ids are increasing: all rows → arange
 
     leaf_type = np.int16 if n_leaves < 2**15 else np.int32
     if len(vt.criteria):
-        lcol = np.take(leaf_pos.get_indexer(pd.Index(vt.criteria, dtype=object)).astype(leaf_type), of_rows(vt.criterion_codes))
+        lcol = np.take(_positions(list(c.leaf_index), vt.criteria).astype(leaf_type), of_rows(vt.criterion_codes))
     else:
         lcol = np.zeros(0, dtype=leaf_type)
     unknown = lcol < 0
     if unknown.any():
-        for r in frame.iloc[ids[unknown]].itertuples():
+        for r in records(frame, ids[unknown]):
             if r.criterion in c.node_index:
                 msg = f"'{r.criterion!s}' là tiêu chí có tiêu chí con; hãy nhập giá trị cho từng tiêu chí thành phần"
                 problems.append(row_problem(r, "criterion_not_leaf", msg))
@@ -400,23 +420,25 @@ def _lay_out_set(
         ids, u, lcol = ids[keep], u[keep], lcol[keep]
     del unknown
     # rows for items that do not apply to the unit's kind
-    kinds = units["kind"].to_numpy()
-    kind_codes, kind_names = pd.factorize(kinds)
+    kinds = units.texts("kind")
+    kind_column = as_texts(kinds)
+    kind_codes, kind_names = kind_column.codes, kind_column.texts
     kind_applic = np.vstack([c.applicable(k) for k in kind_names]) if len(kind_names) else np.zeros((0, n_leaves), dtype=bool)
     applic_t = np.ascontiguousarray(kind_applic.T[:, kind_codes]) if n_units else np.zeros((n_leaves, 0), dtype=bool)
     off = ~applic_t[lcol, u] if len(u) and not kind_applic.all() else np.zeros(0, dtype=bool)
     if off.any():
-        for r in frame.iloc[ids[off]].itertuples():
-            problems.append(row_problem(r, "criterion_not_applicable", f"tiêu chí '{r.criterion}' không áp dụng cho loại đơn vị '{kinds[unit_pos.get_loc(r.unit)]}'; dòng này bị bỏ qua", "warning"))
+        unit_pos = {u: i for i, u in enumerate(unit_ids.tolist())}
+        for r in records(frame, ids[off]):
+            problems.append(row_problem(r, "criterion_not_applicable", f"tiêu chí '{r.criterion}' không áp dụng cho loại đơn vị '{kinds[unit_pos[r.unit]]}'; dòng này bị bỏ qua", "warning"))
         ids, u, lcol = ids[~off], u[~off], lcol[~off]
     del off
-    stage_no = pd.Index(STAGES, dtype=object).get_indexer(pd.Index(vt.stages, dtype=object)).astype(np.int8).take(of_rows(vt.stage_codes))  # rows of unknown stages were dropped
+    stage_no = _positions(STAGES, vt.stages).astype(np.int8).take(of_rows(vt.stage_codes))  # rows of unknown stages were dropped
     # a unit's own row on a survey leaf: Sở Nội vụ fills it from the survey, so it never counts,
     # whatever the stage scored and whether or not a survey row exists
     survey_leaf = np.array([leaf.is_survey for leaf in c.leaves], dtype=bool)
     own = survey_leaf[lcol] & (stage_no == STAGES.index("self")) if survey_leaf.any() and len(lcol) else np.zeros(len(lcol), dtype=bool)
     if own.any():
-        for r in frame.iloc[ids[own]].itertuples():
+        for r in records(frame, ids[own]):
             msg = SURVEY_NOT_BY_UNIT.format(criterion=r.criterion) + "; dòng tự đánh giá này không được tính"
             problems.append(row_problem(r, "survey_value_from_unit", msg, "warning"))
         ids, u, lcol, stage_no = ids[~own], u[~own], lcol[~own], stage_no[~own]
@@ -443,7 +465,7 @@ def _lay_out_set(
         dup = np.zeros(0, dtype=bool)
     del key
     if dup.any():
-        for r in frame.iloc[ids[dup]].itertuples():
+        for r in records(frame, ids[dup]):
             problems.append(row_problem(r, "row_duplicate", f"dòng trùng (cùng đơn vị, tiêu chí, giai đoạn {r.stage}); chỉ dòng đầu tiên được tính"))
         ids, u, lcol, stage_no = ids[~dup], u[~dup], lcol[~dup], stage_no[~dup]
     del dup
@@ -455,10 +477,10 @@ def _lay_out_set(
     claim = None if no_claims else vt.claim[pc]
     bad_claim = np.zeros(0, dtype=bool) if no_claims else (np.isnan(vt.claim) & ~vt.claim_blank)[pc]
     if bad_claim.any():
-        for r in frame.iloc[ids[bad_claim]].itertuples():
+        for r in records(frame, ids[bad_claim]):
             problems.append(row_problem(r, "points_unreadable", not_a_number("điểm tự chấm", r.points, POINTS_EXPECTED)))
     if unreadable.any():
-        for r in frame.iloc[ids[unreadable]].itertuples():
+        for r in records(frame, ids[unreadable]):
             vtype = c.leaves[c.leaf_index[r.criterion]].rule.value_type
             problems.append(row_problem(r, "value_unreadable", VALUE_UNREADABLE.format(text=r.value, expected=EXPECTED[vtype]) + SCORED_ZERO))
     # lay stages over each other: the row of the last stage present wins each cell (a stage has
@@ -518,7 +540,6 @@ def _lay_out_set(
     outside_b = np.array([leaf.rule.sign != 0 for leaf in c.leaves], dtype=bool)
     absent_t = applic_t & absent & ~outside_b[:, None]  # no bonus or penalty is the ordinary case, not a gap
     if absent_t.any():
-        unit_ids = units["unit"].to_numpy()
         for i, j in zip(*np.nonzero(absent_t.T), strict=True):  # unit by unit, leaves in order
             leaf = c.leaves[j]
             missing.append(
@@ -527,14 +548,14 @@ def _lay_out_set(
     del absent_t
     every_row = len(ids) == len(frame)  # increasing positions, as many as the frame's rows: 0, 1, 2 …
     return SetLayout(
-        c, units[["unit", "name", "kind"]].reset_index(drop=True), kinds, applic_t, row_t, x_t, claim_t, has_value_t,
+        c, units.select(["unit", "name", "kind"]), kinds, applic_t, row_t, x_t, claim_t, has_value_t,
         na_t, only_claim, frame, vt, None if every_row else ids, vc, pc, stage_no, unreadable, problems, missing,
     )
 
 
 def _survey_stage_as_own(
     c: CompiledCriteria,
-    frame: pd.DataFrame,
+    frame: Table,
     ids: np.ndarray,
     u: np.ndarray,
     lcol: np.ndarray,
@@ -552,7 +573,7 @@ def _survey_stage_as_own(
     n_leaves = max(len(c.leaves), 1)
     selfs = np.flatnonzero((stage_no == self_no) & np.isin(lcol, np.unique(lcol[moved])))
     dropped = np.isin(u[moved].astype(np.int64) * n_leaves + lcol[moved], u[selfs].astype(np.int64) * n_leaves + lcol[selfs])
-    for r, drop in zip(frame.iloc[ids[moved]].itertuples(), dropped.tolist(), strict=True):
+    for r, drop in zip(records(frame, ids[moved]), dropped.tolist(), strict=True):
         then = "; đơn vị đã có dòng tự đánh giá cho tiêu chí này nên dòng này không được tính" if drop else "; được tính là giá trị đơn vị tự đánh giá (self)"
         problems.append(row_problem(r, "survey_stage_on_unit_leaf", SURVEY_STAGE_ON_UNIT_LEAF.format(criterion=r.criterion) + then, "warning"))
     stage_no[moved] = self_no

@@ -18,11 +18,11 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
+from par_index.common.arrow_numpy import to_arrow, to_numpy
 from par_index.common.text_files import undecodable
 from par_index.common.values import nfc, nfc_texts
 from par_index.errors import InputError, Problem
@@ -38,7 +38,11 @@ from par_index.messages import (
     SAVE_AS_CSV_UTF8,
     column_missing,
 )
-from par_index.unit_data.value_table import known_codes, value_table
+from par_index.unit_data.table import Column, Table, Texts, empty_texts, factorize_runs
+from par_index.unit_data.value_table import value_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TABLES: dict[str, tuple[list[str], list[str]]] = {
     # name: (required columns, optional columns)
@@ -49,14 +53,54 @@ TABLES: dict[str, tuple[list[str], list[str]]] = {
 STAGES = ("self", "survey", "appraisal1", "appraisal2")
 
 
+class _Frame:
+    """A table of :class:`UnitData`: held as the reader made it (a :class:`Table`, read by the
+    score path without pandas) or as someone set it (a DataFrame); read as a DataFrame, built
+    from the table on first access (:meth:`Table.frame`)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: object, owner: type | None = None) -> pd.DataFrame:
+        if obj is None:
+            raise AttributeError(self.name)  # no default: the dataclass field is required
+        return self._frame(obj)
+
+    def _frame(self, obj: object) -> Any:
+        held = obj.__dict__[self.name]
+        if isinstance(held, Table):
+            frame = held.frame()
+            obj.__dict__[self.name] = frame
+            obj.__dict__.setdefault("_tables", {})[self.name] = (frame, held)
+            return frame
+        return held
+
+    def __set__(self, obj: object, value: pd.DataFrame | Table) -> None:
+        obj.__dict__[self.name] = value
+        obj.__dict__.get("_tables", {}).pop(self.name, None)
+
+
+class _OptionalFrame(_Frame):
+    """:class:`_Frame` of a table that may not have been read (None, the field's default)."""
+
+    def __get__(self, obj: object, owner: type | None = None) -> pd.DataFrame | None:  # type: ignore[override]
+        return None if obj is None else self._frame(obj)
+
+    def __set__(self, obj: object, value: pd.DataFrame | Table | None) -> None:
+        super().__set__(obj, value)  # type: ignore[arg-type]
+
+
 @dataclass
 class UnitData:
-    """The three tables, with ``at_file`` and ``at_line`` (and ``at_cell`` when known) on each row."""
+    """The three tables, with ``at_file`` and ``at_line`` (and ``at_cell`` when known) on each row.
 
-    units: pd.DataFrame
-    assessments: pd.DataFrame
-    evidence: pd.DataFrame
-    source: str
+    Each table reads as a pandas DataFrame, built on first access; :meth:`table` gives the
+    same table without pandas (what the score path reads)."""
+
+    units: _Frame = _Frame()
+    assessments: _Frame = _Frame()
+    evidence: _Frame = _Frame()
+    source: str = ""
     problems: list[Problem] = field(default_factory=list)
     files_root: Path | None = None  # where evidence ``file`` paths are resolved
     # folders a link under files_root may lead to: only the province server's own file store,
@@ -65,12 +109,32 @@ class UnitData:
     label: str | None = None  # what the data is, shown on every output (e.g. "synthetic")
     # Optional tables read beside the three by the readers pipeline.read_data lists (None when
     # not read); they never change the three tables' columns.
-    appraisals: pd.DataFrame | None = None  # appraisal records (appraisal.records.RECORD_COLUMNS)
-    explanations: pd.DataFrame | None = None  # units' explanations of their values
+    appraisals: _OptionalFrame = _OptionalFrame()  # appraisal records (appraisal.records.RECORD_COLUMNS)
+    explanations: _OptionalFrame = _OptionalFrame()  # units' explanations of their values
     survey: pd.DataFrame | None = None  # the survey's answer counts, as checked
     # Steps that need the criteria to add their rows (survey answer counts → shares);
     # the engine runs them through :meth:`for_criteria` before scoring.
     resolvers: list[Callable[[UnitData, Sequence[Any]], None]] = field(default_factory=list)
+
+    def table(self, name: str) -> Table:
+        """Table ``name`` (units, assessments, evidence, appraisals, explanations) without pandas:
+        as read, or the table of the DataFrame set since (converted once)."""
+        held = self.__dict__[name]
+        if isinstance(held, Table):
+            return held
+        if held is None:
+            raise KeyError(name)
+        tables = self.__dict__.setdefault("_tables", {})
+        hit = tables.get(name)
+        if hit is not None and hit[0] is held:
+            return hit[1]
+        table = Table.from_frame(held)
+        tables[name] = (held, table)
+        return table
+
+    def has(self, name: str) -> bool:
+        """Whether the optional table ``name`` was read."""
+        return self.__dict__.get(name) is not None
 
     def for_criteria(self, criteria: Sequence[Any]) -> UnitData:
         """This data with the rows that need the criteria built (a copy; ``self`` is unchanged)."""
@@ -83,22 +147,40 @@ class UnitData:
 
 
 def empty_table(name: str) -> pd.DataFrame:
+    return empty(name).frame()
+
+
+def empty(name: str) -> Table:
+    """Table ``name`` with no rows (every column an empty object column, as its frame)."""
     req, opt = TABLES[name]
-    cols = req + opt + ["at_file", "at_line"]
-    return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+    return Table({c: np.zeros(0, dtype=object) for c in req + opt + ["at_file", "at_line"]})
 
 
 def finish_table(
     name: str, df: pd.DataFrame, file: str, problems: list[Problem], first_line: int = 2, complete: bool = False
 ) -> pd.DataFrame:
+    """:func:`finish` of a DataFrame (a workbook's, a test's), as a DataFrame."""
+    return finish(name, Table.from_frame(df), file, problems, first_line, complete).frame()
+
+
+def finish(
+    name: str,
+    raw: Table,
+    file: str,
+    problems: list[Problem],
+    first_line: int = 2,
+    complete: bool = False,
+    categorical: bool = False,
+) -> Table:
     """Check columns, normalise text and add provenance columns to one raw table.
 
     ``complete``: the reader never leaves a cell missing (CSV read without NA detection), so
-    the text columns need no scan for missing cells.
+    the text columns need no scan for missing cells. ``categorical``: the text columns read as
+    Categoricals in the table's frame (the assessment rows, read columnar), else as texts.
     """
     req, opt = TABLES[name]
-    df.columns = [nfc(str(c)).strip().lower() for c in df.columns]
-    missing = [c for c in req if c not in df.columns]
+    given = {nfc(str(c)).strip().lower(): col for c, col in raw.columns.items()}
+    missing = [c for c in req if c not in given]
     if missing:
         raise InputError(
             Problem(
@@ -108,7 +190,7 @@ def finish_table(
                 line=1,
             )
         )
-    extra = [c for c in df.columns if c not in req + opt and not c.startswith("at_")]
+    extra = [c for c in given if c not in req + opt and not c.startswith("at_")]
     for col in extra:
         problems.append(
             Problem(
@@ -119,43 +201,52 @@ def finish_table(
                 severity="warning",
             )
         )
-    for col in opt:
-        if col not in df.columns:  # a dictionary-encoded table gets one empty text, not one per row
-            df[col] = _as_made(_empty_categorical(len(df)), df) if _is_categorical(df) else ""
-    out = df[req + opt]  # a new frame (copy-on-write): setting its columns leaves ``df`` alone
-    codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    n = len(raw)
+    shown = "category" if categorical else "object"
+    out: dict[str, Column] = {}
     for col in req + opt:
+        cells = given.get(col)
         if col in ("value", "note", "points", "document"):
-            if isinstance(out[col].dtype, pd.CategoricalDtype):
-                continue  # dictionary-encoded text, as read
-            text = out[col].astype(object)
-            if not complete and pd.api.types.infer_dtype(text, skipna=False) != "string":  # only then a cell is missing
-                text = text.fillna("")
-            out[col] = text
+            if cells is None:  # one empty text, not one per row
+                out[col] = empty_texts(n, shown)
+            elif isinstance(cells, Texts):
+                out[col] = Texts(cells.codes, cells.texts, shown)  # texts as read
+            else:
+                out[col] = cells if complete else _filled(cells)
         else:
-            out[col], col_codes, distinct = _normal_text(out[col], "self" if name == "assessments" and col == "stage" else "")
-            codes[col] = (col_codes, distinct)
-    if "at_line" in df.columns:
-        out["at_line"] = df["at_line"].to_numpy()
+            out[col] = _normal_text(cells if cells is not None else empty_texts(n), "self" if name == "assessments" and col == "stage" else "", shown)
+    if "at_line" in given:
+        out["at_line"] = _cells(given["at_line"])
     else:
-        last = first_line + len(out)
-        out["at_line"] = _as_made(np.arange(first_line, last, dtype=np.int32 if last < 2**31 else np.int64), out)  # 4 bytes a row
+        last = first_line + n
+        out["at_line"] = np.arange(first_line, last, dtype=np.int32 if last < 2**31 else np.int64)  # 4 bytes a row
     # one byte a row, not a text; its zeroed codes never written, so never resident
-    out["at_file"] = _as_made(pd.Categorical.from_codes(np.zeros(len(out), dtype=np.int8), pd.Index([file], dtype=object)), out)
-    if "at_cell" in df.columns:
-        out["at_cell"] = df["at_cell"].to_numpy()
-    out = out.reset_index(drop=True)
+    out["at_file"] = Texts(np.zeros(n, dtype=np.int8), np.array([file], dtype=object), "category")
+    if "at_cell" in given:
+        out["at_cell"] = _cells(given["at_cell"])
+    table = Table(out)
     if name == "units":
-        check_unit_ids(out, codes["unit"][1], file)
-    if name == "assessments":
-        known_codes(out, codes)
-    return out
+        unit = out["unit"]
+        assert isinstance(unit, Texts)
+        check_unit_ids(table, unit.texts, file)
+    return table
 
 
-def _as_made(values: Any, frame: pd.DataFrame) -> pd.Series:
-    """A new column for ``frame`` that pandas takes as it is: an array set directly is copied
-    (on 10**7 rows, 40 MB of line numbers copied, and the file column's zeroed codes written)."""
-    return pd.Series(values, index=frame.index, copy=False)
+def _cells(column: Column) -> np.ndarray:
+    """A column's cells as an array."""
+    return column.values() if isinstance(column, Texts) else column
+
+
+def _filled(cells: np.ndarray) -> np.ndarray:
+    """Cells of a column that may miss some (a frame's): a missing cell (None, NaN) as ''."""
+    if all(type(v) is str for v in cells.tolist()):
+        return cells
+    return np.array(["" if _missing(v) else v for v in cells.tolist()], dtype=object)
+
+
+def _missing(v: object) -> bool:
+    """A missing cell as pandas gives one: None, NaN, pandas' NA or NaT."""
+    return v is None or (isinstance(v, float) and v != v) or type(v).__name__ in ("NAType", "NaTType")
 
 
 # A unit id names files (``report`` writes don-vi/<id>.html), so it is a plain word: letters
@@ -165,7 +256,7 @@ UNIT_ID = re.compile(r"\w[\w.\-]{0,63}")
 _ALL_UNIT_IDS = re.compile(r"(?:\w[\w.\-]{0,63}\n)*")  # ids that hold no line break, each followed by one: all follow UNIT_ID
 
 
-def check_unit_ids(units: pd.DataFrame, distinct: np.ndarray, file: str) -> None:
+def check_unit_ids(units: Table, distinct: np.ndarray, file: str) -> None:
     """:class:`InputError` naming each unit id that does not follow :data:`UNIT_ID` (its line)."""
     given = [str(u) for u in distinct.tolist() if u]  # an empty id is reported elsewhere
     joined = "\n".join(given) + "\n"
@@ -175,8 +266,8 @@ def check_unit_ids(units: pd.DataFrame, distinct: np.ndarray, file: str) -> None
     if not bad:
         return
     problems = []
-    lines = units["at_line"].to_numpy()
-    ids = units["unit"].to_numpy(dtype=object)
+    lines = np.asarray(units["at_line"])
+    ids = units.texts("unit")
     for u in bad[:20]:
         where = np.flatnonzero(ids == u)
         line = int(lines[where[0]]) if len(where) else None
@@ -194,47 +285,6 @@ def check_unit_ids(units: pd.DataFrame, distinct: np.ndarray, file: str) -> None
     raise InputError(problems)
 
 
-def factorize_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize(values)``, faster for a column that comes in runs of equal texts (the
-    rows of one unit, of one stage): only the first text of each run is hashed."""
-    n = len(values)
-    head = values[: min(n, 4096)]
-    if n < 4096 or np.count_nonzero(head[1:] != head[:-1]) * 4 > len(head):
-        return pd.factorize(values)
-    change = np.empty(n, dtype=bool)
-    change[0] = True
-    np.not_equal(values[1:], values[:-1], out=change[1:])
-    starts = np.flatnonzero(change)
-    codes, uniques = pd.factorize(values[starts])
-    return np.repeat(codes, np.diff(np.append(starts, n))), uniques
-
-
-def _is_categorical(df: pd.DataFrame) -> bool:
-    return len(df.columns) > 0 and all(isinstance(t, pd.CategoricalDtype) for t in df.dtypes)
-
-
-def _empty_categorical(n: int) -> pd.Categorical:
-    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), pd.Index([""], dtype=object), validate=False)
-
-
-def _normal_categorical(col: pd.Series, empty: str) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """:func:`_normal_text` of a dictionary-encoded column: only its distinct texts are read."""
-    cat = col.array
-    codes = np.asarray(cat.codes)
-    uniques = cat.categories.to_numpy(dtype=object)
-    normal = _normal_texts(uniques, empty)
-    merged, distinct = pd.factorize(normal)
-    distinct = np.asarray(distinct, dtype=object)
-    if (normal[:-1] == uniques).all() and codes.min(initial=0) >= 0:
-        return col, codes, distinct  # already normal: the column as read (codes = distinct's, no copy)
-    if codes.min(initial=0) >= 0 and (merged[:-1] == np.arange(len(uniques))).all():
-        new_codes = codes  # each text keeps its code, only texts change (no stage column: '' → self): no new codes per row
-    else:
-        new_codes = merged.astype(codes.dtype)[codes]  # −1 (missing) takes the appended ``empty``
-    used = pd.Categorical.from_codes(new_codes, pd.Index(distinct, dtype=object), validate=False)
-    return pd.Series(used, index=col.index, copy=False), np.asarray(used.codes), distinct
-
-
 def _normal_texts(uniques: Any, empty: str) -> np.ndarray:
     """The distinct texts of a column NFC'd and stripped, ``empty`` for an empty one, and
     ``empty`` appended (the text of a missing cell, code −1)."""
@@ -244,24 +294,29 @@ def _normal_texts(uniques: Any, empty: str) -> np.ndarray:
     return np.array([*normal, empty], dtype=object)
 
 
-def _normal_text(col: pd.Series, empty: str = "") -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """``nfc_series(col.fillna(""))`` with ``empty`` for empty texts, built by taking from the
-    distinct texts (a million-row column is not scanned again to infer its dtype).
-
-    Also returns the column's codes (integers) into its distinct normalised texts — the value
-    table (:mod:`.value_table`) starts from them instead of factorizing the column again.
-    """
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        return _normal_categorical(col, empty)
-    raw = col.to_numpy(dtype=object)
-    codes, uniques = factorize_runs(raw)  # missing cells → -1 → empty
+def _normal_text(cells: Column, empty: str, shown: str) -> Texts:
+    """A text column NFC'd and stripped, ``empty`` for empty texts (a missing cell too), as
+    codes into its distinct normal texts: only the distinct texts are read (a column read
+    columnar), or the column is factorized first (a frame's object column)."""
+    if isinstance(cells, Texts):
+        codes, uniques = cells.codes, cells.texts
+    else:
+        codes, uniques = factorize_runs(cells)  # missing cells (None, NaN) → −1 → empty
     normal = _normal_texts(uniques, empty)
-    merged, distinct = pd.factorize(normal)  # two spellings of one text become one code
-    distinct = np.asarray(distinct, dtype=object)
-    codes = merged.astype(np.int64)[codes]  # −1 takes the appended ``empty``
-    if len(raw) and codes.min() >= 0 and all(type(u) is str for u in uniques) and (normal[:-1] == uniques).all():
-        return pd.Series(raw, index=col.index, dtype=object), codes, distinct  # already normal: the column as read
-    return pd.Series(distinct[codes], index=col.index, dtype=object), codes, distinct
+    merged, distinct = _factorize_texts(normal.tolist())  # two spellings of one text become one code
+    if codes.min(initial=0) >= 0 and (normal[:-1] == uniques).all():
+        return Texts(codes, uniques if isinstance(cells, Texts) else distinct, shown)  # already normal: the codes as read
+    if codes.min(initial=0) >= 0 and (merged[:-1] == np.arange(len(uniques))).all():
+        return Texts(codes, distinct, shown)  # each text keeps its code, only texts change: no new codes per row
+    return Texts(merged.astype(codes.dtype)[codes], distinct, shown)  # −1 (missing) takes the appended ``empty``
+
+
+def _factorize_texts(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of ``texts`` into their distinct texts, in first-appearance order (a few texts: a
+    column's distinct ones)."""
+    known: dict[str, int] = {}
+    codes = np.array([known.setdefault(t, len(known)) for t in texts], dtype=np.int64)
+    return codes, np.array(list(known), dtype=object)
 
 
 def csv_dialect(path: Path) -> tuple[str, str]:
@@ -312,7 +367,10 @@ def _too_many_cells(path: Path, encoding: str, sep: str) -> Problem:
 
 def read_csv_table(path: Path) -> pd.DataFrame:
     """A user's CSV as text cells: UTF-8 (with or without BOM) or UTF-16 with BOM, separated by
-    commas or (Excel in a Vietnamese locale) semicolons; anything else is an :class:`InputError`."""
+    commas or (Excel in a Vietnamese locale) semicolons; anything else is an :class:`InputError`.
+    (:func:`read_csv` reads a plain file without pandas, and comes here for the others.)"""
+    import pandas as pd
+
     encoding, sep = csv_dialect(path)
     try:
         with warnings.catch_warnings():
@@ -337,9 +395,16 @@ def read_csv_table(path: Path) -> pd.DataFrame:
         raise InputError(Problem("file_unreadable", FILE_UNREADABLE.format(reason=exc.strerror), file=str(path))) from None
 
 
-def read_csv_columnar(path: Path, block_size: int = 4 << 20) -> pd.DataFrame | None:
-    """A big CSV (the assessment rows) as dictionary-encoded text columns, read by pyarrow: each
-    column a :class:`pandas.Categorical` of its distinct texts (integer codes in the order the
+def read_csv(path: Path) -> Table:
+    """A user's CSV as text cells (:func:`read_csv_table`'s grammar and messages): read columnar
+    when the file is plain (:func:`read_csv_columnar`), else by pandas as a frame's table."""
+    columnar = read_csv_columnar(path)
+    return columnar if columnar is not None else Table.from_frame(read_csv_table(path))
+
+
+def read_csv_columnar(path: Path, block_size: int = 4 << 20) -> Table | None:
+    """A CSV (the assessment rows: big) as dictionary-encoded text columns, read by pyarrow: each
+    column :class:`Texts` of its distinct texts (integer codes in the order the
     texts first appear, as :func:`pandas.factorize` gives them) — no Python string per row.
 
     The file is read in blocks of ``block_size`` bytes, each block's columns encoded and its
@@ -392,7 +457,7 @@ def read_csv_columnar(path: Path, block_size: int = 4 << 20) -> pd.DataFrame | N
         pa.default_memory_pool().release_unused()  # the blocks' text, read and dropped: give it back
     if not encoders[0].rows:
         return None
-    return pd.DataFrame({name: encoder.categorical() for name, encoder in zip(names, encoders, strict=True)}, copy=False)
+    return Table({name: encoder.texts() for name, encoder in zip(names, encoders, strict=True)})
 
 
 class _ColumnCodes:
@@ -429,14 +494,14 @@ class _ColumnCodes:
         if self.in_runs:
             runs = pc.run_end_encode(column)
             encoded = pc.dictionary_encode(runs.values)
-            lengths = np.diff(runs.run_ends.to_numpy(), prepend=0)
+            lengths = np.diff(to_numpy(runs.run_ends), prepend=0)
             self.add(encoded, lengths)
             return
         if self.settled:
             found = pc.index_in(column, value_set=self._known_texts())
             if found.null_count == 0:  # every text known: their positions are the codes
                 n = len(found)
-                self.codes[self.rows : self.rows + n] = found.to_numpy()
+                self.codes[self.rows : self.rows + n] = to_numpy(found)
                 self.rows += n
                 return
         self.add(pc.dictionary_encode(column))
@@ -454,18 +519,16 @@ class _ColumnCodes:
         codes = mapping.astype(self.codes.dtype)
         if lengths is None:
             n = len(encoded)
-            np.take(codes, encoded.indices.to_numpy(), out=self.codes[self.rows : self.rows + n])
+            np.take(codes, to_numpy(encoded.indices), out=self.codes[self.rows : self.rows + n])
         else:
             n = int(lengths.sum())
-            self.codes[self.rows : self.rows + n] = np.repeat(codes[encoded.indices.to_numpy()], lengths)
+            self.codes[self.rows : self.rows + n] = np.repeat(codes[to_numpy(encoded.indices)], lengths)
         self.rows += n
 
     def _known_texts(self) -> Any:
         """The known texts as a pyarrow string array, in code order."""
-        import pyarrow as pa
-
         if self._texts is None:
-            self._texts = pa.array(list(self.known), type=pa.string())
+            self._texts = to_arrow(list(self.known))
         return self._texts
 
     def add_empty(self, n: int) -> None:
@@ -486,43 +549,42 @@ class _ColumnCodes:
             codes[: self.rows] = self.codes[: self.rows]
             self.codes = codes
 
-    def categorical(self) -> pd.Categorical:
-        return pd.Categorical.from_codes(self.codes[: self.rows], pd.Index(list(self.known), dtype=object), validate=False)
+    def texts(self) -> Texts:
+        return Texts(self.codes[: self.rows], np.array(list(self.known), dtype=object))
 
 
 def _code_type(n: int) -> type[np.signedinteger[Any]]:
     """The integer type pandas keeps a Categorical's codes in for ``n`` categories (the smallest
-    that holds them), so :meth:`pandas.Categorical.from_codes` takes the codes without a copy."""
+    that holds them), so :meth:`pandas.Categorical.from_codes` takes the codes without a copy
+    (:meth:`Table.frame`)."""
     return np.int8 if n < 127 else np.int16 if n < 32767 else np.int32 if n < 2**31 - 1 else np.int64
 
 
 def read_folder(path: Path) -> UnitData:
     problems: list[Problem] = []
-    tables: dict[str, pd.DataFrame] = {}
+    tables: dict[str, Table] = {}
     missing = []
     for name in TABLES:
         file = path / f"{name}.csv"
         if not file.is_file():
             if name == "evidence":
-                tables[name] = empty_table(name)
+                tables[name] = empty(name)
                 continue
             missing.append(file)
             continue
-        columnar = read_csv_columnar(file) if name == "assessments" else None
-        tables[name] = columnar if columnar is not None else read_csv_table(file)
+        columnar = read_csv_columnar(file)
+        tables[name] = columnar if columnar is not None else Table.from_frame(read_csv_table(file))
+        # the assessment rows as read columnar keep their Categoricals in the frame
+        tables[name] = finish(name, tables[name], f"{name}.csv", problems, complete=True, categorical=name == "assessments" and columnar is not None)
     if missing:
         raise InputError(
             [Problem("file_missing", FILE_MISSING.format(what="tệp") + "; thư mục dữ liệu cần units.csv và assessments.csv (evidence.csv tùy chọn)", file=str(f)) for f in missing]
         )
-    out = {}
-    for name, df in tables.items():
-        source = f"{name}.csv"  # rows name their file relative to the data folder
-        out[name] = df if "at_file" in df.columns else finish_table(name, df, source, problems, complete=True)
-    _require_units(out["units"], "units.csv", str(path / "units.csv"))
-    return UnitData(out["units"], out["assessments"], out["evidence"], str(path), problems, files_root=path, label=read_label(path))
+    _require_units(tables["units"], "units.csv", str(path / "units.csv"))
+    return UnitData(tables["units"], tables["assessments"], tables["evidence"], str(path), problems, files_root=path, label=read_label(path))
 
 
-def _require_units(units: pd.DataFrame, where: str, file: str) -> None:
+def _require_units(units: Table | pd.DataFrame, where: str, file: str) -> None:
     """A data set without one unit cannot be scored: refuse it instead of an empty ranking."""
     if not len(units):
         raise InputError(
@@ -595,12 +657,12 @@ def read_workbook(path: Path) -> UnitData:
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise InputError(Problem("xlsx_unreadable", EXCEL_UNREADABLE.format(error=exc), file=str(path))) from None
     problems: list[Problem] = []
-    out: dict[str, pd.DataFrame] = {}
+    out: dict[str, Table] = {}
     names = {ws.lower(): ws for ws in wb.sheetnames}
     for name in TABLES:
         if name not in names:
             if name == "evidence":
-                out[name] = empty_table(name)
+                out[name] = empty(name)
                 continue
             raise InputError(
                 Problem("sheet_missing", f"thiếu trang tính '{name}' (cần: units, assessments; evidence tùy chọn)", file=str(path))
@@ -614,9 +676,11 @@ def read_workbook(path: Path) -> UnitData:
         lines = [i + 2 for i, r in enumerate(body) if any(c.strip() for c in r)]
         body = [r for r in body if any(c.strip() for c in r)]
         width = len(header)
-        df = pd.DataFrame([(r + [""] * width)[:width] for r in body], columns=header, dtype=object)
-        df["at_line"] = lines
-        out[name] = finish_table(name, df, f"{path.name}[{name}]", problems)
+        cells = np.empty((len(body), width), dtype=object)
+        for i, r in enumerate(body):
+            cells[i, :] = (r + [""] * width)[:width]
+        raw = Table({**{h: cells[:, j].copy() for j, h in enumerate(header)}, "at_line": np.array(lines, dtype=np.int64)})
+        out[name] = finish(name, raw, f"{path.name}[{name}]", problems)
     wb.close()
     _require_units(out["units"], "trang tính units", f"{path}[units]")
     return UnitData(out["units"], out["assessments"], out["evidence"], str(path), problems, files_root=path.parent)
@@ -678,5 +742,5 @@ def read_tables(path: str | Path) -> UnitData:
 def coded(data: UnitData) -> UnitData:
     """Factorize the assessment rows and read each distinct value text once, as part of loading
     (:mod:`par_index.unit_data.value_table`; the engine then works on integer codes)."""
-    value_table(data.assessments)
+    value_table(data.table("assessments"))
     return data

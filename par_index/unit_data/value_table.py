@@ -1,17 +1,18 @@
 """Assessment rows as integer codes, with every distinct value text read once in every way.
 
-The engine never touches a value string per row. When data is read (:func:`par_index.unit_data.reader.
-read_data`) the ``assessments`` frame is factorized — ``unit``, ``criterion``, ``stage``,
-``value`` and ``points`` become integer codes into small tables of distinct texts — and each
+The engine never touches a value string per row. When data is read (:func:`par_index.pipeline.
+read_data`) the assessment rows are codes already — ``unit``, ``criterion``, ``stage``,
+``value`` and ``points`` are integer codes into small tables of distinct texts
+(:class:`~par_index.unit_data.table.Texts`) — and each
 distinct value text is read once into every interpretation a rule may ask for: a number (with
 ``93%``), a date (days since 1970), yes/no, ``na``, blank, and survey answer counts
 (``A:12; B:5``, split into per-answer counts, vectorised). Which interpretation a row uses
 depends on its leaf's value type, so the engine chooses per row with numpy.
 
-:func:`value_table` caches the table per assessments frame (by identity; the frame is read-only
-once built — code that changes rows builds a new frame, as every module here does). The reader
-factorizes ``unit``, ``criterion`` and ``stage`` while normalising them and hands those codes
-over (:func:`known_codes`), so a freshly read frame is factorized once.
+:func:`value_table` caches the table per assessments table or frame (by identity; they are
+read-only once built — code that changes rows builds a new frame, as every module here does).
+The reader's table holds the codes it made while reading, so freshly read rows are never
+factorized again (a frame built from that table gives the table back). No pandas here.
 """
 
 from __future__ import annotations
@@ -23,11 +24,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from itertools import compress, repeat
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
+from par_index.common.arrow_numpy import to_arrow, to_numpy
 from par_index.common.values import is_na_text, parse_dates, parse_numbers, parse_yes_no
+from par_index.unit_data.table import Table, Texts
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # answer-count texts as rules/survey.py reads them (``_PAIR`` on every ``;``/``,`` part): a
 # part is blank or one ``key: count`` pair (keys and counts hold no ``;`` ``,`` or spaces)
@@ -100,99 +106,91 @@ class ValueTable:
         return len(self.value_codes)
 
 
-_CACHE: dict[int, tuple[weakref.ref[pd.DataFrame], ValueTable]] = {}
-_KNOWN: dict[int, tuple[weakref.ref[pd.DataFrame], dict[str, tuple[np.ndarray, np.ndarray]]]] = {}
+_CACHE: dict[int, tuple[weakref.ref[Any], ValueTable]] = {}
 
 
-def _remember(store: dict[int, tuple[weakref.ref[pd.DataFrame], object]], rows: pd.DataFrame, item: object) -> None:
+def _remember(rows: Any, item: ValueTable) -> None:
     key = id(rows)
 
     def forget(_ref: object) -> None:
-        store.pop(key, None)
+        _CACHE.pop(key, None)
 
-    store[key] = (weakref.ref(rows, forget), item)
-
-
-def known_codes(rows: pd.DataFrame, codes: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
-    """Codes of columns of ``rows`` already factorized while reading (column → (codes, distinct
-    texts)); :func:`build` uses them instead of factorizing those columns again."""
-    _remember(_KNOWN, rows, codes)  # type: ignore[arg-type]
+    _CACHE[key] = (weakref.ref(rows, forget), item)
 
 
-def value_table(rows: pd.DataFrame) -> ValueTable:
-    """The :class:`ValueTable` of an assessments frame, built once per frame."""
+def value_table(rows: Table | pd.DataFrame) -> ValueTable:
+    """The :class:`ValueTable` of the assessment rows (a table as read, or a frame), built once
+    per table or frame (a frame built from a table shares the table's)."""
     key = id(rows)
     hit = _CACHE.get(key)
     if hit is not None and hit[0]() is rows and len(hit[1]) == len(rows):
         return hit[1]
-    table = build(rows)
-    _remember(_CACHE, rows, table)  # type: ignore[arg-type]
+    table = build(rows) if isinstance(rows, Table) else value_table(Table.from_frame(rows))
+    _remember(rows, table)
     return table
 
 
-def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(column.dtype, pd.CategoricalDtype) and len(column) and column.array.codes.min() >= 0:
-        return np.asarray(column.array.codes), column.cat.categories.to_numpy(dtype=object)  # read encoded: the codes as kept
-    if isinstance(column.dtype, pd.StringDtype):
-        codes, uniques = column.factorize(use_na_sentinel=False)  # faster on its own dtype
-    else:
-        values = column.to_numpy(dtype=object)
-        codes, uniques = pd.factorize(values)  # much faster than use_na_sentinel=False …
-        if len(codes) and codes.min() < 0:  # … which is needed only when a cell is missing
-            codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object)
+def _factorize(column: Texts | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of a column into its distinct texts (missing cells, None or NaN, a text of their own)."""
+    if isinstance(column, Texts):
+        return column.codes, column.texts  # as read: the codes as kept
+    known: dict[object, int] = {}
+    nan = None
+    codes = []
+    for v in column.tolist():
+        if isinstance(v, float) and v != v:  # every NaN one text (they are unequal to each other)
+            if nan is None:
+                nan = v
+            v = nan
+        codes.append(known.setdefault(v, len(known)))
+    return np.array(codes, dtype=np.int64), np.array(list(known), dtype=object)
 
 
-def _all_empty(column: pd.Series) -> bool:
+def _all_empty(column: Texts | np.ndarray) -> bool:
     """Every cell of a text column is ''."""
-    if isinstance(column.dtype, pd.CategoricalDtype) and (column.cat.categories == "").all():
-        return bool(len(column) == 0 or column.array.codes.min() >= 0)  # '' is the only text (no missing cell)
-    return bool((column.to_numpy(dtype=object) == "").all())
+    if isinstance(column, Texts):
+        return bool((column.texts == "").all() or len(column) == 0)
+    return bool((column == "").all())
 
 
-def column_codes(rows: pd.DataFrame, col: str) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of ``rows[col]`` into its distinct texts: from :func:`known_codes` when the column
-    was factorized while reading, else factorized now."""
-    hit = _KNOWN.get(id(rows))
-    if hit is not None and hit[0]() is rows and col in hit[1] and len(hit[1][col][0]) == len(rows):
-        return hit[1][col]
+def column_codes(rows: Table, col: str) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of ``rows[col]`` into its distinct texts."""
     return _factorize(rows[col])
 
 
-def build(rows: pd.DataFrame) -> ValueTable:
+def build(rows: Table) -> ValueTable:
     unit_codes, units = column_codes(rows, "unit")
     criterion_codes, criteria = column_codes(rows, "criterion")
     stage_codes, stages = column_codes(rows, "stage")
     value_codes, raw_values = _factorize(rows["value"])
     points_codes, raw_points = np.zeros(len(rows), dtype=np.int8), np.array([""], dtype=object)
-    if "points" in rows.columns and not _all_empty(rows["points"]):  # usually none
+    if "points" in rows and not _all_empty(rows["points"]):  # usually none
         points_codes, raw_points = _factorize(rows["points"])
     values = np.array([str(v) for v in raw_values], dtype=object)
-    texts = pd.Series(values, dtype=object)
     # ':' and '=' appear in answer counts only: no number, date, yes/no or na word has one
     has_pair = np.array([":" in v or "=" in v for v in values], dtype=bool)
     plain = np.flatnonzero(~has_pair)
-    plain_texts = texts.iloc[plain].reset_index(drop=True)
+    plain_texts = values[plain]
     number = np.full(len(values), np.nan)
     number[plain] = parse_numbers(plain_texts)[0]
     is_text = np.isnan(number)
-    stripped = plain_texts.str.strip()
+    stripped = [t.strip() for t in plain_texts.tolist()]
     blank = np.zeros(len(values), dtype=bool)
     na = np.zeros(len(values), dtype=bool)
-    blank[plain] = is_text[plain] & (stripped == "").to_numpy(dtype=bool)
+    blank[plain] = is_text[plain] & np.array([t == "" for t in stripped], dtype=bool)
     na[plain] = is_text[plain] & is_na_text(stripped)
     date = np.full(len(values), np.nan)
-    maybe_date = plain[plain_texts.str.contains(r"[-/]", regex=True).to_numpy(dtype=bool)]  # both forms need one
+    maybe_date = plain[np.array(["-" in t or "/" in t for t in plain_texts.tolist()], dtype=bool)]  # both forms need one
     if len(maybe_date):
-        date[maybe_date] = parse_dates(texts.iloc[maybe_date].reset_index(drop=True))
+        date[maybe_date] = parse_dates(values[maybe_date])
     word = is_text & ~blank & ~na
     yes_no = np.full(len(values), np.nan)
     words = word & ~has_pair
     if words.any():
-        yes_no[words] = parse_yes_no(texts[words].reset_index(drop=True))
+        yes_no[words] = parse_yes_no(values[words])
     counts = _answer_counts(values, word & has_pair)
     points = np.array([str(v) for v in raw_points], dtype=object)
-    claim, _ = parse_numbers(pd.Series(points, dtype=object))
+    claim, _ = parse_numbers(points)
     claim_blank = np.array([p.strip() == "" for p in points], dtype=bool)
     return ValueTable(
         unit_codes, units, criterion_codes, criteria, stage_codes, stages, value_codes, values,
@@ -268,8 +266,9 @@ def _unicode_pairs(values: np.ndarray, picked: np.ndarray) -> _Pairs:
     long = np.fromiter((len(d) > _MAX_COUNT_DIGITS for d in digits), dtype=bool, count=len(digits))
     if long.any():  # huge counts: read by the rule (Python integers)
         digits = ["0" if too_long else d for d, too_long in zip(digits, long.tolist(), strict=True)]
-    key_codes, raw_keys = pd.factorize(np.asarray(keys_raw, dtype=object))  # texts cut from texts: never missing (no NA scan)
-    return _Pairs(picked[passed], per_text, key_codes.astype(np.int64), list(raw_keys), _whole_numbers(digits), long)
+    known: dict[str, int] = {}
+    key_codes = np.fromiter((known.setdefault(k, len(known)) for k in keys_raw), dtype=np.int64, count=len(keys_raw))
+    return _Pairs(picked[passed], per_text, key_codes, list(known), _whole_numbers(digits), long)
 
 
 def _ascii_pairs(values: np.ndarray, picked: np.ndarray) -> _Pairs:
@@ -278,29 +277,30 @@ def _ascii_pairs(values: np.ndarray, picked: np.ndarray) -> _Pairs:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    texts = pa.array(values[picked], type=pa.string())
-    passed = pc.match_substring_regex(texts, _WHOLE_ASCII).to_numpy(zero_copy_only=False)
-    pairs = pc.replace_substring(texts.filter(passed), "=", ":")
-    per_text = pc.count_substring(pairs, ":").to_numpy().astype(np.int64)
+    texts = to_arrow(values[picked])
+    passed_arrow = pc.match_substring_regex(texts, _WHOLE_ASCII)
+    passed = to_numpy(passed_arrow)
+    pairs = pc.replace_substring(texts.filter(passed_arrow), "=", ":")
+    per_text = to_numpy(pc.count_substring(pairs, ":")).astype(np.int64)
     cut = pc.replace_substring(pc.replace_substring(pairs, ":", ";"), ",", ";")
     tokens = pc.list_flatten(pc.split_pattern(cut, ";"))  # key, count, key, count, … and blank parts
     n_pairs = int(per_text.sum())
     if len(tokens) != 2 * n_pairs:  # blank parts (spaces at most): keys and counts are never blank
         tokens = tokens.filter(pc.not_equal(pc.ascii_trim(tokens, _ASCII_SPACE_CHARS), ""))
     at = np.arange(0, 2 * n_pairs, 2)
-    digits = tokens.take(at + 1)
+    digits = tokens.take(to_arrow(at + 1))
     try:
         count = pc.cast(digits, pa.int64())  # as written, usually: no spaces around a count
     except pa.ArrowInvalid:
         digits = pc.ascii_trim(digits, _ASCII_SPACE_CHARS)
         count = None
-    long = pc.greater(pc.binary_length(digits), _MAX_COUNT_DIGITS).to_numpy(zero_copy_only=False)
+    long = to_numpy(pc.binary_length(digits)) > _MAX_COUNT_DIGITS  # (a Python scalar in a kernel would load pandas)
     if long.any():  # huge counts: read by the rule (Python integers)
-        count = pc.cast(pc.if_else(long, "0", digits), pa.int64())
+        count = pc.cast(to_arrow(np.where(long, "0", np.array(digits.to_pylist(), dtype=object))), pa.int64())
     elif count is None:
         count = pc.cast(digits, pa.int64())
-    keys = pc.dictionary_encode(tokens.take(at))
-    return _Pairs(picked[passed], per_text, keys.indices.to_numpy().astype(np.int64), keys.dictionary.to_pylist(), count.to_numpy().astype(float), long)
+    keys = pc.dictionary_encode(tokens.take(to_arrow(at)))
+    return _Pairs(picked[passed], per_text, to_numpy(keys.indices).astype(np.int64), keys.dictionary.to_pylist(), to_numpy(count).astype(float), long)
 
 
 

@@ -118,12 +118,12 @@ def test_read_block_by_block_equals_one_block(tmp_path: Path) -> None:
     for n, col in enumerate(names):
         codes, texts = pd.factorize(pd.Series([r[n] for r in rows], dtype=object))
         for table in (whole, blocks):
-            assert table[col].cat.codes.tolist() == codes.tolist(), col
-            assert table[col].cat.categories.tolist() == list(texts), col
-    assert blocks["value"].cat.codes.dtype == "int16"  # 300 texts
-    assert blocks["stage"].cat.codes.dtype == "int8"
-    assert blocks["unit"].cat.categories.tolist()[-1] == "u299"
-    assert blocks["note"].cat.categories.tolist() == [""] and blocks["note"].cat.codes.dtype == "int8"  # empty blocks: no hashing
+            assert table[col].codes.tolist() == codes.tolist(), col
+            assert table[col].texts.tolist() == list(texts), col
+    assert blocks["value"].codes.dtype == "int16"  # 300 texts
+    assert blocks["stage"].codes.dtype == "int8"
+    assert blocks["unit"].texts.tolist()[-1] == "u299"
+    assert blocks["note"].texts.tolist() == [""] and blocks["note"].codes.dtype == "int8"  # empty blocks: no hashing
 
 
 def test_codes_kept_small_from_reader_to_value_table(tmp_path: Path) -> None:
@@ -160,10 +160,10 @@ def test_a_column_in_runs_is_run_length_encoded_with_the_same_codes() -> None:
     assert runs.in_runs is True and hashed.in_runs is False
     for column, given in ((runs, texts), (hashed, scattered)):
         codes, distinct = pd.factorize(pd.Series(given, dtype=object))
-        got = column.categorical()
+        got = column.texts()
         assert np.asarray(got.codes).tolist() == codes.tolist()
-        assert got.categories.tolist() == list(distinct)
-    assert runs.categorical().codes.dtype == "int16" and hashed.categorical().codes.dtype == "int8"
+        assert got.texts.tolist() == list(distinct)
+    assert runs.texts().codes.dtype == "int16" and hashed.texts().codes.dtype == "int8"
 
 
 def test_blocks_of_known_texts_are_looked_up_with_the_same_codes() -> None:
@@ -191,9 +191,9 @@ def test_blocks_of_known_texts_are_looked_up_with_the_same_codes() -> None:
     assert settled == [False, False, True, False, True, True, False]
     given = [t for block in blocks for t in block]
     codes, distinct = pd.factorize(pd.Series(given, dtype=object))
-    got = column.categorical()
+    got = column.texts()
     assert np.asarray(got.codes).tolist() == codes.tolist()
-    assert got.categories.tolist() == list(distinct) and len(distinct) == 210
+    assert got.texts.tolist() == list(distinct) and len(distinct) == 210
     assert got.codes.dtype == "int16"
 
 
@@ -208,8 +208,8 @@ def test_empty_cells_of_code_0_are_never_written() -> None:
     unused.codes.flags.writeable = False  # a write would raise
     unused.add_empty(3000)
     unused.add_empty(2000)
-    got = unused.categorical()
-    assert got.categories.tolist() == [""] and np.asarray(got.codes).tolist() == [0] * 5000
+    got = unused.texts()
+    assert got.texts.tolist() == [""] and np.asarray(got.codes).tolist() == [0] * 5000
 
     texts = [f"t{i}" for i in range(200)]  # 200 texts: int8 → int16
     column = reader._ColumnCodes(4 + len(texts) + 6)
@@ -220,14 +220,14 @@ def test_empty_cells_of_code_0_are_never_written() -> None:
     column.add_empty(1)
     given = [""] * 4 + texts + [""] * 3 + ["t5", "", ""]
     codes, distinct = pd.factorize(pd.Series(given, dtype=object))
-    got = column.categorical()
+    got = column.texts()
     assert np.asarray(got.codes).tolist() == codes.tolist() and got.codes.dtype == "int16"
-    assert got.categories.tolist() == list(distinct)
+    assert got.texts.tolist() == list(distinct)
 
     late = reader._ColumnCodes(5)
     late.add_texts(pa.array(["a", "b"], type=pa.string()))
     late.add_empty(3)  # '' is code 2: written
-    assert np.asarray(late.categorical().codes).tolist() == [0, 1, 2, 2, 2]
+    assert np.asarray(late.texts().codes).tolist() == [0, 1, 2, 2, 2]
 
 
 def _finishing_takes(tmp_path: Path, header: str, row: str, n: int) -> int:
@@ -241,12 +241,12 @@ def _finishing_takes(tmp_path: Path, header: str, row: str, n: int) -> int:
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
-        out = reader.finish_table("assessments", table, "assessments.csv", [], complete=True)
+        out = reader.finish("assessments", table, "assessments.csv", [], complete=True, categorical=True)
         most = tracemalloc.get_traced_memory()[1] - before
     finally:
         tracemalloc.stop()
-    assert out["at_line"].tolist()[-1] == n + 1 and set(out["at_file"].tolist()) == {"assessments.csv"}
-    assert set(out["stage"].tolist()) == {"self"} and set(out["note"].tolist()) == {""}
+    assert out["at_line"].tolist()[-1] == n + 1 and set(out.texts("at_file").tolist()) == {"assessments.csv"}
+    assert set(out.texts("stage").tolist()) == {"self"} and set(out.texts("note").tolist()) == {""}
     return most
 
 

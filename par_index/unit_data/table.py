@@ -1,0 +1,195 @@
+"""The tables of unit data as the readers make them: named columns of numpy arrays.
+
+A text column is :class:`Texts`: integer codes into its distinct texts (how the columnar reader
+gives it, and how everything after reads it: the value table, the layout). A
+:class:`Table` holds such columns and plain numpy arrays (line numbers) of one length.
+
+This is what the score path reads; it imports no pandas. Every other reader of unit data sees
+pandas DataFrames (:class:`~par_index.unit_data.reader.UnitData`'s ``units``, ``assessments``
+…): :meth:`Table.frame` builds that frame (once, on first access), and :meth:`Table.from_frame`
+takes a frame someone built or changed back into a table. Not a general table library: columns
+are read whole or at some rows, never computed on here.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Texts:
+    """A text column: ``codes`` (integers, one a row) into ``texts`` (an object array of the
+    distinct texts). ``shown``: its column in the table's frame — ``"object"``, an object column
+    of the texts; ``"category"``, a :class:`pandas.Categorical` of ``texts`` (the assessment rows
+    as the columnar reader gives them); ``"str"``, pandas' own text type."""
+
+    codes: np.ndarray
+    texts: np.ndarray
+    shown: str = "object"
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def values(self) -> np.ndarray:
+        """The text of every row (an object array)."""
+        return self.texts.take(self.codes) if len(self.texts) else np.full(len(self.codes), "", dtype=object)
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """The texts of the rows ``rows``."""
+        return self.texts.take(self.codes[rows])
+
+    def rows(self, rows: np.ndarray) -> Texts:
+        """This column at ``rows`` (same distinct texts)."""
+        return Texts(self.codes[rows], self.texts, self.shown)
+
+
+Column = Texts | np.ndarray
+
+
+class Table:
+    """Named columns of one length (in order): :class:`Texts` and numpy arrays."""
+
+    __slots__ = ("__weakref__", "columns")
+
+    def __init__(self, columns: Mapping[str, Column]) -> None:
+        self.columns: dict[str, Column] = dict(columns)
+        lengths = {len(c) for c in self.columns.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"columns of different lengths: { {n: len(c) for n, c in self.columns.items()} }")
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.columns
+
+    def __getitem__(self, name: str) -> Column:
+        return self.columns[name]
+
+    def __repr__(self) -> str:
+        return f"Table({len(self)} rows: {', '.join(self.names)})"
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.columns)
+
+    def texts(self, name: str, rows: np.ndarray | None = None) -> np.ndarray:
+        """Column ``name`` (a text column) as an object array, at ``rows`` or every row."""
+        col = self.columns[name]
+        if isinstance(col, Texts):
+            return col.values() if rows is None else col.take(rows)
+        return col if rows is None else col[rows]
+
+    def row(self, i: int) -> dict[str, Any]:
+        """Row ``i`` as a dict of its cells (an error path: one row at a time)."""
+        return {n: (c.texts[c.codes[i]] if isinstance(c, Texts) else c[i]) for n, c in self.columns.items()}
+
+    def take(self, rows: np.ndarray) -> Table:
+        """The rows ``rows`` (positions, or a boolean mask), as a new table."""
+        return Table({n: c.rows(rows) if isinstance(c, Texts) else c[rows] for n, c in self.columns.items()})
+
+    def select(self, names: list[str]) -> Table:
+        """The columns ``names``, in that order."""
+        return Table({n: self.columns[n] for n in names})
+
+    def with_column(self, name: str, column: Column) -> Table:
+        return Table({**self.columns, name: column})
+
+    def frame(self) -> pd.DataFrame:
+        """The pandas DataFrame of this table, as every reader of unit data sees it: a text
+        column as a Categorical of its distinct texts or an object column of its texts; a
+        numpy column as it is. Remembered, so :meth:`from_frame` of it gives this table back."""
+        import pandas as pd
+
+        out: dict[str, Any] = {}
+        for name, col in self.columns.items():
+            if isinstance(col, Texts) and col.shown == "category":
+                cat = pd.Categorical.from_codes(col.codes, pd.Index(col.texts, dtype=object), validate=False)
+                out[name] = pd.Series(cat, copy=False)
+            elif isinstance(col, Texts) and col.shown == "str":
+                out[name] = pd.Series(col.texts if len(col.texts) else [""]).array.take(col.codes)
+            elif isinstance(col, Texts):
+                out[name] = pd.Series(col.values(), dtype=object)
+            else:
+                out[name] = pd.Series(col, dtype=col.dtype, copy=False)
+        df = pd.DataFrame(out, columns=self.names, copy=False) if out else pd.DataFrame()
+        _remember(df, self)
+        return df
+
+    @staticmethod
+    def from_frame(df: pd.DataFrame) -> Table:
+        """The table of a DataFrame: the one it was built from (:meth:`frame`), else its columns
+        read — a Categorical as its codes and categories, object columns as texts (their distinct
+        values as they are), anything else as its numpy array."""
+        hit = _FROM.get(id(df))
+        if hit is not None and hit[0]() is df and len(hit[1]) == len(df):
+            return hit[1]
+        import pandas as pd
+
+        columns: dict[str, Column] = {}
+        for name in df.columns:
+            col = df[name]
+            if isinstance(col.dtype, pd.CategoricalDtype) and not (len(col) and col.array.codes.min() < 0):
+                columns[str(name)] = Texts(np.asarray(col.array.codes), col.cat.categories.to_numpy(dtype=object), "category")
+            elif col.dtype == object or isinstance(col.dtype, pd.StringDtype):
+                values = col.to_numpy(dtype=object)
+                if len(values) and not all(type(v) is str for v in values.tolist()):
+                    columns[str(name)] = values  # not texts alone (numbers, missing cells): as they are
+                    continue
+                codes, uniques = factorize_runs(values)
+                columns[str(name)] = Texts(codes, np.asarray(uniques, dtype=object))
+            else:
+                columns[str(name)] = col.to_numpy()
+        return Table(columns)
+
+
+_FROM: dict[int, tuple[weakref.ref[Any], Table]] = {}
+
+
+def _remember(df: Any, table: Table) -> None:
+    key = id(df)
+
+    def forget(_ref: object) -> None:
+        _FROM.pop(key, None)
+
+    _FROM[key] = (weakref.ref(df, forget), table)
+
+
+def empty_texts(n: int, shown: str = "object") -> Texts:
+    """A text column of ``n`` empty texts."""
+    return Texts(np.zeros(n, dtype=np.int8), np.array([""], dtype=object), shown)
+
+
+def factorize_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values)``, faster for a column that comes in runs of equal texts (the
+    rows of one unit, of one stage): only the first text of each run is hashed. (For a frame's
+    columns: pandas is loaded.)"""
+    import pandas as pd
+
+    n = len(values)
+    head = values[: min(n, 4096)]
+    if n < 4096 or np.count_nonzero(head[1:] != head[:-1]) * 4 > len(head):
+        return pd.factorize(values)
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    np.not_equal(values[1:], values[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    codes, uniques = pd.factorize(values[starts])
+    return np.repeat(codes, np.diff(np.append(starts, n))), uniques
+
+
+def as_texts(column: Texts | np.ndarray) -> Texts:
+    """A column as :class:`Texts` (an array's distinct values in first-appearance order)."""
+    if isinstance(column, Texts):
+        return column
+    known: dict[object, int] = {}
+    codes = np.fromiter((known.setdefault(v, len(known)) for v in column.tolist()), dtype=np.int64, count=len(column))
+    return Texts(codes, np.array(list(known), dtype=object))
