@@ -257,6 +257,26 @@ def test_score_to_a_file_loads_only_what_it_uses(tmp_path: Path) -> None:
     assert out.stat().st_size > 0 and problems.read_text(encoding="utf-8-sig").count("\n") == 5  # header + 4 problems
 
 
+def test_reading_and_laying_out_data_loads_no_pandas() -> None:
+    # Issue 15: the score path's input half — a CSV data folder read (units, assessments, the
+    # appraisal records of its rows), coded and laid out — runs on numpy and pyarrow alone
+    # (unit_data/table.py); pandas (~0.3 s of start-up) loads only when a frame is asked for.
+    crit, data = REPO / "tests/data/mini/criteria.yaml", REPO / "tests/data/mini/data"
+    code = (
+        "from pathlib import Path\nfrom par_index.unit_data.reader import read_folder, coded\n"
+        "from par_index.appraisal.read import add_tables\nfrom par_index.criteria.compiled import load\n"
+        "from par_index.scoring.layout import lay_out\n"
+        f"data = read_folder(Path({str(data)!r}))\nadd_tables(data, Path({str(data)!r}))\ncoded(data)\n"
+        f"layout = lay_out([load(Path({str(crit)!r}))], data)\n"
+        "assert [p.reason for s in layout.sets for p in s.problems] == ['value_unreadable']\n"
+        "assert [p.reason for p in layout.problems] == ['unit_unknown']\n"
+        "assert layout.sets[0].units.texts('unit').tolist() == ['so-a', 'so-b', 'h-c']\n"
+    )
+    assert loaded_after(code) == ["numpy", "pydantic", "yaml"]
+    # the frames are still there for every reader, built on first access
+    assert "pandas" in loaded_after(code + "assert data.units['unit'].tolist() == ['so-a', 'so-b', 'h-c']")
+
+
 def test_score_with_formula_leaves_loads_no_sympy() -> None:
     # formula leaves are checked and scored from their syntax tree (criteria/formula_eval.py);
     # sympy (~1 s to import) is for algebra only: inverse planner, Excel formulas, reference

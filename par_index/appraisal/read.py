@@ -19,8 +19,10 @@ from par_index.appraisal.records import (
     _from_table,
     _workbook_sheets,
     empty_records,
+    finish_records,
 )
-from par_index.unit_data.reader import UnitData, read_csv_table
+from par_index.unit_data.reader import UnitData, read_csv, read_csv_table
+from par_index.unit_data.table import Table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,14 +58,14 @@ def add_appraisals(data: UnitData, path: Path) -> None:
     are those of ``assessments`` (:func:`_from_assessments`), kept as a table."""
     own = _from_assessments(data)
     records: list[pd.DataFrame] = []
-    explanations: list[pd.DataFrame] = []
+    explanations: list[Table] = []
     if path.is_dir():
         table = path / "appraisals.csv"
         if table.is_file():
             records.append(_from_table(_finish(read_csv_table(table), table.name, APPRAISAL_COLUMNS, data.problems), data.problems))
         table = path / "explanations.csv"
         if table.is_file():
-            explanations.append(_finish(read_csv_table(table), table.name, EXPLANATION_COLUMNS, data.problems))
+            explanations.append(finish_records(read_csv(table), table.name, EXPLANATION_COLUMNS, data.problems))
         for book in appraisal_workbooks(path):
             from par_index.appraisal.workbook import read_decisions
 
@@ -73,7 +75,7 @@ def add_appraisals(data: UnitData, path: Path) -> None:
         if "appraisals" in sheets:
             records.append(_from_table(_finish(sheets["appraisals"], f"{path.name}[appraisals]", APPRAISAL_COLUMNS, data.problems), data.problems))
         if "explanations" in sheets:
-            explanations.append(_finish(sheets["explanations"], f"{path.name}[explanations]", EXPLANATION_COLUMNS, data.problems))
+            explanations.append(finish_records(Table.from_frame(sheets["explanations"]), f"{path.name}[explanations]", EXPLANATION_COLUMNS, data.problems))
     added = [r for r in records if len(r)]
     if added:
         import pandas as pd
@@ -89,11 +91,7 @@ def add_appraisals(data: UnitData, path: Path) -> None:
         data.appraisals = pd.concat([r[RECORD_COLUMNS] for r in [own.frame(), *records]], ignore_index=True)
     else:
         data.appraisals = own  # a table: a frame on first access
-    if explanations:
-        import pandas as pd
-
-        ex = pd.concat(explanations, ignore_index=True)
-        ex = _drop_empty_text(ex, data.problems)
-        data.explanations = ex
+    if explanations:  # one table at most: explanations.csv, or the data workbook's sheet
+        data.explanations = _drop_empty_text(explanations[0], data.problems)
     else:
         data.explanations = empty_records(["unit", "criterion", "text", "date", "at_file", "at_line"])

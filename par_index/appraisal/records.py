@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from par_index.common.values import format_date, nfc, nfc_series, parse_date_scalar
+from par_index.common.values import format_date, nfc, parse_date_scalar
 from par_index.errors import InputError, Problem
 from par_index.messages import (
     COLUMN_UNKNOWN,
@@ -38,8 +38,8 @@ from par_index.messages import (
     ROUND_UNKNOWN,
     column_missing,
 )
-from par_index.unit_data.reader import UnitData
-from par_index.unit_data.table import Table, Texts
+from par_index.unit_data.reader import UnitData, normal_text
+from par_index.unit_data.table import Table, Texts, empty_texts
 from par_index.unit_data.value_table import column_codes
 
 if TYPE_CHECKING:
@@ -73,12 +73,16 @@ def empty_records(columns: list[str]) -> Table:
 
 
 def _finish(df: pd.DataFrame, file: str, spec: tuple[list[str], list[str]], problems: list[Problem]) -> pd.DataFrame:
-    """Columns checked and NFC-normalised; ``at_file`` and ``at_line`` added (as the three tables)."""
+    """:func:`finish_records` of a frame, as a frame."""
+    return finish_records(Table.from_frame(df), file, spec, problems).frame()
 
+
+def finish_records(raw: Table, file: str, spec: tuple[list[str], list[str]], problems: list[Problem]) -> Table:
+    """Columns checked and NFC-normalised; ``at_file`` and ``at_line`` added (as the three tables;
+    every text shown as pandas' text type in the table's frame)."""
     req, opt = spec
-    df = df.copy()
-    df.columns = [nfc(str(c)).strip().lower() for c in df.columns]
-    missing = [c for c in req if c not in df.columns]
+    given = {nfc(str(c)).strip().lower(): col for c, col in raw.columns.items()}
+    missing = [c for c in req if c not in given]
     if missing:
         raise InputError(
             Problem(
@@ -88,20 +92,20 @@ def _finish(df: pd.DataFrame, file: str, spec: tuple[list[str], list[str]], prob
                 line=1,
             )
         )
-    for col in df.columns:
+    for col in given:
         if col not in req + opt and not col.startswith("at_"):
             problems.append(
                 Problem("column_unknown", COLUMN_UNKNOWN.format(column=col, table="bảng", columns=", ".join(req + opt)), file=file, line=1, severity="warning")
             )
-    for col in opt:
-        if col not in df.columns:
-            df[col] = ""
-    out = df[req + opt].copy()
+    n = len(raw)
+    out: dict[str, Texts | np.ndarray] = {}
     for col in req + opt:
-        out[col] = nfc_series(out[col].astype(object).fillna(""))
-    out["at_line"] = df["at_line"].to_numpy() if "at_line" in df.columns else range(2, 2 + len(out))
-    out["at_file"] = file
-    return out.reset_index(drop=True)
+        cells = given.get(col)
+        out[col] = normal_text(cells if cells is not None else empty_texts(n), "", "str")
+    at_line = given.get("at_line")
+    out["at_line"] = np.arange(2, 2 + n, dtype=np.int64) if at_line is None else at_line.values() if isinstance(at_line, Texts) else at_line
+    out["at_file"] = Texts(np.zeros(n, dtype=np.int8), np.array([file], dtype=object), "str")
+    return Table(out)
 
 
 def _workbook_sheets(path: Path, names: tuple[str, ...]) -> dict[str, pd.DataFrame]:
@@ -233,18 +237,20 @@ def _as_assessment_rows(rec: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _drop_empty_text(ex: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame:
-    empty = (ex["text"].astype(str).str.strip() == "").to_numpy()
-    for hit in empty.nonzero()[0]:
-        problems.append(_problem(ex.iloc[int(hit)], "explanation_empty", "giải trình không có nội dung (cột text); dòng này bị bỏ qua", "warning"))
-    bad_date = [
-        pos for pos in range(len(ex)) if not empty[pos] and str(ex["date"].iat[pos]).strip() and parse_date_scalar(str(ex["date"].iat[pos])) is None
-    ]
+def _drop_empty_text(ex: Table, problems: list[Problem]) -> Table:
+    """The explanations without those of no text (each reported); a date that is no date is reported."""
+    text = ex["text"]
+    assert isinstance(text, Texts)
+    empty = np.array([str(t).strip() == "" for t in text.texts.tolist()], dtype=bool)[text.codes] if len(text) else np.zeros(0, dtype=bool)
+    for hit in np.flatnonzero(empty).tolist():
+        problems.append(_problem(ex.row(hit), "explanation_empty", "giải trình không có nội dung (cột text); dòng này bị bỏ qua", "warning"))
+    dates = ex.texts("date").tolist()
+    bad_date = [pos for pos in range(len(ex)) if not empty[pos] and str(dates[pos]).strip() and parse_date_scalar(str(dates[pos])) is None]
     for pos in bad_date:
         problems.append(
-            _problem(ex.iloc[pos], "explanation_date_unreadable", DATE_UNREADABLE.format(what="ngày giải trình", text=ex["date"].iat[pos]), "warning")
+            _problem(ex.row(pos), "explanation_date_unreadable", DATE_UNREADABLE.format(what="ngày giải trình", text=dates[pos]), "warning")
         )
-    return ex[~empty].reset_index(drop=True)
+    return ex.take(np.flatnonzero(~empty))
 
 
 def show_date(text: str) -> str:

@@ -18,14 +18,10 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from par_index.common.rounding import places
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -53,15 +49,6 @@ def nfc_texts(values: Iterable[object]) -> list[str]:
     if len(texts) > 1 and joined.count("\n") == len(texts) - 1:
         return list(map(str.strip, unicodedata.normalize("NFC", joined).split("\n")))
     return [nfc(t).strip() for t in texts]
-
-
-def nfc_series(s: pd.Series) -> pd.Series:
-    """NFC-normalise a column, touching only the distinct values (columns repeat a lot)."""
-    import pandas as pd
-
-    codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    normal = np.array(nfc_texts(uniques), dtype=object)
-    return pd.Series(normal[codes] if len(uniques) else np.array([], dtype=object), index=s.index)
 
 
 def _items(s: Iterable[object]) -> list[object]:

@@ -214,7 +214,7 @@ def finish(
             else:
                 out[col] = cells if complete else _filled(cells)
         else:
-            out[col] = _normal_text(cells if cells is not None else empty_texts(n), "self" if name == "assessments" and col == "stage" else "", shown)
+            out[col] = normal_text(cells if cells is not None else empty_texts(n), "self" if name == "assessments" and col == "stage" else "", shown)
     if "at_line" in given:
         out["at_line"] = _cells(given["at_line"])
     else:
@@ -294,7 +294,7 @@ def _normal_texts(uniques: Any, empty: str) -> np.ndarray:
     return np.array([*normal, empty], dtype=object)
 
 
-def _normal_text(cells: Column, empty: str, shown: str) -> Texts:
+def normal_text(cells: Column, empty: str, shown: str) -> Texts:
     """A text column NFC'd and stripped, ``empty`` for empty texts (a missing cell too), as
     codes into its distinct normal texts: only the distinct texts are read (a column read
     columnar), or the column is factorized first (a frame's object column)."""

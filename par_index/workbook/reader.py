@@ -22,8 +22,6 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from par_index.common.values import is_na_text, nfc, parse_numbers
 from par_index.errors import InputError, Problem
 from par_index.messages import DECIMAL_FORM, EXCEL_UNREADABLE, FORMULA_IN_CELL, POINTS_FORM, RATIO_FORM, WHOLE_FORM
@@ -60,6 +58,7 @@ EXPECT = {
 }
 
 if TYPE_CHECKING:
+    import pandas as pd
     from openpyxl.worksheet.worksheet import Worksheet
 
 
@@ -77,6 +76,8 @@ def accepts(path: Path) -> bool:
 def read_workbooks(path: Path) -> UnitData:
     """One workbook, or every workbook in a folder (the other files there are reported by
     :func:`par_index.pipeline.unread_files` unless another reader takes them)."""
+    import pandas as pd
+
     problems: list[Problem] = []
     if path.is_dir():
         books = sorted(p for p in path.glob("*.xls[xm]") if is_workbook(p))
@@ -89,6 +90,7 @@ def read_workbooks(path: Path) -> UnitData:
 
 
 def _read_one(path: Path, problems: list[Problem]) -> dict[str, pd.DataFrame]:
+    import pandas as pd
     from openpyxl import load_workbook  # here: reading CSV folders does not load openpyxl
 
     from par_index.common.xlsx_guard import check_loaded_sheet, check_workbook
@@ -143,6 +145,8 @@ def _read_one(path: Path, problems: list[Problem]) -> dict[str, pd.DataFrame]:
 
 
 def _frame(rows: list[dict[str, Any]], name: str) -> pd.DataFrame:
+    import pandas as pd
+
     cols = {"assessments": ["unit", "criterion", "value", "stage", "note", "points"], "evidence": ["unit", "criterion", "document", "issued_on", "issuer", "file"]}[name]
     return pd.DataFrame(rows, columns=[*cols, "at_line", "at_cell"], dtype=object)
 
@@ -265,7 +269,7 @@ def _input_text(cell: Any, kind: str | None, where: str, unit: str, code: str, p
             return from_excel(v).date().isoformat()
         return _number_text(float(v), "%" in (cell.number_format or ""))
     text = nfc(str(v)).strip()
-    if warn_text and text and kind in (*NUMBER_KINDS, "date") and not is_na_text(pd.Series([text]))[0]:
+    if warn_text and text and kind in (*NUMBER_KINDS, "date") and not is_na_text([text])[0]:
         # The form's formulas cannot read text, so the form counts 0 here: par-index counts 0
         # too (an error), so that the total the head of the unit signs is the engine's total.
         problems.append(
@@ -290,7 +294,7 @@ def _number_text(v: float, percent: bool) -> str:
     if percent:
         for digits in (12, 15, 17):
             s = format(v * 100, f".{digits}g")
-            if "e" not in s and parse_numbers(pd.Series([f"{s}%"], dtype=object))[0][0] == v:
+            if "e" not in s and parse_numbers([f"{s}%"])[0][0] == v:
                 return f"{s}%"
     if v.is_integer() and abs(v) < 2**53:
         return str(int(v))

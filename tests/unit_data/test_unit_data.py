@@ -207,3 +207,65 @@ def test_formula_cells_in_a_data_workbook_are_refused_by_cell(tmp_path: Path) ->
     )
     s, i = score(load(TESTS / "data/mini/criteria.yaml"), data, "self").find("so-a")
     assert s.leaf_points[i, s.criteria.leaf_index["1.2"]] == 0.0  # 100 % (2 points) before
+
+
+def test_numbers_read_as_pandas_read_them_and_exactly() -> None:
+    """Issue 15: the value readers need no pandas. A plain number is read as ``pd.to_numeric``
+    read it (ASCII digits; spaces around; ``1e3``; no ``_`` or other scripts' digits, which
+    Python's ``float`` alone would take), except where pandas' parser was not exact: ``+9e76``
+    is the float nearest 9·10^76 (pandas gave 9.000000000000001e+76), and a tab inside an
+    exponent (``6E\\t8``, which pandas read as 6·10^8) is no number."""
+    import numpy as np
+
+    texts = ["+9e76", "6E\t8", "1_000", "\u0663", "\uff13", " 12 ", "\t3\n", "1e5", "-.5e-3", "inf", "1e400", "nan", "8,05%"]
+    x, pct = parse_numbers(texts)
+    assert x[0] == 9e76 and float(pd.to_numeric(pd.Series(["+9e76"], dtype=object))[0]) != 9e76
+    assert np.isnan(x[1:5]).all()
+    assert x[5:9].tolist() == [12.0, 3.0, 100000.0, -0.0005]
+    assert np.isnan(x[9:12]).all()  # infinities and nan are no value
+    assert x[12] == 0.0805 and pct.tolist() == [False] * 12 + [True]
+    assert parse_numbers(np.array(["0,5", "0,5"], dtype=object))[0].tolist() == [0.5, 0.5]  # any column, not only a Series
+    assert parse_numbers([])[0].shape == (0,) and parse_yes_no(["có"]).tolist() == [1.0]
+
+
+def test_the_table_gives_the_frames_as_they_were() -> None:
+    """The reader's table (unit_data/table.py) and the frames built from it: a frame someone
+    builds goes back to a table with the same cells, and a frame built from a table gives that
+    table back (its codes are not made again)."""
+    import numpy as np
+
+    from par_index.unit_data.table import Table, Texts
+
+    t = Table({
+        "unit": Texts(np.array([1, 0, 1], dtype=np.int8), np.array(["a", "b"], dtype=object), "category"),
+        "name": Texts(np.array([0, 0, 1]), np.array(["x", "y"], dtype=object)),
+        "at_line": np.array([2, 3, 4], dtype=np.int32),
+    })
+    df = t.frame()
+    assert df["unit"].astype(object).tolist() == ["b", "a", "b"] and isinstance(df["unit"].dtype, pd.CategoricalDtype)
+    assert df["name"].dtype == object and df["name"].tolist() == ["x", "x", "y"] and df["at_line"].dtype == "int32"
+    assert Table.from_frame(df) is t
+    back = Table.from_frame(df.copy())
+    assert back is not t and back.texts("unit").tolist() == ["b", "a", "b"] and back.texts("name").tolist() == ["x", "x", "y"]
+    assert t.take(np.array([2, 0])).texts("name").tolist() == ["y", "x"] and t.row(1) == {"unit": "a", "name": "x", "at_line": 3}
+    with pytest.raises(ValueError, match="different lengths"):
+        Table({"a": np.zeros(2), "b": np.zeros(3)})
+
+
+def test_arrow_arrays_made_and_read_without_pandas() -> None:
+    """pyarrow's ``pa.array`` and ``Array.to_numpy`` import pandas (its pandas shim); the score
+    path makes and reads its arrow arrays from buffers (common/arrow_numpy.py) instead."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, pyarrow.compute as pc\n"
+        "from par_index.common.arrow_numpy import to_arrow, to_numpy\n"
+        "a = to_arrow(np.array(['a', 'bé', '', 'a'], dtype=object))\n"
+        "assert a.to_pylist() == ['a', 'bé', '', 'a'] and to_numpy(pc.dictionary_encode(a).indices).tolist() == [0, 1, 2, 0]\n"
+        "assert to_numpy(pc.equal(a, a).slice(1)).tolist() == [True, True, True]\n"
+        "assert to_numpy(to_arrow(np.arange(5, dtype=np.int16)).slice(2)).tolist() == [2, 3, 4]\n"
+        "assert to_numpy(to_arrow(np.array([True, False] * 9)).slice(7)).tolist() == [False] + [True, False] * 5\n"
+        "print('pandas' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
