@@ -86,9 +86,10 @@ def unread_files(folder: Path, data: UnitData) -> list[Problem]:
     taken.update(appraisal_workbooks(folder))
     if workbook_reader.accepts(folder):
         taken.update(p for p in folder.glob("*.xls[xm]") if workbook_reader.is_workbook(p))
-    if "file" in data.evidence.columns:
+    evidence = data.table("evidence")  # the table as read: no frame (pandas) for this
+    if "file" in evidence:
         root = data.files_root or folder
-        taken.update(root / str(f).strip() for f in data.evidence["file"].unique() if str(f).strip())
+        taken.update(root / str(f).strip() for f in dict.fromkeys(evidence.texts("file").tolist()) if str(f).strip())
     problems = []
     for p in sorted(folder.iterdir()):
         if not p.is_file() or p in taken or p.name.startswith((".", "~$")) or p.stem.upper() == "README":

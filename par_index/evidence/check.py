@@ -185,9 +185,9 @@ def review_evidence(
     that differs. Ignored when it was worked out from other data, folder, ``always`` or units.
     """
     review = EvidenceReview()
-    ev = data.evidence
-    if not len(ev) and not always:
+    if not len(data.table("evidence")) and not always:  # the table as read: no frame (pandas) for this
         return review
+    ev = data.evidence
     unit_at: dict[str, tuple[int, int]] = {}
     for n, s in enumerate(results.sets):
         for i, u in enumerate(s.units["unit"]):
