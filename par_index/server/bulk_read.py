@@ -69,7 +69,7 @@ def arrow_batches(database: str, sqls: Sequence[str]) -> Iterator[tuple[int, Any
 def collect(batches: Any, encode: bool = False) -> Any:
     """A record batch reader's rows as one table, taken batch by batch as they come.
     ``encode``: the columns after the first dictionary-encoded batch by batch (pyarrow computes
-    without the GIL, while a reading child or PostgreSQL produces the next batch), each chunk
+    without the GIL, while the reader decodes the next batch), each chunk
     on its own dictionary of its texts in first-appearance order (:func:`concat` unifies them)."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -84,32 +84,83 @@ def collect(batches: Any, encode: bool = False) -> Any:
     return pa.Table.from_batches(got) if got else batches.schema.empty_table()
 
 
+class _Batches:
+    """One statement's record batches as another thread reads them (:func:`in_thread`), taken
+    in the order read; ``schema`` is known once they are all taken."""
+
+    def __init__(self, arrived: Any) -> None:
+        self.arrived = arrived
+        self.schema: Any = None
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            kind, got = self.arrived.get()
+            if kind == "batch":
+                yield got
+            elif kind == "end":
+                self.schema = got
+                return
+            else:  # the reading thread stopped: what stopped it
+                raise got
+
+
+def in_thread(database: str, sqls: Sequence[str], encode: Sequence[bool] = ()) -> list[Any]:
+    """The rows of each of ``sqls`` as an Arrow table (:func:`arrow_batches`), read by another
+    thread of this process while this one takes in each batch as it arrives (:func:`collect`,
+    ``encode[j]`` for statement j). PostgreSQL only: ADBC's libpq driver decodes a batch
+    without the GIL (pyarrow's reader calls the driver with it released: a thread counting
+    beside a one-batch read of 1 M rows that took 5.5 s at load 5 never waited more than
+    0.23 s), so the database server producing rows, the reading thread decoding them and this
+    one encoding them run at once — as with a child process (:func:`in_child`), without its
+    start-up (≈ 0.2 CPU-s) and the Arrow IPC stream between the two."""
+    import queue
+    import threading
+
+    arrived: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()  # unbounded: the reader never waits on us
+
+    def read() -> None:
+        try:
+            for _, reader in arrow_batches(database, sqls):
+                for batch in reader:
+                    arrived.put(("batch", batch))
+                arrived.put(("end", reader.schema))
+        except BaseException as exc:  # handed to the thread that waits for the rows
+            arrived.put(("failed", exc))
+
+    reading = threading.Thread(target=read, name="par-index-bulk-read", daemon=True)
+    reading.start()
+    try:
+        return [collect(_Batches(arrived), j < len(encode) and encode[j]) for j in range(len(sqls))]
+    finally:
+        reading.join()
+
+
 def read_parts(database: str, parts: Sequence[Sequence[str]], encode: Sequence[bool] = ()) -> list[Any]:
     """The rows of each statement as one Arrow table, read in parts at once: ``parts[i]`` holds
-    the i-th part of every statement (e.g. its rows of the i-th id range), read by a child
-    process of its own (:func:`in_child`), and a statement's parts are put together in the
-    order of ``parts``. ``database``: as for :func:`arrow_batches`. ``encode[j]``: statement j's
+    the i-th part of every statement (e.g. its rows of the i-th id range), read by a reader of
+    its own — a child process on an SQLite file (:func:`in_child`), a thread of this process
+    on PostgreSQL (:func:`in_thread`) — and a statement's parts are put together in the order
+    of ``parts``. ``database``: as for :func:`arrow_batches`. ``encode[j]``: statement j's
     columns after the first are dictionary-encoded batch by batch as the rows arrive
     (:func:`collect`), then the dictionaries unified: their texts in first-appearance order, as
     one ``dictionary_encode`` of every row gives them (a batch's texts, then the next batch's
     new ones).
 
-    One part is read by a child process too, on PostgreSQL as on SQLite: ADBC holds the GIL
-    for most of a read (a Python thread spinning beside one slowed it threefold), so in this
-    process the encoding of a batch would wait for the decoding of the next (and a server
-    process's other requests would wait meanwhile); in a child the three run at once — the
-    database server producing rows, the child decoding them, this process encoding them.
-    Measured on PostgreSQL, 10,000 units: the same CPU as the read in this process (≈ 2.4 s
-    in all: the child's start-up ≈ the encoding no longer slowed by the GIL)."""
+    Either way one part is read by another process or thread than the one encoding: the
+    database producing rows, the reader decoding them and this thread encoding them run at
+    once (session 6's one-part read on PostgreSQL decoded and encoded in turn in this thread,
+    on the belief, wrong for this driver, that ADBC held the GIL: see :func:`in_thread`)."""
     from concurrent.futures import ThreadPoolExecutor
 
+    read = in_thread if database.startswith("postgresql://") else in_child
+
     def part(sqls: Sequence[str]) -> list[Any]:
-        return in_child(database, sqls, encode)
+        return read(database, sqls, encode)
 
     if len(parts) == 1:
         got = [part(parts[0])]
     else:
-        with ThreadPoolExecutor(len(parts)) as pool:  # each waits on its child without the GIL
+        with ThreadPoolExecutor(len(parts)) as pool:  # each waits on its reader without the GIL
             got = list(pool.map(part, parts))
     return [concat([tables[j] for tables in got]) for j in range(len(parts[0]))]
 

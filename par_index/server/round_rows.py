@@ -65,8 +65,8 @@ def read_frames(conn: Connection, reads: list[tuple[Select[Any], list[str], bool
     (an integer ``id`` first, then text columns) as a DataFrame with those ``names``, read in
     bulk without a Python object per cell.
 
-    The rows are read by an ADBC driver in a child process (:mod:`bulk_read`: SQLite's own
-    library, or libpq's binary ``COPY`` on PostgreSQL) on a connection of its own to the same
+    The rows are read by an ADBC driver (:mod:`bulk_read`: SQLite's own library in a child
+    process, or libpq's binary ``COPY`` on PostgreSQL in a thread) on a connection of its own to the same
     database, straight into Arrow columns: the DB-API cursor made ~7 Python objects per row and
     was the floor of the first ``GET /results`` of a process. The reading connection sees what
     is committed when it starts — at least as new as the caller's transaction (the callers read
@@ -77,7 +77,7 @@ def read_frames(conn: Connection, reads: list[tuple[Select[Any], list[str], bool
     otherwise arrays of ``str`` (object dtype). Every text cell arrives as it is stored.
 
     ``parts``: each statement's rows are cut by id into that many ranges of equal width (of
-    the ids its table holds), read at once by as many child processes (the bulk read is most
+    the ids its table holds), read at once by as many readers (the bulk read is most
     of the time of a first ``GET /results`` when nothing is stored; the machine's cores read it
     together) and put together in range order — the same rows in the same order as one read when the statement gives its
     rows ``ORDER BY id``, which it must then do. ``None``: for a table of
@@ -104,11 +104,12 @@ def read_frames(conn: Connection, reads: list[tuple[Select[Any], list[str], bool
 
 PARTS = max(1, min(4, os.cpu_count() or 1))  # readers of a bulk read at once: one a core, up to 4
 PART_MIN_IDS = 200_000  # a table with fewer ids is read by one reader (a reader costs ~0.3 s to start)
-# The cores a part of a bulk read keeps busy: its reading child (SQLite's own decoding in it);
-# on PostgreSQL also the server's process producing the rows (about as much CPU as the child's
-# decoding: 0.95 against 1.1 s for 1 M rows). So two idle cores read PostgreSQL in one part:
-# measured on 10,000 units, two parts took 2.7–2.9 CPU-s against 2.3–2.5 for one (each part
-# starts a child and a server process; the one part's three processes already fill two cores).
+# The cores a part of a bulk read keeps busy: its reader (SQLite's own decoding in a child);
+# on PostgreSQL also the database server's process producing the rows (about as much CPU as
+# the decoding: 0.95 against 1.1 s for 1 M rows). So two idle cores read PostgreSQL in one
+# part: measured on 10,000 units, two parts (each read in a child) took 2.7–2.9 CPU-s against
+# 2.3–2.5 for one (each part starts a reader and a server process; one part's database
+# process, decoding and encoding already fill two cores).
 CORES_A_PART = {"sqlite": 1, "postgresql": 2}
 
 

@@ -243,29 +243,42 @@ def test_a_read_in_parts_equals_one_read_on_both_databases(env: Any, monkeypatch
     engine.dispose()
 
 
-def test_a_bulk_read_on_postgresql_is_planned_without_a_sort_or_parallel_workers_in_a_child(pg_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bulk_read_on_postgresql_is_planned_without_a_sort_or_parallel_workers_in_a_thread(pg_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """On PostgreSQL every reader of a bulk read, of one part or of several, plans without
     parallel workers and without a sort (``ORDER BY id`` from the primary key's index: the
     planner sorted a million rows on disk, then merged two workers' sorts — 1.5 CPU-s of the
-    server's against 0.95), and reads in a child process (:func:`bulk_read.in_child`), so the
-    decoding of the rows overlaps the server's producing them and this process's encoding."""
+    server's against 0.95), and reads in a thread of this process (:func:`bulk_read.in_thread`:
+    the driver decodes without the GIL), never a child process; a statement that fails there
+    raises its error here (the thread ends; nothing waits forever)."""
+    import threading
+
+    import adbc_driver_manager
+
     from par_index.server import bulk_read
 
     uri = pg_server.replace("postgresql+psycopg://", "postgresql://")
     sql = "SELECT 1 AS id, current_setting('max_parallel_workers_per_gather') AS w, current_setting('enable_sort') AS s"
-    children: list[list[str]] = []
-    in_child = bulk_read.in_child
+    readers: list[str] = []
+    in_thread = bulk_read.in_thread
 
     def counted(database: str, sqls: Any, encode: Any = ()) -> Any:
-        children.append(list(sqls))
-        return in_child(database, sqls, encode)
+        readers.append(threading.current_thread().name)
+        return in_thread(database, sqls, encode)
 
-    monkeypatch.setattr(bulk_read, "in_child", counted)
+    def no_child(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a child process read PostgreSQL")
+
+    monkeypatch.setattr(bulk_read, "in_thread", counted)
+    monkeypatch.setattr(bulk_read, "in_child", no_child)
     two = bulk_read.read_parts(uri, [[sql], [sql]])[0]
     assert two.column(1).to_pylist() == ["0", "0"] and two.column(2).to_pylist() == ["off", "off"]
     one = bulk_read.read_parts(uri, [[sql]])[0]
     assert one.column(1).to_pylist() == ["0"] and one.column(2).to_pylist() == ["off"]  # the server's defaults: 2, on
-    assert children == [[sql], [sql], [sql]]
+    assert len(readers) == 3
+    before = {t.name for t in threading.enumerate()}
+    with pytest.raises(adbc_driver_manager.ProgrammingError, match="no_such_table"):
+        bulk_read.read_parts(uri, [[sql, "SELECT id FROM no_such_table"]])
+    assert "par-index-bulk-read" not in {t.name for t in threading.enumerate()} - before
 
 
 def test_the_reading_child_gets_the_database_by_standard_input_never_on_its_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
