@@ -137,11 +137,11 @@ def writing(path: Path) -> Iterator[Path]:
         yield tmp
 
 
-def write_text(path: Path, text: str) -> None:
-    """``path`` with ``text`` in UTF-8, written whole or not at all (:func:`writing`), through
-    the temporary file's own descriptor."""
+def write_text(path: Path, text: str | bytes) -> None:
+    """``path`` with ``text`` in UTF-8 (or ``text`` the UTF-8 bytes), written whole or not at all
+    (:func:`writing`), through the temporary file's own descriptor."""
     with _temporary(path) as (fd, _):
-        _write_all(fd, memoryview(text.encode("utf-8")))
+        _write_all(fd, memoryview(text if isinstance(text, bytes) else text.encode("utf-8")))
 
 
 def _write_all(fd: int, data: memoryview) -> None:
@@ -150,15 +150,16 @@ def _write_all(fd: int, data: memoryview) -> None:
 
 
 @contextmanager
-def writing_folder(path: Path) -> Iterator[Callable[[str, str], Path]]:
+def writing_folder(path: Path) -> Iterator[Callable[[str, str | bytes], Path]]:
     """Text files into the folder ``path``, each whole: the block calls ``write(name, text)``
-    (``name`` a plain file name) and gets the file's path. A folder that does not exist yet is
+    (``name`` a plain file name, ``text`` a str written as UTF-8 or its UTF-8 bytes) and gets
+    the file's path. A folder that does not exist yet is
     written as a temporary folder beside it, renamed to ``path`` when the block ends without
     error: a reader sees no folder, then every file whole; after an error there is no folder
     (and a plain write a file: a thousand report pages without a temporary file each). Into a
     folder that exists each file is replaced as :func:`write_text` replaces it."""
     if os.path.lexists(path):
-        def replace(name: str, text: str) -> Path:
+        def replace(name: str, text: str | bytes) -> Path:
             write_text(path / _plain(name), text)
             return path / name
 
@@ -172,10 +173,10 @@ def writing_folder(path: Path) -> Iterator[Callable[[str, str], Path]]:
         raise _unwritable(path, exc) from None
     moved = False
 
-    def write(name: str, text: str) -> Path:
+    def write(name: str, text: str | bytes) -> Path:
         try:
             with open(tmp / _plain(name), "xb") as fh:  # a fresh folder of ours: a new file, as open(path, "w") makes it
-                fh.write(text.encode("utf-8"))
+                fh.write(text if isinstance(text, bytes) else text.encode("utf-8"))
         except OSError as exc:
             raise _unwritable(path / name, exc) from None
         return path / name

@@ -20,7 +20,7 @@ from par_index.errors import InputError, Problem
 from par_index.reports.province import ProvinceData, pending_cuts, render_province_report
 from par_index.reports.ranking import PreviousResults, claim_gaps, compare_previous, ranking_frame, unit_groups
 from par_index.reports.render import write_text
-from par_index.reports.unit import ReportInputs, render_unit_report, units_in
+from par_index.reports.unit import ReportInputs, unit_report_html, units_in
 from par_index.scoring.engine import score
 from par_index.unit_data.reader import UNIT_ID, UnitData
 
@@ -70,7 +70,7 @@ def write_reports(inp: ReportInputs, out: Path, previous: PreviousResults | None
     folder = (out / UNITS_DIR).resolve()
     with writing_folder(out / UNITS_DIR) as write:  # a new folder: written beside it, then renamed
         for unit in units:
-            path = write(unit_report_path(out, unit, folder).name, render_unit_report(inp, unit))
+            path = write(unit_report_path(out, unit, folder).name, unit_report_html(inp, unit))
             tick(path.name)
     written.append((f"{len(units)} báo cáo tự đánh giá của đơn vị (HTML)", out / UNITS_DIR))
     return written

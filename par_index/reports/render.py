@@ -6,7 +6,9 @@ and every chart as SVG text (:mod:`par_index.reports.charts`), marked safe here.
 written in Python: a unit report's appendix and its section II (~200 and ~70 rows a page, 1,000
 pages a province), whose rows :func:`par_index.reports.unit.unit_report_context` makes as HTML
 with markupsafe's escape (the template's own) on every text from the data; jinja2 took ~15 µs
-a row. Likewise the agency report's lists of units lacking a document
+a row. Those two tables stay UTF-8 bytes (each distinct row encoded once for all pages) and
+:func:`par_index.reports.unit.unit_report_html` puts them into the rendered page in place of a
+mark: encoding each 70 KB page took longer than making it. Likewise the agency report's lists of units lacking a document
 (:func:`par_index.reports.agency.agency_context`, tens of thousands of entries).
 """
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import chain, repeat
@@ -53,6 +53,9 @@ ROWS_KEPT = 200_000  # distinct appendix rows kept for the next reports (a few h
 NOTE_COLUMNS = ("unit", "section", "text")
 SECTIONS = {"kho_khan": "kho_khan", "khó khăn": "kho_khan", "de_xuat": "de_xuat", "đề xuất": "de_xuat"}
 APPRAISAL_STAGES = ("appraisal1", "appraisal2")
+# Where a unit report's big tables go in the rendered template (unit_report_html): "<" never
+# comes from user text (escaped) and NUL from no template.
+APPENDIX, EXPLANATIONS = "<\x00appendix\x00>", "<\x00explanations\x00>"
 # Problems that are not about the unit's evidence or value (kept out of section II).
 NOT_EXPLANATIONS = frozenset({"criterion_not_applicable", "row_duplicate"})
 
@@ -226,7 +229,7 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
     # the appendix table: every node that applies to this unit, in reading order (see _appendix)
     plan = _set_plan(inp, fs)
     unit_attr = str(escape(unit))
-    rows = _appendix_rows(inp, fs, plan, i, unit_attr)
+    appendix = _appendix_rows(inp, fs, plan, i, unit_attr.encode("utf-8"))
     has_appraisal = _appendix(inp, fs, plan)["appraised"][i]  # a value of an appraisal row
 
     # section I: totals and areas (each area's row written here, as the appendix's rows are)
@@ -260,7 +263,7 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
             chart_self.append(float(s_sub) if s_sub is not None else None)
     chart = area_chart(chart_labels, chart_final, chart_self if has_appraisal else None)
 
-    explanations = _explanations(inp, fs, plan, i, unit_attr)
+    explanations = _explanations(inp, fs, plan, i, unit_attr.encode("utf-8"))
     own = inp.notes.get(unit, {})
     difficulties, proposals, generated = own.get("kho_khan", []), own.get("de_xuat", []), False
     if not difficulties and not proposals:
@@ -279,7 +282,9 @@ def unit_report_context(inp: ReportInputs, unit: str) -> dict[str, Any]:
                   "rank": vn_int(None if np.isnan(rank) else int(rank)), "band": fs.band[i] or "—",
                   "count": plan["kind_count"][kind]},
         "area_rows": Markup("".join(area_rows)),
-        "appendix": Markup("".join(rows)), "explanations": explanations,
+        # the two big tables stay UTF-8 (see unit_report_html): in the page, marks where they go
+        "appendix": Markup(APPENDIX), "explanations": Markup(EXPLANATIONS if explanations else ""),
+        "parts": {APPENDIX: appendix, **({EXPLANATIONS: explanations} if explanations else {})},
         "difficulties": difficulties, "proposals": proposals, "generated": generated, "chart": svg(chart),
         "unit_problems": _unit_level_problems(inp, unit),
     }
@@ -335,31 +340,38 @@ def _appendix(inp: ReportInputs, fs: SetResult, plan: dict[str, Any]) -> dict[st
     return _by_unit(inp, f"appendix {fs.criteria.id}", (fs.criteria.nodes, fs.units, inp.self_.sets, inp.data.evidence), build)
 
 
-def _appendix_rows(inp: ReportInputs, fs: SetResult, plan: dict[str, Any], i: int, unit_attr: str) -> Iterable[str]:
-    """Unit row ``i``'s appendix as HTML pieces (see :func:`_appendix`)."""
+def _appendix_rows(inp: ReportInputs, fs: SetResult, plan: dict[str, Any], i: int, unit_attr: bytes) -> bytes:
+    """Unit row ``i``'s appendix as UTF-8 HTML (see :func:`_appendix`)."""
     app = _appendix(inp, fs, plan)
-    codes = app["codes"][app["start"][i]:app["start"][i + 1]].tolist()
-    pre, post = app["pre"], app["post"]
-    here: dict[int, tuple[str, str]] = {}  # rows made for this report beyond ROWS_KEPT
+
+    def make(d: int) -> tuple[str, str]:
+        n, m_u, f_u, s_u, status, evidence, has_appraisal = app["spec"][d]
+        node, _, leaf = plan["nodes"][n]
+        return _appendix_row(plan["html"][n], node.depth, leaf, status, app["scale"], m_u, f_u, s_u, evidence, has_appraisal)
+
+    return _page_rows(app, i, unit_attr, make)
+
+
+def _page_rows(part: dict[str, Any], i: int, unit_attr: bytes, make: Callable[[int], tuple[str, str]]) -> bytes:
+    """Unit row ``i``'s rows of a per-set ``part`` (:func:`_appendix`, :func:`_section_two`) as
+    UTF-8: each distinct row ``d`` made by ``make(d)`` (its text before the unit id and after it)
+    and encoded once, kept for the next reports up to ROWS_KEPT; a page is its rows' bytes joined
+    (~100 rows a page, 1,000 pages: encoding each page's text took longer than making it)."""
+    codes = part["codes"][part["start"][i]:part["start"][i + 1]].tolist()
+    pre, post = part["pre"], part["post"]
+    here: dict[int, tuple[bytes, bytes]] = {}  # rows made for this report beyond ROWS_KEPT
     for d in codes:
         if pre[d] is None and d not in here:
-            n, m_u, f_u, s_u, status, evidence, has_appraisal = app["spec"][d]
-            node, _, leaf = plan["nodes"][n]
-            row = _appendix_row(plan["html"][n], node.depth, leaf, status, app["scale"], m_u, f_u, s_u, evidence, has_appraisal)
-            if app["kept"] < ROWS_KEPT:
+            before, after = make(d)
+            row = (before.encode("utf-8"), after.encode("utf-8"))
+            if part["kept"] < ROWS_KEPT:
                 pre[d], post[d] = row
-                app["kept"] += 1
+                part["kept"] += 1
             else:
                 here[d] = row
     if here:
-        return [x for d in codes for x in ((pre[d], unit_attr, post[d]) if pre[d] is not None else (here[d][0], unit_attr, here[d][1]))]
-    return _rows_of(pre, post, codes, unit_attr)
-
-
-def _rows_of(pre: list[Any], post: list[Any], codes: list[int], unit_attr: str) -> Any:
-    """The pieces of rows ``codes`` (each its text before the unit id, the id, its text after),
-    taken in C: ~100 rows a page, 1,000 pages."""
-    return chain.from_iterable(zip(map(pre.__getitem__, codes), repeat(unit_attr), map(post.__getitem__, codes)))
+        return b"".join([x for d in codes for x in ((pre[d], unit_attr, post[d]) if pre[d] is not None else (here[d][0], unit_attr, here[d][1]))])
+    return b"".join(chain.from_iterable(zip(map(pre.__getitem__, codes), repeat(unit_attr), map(post.__getitem__, codes))))
 
 
 def _appendix_row(code_name: tuple[str, str], depth: int, leaf: Any, status: str | None, scale: int, m_u: int | None, f_u: int, s_u: int,
@@ -450,26 +462,17 @@ def _section_two(inp: ReportInputs, fs: SetResult, plan: dict[str, Any]) -> dict
     return _by_unit(inp, f"section II {fs.criteria.id} {inp.evidence_reviewed}", sources, build)
 
 
-def _explanations(inp: ReportInputs, fs: SetResult, plan: dict[str, Any], i: int, unit_attr: str) -> Markup:
-    """Unit row ``i``'s section II as HTML rows (see :func:`_section_two`)."""
+def _explanations(inp: ReportInputs, fs: SetResult, plan: dict[str, Any], i: int, unit_attr: bytes) -> bytes:
+    """Unit row ``i``'s section II as UTF-8 HTML rows (see :func:`_section_two`)."""
     part = _section_two(inp, fs, plan)
-    codes = part["codes"][part["start"][i]:part["start"][i + 1]].tolist()
-    pre, post = part["pre"], part["post"]
-    here: dict[int, tuple[str, str]] = {}  # rows made for this report beyond ROWS_KEPT
-    for d in codes:
-        if pre[d] is None and d not in here:
-            j, s_x, f_x, s_scale, reasons, has_appraisal = part["spec"][d]
-            fp = point_texts(f_x, fs.scale)[0]
-            row = _explanation_row(plan["leaf_html"][j], plan["expected"][j], vn(point_texts(s_x, s_scale)[0]), vn(fp), data_number(fp),
-                                   reasons, has_appraisal)
-            if part["kept"] < ROWS_KEPT:
-                pre[d], post[d] = row
-                part["kept"] += 1
-            else:
-                here[d] = row
-    if here:
-        return Markup("".join([x for d in codes for x in ((pre[d], unit_attr, post[d]) if pre[d] is not None else (here[d][0], unit_attr, here[d][1]))]))
-    return Markup("".join(_rows_of(pre, post, codes, unit_attr)))
+
+    def make(d: int) -> tuple[str, str]:
+        j, s_x, f_x, s_scale, reasons, has_appraisal = part["spec"][d]
+        fp = point_texts(f_x, fs.scale)[0]
+        return _explanation_row(plan["leaf_html"][j], plan["expected"][j], vn(point_texts(s_x, s_scale)[0]), vn(fp), data_number(fp),
+                                reasons, has_appraisal)
+
+    return _page_rows(part, i, unit_attr, make)
 
 
 def _explanation_row(code_name: tuple[str, str], expected: str, self_: str, final: str, final_data: str,
@@ -523,7 +526,24 @@ def _draft_sections(fs: SetResult, i: int, scored: list[tuple[Decimal, str, str,
 
 
 def render_unit_report(inp: ReportInputs, unit: str) -> str:
-    return render("unit_report.html.j2", r=unit_report_context(inp, unit), dataset_label=inp.data.label)
+    return unit_report_html(inp, unit).decode("utf-8")
+
+
+def unit_report_html(inp: ReportInputs, unit: str) -> bytes:
+    """A unit's report page as UTF-8: the template rendered with a mark where each big table goes
+    (:data:`APPENDIX`, :data:`EXPLANATIONS`), then the table's bytes put in its place (its rows
+    encoded once for all pages: a page's 70 KB of text took ~0.2 ms to encode)."""
+    r = unit_report_context(inp, unit)
+    text = render("unit_report.html.j2", r=r, dataset_label=inp.data.label)
+    parts: dict[str, bytes] = r["parts"]
+    out: list[bytes] = []
+    for mark in sorted(parts, key=text.find):
+        before, found, text = text.partition(mark)
+        if not found or mark in text or mark in before:  # once in the page (user text is escaped: it never holds "<")
+            raise RuntimeError(f"the unit report's mark {mark!r} is not once in the page")
+        out += (before.encode("utf-8"), parts[mark])
+    out.append(text.encode("utf-8"))
+    return b"".join(out)
 
 
 def units_in(results: Results) -> list[str]:

@@ -117,7 +117,10 @@ def test_a_new_folder_of_pages_appears_whole(tmp_path: Path) -> None:
         assert write("a.html", "trang A") == out / "a.html"
         assert not out.exists()
         write("b.html", "trang B")
-    assert sorted(os.listdir(out)) == ["a.html", "b.html"] and (out / "a.html").read_text(encoding="utf-8") == "trang A"
+        write("c.html", "trang C đã mã hoá".encode())  # a page given as its UTF-8 bytes
+    assert sorted(os.listdir(out)) == ["a.html", "b.html", "c.html"] and (out / "a.html").read_text(encoding="utf-8") == "trang A"
+    assert (out / "c.html").read_bytes() == "trang C đã mã hoá".encode()
+    (out / "c.html").unlink()
     assert out.stat().st_mode & 0o7777 == _FOLDER_MODE and (out / "b.html").stat().st_mode & 0o7777 == _MODE
     assert os.listdir(out.parent) == ["don-vi"]
     other = tmp_path / "out" / "khac"
@@ -129,6 +132,8 @@ def test_a_new_folder_of_pages_appears_whole(tmp_path: Path) -> None:
     with writing_folder(out) as write:
         write("a.html", "trang A mới")
         assert (out / "a.html").read_text(encoding="utf-8") == "trang A mới"
+        write("a.html", "trang A mới hơn".encode())
+        assert (out / "a.html").read_bytes() == "trang A mới hơn".encode()
         with pytest.raises(ValueError):
             write("../x.html", "x")
     assert sorted(os.listdir(out)) == ["a.html", "b.html"] and (out / "a.html").stat().st_mode & 0o7777 == 0o640

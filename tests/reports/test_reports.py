@@ -246,6 +246,28 @@ def test_unit_pages_are_the_same_from_kept_rows_or_made_anew(example, monkeypatc
     assert {u: render_unit_report(inp, u) for u in units} == kept
 
 
+def test_unit_page_is_the_template_with_its_tables_in_place(example):
+    """A unit page is assembled as UTF-8: the template rendered with a mark where each big table
+    goes, the table's bytes (rows encoded once for all pages) put in its place. It is the page the
+    template renders with the tables in it; user text cannot make a mark (escaped, it holds no "<")."""
+    from markupsafe import Markup, escape
+
+    from par_index.reports.render import render
+    from par_index.reports.unit import APPENDIX, EXPLANATIONS, unit_report_context, unit_report_html
+
+    _, inp = example
+    for unit in units_in(inp.final):
+        r = unit_report_context(inp, unit)
+        tables = {k: Markup(v.decode("utf-8")) for k, v in r["parts"].items()}
+        whole = render("unit_report.html.j2", r={**r, "appendix": tables[APPENDIX], "explanations": tables.get(EXPLANATIONS, "")},
+                       dataset_label=inp.data.label)
+        page = unit_report_html(inp, unit)
+        assert page == whole.encode("utf-8")
+        assert b"\x00" not in page and "<tr" in tables[APPENDIX]
+    for mark in (APPENDIX, EXPLANATIONS):
+        assert mark not in str(escape(mark)) and mark not in str(escape(f"x{mark}y"))
+
+
 def test_draft_proposals_name_the_three_leaves_that_lost_most(example):
     """Section IV's draft: per weakest area, the leaves that lost most (at most 3; equal losses by
     code), worked out for every unit of a set at once: as sorting each unit's leaves gives them."""
@@ -279,14 +301,13 @@ def test_section_two_rows_per_leaf_without_a_review():
     row's notes in order, problems first."""
     import re
 
-    from par_index.reports.unit import unit_report_context
-
     crit, data_path = EXAMPLES["mini"]
     inp = prepare([load(p) for p in crit], read_data(data_path), DATE)
     no_doc = "chưa có tài liệu kiểm chứng trong evidence.csv cho {} điểm tự đánh giá"
 
     def rows(unit: str) -> list[tuple[str, list[str]]]:
-        html = str(unit_report_context(inp, unit)["explanations"])
+        page = render_unit_report(inp, unit)
+        html = page.split('<table class="explanations">', 1)[1].split("</table>", 1)[0] if '<table class="explanations">' in page else ""
         return [(code, re.findall(r"<li>(.*?)</li>", body)) for code, body in re.findall(r'data-code="([^"]+)"(.*?)</tr>', html)]
 
     assert rows("so-a") == [
