@@ -131,7 +131,9 @@ def propose(
             at.setdefault(str(u), (s, i, cuttable))
     found: dict[tuple[str, str], list[tuple[float, str, str]]] = {}
     for p in [*now.problems, *review.problems]:
-        if not p.unit or not p.criterion or p.unit not in at or _unsupplied(p):
+        # a self-score with no evidence row at all (an evidence_missing error; most of them): taken
+        # by set from the review (``unsupplied``) below
+        if (p.reason == "evidence_missing" and p.severity == "error") or not p.unit or not p.criterion or p.unit not in at:
             continue
         s, i, cuttable = at[p.unit]
         j = s.criteria.leaf_index.get(p.criterion)
@@ -200,11 +202,6 @@ def _evidence_review(results: Results, data: UnitData, like: EvidenceReview | No
     from par_index.evidence.check import review_evidence
 
     return review_evidence(results, data, always=True, like=like)
-
-
-def _unsupplied(p: Problem) -> bool:
-    """A self-score with no evidence row at all: taken by set from the review (``unsupplied``)."""
-    return p.reason == "evidence_missing" and p.severity == "error"
 
 
 def _finding(p: Problem, s: SetResult, i: int, j: int, data: UnitData) -> tuple[float, str, str] | None:
