@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from par_index.common.arrow_numpy import to_arrow, to_numpy
+from par_index.common.codes import factorize
 from par_index.common.text_files import undecodable
 from par_index.common.values import nfc, nfc_texts
 from par_index.errors import InputError, Problem
@@ -303,20 +304,12 @@ def normal_text(cells: Column, empty: str, shown: str) -> Texts:
     else:
         codes, uniques = factorize_runs(cells)  # missing cells (None, NaN) → −1 → empty
     normal = _normal_texts(uniques, empty)
-    merged, distinct = _factorize_texts(normal.tolist())  # two spellings of one text become one code
+    merged, distinct = factorize(normal)  # two spellings of one text become one code
     if codes.min(initial=0) >= 0 and (normal[:-1] == uniques).all():
         return Texts(codes, uniques if isinstance(cells, Texts) else distinct, shown)  # already normal: the codes as read
     if codes.min(initial=0) >= 0 and (merged[:-1] == np.arange(len(uniques))).all():
         return Texts(codes, distinct, shown)  # each text keeps its code, only texts change: no new codes per row
     return Texts(merged.astype(codes.dtype)[codes], distinct, shown)  # −1 (missing) takes the appended ``empty``
-
-
-def _factorize_texts(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of ``texts`` into their distinct texts, in first-appearance order (a few texts: a
-    column's distinct ones)."""
-    known: dict[str, int] = {}
-    codes = np.array([known.setdefault(t, len(known)) for t in texts], dtype=np.int64)
-    return codes, np.array(list(known), dtype=object)
 
 
 def csv_dialect(path: Path) -> tuple[str, str]:

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from par_index.common.codes import factorize
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -169,20 +171,18 @@ def empty_texts(n: int, shown: str = "object") -> Texts:
 
 
 def factorize_runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize(values)``, faster for a column that comes in runs of equal texts (the
-    rows of one unit, of one stage): only the first text of each run is hashed. (For a frame's
-    columns: pandas is loaded.)"""
-    import pandas as pd
-
+    """:func:`~par_index.common.codes.factorize` (``pandas.factorize``'s codes), faster for a
+    column that comes in runs of equal texts (the rows of one unit, of one stage): only the
+    first text of each run is hashed."""
     n = len(values)
     head = values[: min(n, 4096)]
     if n < 4096 or np.count_nonzero(head[1:] != head[:-1]) * 4 > len(head):
-        return pd.factorize(values)
+        return factorize(values)
     change = np.empty(n, dtype=bool)
     change[0] = True
     np.not_equal(values[1:], values[:-1], out=change[1:])
     starts = np.flatnonzero(change)
-    codes, uniques = pd.factorize(values[starts])
+    codes, uniques = factorize(values[starts])
     return np.repeat(codes, np.diff(np.append(starts, n))), uniques
 
 
@@ -190,6 +190,13 @@ def as_texts(column: Texts | np.ndarray) -> Texts:
     """A column as :class:`Texts` (an array's distinct values in first-appearance order)."""
     if isinstance(column, Texts):
         return column
-    known: dict[object, int] = {}
-    codes = np.fromiter((known.setdefault(v, len(known)) for v in column.tolist()), dtype=np.int64, count=len(column))
-    return Texts(codes, np.array(list(known), dtype=object))
+    codes, uniques = factorize(column)
+    if len(codes) and codes.min() < 0:  # a missing cell: a text of its own, as it is
+        codes, uniques = _with_missing(column, codes, uniques)
+    return Texts(codes, uniques)
+
+
+def _with_missing(values: np.ndarray, codes: np.ndarray, uniques: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes with the missing cells (−1) given one more code: the first missing value, as it is."""
+    first = values[int(np.flatnonzero(codes < 0)[0])]
+    return np.where(codes < 0, len(uniques), codes), np.append(uniques, np.array([first], dtype=object))

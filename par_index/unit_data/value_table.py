@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from par_index.common.arrow_numpy import to_arrow, to_numpy
+from par_index.common.codes import factorize
 from par_index.common.values import is_na_text, parse_dates, parse_numbers, parse_yes_no
-from par_index.unit_data.table import Table, Texts
+from par_index.unit_data.table import Table, Texts, as_texts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -132,18 +133,8 @@ def value_table(rows: Table | pd.DataFrame) -> ValueTable:
 
 def _factorize(column: Texts | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes of a column into its distinct texts (missing cells, None or NaN, a text of their own)."""
-    if isinstance(column, Texts):
-        return column.codes, column.texts  # as read: the codes as kept
-    known: dict[object, int] = {}
-    nan = None
-    codes = []
-    for v in column.tolist():
-        if isinstance(v, float) and v != v:  # every NaN one text (they are unequal to each other)
-            if nan is None:
-                nan = v
-            v = nan
-        codes.append(known.setdefault(v, len(known)))
-    return np.array(codes, dtype=np.int64), np.array(list(known), dtype=object)
+    texts = as_texts(column)
+    return texts.codes, texts.texts
 
 
 def _all_empty(column: Texts | np.ndarray) -> bool:
@@ -266,9 +257,8 @@ def _unicode_pairs(values: np.ndarray, picked: np.ndarray) -> _Pairs:
     long = np.fromiter((len(d) > _MAX_COUNT_DIGITS for d in digits), dtype=bool, count=len(digits))
     if long.any():  # huge counts: read by the rule (Python integers)
         digits = ["0" if too_long else d for d, too_long in zip(digits, long.tolist(), strict=True)]
-    known: dict[str, int] = {}
-    key_codes = np.fromiter((known.setdefault(k, len(known)) for k in keys_raw), dtype=np.int64, count=len(keys_raw))
-    return _Pairs(picked[passed], per_text, key_codes, list(known), _whole_numbers(digits), long)
+    key_codes, raw_keys = factorize(np.array(keys_raw, dtype=object))  # texts cut from texts: never missing
+    return _Pairs(picked[passed], per_text, key_codes.astype(np.int64), raw_keys.tolist(), _whole_numbers(digits), long)
 
 
 def _ascii_pairs(values: np.ndarray, picked: np.ndarray) -> _Pairs:
