@@ -304,9 +304,9 @@ def normal_text(cells: Column, empty: str, shown: str) -> Texts:
     else:
         codes, uniques = factorize_runs(cells)  # missing cells (None, NaN) → −1 → empty
     normal = _normal_texts(uniques, empty)
-    merged, distinct = factorize(normal)  # two spellings of one text become one code
     if codes.min(initial=0) >= 0 and (normal[:-1] == uniques).all():
-        return Texts(codes, uniques if isinstance(cells, Texts) else distinct, shown)  # already normal: the codes as read
+        return Texts(codes, np.asarray(uniques, dtype=object), shown)  # already normal (the usual case): the codes as read
+    merged, distinct = factorize(normal)  # two spellings of one text become one code
     if codes.min(initial=0) >= 0 and (merged[:-1] == np.arange(len(uniques))).all():
         return Texts(codes, distinct, shown)  # each text keeps its code, only texts change: no new codes per row
     return Texts(merged.astype(codes.dtype)[codes], distinct, shown)  # −1 (missing) takes the appended ``empty``
