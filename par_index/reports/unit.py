@@ -420,11 +420,18 @@ def _section_two(inp: ReportInputs, fs: SetResult, plan: dict[str, Any]) -> dict
         said: dict[tuple[str, ...], int] = {}  # messages → code
         found = np.full(f_u.shape, -1, dtype=np.int64)
         problems = _unit_problems(inp)
+        at_i: list[int] = []
+        at_j: list[int] = []
+        said_at: list[int] = []
+        leaf_index = c.leaf_index
         for i, u in enumerate(units):
             for code, messages in problems.get(u, {}).items():
-                j = c.leaf_index.get(code)
+                j = leaf_index.get(code)
                 if j is not None:
-                    found[i, j] = said.setdefault(messages, len(said))
+                    at_i.append(i)
+                    at_j.append(j)
+                    said_at.append(said.setdefault(messages, len(said)))
+        found[at_i, at_j] = said_at  # at once (~70,000 cells; a unit is one row of the set: each cell once)
         # the notes a row adds: points that differ once shown, and (no review) points without evidence
         added: dict[tuple[str, ...], int] = {}
         extra = np.full(f_u.shape, -1, dtype=np.int64)
