@@ -170,3 +170,41 @@ def test_writing_csv_json_and_problems_imports_no_pandas(tmp_path: Path) -> None
         'lỗi,value_above_100,assessments.csv,3,,a,1.1,,"giá trị ""12"" vượt quá"',
         "lưu ý,unit_unknown,units.csv,,,,,,'=SUM(A1)",
     ]
+
+
+TEXTS = ["", "so-a", "Sở Tư pháp", "😀 x", None, "a\x00b", "\u0301e", "Huyện\nC"]
+
+
+@given(st.lists(st.one_of(st.none(), st.text()), max_size=20))
+def test_to_arrow_of_texts_is_pa_array(values: list[str | None]) -> None:
+    """Texts built from one joined encoding and their UTF-8 start bytes: what ``pa.array`` makes
+    (None a null), whatever the characters (surrogates aside: not UTF-8)."""
+    import pyarrow as pa
+
+    from par_index.common.arrow_numpy import to_arrow
+
+    values = [v if v is None else v.encode("utf-8", "replace").decode("utf-8") for v in values]
+    got = to_arrow(values)
+    got.validate(full=True)
+    assert got.equals(pa.array(values, type=pa.string()))
+
+
+def test_to_arrow_nulls_numbers_and_back() -> None:
+    import pyarrow as pa
+
+    from par_index.common.arrow_numpy import scalar, texts_or_ints, to_arrow, to_numpy
+
+    missing = np.array([False, True, False, False, True, False, False, False])
+    assert to_arrow(TEXTS, missing).to_pylist() == [t if not m else None for t, m in zip(TEXTS, missing, strict=True)]
+    assert to_arrow(np.array(TEXTS, dtype=object)).equals(pa.array(TEXTS, type=pa.string()))
+    assert to_arrow(np.array([3, -1, 7]), np.array([False, True, False])).to_pylist() == [3, None, 7]
+    for arr in (np.array([True, False, True]), np.arange(5, dtype=np.int32), np.array([0.5, -0.0])):
+        back = to_numpy(to_arrow(arr))
+        assert back.dtype == arr.dtype and back.tobytes() == arr.tobytes()
+    assert to_numpy(to_arrow(np.array([True, False, True, True]))[1:]).tolist() == [False, True, True]  # an offset
+    assert scalar("x").as_py() == "x" and not scalar(None).is_valid
+    assert texts_or_ints(["a", None]).equals(pa.array(["a", None]))
+    assert texts_or_ints([3, None, -(2**63)]).equals(pa.array([3, None, -(2**63)]))
+    assert [texts_or_ints(v) for v in ([None], [True, 1], ["a", 1], [2**63], [1.5], [])] == [None] * 6
+    with pytest.raises(ValueError, match="nulls"):
+        to_numpy(to_arrow(np.array([1, 2]), np.array([True, False])))
