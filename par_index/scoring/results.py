@@ -156,7 +156,7 @@ def json_units_block(results: Results, indent: str = "  ") -> Iterator[Part]:
         # every piece of the lines in one array (each unit's head, each column's distinct texts, the
         # line end) and, per unit, its pieces' positions in it in line order: the text of a chunk of
         # lines is the values of the pieces taken in that order, one copy by pyarrow
-        pool = pa.concat_arrays([heads, *(to_arrow(texts) for _, texts in columns), to_arrow(["}},\n"])])
+        pool = pa.concat_arrays([heads, to_arrow([*(t for _, texts in columns for t in texts), "}},\n"])])
         pieces = np.empty((len(order), len(columns) + 2), dtype=np.int32)
         pieces[:, 0] = np.arange(len(order))
         start = len(order)

@@ -184,9 +184,10 @@ def test_to_arrow_of_texts_is_pa_array(values: list[str | None]) -> None:
     from par_index.common.arrow_numpy import to_arrow
 
     values = [v if v is None else v.encode("utf-8", "replace").decode("utf-8") for v in values]
-    got = to_arrow(values)
-    got.validate(full=True)
-    assert got.equals(pa.array(values, type=pa.string()))
+    for texts in (values, values * 70):  # few: encoded one by one; ≥ 64: cut by pyarrow (unless a NUL)
+        got = to_arrow(texts)
+        got.validate(full=True)
+        assert got.equals(pa.array(texts, type=pa.string()))
 
 
 def test_to_arrow_nulls_numbers_and_back() -> None:
@@ -196,7 +197,14 @@ def test_to_arrow_nulls_numbers_and_back() -> None:
 
     missing = np.array([False, True, False, False, True, False, False, False])
     assert to_arrow(TEXTS, missing).to_pylist() == [t if not m else None for t, m in zip(TEXTS, missing, strict=True)]
-    assert to_arrow(np.array(TEXTS, dtype=object)).equals(pa.array(TEXTS, type=pa.string()))
+    assert to_arrow(np.array(TEXTS, dtype=object)).equals(pa.array(TEXTS, type=pa.string()))  # a NUL: text by text
+    assert to_arrow(["x", None, "ý", ""] * 20).equals(pa.array(["x", None, "ý", ""] * 20))  # no NUL: cut by pyarrow
+    assert to_arrow(["x", None, "ý"] * 30, np.array([True, False, False] * 30)).to_pylist() == [None, None, "ý"] * 30
+    assert to_arrow(["x", None, "ý"], np.array([True, False, False])).to_pylist() == [None, None, "ý"]
+    assert to_arrow([]).equals(pa.array([], type=pa.string()))
+    for not_texts in ([1.5], ["a"] * 70 + [1]):  # factorize counts on it
+        with pytest.raises(TypeError):
+            to_arrow(not_texts)
     assert to_arrow(np.array([3, -1, 7]), np.array([False, True, False])).to_pylist() == [3, None, 7]
     for arr in (np.array([True, False, True]), np.arange(5, dtype=np.int32), np.array([0.5, -0.0])):
         back = to_numpy(to_arrow(arr))
