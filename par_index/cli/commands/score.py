@@ -88,6 +88,6 @@ def command(
         from par_index.scoring.writers import write_results
 
         write_results(results, out)
-        n = sum(len(s.units) for s in results.sets)
+        n = sum(len(s.unit_column("unit")) for s in results.sets)  # not len(s.units): the frame (pandas) is not built
         note(f"Đã chấm {n} đơn vị; kết quả ghi vào {out}")
     finish(results, strict, problems_out, quiet_table=False)
