@@ -14,10 +14,10 @@ identifiers that scripts and tests can rely on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 _T = TypeVar("_T")
 
@@ -329,6 +329,44 @@ class Problem:
 
 _REASONS = frozenset(Reason.__members__)
 _FIELDS = tuple(f.name for f in fields(Problem))
+
+
+@dataclass(frozen=True)
+class ProblemRows:
+    """Problems of one reason and severity kept as the columns :meth:`Problem.rows` takes, until
+    someone reads them one by one (:meth:`problems`): the engine reports every value it corrects
+    (~20,000 at 10,000 units) and ``score --out`` writes them from these columns without making
+    a :class:`Problem` each (``scoring.engine.Results.problems`` makes them on first access)."""
+
+    reason: str
+    messages: Sequence[str]
+    file: Sequence[str]
+    line: Sequence[int | None]
+    cell: Sequence[str]
+    unit: Sequence[str]
+    criterion: Sequence[str]
+    severity: str = "error"
+
+    def __post_init__(self) -> None:
+        if self.reason not in _REASONS:
+            raise ValueError(f"unknown problem reason {self.reason!r}: add it to par_index.errors.Reason")
+        if len({len(self.messages), len(self.file), len(self.line), len(self.cell), len(self.unit), len(self.criterion)}) > 1:
+            raise ValueError("ProblemRows: columns of different lengths")
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    def problems(self) -> list[Problem]:
+        """The problems, one per row: ``Problem.rows`` of the columns."""
+        return Problem.rows(self.reason, self.messages, self.file, self.line, self.cell, self.unit, self.criterion, self.severity)
+
+    def column(self, name: str) -> list[Any]:
+        """The values of the :class:`Problem` field ``name``, one per row."""
+        if name in ("reason", "severity"):
+            return [getattr(self, name)] * len(self)
+        if name == "field":
+            return [""] * len(self)
+        return list(self.messages if name == "message" else getattr(self, name))
 
 
 class ProblemList:

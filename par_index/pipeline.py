@@ -145,7 +145,7 @@ def score(
     if preview:
         return preview_appraisal(criteria, data, stage, files)[0]
     results = engine.score(list(criteria), data, stage)
-    results.problems.extend(check_evidence(results, data, files))
+    results.add_problems(check_evidence(results, data, files))  # = problems.extend, without making the engine's problems
     return results
 
 

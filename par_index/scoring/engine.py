@@ -15,7 +15,7 @@ scores them. The work is a loop over *leaves* (rules), never over units:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, TypeGuard
@@ -29,7 +29,7 @@ from par_index.criteria.compiled import CompiledCriteria
 from par_index.criteria.rules.base import ratio_message
 from par_index.criteria.rules.manual import Manual
 from par_index.criteria.rules.survey import Survey
-from par_index.errors import Problem
+from par_index.errors import Problem, ProblemRows
 from par_index.messages import RATIO_ABOVE_100
 from par_index.scoring.layout import Layout, SetLayout, lay_out, row_problem
 from par_index.scoring.ranking import band_labels, rank_within
@@ -144,9 +144,45 @@ for _name in ("units", "value_text", "value_stage", "status"):  # the dataclass 
     setattr(SetResult, _name, _built_on_access(_name))
 
 
+def _problems_on_access() -> property:
+    def get(self: Results) -> list[Problem]:
+        value = self.__dict__["_problems"]
+        if isinstance(value, Pending):
+            value = self.__dict__["_problems"] = value.problems()
+        return value
+
+    def set_(self: Results, value: list[Problem] | Pending) -> None:
+        self.__dict__["_problems"] = value
+
+    return property(get, set_)
+
+
+class Pending:
+    """:attr:`Results.problems` before anyone reads them: problems and :class:`ProblemRows` (the
+    engine's range corrections, ~20,000 at 10,000 units, kept as columns) in order."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list[Problem | ProblemRows]) -> None:
+        self.parts = parts
+
+    def problems(self) -> list[Problem]:
+        out: list[Problem] = []
+        for part in self.parts:
+            if isinstance(part, ProblemRows):
+                out.extend(part.problems())
+            else:
+                out.append(part)
+        return out
+
+
 @dataclass
 class Results:
-    """Scores of every unit, one :class:`SetResult` per criteria set, and all problems."""
+    """Scores of every unit, one :class:`SetResult` per criteria set, and all problems.
+
+    ``problems`` is a list of :class:`Problem` for every reader; the engine's bulk problems are
+    made on its first access (:class:`Pending`). ``score --out`` writes them without that
+    (:meth:`problem_parts`, :meth:`problem_count`, :meth:`add_problems`)."""
 
     sets: list[SetResult]
     stage: str
@@ -157,6 +193,21 @@ class Results:
     def criteria_id(self) -> str:
         return "+".join(s.criteria.id for s in self.sets)
 
+    def problem_parts(self) -> Sequence[Problem | ProblemRows]:
+        """The problems in order, the engine's bulk ones as :class:`ProblemRows` until
+        :attr:`problems` has been read (then the list itself)."""
+        value = self.__dict__["_problems"]
+        return value.parts if isinstance(value, Pending) else value
+
+    def problem_count(self) -> int:
+        """``len(self.problems)``, without making the problems."""
+        return sum(len(p) if isinstance(p, ProblemRows) else 1 for p in self.problem_parts())
+
+    def add_problems(self, problems: Iterable[Problem]) -> None:
+        """``self.problems.extend(problems)``, without making the problems before them."""
+        value = self.__dict__["_problems"]
+        (value.parts if isinstance(value, Pending) else value).extend(problems)
+
     def find(self, unit: str) -> tuple[SetResult, int]:
         for s in self.sets:
             try:
@@ -164,6 +215,9 @@ class Results:
             except KeyError:
                 continue
         raise KeyError(unit)
+
+
+Results.problems = _problems_on_access()  # type: ignore[assignment]  # the dataclass field stays as it is
 
 
 def score(
@@ -187,13 +241,13 @@ def score_layout(layout: Layout, cut: dict[str, np.ndarray] | None = None, consu
 
     ``consume``: the layout is not used again, so each set's value matrices are dropped once
     its leaves are scored (before the node sums: on a big run that is the peak of memory)."""
-    problems = list(layout.problems)
+    problems: list[Problem | ProblemRows] = list(layout.problems)
     results = []
     for lay in layout.sets:
         problems.extend(lay.problems)
         results.append(_score_set(lay, layout.stage, problems, None if cut is None else cut.get(lay.criteria.id), consume))
         problems.extend(lay.missing)
-    return Results(results, layout.stage, problems, layout.label)
+    return Results(results, layout.stage, Pending(problems), layout.label)  # type: ignore[arg-type]
 
 
 def _issue_messages(template: str, texts: list[str], leaf_max: float) -> list[str]:
@@ -206,7 +260,7 @@ def _issue_messages(template: str, texts: list[str], leaf_max: float) -> list[st
     return [made[t] for t in texts]
 
 
-def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndarray | None, consume: bool = False) -> SetResult:
+def _score_set(lay: SetLayout, stage: str, problems: list[Problem | ProblemRows], cut: np.ndarray | None, consume: bool = False) -> SetResult:
     c = lay.criteria
     n_leaves, n_units = lay.row_t.shape
     scale = float(c.scale)
@@ -222,7 +276,7 @@ def _score_set(lay: SetLayout, stage: str, problems: list[Problem], cut: np.ndar
         for issue in issues:
             ks = lay.row_t[j, np.flatnonzero(issue.mask & has_j)]
             if len(ks):
-                problems.extend(lay.problems_at(ks, issue.reason, _issue_messages(issue.message, lay.raw_values(ks), leaf_max), issue.severity))
+                problems.append(lay.problems_at(ks, issue.reason, _issue_messages(issue.message, lay.raw_values(ks), leaf_max), issue.severity))
         p = np.where(has_j, rule.points(fixed, leaf_max), 0.0)
         given = rule.gives_points()
         if given:  # the points themselves: kept to the resolution
@@ -380,7 +434,7 @@ def _survey_counts_exactly(
     return np.where(cden > 0, n.astype(float), np.nan)
 
 
-def _given_exactly(lay: SetLayout, j: int, i: int, text: str, upper: float, problems: list[Problem]) -> float:
+def _given_exactly(lay: SetLayout, j: int, i: int, text: str, upper: float, problems: list[Problem | ProblemRows]) -> float:
     """Units of a given figure with more decimals than the resolution: half up from its text,
     with a warning (a change is never silent)."""
     leaf = lay.criteria.leaves[j]

@@ -33,7 +33,7 @@ from par_index.common.values import is_na_text, magnitude_problem, parse_dates, 
 from par_index.criteria.compiled import CompiledCriteria
 from par_index.criteria.rules.base import Rule, ratio_message
 from par_index.criteria.rules.survey import Survey
-from par_index.errors import InputError, Problem
+from par_index.errors import InputError, Problem, ProblemRows
 from par_index.messages import (
     CRITERION_UNKNOWN,
     DATE_EXPECTED,
@@ -113,11 +113,12 @@ class SetLayout:
         """The value texts of laid-out rows ``ks`` as written."""
         return [str(v) for v in self.vt.values[self.vc[ks]].tolist()]
 
-    def problems_at(self, ks: np.ndarray, reason: str, messages: Sequence[str], severity: str = "error") -> list[Problem]:
+    def problems_at(self, ks: np.ndarray, reason: str, messages: Sequence[str], severity: str = "error") -> ProblemRows:
         """One problem per laid-out row of ``ks`` (with its message), as :func:`row_problem`
-        makes them, built in bulk: the engine reports every value it corrects (thousands on big data)."""
+        makes them, kept as columns: the engine reports every value it corrects (thousands on big
+        data) and ``score --out`` writes them without making each (``ProblemRows.problems``)."""
         f, line, cell, unit, crit = self._where_at(self._frame_rows(ks), normal=True)
-        return Problem.rows(reason, messages, f, line, cell, unit, crit, severity)
+        return ProblemRows(reason, messages, f, line, cell, unit, crit, severity)
 
     def _frame_rows(self, ks: np.ndarray) -> np.ndarray:
         """Positions in ``frame`` of the laid-out rows ``ks``."""

@@ -7,7 +7,7 @@ Only reads :class:`~par_index.scoring.engine.Results`; computes nothing new beyo
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from fractions import Fraction
 from json.encoder import encode_basestring
@@ -20,7 +20,7 @@ from par_index.common.arrow_numpy import scalar, texts_or_ints, to_arrow
 from par_index.common.arrow_text import join, utf8_text
 from par_index.common.codes import factorize
 from par_index.common.rounding import round_array
-from par_index.errors import Problem
+from par_index.errors import Problem, ProblemRows
 from par_index.scoring.engine import UNIT_COLUMNS, Results, SetResult, units_table
 
 if TYPE_CHECKING:
@@ -182,16 +182,39 @@ def json_problems_block(results: Results, per_part: int = 20_000) -> Iterator[Pa
     problem and no line is a Python string (200,000 problems on 100,000 units)."""
     import pyarrow as pa
 
-    problems = results.problems
-    for lo in range(0, len(problems), per_part):
-        part = problems[lo : lo + per_part]
-        columns = [_problem_column(name, list(map(attrgetter(name), part))) for name in _PROBLEM_FIELDS]
+    for lo, part in problem_columns(results, _PROBLEM_FIELDS, per_part):
+        columns = [_problem_column(name, part[name]) for name in _PROBLEM_FIELDS]
         body = join(*columns, ", ", null_handling="skip")
         if isinstance(body, pa.Scalar):  # every field one value throughout
-            body = pa.repeat(body, len(part))
+            body = pa.repeat(body, len(part["reason"]))
         lines = join(",\n  {", body, "}", "")
         text = utf8_text(lines)
         yield text[2:] if lo == 0 else text  # the first line has no ",\n" before it
+
+
+def problem_columns(results: Results, names: Sequence[str], per_part: int) -> Iterator[tuple[int, dict[str, list[Any]]]]:
+    """The problems' fields ``names``, ``per_part`` problems at a time (the first one's position,
+    each field's values): read from the engine's columns (:class:`~par_index.errors.ProblemRows`)
+    where the problems were not made, from each :class:`~par_index.errors.Problem` elsewhere."""
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    run: list[Problem] = []  # problems one by one, read a field at a time
+
+    def flush() -> None:
+        for name in names:
+            columns[name].extend(map(attrgetter(name), run))
+        run.clear()
+
+    for item in results.problem_parts():
+        if isinstance(item, ProblemRows):
+            flush()
+            for name in names:
+                columns[name].extend(item.column(name))
+        else:
+            run.append(item)
+    flush()
+    total = len(columns[names[0]]) if names else 0
+    for lo in range(0, total, per_part):
+        yield lo, {name: values[lo : lo + per_part] for name, values in columns.items()}
 
 
 def _problem_column(name: str, values: list[Any]) -> Any:

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +25,7 @@ from par_index.scoring.results import (
     Part,
     json_problems_block,
     json_units_block,
+    problem_columns,
     problems_frame,
     to_json_dict,
     units_columns,
@@ -68,16 +68,13 @@ def write_problems(results: Results, out: Path, rows_per_block: int = 20_000) ->
     # kernels and handed to the file without a Python string
     import pyarrow as pa
 
-    problems = results.problems
-
     def blocks() -> Iterator[Part]:
         yield people_head(list(PROBLEM_HEADERS_VI.values())).encode()
-        for lo in range(0, len(problems), rows_per_block):
-            part = problems[lo : lo + rows_per_block]
-            fields = [_problem_fields(k, list(map(attrgetter(k), part))) for k in PROBLEM_HEADERS_VI]
+        for _, part in problem_columns(results, list(PROBLEM_HEADERS_VI), rows_per_block):
+            fields = [_problem_fields(k, part[k]) for k in PROBLEM_HEADERS_VI]
             lines = join(*fields, ",")
             if isinstance(lines, pa.Scalar):  # every field one value throughout
-                lines = pa.repeat(lines, len(part))
+                lines = pa.repeat(lines, len(part["reason"]))
             yield utf8_text(join(lines, PEOPLE_LINE_END, ""))
 
     write_bytes(out, blocks())

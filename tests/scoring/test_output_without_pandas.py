@@ -216,3 +216,48 @@ def test_to_arrow_nulls_numbers_and_back() -> None:
     assert [texts_or_ints(v) for v in ([None], [True, 1], ["a", 1], [2**63], [1.5], [])] == [None] * 6
     with pytest.raises(ValueError, match="nulls"):
         to_numpy(to_arrow(np.array([1, 2]), np.array([True, False])))
+
+
+def test_problems_kept_as_columns_until_read(tmp_path: Path) -> None:
+    """The engine's range corrections stay columns (ProblemRows) until ``results.problems`` is
+    read; the writers read the columns, and write the same bytes once the problems are made."""
+    import shutil
+
+    from par_index.errors import Problem, ProblemRows
+    from par_index.scoring.writers import write_problems
+
+    data = tmp_path / "data"
+    shutil.copytree(MINI[1], data)
+    rows = (data / "assessments.csv").read_text(encoding="utf-8")
+    (data / "assessments.csv").write_text(rows.replace("h-c,1.2,0.9,", "h-c,1.2,120%,"), encoding="utf-8")
+    results = pipeline.score(pipeline.load_criteria(MINI[0]), pipeline.read_data(data))
+    parts = results.problem_parts()
+    assert [type(p).__name__ for p in parts] == ["Problem", "Problem", "Problem", "ProblemRows", "Problem"]
+    assert len(parts[3]) == 1 and results.problem_count() == 5
+    extra = Problem("unit_unknown", "thêm", unit="x")
+    results.add_problems([extra])
+    write_results(results, tmp_path / "columns.json")
+    write_problems(results, tmp_path / "columns.csv")
+    assert isinstance(results.problem_parts()[3], ProblemRows)  # still not made
+    made = results.problems  # made now, once
+    assert made is results.problems and len(made) == 6 and made[-1] is extra
+    assert made[3] == Problem("value_above_100", "120% vượt quá 100%; tỷ lệ phải từ 0% đến 100%; được tính 0 điểm", file="assessments.csv", line=20, unit="h-c", criterion="1.2")
+    assert [p.reason for p in made] == ["unit_unknown", "value_unreadable", "claim_above_rule", "value_above_100", "claim_above_rule", "unit_unknown"]
+    write_results(results, tmp_path / "made.json")
+    write_problems(results, tmp_path / "made.csv")
+    for name in ("{}.json", "{}.csv"):
+        assert (tmp_path / name.format("columns")).read_bytes() == (tmp_path / name.format("made")).read_bytes()
+    results.problems[:] = made[:2]  # the server rewrites them in place
+    assert results.problem_count() == 2 and results.problem_parts() is results.problems
+
+
+def test_problem_rows_check_their_code_and_columns() -> None:
+    from par_index.errors import Problem, ProblemRows
+
+    rows = ProblemRows("value_above_100", ["a", "b"], ["f.csv", "f.csv"], [2, None], ["", "E3"], ["u", "v"], ["1.1", "1.2"], "warning")
+    assert len(rows) == 2 and rows.problems() == Problem.rows("value_above_100", ["a", "b"], ["f.csv"] * 2, [2, None], ["", "E3"], ["u", "v"], ["1.1", "1.2"], "warning")
+    assert rows.column("severity") == ["warning", "warning"] and rows.column("field") == ["", ""] and rows.column("message") == ["a", "b"]
+    with pytest.raises(ValueError, match="unknown problem reason 'value_abve_100'"):
+        ProblemRows("value_abve_100", [], [], [], [], [], [])
+    with pytest.raises(ValueError, match="different lengths"):
+        ProblemRows("value_above_100", ["a"], [], [], [], [], [])

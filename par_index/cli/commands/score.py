@@ -38,15 +38,16 @@ def finish(results: Results, strict: bool, problems_out: Path | None, quiet_tabl
     """Show (or write) the problems, and fail under ``--strict``."""
     from par_index.errors import DataProblems
 
+    count = results.problem_count()  # the engine's problems are written from their columns, not made
     if problems_out is not None:
         from par_index.scoring.writers import write_problems
 
         write_problems(results, problems_out)
-        note(f"Đã ghi {len(results.problems)} vấn đề dữ liệu vào {problems_out}")
-    elif not quiet_table and results.problems:
+        note(f"Đã ghi {count} vấn đề dữ liệu vào {problems_out}")
+    elif not quiet_table and count:
         print_problems(results.problems, console(stderr=True))
-    if strict and results.problems:
-        raise DataProblems(f"Có {len(results.problems)} vấn đề dữ liệu (--strict).")
+    if strict and count:
+        raise DataProblems(f"Có {count} vấn đề dữ liệu (--strict).")
 
 
 @click.command("score")
