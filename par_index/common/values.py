@@ -57,10 +57,12 @@ def _items(s: Iterable[object]) -> list[object]:
     return tolist() if callable(tolist) else list(s)
 
 
-def _by_distinct(items: list[object], read: Callable[[object], float]) -> np.ndarray:
-    """``read`` of each item as floats, each distinct item read once (columns repeat a lot)."""
-    seen: dict[object, float] = {}
-    out = [seen[v] if v in seen else seen.setdefault(v, read(v)) for v in items]
+def _by_distinct(items: list[object], read: Callable[[str], float]) -> np.ndarray:
+    """``read`` of each item's text as floats, each distinct text read once (columns repeat a
+    lot). Keyed by the text, not the item: ``1``, ``1.0`` and ``True`` are one dict key but
+    three texts, and only the texts ``1`` and ``true`` say yes."""
+    seen: dict[str, float] = {}
+    out = [seen[t] if t in seen else seen.setdefault(t, read(t)) for t in map(str, items)]
     return np.array(out, dtype=float) if out else np.zeros(0)
 
 
@@ -86,8 +88,8 @@ def is_na_text(s: Iterable[object]) -> np.ndarray:
     return _by_distinct(_items(s), _na_word).astype(bool)
 
 
-def _na_word(v: object) -> float:
-    return float(nfc(str(v)).strip().lower() in NA_WORDS)
+def _na_word(text: str) -> float:
+    return float(nfc(text).strip().lower() in NA_WORDS)
 
 
 def parse_numbers(s: Iterable[object]) -> tuple[np.ndarray, np.ndarray]:
@@ -188,8 +190,8 @@ def parse_dates(s: Iterable[object]) -> np.ndarray:
     return _by_distinct(_items(s), _date_days)
 
 
-def _date_days(text: object) -> float:
-    d = parse_date_scalar(str(text))
+def _date_days(text: str) -> float:
+    d = parse_date_scalar(text)
     return np.nan if d is None else date_to_days(d)
 
 
@@ -198,8 +200,8 @@ def parse_yes_no(s: Iterable[object]) -> np.ndarray:
     return _by_distinct(_items(s), _yes_no)
 
 
-def _yes_no(v: object) -> float:
-    low = nfc(str(v)).strip().lower()
+def _yes_no(text: str) -> float:
+    low = nfc(text).strip().lower()
     return 1.0 if low in YES_WORDS else 0.0 if low in NO_WORDS else math.nan
 
 

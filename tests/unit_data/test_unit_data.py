@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from support.paths import TESTS
@@ -226,6 +227,15 @@ def test_numbers_read_as_pandas_read_them_and_exactly() -> None:
     assert x[12] == 0.0805 and pct.tolist() == [False] * 12 + [True]
     assert parse_numbers(np.array(["0,5", "0,5"], dtype=object))[0].tolist() == [0.5, 0.5]  # any column, not only a Series
     assert parse_numbers([])[0].shape == (0,) and parse_yes_no(["có"]).tolist() == [1.0]
+
+
+def test_words_and_dates_are_read_from_each_cell_s_text() -> None:
+    # A cell that is no text (a spreadsheet's number or boolean) is read as its text: 1 and True
+    # say yes, 1.0 says nothing, though 1, 1.0 and True are one key of a dict.
+    yn = parse_yes_no([1, 1.0, True, 0, 0.0, False])
+    assert np.isnan(yn[[1, 4]]).all() and yn[[0, 2, 3, 5]].tolist() == [1.0, 1.0, 0.0, 0.0]
+    assert parse_yes_no([1.0, 1]).tolist()[1] == 1.0 and np.isnan(parse_yes_no([1.0, 1])[0])
+    assert np.isnan(parse_dates([20240101, "01/01/2024"])[0]) and parse_dates(["01/01/2024"])[0] == 19723.0
 
 
 def test_the_table_gives_the_frames_as_they_were() -> None:
