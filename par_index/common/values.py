@@ -114,14 +114,7 @@ def _read_number(v: object) -> tuple[float, bool]:
     x = _plain_number(v)
     if x == x:
         return x, False
-    t = str(v).strip().replace(" ", "").replace("\u00a0", "")
-    percent = t.endswith("%")
-    t = t.rstrip("%")
-    # both separators: the last one is the decimal separator, the other groups thousands in
-    # threes ("1.234,5" and "1,234.5" are 1234.5); any other grouping is ambiguous → unread
-    if "." in t and "," in t:
-        t = _ungroup(t)
-    t = t.replace(",", ".")
+    t, percent = _number_text(v)
     x = _plain_number(t)
     if percent:
         # "8,05%" is exactly 0.0805: shift the decimal point in the text (8.05e-2 → the
@@ -129,6 +122,19 @@ def _read_number(v: object) -> tuple[float, bool]:
         shifted = _plain_number(t + "e-2")
         x = x / 100.0 if shifted != shifted else shifted
     return x, percent
+
+
+def _number_text(v: object) -> tuple[str, bool]:
+    """A cell's text as a plain number's (spaces gone, a decimal point) and whether it ends in
+    ``%`` (the ``%`` dropped) — the grammar :func:`parse_numbers` and :func:`exact_number` share."""
+    t = str(v).strip().replace(" ", "").replace("\u00a0", "")
+    percent = t.endswith("%")
+    t = t.rstrip("%")
+    # both separators: the last one is the decimal separator, the other groups thousands in
+    # threes ("1.234,5" and "1,234.5" are 1234.5); any other grouping is ambiguous → unread
+    if "." in t and "," in t:
+        t = _ungroup(t)
+    return t.replace(",", "."), percent
 
 
 def _plain_number(v: object) -> float:
@@ -165,12 +171,7 @@ def _ungroup(text: str) -> str:
 def exact_number(text: str) -> Fraction | None:
     """The number a text stands for, exactly (the grammar of :func:`parse_numbers`): ``0,585`` →
     117/200, ``58,5%`` → 117/200; None when it is not a finite number."""
-    t = str(text).strip().replace(" ", "").replace("\u00a0", "")
-    percent = t.endswith("%")
-    t = t.rstrip("%")
-    if "." in t and "," in t:
-        t = _ungroup(t)
-    t = t.replace(",", ".")
+    t, percent = _number_text(text)
     try:
         d = Decimal(t)
     except InvalidOperation:

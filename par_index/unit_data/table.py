@@ -16,7 +16,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
@@ -24,6 +24,8 @@ from par_index.common.codes import factorize
 
 if TYPE_CHECKING:
     import pandas as pd
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ class Table:
             else:
                 out[name] = pd.Series(col, dtype=col.dtype, copy=False)
         df = pd.DataFrame(out, columns=self.names, copy=False) if out else pd.DataFrame()
-        _remember(df, self)
+        _FROM.put(df, self)
         return df
 
     @staticmethod
@@ -131,9 +133,9 @@ class Table:
         """The table of a DataFrame: the one it was built from (:meth:`frame`), else its columns
         read — a Categorical as its codes and categories, object columns as texts (their distinct
         values as they are), anything else as its numpy array."""
-        hit = _FROM.get(id(df))
-        if hit is not None and hit[0]() is df and len(hit[1]) == len(df):
-            return hit[1]
+        hit = _FROM.get(df)
+        if hit is not None:
+            return hit
         import pandas as pd
 
         columns: dict[str, Column] = {}
@@ -153,16 +155,28 @@ class Table:
         return Table(columns)
 
 
-_FROM: dict[int, tuple[weakref.ref[Any], Table]] = {}
+class ByIdentity(Generic[T]):
+    """What was worked out from objects that cannot be dict keys (DataFrames), kept while each
+    object lives: found by identity (its id and a weak reference to it), with the length of what
+    was worked out as a check. A frame changed in place is not seen (the caller's contract)."""
+
+    def __init__(self) -> None:
+        self._items: dict[int, tuple[weakref.ref[Any], T]] = {}
+
+    def get(self, obj: Any) -> T | None:
+        hit = self._items.get(id(obj))
+        return hit[1] if hit is not None and hit[0]() is obj and len(hit[1]) == len(obj) else None  # type: ignore[arg-type]
+
+    def put(self, obj: Any, value: T) -> None:
+        key, items = id(obj), self._items
+
+        def forget(_ref: object) -> None:
+            items.pop(key, None)
+
+        items[key] = (weakref.ref(obj, forget), value)
 
 
-def _remember(df: Any, table: Table) -> None:
-    key = id(df)
-
-    def forget(_ref: object) -> None:
-        _FROM.pop(key, None)
-
-    _FROM[key] = (weakref.ref(df, forget), table)
+_FROM: ByIdentity[Table] = ByIdentity()
 
 
 def empty_texts(n: int, shown: str = "object") -> Texts:

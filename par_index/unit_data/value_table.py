@@ -19,19 +19,18 @@ from __future__ import annotations
 
 import math
 import re
-import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from itertools import compress, repeat
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from par_index.common.arrow_numpy import to_arrow, to_numpy
 from par_index.common.codes import factorize
 from par_index.common.values import is_na_text, parse_dates, parse_numbers, parse_yes_no
-from par_index.unit_data.table import Table, Texts, as_texts
+from par_index.unit_data.table import ByIdentity, Table, Texts, as_texts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,27 +106,17 @@ class ValueTable:
         return len(self.value_codes)
 
 
-_CACHE: dict[int, tuple[weakref.ref[Any], ValueTable]] = {}
-
-
-def _remember(rows: Any, item: ValueTable) -> None:
-    key = id(rows)
-
-    def forget(_ref: object) -> None:
-        _CACHE.pop(key, None)
-
-    _CACHE[key] = (weakref.ref(rows, forget), item)
+_CACHE: ByIdentity[ValueTable] = ByIdentity()
 
 
 def value_table(rows: Table | pd.DataFrame) -> ValueTable:
     """The :class:`ValueTable` of the assessment rows (a table as read, or a frame), built once
     per table or frame (a frame built from a table shares the table's)."""
-    key = id(rows)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0]() is rows and len(hit[1]) == len(rows):
-        return hit[1]
+    hit = _CACHE.get(rows)
+    if hit is not None:
+        return hit
     table = build(rows) if isinstance(rows, Table) else value_table(Table.from_frame(rows))
-    _remember(rows, table)
+    _CACHE.put(rows, table)
     return table
 
 
