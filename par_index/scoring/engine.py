@@ -118,13 +118,13 @@ class Lazy:
 def _built_on_access(name: str) -> property:
     key = "_" + name
 
-    def get(self: SetResult) -> Any:
+    def get(self: Any) -> Any:
         value = self.__dict__[key]
         if isinstance(value, Lazy):
             value = self.__dict__[key] = value.build()
         return value
 
-    def set_(self: SetResult, value: Any) -> None:
+    def set_(self: Any, value: Any) -> None:
         self.__dict__[key] = value
 
     return property(get, set_)
@@ -144,26 +144,15 @@ for _name in ("units", "value_text", "value_stage", "status"):  # the dataclass 
     setattr(SetResult, _name, _built_on_access(_name))
 
 
-def _problems_on_access() -> property:
-    def get(self: Results) -> list[Problem]:
-        value = self.__dict__["_problems"]
-        if isinstance(value, Pending):
-            value = self.__dict__["_problems"] = value.problems()
-        return value
-
-    def set_(self: Results, value: list[Problem] | Pending) -> None:
-        self.__dict__["_problems"] = value
-
-    return property(get, set_)
-
-
-class Pending:
+class Pending(Lazy):
     """:attr:`Results.problems` before anyone reads them: problems and :class:`ProblemRows` (the
-    engine's range corrections, ~20,000 at 10,000 units, kept as columns) in order."""
+    engine's range corrections, ~20,000 at 10,000 units, kept as columns) in order; built on
+    first access like the text matrices (:func:`_built_on_access`)."""
 
     __slots__ = ("parts",)
 
     def __init__(self, parts: list[Problem | ProblemRows]) -> None:
+        super().__init__(self.problems)
         self.parts = parts
 
     def problems(self) -> list[Problem]:
@@ -217,7 +206,7 @@ class Results:
         raise KeyError(unit)
 
 
-Results.problems = _problems_on_access()  # type: ignore[assignment]  # the dataclass field stays as it is
+Results.problems = _built_on_access("problems")  # type: ignore[assignment]  # the dataclass field stays as it is
 
 
 def score(
