@@ -17,7 +17,7 @@ def python_blocks(text: str) -> list[str]:
 
 def test_the_api_page_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     blocks = python_blocks(DOC.read_text(encoding="utf-8"))
-    assert len(blocks) == 8
+    assert len(blocks) == 9
     monkeypatch.chdir(REPO)
     namespace: dict[str, object] = {"__name__": "api_doc"}
     for i, code in enumerate(blocks, 1):

@@ -57,7 +57,8 @@ STAGES = ("self", "survey", "appraisal1", "appraisal2")
 class _Frame:
     """A table of :class:`UnitData`: held as the reader made it (a :class:`Table`, read by the
     score path without pandas) or as someone set it (a DataFrame); read as a DataFrame, built
-    from the table on first access (:meth:`Table.frame`)."""
+    from the table on first access (:meth:`Table.frame`). Once it is a DataFrame, the frame is
+    what the table is: changed in place, it is read again (:meth:`UnitData.table`)."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -70,15 +71,13 @@ class _Frame:
     def _frame(self, obj: object) -> Any:
         held = obj.__dict__[self.name]
         if isinstance(held, Table):
-            frame = held.frame()
+            frame = held.frame()  # remembers that its table is ``held`` while it holds the same
             obj.__dict__[self.name] = frame
-            obj.__dict__.setdefault("_tables", {})[self.name] = (frame, held)
             return frame
         return held
 
     def __set__(self, obj: object, value: pd.DataFrame | Table) -> None:
         obj.__dict__[self.name] = value
-        obj.__dict__.get("_tables", {}).pop(self.name, None)
 
 
 class _OptionalFrame(_Frame):
@@ -119,19 +118,15 @@ class UnitData:
 
     def table(self, name: str) -> Table:
         """Table ``name`` (units, assessments, evidence, appraisals, explanations) without pandas:
-        as read, or the table of the DataFrame set since (converted once)."""
+        as read, or the table of its DataFrame (the one built on access or set since), converted
+        once while the frame holds the same cells (:meth:`Table.from_frame`; a frame changed in
+        place is converted again)."""
         held = self.__dict__[name]
         if isinstance(held, Table):
             return held
         if held is None:
             raise KeyError(name)
-        tables = self.__dict__.setdefault("_tables", {})
-        hit = tables.get(name)
-        if hit is not None and hit[0] is held:
-            return hit[1]
-        table = Table.from_frame(held)
-        tables[name] = (held, table)
-        return table
+        return Table.from_frame(held)
 
     def has(self, name: str) -> bool:
         """Whether the optional table ``name`` was read."""

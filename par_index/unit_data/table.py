@@ -130,9 +130,10 @@ class Table:
 
     @staticmethod
     def from_frame(df: pd.DataFrame) -> Table:
-        """The table of a DataFrame: the one it was built from (:meth:`frame`), else its columns
-        read — a Categorical as its codes and categories, object columns as texts (their distinct
-        values as they are), anything else as its numpy array."""
+        """The table of a DataFrame: the one it was built from (:meth:`frame`) or read from it
+        before, while the frame holds the same cells (:class:`Held`), else its columns read — a
+        Categorical as its codes and categories, object columns as texts (their distinct values
+        as they are), anything else as its numpy array."""
         hit = _FROM.get(df)
         if hit is not None:
             return hit
@@ -152,28 +153,82 @@ class Table:
                 columns[str(name)] = Texts(codes, np.asarray(uniques, dtype=object))
             else:
                 columns[str(name)] = col.to_numpy()
-        return Table(columns)
+        table = Table(columns)
+        _FROM.put(df, table)
+        return table
 
 
 class ByIdentity(Generic[T]):
-    """What was worked out from objects that cannot be dict keys (DataFrames), kept while each
-    object lives: found by identity (its id and a weak reference to it), with the length of what
-    was worked out as a check. A frame changed in place is not seen (the caller's contract)."""
+    """What was worked out from objects that cannot be dict keys (a :class:`Table`, a DataFrame),
+    kept while each object lives: found by identity (its id and a weak reference to it), with the
+    length of what was worked out as a check. A DataFrame is also found only while it holds what
+    it held (:class:`Held`): one changed in place since is a miss, worked out again; one whose
+    changes cannot be told (pandas without Copy-on-Write) is never kept."""
 
     def __init__(self) -> None:
-        self._items: dict[int, tuple[weakref.ref[Any], T]] = {}
+        self._items: dict[int, tuple[weakref.ref[Any], T, Held | None]] = {}
 
     def get(self, obj: Any) -> T | None:
         hit = self._items.get(id(obj))
-        return hit[1] if hit is not None and hit[0]() is obj and len(hit[1]) == len(obj) else None  # type: ignore[arg-type]
+        if hit is None:
+            return None
+        ref, value, held = hit
+        if ref() is not obj:
+            return None
+        return value if len(value) == len(obj) and (held is None or held.holds(obj)) else None  # type: ignore[arg-type]
 
     def put(self, obj: Any, value: T) -> None:
+        held = None if isinstance(obj, Table) else Held.of(obj)
+        if held is None and not isinstance(obj, Table):
+            return  # a frame whose changes cannot be told
         key, items = id(obj), self._items
 
         def forget(_ref: object) -> None:
             items.pop(key, None)
 
-        items[key] = (weakref.ref(obj, forget), value)
+        items[key] = (weakref.ref(obj, forget), value, held)
+
+
+class Held:
+    """What a DataFrame holds now, cheap to compare: its column labels and, per block of columns
+    (pandas' own storage), the array object, the Arrow array inside it (a pandas text column) and
+    the columns it stores. A shallow copy of the frame is kept beside it: with the blocks shared,
+    pandas' Copy-on-Write copies a block before any write into it (``.loc``, ``.at``, ``.iloc``,
+    setting a column, ``fillna``/``replace``/``sort_values``/``drop`` in place, ``update``, a new
+    row), so a change gives another array object and is seen, while reading changes nothing. An
+    Arrow text column written through its array (``df[c].array[i] = …``) gets a new Arrow array,
+    also seen (the old one is held here, so its id is not reused).
+
+    Not seen: a write into the numpy buffer of an array pandas hands out (``.array`` of any
+    column, ``.values`` of a category or ``Int64`` column …): pandas 3 lets it through without
+    Copy-on-Write (pandas issue 63099) — set cells with ``.loc``/``.iloc`` instead."""
+
+    __slots__ = ("_copy", "_parts")
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self._copy = df.copy(deep=False)
+        self._parts = _parts(df)
+
+    @staticmethod
+    def of(df: pd.DataFrame) -> Held | None:
+        """What ``df`` holds, or None when a change cannot be told: pandas before 3 without
+        Copy-on-Write writes into a block in place."""
+        import pandas as pd
+
+        cow = int(pd.__version__.split(".", 1)[0]) >= 3 or pd.get_option("mode.copy_on_write") is True
+        return Held(df) if cow else None
+
+    def holds(self, df: pd.DataFrame) -> bool:
+        parts = _parts(df)
+        if parts[0] != self._parts[0] or len(parts[1]) != len(self._parts[1]):
+            return False
+        return all(a is b and pa is pb and la == lb for (a, pa, la), (b, pb, lb) in zip(parts[1], self._parts[1], strict=True))
+
+
+def _parts(df: pd.DataFrame) -> tuple[tuple[Any, ...], list[tuple[Any, Any, bytes]]]:
+    """The column labels and, per block (pandas' internal ``_mgr.blocks``), its array object, the
+    Arrow array inside it (None for a numpy one) and the positions of its columns."""
+    return tuple(df.columns), [(b.values, getattr(b.values, "_pa_array", None), b.mgr_locs.as_array.tobytes()) for b in df._mgr.blocks]
 
 
 _FROM: ByIdentity[Table] = ByIdentity()
