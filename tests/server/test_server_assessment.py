@@ -201,3 +201,63 @@ def test_a_survey_leaf_is_refused_at_entry(client: Any) -> None:
     }
     rows = client.get("/api/v1/units/so-noi-vu/assessment", headers=h).json()["rows"]
     assert [x for x in rows if x["criterion"] == "1.6"] == []
+
+
+def test_a_write_and_its_audit_entry_are_one_transaction(client: Any, tmp_path: Any, monkeypatch: Any) -> None:
+    """A request's writes and its audit entries commit together or not at all: when the audit
+    entry cannot be written (forced), the row is not saved either — for one row, and for a
+    workbook of many rows whose last write (the upload's own entry) fails."""
+    import openpyxl
+    from support.server_env import CRITERIA, DATA
+
+    from par_index.cli.main import main
+    from par_index.server import services
+
+    real = services.audit
+    h = auth(client.env, "unit")
+
+    def rows() -> dict[str, tuple[str, int]]:
+        got = client.get("/api/v1/units/so-noi-vu/assessment", headers=h).json()["rows"]
+        return {x["criterion"]: (x["value"], x["version"]) for x in got}
+
+    start = rows()
+    assert start["1.1.2"] == ("0.998", 1)
+
+    def broken(*a: Any, **k: Any) -> None:
+        raise RuntimeError("nhật ký hỏng có chủ ý")
+
+    monkeypatch.setattr(services, "audit", broken)
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "50%", "version": 1}, headers=h)
+    assert r.status_code == 500
+    assert rows() == start
+
+    book = tmp_path / "so-noi-vu.xlsx"
+    crit = [a for p in CRITERIA for a in ("--criteria", str(p))]
+    assert main(["template", *crit, "--unit", "so-noi-vu", "--data", str(DATA), "--out", str(book)]) == 0
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Tự đánh giá"]
+    header = next(r for r in range(1, 40) if any(str(ws.cell(r, c).value or "").startswith("Giá trị") for c in range(1, 20)))
+    vcol = next(c for c in range(1, 20) if str(ws.cell(header, c).value or "").startswith("Giá trị"))
+    import datetime as dt
+
+    for code, value in (("1.1.1", dt.date(2024, 1, 20)), ("1.1.2", 0.5)):
+        row = next(c.row for line in ws.iter_rows() for c in line if c.value == code)
+        ws.cell(row, vcol).value = value
+    wb.save(book)
+
+    def last_fails(*a: Any, **k: Any) -> None:
+        if a[7] is None:  # the upload's own entry (no criterion), written after every row
+            raise RuntimeError("nhật ký hỏng có chủ ý")
+        real(*a, **k)
+
+    monkeypatch.setattr(services, "audit", last_fails)
+    files = {"file": ("phieu.xlsx", book.read_bytes(), "application/octet-stream")}
+    r = client.post("/api/v1/units/so-noi-vu/workbook", files=files, headers=h)
+    assert r.status_code == 500
+    assert rows() == start
+    monkeypatch.setattr(services, "audit", real)
+    r = client.post("/api/v1/units/so-noi-vu/workbook", files=files, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["changed"] >= 2  # the same upload, with the audit working, changes those rows
+    after = rows()
+    assert after["1.1.1"] == ("2024-01-20", start["1.1.1"][1] + 1) and after["1.1.2"][1] == 2

@@ -216,3 +216,50 @@ def test_publish_after_all_final(client: Any) -> None:
     assert r.status_code == 409
     units = client.get("/api/v1/units", headers=auth(client.env, "viewer")).json()
     assert {u["state"] for u in units} == {"published"}
+
+
+def test_explanation_deadline_by_server_time(client: Any) -> None:
+    """The explanation deadline held in the round is enforced by the server's clock: an
+    explanation, and the unit's evidence file sent with it, after the deadline → 409."""
+    import datetime as dt
+
+    from test_server_roles import upload
+
+    env = client.env
+    r = client.put("/api/v1/rounds/2024", json={"explanation_deadline": "2025-02-05T17:00:00+07:00"}, headers=auth(env, "admin"))
+    assert r.status_code == 200
+    assert r.json()["explanation_deadline"] == "2025-02-05T10:00:00+00:00"
+    set_state(client, "explanation", ["so-noi-vu"])
+    h = auth(env, "unit")
+    url = "/api/v1/units/so-noi-vu/explanations"
+    client.settings.now = lambda: dt.datetime(2025, 2, 5, 9, 59, tzinfo=dt.UTC)  # 16:59 in Vietnam
+    r = client.post(url, json={"criterion": "1.1.2", "text": "Bổ sung phụ lục"}, headers=h)
+    assert r.status_code == 201, r.text
+    assert upload(client, "unit", "1.1.2").status_code == 201
+    client.settings.now = lambda: dt.datetime(2025, 2, 5, 10, 1, tzinfo=dt.UTC)  # 17:01
+    r = client.post(url, json={"criterion": "1.1.2", "text": "Bổ sung lần hai"}, headers=h)
+    assert r.status_code == 409
+    assert r.json() == {"error": "đã quá hạn giải trình (05/02/2025 17:00)", "detail": {"deadline": "2025-02-05T10:00:00+00:00"}}
+    r = upload(client, "unit", "1.1.2")
+    assert r.status_code == 409
+    assert r.json()["error"] == "đã quá hạn giải trình (05/02/2025 17:00)"
+    texts = [a["after"]["text"] for a in client.get("/api/v1/audit?unit=so-noi-vu", headers=auth(env, "admin")).json() if a["action"] == "explanation.write"]
+    assert texts == ["Bổ sung phụ lục"]  # the late one is not recorded
+
+
+def test_a_units_evidence_upload_closes_with_the_self_assessment_deadline(client: Any) -> None:
+    """In draft, a unit's evidence upload is bound by the self-assessment deadline (server time);
+    the agency that supplies a criterion's documents is not bound by the unit's calendar."""
+    import datetime as dt
+
+    from test_server_roles import upload
+
+    env = client.env
+    assert client.put("/api/v1/rounds/2024", json={"self_deadline": "2025-01-15T17:00:00+07:00"}, headers=auth(env, "admin")).status_code == 200
+    client.settings.now = lambda: dt.datetime(2025, 1, 15, 9, 59, tzinfo=dt.UTC)
+    assert upload(client, "unit", "1.1.1").status_code == 201
+    client.settings.now = lambda: dt.datetime(2025, 1, 15, 10, 1, tzinfo=dt.UTC)
+    r = upload(client, "unit", "1.1.1")
+    assert r.status_code == 409
+    assert r.json() == {"error": "đã quá hạn tự đánh giá (15/01/2025 17:00)", "detail": {"deadline": "2025-01-15T10:00:00+00:00"}}
+    assert upload(client, "agency", "2.1.2").status_code == 201  # Sở Tư pháp supplies 2.1.2
