@@ -40,8 +40,9 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE = ("GET", "HEAD", "OPTIONS")
 PREFIX = "/api/v1"
-# (method, path) → action of roles.RULES; filled by @api below.
-ROUTES: dict[tuple[str, str], str] = {}
+# (method, path) → action of roles.RULES; filled by @api below. The API's OpenAPI schema, served
+# by FastAPI itself, is public (it describes the routes, no data): a public action of its own.
+ROUTES: dict[tuple[str, str], str] = {("GET", PREFIX + "/openapi.json"): "schema.read"}
 
 log = logging.getLogger("par_index.server")
 router = APIRouter(prefix=PREFIX)

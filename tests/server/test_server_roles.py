@@ -74,6 +74,7 @@ def _evidence_file(c: Any) -> dict[str, Any]:
 
 
 CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/openapi.json"): Case("GET", "/api/v1/openapi.json", {c: 200 for c in CALLERS}),
     ("POST", "/api/v1/session"): Case("POST", "/api/v1/session", {c: 200 for c in CALLERS}, body="login"),
     ("GET", "/api/v1/session"): Case("GET", "/api/v1/session", _ok(200, *ALL)),
     ("DELETE", "/api/v1/session"): Case("DELETE", "/api/v1/session", _ok(200, *ALL)),
@@ -149,10 +150,39 @@ CASES[("GET", "/api/v1/users")] = Case("GET", "/api/v1/users", _ok(200, "admin")
 CASES[("POST", "/api/v1/users")] = Case("POST", "/api/v1/users", _ok(201, "admin"), body={"login": "moi", "role": "viewer"})
 
 
-def test_every_route_has_a_case_and_a_rule() -> None:
+def test_every_route_has_a_case_and_a_rule(tmp_path: Path) -> None:
+    """Every route the app serves under /api/ — however it was added, not only through
+    ``app.api`` — has an action in ``ROUTES``, a rule for it and a case here."""
+    from par_index.server.factory import create_app
+    from par_index.server.settings import Settings
+
+    app = create_app(Settings(db_url=f"sqlite:///{tmp_path / 'x.db'}", files_dir=tmp_path / "files"))
+    served = {(m, r.path) for r in routes_of(app.routes) if getattr(r, "path", "").startswith("/api/") for m in getattr(r, "methods", set()) - {"HEAD"}}
+    app.state.db.dispose()
+    assert served == set(ROUTES), "a route the app serves under /api/ without an action in app.ROUTES"
     assert set(ROUTES) == set(CASES), "a route of the API has no case here (or a case no route)"
     for key, action in ROUTES.items():
         assert action in RULES or action in PUBLIC, f"{key}: action {action} has no row in roles.RULES"
+
+
+def routes_of(routes: list[Any]) -> list[Any]:
+    """Routes, with those of included routers (newer FastAPI keeps them apart) flattened."""
+    out = []
+    for r in routes:
+        inner = getattr(r, "original_router", None)
+        out.extend(routes_of(inner.routes) if inner is not None else [r])
+    return out
+
+
+def payload(case: Case, caller: str | None) -> dict[str, Any]:
+    """The body of ``case``'s request (JSON, form and files) as ``caller`` sends it."""
+    if case.body == "login":
+        return {"json": {"login": caller or "viewer", "password": PASSWORD}}
+    if case.multipart:
+        return {"data": {"criterion": "2.1.2", "document": "Quyết định số 12/QĐ-STP", "issued_on": "12/03/2024"}, "files": {"file": ("qd.pdf", PDF, "application/pdf")}}
+    if case.files is not None:
+        return {"files": case.files()}
+    return {"json": case.body} if case.body is not None else {}
 
 
 @pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[0]} {r[1]}")
@@ -163,17 +193,7 @@ def test_route_by_role(client: Any, route: tuple[str, str]) -> None:
     for caller in CALLERS:
         client.cookies.clear()
         path = case.path.format(**params)
-        kw: dict[str, Any] = {"headers": auth(client.env, caller)}
-        if case.body == "login":
-            kw["json"] = {"login": caller or "viewer", "password": PASSWORD}
-        elif case.multipart:
-            kw["data"] = {"criterion": "2.1.2", "document": "Quyết định số 12/QĐ-STP", "issued_on": "12/03/2024"}
-            kw["files"] = {"file": ("qd.pdf", PDF, "application/pdf")}
-        elif case.files is not None:
-            kw["files"] = case.files()
-        elif case.body is not None:
-            kw["json"] = case.body
-        r = client.request(case.method, path, **kw)
+        r = client.request(case.method, path, headers=auth(client.env, caller), **payload(case, caller))
         got[caller] = r.status_code
         body = r.json() if r.headers.get("content-type", "").startswith("application/json") else None
         if r.status_code >= 400:
@@ -215,3 +235,46 @@ def test_agency_sees_only_what_it_supplies(client: Any) -> None:
     f111 = next(r for r in own if r["criterion"] == "1.1.1" and r["sha256"])
     assert client.get(f111["url"], headers=auth(env, "agency")).status_code == 403
     assert client.get(f111["url"], headers=auth(env, "unit")).content == PDF
+
+
+CHANGES = sorted(k for k in CASES if k[0] != "GET" and k != ("POST", "/api/v1/session"))
+
+
+def audit_rows(client: Any) -> list[Any]:
+    from sqlalchemy import select
+
+    from par_index.server.models import AuditEntry
+
+    with client.app.state.db.session() as s:
+        return list(s.execute(select(AuditEntry.id, AuditEntry.at, AuditEntry.login, AuditEntry.role, AuditEntry.route, AuditEntry.after).order_by(AuditEntry.id)))
+
+
+@pytest.mark.parametrize("route", CHANGES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_every_change_needs_the_csrf_token_with_a_cookie_and_is_audited(client: Any, route: tuple[str, str]) -> None:
+    """Every route that changes something, sent by a browser (the session cookie) that may make
+    it: refused (403, nothing recorded) without the CSRF token; done with it, and every change
+    it made is in the audit table with who, when, the route and what it became. Logging out
+    (``DELETE /session``) changes no round data and is in the request log only."""
+    case = CASES[route]
+    params = case.prepare(client)
+    login = next(c for c in CALLERS if c is not None and case.expect[c] < 300)
+    client.cookies.clear()
+    r = client.post("/api/v1/session", json={"login": login, "password": PASSWORD})
+    assert r.status_code == 200
+    csrf = r.json()["csrf"]
+    path = case.path.format(**params)
+    before = audit_rows(client)
+    r = client.request(case.method, path, **payload(case, login))
+    assert r.status_code == 403
+    assert r.json() == {"error": "thiếu hoặc sai mã chống giả mạo (CSRF); hãy tải lại trang và thử lại", "detail": {"csrf": "missing or wrong"}}
+    assert audit_rows(client) == before
+    r = client.request(case.method, path, headers={"X-CSRF-Token": csrf}, **payload(case, login))
+    assert r.status_code == case.expect[login], r.text
+    new = audit_rows(client)[len(before) :]
+    if route == ("DELETE", "/api/v1/session"):
+        assert new == []
+        return
+    assert new, f"{route}: a change without an audit entry"
+    role = {"unit": "unit", "unit2": "unit"}.get(login, login)
+    assert {(e.login, e.role, e.route) for e in new} == {(login, role, f"{route[0]} {route[1]}")}
+    assert all(e.at is not None and e.after for e in new)
