@@ -158,3 +158,86 @@ def test_one_wording_for_a_file_above_the_limit() -> None:
 
     assert file_too_large(1024 * 1024) == "tệp lớn hơn giới hạn 1 MB"
     assert file_too_large(3 * 1024 * 1024 // 2) == "tệp lớn hơn giới hạn 1,5 MB"
+
+
+def _image(kind: str) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 30, 30)).save(buf, kind)
+    return buf.getvalue()
+
+
+def _xlsx() -> bytes:
+    import openpyxl
+
+    buf = io.BytesIO()
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "Báo cáo"
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _ole(stream: str) -> bytes:
+    """The head of an OLE2 compound file whose directory names ``stream``."""
+    return b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504 + stream.encode("utf-16-le") + b"\0" * 64
+
+
+DOCX = {"[Content_Types].xml": b"<Types/>", "_rels/.rels": b"<Relationships/>", "word/document.xml": b"<w:document/>"}
+# each type the contract lists, made as its program writes it (the OLE ones: the head of the container)
+ALLOWED_FILES: dict[str, Any] = {
+    "application/pdf": lambda: PDF,
+    "image/png": lambda: _image("PNG"),
+    "image/jpeg": lambda: _image("JPEG"),
+    "application/msword": lambda: _ole("WordDocument"),
+    "application/vnd.ms-excel": lambda: _ole("Workbook"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": lambda: _zip(DOCX),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": _xlsx,
+    "application/vnd.oasis.opendocument.text": lambda: _zip({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"}),
+    "application/vnd.oasis.opendocument.spreadsheet": lambda: _zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"}),
+}
+
+
+@pytest.mark.parametrize("ctype", sorted(ALLOWED_FILES))
+def test_each_listed_type_is_taken_by_its_content_whatever_its_name(client: Any, ctype: str) -> None:
+    """PDF, DOC/DOCX, XLS/XLSX, ODT/ODS, PNG/JPEG: each taken by its content under a name that
+    says something else, stored under its hash, served back with its own type and extension."""
+    from par_index.server.uploads import EXTENSIONS
+
+    content = ALLOWED_FILES[ctype]()
+    r = post(client, "ghi-chu.txt", content)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["content_type"] == ctype and body["sha256"] == hashlib.sha256(content).hexdigest() and body["size"] == len(content)
+    got = client.get(body["url"], headers=auth(client.env, "unit"))
+    assert got.status_code == 200 and got.content == content
+    assert got.headers["content-type"].split(";")[0] == ctype
+    assert got.headers["content-disposition"] == f'attachment; filename="so-noi-vu-1.1.1-{body["id"]}{EXTENSIONS[ctype]}"'
+    assert got.headers["x-content-type-options"] == "nosniff"
+
+
+REFUSED_FILES: dict[str, bytes] = {
+    "gif.pdf": b"GIF89a" + b"\0" * 32,
+    "trang.pdf": b"<!DOCTYPE html><html><script>alert(1)</script></html>",
+    "hinh.png": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+    "chuong-trinh.pdf": b"MZ\x90\x00\x03" + b"\0" * 64,
+    "van-ban.doc": b"{\\rtf1\\ansi Van ban}",
+    "trinh-chieu.doc": _ole("PowerPoint Document"),
+    "trinh-chieu.odt": _zip({"mimetype": b"application/vnd.oasis.opendocument.presentation", "content.xml": b"<x/>"}),
+    "nen.docx": _zip({"a.txt": b"hello"}),
+    "hong.xlsx": b"PK\x03\x04 not really a zip",
+    "ghi-chu.pdf": "Báo cáo kết quả".encode(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED_FILES))
+def test_other_contents_are_415_whatever_their_name(client: Any, name: str) -> None:
+    r = post(client, name, REFUSED_FILES[name])
+    assert r.status_code == 415
+    assert r.json() == {
+        "error": "loại tệp không được chấp nhận (xét theo nội dung tệp); chỉ nhận PDF, DOC/DOCX, XLS/XLSX, ODT/ODS, PNG, JPEG",
+        "detail": {"allowed": "PDF, DOC/DOCX, XLS/XLSX, ODT/ODS, PNG, JPEG"},
+    }
+    assert [p for p in Path(client.settings.files_dir).rglob("*") if p.is_file()] == []
+    rows = client.get("/api/v1/units/so-noi-vu/evidence", headers=auth(client.env, "unit")).json()
+    assert [x for x in rows if x["sha256"]] == []
