@@ -263,3 +263,54 @@ def test_a_units_evidence_upload_closes_with_the_self_assessment_deadline(client
     assert r.status_code == 409
     assert r.json() == {"error": "đã quá hạn tự đánh giá (15/01/2025 17:00)", "detail": {"deadline": "2025-01-15T10:00:00+00:00"}}
     assert upload(client, "agency", "2.1.2").status_code == 201  # Sở Tư pháp supplies 2.1.2
+
+
+def test_last_years_published_results_feed_the_comparison(client: Any, tmp_path: Path) -> None:
+    """A second year beside the first: the ranking of 2025 compares with 2024 only once 2024 is
+    published, and what it compares with is exactly what ``report --previous`` reads from the
+    results file of 2024 (``GET /results?year=2024`` = ``score --out``)."""
+    import json
+    import re
+    from types import SimpleNamespace
+
+    from sqlalchemy import update
+
+    from par_index.reports.format import float_to_2dp
+    from par_index.reports.ranking import read_previous
+    from par_index.server.models import Unit
+    from par_index.server.web.pages_appraiser import _previous
+    from par_index.server.web.render import signed
+
+    env = client.env
+    crit = [a for p in CRITERIA for a in ("--criteria", str(p))]
+    assert main(["db", "init", "--db", env.url, *crit, "--units", str(DATA / "units.csv"), "--year", "2025"]) == 0
+    assert main(["db", "import", "--db", env.url, "--data", str(DATA), "--year", "2025"]) == 0
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2?year=2025", json={"value": "50%", "version": 1}, headers=auth(env, "unit"))
+    assert r.status_code == 200, r.text
+    assert client.post("/api/v1/session", json={"login": "appraiser", "password": "mat-khau-thu-nghiem"}).status_code == 200  # the cookie
+    page = client.get("/ranking")
+    assert page.status_code == 200
+    assert "Không có kết quả năm 2024 đã công bố để so sánh." in page.text  # 2024 not published yet
+    db = client.app.state.db
+    with db.session(write=True) as s:
+        s.execute(update(Unit).where(Unit.year == 2024).values(state="final"))
+    assert client.post("/api/v1/publish", json={"year": 2024}, headers=auth(env, "appraiser")).status_code == 200
+    page = client.get("/ranking")
+    assert page.status_code == 200 and "Xếp hạng" in page.text
+    assert "đã công bố để so sánh" not in page.text
+    last_year = client.get("/api/v1/results?year=2024", headers=auth(env, "appraiser"))
+    (tmp_path / "2024.json").write_bytes(last_year.content)
+    cli = read_previous(tmp_path / "2024.json")
+    with db.session() as s:
+        server = _previous(s, SimpleNamespace(settings=client.settings), 2025)
+    assert server is not None
+    assert server.units == cli.units and len(server.units) == 30 and server.criteria == cli.criteria
+    this_year = client.get("/api/v1/results?year=2025", headers=auth(env, "appraiser")).json()
+    now = next(u for u in this_year["units"] if u["unit"] == "so-noi-vu")
+    before = json.loads(last_year.content)
+    then = next(u for u in before["units"] if u["unit"] == "so-noi-vu")
+    assert now["index"] < then["index"]  # 1.1.2 fell from 1 point to 0
+    row = re.search(r'<tr data-unit="so-noi-vu">(.*?)</tr>', page.text, re.S)
+    assert row is not None
+    change = float_to_2dp(now["index"]) - cli.units["so-noi-vu"].index  # type: ignore[operator]
+    assert f'class="num down">{signed(change)}</td>' in row.group(1)
