@@ -57,6 +57,7 @@ PROBLEM_HEADERS_VI = {
     "message": "Nội dung",
 }
 SEVERITY_VI = {"error": "lỗi", "warning": "lưu ý"}
+STAGE_VI = {"self": "tự đánh giá (chưa thẩm định)", "final": "kết quả cuối cùng"}  # the stages a score is of
 FORMATS = (".json", ".csv", ".xlsx", ".html")
 
 
@@ -331,7 +332,7 @@ def render_html(results: Results) -> str:
         "score.html.j2",
         dataset_label=results.label,
         criteria=results.criteria_id,
-        stage=results.stage,
+        stage=STAGE_VI.get(results.stage, results.stage),
         rows=rows,
         areas=area_headers(results),
         problems=problems_frame(results).to_dict("records"),

@@ -1,0 +1,65 @@
+"""The printed page of every HTML output people print (the brief: A4, a named font, Times New
+Roman): ``score --out .html``, ``evidence --out .html``, the planning pages and the reports all
+take it from one partial (templates/print_page.css.j2); and a score's stage is named in
+Vietnamese. The print itself is checked in headless Chromium (``.ci/run`` installs it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from support.browser import INSTALL_HINT, chromium_path, open_pages
+from support.paths import TESTS
+
+from par_index.cli.main import main
+from par_index.criteria.compiled import load
+from par_index.pipeline import read_data
+from par_index.reports.build import prepare, write_reports
+
+MINI = ["--criteria", str(TESTS / "data/mini/criteria.yaml"), "--data", str(TESTS / "data/mini/data")]
+EVIDENCE = ["--criteria", str(TESTS / "data/evidence_mini/criteria.yaml"), "--data", str(TESTS / "data/evidence_mini/data")]
+FONT = 'body { font-family: "Times New Roman", "DejaVu Serif", "Noto Serif", serif; }'
+TIMES = re.compile(rb"/BaseFont /(?:[A-Z]{6}\+)?(TimesNewRoman|LiberationSerif)")
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("print")
+    assert main(["score", *MINI, "--out", str(out / "ket-qua.html")]) == 0
+    assert main(["score", *MINI, "--stage", "self", "--out", str(out / "tu-danh-gia.html")]) == 0
+    assert main(["evidence", *EVIDENCE, "--out", str(out / "ma-tran.html")]) == 0
+    assert main(["headroom", *MINI, "--unit", "so-b", "--out", str(out / "du-dia.html")]) == 0
+    inputs = prepare([load(TESTS / "data/mini/criteria.yaml")], read_data(TESTS / "data/mini/data"), dt.date(2025, 1, 15))
+    write_reports(inputs, out / "bao-cao")
+    return {
+        "score": out / "ket-qua.html", "self": out / "tu-danh-gia.html", "evidence": out / "ma-tran.html",
+        "planning": out / "du-dia.html", "unit report": out / "bao-cao/don-vi/so-a.html",
+    }
+
+
+def test_every_printed_html_names_times_new_roman_and_a4(pages: dict[str, Path]) -> None:
+    wide = {"score", "self", "evidence"}  # tables of many columns print across the page
+    for name, page in pages.items():
+        text = page.read_text("utf-8")
+        assert text.count(FONT) == 1 and 'font-family: "Segoe UI"' not in text, name  # (charts keep their own font)
+        size = "A4 landscape" if name in wide else "A4"
+        assert f"@page {{ size: {size}; margin: 15mm 12mm; }}" in text, name
+
+
+def test_the_stage_of_a_score_is_named_in_vietnamese(pages: dict[str, Path]) -> None:
+    assert "giai đoạn: <strong>kết quả cuối cùng</strong>." in pages["score"].read_text("utf-8")
+    assert "giai đoạn: <strong>tự đánh giá (chưa thẩm định)</strong>." in pages["self"].read_text("utf-8")
+
+
+@pytest.mark.skipif(chromium_path() is None, reason=INSTALL_HINT)
+def test_chromium_prints_them_on_a4_in_times_new_roman(pages: dict[str, Path]) -> None:
+    names = ["score", "evidence", "planning", "unit report"]
+    printed = open_pages([pages[n] for n in names])
+    for name, page in zip(names, printed, strict=True):
+        assert page.errors == [], name
+        boxes = set(re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", page.pdf))
+        want = (b"841.91998", b"594.95996") if name in ("score", "evidence") else (b"594.95996", b"841.91998")
+        assert boxes == {want}, (name, boxes)  # A4, landscape for the wide tables
+        assert TIMES.search(page.pdf), name  # Times New Roman, or its metric twin Liberation Serif
