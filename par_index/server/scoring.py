@@ -298,24 +298,30 @@ def score_folder(
 def read_folder_rows(folder: Path, tables: dict[str, Any]) -> UnitData:
     """``read_data(folder)`` when units.csv, assessments.csv and evidence.csv hold ``tables``
     ((columns, rows), or a DataFrame of text cells, not changed here): the rows go through the
-    reader's own ``finish_table`` as ``read_folder`` sends the text of each file (every cell a
+    reader's own ``finish`` as ``read_folder`` sends the text of each file (every cell a
     string, header order), then, as ``pipeline.read_data`` does, the appraisal tables and survey
     and the codes."""
     import pandas as pd
 
     from par_index.appraisal.read import add_tables
-    from par_index.unit_data.reader import coded, finish_table
+    from par_index.unit_data.reader import coded, finish
+    from par_index.unit_data.table import Table
 
     problems: list[Problem] = []
     out = {}
     for name in ("units", "assessments", "evidence"):
         given = tables[name]
         if isinstance(given, pd.DataFrame):
-            df = given.copy(deep=False)  # finish_table renames the columns of the frame it is given
+            df = given
         else:
             columns, rows = given
             df = pd.DataFrame(rows, columns=columns, dtype=object) if rows else pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-        out[name] = finish_table(name, df, str(folder / f"{name}.csv"), problems, complete=True)
+        # kept as the reader's tables (as read_folder keeps them): the engine reads those, and a
+        # DataFrame of them is built only if something asks for one (a million rows' texts as
+        # objects cost ~0.1 CPU-s); Categoricals (the rows of round_rows) stay Categoricals, as
+        # the reader keeps the assessment rows it reads columnar
+        coded_frame = len(df.columns) > 0 and all(isinstance(df[c].dtype, pd.CategoricalDtype) for c in df.columns)
+        out[name] = finish(name, Table.from_frame(df), str(folder / f"{name}.csv"), problems, complete=True, categorical=coded_frame)
     from par_index.unit_data.reader import read_label as engine_read_label
 
     data = UnitData(out["units"], out["assessments"], out["evidence"], str(folder), problems, files_root=folder, label=engine_read_label(folder))
