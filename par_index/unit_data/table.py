@@ -199,9 +199,12 @@ class Held:
     Arrow text column written through its array (``df[c].array[i] = …``) gets a new Arrow array,
     also seen (the old one is held here, so its id is not reused).
 
-    Not seen: a write into the numpy buffer of an array pandas hands out (``.array`` of any
-    column, ``.values`` of a category or ``Int64`` column …): pandas 3 lets it through without
-    Copy-on-Write (pandas issue 63099) — set cells with ``.loc``/``.iloc`` instead."""
+    A category column written through its array (``.values[i] = …``) changes its codes in place,
+    and the table read from the frame shares them, so that is seen too (tested). Not seen: any
+    other write into the numpy buffer of an array pandas hands out — ``.array[i] = …`` of an
+    object or number column, ``.values[i] = …`` of a ``string[python]`` or ``Int64`` column:
+    pandas 3 lets those through without Copy-on-Write (pandas issue 63099), and telling them
+    would mean comparing every cell on every look-up. Set cells with ``.loc``/``.at``/``.iloc``."""
 
     __slots__ = ("_copy", "_parts")
 

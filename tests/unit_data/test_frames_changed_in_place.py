@@ -117,6 +117,16 @@ def test_assessments_changed_in_place_are_scored_as_they_are(sets: list, kind: s
     assert points(sets, afresh(d))["so-a"] == after
 
 
+def test_a_category_column_set_by_the_caller_written_through_its_values(sets: list) -> None:
+    d = pi.read_data(MINI / "data")
+    a = d.assessments.copy()
+    a["value"] = a["value"].astype(object).astype("category")  # the caller's own categories
+    d.assessments = a
+    assert points(sets, d)["so-a"] == 10.02
+    a["value"].values[1] = "0,75"  # into the Categorical's codes, past pandas' Copy-on-Write
+    assert points(sets, d)["so-a"] == 9.02
+
+
 def test_a_row_added_in_place_is_scored(sets: list) -> None:
     d = pi.read_data(MINI / "data")
     _all_object(d)
@@ -201,3 +211,21 @@ def test_without_copy_on_write_a_frame_is_not_kept(monkeypatch: pytest.MonkeyPat
     assert cache.get(df) is None
     monkeypatch.setattr(pd, "get_option", lambda name: True)  # pandas 2 with the option on
     assert Held.of(df) is not None
+
+
+def test_what_is_kept_for_a_frame_goes_with_it() -> None:
+    """The shallow copy kept beside a frame's table holds the frame's arrays, not the frame: a
+    frame no one holds is forgotten, with what was kept for it."""
+    import gc
+    import weakref
+
+    from par_index.unit_data import table
+
+    df = pd.DataFrame({"a": np.array(["x", "y"], dtype=object), "n": [1.0, 2.0]})
+    before = len(table._FROM._items)
+    Table.from_frame(df)
+    assert len(table._FROM._items) == before + (Held.of(df) is not None)
+    gone = weakref.ref(df)
+    del df
+    gc.collect()
+    assert gone() is None and len(table._FROM._items) == before
