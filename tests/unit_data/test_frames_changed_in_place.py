@@ -69,7 +69,12 @@ def _as_object(d: UnitData) -> None:
 
 def _as_str(d: UnitData) -> None:
     a = d.assessments
-    a["value"] = a["value"].astype("str")  # pandas' own text type (Arrow)
+    a["value"] = a["value"].astype("str")  # pandas 3's own text type (Arrow-backed)
+
+
+def _as_arrow(d: UnitData) -> None:
+    a = d.assessments
+    a["value"] = a["value"].astype("string[pyarrow]")  # Arrow-backed on pandas 2 too
 
 
 def _one_missing(d: UnitData) -> None:
@@ -99,7 +104,7 @@ CHANGES: dict[str, tuple[Callable[[UnitData], None], Callable[[pd.DataFrame], ob
     "fillna in place": (_one_missing, lambda a: a.fillna({"value": "95%"}, inplace=True), 8.02, 10.02),
     "update": (_as_object, lambda a: a.update(pd.DataFrame({"value": ["50%"]}, index=[1])), 10.02, 8.02),
     "drop in place": (_nothing, lambda a: a.drop(index=1, inplace=True), 10.02, 8.02),
-    "a text column's arrow array written": (_as_str, lambda a: a["value"].array.__setitem__(1, "50%"), 10.02, 8.02),
+    "a text column's arrow array written": (_as_arrow, lambda a: a["value"].array.__setitem__(1, "50%"), 10.02, 8.02),
     "a text column's values written": (_as_str, lambda a: a["value"].values.__setitem__(1, "50%"), 10.02, 8.02),
     "the category's values written": (_nothing, lambda a: a["value"].values.__setitem__(1, "0,75"), 10.02, 9.02),
 }
@@ -213,6 +218,7 @@ def test_without_copy_on_write_a_frame_is_not_kept(monkeypatch: pytest.MonkeyPat
     assert Held.of(df) is not None
 
 
+@pytest.mark.skipif(Held.of(pd.DataFrame()) is None, reason="pandas 2 without Copy-on-Write: no frame is kept")
 def test_what_is_kept_for_a_frame_goes_with_it() -> None:
     """The shallow copy kept beside a frame's table holds the frame's arrays, not the frame: a
     frame no one holds is forgotten, with what was kept for it."""
@@ -222,10 +228,10 @@ def test_what_is_kept_for_a_frame_goes_with_it() -> None:
     from par_index.unit_data import table
 
     df = pd.DataFrame({"a": np.array(["x", "y"], dtype=object), "n": [1.0, 2.0]})
-    before = len(table._FROM._items)
+    key = id(df)
     Table.from_frame(df)
-    assert len(table._FROM._items) == before + (Held.of(df) is not None)
+    assert key in table._FROM._items
     gone = weakref.ref(df)
     del df
     gc.collect()
-    assert gone() is None and len(table._FROM._items) == before
+    assert gone() is None and key not in table._FROM._items
