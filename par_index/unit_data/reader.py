@@ -95,7 +95,8 @@ class UnitData:
     """The three tables, with ``at_file`` and ``at_line`` (and ``at_cell`` when known) on each row.
 
     Each table reads as a pandas DataFrame, built on first access; :meth:`table` gives the
-    same table without pandas (what the score path reads)."""
+    same table without pandas (what the score path reads) — of the frame as it is now, if it was
+    changed in place since."""
 
     units: _Frame = _Frame()
     assessments: _Frame = _Frame()

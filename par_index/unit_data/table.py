@@ -110,7 +110,8 @@ class Table:
     def frame(self) -> pd.DataFrame:
         """The pandas DataFrame of this table, as every reader of unit data sees it: a text
         column as a Categorical of its distinct texts or an object column of its texts; a
-        numpy column as it is. Remembered, so :meth:`from_frame` of it gives this table back."""
+        numpy column as it is. Remembered, so :meth:`from_frame` of it gives this table back
+        while the frame holds the same arrays (:class:`Held`; changed in place, it is read)."""
         import pandas as pd
 
         out: dict[str, Any] = {}
