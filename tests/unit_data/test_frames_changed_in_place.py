@@ -197,6 +197,7 @@ def test_the_tables_of_an_unchanged_frame_are_kept() -> None:
     a = d.assessments
     t, vt = d.table("assessments"), value_table(a)
     a["value"].tolist(), a.loc[a["unit"] == "so-a"], a.to_numpy(), a["value"].str.upper(), a.copy()
+    a.groupby("unit", observed=True).size(), a.merge(d.units, on="unit"), a.T, a.isna().sum(), a.to_csv(), a.describe()
     assert d.table("assessments") is t and Table.from_frame(a) is t and value_table(a) is vt
     a.loc[1, "value"] = "0,75"
     assert d.table("assessments") is not t and value_table(a) is not vt
