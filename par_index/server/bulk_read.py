@@ -26,9 +26,11 @@ PG_SETTINGS = ("SET max_parallel_workers_per_gather = 0", "SET enable_sort = off
 
 def arrow_batches(database: str, sqls: Sequence[str]) -> Iterator[tuple[int, Any]]:
     """(statement number, Arrow record batch reader) for each of ``sqls`` in order, read by ADBC
-    on one new connection: ``database`` is a libpq URI (``postgresql://…``, planned as
-    :data:`PG_SETTINGS` says) or an SQLite file's path. Each reader must be read before the
-    next is asked for."""
+    on one new connection, in one read transaction: every statement sees the database as the
+    first one did (a snapshot: PostgreSQL's repeatable read, SQLite's read transaction in WAL
+    mode), so statements that read the same rows' columns apart agree. ``database`` is a libpq
+    URI (``postgresql://…``, planned as :data:`PG_SETTINGS` says) or an SQLite file's path.
+    Each reader must be read before the next is asked for."""
     import adbc_driver_manager as manager
     import pyarrow as pa
 
@@ -41,6 +43,9 @@ def arrow_batches(database: str, sqls: Sequence[str]) -> Iterator[tuple[int, Any
     try:
         conn = manager.AdbcConnection(db)
         try:
+            conn.set_options(**{"adbc.connection.autocommit": "false"})
+            if not sqlite:
+                conn.set_options(**{"adbc.connection.transaction.isolation_level": "adbc.connection.transaction.isolation.repeatable_read"})
             for sql in () if sqlite else PG_SETTINGS:
                 setting = manager.AdbcStatement(conn)
                 try:
@@ -60,6 +65,7 @@ def arrow_batches(database: str, sqls: Sequence[str]) -> Iterator[tuple[int, Any
                     yield i, pa.RecordBatchReader.from_stream(stream)
                 finally:
                     stmt.close()
+            conn.rollback()  # it only read
         finally:
             conn.close()
     finally:

@@ -243,6 +243,106 @@ def test_a_read_in_parts_equals_one_read_on_both_databases(env: Any, monkeypatch
     engine.dispose()
 
 
+def test_the_columns_of_usual_texts_read_apart_give_the_rows_read_whole() -> None:
+    """``_with_usual``: stage, note and points taken only from the rows where one is not the
+    usual text (in any order) give exactly ``_encoded`` of the whole rows: the same texts, the
+    Categoricals' texts in first-appearance order with none unused, the same codes — with the
+    usual text also among those rows, first or not, on every row or on none, and no row."""
+    import random
+
+    from par_index.server.round_rows import USUAL, _with_usual
+
+    rng = random.Random(8)
+    stages, notes = ["self", "survey", "appraisal1", "", "appraisal2"], ["", "", "ghi chú", "x\n\"y\"", ""]
+    cases = [
+        [(i, f"u{i // 5}", f"1.{i % 5}", str(i % 4), rng.choice(stages), rng.choice(notes), rng.choice(["", "", "1,5"])) for i in range(1, 400)],
+        [(1, "a", "1.1", "x", "survey", "", ""), (2, "a", "1.2", "y", "self", "", "")],  # the usual stage first seen after another
+        [(1, "a", "1.1", "x", "self", "n", ""), (3, "a", "1.2", "y", "survey", "", "2")],  # every row read apart, usual texts among them
+        [(2, "a", "1.1", "x", "self", "", ""), (7, "b", "1.1", "", "self", "", "")],  # no row read apart
+        [],
+    ]
+    for rows in cases:
+        whole = pd.DataFrame(rows, columns=["id", *ASSESSMENT_COLUMNS]).astype({"id": "int64"}) if rows else pd.DataFrame({c: pd.Series([], dtype="int64" if c == "id" else object) for c in ["id", *ASSESSMENT_COLUMNS]})
+        want = pd.concat([whole[["id"]], _encoded(whole, ASSESSMENT_COLUMNS)], axis=1)
+        usual = [c for c in ASSESSMENT_COLUMNS if c in USUAL]
+        apart = whole[(whole[usual] != pd.Series(USUAL)).any(axis=1)][["id", *usual]].sample(frac=1, random_state=3)  # any order
+        apart = apart.reset_index(drop=True)
+        for given in (apart, pd.concat([apart[["id"]], _encoded(apart, usual)], axis=1)):  # as strings, as the bulk read encodes them
+            got = _with_usual(want[["id", "unit", "criterion", "value"]], given)[["id", *ASSESSMENT_COLUMNS]]
+            pd.testing.assert_frame_equal(got, want)
+            for c in ASSESSMENT_COLUMNS:
+                assert list(got[c].cat.categories) == list(want[c].cat.categories), (rows[:2], c)
+                assert got[c].cat.codes.tolist() == want[c].cat.codes.tolist(), (rows[:2], c)
+    with pytest.raises(RuntimeError, match="ids the rows read lack"):
+        _with_usual(want[["id", "unit", "criterion", "value"]], pd.DataFrame({"id": [5], "stage": ["survey"], "note": [""], "points": [""]}))
+
+
+def test_every_row_read_in_bulk_equals_the_rows_as_stored_on_both_databases(env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``RoundRows`` reading every row (the assessment rows in two statements of one read, in
+    one part and in several) holds exactly the rows a plain query gives, encoded as the reader
+    encodes them: rows of other stages, notes, points and an empty stage, of another year too."""
+    from sqlalchemy import insert, select, update
+
+    from par_index.server import round_rows
+    from par_index.server.db import Database
+    from par_index.server.models import Assessment, AuditEntry
+
+    db = Database(env.url)
+    with db.session(write=True) as s:
+        a = Assessment.__table__
+        first = s.execute(select(a.c.unit, a.c.criterion).where(a.c.year == 2024).order_by(a.c.id).limit(3)).all()
+        s.execute(update(a).where(a.c.year == 2024, a.c.unit == first[0].unit, a.c.criterion == first[0].criterion).values(note="ghi chú\n\"x\"", points="1,5"))
+        s.execute(update(a).where(a.c.year == 2024, a.c.unit == first[1].unit, a.c.criterion == first[1].criterion).values(stage=""))
+        now = s.scalar(select(a.c.updated_at).limit(1))
+        s.execute(insert(a), [{"year": 2024, "unit": first[2].unit, "criterion": first[2].criterion, "stage": "appraisal2", "value": "đạt", "note": "lần 2", "points": "", "updated_at": now}])
+    with db.session() as s:
+        c = Assessment.__table__.c
+        stored = pd.DataFrame(s.execute(select(c.id, *(c[n] for n in ASSESSMENT_COLUMNS)).where(c.year == 2024).order_by(c.id)).all(), columns=["id", *ASSESSMENT_COLUMNS])
+        want = pd.concat([stored[["id"]].astype("int64"), _encoded(stored, ASSESSMENT_COLUMNS)], axis=1)
+        assert set(stored["stage"]) >= {"self", "", "appraisal2"} and (stored["note"] != "").any()
+        newest = int(s.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1)) or 0)
+        real = round_rows.read_frames
+        for parts in (1, 2, 3):
+            rows = round_rows.RoundRows(2024)
+            monkeypatch.setattr(round_rows, "read_frames", lambda conn, reads, _=None, parts=parts: real(conn, reads, parts))
+            rows._load_all(s, newest)
+            got = rows.assessments.frame
+            pd.testing.assert_frame_equal(got.reset_index(drop=True), want)
+            for name in ASSESSMENT_COLUMNS:
+                assert list(got[name].cat.categories) == list(want[name].cat.categories), (parts, name)
+                assert got[name].cat.codes.tolist() == want[name].cat.codes.tolist(), (parts, name)
+    db.dispose()
+
+
+def test_the_statements_of_one_bulk_read_see_one_snapshot_on_both_databases(env: Any) -> None:
+    """The statements of one read (``bulk_read.arrow_batches``: the assessment rows' two
+    statements, the evidence rows) are read in one transaction: a row committed after the
+    first statement was read is not in the next (it would pair one row's columns of two
+    moments)."""
+    from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, insert
+
+    from par_index.server import bulk_read
+    from par_index.server.db import normal_url
+
+    engine = create_engine(normal_url(env.url))
+    t = Table("t_snap", MetaData(), Column("id", Integer, primary_key=True), Column("a", Text))
+    t.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(t), [{"id": 1, "a": "x"}])
+    url = engine.url
+    database = url.set(drivername="postgresql").render_as_string(hide_password=False) if env.kind == "postgresql" else str(url.database)
+    seen = []
+    for i, reader in bulk_read.arrow_batches(database, ["SELECT id, a FROM t_snap", "SELECT id, a FROM t_snap"]):
+        seen.append(reader.read_all().num_rows)
+        if i == 0:
+            with engine.begin() as conn:  # committed between the two statements
+                conn.execute(insert(t), [{"id": 2, "a": "y"}])
+    assert seen == [1, 1]
+    for _, reader in bulk_read.arrow_batches(database, ["SELECT id, a FROM t_snap"]):
+        assert reader.read_all().num_rows == 2  # a new read sees it
+    engine.dispose()
+
+
 def test_a_bulk_read_on_postgresql_is_planned_without_a_sort_or_parallel_workers_in_a_thread(pg_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """On PostgreSQL every reader of a bulk read, of one part or of several, plans without
     parallel workers and without a sort (``ORDER BY id`` from the primary key's index: the
