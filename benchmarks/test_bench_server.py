@@ -28,8 +28,10 @@
    ``db import`` of the round. The ratios are of wall time (``time.perf_counter``), the
    target's measure; the nothing-stored case is also given in CPU seconds
    (``nothing_stored_cpu_ratio``: this process's threads plus the reading children, against
-   the CLI's process time; on PostgreSQL the database server's own CPU is not counted), and
-   the 1-minute load average at the end.
+   the CLI's process time; on PostgreSQL the database server's own CPU is not counted), its
+   read (``nothing_stored_read_s``: until the last batch was taken in) and its tail
+   (``nothing_stored_tail_s``: from then to the answer, on one core), and the 1-minute load
+   average at the end.
 
 Sizes can be lowered for a quick look: PAR_INDEX_BENCH_UNITS, PAR_INDEX_BENCH_SAVES,
 PAR_INDEX_BENCH_RESULT_UNITS.
@@ -287,10 +289,20 @@ def test_results_vs_score(benchmark: Any, backend: str, tmp_path: Path, request:
             return read_parts(database, parts, encode)
 
         bulk_read.read_parts = counted  # type: ignore[assignment]  # how many parts the read was cut into (idle cores)
+        collect, taken = bulk_read.collect, []
+
+        def timed(batches: Any, encode: bool = False) -> Any:
+            got = collect(batches, encode)
+            taken.append(time.perf_counter())  # a statement's last batch taken in
+            return got
+
+        bulk_read.collect = timed  # type: ignore[assignment]
         c0 = cpu()
+        t0 = time.perf_counter()
         nothing_stored = get()  # every row read from the database
         nothing_stored_cpu = cpu() - c0
-        bulk_read.read_parts = read_parts  # type: ignore[assignment]
+        read_s, tail_s = max(taken) - t0, t0 + nothing_stored - max(taken)  # the read; from its last batch to the answer
+        bulk_read.read_parts, bulk_read.collect = read_parts, collect  # type: ignore[assignment]
         services.wait_for_stored_results()
         restarts = []
         for _ in range(2):  # what a new server process holds: nothing but the stored answer in the database
@@ -325,7 +337,7 @@ def test_results_vs_score(benchmark: Any, backend: str, tmp_path: Path, request:
         "db_init_s": init_s, "db_import_s": import_s,
         # CPU (this process's threads + the reading children; PostgreSQL's own server process not counted)
         "score_cli_cpu_s": cli_cpu_best, "get_nothing_stored_cpu_s": nothing_stored_cpu, "nothing_stored_cpu_ratio": nothing_stored_cpu / cli_cpu_best,
-        "nothing_stored_parts": max(parts_read), "load_1min": os.getloadavg()[0],
+        "nothing_stored_parts": max(parts_read), "nothing_stored_read_s": read_s, "nothing_stored_tail_s": tail_s, "load_1min": os.getloadavg()[0],
     }
     benchmark.extra_info.update(figures)
     print(f"\nresults ({backend}): " + ", ".join(f"{k} = {v:.4g}" for k, v in figures.items()))
