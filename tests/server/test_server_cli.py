@@ -35,8 +35,27 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
     return go
 
 
-def test_init_import_users_on_a_new_database(tmp_path: Path, run: Any) -> None:
-    url = f"sqlite:///{tmp_path / 'par-index.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def new_db(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """The URL of an empty database (no schema), on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'par-index.db'}"
+        return
+    import os
+
+    from support.server_env import pg_admin, with_db
+
+    server = request.getfixturevalue("pg_server")
+    name = f"par_new_{os.getpid()}_{request.node.name.split('[')[0][-20:]}"
+    pg_admin(server, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
+    try:
+        yield with_db(server, name)
+    finally:
+        pg_admin(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_init_import_users_on_a_new_database(new_db: str, run: Any) -> None:
+    url = new_db
     r = run("db", "init", "--db", url, "--criteria", str(CRITERIA[0]), "--criteria", str(CRITERIA[1]), "--units", str(DATA / "units.csv"))
     assert r.exit_code == 0, r.output
     assert r.output.startswith("Đã khởi tạo kỳ đánh giá năm 2024: 2 bộ tiêu chí, 30 đơn vị (30 mới)")
@@ -64,8 +83,11 @@ def test_init_import_users_on_a_new_database(tmp_path: Path, run: Any) -> None:
     db.dispose()
 
 
-def test_serve_refuses_an_uninitialised_database(tmp_path: Path, run: Any) -> None:
-    r = run("users", "add", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--login", "a", "--role", "admin")
+def test_serve_refuses_an_uninitialised_database(new_db: str, run: Any) -> None:
+    r = run("users", "add", "--db", new_db, "--login", "a", "--role", "admin")
+    assert r.exit_code == 2
+    assert "cơ sở dữ liệu chưa được khởi tạo hoặc chưa được nâng cấp; hãy chạy par-index db init" in r.output
+    r = run("serve", "--db", new_db, "--port", "1")
     assert r.exit_code == 2
     assert "cơ sở dữ liệu chưa được khởi tạo hoặc chưa được nâng cấp; hãy chạy par-index db init" in r.output
 
@@ -140,6 +162,43 @@ def test_internal_error_is_a_plain_500(client: Any, monkeypatch: pytest.MonkeyPa
     log = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
     assert log[-1]["status"] == 500 and log[-1]["account"] == "admin" and log[-1]["route"] == "/api/v1/units"
     assert log[-1]["error"] == "RuntimeError: hỏng có chủ ý"
+
+
+def test_one_json_log_line_per_request_on_standard_error(client: Any, capfd: Any) -> None:
+    """method, route (the template), path, status, time and account — and nothing else (no
+    password, no token, no body) — for each request, whatever its answer."""
+    import re
+
+    from support.server_env import PASSWORD
+
+    env = client.env
+    capfd.readouterr()
+    assert client.post("/api/v1/session", json={"login": "unit", "password": PASSWORD}).status_code == 200
+    client.cookies.clear()
+    assert client.get("/api/v1/units", headers=auth(env, "unit")).status_code == 200
+    assert client.get("/api/v1/units").status_code == 401
+    assert client.get("/api/v1/units/so-noi-vu/assessment", headers=auth(env, "unit2")).status_code == 403
+    assert client.put("/api/v1/units/so-noi-vu/assessment/1.1.1", json={"value": "sớm", "version": 1}, headers=auth(env, "unit")).status_code == 422
+    assert client.delete("/api/v1/units", headers=auth(env, "admin")).status_code == 405
+    lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
+    assert [(x["method"], x["route"], x["path"], x["status"], x["account"]) for x in lines] == [
+        ("POST", "/api/v1/session", "/api/v1/session", 200, "unit"),
+        ("GET", "/api/v1/units", "/api/v1/units", 200, "unit"),
+        ("GET", "/api/v1/units", "/api/v1/units", 401, None),
+        ("GET", "/api/v1/units/{unit}/assessment", "/api/v1/units/so-noi-vu/assessment", 403, "unit2"),
+        ("PUT", "/api/v1/units/{unit}/assessment/{criterion}", "/api/v1/units/so-noi-vu/assessment/1.1.1", 422, "unit"),
+        ("DELETE", "/api/v1/units", "/api/v1/units", 405, None),
+    ]
+    for x in lines:
+        assert set(x) == {"at", "method", "route", "path", "status", "ms", "account"}
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", x["at"]) and isinstance(x["ms"], float) and x["ms"] >= 0
+        assert PASSWORD not in json.dumps(x) and env.tokens["unit"] not in json.dumps(x)
+
+
+def test_a_wrong_method_is_405_in_the_error_body(client: Any) -> None:
+    r = client.delete("/api/v1/units", headers=auth(client.env, "admin"))
+    assert r.status_code == 405
+    assert r.json() == {"error": "phương thức không được hỗ trợ cho địa chỉ này", "detail": None}
 
 
 def test_unknown_route_and_bad_json(client: Any) -> None:
