@@ -150,7 +150,10 @@ async def create_session(request: Request) -> Response:
     if isinstance(got, ApiError):
         raise got
     request.state.login = name
-    out = {"token": got.token, "role": got.account.role, "unit": got.account.unit, "agency": got.account.agency, "csrf": got.csrf, "expires_at": services.iso(got.expires_at)}
+    out = {
+        "token": got.token, "role": got.account.role, "unit": got.account.unit, "agency": got.account.agency, "csrf": got.csrf,
+        "expires_at": services.iso(got.expires_at), "password_change_required": got.account.password_once,
+    }
     resp = JSONResponse(out)
     max_age = int(settings.session_hours * 3600)
     resp.set_cookie(SESSION_COOKIE, got.token, max_age=max_age, httponly=True, samesite="strict", secure=settings.secure_cookies, path="/")
@@ -161,7 +164,22 @@ async def create_session(request: Request) -> Response:
 @api("GET", "/session", "session.read")
 def read_session(request: Request, acct: Me) -> dict[str, Any]:
     services.allowed(acct, "session.read")
-    return {"login": acct.login, "role": acct.role, "unit": acct.unit, "agency": acct.agency, "csrf": request.state.csrf}
+    return {"login": acct.login, "role": acct.role, "unit": acct.unit, "agency": acct.agency, "csrf": request.state.csrf, "password_change_required": acct.password_once}
+
+
+@api("PUT", "/session/password", "password.change")
+async def put_password(request: Request, acct: Me) -> dict[str, Any]:
+    body = await _json(request)
+    old, new = body.get("old"), body.get("new")
+    if not isinstance(old, str) or not isinstance(new, str):
+        raise ApiError(422, "cần old (mật khẩu hiện tại) và new (mật khẩu mới), dạng văn bản", {"fields": ["old", "new"]})
+    db, settings, route = db_of(request), settings_of(request), route_name(request)
+
+    def work() -> dict[str, Any]:
+        with db.session(write=True) as s:
+            return services.change_password(s, settings, acct, route, old, new)
+
+    return await _in_thread(work)
 
 
 @api("DELETE", "/session", "session.delete")

@@ -24,6 +24,7 @@ ROLE_NAMES = {
 RULES: dict[str, dict[str, str]] = {
     "session.read": {"unit": "self", "agency": "self", "appraiser": "self", "admin": "self", "viewer": "self"},
     "session.delete": {"unit": "self", "agency": "self", "appraiser": "self", "admin": "self", "viewer": "self"},
+    "password.change": {"unit": "self", "agency": "self", "appraiser": "self", "admin": "self", "viewer": "self"},
     "units.list": {"unit": "own", "agency": "all", "appraiser": "all", "admin": "all", "viewer": "all"},
     "assessment.read": {"unit": "own", "appraiser": "all", "admin": "all"},
     "assessment.write": {"unit": "own"},

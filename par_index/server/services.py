@@ -108,7 +108,10 @@ class Login:
     expires_at: dt.datetime
 
 
-def create_account(s: Session, settings: Settings, login: str, role: str, password: str, unit: str | None = None, agency: str | None = None) -> Account:
+def create_account(
+    s: Session, settings: Settings, login: str, role: str, password: str, unit: str | None = None, agency: str | None = None, once: bool = False
+) -> Account:
+    """A new account; ``once``: ``password`` is a one-time password the account must change at its first login."""
     if role not in ROLES:
         raise ApiError(422, f"vai trò '{role}' không có; dùng một trong: {', '.join(ROLES)}", {"field": "role"})
     if role == "unit" and not unit:
@@ -121,11 +124,13 @@ def create_account(s: Session, settings: Settings, login: str, role: str, passwo
         raise ApiError(422, "chỉ tài khoản vai trò agency mới gắn với một cơ quan", {"field": "agency"})
     if unit and s.scalar(select(func.count()).select_from(Unit).where(Unit.unit == unit)) == 0:
         raise ApiError(404, UNIT_UNKNOWN.format(unit=unit, where="cơ sở dữ liệu") + " (hãy chạy db init với units.csv trước)", {"unit": unit})
-    if len(password) < 10:
-        raise ApiError(422, "mật khẩu cần ít nhất 10 ký tự", {"field": "password"})
+    if len(password) < MIN_PASSWORD:
+        raise ApiError(422, f"mật khẩu cần ít nhất {MIN_PASSWORD} ký tự", {"field": "password"})
     if s.scalar(select(Account).where(Account.login == login)) is not None:
         raise ApiError(409, f"tên đăng nhập '{login}' đã có", {"login": login})
-    acct = Account(login=login, role=role, unit=unit, agency=agency, password_hash=hash_password(password), active=True, failed_logins=0, created_at=settings.now())
+    acct = Account(
+        login=login, role=role, unit=unit, agency=agency, password_hash=hash_password(password), password_once=once, active=True, failed_logins=0, created_at=settings.now()
+    )
     s.add(acct)
     s.flush()
     return acct
@@ -173,11 +178,43 @@ def logout(s: Session, token: str) -> None:
     s.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
 
 
+def change_password(s: Session, settings: Settings, acct: Account, route: str, old: str, new: str) -> dict[str, Any]:
+    """The account sets its own password (the current one, or its one-time password, given as
+    ``old``); a one-time password is used up by it."""
+    allowed(acct, "password.change")
+    a = s.get(Account, acct.id)
+    if a is None:
+        raise ApiError(401)
+    if not verify_password(a.password_hash, old):
+        raise ApiError(422, "mật khẩu hiện tại không đúng", {"field": "old"})
+    if len(new) < MIN_PASSWORD:
+        raise ApiError(422, f"mật khẩu mới cần ít nhất {MIN_PASSWORD} ký tự", {"field": "new"})
+    if a.password_once and new == old:
+        raise ApiError(422, "mật khẩu mới phải khác mật khẩu dùng một lần", {"field": "new"})
+    a.password_hash = hash_password(new)
+    a.password_once = False
+    acct.password_once = False
+    audit(s, settings, acct, "password.change", route, None, a.unit, None, None, {"login": a.login, "password": "đổi"})
+    return {"login": a.login, "password_change_required": False}
+
+
 # ---------------------------------------------------------------- permission ---------------
+
+MIN_PASSWORD = 10
+#: what an account that still has its one-time password may do: say who it is, log out, set its own
+ONCE_ALLOWED = frozenset({"session.read", "session.delete", "password.change"})
+ONE_TIME_PASSWORD = (
+    "tài khoản đang dùng mật khẩu dùng một lần; hãy đổi mật khẩu trước khi làm việc "
+    "(trang «Đổi mật khẩu» hoặc PUT /api/v1/session/password)"
+)
+
 
 
 def allowed(acct: Account, action: str) -> str:
-    """The account's scope for ``action``; 403 when its role may not do it at all."""
+    """The account's scope for ``action``; 403 when its role may not do it at all, or when the
+    account still has its one-time password and ``action`` is not one of :data:`ONCE_ALLOWED`."""
+    if acct.password_once and action not in ONCE_ALLOWED:
+        raise ApiError(403, ONE_TIME_PASSWORD, {"password_change_required": True})
     sc = scope(acct.role, action)
     if sc is None:
         raise ApiError(403, NOT_ALLOWED.format(who=f"vai trò «{ROLE_NAMES.get(acct.role, acct.role)}»"), {"action": action, "role": acct.role})
@@ -1228,7 +1265,7 @@ def add_user(s: Session, settings: Settings, acct: Account, route: str, body: di
     login = scoring_text(body.get("login"))
     if not login:
         raise ApiError(422, "cần tên đăng nhập (login)", {"field": "login"})
-    made = create_account(s, settings, login, str(body.get("role") or ""), password, body.get("unit") or None, body.get("agency") or None)
+    made = create_account(s, settings, login, str(body.get("role") or ""), password, body.get("unit") or None, body.get("agency") or None, once=True)
     out = account_dict(made)
     audit(s, settings, acct, "users.write", route, None, made.unit, None, None, out)
     return {**out, "password": password}

@@ -261,3 +261,72 @@ def test_a_write_and_its_audit_entry_are_one_transaction(client: Any, tmp_path: 
     assert r.json()["changed"] >= 2  # the same upload, with the audit working, changes those rows
     after = rows()
     assert after["1.1.1"] == ("2024-01-20", start["1.1.1"][1] + 1) and after["1.1.2"][1] == 2
+
+
+ONCE = (
+    "tài khoản đang dùng mật khẩu dùng một lần; hãy đổi mật khẩu trước khi làm việc "
+    "(trang «Đổi mật khẩu» hoặc PUT /api/v1/session/password)"
+)
+
+
+def test_a_one_time_password_must_be_changed_before_anything_else(client: Any) -> None:
+    """An account made by the admin (or by ``users add`` without ``--password-stdin``) logs in
+    with its one-time password only to set its own: every other route answers 403 until then,
+    and the one-time password no longer opens a session afterwards."""
+    env = client.env
+    r = client.post("/api/v1/users", json={"login": "snn", "role": "unit", "unit": "so-noi-vu"}, headers=auth(env, "admin"))
+    assert r.status_code == 201
+    once = r.json()["password"]
+    r = client.post("/api/v1/session", json={"login": "snn", "password": once})
+    assert r.status_code == 200
+    assert r.json()["password_change_required"] is True
+    client.cookies.clear()
+    h = {"Authorization": f"Bearer {r.json()['token']}"}
+    for method, path in (("GET", "/api/v1/units"), ("GET", "/api/v1/units/so-noi-vu/assessment"), ("PUT", "/api/v1/units/so-noi-vu/assessment/1.1.2")):
+        r = client.request(method, path, headers=h, json={"value": "0.9", "version": 1} if method == "PUT" else None)
+        assert r.status_code == 403, (method, path)
+        assert r.json() == {"error": ONCE, "detail": {"password_change_required": True}}
+    assert client.get("/api/v1/session", headers=h).json()["password_change_required"] is True
+    url = "/api/v1/session/password"
+    r = client.put(url, json={"old": "sai-mat-khau-cu", "new": "mat-khau-rieng-cua-toi"}, headers=h)
+    assert r.status_code == 422
+    assert r.json() == {"error": "mật khẩu hiện tại không đúng", "detail": {"field": "old"}}
+    r = client.put(url, json={"old": once, "new": "ngan"}, headers=h)
+    assert r.status_code == 422
+    assert r.json() == {"error": "mật khẩu mới cần ít nhất 10 ký tự", "detail": {"field": "new"}}
+    r = client.put(url, json={"old": once, "new": once}, headers=h)
+    assert r.status_code == 422
+    assert r.json() == {"error": "mật khẩu mới phải khác mật khẩu dùng một lần", "detail": {"field": "new"}}
+    r = client.put(url, json={"old": once, "new": "mat-khau-rieng-cua-toi"}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"login": "snn", "password_change_required": False}
+    assert client.get("/api/v1/units", headers=h).status_code == 200  # the same session, now free
+    assert client.post("/api/v1/session", json={"login": "snn", "password": once}).status_code == 401
+    r = client.post("/api/v1/session", json={"login": "snn", "password": "mat-khau-rieng-cua-toi"})
+    assert r.status_code == 200 and r.json()["password_change_required"] is False
+    a = client.get("/api/v1/audit", headers=auth(env, "admin")).json()[0]
+    assert (a["login"], a["action"], a["route"], a["after"]) == ("snn", "password.change", "PUT /api/v1/session/password", {"login": "snn", "password": "đổi"})
+
+
+def test_a_browser_with_a_one_time_password_is_sent_to_change_it(client: Any) -> None:
+    """The pages: every page but the password form sends the browser there (or refuses a form
+    with 403); once changed, the pages open."""
+    import re
+
+    env = client.env
+    once = client.post("/api/v1/users", json={"login": "snn", "role": "unit", "unit": "so-noi-vu"}, headers=auth(env, "admin")).json()["password"]
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    r = client.post("/login", data={"login": "snn", "password": once, "csrf_token": token, "next": "/units/so-noi-vu"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/password"
+    r = client.get("/units/so-noi-vu", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/password"
+    form = client.get("/password")
+    assert form.status_code == 200
+    assert "Mật khẩu này chỉ dùng một lần: hãy đặt mật khẩu của riêng bạn trước khi làm việc." in form.text
+    csrf = client.cookies.get("par_csrf")
+    r = client.post("/units/so-noi-vu/submit", data={"csrf_token": csrf}, follow_redirects=False)
+    assert r.status_code == 403 and "mật khẩu dùng một lần" in r.text
+    r = client.post("/password", data={"csrf_token": csrf, "old": once, "new": "mat-khau-rieng-cua-toi", "again": "mat-khau-rieng-cua-toi"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert client.get("/units/so-noi-vu", follow_redirects=False).status_code == 200

@@ -80,6 +80,8 @@ def test_init_import_users_on_a_new_database(new_db: str, run: Any) -> None:
     db = Database(url)
     with db.session() as s:
         assert sorted(a.login for a in s.query(Account)) == ["nv", "snv"]
+        # the printed password is one-time (changed at the first login); one read from stdin is the account's own
+        assert {a.login: a.password_once for a in s.query(Account)} == {"nv": False, "snv": True}
     db.dispose()
 
 

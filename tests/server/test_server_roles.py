@@ -78,6 +78,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/session"): Case("POST", "/api/v1/session", {c: 200 for c in CALLERS}, body="login"),
     ("GET", "/api/v1/session"): Case("GET", "/api/v1/session", _ok(200, *ALL)),
     ("DELETE", "/api/v1/session"): Case("DELETE", "/api/v1/session", _ok(200, *ALL)),
+    ("PUT", "/api/v1/session/password"): Case("PUT", "/api/v1/session/password", _ok(200, *ALL), body={"old": PASSWORD, "new": "mat-khau-moi-cua-toi"}),
     ("GET", "/api/v1/rounds"): Case("GET", "/api/v1/rounds", _ok(200, *ALL)),
     ("PUT", "/api/v1/rounds/{year}"): Case("PUT", "/api/v1/rounds/2024", _ok(200, "admin"), body={"self_deadline": "2030-01-15T17:00:00+07:00"}),
     ("GET", "/api/v1/units"): Case("GET", "/api/v1/units", _ok(200, *ALL)),

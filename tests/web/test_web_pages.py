@@ -97,7 +97,11 @@ def test_admin_creates_disables_and_resets_an_account(app: Any) -> None:
     assert "Đã tạo tài khoản snv-2." in r.text
     password = re.search(r'data-field="password">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
     assert len(password) == 16
-    user, _ = login(app, "snv-2", password)
+    user, user_csrf = login(app, "snv-2", password)
+    sent = user.get("/units/so-noi-vu")
+    assert (sent.status_code, sent.headers["location"]) == (303, "/password")  # a one-time password: its own first
+    changed = user.post("/password", data={"csrf_token": user_csrf, "old": password, "new": "mat-khau-cua-snv-2", "again": "mat-khau-cua-snv-2"})
+    assert changed.status_code == 303
     assert user.get("/units/so-noi-vu").status_code == 200
     ids = re.findall(r'<tr data-login="snv-2">.*?/admin/accounts/(\d+)/active', r.text, re.S)
     assert ids
@@ -111,7 +115,8 @@ def test_admin_creates_disables_and_resets_an_account(app: Any) -> None:
     assert "Đã đặt lại mật khẩu của snv-2." in r.text
     fresh = re.search(r'data-field="password">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
     assert fresh != password
-    login(app, "snv-2", fresh)
+    again, _ = login(app, "snv-2", fresh)
+    assert again.get("/units/so-noi-vu").headers["location"] == "/password"  # a reset gives a one-time password too
     audit = c.get("/admin/audit", params={"action": "users.write"})
     assert audit.status_code == 200
     assert re.search(r'data-field="count">4 mục', audit.text), audit.text[-3000:]

@@ -190,7 +190,7 @@ def users_add(db_url: str, login: str, role: str, unit: str | None, agency: str 
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else new_password()
     with _database(db_url) as db, db.session(write=True) as s:
-        services.create_account(s, _settings(db_url), login, role, password, unit, agency)
+        services.create_account(s, _settings(db_url), login, role, password, unit, agency, once=not password_stdin)
     if password_stdin:
         click.echo(f"Đã tạo tài khoản {login} ({role}).")
     else:

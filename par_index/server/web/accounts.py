@@ -16,10 +16,8 @@ from par_index.server import services
 from par_index.server.errors import ApiError
 from par_index.server.models import Account
 from par_index.server.models import Session as LoginSession
-from par_index.server.security import hash_password, new_password, verify_password
+from par_index.server.security import hash_password, new_password
 from par_index.server.settings import Settings
-
-MIN_PASSWORD = 10
 
 
 def list_accounts(s: Session, acct: Account) -> list[dict[str, Any]]:
@@ -57,6 +55,7 @@ def reset_password(s: Session, settings: Settings, acct: Account, route: str, ac
     a = _get(s, account_id)
     password = new_password()
     a.password_hash = hash_password(password)
+    a.password_once = True
     a.failed_logins = 0
     a.blocked_until = None
     s.execute(delete(LoginSession).where(LoginSession.account_id == a.id))
@@ -65,12 +64,7 @@ def reset_password(s: Session, settings: Settings, acct: Account, route: str, ac
 
 
 def change_own_password(s: Session, settings: Settings, acct: Account, route: str, old: str, new: str, again: str) -> None:
-    a = _get(s, acct.id)
-    if not verify_password(a.password_hash, old):
-        raise ApiError(422, "mật khẩu hiện tại không đúng", {"field": "old"})
+    """The password form: the new password typed twice, then :func:`services.change_password`."""
     if new != again:
         raise ApiError(422, "hai lần nhập mật khẩu mới không giống nhau", {"field": "again"})
-    if len(new) < MIN_PASSWORD:
-        raise ApiError(422, f"mật khẩu mới cần ít nhất {MIN_PASSWORD} ký tự", {"field": "new"})
-    a.password_hash = hash_password(new)
-    services.audit(s, settings, acct, "password.change", route, None, a.unit, None, None, {"login": a.login, "password": "đổi"})
+    services.change_password(s, settings, acct, route, old, new)

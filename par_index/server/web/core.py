@@ -90,6 +90,8 @@ def page(method: str, path: str, action: str | None) -> Callable[[Handler], Hand
             ctx = Ctx(request, acct, getattr(request.state, "csrf", None) or "")
             try:
                 if acct is not None and action is not None:
+                    if acct.password_once and action not in services.ONCE_ALLOWED and method == "GET":
+                        return RedirectResponse("/password", status_code=303)  # a form (POST) is refused by allowed()
                     services.allowed(acct, action)
                     if method != "GET":
                         await require_csrf(request)

@@ -67,6 +67,8 @@ async def login_post(ctx: Ctx) -> Response:
     target = _safe_next(str(form.get("next", "/")))
     if target in ("/", "/login"):
         target = HOME.get(got.account.role, "/")
+    if got.account.password_once:
+        target = "/password"  # a one-time password: set one's own first
     ok = RedirectResponse(target, status_code=303)
     max_age = int(settings.session_hours * 3600)
     ok.set_cookie(SESSION_COOKIE, got.token, max_age=max_age, httponly=True, samesite="strict", secure=settings.secure_cookies, path="/")
@@ -99,10 +101,10 @@ async def home(ctx: Ctx) -> Response:
 
 @page("GET", "/password", "session.read")
 async def password_form(ctx: Ctx) -> Response:
-    return render(ctx, "password.html.j2", "Đổi mật khẩu")
+    return render(ctx, "password.html.j2", "Đổi mật khẩu", once=ctx.me.password_once)
 
 
-@page("POST", "/password", "session.read")
+@page("POST", "/password", "password.change")
 async def password_post(ctx: Ctx) -> Response:
     form = await form_of(ctx.request)
 
@@ -116,7 +118,7 @@ async def password_post(ctx: Ctx) -> Response:
         if exc.status != 422:
             raise
         ctx.flashes.append({"kind": "error", "text": exc.message[:1].upper() + exc.message[1:] + "."})
-        return render(ctx, "password.html.j2", "Đổi mật khẩu", status=422)
+        return render(ctx, "password.html.j2", "Đổi mật khẩu", status=422, once=ctx.me.password_once)
     return redirect("/password", "password")
 
 

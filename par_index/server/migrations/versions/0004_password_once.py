@@ -1,0 +1,27 @@
+"""Accounts: ``password_once`` — the account still has the one-time password it was given
+(``users add`` without ``--password-stdin``, an admin's new account or reset) and must set its
+own before anything else. Accounts made before this migration keep working as they did.
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('accounts') as batch:
+        batch.add_column(sa.Column('password_once', sa.Boolean(), nullable=False, server_default=sa.false()))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('accounts') as batch:
+        batch.drop_column('password_once')
