@@ -177,7 +177,7 @@ async def put_password(request: Request, acct: Me) -> dict[str, Any]:
 
     def work() -> dict[str, Any]:
         with db.session(write=True) as s:
-            return services.change_password(s, settings, acct, route, old, new)
+            return services.change_password(s, settings, acct, route, old, new, _token(request)[0] or "")
 
     return await _in_thread(work)
 

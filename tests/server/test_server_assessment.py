@@ -282,6 +282,8 @@ def test_a_one_time_password_must_be_changed_before_anything_else(client: Any) -
     assert r.json()["password_change_required"] is True
     client.cookies.clear()
     h = {"Authorization": f"Bearer {r.json()['token']}"}
+    other = {"Authorization": f"Bearer {client.post('/api/v1/session', json={'login': 'snn', 'password': once}).json()['token']}"}
+    client.cookies.clear()
     for method, path in (("GET", "/api/v1/units"), ("GET", "/api/v1/units/so-noi-vu/assessment"), ("PUT", "/api/v1/units/so-noi-vu/assessment/1.1.2")):
         r = client.request(method, path, headers=h, json={"value": "0.9", "version": 1} if method == "PUT" else None)
         assert r.status_code == 403, (method, path)
@@ -301,6 +303,7 @@ def test_a_one_time_password_must_be_changed_before_anything_else(client: Any) -
     assert r.status_code == 200, r.text
     assert r.json() == {"login": "snn", "password_change_required": False}
     assert client.get("/api/v1/units", headers=h).status_code == 200  # the same session, now free
+    assert client.get("/api/v1/units", headers=other).status_code == 401  # any other session of the one-time password has ended
     assert client.post("/api/v1/session", json={"login": "snn", "password": once}).status_code == 401
     r = client.post("/api/v1/session", json={"login": "snn", "password": "mat-khau-rieng-cua-toi"})
     assert r.status_code == 200 and r.json()["password_change_required"] is False

@@ -63,8 +63,9 @@ def reset_password(s: Session, settings: Settings, acct: Account, route: str, ac
     return a, password
 
 
-def change_own_password(s: Session, settings: Settings, acct: Account, route: str, old: str, new: str, again: str) -> None:
-    """The password form: the new password typed twice, then :func:`services.change_password`."""
+def change_own_password(s: Session, settings: Settings, acct: Account, route: str, old: str, new: str, again: str, token: str) -> None:
+    """The password form: the new password typed twice, then :func:`services.change_password`
+    (``token``: the session that sends the form, the one that stays)."""
     if new != again:
         raise ApiError(422, "hai lần nhập mật khẩu mới không giống nhau", {"field": "again"})
-    services.change_password(s, settings, acct, route, old, new)
+    services.change_password(s, settings, acct, route, old, new, token)

@@ -110,7 +110,10 @@ async def password_post(ctx: Ctx) -> Response:
 
     def work() -> None:
         with ctx.db.session(write=True) as s:
-            accounts.change_own_password(s, ctx.settings, ctx.me, ctx.route, str(form.get("old", "")), str(form.get("new", "")), str(form.get("again", "")))
+            accounts.change_own_password(
+                s, ctx.settings, ctx.me, ctx.route, str(form.get("old", "")), str(form.get("new", "")), str(form.get("again", "")),
+                ctx.request.cookies.get(SESSION_COOKIE, ""),
+            )
 
     try:
         await run_in_threadpool(work)
