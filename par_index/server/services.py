@@ -178,9 +178,11 @@ def logout(s: Session, token: str) -> None:
     s.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
 
 
-def change_password(s: Session, settings: Settings, acct: Account, route: str, old: str, new: str) -> dict[str, Any]:
+def change_password(s: Session, settings: Settings, acct: Account, route: str, old: str, new: str, token: str) -> dict[str, Any]:
     """The account sets its own password (the current one, or its one-time password, given as
-    ``old``); a one-time password is used up by it."""
+    ``old``); a one-time password is used up by it. Every other session of the account ends
+    (one opened by someone else with the old or one-time password must not outlive it); the
+    session ``token`` that made the change stays."""
     allowed(acct, "password.change")
     a = s.get(Account, acct.id)
     if a is None:
@@ -194,6 +196,7 @@ def change_password(s: Session, settings: Settings, acct: Account, route: str, o
     a.password_hash = hash_password(new)
     a.password_once = False
     acct.password_once = False
+    s.execute(delete(LoginSession).where(LoginSession.account_id == a.id, LoginSession.token_hash != token_hash(token)))
     audit(s, settings, acct, "password.change", route, None, a.unit, None, None, {"login": a.login, "password": "đổi"})
     return {"login": a.login, "password_change_required": False}
 
@@ -602,6 +605,10 @@ def list_rounds(s: Session, acct: Account) -> list[dict[str, Any]]:
 def audit_entries(s: Session, acct: Account, unit: str | None = None, year: int | None = None, limit: int = 1000) -> list[dict[str, Any]]:
     allowed(acct, "audit.read")
     q = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(max(1, min(limit, 10000)))
+    if unit and s.scalar(select(func.count()).select_from(Unit).where(Unit.unit == unit, *([Unit.year == year] if year else []))) == 0:
+        # a mistyped unit is not "no change": it is not a unit of the round (or of any round)
+        where = f"kỳ đánh giá năm {year}" if year else "cơ sở dữ liệu"
+        raise ApiError(404, UNIT_UNKNOWN.format(unit=unit, where=where), {"unit": unit, **({"year": year} if year else {})})
     if unit:
         q = q.where(AuditEntry.unit == unit)
     if year:

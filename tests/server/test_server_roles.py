@@ -279,3 +279,58 @@ def test_every_change_needs_the_csrf_token_with_a_cookie_and_is_audited(client: 
     role = {"unit": "unit", "unit2": "unit"}.get(login, login)
     assert {(e.login, e.role, e.route) for e in new} == {(login, role, f"{route[0]} {route[1]}")}
     assert all(e.at is not None and e.after for e in new)
+
+
+def _with(case: Case, login: str, params: dict[str, Any], unit: str = "so-noi-vu", criterion: str | None = None) -> tuple[str, dict[str, Any]]:
+    """``case``'s path and body as ``login`` sends them, with the unit (and the criterion) replaced."""
+    path = case.path.format(**params).replace("so-noi-vu", unit)
+    kw = payload(case, login)
+    if "json" in kw and isinstance(kw["json"], dict):
+        kw["json"] = {**kw["json"], **({"unit": unit} if "unit" in kw["json"] else {})}
+    if criterion is not None:
+        path = path.replace("/assessment/1.1.2", f"/assessment/{criterion}")
+        for part in ("json", "data"):
+            if part in kw and "criterion" in kw[part]:
+                kw[part] = {**kw[part], "criterion": criterion}
+    return path, kw
+
+
+UNIT_ROUTES = sorted(k for k, c in CASES.items() if "so-noi-vu" in c.path or (isinstance(c.body, dict) and c.body.get("unit") == "so-noi-vu"))
+CRITERION_ROUTES = [
+    ("PUT", "/api/v1/units/{unit}/assessment/{criterion}"),
+    ("POST", "/api/v1/units/{unit}/evidence"),
+    ("POST", "/api/v1/units/{unit}/explanations"),
+    ("POST", "/api/v1/appraisals"),
+]
+
+
+@pytest.mark.parametrize("route", UNIT_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_an_unknown_unit_is_404_naming_it(client: Any, route: tuple[str, str]) -> None:
+    case = CASES[route]
+    params = case.prepare(client)
+    login = next(c for c in CALLERS if c is not None and case.expect[c] < 300)
+    path, kw = _with(case, login, params, unit="khong-co")
+    before = audit_rows(client)
+    r = client.request(case.method, path, headers=auth(client.env, login), **kw)
+    assert r.status_code == 404, r.text
+    if route == ("GET", "/api/v1/audit"):  # every year's entries: a unit of no round
+        assert r.json() == {"error": "đơn vị 'khong-co' không có trong cơ sở dữ liệu", "detail": {"unit": "khong-co"}}
+    else:
+        assert r.json() == {"error": "đơn vị 'khong-co' không có trong kỳ đánh giá năm 2024", "detail": {"unit": "khong-co", "year": 2024}}
+    assert audit_rows(client) == before
+
+
+@pytest.mark.parametrize("route", CRITERION_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_an_unknown_criterion_is_404_naming_it(client: Any, route: tuple[str, str]) -> None:
+    case = CASES[route]
+    params = case.prepare(client)
+    login = next(c for c in CALLERS if c is not None and case.expect[c] < 300)
+    path, kw = _with(case, login, params, criterion="9.9.9")
+    before = audit_rows(client)
+    r = client.request(case.method, path, headers=auth(client.env, login), **kw)
+    assert r.status_code == 404, r.text
+    assert r.json() == {
+        "error": "tiêu chí '9.9.9' không có trong bộ tiêu chí của đơn vị loại 'so' (hoặc không áp dụng cho loại này)",
+        "detail": {"criterion": "9.9.9", "kind": "so"},
+    }
+    assert audit_rows(client) == before
