@@ -151,3 +151,21 @@ def test_login_refuses_a_wrong_password_in_vietnamese(app: Any) -> None:
 def test_seed_has_the_script_named_unit() -> None:
     assert "<script>alert(1)</script>" in XSS_UNIT
     assert {a[1] for a in ACCOUNTS} == {"unit", "agency", "appraiser", "admin", "viewer"}
+
+
+def test_every_form_that_changes_something_needs_the_csrf_token(app: Any) -> None:
+    """Every page route a form posts to (all but the login form, which has its own token):
+    refused with 403 without the session's CSRF token or with a wrong one, for a role that
+    may send it — nothing is done."""
+    clients: dict[str, tuple[TestClient, str]] = {}
+    posts = [(path, action) for (method, path), action in ROUTES if method == "POST" and action is not None]
+    assert len(posts) >= 10
+    for path, action in posts:
+        role = next(r for r in sorted(ROLE_LOGIN) if scope(r, action) not in (None, "published"))
+        if role not in clients:
+            clients[role] = login(app, ROLE_LOGIN[role])
+        c, csrf = clients[role]
+        for data in ({}, {"csrf_token": "sai" + csrf}):
+            r = c.post(concrete(path, OWN_UNIT), data=data)
+            assert r.status_code == 403, (role, path, data, r.status_code)
+            assert "mã chống giả mạo (CSRF)" in r.text, (role, path)
