@@ -285,3 +285,36 @@ def test_db_import_leaves_the_unique_key_and_the_foreign_key_checked(env: Any, r
         with pytest.raises(IntegrityError), db.session(write=True) as s:
             s.execute(insert(Assessment), [{**row, "unit": unit, "updated_at": dt.datetime.now(dt.UTC)}])
     db.dispose()
+
+
+def test_db_import_of_the_workbook_format_equals_the_folder(client: Any, tmp_path: Path, run: Any) -> None:
+    """``db import --data book.xlsx`` (one workbook with the folder's tables as sheets) reads
+    through the same reader and gives the round the same results as the folder did."""
+    import csv
+
+    from openpyxl import Workbook
+
+    env = client.env
+    h = auth(env, "appraiser")
+    before = {stage: client.get(f"/api/v1/results?stage={stage}", headers=h).json()["units"] for stage in ("self", "final")}
+    r = client.put("/api/v1/units/so-noi-vu/assessment/1.1.2", json={"value": "10%", "version": 1}, headers=auth(env, "unit"))
+    assert r.status_code == 200  # a change the import must undo
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name in ("units", "assessments", "evidence"):
+        ws = wb.create_sheet(name)
+        with (DATA / f"{name}.csv").open(encoding="utf-8-sig", newline="") as f:
+            for row in csv.reader(f):
+                ws.append(row)
+        for line in ws.iter_rows():
+            for cell in line:
+                cell.number_format = "@"  # text cells, as typed: "0.998" stays the text the CSV holds
+    book = tmp_path / "du-lieu.xlsx"
+    wb.save(book)
+    r = run("db", "import", "--db", env.url, "--data", str(book))
+    assert r.exit_code == 0, r.output
+    assert "Đã nạp năm 2024: 1998 dòng đánh giá, 1790 tài liệu kiểm chứng" in r.output
+    rows = client.get("/api/v1/units/so-noi-vu/assessment", headers=auth(env, "unit")).json()["rows"]
+    assert next(x for x in rows if x["criterion"] == "1.1.2")["value"] == "0.998"
+    for stage in ("self", "final"):
+        assert client.get(f"/api/v1/results?stage={stage}", headers=h).json()["units"] == before[stage]

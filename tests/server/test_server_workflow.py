@@ -314,3 +314,16 @@ def test_last_years_published_results_feed_the_comparison(client: Any, tmp_path:
     assert row is not None
     change = float_to_2dp(now["index"]) - cli.units["so-noi-vu"].index  # type: ignore[operator]
     assert f'class="num down">{signed(change)}</td>' in row.group(1)
+
+
+def test_results_of_an_unknown_stage_or_year(client: Any) -> None:
+    h = auth(client.env, "appraiser")
+    r = client.get("/api/v1/results?stage=tam-tinh", headers=h)
+    assert r.status_code == 422
+    assert r.json() == {"error": "stage phải là self hoặc final", "detail": {"field": "stage"}}
+    r = client.get("/api/v1/results?year=2019", headers=h)
+    assert r.status_code == 404
+    assert r.json() == {"error": "không có kỳ đánh giá năm 2019", "detail": {"year": 2019}}
+    r = client.get("/api/v1/results?year=hai-nghin", headers=h)
+    assert r.status_code == 422
+    assert r.json() == {"error": "thiếu hoặc sai trường: year", "detail": {"fields": ["year"]}}
