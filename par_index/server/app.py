@@ -356,7 +356,7 @@ def post_workbook(request: Request, acct: Me, unit: str, file: Annotated[UploadF
             while chunk := file.file.read(1024 * 1024):
                 size += len(chunk)
                 if size > settings_of(request).max_upload_bytes:
-                    raise ApiError(413, file_too_large(settings_of(request).max_upload_bytes))
+                    raise ApiError(413, file_too_large(settings_of(request).max_upload_bytes), {"max_bytes": settings_of(request).max_upload_bytes})
                 out.write(chunk)
         with db_of(request).session(write=True) as s:
             return services.upload_workbook(s, settings_of(request), acct, route_name(request), unit, path, shown, year)

@@ -241,3 +241,11 @@ def test_other_contents_are_415_whatever_their_name(client: Any, name: str) -> N
     assert [p for p in Path(client.settings.files_dir).rglob("*") if p.is_file()] == []
     rows = client.get("/api/v1/units/so-noi-vu/evidence", headers=auth(client.env, "unit")).json()
     assert [x for x in rows if x["sha256"]] == []
+
+
+def test_a_workbook_over_the_limit_is_413_like_an_evidence_file(client: Any) -> None:
+    """The self-assessment workbook upload counts its file against the same limit, with the same answer."""
+    big = b"PK\x03\x04" + b"0" * (1536 * 1024)
+    r = client.post("/api/v1/units/so-noi-vu/workbook", files={"file": ("phieu.xlsx", big, "application/octet-stream")}, headers=auth(client.env, "unit"))
+    assert r.status_code == 413
+    assert r.json() == {"error": "tệp lớn hơn giới hạn 1 MB", "detail": {"max_bytes": 1048576}}

@@ -18,10 +18,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('accounts') as batch:
-        batch.add_column(sa.Column('password_once', sa.Boolean(), nullable=False, server_default=sa.false()))
+    # a plain ALTER TABLE … ADD COLUMN: a batch copy of ``accounts`` on SQLite would drop the
+    # table, and with foreign keys on, every session with it (every user logged out)
+    op.add_column('accounts', sa.Column('password_once', sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('accounts') as batch:
-        batch.drop_column('password_once')
+    # a plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35), for the same reason
+    op.drop_column('accounts', 'password_once')
