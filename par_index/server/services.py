@@ -212,7 +212,6 @@ ONE_TIME_PASSWORD = (
 )
 
 
-
 def allowed(acct: Account, action: str) -> str:
     """The account's scope for ``action``; 403 when its role may not do it at all, or when the
     account still has its one-time password and ``action`` is not one of :data:`ONCE_ALLOWED`."""
