@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.server_env import CRITERIA, DATA, PASSWORD, auth
+from support.server_env import CRITERIA, DATA, PASSWORD, auth, routes_of
 
 from par_index.server.app import ROUTES
 from par_index.server.roles import PUBLIC, RULES
@@ -166,15 +166,6 @@ def test_every_route_has_a_case_and_a_rule(tmp_path: Path) -> None:
         assert action in RULES or action in PUBLIC, f"{key}: action {action} has no row in roles.RULES"
 
 
-def routes_of(routes: list[Any]) -> list[Any]:
-    """Routes, with those of included routers (newer FastAPI keeps them apart) flattened."""
-    out = []
-    for r in routes:
-        inner = getattr(r, "original_router", None)
-        out.extend(routes_of(inner.routes) if inner is not None else [r])
-    return out
-
-
 def payload(case: Case, caller: str | None) -> dict[str, Any]:
     """The body of ``case``'s request (JSON, form and files) as ``caller`` sends it."""
     if case.body == "login":
@@ -304,33 +295,32 @@ CRITERION_ROUTES = [
 ]
 
 
-@pytest.mark.parametrize("route", UNIT_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
-def test_an_unknown_unit_is_404_naming_it(client: Any, route: tuple[str, str]) -> None:
+def _unknown(client: Any, route: tuple[str, str], **name: str) -> Any:
+    """The route asked by a caller allowed it, with an unknown unit or criterion (``name``):
+    404 and nothing audited; the answer's body."""
     case = CASES[route]
     params = case.prepare(client)
     login = next(c for c in CALLERS if c is not None and case.expect[c] < 300)
-    path, kw = _with(case, login, params, unit="khong-co")
+    path, kw = _with(case, login, params, **name)
     before = audit_rows(client)
     r = client.request(case.method, path, headers=auth(client.env, login), **kw)
     assert r.status_code == 404, r.text
-    if route == ("GET", "/api/v1/audit"):  # every year's entries: a unit of no round
-        assert r.json() == {"error": "đơn vị 'khong-co' không có trong cơ sở dữ liệu", "detail": {"unit": "khong-co"}}
-    else:
-        assert r.json() == {"error": "đơn vị 'khong-co' không có trong kỳ đánh giá năm 2024", "detail": {"unit": "khong-co", "year": 2024}}
     assert audit_rows(client) == before
+    return r.json()
+
+
+@pytest.mark.parametrize("route", UNIT_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_an_unknown_unit_is_404_naming_it(client: Any, route: tuple[str, str]) -> None:
+    body = _unknown(client, route, unit="khong-co")
+    if route == ("GET", "/api/v1/audit"):  # every year's entries: a unit of no round
+        assert body == {"error": "đơn vị 'khong-co' không có trong cơ sở dữ liệu", "detail": {"unit": "khong-co"}}
+    else:
+        assert body == {"error": "đơn vị 'khong-co' không có trong kỳ đánh giá năm 2024", "detail": {"unit": "khong-co", "year": 2024}}
 
 
 @pytest.mark.parametrize("route", CRITERION_ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
 def test_an_unknown_criterion_is_404_naming_it(client: Any, route: tuple[str, str]) -> None:
-    case = CASES[route]
-    params = case.prepare(client)
-    login = next(c for c in CALLERS if c is not None and case.expect[c] < 300)
-    path, kw = _with(case, login, params, criterion="9.9.9")
-    before = audit_rows(client)
-    r = client.request(case.method, path, headers=auth(client.env, login), **kw)
-    assert r.status_code == 404, r.text
-    assert r.json() == {
+    assert _unknown(client, route, criterion="9.9.9") == {
         "error": "tiêu chí '9.9.9' không có trong bộ tiêu chí của đơn vị loại 'so' (hoặc không áp dụng cho loại này)",
         "detail": {"criterion": "9.9.9", "kind": "so"},
     }
-    assert audit_rows(client) == before

@@ -186,3 +186,12 @@ def client(env: Env) -> Iterator[Any]:
 
 def auth(env: Env, login: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {env.tokens[login]}"} if login else {}
+
+
+def routes_of(routes: list[Any]) -> list[Any]:
+    """Routes, with those of included routers (newer FastAPI keeps them apart) flattened."""
+    out = []
+    for r in routes:
+        inner = getattr(r, "original_router", None)
+        out.extend(routes_of(inner.routes) if inner is not None else [r])
+    return out

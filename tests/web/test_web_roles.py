@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from support.server_env import routes_of
 from web_harness import ACCOUNTS, PASSWORD, XSS_UNIT, copy_db
 
 from par_index.server.factory import create_app
@@ -56,15 +57,6 @@ def concrete(path: str, unit: str) -> str:
 
 
 ROUTES = sorted(PAGES.items())
-
-
-def routes_of(routes: list[Any]) -> list[Any]:
-    """Routes, with those of included routers (newer FastAPI keeps them apart) flattened."""
-    out = []
-    for r in routes:
-        inner = getattr(r, "original_router", None)
-        out.extend(routes_of(inner.routes) if inner is not None else [r])
-    return out
 
 
 def test_every_page_route_names_its_action(app: Any) -> None:
