@@ -179,9 +179,11 @@ class ByIdentity(Generic[T]):
         return value if len(value) == len(obj) and (held is None or held.holds(obj)) else None  # type: ignore[arg-type]
 
     def put(self, obj: Any, value: T) -> None:
-        held = None if isinstance(obj, Table) else Held.of(obj)
-        if held is None and not isinstance(obj, Table):
-            return  # a frame whose changes cannot be told
+        held = None
+        if not isinstance(obj, Table):
+            held = Held.of(obj)
+            if held is None:
+                return  # a frame whose changes cannot be told
         key, items = id(obj), self._items
 
         def forget(_ref: object) -> None:
