@@ -19,7 +19,7 @@ from par_index.criteria.compiled import load
 from par_index.server.factory import create_app
 from par_index.server.models import Unit
 from par_index.server.settings import Settings
-from par_index.server.web.widgets import read_input, shown_value, widget_for
+from par_index.server.web.widgets import read_input, read_only_value, shown_value, widget_for
 
 REPO = Path(__file__).resolve().parents[2]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -69,6 +69,19 @@ def test_widgets_show_the_stored_value_as_their_input_wants(crit: Any) -> None:
     assert (leaf("1.1.2").hint, leaf("1.7").hint) == ("một tỷ lệ phần trăm (ví dụ 93% hoặc 93,5%)", "một số nguyên (ví dụ 4)")
     assert leaf("2.1.2").kind == "bool" and shown_value(leaf("2.1.2"), "Có") == "có"
     assert leaf("1.6").kind == "survey"
+
+
+def test_a_locked_form_shows_what_a_reader_reads(crit: Any) -> None:
+    def leaf(code: str) -> Any:
+        return widget_for(crit.leaves[crit.leaf_index[code]])
+
+    assert read_only_value(leaf("2.2"), "1.5") == "1,5"  # not the number input's 1.5
+    assert read_only_value(leaf("2.2"), "1,75") == "1,75"
+    assert read_only_value(leaf("1.7"), "3") == "3"
+    assert read_only_value(leaf("1.1.2"), "0.998") == "99,8%"
+    assert read_only_value(leaf("1.1.1"), "2024-01-04") == "04/01/2024"
+    assert read_only_value(leaf("2.2"), "na") == "không áp dụng"
+    assert read_only_value(leaf("2.1.2"), "NA") == "không áp dụng"
 
 
 # -- in process on a copy of the seeded database ----------------------------------------------
@@ -167,6 +180,14 @@ def test_a_unit_withdraws_before_the_deadline_and_saves_again(app: Any) -> None:
     assert r.status_code == 409 and "phiên bản đã cũ" in r.text
     r = c.post("/units/so-noi-vu/criteria/9.9.9", data={"csrf_token": csrf, "value": "1", "version": version})
     assert r.status_code == 404 and "Tiêu chí &#39;9.9.9&#39; không có trong bộ tiêu chí của đơn vị." in r.text
+
+
+def test_a_submitted_form_shows_points_with_a_decimal_comma(app: Any) -> None:
+    c, csrf = login(app, "so-noi-vu")
+    assert c.post("/units/so-noi-vu/submit", data={"csrf_token": csrf}).status_code == 303
+    page = c.get("/units/so-noi-vu").text
+    assert 'class="save"' not in page  # locked: the values are text, not inputs
+    assert re.search(r'id="c-2-2".*?Giá trị đã khai: <strong data-field="value">1,5</strong>', page, re.S)
 
 
 def test_the_agency_sees_what_it_owes_and_uploads_in_place(app: Any) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from par_index.appraisal.records import show_date
 from par_index.criteria.compiled import CompiledCriteria
-from par_index.server.web.widgets import fits_number_input, shown_value, widget_for
+from par_index.server.web.widgets import fits_number_input, read_only_value, shown_value, widget_for
 
 
 def anchor(code: str) -> str:
@@ -78,6 +78,7 @@ def unit_form(
             "method": leaf.rule.describe(float(leaf.max)),
             "widget": widget,
             "shown": shown,
+            "read_only": read_only_value(widget, stored),
             "number_input": fits_number_input(widget, shown),
             "note": str(row.get("note", "") or ""),
             "version": row.get("version", ""),

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from par_index.common.values import NO_WORDS, YES_WORDS, format_date, format_number, nfc, parse_date_scalar
+from par_index.common.values import NA_WORDS, NO_WORDS, YES_WORDS, format_date, format_number, nfc, parse_date_scalar
 from par_index.criteria.compiled import Leaf
 from par_index.messages import (
     DATE_UNREADABLE,
@@ -85,6 +85,17 @@ def shown_value(widget: Widget, stored: str) -> str:
     if widget.kind in ("count", "points") and _NUMBER.match(stored.replace(" ", "")):
         return stored.replace(" ", "").replace(",", ".")  # <input type=number> reads a dot
     return stored
+
+
+def read_only_value(widget: Widget, stored: str) -> str:
+    """The stored text as a reader sees it on a locked form: a decimal comma (``1,5``, never the
+    number input's ``1.5``), ``không áp dụng`` for an item that does not apply."""
+    shown = shown_value(widget, stored)
+    if shown and nfc(shown).lower() in NA_WORDS:
+        return "không áp dụng"
+    if widget.kind in ("count", "points") and _NUMBER.match(shown):
+        return shown.replace(".", ",")
+    return shown
 
 
 def fits_number_input(widget: Widget, shown: str) -> bool:
