@@ -136,6 +136,24 @@ def test_admin_creates_disables_and_resets_an_account(app: Any) -> None:
     assert password not in audit.text and fresh not in audit.text
 
 
+def test_the_audit_log_reads_in_vietnamese(app: Any) -> None:
+    unit, ucsrf = login(app, "so-noi-vu")
+    assert unit.post("/units/so-noi-vu/submit", data={"csrf_token": ucsrf}).status_code == 303
+    admin, csrf = login(app, "quan-tri")
+    assert admin.post("/admin/calendar", data={"csrf_token": csrf, "self_deadline": "15/01/2025", "explanation_deadline": ""}).status_code == 303
+    page = admin.get("/admin/audit").text
+    rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td data-field=\"action\">([^<]*)</td>.*?"
+                      r'data-field="before">([^<]*)</small>.*?data-field="after">([^<]*)</small>', page, re.S)
+    assert ("so-noi-vu (Đơn vị)", "Nộp phiếu tự đánh giá", "trạng thái: Đang tự đánh giá", "trạng thái: Đã nộp") in rows
+    assert ("(dòng lệnh)", "Khởi tạo cơ sở dữ liệu", "",
+            "tệp tiêu chí: criteria/sets/so.yaml, criteria/agencies.yaml, criteria/sets/huyen.yaml; số đơn vị: 31") in rows
+    calendar = [r for r in rows if r[1] == "Lịch đánh giá"]
+    assert calendar and calendar[0][2:] == ("hạn tự đánh giá: —; hạn giải trình: —; công bố lúc: —", "hạn tự đánh giá: 15/01/2025 23:59; hạn giải trình: —; công bố lúc: —")
+    assert '<option value="unit.submit">Nộp phiếu tự đánh giá</option>' in page
+    for code in ("unit.submit", "db.init", "calendar.write", "(cli)", '"state"', "draft"):
+        assert code not in re.sub(r'<option value="[^"]*"', "", page), code
+
+
 def test_the_calendar_shows_days_left_and_closes_the_form(app: Any) -> None:
     settings: Settings = app.state.settings
     settings.now = lambda: dt.datetime(2025, 1, 10, 3, 0, tzinfo=dt.UTC)  # 10/01/2025 10:00 in Vietnam

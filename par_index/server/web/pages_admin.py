@@ -5,6 +5,7 @@ criteria sets loaded for the year, and the audit log with filters. Also the agen
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from fastapi.responses import Response
@@ -18,6 +19,8 @@ from par_index.server.errors import ApiError
 from par_index.server.models import CriteriaFile, Unit
 from par_index.server.web import accounts, data, labels
 from par_index.server.web.core import VN, Ctx, form_of, page, redirect, render
+from par_index.server.web.render import datetime as vn_time
+from par_index.server.web.render import num
 from par_index.server.web.unit_form import anchor
 
 
@@ -162,10 +165,49 @@ async def audit(ctx: Ctx) -> Response:
             rows = [r for r in rows if r["action"] == action]
         for r in rows:
             r["when"] = dt.datetime.fromisoformat(r["at"]) if r["at"] else None
-        return {"rows": rows[:500], "total": len(rows), "actions": actions, "f": {"unit": unit, "login": login, "action": action}}
+            r["who"] = r["login"] if r["role"] == "cli" else f"{r['login']} ({labels.role(r['role'])})"
+            r["before_text"], r["after_text"] = _change(r["before"]), _change(r["after"])
+        return {"rows": rows[:500], "total": len(rows), "actions": [(a, labels.action(a)) for a in actions], "f": {"unit": unit, "login": login, "action": action}}
 
     context = await run_in_threadpool(work)
     return render(ctx, "audit.html.j2", "Nhật ký thay đổi", **context)
+
+
+_WHEN = ("self_deadline", "explanation_deadline", "published_at")
+_DECIMAL = re.compile(r"^-?\d+\.\d+$")
+
+
+def _change(d: Any) -> str:
+    """An audit entry's before or after as a reader reads it: ``trạng thái: Đã nộp; …``."""
+    if d is None:
+        return ""
+    if not isinstance(d, dict):
+        return _word("", d)
+    return "; ".join(f"{labels.FIELDS[k]}: {_word(k, v)}" for k, v in d.items() if k in labels.FIELDS)
+
+
+def _word(key: str, v: Any) -> str:
+    if v is None or v == "":
+        return "—"
+    if isinstance(v, bool):
+        return "có" if v else "không"
+    if isinstance(v, list):
+        return ", ".join(_word(key, x) for x in v)
+    if isinstance(v, float):
+        return num(v)
+    text = str(v)
+    if key == "state":
+        return labels.state(text)
+    if key == "stage":
+        return labels.stage(text)
+    if key == "role":
+        return labels.role(text)
+    if key in _WHEN:
+        try:
+            return vn_time(dt.datetime.fromisoformat(text))
+        except ValueError:
+            return text
+    return text.replace(".", ",") if _DECIMAL.match(text) else text
 
 
 # -- agency -------------------------------------------------------------------------------------

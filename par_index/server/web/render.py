@@ -71,7 +71,7 @@ def datetime(d: dt.datetime | None) -> str:
 def environment() -> Environment:
     env = new_environment(PackageLoader("par_index.server", "templates"))  # the package's one set-up: autoescaped, strict
     env.filters.update(num=num, fixed=fixed, signed=signed, date=date, datetime=datetime,
-                       role=labels.role, state=labels.state)
+                       role=labels.role, state=labels.state, action=labels.action)
     env.globals.update(labels=labels)
     return env
 
