@@ -243,6 +243,20 @@ def test_the_agency_sees_what_it_owes_and_uploads_in_place(app: Any) -> None:
     assert r.status_code == 415 and "Loại tệp không được chấp nhận" in r.text
 
 
+def test_a_refusal_page_says_why_without_blaming_the_role(app: Any) -> None:
+    viewer, _ = login(app, "xem")
+    early = viewer.get("/ranking")
+    assert early.status_code == 403
+    assert re.search(r'<p class="message">Kết quả chưa được công bố.</p>\s*<p>Kết quả xem được ở đây sau khi Sở Nội vụ công bố.</p>', early.text)
+    assert "thuộc về một đơn vị hoặc một vai trò khác" not in early.text  # the viewer's role is not the reason
+    unit, _ = login(app, "so-noi-vu")
+    other = unit.get("/units/so-tu-phap")
+    assert other.status_code == 403
+    assert "<p>Trang này thuộc về một đơn vị hoặc một vai trò khác. Nếu cần quyền, hãy liên hệ quản trị viên.</p>" in other.text
+    role = unit.get("/admin/accounts")
+    assert role.status_code == 403 and "thuộc về một đơn vị hoặc một vai trò khác" in role.text
+
+
 def test_after_publication_a_viewer_reads_the_ranking_and_unit_reports(app: Any) -> None:
     viewer, _ = login(app, "xem")
     assert viewer.get("/ranking").status_code == 403

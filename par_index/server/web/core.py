@@ -235,8 +235,11 @@ HEADINGS = {
 
 def error_page(ctx: Ctx, exc: ApiError) -> HTMLResponse:
     hint = ""
-    if exc.status == 403:
+    detail = exc.detail if isinstance(exc.detail, dict) else {}
+    if exc.status == 403 and ({"action", "unit", "agency"} & detail.keys()):  # a role's or another unit's page
         hint = "Trang này thuộc về một đơn vị hoặc một vai trò khác. Nếu cần quyền, hãy liên hệ quản trị viên."
+    elif exc.status == 403 and "year" in detail:  # the results before publication
+        hint = "Kết quả xem được ở đây sau khi Sở Nội vụ công bố."
     elif exc.status == 401:
         hint = "Hãy đăng nhập lại."
     resp = render(ctx, "error.html.j2", HEADINGS.get(exc.status, "Lỗi"), status=exc.status, code=exc.status, heading=HEADINGS.get(exc.status, "Lỗi"),
