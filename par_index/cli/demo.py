@@ -72,9 +72,9 @@ Step = Callable[[DemoContext], list[tuple[str, Path]]]
 
 def example_inputs() -> tuple[tuple[Path, ...], Path, str]:
     if all(p.is_file() for p in BAC_GIANG_CRITERIA) and (BAC_GIANG_DATA / "units.csv").is_file():
-        return BAC_GIANG_CRITERIA, BAC_GIANG_DATA, "Bắc Giang 2024 (số liệu đơn vị là TỔNG HỢP GIẢ ĐỊNH — synthetic)"
+        return BAC_GIANG_CRITERIA, BAC_GIANG_DATA, "Bắc Giang 2024 (số liệu đơn vị là TỔNG HỢP GIẢ ĐỊNH)"
     if all(p.is_file() for p in SYNTHETIC_CRITERIA):
-        return SYNTHETIC_CRITERIA, SYNTHETIC_DATA, "bộ dữ liệu nhỏ TỔNG HỢP GIẢ ĐỊNH (synthetic)"
+        return SYNTHETIC_CRITERIA, SYNTHETIC_DATA, "bộ dữ liệu nhỏ TỔNG HỢP GIẢ ĐỊNH"
     raise InputError(
         Problem("demo_data_missing", "không tìm thấy dữ liệu mẫu; lệnh demo cần chạy từ bản sao kho mã nguồn (criteria/, evidence/)", file=str(REPO))
     )

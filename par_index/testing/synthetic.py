@@ -73,7 +73,7 @@ def synthetic(n_units: int, n_leaves: int, seed: int = 0, kinds: tuple[str, ...]
         areas.append({"code": str(a // 10 + 1), "name": f"Lĩnh vực {a // 10 + 1}", "children": children})
     raw = {
         "id": f"synthetic-{n_units}x{n_leaves}-{seed}",
-        "title": "Bộ tiêu chí tổng hợp (synthetic)",
+        "title": "Bộ tiêu chí tổng hợp giả định",
         "year": 2024,
         "unit_kinds": ["so"],
         "provenance": "illustrative",

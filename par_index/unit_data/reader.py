@@ -600,7 +600,7 @@ def read_label(folder: Path) -> str | None:
         )
     label = str(raw["label"]).strip()
     if raw.get("synthetic") and "giả định" not in label.lower():
-        label = f"DỮ LIỆU GIẢ ĐỊNH (synthetic): {label}"
+        label = f"DỮ LIỆU GIẢ ĐỊNH: {label}"
     return label
 
 

@@ -174,7 +174,7 @@ def test_dataset_label_is_carried_to_every_output(tmp_path: Path, capsys: pytest
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
     (data / "dataset.yaml").write_text("synthetic: true\nlabel: 'Bộ dữ liệu thử'\n", encoding="utf-8")
-    label = "DỮ LIỆU GIẢ ĐỊNH (synthetic): Bộ dữ liệu thử"
+    label = "DỮ LIỆU GIẢ ĐỊNH: Bộ dữ liệu thử"
     for suffix in (".json", ".html", ".xlsx"):
         assert run(["score", "--criteria", MINI, "--data", str(data), "--out", str(tmp_path / f"r{suffix}")], capsys)[0] == 0
     assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["dataset"] == label

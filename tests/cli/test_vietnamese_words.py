@@ -22,6 +22,22 @@ def test_help_in_vietnamese(argv: list[str], capsys: pytest.CaptureFixture[str])
         assert english not in out, english
 
 
+def test_the_example_data_says_it_is_made_up_in_vietnamese_only() -> None:
+    from par_index.pipeline import read_data
+
+    for folder in ("2024", "2024-xa-yen-the"):
+        label = read_data(REPO / "evidence" / "bac-giang" / folder).label or ""
+        assert label.startswith("Dữ liệu minh họa tổng hợp giả định: tên "), label
+        assert "synthetic" not in label.lower()
+
+
+def test_a_synthetic_flag_adds_a_vietnamese_prefix(tmp_path) -> None:
+    from par_index.unit_data.reader import read_label
+
+    (tmp_path / "dataset.yaml").write_text("synthetic: true\nlabel: 'Bộ dữ liệu thử'\n", encoding="utf-8")
+    assert read_label(tmp_path) == "DỮ LIỆU GIẢ ĐỊNH: Bộ dữ liệu thử"
+
+
 def test_click_errors_in_vietnamese(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["score", "--criteria", MINI]) == 2
     assert capsys.readouterr().err.strip() == "Lỗi câu lệnh: Thiếu tùy chọn '--data'. Xem: par-index score --help"
