@@ -98,7 +98,10 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return gettext(singular if n == 1 else plural)
 
 
-METAVARS = {"text": "VĂN_BẢN", "integer": "SỐ_NGUYÊN", "float": "SỐ", "path": "ĐƯỜNG_DẪN", "file": "TỆP", "directory": "THƯ_MỤC"}
+METAVARS = {
+    "text": "VĂN_BẢN", "integer": "SỐ_NGUYÊN", "integer range": "SỐ_NGUYÊN", "float": "SỐ", "float range": "SỐ",
+    "path": "ĐƯỜNG_DẪN", "file": "TỆP", "directory": "THƯ_MỤC",
+}
 
 
 def localise(command: click.Command) -> None:

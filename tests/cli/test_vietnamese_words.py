@@ -22,6 +22,40 @@ def test_help_in_vietnamese(argv: list[str], capsys: pytest.CaptureFixture[str])
         assert english not in out, english
 
 
+def commands() -> list[list[str]]:
+    from par_index.cli.main import COMMAND_NAMES, load_command
+
+    out = []
+    for name in COMMAND_NAMES:
+        out.append([name])
+        out += [[name, sub] for sub in getattr(load_command(name), "commands", {})]
+    return out
+
+
+def test_every_commands_help_names_its_values_in_vietnamese(capsys: pytest.CaptureFixture[str]) -> None:
+    names = commands()
+    assert len(names) >= 20  # 16 commands, db init/import/export, users add
+    for argv in names:
+        assert main([*argv, "--help"]) == 0
+        out = capsys.readouterr().out
+        for english in ("TEXT", "PATH", "INTEGER", "FLOAT", "RANGE", "FILENAME", "BOOLEAN", "DIRECTORY"):
+            assert english not in out, (argv, english)
+    main(["robustness", "--help"])
+    out = capsys.readouterr().out
+    assert "--draws SỐ_NGUYÊN" in out and "--down SỐ" in out and "--up SỐ" in out
+    main(["plan", "--help"])
+    out = capsys.readouterr().out
+    assert "--target-index SỐ" in out and "--budget SỐ" in out
+    main(["report", "--help"])
+    assert "--date NGÀY" in capsys.readouterr().out
+    main(["plan-status", "--help"])
+    assert "--as-of NGÀY" in capsys.readouterr().out
+    main(["users", "add", "--help"])
+    out = capsys.readouterr().out
+    assert "--role VAI_TRÒ" in out and "appraiser (thẩm định)" in out
+    assert "postgresql://người_dùng:mật_khẩu@máy/tên_csdl" in out  # not cut in two by the wrapping
+
+
 def test_the_example_data_says_it_is_made_up_in_vietnamese_only() -> None:
     from par_index.pipeline import read_data
 

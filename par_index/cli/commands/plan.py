@@ -73,9 +73,9 @@ def print_plan(p: Plan) -> None:
 @criteria_option
 @data_option
 @click.option("--unit", required=True, help="Mã đơn vị.")
-@click.option("--target-index", help="Chỉ số cần đạt (ví dụ 90).")
+@click.option("--target-index", metavar="SỐ", help="Chỉ số cần đạt (ví dụ 90).")
 @click.option("--target-rank", type=int, help="Xếp hạng cần đạt (so với điểm hiện tại của các đơn vị khác).")
-@click.option("--budget", help="Chi phí tối đa: tìm chỉ số cao nhất trong giới hạn này.")
+@click.option("--budget", metavar="SỐ", help="Chi phí tối đa: tìm chỉ số cao nhất trong giới hạn này.")
 @click.option("--costs", "costs_path", type=click.Path(path_type=Path), help="Tệp CSV chi phí: criterion,cost (tùy chọn unit, points). Mặc định 1 mỗi bước.")
 @stage_option
 @click.option("--out", type=click.Path(path_type=Path), help="Ghi ra tệp .json hoặc .html.")

@@ -54,6 +54,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
 @click.option(
     "--as-of",
     "as_of",
+    metavar="NGÀY",
     callback=_date,
     help="Tính đến ngày dd/mm/yyyy (mặc định: hôm nay, nhưng không quá 31/12 của năm kế hoạch).",
 )

@@ -17,7 +17,7 @@ from par_index.errors import InputError, Problem
 @data_option
 @click.option("--previous", type=click.Path(path_type=Path), help="Kết quả năm trước (tệp .json hoặc .csv do `score --out` ghi) để so sánh thứ hạng, chỉ số.")
 @click.option("--notes", type=click.Path(path_type=Path), help="Khó khăn, đề xuất của đơn vị: CSV unit,section,text (section: kho_khan hoặc de_xuat).")
-@click.option("--date", "date_text", help="Ngày lập báo cáo, dd/mm/yyyy (mặc định: hôm nay).")
+@click.option("--date", "date_text", metavar="NGÀY", help="Ngày lập báo cáo, dd/mm/yyyy (mặc định: hôm nay).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Thư mục ghi báo cáo.")
 def command(criteria_paths: tuple[Path, ...], data_path: Path, previous: Path | None, notes: Path | None, date_text: str | None, out: Path) -> None:
     """Lập mọi báo cáo: xếp hạng toàn tỉnh, tài liệu kiểm chứng theo cơ quan, báo cáo tự đánh giá từng đơn vị, và tệp Excel."""

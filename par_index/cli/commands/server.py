@@ -179,7 +179,10 @@ def users_group() -> None:
 @users_group.command("add")
 @db_option
 @click.option("--login", "login", required=True, help="Tên đăng nhập.")
-@click.option("--role", type=click.Choice(["unit", "agency", "appraiser", "admin", "viewer"]), required=True)
+@click.option(
+    "--role", type=click.Choice(["unit", "agency", "appraiser", "admin", "viewer"]), required=True, metavar="VAI_TRÒ",
+    help="Vai trò: unit (đơn vị), agency (cơ quan cung cấp tài liệu), appraiser (thẩm định), admin (quản trị), viewer (xem kết quả).",
+)
 @click.option("--unit", default=None, help="Mã đơn vị (vai trò unit).")
 @click.option("--agency", default=None, help="Mã cơ quan cung cấp tài liệu (vai trò agency), như trong bộ tiêu chí.")
 @click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu từ đầu vào chuẩn thay vì tạo mật khẩu dùng một lần.")
