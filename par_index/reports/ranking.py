@@ -199,7 +199,7 @@ def _read_previous_json(path: Path) -> PreviousResults:
         _add_previous(units, problems, path, PreviousUnit(u["unit"].strip(), str(u.get("name") or ""), str(u.get("kind") or ""), float_to_2dp(idx), rank, u.get("band")), None)
     if problems:
         raise InputError(problems)
-    return PreviousResults(str(path), str(doc.get("criteria") or ""), units)
+    return PreviousResults(path.name, str(doc.get("criteria") or ""), units)  # its name: no folder of this machine in a report
 
 
 def _add_previous(units: dict[str, PreviousUnit], problems: list[Problem], path: Path, pu: PreviousUnit, line: int | None) -> None:
@@ -241,7 +241,7 @@ def _read_previous_csv(path: Path) -> PreviousResults:
         _add_previous(units, problems, path, PreviousUnit(unit, row["name"], row["kind"], float_to_2dp(float(idx[n])), rank, row["band"] or None), line)
     if problems:
         raise InputError(problems)
-    return PreviousResults(str(path), "", units)
+    return PreviousResults(path.name, "", units)
 
 
 @dataclass

@@ -37,7 +37,7 @@ def test_the_demo_writes_no_absolute_path(tmp_path: Path, capsys: pytest.Capture
     assert "bao-cao/xep-hang.html" in texts and "tien-do-ke-hoach.json" in texts
     assert "de-xuat-tham-dinh-lan-1.xlsx!xl/worksheets/sheet2.xml" in texts
     # the shipped files are named as the repository names them
-    assert "So sánh với kết quả năm trước: evidence/bac-giang/2023/ket-qua-2023.json" in texts["bao-cao/xep-hang.html"]
+    assert "So sánh với kết quả năm trước: ket-qua-2023.json (bac-giang-2023-synthetic)." in texts["bao-cao/xep-hang.html"]
     assert '"file": "evidence/bac-giang/2024/plan-progress.csv"' in texts["tien-do-ke-hoach.json"]
     assert "<t>evidence/bac-giang/2024</t>" in texts["de-xuat-tham-dinh-lan-1.xlsx!xl/worksheets/sheet2.xml"]
     assert "dữ liệu: evidence/bac-giang/2024" in console

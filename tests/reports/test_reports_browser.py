@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from support.browser import INSTALL_HINT, blank_fraction, chromium_path, open_pages
+from support.browser import INSTALL_HINT, blank_fraction, chromium_path, open_pages, probe_print
 from support.paths import REPO
 
 from par_index.criteria.compiled import load
@@ -67,3 +67,23 @@ def test_titles_are_vietnamese(opened):
     assert titles["xep-hang.html"] == "Kết quả Chỉ số CCHC năm 2024 — xếp hạng, xếp loại"
     assert titles["tai-lieu-kiem-chung.html"] == "Tài liệu kiểm chứng theo cơ quan cung cấp"
     assert titles["don-vi/so-noi-vu.html"] == "Báo cáo tự đánh giá Chỉ số CCHC năm 2024 — Sở Nội vụ"
+
+
+TABLE_WIDTHS = """[...document.querySelectorAll('table')].map(t => [t.className,
+  Math.round(t.getBoundingClientRect().width), document.documentElement.clientWidth,
+  Math.round((t.querySelector('thead th:nth-child(2)') || t).getBoundingClientRect().width)])"""
+
+
+def test_every_table_fits_the_a4_page_it_prints_on(opened):
+    """A table wider than the paper makes Chromium shrink the whole page; the province ranking's
+    long headings (kept on one line) did, and squeezed the units' names to a word a line."""
+    _reports, out = opened
+    for page in ("xep-hang.html", "tai-lieu-kiem-chung.html", "don-vi/so-noi-vu.html"):
+        tables = probe_print(out / page, TABLE_WIDTHS)
+        assert tables, page
+        for name, width, paper, _second in tables:
+            assert width <= paper, (page, name, width, paper)
+    ranking = [t for t in probe_print(out / "xep-hang.html", TABLE_WIDTHS) if t[0] == "ranking"]
+    assert len(ranking) == 2
+    for _name, _width, _paper, unit_column in ranking:
+        assert unit_column >= 90, ranking  # "Văn phòng UBND tỉnh" on two lines at most, not four

@@ -201,6 +201,31 @@ def _visit(pipe: _Pipe, html: Path, width: int, max_height: int, print_pdf: bool
     return report
 
 
+A4_PORTRAIT_PX = 703  # the printed width of an A4 page with 12 mm margins (186 mm) in CSS pixels
+
+
+def probe_print(html: Path, expression: str, width: int = A4_PORTRAIT_PX) -> Any:
+    """The value of ``expression`` (JavaScript) in ``html`` laid out as it prints: print media, the
+    page's printable width — to measure whether a table fits the paper instead of being shrunk."""
+    browser = chromium_path()
+    if browser is None:
+        raise RuntimeError(INSTALL_HINT)
+    with tempfile.TemporaryDirectory(prefix="par-index-chromium-") as user_dir:
+        pipe = _Pipe(browser, user_dir)
+        try:
+            target = pipe.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+            session = pipe.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+            pipe.send("Page.enable", session=session)
+            pipe.send("Emulation.setEmulatedMedia", {"media": "print"}, session=session)
+            pipe.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": 1000, "deviceScaleFactor": 1, "mobile": False}, session=session)
+            pipe.send("Page.navigate", {"url": html.resolve().as_uri()}, session=session)
+            pipe.wait_event("Page.loadEventFired")
+            got = pipe.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=session)
+            return got.get("result", {}).get("value")
+        finally:
+            pipe.close()
+
+
 def blank_fraction(png: bytes) -> tuple[float, int]:
     """(share of pixels that are pure white, number of distinct colours) of a PNG screenshot."""
     import io
