@@ -243,6 +243,22 @@ def test_ranking_and_unit_report_print_on_a4(browser: Browser) -> None:
         pdf = base64.b64decode(browser.driver.print_page(a4))
         assert pdf[:5] == b"%PDF-" and len(pdf) > 10_000, path
         assert b"/MediaBox [0 0 595" in pdf, path  # A4: 595 × 842 points
+    # laid out as it prints (A4 portrait, 12 mm margins: 703 px): the ranking fits the paper, so
+    # Chromium does not shrink the page, and a unit's name has room (not a word a line)
+    driver = browser.driver
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 703, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        browser.visit("/ranking")
+        tables = driver.execute_script(
+            "return [...document.querySelectorAll('table.ranking')].map(t => [Math.round(t.getBoundingClientRect().width),"
+            " document.documentElement.clientWidth, Math.round(t.querySelector('thead th:nth-child(2)').getBoundingClientRect().width)])")
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert len(tables) == 2
+    for width, paper, unit_column in tables:
+        assert width <= paper and unit_column >= 90, tables
 
 
 def test_login_by_keyboard_alone(browser: Browser) -> None:
