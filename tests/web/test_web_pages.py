@@ -257,6 +257,15 @@ def test_a_refusal_page_says_why_without_blaming_the_role(app: Any) -> None:
     assert role.status_code == 403 and "thuộc về một đơn vị hoặc một vai trò khác" in role.text
 
 
+def test_a_report_is_dated_by_the_vietnamese_calendar(app: Any) -> None:
+    settings: Settings = app.state.settings
+    settings.now = lambda: dt.datetime(2025, 1, 15, 17, 30, tzinfo=dt.UTC)  # 16/01/2025 00:30 in Vietnam
+    appraiser, _ = login(app, "tham-dinh")
+    report = appraiser.get("/reports/units/so-noi-vu")
+    assert report.status_code == 200
+    assert "Ngày lập báo cáo: 16/01/2025" in report.text
+
+
 def test_after_publication_a_viewer_reads_the_ranking_and_unit_reports(app: Any) -> None:
     viewer, _ = login(app, "xem")
     assert viewer.get("/ranking").status_code == 403

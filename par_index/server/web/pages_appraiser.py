@@ -31,7 +31,7 @@ from par_index.scoring.engine import Results
 from par_index.server import services
 from par_index.server.errors import ApiError
 from par_index.server.web import data, labels
-from par_index.server.web.core import Ctx, form_of, page, redirect, render
+from par_index.server.web.core import VN, Ctx, form_of, page, redirect, render
 from par_index.server.web.unit_form import anchor
 from par_index.unit_data.reader import UnitData
 
@@ -275,6 +275,11 @@ def _report_key(ctx: Ctx, s: Any) -> tuple[Any, ...]:
     return (ctx.settings.db_url, rnd.year, services.data_revision(s, rnd.year))
 
 
+def _today(ctx: Ctx) -> dt.date:
+    """The report's date as the province reads its calendar (Vietnam time, not the server's UTC)."""
+    return ctx.settings.now().astimezone(VN).date()
+
+
 def _reports_folder(ctx: Ctx, name: str) -> Path:
     """Every report ``par-index report`` writes, once per change of the round."""
     with ctx.db.session() as s:
@@ -286,7 +291,7 @@ def _reports_folder(ctx: Ctx, name: str) -> Path:
         rd = data.round_data(s, ctx.settings, key[1])
         previous = _previous(s, ctx, key[1])
     out = Path(_TMP.name) / f"{key[1]}-{key[2]}"
-    write_reports(prepare(rd.criteria.sets, rd.data, dt.date.today()), out, previous)
+    write_reports(prepare(rd.criteria.sets, rd.data, _today(ctx)), out, previous)
     _REPORTS[("folder", *key)] = out
     return out
 
@@ -300,7 +305,7 @@ def _unit_report(ctx: Ctx, unit: str) -> str:
         key = _report_key(ctx, s)
         rd = data.round_data(s, ctx.settings, key[1])
         if ("inputs", *key) not in _REPORTS:
-            inp = prepare(rd.criteria.sets, rd.data, dt.date.today())
+            inp = prepare(rd.criteria.sets, rd.data, _today(ctx))
             requirements, problems = evidence_review(inp)
             inp.evidence_problems, inp.evidence_reviewed = problems, requirements is not None
             _REPORTS[("inputs", *key)] = inp
