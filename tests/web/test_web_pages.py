@@ -257,6 +257,15 @@ def test_a_refusal_page_says_why_without_blaming_the_role(app: Any) -> None:
     assert role.status_code == 403 and "thuộc về một đơn vị hoặc một vai trò khác" in role.text
 
 
+def test_an_address_the_pages_cannot_read_is_a_page_not_json(app: Any) -> None:
+    admin, csrf = login(app, "quan-tri")
+    r = admin.post("/admin/accounts/abc/active", data={"csrf_token": csrf, "active": "0"})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    assert '<p class="message">Thiếu hoặc sai trường: account_id.</p>' in r.text
+    api = admin.get("/api/v1/audit", params={"limit": "nhiều"})
+    assert api.status_code == 422 and api.json()["error"] == "thiếu hoặc sai trường: limit"  # the API keeps its JSON
+
+
 def test_a_report_is_dated_by_the_vietnamese_calendar(app: Any) -> None:
     settings: Settings = app.state.settings
     settings.now = lambda: dt.datetime(2025, 1, 15, 17, 30, tzinfo=dt.UTC)  # 16/01/2025 00:30 in Vietnam

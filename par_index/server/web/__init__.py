@@ -13,9 +13,11 @@ scored by the engine, cached per change), ``accounts``, and one ``pages_*`` modu
 from __future__ import annotations
 
 import inspect
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -50,5 +52,17 @@ def mount(app: FastAPI) -> None:
         message = "không có trang này" if exc.status_code == 404 else "trang này không nhận thao tác này"
         return error_page(Ctx(request, None, ""), ApiError(exc.status_code, message))
 
+    invalid = app.exception_handlers[RequestValidationError]
+
+    async def _invalid(request: Request, exc: Exception) -> Response:
+        """A page address or form the routes cannot read (``/admin/accounts/abc/active``): the
+        API's message (``thiếu hoặc sai trường: account_id``) on a page, not as JSON."""
+        answer = await _call(invalid, request, exc)
+        if request.url.path.startswith(PREFIX):
+            return answer
+        message = json.loads(bytes(answer.body))["error"]
+        return error_page(Ctx(request, getattr(request.state, "account", None), getattr(request.state, "csrf", None) or ""), ApiError(422, message))
+
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid)
