@@ -124,6 +124,46 @@ def fit_row_heights(ws: Any) -> None:
             dim.height = row_height(n, size)
 
 
+def wrap_cut_text(ws: Any) -> None:
+    """No text is cut at its column's edge: a text cell wider than its column, with a filled cell
+    to its right (which would hide the rest), wraps instead; a column whose longest word does not
+    fit (a unit code like ``so-cong-thuong``) is first widened to it, up to :data:`WIDEST_WORD`."""
+    from copy import copy
+
+    from openpyxl.utils import get_column_letter
+
+    from par_index.common.text_metrics import DEFAULT_SIZE, column_points, text_width
+
+    merged = {(r, c) for rng in ws.merged_cells.ranges for r in range(rng.min_row, rng.max_row + 1) for c in range(rng.min_col, rng.max_col + 1)}
+    cells = ws._cells
+    cut: dict[int, list[Any]] = {}
+    for (r, c), cell in cells.items():
+        v = cell.value
+        if cell.data_type != "s" or not isinstance(v, str) or (r, c) in merged or cell.alignment.wrap_text:
+            continue
+        right = cells.get((r, c + 1))
+        if right is None or right.value is None or right.value == "":
+            continue  # the text runs on over the empty cell: nothing is hidden
+        width = float(ws.column_dimensions[get_column_letter(c)].width or 8.43)
+        size, bold = float(cell.font.sz or DEFAULT_SIZE), bool(cell.font.b)
+        if text_width(v, size, bold) > column_points(width):
+            cut.setdefault(c, []).append(cell)
+    for c, found in cut.items():
+        dim = ws.column_dimensions[get_column_letter(c)]
+        width = float(dim.width or 8.43)
+        for cell in found:
+            size, bold = float(cell.font.sz or DEFAULT_SIZE), bool(cell.font.b)
+            word = max(cell.value.split(), key=lambda w: text_width(w, size, bold), default="")
+            while width < WIDEST_WORD and text_width(word, size, bold) > column_points(width):
+                width += 1
+        dim.width = width
+        for cell in found:
+            if text_width(cell.value, float(cell.font.sz or DEFAULT_SIZE), bool(cell.font.b)) > column_points(width):
+                alignment = copy(cell.alignment)
+                alignment.wrap_text = True
+                cell.alignment = alignment
+
+
 def print_setup(ws: Any) -> None:
     """A4 page set-up for a sheet people print, unless its writer set one: fit to the page width
     (as many pages down as needed), landscape for more than 6 columns, the rows above the frozen
@@ -148,17 +188,20 @@ def print_setup(ws: Any) -> None:
 
 FONT_NAME = "Times New Roman"  # what administrative documents use; LibreOffice keeps the diacritics
 FIT_ROWS_UP_TO = 5000  # row heights are estimated on sheets up to this many rows (the ones people print)
+WIDEST_WORD = 30  # characters: a column is widened for its longest word up to this, then the word breaks
 
 
 def save(wb: Any, path: Path, formulas: bool = False) -> None:
     """Save ``wb`` to ``path`` whole or not at all, every sheet set up for A4 (:func:`print_setup`),
-    every font named Times New Roman (:func:`named_font`) and rows of wrapped text tall enough
-    for it (:func:`fit_row_heights`). Without ``formulas`` (every writer but the self-assessment
-    template, whose user text goes through :func:`put`) no cell is a formula."""
+    every font named Times New Roman (:func:`named_font`), no text cut at a column's edge
+    (:func:`wrap_cut_text`) and rows of wrapped text tall enough for it (:func:`fit_row_heights`).
+    Without ``formulas`` (every writer but the self-assessment template, whose user text goes
+    through :func:`put`) no cell is a formula."""
     named_font(wb)
     for ws in wb.worksheets:
         print_setup(ws)
         if ws.max_row <= FIT_ROWS_UP_TO:
+            wrap_cut_text(ws)
             fit_row_heights(ws)
     if not formulas:
         text_only(wb)

@@ -26,7 +26,7 @@ HEADER_SCAN_ROWS = 40  # the header block and the table header are within these 
 
 # The table: key -> (column letter, header text, width). Inputs are the keys in INPUTS.
 COLUMNS: dict[str, tuple[str, str, float]] = {
-    "code": ("A", "Mã", 10),
+    "code": ("A", "Mã", 12),  # the header block's labels (bold "Loại đơn vị") fit on one line
     "name": ("B", "Nội dung tiêu chí", 58),
     "max": ("C", "Điểm tối đa", 9),
     "method": ("D", "Cách chấm điểm", 46),

@@ -69,7 +69,7 @@ def test_rows_put_together_from_each_columns_distinct_cells(tmp_path: Path, monk
     assert data is not None
 
     def text(ref: str, s: str) -> str:
-        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{s}</t></is></c>'
+        return f'<c r="{ref}" s="3" t="inlineStr"><is><t xml:space="preserve">{s}</t></is></c>'
 
     assert data.group(1) == (
         f'<row r="2">{text("A2", "a")}<c r="B2" s="2"><v>1</v></c></row>'
@@ -85,6 +85,21 @@ def _sheet_xml(path: Path) -> str:
 
     with zipfile.ZipFile(path) as z:
         return z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+
+
+def test_a_long_text_wraps_in_a_row_tall_enough_for_it(tmp_path: Path) -> None:
+    """Text cells wrap: a name wider than its column is not cut by the cell beside it; its row is
+    stored as tall as its lines need (a spreadsheet prints a row at its stored height)."""
+    from par_index.common.text_metrics import row_height, wrapped_lines
+
+    name = "Sở Lao động - Thương binh và Xã hội"
+    rows = [[name, 77.63], ["Sở Y tế", 74.86], [None, 1.0]]
+    wb = load_workbook(write_tables(tmp_path / "t.xlsx", [Table("T", ["Tên", "Điểm"], rows, {2}, {1: 12})]))
+    ws = wb["T"]
+    assert ws["A2"].alignment.wrap_text and ws["A3"].alignment.wrap_text and not ws["B2"].alignment.wrap_text
+    assert wrapped_lines(name, 12) == 4
+    assert ws.row_dimensions[2].height == row_height(4) == 57.75
+    assert ws.row_dimensions[3].height is None and ws.row_dimensions[4].height is None  # one line: the default row
 
 
 def test_columns_and_one_type_columns_give_the_rows_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
