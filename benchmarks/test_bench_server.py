@@ -284,9 +284,9 @@ def test_results_vs_score(benchmark: Any, backend: str, tmp_path: Path, request:
 
         read_parts, parts_read = bulk_read.read_parts, []
 
-        def counted(database: str, parts: Any, encode: Any = ()) -> Any:
+        def counted(database: str, parts: Any, encode: Any = (), snapshot: Any = None) -> Any:
             parts_read.append(len(parts))
-            return read_parts(database, parts, encode)
+            return read_parts(database, parts, encode, snapshot)
 
         bulk_read.read_parts = counted  # type: ignore[assignment]  # how many parts the read was cut into (idle cores)
         collect, taken = bulk_read.collect, []

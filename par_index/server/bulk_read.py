@@ -6,7 +6,9 @@ and ``pyarrow.dataset``, ~3/4 of the child's start-up), so the child process of
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 BATCH_ROWS = 65_536  # rows per Arrow batch from SQLite (the driver's default, 1,024, is ~20 % slower)
@@ -16,29 +18,54 @@ BATCH_ROWS = 65_536  # rows per Arrow batch from SQLite (the driver's default, 1
 # one came. 4 MiB: 14 batches, the first after ≈ 0.2 s, at the same CPU.
 BATCH_BYTES = 4 << 20
 
-# How a PostgreSQL reading connection plans: statements ``ORDER BY id`` (the primary key) read
-# in the key's order from its index, not sorted afterwards (the planner, blind to how many rows
-# ``year + 0 = …`` keeps, sorted a million rows on disk: 1.5 CPU-s of the server's against
-# 0.95 for the index scan, measured on 10,000 units), and without parallel workers (they only
-# added CPU: the machine's cores are taken by the parts and by the readers' decoding).
-PG_SETTINGS = ("SET max_parallel_workers_per_gather = 0", "SET enable_sort = off")
+# How a PostgreSQL reading connection plans: without parallel workers (they only added CPU: the
+# machine's cores are taken by the parts and by the readers' decoding). (Until session 9 also
+# ``enable_sort = off``, for ``ORDER BY id`` from the primary key's index; the reads are
+# unordered sequential or TID range scans since, put in id order by the caller.)
+PG_SETTINGS = ("SET max_parallel_workers_per_gather = 0",)
 
 
-def arrow_batches(database: str, sqls: Sequence[str]) -> Iterator[tuple[int, Any]]:
+def arrow_batches(database: str, sqls: Sequence[str], snapshot: str | None = None) -> Iterator[tuple[int, Any]]:
     """(statement number, Arrow record batch reader) for each of ``sqls`` in order, read by ADBC
     on one new connection, in one read transaction: every statement sees the database as the
     first one did (a snapshot: PostgreSQL's repeatable read, SQLite's read transaction in WAL
     mode), so statements that read the same rows' columns apart agree. ``database`` is a libpq
     URI (``postgresql://…``, planned as :data:`PG_SETTINGS` says) or an SQLite file's path.
+    ``snapshot`` (PostgreSQL): the transaction takes that exported snapshot
+    (:func:`exported_snapshot`) as its own, so readers on several connections see one database.
     Each reader must be read before the next is asked for."""
     import adbc_driver_manager as manager
     import pyarrow as pa
+
+    sqlite = not database.startswith("postgresql://")
+    with _connection(database, snapshot) as conn:
+        for i, sql in enumerate(sqls):
+            stmt = manager.AdbcStatement(conn)
+            try:
+                if sqlite:
+                    stmt.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
+                else:
+                    stmt.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(BATCH_BYTES)})
+                stmt.set_sql_query(sql)
+                stream, _ = stmt.execute_query()
+                yield i, pa.RecordBatchReader.from_stream(stream)
+            finally:
+                stmt.close()
+
+
+@contextmanager
+def _connection(database: str, snapshot: str | None = None) -> Iterator[Any]:
+    """A new ADBC connection to ``database`` in a read transaction (PostgreSQL: repeatable read,
+    planned as :data:`PG_SETTINGS` says, on ``snapshot`` if given), rolled back at the end."""
+    import adbc_driver_manager as manager
 
     sqlite = not database.startswith("postgresql://")
     if sqlite:
         import adbc_driver_sqlite as driver
     else:
         import adbc_driver_postgresql as driver  # type: ignore[no-redef]
+    if snapshot is not None and (sqlite or not _SNAPSHOT_ID.fullmatch(snapshot)):
+        raise ValueError(f"not a PostgreSQL snapshot: {snapshot!r}")
     db = driver.connect(database)
     try:
         conn = manager.AdbcConnection(db)
@@ -46,30 +73,43 @@ def arrow_batches(database: str, sqls: Sequence[str]) -> Iterator[tuple[int, Any
             conn.set_options(**{"adbc.connection.autocommit": "false"})
             if not sqlite:
                 conn.set_options(**{"adbc.connection.transaction.isolation_level": "adbc.connection.transaction.isolation.repeatable_read"})
-            for sql in () if sqlite else PG_SETTINGS:
+            settings = () if sqlite else (*PG_SETTINGS, *(() if snapshot is None else (f"SET TRANSACTION SNAPSHOT '{snapshot}'",)))
+            for sql in settings:  # before the transaction's first query
                 setting = manager.AdbcStatement(conn)
                 try:
                     setting.set_sql_query(sql)
                     setting.execute_update()
                 finally:
                     setting.close()
-            for i, sql in enumerate(sqls):
-                stmt = manager.AdbcStatement(conn)
-                try:
-                    if sqlite:
-                        stmt.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
-                    else:
-                        stmt.set_options(**{"adbc.postgresql.batch_size_hint_bytes": str(BATCH_BYTES)})
-                    stmt.set_sql_query(sql)
-                    stream, _ = stmt.execute_query()
-                    yield i, pa.RecordBatchReader.from_stream(stream)
-                finally:
-                    stmt.close()
+            yield conn
             conn.rollback()  # it only read
         finally:
             conn.close()
     finally:
         db.close()
+
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f]+(-[0-9A-Fa-f]+)+")  # what pg_export_snapshot() gives: 00000003-0000001B-1
+
+
+@contextmanager
+def exported_snapshot(database: str) -> Iterator[str]:
+    """PostgreSQL: the id of a snapshot of ``database`` taken now (``pg_export_snapshot()`` in a
+    repeatable-read transaction of a connection of its own), which readers on other
+    connections take as theirs (``arrow_batches(snapshot=…)``) while the block runs: the parts
+    of one read, each on a connection of its own, see one database."""
+    import adbc_driver_manager as manager
+    import pyarrow as pa
+
+    with _connection(database) as conn:
+        stmt = manager.AdbcStatement(conn)
+        try:
+            stmt.set_sql_query("SELECT pg_export_snapshot()")
+            stream, _ = stmt.execute_query()
+            got = str(pa.RecordBatchReader.from_stream(stream).read_all().column(0)[0].as_py())
+        finally:
+            stmt.close()
+        yield got
 
 
 def collect(batches: Any, encode: bool = False) -> Any:
@@ -110,8 +150,8 @@ class _Batches:
                 raise got
 
 
-def in_thread(database: str, sqls: Sequence[str], encode: Sequence[bool] = ()) -> list[Any]:
-    """The rows of each of ``sqls`` as an Arrow table (:func:`arrow_batches`), read by another
+def in_thread(database: str, sqls: Sequence[str], encode: Sequence[bool] = (), snapshot: str | None = None) -> list[Any]:
+    """The rows of each of ``sqls`` as an Arrow table (:func:`arrow_batches`, on ``snapshot``), read by another
     thread of this process while this one takes in each batch as it arrives (:func:`collect`,
     ``encode[j]`` for statement j). PostgreSQL only: ADBC's libpq driver decodes a batch
     without the GIL (pyarrow's reader calls the driver with it released: a thread counting
@@ -126,7 +166,7 @@ def in_thread(database: str, sqls: Sequence[str], encode: Sequence[bool] = ()) -
 
     def read() -> None:
         try:
-            for _, reader in arrow_batches(database, sqls):
+            for _, reader in arrow_batches(database, sqls, snapshot):
                 for batch in reader:
                     arrived.put(("batch", batch))
                 arrived.put(("end", reader.schema))
@@ -141,7 +181,7 @@ def in_thread(database: str, sqls: Sequence[str], encode: Sequence[bool] = ()) -
         reading.join()
 
 
-def read_parts(database: str, parts: Sequence[Sequence[str]], encode: Sequence[bool] = ()) -> list[Any]:
+def read_parts(database: str, parts: Sequence[Sequence[str]], encode: Sequence[bool] = (), snapshot: str | None = None) -> list[Any]:
     """The rows of each statement as one Arrow table, read in parts at once: ``parts[i]`` holds
     the i-th part of every statement (e.g. its rows of the i-th id range), read by a reader of
     its own — a child process on an SQLite file (:func:`in_child`), a thread of this process
@@ -155,20 +195,37 @@ def read_parts(database: str, parts: Sequence[Sequence[str]], encode: Sequence[b
     Either way one part is read by another process or thread than the one encoding: the
     database producing rows, the reader decoding them and this thread encoding them run at
     once (session 6's one-part read on PostgreSQL decoded and encoded in turn in this thread,
-    on the belief, wrong for this driver, that ADBC held the GIL: see :func:`in_thread`)."""
+    on the belief, wrong for this driver, that ADBC held the GIL: see :func:`in_thread`).
+    On PostgreSQL the parts of one read see one snapshot: ``snapshot``, one the caller exported
+    (``pg_export_snapshot()`` in a transaction it keeps open during the read), else one
+    exported here (:func:`exported_snapshot`, a connection more): a row an ``UPDATE`` moves
+    from one part's pages to another's while they start is read once, never twice or not at
+    all. (SQLite's parts are id ranges, read in transactions of their own: a row is in one
+    range whatever changes.)"""
     from concurrent.futures import ThreadPoolExecutor
 
-    read = in_thread if database.startswith("postgresql://") else in_child
-
-    def part(sqls: Sequence[str]) -> list[Any]:
-        return read(database, sqls, encode)
-
     if len(parts) == 1:
-        got = [part(parts[0])]
-    else:
+        pg = database.startswith("postgresql://")
+        return [concat([t]) for t in (in_thread if pg else in_child)(database, parts[0], encode)]
+    with _snapshot_of(database, snapshot) as shared:
+
+        def part(sqls: Sequence[str]) -> list[Any]:
+            return in_child(database, sqls, encode) if shared is None else in_thread(database, sqls, encode, shared)
+
         with ThreadPoolExecutor(len(parts)) as pool:  # each waits on its reader without the GIL
             got = list(pool.map(part, parts))
     return [concat([tables[j] for tables in got]) for j in range(len(parts[0]))]
+
+
+@contextmanager
+def _snapshot_of(database: str, given: str | None) -> Iterator[str | None]:
+    """The snapshot the parts of a read of ``database`` share: ``given``, or one exported for
+    them (:func:`exported_snapshot`) on PostgreSQL; None on SQLite."""
+    if given is not None or not database.startswith("postgresql://"):
+        yield given
+        return
+    with exported_snapshot(database) as snapshot:
+        yield snapshot
 
 
 def concat(tables: Sequence[Any]) -> Any:

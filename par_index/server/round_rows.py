@@ -31,10 +31,11 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Select, false, func, or_, select
+from sqlalchemy import Connection, Select, and_, false, func, literal_column, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from par_index.server import bulk_read
@@ -69,8 +70,8 @@ def audit_revision(s: Session) -> tuple[int, int]:
 
 def read_frames(conn: Connection, reads: list[tuple[Select[Any], list[str], bool]], parts: int | None = None) -> list[Any]:
     """For each (statement, names, encode) of ``reads``: every committed row of the statement
-    (an integer ``id`` first, then text columns) as a DataFrame with those ``names``, read in
-    bulk without a Python object per cell.
+    (an integer ``id`` first, then text columns; no ``ORDER BY``) as a DataFrame with those
+    ``names``, in id order, read in bulk without a Python object per cell.
 
     The rows are read by an ADBC driver (:mod:`bulk_read`: SQLite's own library in a child
     process, or libpq's binary ``COPY`` on PostgreSQL in a thread) on a connection of its own to the same
@@ -80,51 +81,86 @@ def read_frames(conn: Connection, reads: list[tuple[Select[Any], list[str], bool
     the audit revision first).
 
     ``encode``: the text columns as the unit-data reader gives a large CSV
-    (``read_csv_columnar``): Categoricals of their distinct texts in first-appearance order;
-    otherwise arrays of ``str`` (object dtype). Every text cell arrives as it is stored.
+    (``read_csv_columnar``): Categoricals of their distinct texts in first-appearance order (of
+    the rows in id order); otherwise arrays of ``str`` (object dtype). Every text cell arrives
+    as it is stored.
 
-    ``parts``: each statement's rows are cut by id into that many ranges of equal width (of
-    the ids its table holds), read at once by as many readers (the bulk read is most
-    of the time of a first ``GET /results`` when nothing is stored; the machine's cores read it
-    together) and put together in range order — the same rows in the same order as one read when the statement gives its
-    rows ``ORDER BY id`` (one without gives them in no set order either way). The statements
-    of one part are read in one transaction: they see the same rows. ``None``: for a table of
-    :data:`PART_MIN_IDS` ids or more, as many as the machine's idle cores
-    (:func:`idle_cores`) can keep busy (:data:`CORES_A_PART`), up to :data:`PARTS`; else one. Each part is at least as new as the caller's
-    transaction, as one read is (a change committed meanwhile may be in one part and not in
-    another; the caller applies the audit entries after its revision either way)."""
+    On SQLite the statement is read ``ORDER BY id``: a plain scan of the table (``_scan``) is
+    in rowid order already. On PostgreSQL it is read in the table's heap order, a sequential
+    scan with no index (the primary key's index scan cost the database server ≈ 0.1 CPU-s more
+    for 1 M rows, and parts cut by id ranges each walk it), and put in id order here only when
+    it is not (:func:`_by_id`: after a bulk import the heap is in id order, but a row an
+    ``UPDATE`` rewrites moves to a later place in the heap).
+
+    ``parts``: each statement's rows are cut into that many parts read at once by as many
+    readers (the bulk read is most of the time of a first ``GET /results`` when nothing is
+    stored; the machine's cores read it together) and put together in order — on SQLite ranges
+    of equal id width, read in transactions of their own (a row is in one range whatever
+    changes meanwhile; a change committed meanwhile may be in one part and not in another, and
+    the caller applies the audit entries after its revision either way), on PostgreSQL ranges
+    of equal numbers of the table's pages (``ctid``: a TID range scan each, no index), read on
+    the snapshot of the caller's transaction (``pg_export_snapshot()``: at least as new as what
+    the caller read before, and the same for every part, :func:`bulk_read.read_parts`). The statements of one part are read
+    in one transaction: they see the same rows. ``None``: for a table of :data:`PART_MIN_IDS`
+    ids or more, as many as the machine's idle cores (:func:`idle_cores`) can keep busy
+    (:data:`CORES_A_PART`), up to :data:`PARTS`; else one."""
     url = conn.engine.url
-    if conn.dialect.name == "postgresql":
+    pg = conn.dialect.name == "postgresql"
+    if pg:
         database = url.set(drivername="postgresql").render_as_string(hide_password=False)
     else:
         if not url.database or url.database == ":memory:":
             raise ValueError("the server's SQLite database must be a file (an in-memory database has no second connection)")
         database = url.database
-    ranges: dict[Any, list[tuple[int | None, int | None]]] = {}  # statements on one table: cut alike
+    cuts: dict[Any, list[Any]] = {}  # statements on one table: cut alike
     cut = []
     for stmt, _, _ in reads:
         table = stmt.selected_columns[0].table
-        if table not in ranges:
-            ranges[table] = _id_ranges(conn, stmt, parts)
-        cut.append(ranges[table])
+        if table not in cuts:
+            cuts[table] = _cuts(conn, stmt, parts)
+        cut.append(cuts[table])
     width = max(len(c) for c in cut)
     by_part = [
-        [str(_in_range(stmt, cut_j, i).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})) for (stmt, _, _), cut_j in zip(reads, cut, strict=True)]
+        [str(_part(stmt, cut_j, i, pg).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})) for (stmt, _, _), cut_j in zip(reads, cut, strict=True)]
         for i in range(width)
     ]
-    tables = bulk_read.read_parts(database, by_part, [encode for _, _, encode in reads])
-    return [_frame(t, names, encode, first_seen=True) for t, (_, names, encode) in zip(tables, reads, strict=True)]
+    # the parts on PostgreSQL share the caller's snapshot (its transaction stays open meanwhile;
+    # a connection of their own to export one costs ≈ 0.08 CPU-s: ADBC loads the type catalog)
+    snapshot = str(conn.scalar(text("SELECT pg_export_snapshot()"))) if pg and width > 1 else None
+    tables = bulk_read.read_parts(database, by_part, [encode for _, _, encode in reads], snapshot)
+    out = []
+    for t, (_, names, encode) in zip(tables, reads, strict=True):
+        t, moved = _by_id(t)
+        out.append(_frame(t, names, encode, first_seen=not moved))
+    return out
+
+
+def _by_id(table: Any) -> tuple[Any, bool]:
+    """``table`` (``id`` first) in id order, and whether its rows had to move: one vectorised
+    look at the ids, a sort only when they are not ascending (NumPy's stable sort, a merge of
+    the ascending runs: 2–4 ms for 1 M ids a few hundred of which are out of place, against
+    16–26 ms for Arrow's ``sort_indices``)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if table.num_rows < 2:
+        return table, False
+    ids = table.column(0).to_numpy()
+    if bool((ids[1:] > ids[:-1]).all()):
+        return table, False
+    return table.take(pa.array(np.argsort(ids, kind="stable"))), True
 
 
 PARTS = max(1, min(4, os.cpu_count() or 1))  # readers of a bulk read at once: one a core, up to 4
 PART_MIN_IDS = 200_000  # a table with fewer ids is read by one reader (a reader costs ~0.3 s to start)
-# The cores a part of a bulk read keeps busy: its reader (SQLite's own decoding in a child);
-# on PostgreSQL also the database server's process producing the rows (about as much CPU as
-# the decoding: 0.95 against 1.1 s for 1 M rows). So two idle cores read PostgreSQL in one
-# part: measured on 10,000 units, two parts (each read in a child) took 2.7–2.9 CPU-s against
-# 2.3–2.5 for one (each part starts a reader and a server process; one part's database
-# process, decoding and encoding already fill two cores).
-CORES_A_PART = {"sqlite": 1, "postgresql": 2}
+# The cores a part of a bulk read keeps busy: its reader (SQLite's own decoding in a child; on
+# PostgreSQL the database server's process and the reading thread, which take turns more than
+# they overlap: one part of 10,000 units kept ≈ 1.2 of two cores busy). Since session 9 a
+# PostgreSQL part is a TID range read by a thread on the caller's snapshot: a second part costs
+# ≈ 0.1 CPU-s (its ADBC connection loads the type catalog), not a child process and an index
+# walk (2.7–2.9 CPU-s against 2.3–2.5 for one part, session 7); alternating, the read alone at
+# load 4–5: one part 1.92 s wall for 2.00 CPU-s in all, two parts 1.73 s for 2.12 (medians of 8).
+CORES_A_PART = {"sqlite": 1, "postgresql": 1}
 
 
 def idle_cores() -> int:
@@ -159,35 +195,45 @@ def _runnable_now() -> int | None:
     return sorted(seen)[1]
 
 
-def _id_ranges(conn: Connection, stmt: Select[Any], parts: int | None) -> list[tuple[int | None, int | None]]:
-    """The id ranges (above, up to; None: open) cutting ``stmt``'s rows into ``parts`` parts of
-    equal id width, from the smallest and largest id of the table of its first column (an
-    index lookup each: asked apart, as SQLite finds both in one query only by a scan);
-    [(None, None)]: one part."""
+def _cuts(conn: Connection, stmt: Select[Any], parts: int | None) -> list[Any]:
+    """How ``stmt``'s rows are cut into parts: a condition for each part (None: all rows, one
+    part). The number of parts: ``parts``, or for ``None`` one unless the table of its first
+    column spans :data:`PART_MIN_IDS` ids or more (its smallest and largest id: an index lookup
+    each, asked apart, as SQLite finds both in one query only by a scan), then as many as
+    :func:`idle_cores` can keep busy. SQLite: ranges of equal id width; PostgreSQL: ranges of
+    equal numbers of the table's pages (the last one open: a page added since is read too)."""
     if parts == 1:
-        return [(None, None)]
+        return [None]
     id_column = stmt.selected_columns[0]
     lo, hi = conn.scalar(select(func.min(id_column))), conn.scalar(select(func.max(id_column)))
     if lo is None:
-        return [(None, None)]
+        return [None]
     n = parts if parts is not None else (max(1, min(PARTS, idle_cores() // CORES_A_PART.get(conn.dialect.name, 1))) if hi - lo + 1 >= PART_MIN_IDS else 1)
-    bounds = [lo - 1 + (hi - lo + 1) * k // n for k in range(1, n)]
+    if n == 1:
+        return [None]
+    if conn.dialect.name == "postgresql":
+        table = conn.dialect.identifier_preparer.format_table(id_column.table)
+        pages = int(conn.scalar(text("SELECT pg_relation_size(CAST(:t AS regclass)) / current_setting('block_size')::int"), {"t": table}) or 0)
+        ctid: Any = literal_column(f"{table}.ctid")
+        return _between(n, [pages * k // n for k in range(1, n)], lambda p: ctid >= literal_column(f"'({p},0)'::tid"), lambda p: ctid < literal_column(f"'({p},0)'::tid"))
+    return _between(n, [lo - 1 + (hi - lo + 1) * k // n for k in range(1, n)], lambda i: id_column > i, lambda i: id_column <= i)
+
+
+def _between(n: int, bounds: list[int], above: Callable[[int], Any], up_to: Callable[[int], Any]) -> list[Any]:
+    """The conditions of ``n`` consecutive ranges cut at ``bounds`` (n - 1 of them), the first
+    open below and the last open above: ``above(b)`` holds past a bound, ``up_to(b)`` before it."""
     edges: list[int | None] = [None, *bounds, None]
-    return [(edges[k], edges[k + 1]) for k in range(n)]
+    return [and_(true(), *(() if edges[k] is None else (above(edges[k]),)), *(() if edges[k + 1] is None else (up_to(edges[k + 1]),))) for k in range(n)]  # type: ignore[arg-type]
 
 
-def _in_range(stmt: Select[Any], ranges: list[tuple[int | None, int | None]], i: int) -> Select[Any]:
-    """``stmt`` limited to its i-th id range (no row past its last range: another statement
-    of the read may have more ranges)."""
-    if i >= len(ranges):
-        return stmt.where(false())
-    above, up_to = ranges[i]
-    id_column = stmt.selected_columns[0]
-    if above is not None:
-        stmt = stmt.where(id_column > above)
-    if up_to is not None:
-        stmt = stmt.where(id_column <= up_to)
-    return stmt
+def _part(stmt: Select[Any], cuts: list[Any], i: int, pg: bool) -> Select[Any]:
+    """``stmt`` limited to its i-th part (no row past its last part: another statement of the
+    read may have more parts); on SQLite ``ORDER BY id`` (see :func:`read_frames`)."""
+    if i >= len(cuts):
+        stmt = stmt.where(false())
+    elif cuts[i] is not None:
+        stmt = stmt.where(cuts[i])
+    return stmt if pg else stmt.order_by(stmt.selected_columns[0])
 
 
 def read_frame(conn: Connection, stmt: Select[Any], names: list[str], encode: bool = False, parts: int | None = None) -> Any:
@@ -518,9 +564,9 @@ class RoundRows:
         rare = [c for c in self.assessments.columns if c in USUAL]
         common = [c for c in self.assessments.columns if c not in USUAL]
         reads = [
-            (select(a.id, *(a[c] for c in common)).where(year).order_by(a.id), ["id", *common], True),
-            (select(a.id, *(a[c] for c in rare)).where(year, or_(*(a[c] != USUAL[c] for c in rare))), ["id", *rare], True),  # any order
-            (select(e.id, *(e[c] for c in self.evidence.columns)).where(_scan(e.year) == self.year).order_by(e.id), ["id", *self.evidence.columns], False),
+            (select(a.id, *(a[c] for c in common)).where(year), ["id", *common], True),
+            (select(a.id, *(a[c] for c in rare)).where(year, or_(*(a[c] != USUAL[c] for c in rare))), ["id", *rare], True),
+            (select(e.id, *(e[c] for c in self.evidence.columns)).where(_scan(e.year) == self.year), ["id", *self.evidence.columns], False),
         ]
         main, few, evidence = read_frames(s.connection(), reads)
         self.assessments.load(_with_usual(main, few)[["id", *self.assessments.columns]])

@@ -150,6 +150,54 @@ def test_export_then_score_equals_results(client: Any, tmp_path: Path, run: Any)
     assert so["nodes"]["1.1.2"]["points"] == 1.0  # 91,5%: "from 90% to below 100%" gives 1 point
 
 
+def test_every_row_read_again_in_heap_order_equals_score_on_the_export(client: Any, tmp_path: Path, run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process with nothing in memory and nothing stored reads every row again (in one part
+    and in two); on PostgreSQL in the table's heap order, where rows saved after the import
+    are no longer in id order (an ``UPDATE`` writes the row's new version elsewhere): the
+    answer still equals ``par-index score`` on ``db export`` (which writes the rows by id) for
+    every unit and node."""
+    from sqlalchemy import delete, select
+
+    from par_index.server import round_rows, services
+    from par_index.server.db import Database
+    from par_index.server.models import Assessment, ResultsSnapshot, RowsSnapshot
+
+    env = client.env
+    h = auth(env, "unit")
+    rows = client.get("/api/v1/units/so-noi-vu/assessment", headers=h).json()["rows"]
+    second = next(r for r in rows if r["criterion"] == "1.1.2")
+    for row, value in ((rows[0], rows[0]["value"]), (second, "91,5%")):  # rows of the unit saved again
+        r = client.put(f"/api/v1/units/so-noi-vu/assessment/{row['criterion']}", json={"value": value, "version": row["version"]}, headers=h)
+        assert r.status_code == 200, r.text
+    db = Database(env.url)
+    if env.kind == "postgresql":
+        with db.session() as s:
+            heap = list(s.scalars(select(Assessment.id)))  # a sequential scan: the heap's order
+        assert heap != sorted(heap)
+    out = tmp_path / "export"
+    r = run("db", "export", "--db", env.url, "--out", str(out))
+    assert r.exit_code == 0, r.output
+    crit = [a for p in ("so.yaml", "huyen.yaml") for a in ("--criteria", str(out / "criteria/sets" / p))]
+    assert run("score", *crit, "--data", str(out), "--out", str(tmp_path / "score.json")).exit_code == 0
+    want = json.loads((tmp_path / "score.json").read_text(encoding="utf-8"))["units"]
+    real = round_rows.read_frames
+    for parts in (1, 2):
+        services.wait_for_stored_results()
+        services._RESULTS.clear()
+        round_rows._ROUNDS.clear()
+        with db.session(write=True) as s:
+            s.execute(delete(RowsSnapshot))
+            s.execute(delete(ResultsSnapshot))
+        monkeypatch.setattr(round_rows, "read_frames", lambda conn, reads, _=None, parts=parts: real(conn, reads, parts))
+        got = client.get("/api/v1/results", headers=auth(env, "appraiser"))
+        assert got.status_code == 200
+        assert [r.full_reads for r in round_rows._ROUNDS.values()] == [1]  # every row read again
+        assert got.json()["units"] == want
+    so = next(u for u in want if u["unit"] == "so-noi-vu")
+    assert so["nodes"]["1.1.2"]["points"] == 1.0  # the saved value, read again
+    db.dispose()
+
+
 def test_internal_error_is_a_plain_500(client: Any, monkeypatch: pytest.MonkeyPatch, capfd: Any) -> None:
     from par_index.server import services
 

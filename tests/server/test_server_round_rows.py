@@ -118,7 +118,9 @@ def test_fold_of_evidence_rows_has_no_key() -> None:
 
 def test_read_frame_gives_committed_text_cells_in_id_order_on_both_databases(env: Any) -> None:
     """The bulk read (ADBC, a connection of its own): 120,001 rows, Vietnamese text, quotes and
-    line breaks as stored; ``encode`` gives the reader's Categoricals (first-appearance order)."""
+    line breaks as stored, in id order although they were inserted from the highest id down (on
+    PostgreSQL the table's heap holds them in that order, which a statement without ``ORDER BY``
+    gives); ``encode`` gives the reader's Categoricals (first-appearance order in id order)."""
     from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, insert, select
 
     from par_index.server.db import normal_url
@@ -133,25 +135,30 @@ def test_read_frame_gives_committed_text_cells_in_id_order_on_both_databases(env
         conn.execute(insert(t), rows)
         unseen = read_frame(conn, select(t.c.id, t.c.a, t.c.b), ["id", "a", "b"])  # not committed yet
     with engine.connect() as conn:
-        got = read_frame(conn, select(t.c.id, t.c.a, t.c.b).order_by(t.c.id), ["id", "a", "b"])
-        enc = read_frame(conn, select(t.c.id, t.c.a, t.c.b).where(t.c.id > 119_998).order_by(t.c.id.desc()), ["id", "a", "b"], encode=True)
+        got = read_frame(conn, select(t.c.id, t.c.a, t.c.b), ["id", "a", "b"])
+        enc = read_frame(conn, select(t.c.id, t.c.a, t.c.b).where(t.c.id > 119_998), ["id", "a", "b"], encode=True)
+        if env.kind == "postgresql":  # the heap order the read put right
+            assert [r[0] for r in conn.execute(select(t.c.id).where(t.c.id > 119_998))] == [120_001, 120_000, 119_999]
     assert empty.columns.tolist() == ["id", "a", "b"] and len(empty) == 0 and len(empty_encoded) == 0 and len(unseen) == 0
     assert len(got) == 120_001 and got["id"].dtype == "int64" and got["a"].dtype == object
     assert got.iloc[0].tolist() == [1, "đơn vị 1", ""]
     assert got.iloc[-1].tolist() == [120_001, "đơn vị 120001", ""]
     assert got.iloc[1].tolist() == [2, "đơn vị 2", "1,5\n\"x\""]
-    assert enc["id"].tolist() == [120_001, 120_000, 119_999]
+    assert enc["id"].tolist() == [119_999, 120_000, 120_001]
     assert list(enc["b"].cat.categories) == ["", "1,5\n\"x\""] and enc["b"].tolist() == ["", "1,5\n\"x\"", ""]
-    assert enc["a"].tolist() == ["đơn vị 120001", "đơn vị 120000", "đơn vị 119999"]
+    assert list(enc["a"].cat.categories) == ["đơn vị 119999", "đơn vị 120000", "đơn vị 120001"]
+    assert enc["a"].cat.codes.tolist() == [0, 1, 2]
     engine.dispose()
 
 
 def test_a_read_in_parts_equals_one_read_on_both_databases(env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A bulk read cut by id into parts read at once (a child process or a connection each)
-    gives exactly the rows, order, dtypes and Categoricals (texts in first-appearance order) of
-    one read: rows of another year interleaved, a gap in the ids, a part with no row of the
-    year and a part past the last row; by default a large table is read in ``PARTS`` parts."""
-    from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, insert, select
+    """A bulk read cut into parts read at once (SQLite: id ranges, a child process each;
+    PostgreSQL: ranges of the table's pages, a connection each) gives exactly the rows, order,
+    dtypes and Categoricals (texts in first-appearance order) of one read: rows of another year
+    interleaved, a gap in the ids, a part with no row of the year and a part past the last row,
+    rows an ``UPDATE`` moved to later pages; by default a large table is read in ``PARTS``
+    parts."""
+    from sqlalchemy import Column, Integer, MetaData, Table, Text, create_engine, insert, select, update
 
     from par_index.server import bulk_read, round_rows
     from par_index.server.db import normal_url
@@ -163,13 +170,21 @@ def test_a_read_in_parts_equals_one_read_on_both_databases(env: Any, monkeypatch
     rows = [{"id": i, "year": 2023 if i % 7 == 0 or 5001 <= i <= 6000 else 2024, "a": f"đơn vị {i % 13}", "b": ["", "1,5\n\"x\"", "Có"][i % 3]} for i in ids]
     with engine.begin() as conn:
         conn.execute(insert(t), rows)
-    stmt = select(t.c.id, t.c.a, t.c.b).where(t.c.year + 0 == 2024).order_by(t.c.id)
+    with engine.begin() as conn:  # PostgreSQL writes the new versions of these rows at the heap's end
+        for row in rows[:40:3]:
+            row["a"] = f"sửa {row['id']}"
+            conn.execute(update(t).where(t.c.id == row["id"]).values(a=row["a"]))
+    if env.kind == "postgresql":
+        with engine.connect() as conn:
+            heap = [r[0] for r in conn.execute(select(t.c.id))]
+        assert heap != sorted(heap)  # what the read must put right
+    stmt = select(t.c.id, t.c.a, t.c.b).where(t.c.year + 0 == 2024)
     sizes: list[int] = []
     read_parts = bulk_read.read_parts
 
-    def counting(database: str, parts: Any, encode: Any) -> Any:
+    def counting(database: str, parts: Any, encode: Any, snapshot: str | None = None) -> Any:
         sizes.append(len(parts))
-        return read_parts(database, parts, encode)
+        return read_parts(database, parts, encode, snapshot)
 
     monkeypatch.setattr(bulk_read, "read_parts", counting)
     with engine.connect() as conn:
@@ -216,7 +231,7 @@ def test_a_read_in_parts_equals_one_read_on_both_databases(env: Any, monkeypatch
         monkeypatch.setattr(bulk_read, "read_parts", counting)
         monkeypatch.setattr(round_rows, "PART_MIN_IDS", 9100)  # the ids of the table span 9,100
         monkeypatch.setattr(round_rows, "PARTS", 2)
-        cores_a_part = round_rows.CORES_A_PART[env.kind]  # PostgreSQL: its server's process and the reading child
+        cores_a_part = round_rows.CORES_A_PART[env.kind]
         monkeypatch.setattr(round_rows.os, "cpu_count", lambda: 2 * cores_a_part)
         monkeypatch.setattr(round_rows, "_runnable_now", lambda: None)  # not Linux: the load average alone
         for load in (0.2, 0.7, 1.2):  # 2, 1 (0.7 rounds to 1 busy core), 1 idle core
@@ -236,7 +251,7 @@ def test_a_read_in_parts_equals_one_read_on_both_databases(env: Any, monkeypatch
         pd.testing.assert_frame_equal(round_rows.read_frame(conn, stmt, ["id", "a", "b"], True), one)
         monkeypatch.setattr(round_rows, "PART_MIN_IDS", 9101)
         round_rows.read_frame(conn, stmt, ["id", "a", "b"], True)
-    assert sizes == [2, 1, 1, 1, 2, 1, 2, 2 if env.kind == "sqlite" else 1, 1]
+    assert sizes == [2, 1, 1, 1, 2, 1, 2, 2, 1]
     monkeypatch.undo()
     now = round_rows._runnable_now()  # on Linux: at least the thread asking
     assert now is None or now >= 1
@@ -343,42 +358,58 @@ def test_the_statements_of_one_bulk_read_see_one_snapshot_on_both_databases(env:
     engine.dispose()
 
 
-def test_a_bulk_read_on_postgresql_is_planned_without_a_sort_or_parallel_workers_in_a_thread(pg_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bulk_read_on_postgresql_reads_in_threads_on_one_snapshot_without_parallel_workers(pg_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """On PostgreSQL every reader of a bulk read, of one part or of several, plans without
-    parallel workers and without a sort (``ORDER BY id`` from the primary key's index: the
-    planner sorted a million rows on disk, then merged two workers' sorts — 1.5 CPU-s of the
-    server's against 0.95), and reads in a thread of this process (:func:`bulk_read.in_thread`:
-    the driver decodes without the GIL), never a child process; a statement that fails there
-    raises its error here (the thread ends; nothing waits forever)."""
+    parallel workers and reads in a thread of this process (:func:`bulk_read.in_thread`: the
+    driver decodes without the GIL), never a child process; the parts of one read take one
+    exported snapshot (a row committed after the read began is in no part, even one whose
+    connection opens after that commit; before, each part had its own); a statement that
+    fails there raises its error here (the threads end; nothing waits forever); a snapshot id
+    that is not one is refused before anything is sent."""
     import threading
 
     import adbc_driver_manager
+    import psycopg
 
     from par_index.server import bulk_read
 
     uri = pg_server.replace("postgresql+psycopg://", "postgresql://")
-    sql = "SELECT 1 AS id, current_setting('max_parallel_workers_per_gather') AS w, current_setting('enable_sort') AS s"
+    with psycopg.connect(uri, autocommit=True) as c:
+        c.execute("DROP TABLE IF EXISTS t_one_snapshot")
+        c.execute("CREATE TABLE t_one_snapshot (id integer PRIMARY KEY)")
+        c.execute("INSERT INTO t_one_snapshot VALUES (1)")
+    sql = "SELECT 1 AS id, current_setting('max_parallel_workers_per_gather') AS w, (SELECT count(*) FROM t_one_snapshot)::text AS n"
     readers: list[str] = []
     in_thread = bulk_read.in_thread
+    later = threading.Lock()
 
-    def counted(database: str, sqls: Any, encode: Any = ()) -> Any:
+    def counted(database: str, sqls: Any, encode: Any = (), snapshot: str | None = None) -> Any:
         readers.append(threading.current_thread().name)
-        return in_thread(database, sqls, encode)
+        with later:  # the parts open their connections one after the other, a row committed in between
+            with psycopg.connect(uri, autocommit=True) as c:
+                c.execute("INSERT INTO t_one_snapshot SELECT max(id) + 1 FROM t_one_snapshot")
+            return in_thread(database, sqls, encode, snapshot)
 
     def no_child(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a child process read PostgreSQL")
 
     monkeypatch.setattr(bulk_read, "in_thread", counted)
     monkeypatch.setattr(bulk_read, "in_child", no_child)
-    two = bulk_read.read_parts(uri, [[sql], [sql]])[0]
-    assert two.column(1).to_pylist() == ["0", "0"] and two.column(2).to_pylist() == ["off", "off"]
+    two = bulk_read.read_parts(uri, [[sql], [sql], [sql]])[0]
+    assert two.column(1).to_pylist() == ["0", "0", "0"]
+    assert two.column(2).to_pylist() == ["1", "1", "1"]  # as when the read began: none of the 3 rows added since
     one = bulk_read.read_parts(uri, [[sql]])[0]
-    assert one.column(1).to_pylist() == ["0"] and one.column(2).to_pylist() == ["off"]  # the server's defaults: 2, on
-    assert len(readers) == 3
+    assert one.column(1).to_pylist() == ["0"]  # the server's default: 2
+    assert one.column(2).to_pylist() == ["5"]  # a new read: the 4 rows added so far and its own
+    assert len(readers) == 4
     before = {t.name for t in threading.enumerate()}
     with pytest.raises(adbc_driver_manager.ProgrammingError, match="no_such_table"):
-        bulk_read.read_parts(uri, [[sql, "SELECT id FROM no_such_table"]])
+        bulk_read.read_parts(uri, [[sql, "SELECT id FROM no_such_table"], [sql, "SELECT 1"]])
     assert "par-index-bulk-read" not in {t.name for t in threading.enumerate()} - before
+    with pytest.raises(ValueError, match="not a PostgreSQL snapshot"):
+        next(bulk_read.arrow_batches(uri, ["SELECT 1"], snapshot="1'; DROP TABLE t_one_snapshot; --"))
+    with psycopg.connect(uri, autocommit=True) as c:
+        c.execute("DROP TABLE t_one_snapshot")
 
 
 def test_the_reading_child_gets_the_database_by_standard_input_never_on_its_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -461,6 +492,50 @@ def test_warm_up_scores_the_newest_round_once_and_the_first_get_finds_it(env: An
         assert got.content == services._RESULTS[cached[0]][0]
         assert c.get("/api/v1/results?stage=self", headers=auth(env, "appraiser")).status_code == 200
     app.state.db.dispose()
+
+
+def test_results_are_computed_with_the_collector_paused_then_it_runs_again(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``services.collector_paused``: Python's cyclic collector is off while a round's results
+    are computed (its full passes over the ~10⁶ objects of an answer cost 0.2–0.4 s each) and on
+    again afterwards — after an answer, after a computation that failed (422), and only once the
+    last of two computations at once has ended; a collector the caller had turned off stays off."""
+    import gc
+
+    from support.server_env import auth
+
+    from par_index.server import scoring, services
+
+    seen: list[bool] = []
+    score_folder = scoring.score_folder
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return score_folder(*args, **kwargs)
+
+    monkeypatch.setattr(scoring, "score_folder", watched)
+    assert gc.isenabled()
+    assert client.get("/api/v1/results", headers=auth(client.env, "appraiser")).status_code == 200
+    assert seen == [False] and gc.isenabled()
+
+    def unreadable(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        raise scoring.InputError([])
+
+    monkeypatch.setattr(scoring, "score_folder", unreadable)
+    assert client.get("/api/v1/results?stage=self", headers=auth(client.env, "appraiser")).status_code == 422
+    assert seen == [False, False] and gc.isenabled()
+    with services.collector_paused():
+        with services.collector_paused():  # another computation at once
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with services.collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_warm_up_of_an_empty_database_says_it_skipped(tmp_path: Path) -> None:
