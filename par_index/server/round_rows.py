@@ -100,10 +100,10 @@ def read_frames(conn: Connection, reads: list[tuple[Select[Any], list[str], bool
     the caller applies the audit entries after its revision either way), on PostgreSQL ranges
     of equal numbers of the table's pages (``ctid``: a TID range scan each, no index), read on
     the snapshot of the caller's transaction (``pg_export_snapshot()``: at least as new as what
-    the caller read before, and the same for every part, :func:`bulk_read.read_parts`). The statements of one part are read
-    in one transaction: they see the same rows. ``None``: for a table of :data:`PART_MIN_IDS`
-    ids or more, as many as the machine's idle cores (:func:`idle_cores`) can keep busy
-    (:data:`CORES_A_PART`), up to :data:`PARTS`; else one."""
+    the caller read before, and the same for every part, :func:`bulk_read.read_parts`). The
+    statements of one part are read in one transaction: they see the same rows. ``None``: one
+    for a table of fewer than :data:`PART_MIN_IDS` ids, else :data:`PARTS` on PostgreSQL and on
+    SQLite as many as the machine's idle cores (:func:`idle_cores`), up to :data:`PARTS`."""
     url = conn.engine.url
     pg = conn.dialect.name == "postgresql"
     if pg:
@@ -153,14 +153,16 @@ def _by_id(table: Any) -> tuple[Any, bool]:
 
 PARTS = max(1, min(4, os.cpu_count() or 1))  # readers of a bulk read at once: one a core, up to 4
 PART_MIN_IDS = 200_000  # a table with fewer ids is read by one reader (a reader costs ~0.3 s to start)
-# The cores a part of a bulk read keeps busy: its reader (SQLite's own decoding in a child; on
-# PostgreSQL the database server's process and the reading thread, which take turns more than
-# they overlap: one part of 10,000 units kept ≈ 1.2 of two cores busy). Since session 9 a
-# PostgreSQL part is a TID range read by a thread on the caller's snapshot: a second part costs
-# ≈ 0.1 CPU-s (its ADBC connection loads the type catalog), not a child process and an index
-# walk (2.7–2.9 CPU-s against 2.3–2.5 for one part, session 7); alternating, the read alone at
-# load 4–5: one part 1.92 s wall for 2.00 CPU-s in all, two parts 1.73 s for 2.12 (medians of 8).
-CORES_A_PART = {"sqlite": 1, "postgresql": 1}
+# SQLite's parts are child processes, each keeping a core busy: as many as the idle cores
+# (:func:`idle_cores`). PostgreSQL's are threads, each reading a TID range on the caller's
+# snapshot: one part keeps about one core busy in all (the database server's process and the
+# decoding take turns more than they overlap: 1.9 s wall for 2.0 CPU-s), and a second costs no
+# more CPU in all (its ADBC connection ≈ 0.08 CPU-s, against the scans and decoding it
+# shares). So PostgreSQL reads in PARTS parts whatever the load. Measured alternating on
+# 10,000 units, the read alone (medians of 6–8): at load 1.5–2, one part 1.92 s wall for 1.99
+# CPU-s in all, two 1.54 s for 1.99, three 1.30 s for 1.74; at load 4–5, one 1.92 s for 2.00, two
+# 1.73 s for 2.12. (Until session 9 a PostgreSQL part counted two cores: an index scan read by a
+# child, 2.7–2.9 CPU-s for two parts against 2.3–2.5 for one.)
 
 
 def idle_cores() -> int:
@@ -199,19 +201,21 @@ def _cuts(conn: Connection, stmt: Select[Any], parts: int | None) -> list[Any]:
     """How ``stmt``'s rows are cut into parts: a condition for each part (None: all rows, one
     part). The number of parts: ``parts``, or for ``None`` one unless the table of its first
     column spans :data:`PART_MIN_IDS` ids or more (its smallest and largest id: an index lookup
-    each, asked apart, as SQLite finds both in one query only by a scan), then as many as
-    :func:`idle_cores` can keep busy. SQLite: ranges of equal id width; PostgreSQL: ranges of
-    equal numbers of the table's pages (the last one open: a page added since is read too)."""
+    each, asked apart, as SQLite finds both in one query only by a scan), then :data:`PARTS` on
+    PostgreSQL, and on SQLite as many as :func:`idle_cores` (see :data:`PART_MIN_IDS`). SQLite:
+    ranges of equal id width; PostgreSQL: ranges of equal numbers of the table's pages (the
+    last one open: a page added since is read too)."""
     if parts == 1:
         return [None]
     id_column = stmt.selected_columns[0]
     lo, hi = conn.scalar(select(func.min(id_column))), conn.scalar(select(func.max(id_column)))
     if lo is None:
         return [None]
-    n = parts if parts is not None else (max(1, min(PARTS, idle_cores() // CORES_A_PART.get(conn.dialect.name, 1))) if hi - lo + 1 >= PART_MIN_IDS else 1)
+    pg = conn.dialect.name == "postgresql"
+    n = parts if parts is not None else (1 if hi - lo + 1 < PART_MIN_IDS else PARTS if pg else max(1, min(PARTS, idle_cores())))
     if n == 1:
         return [None]
-    if conn.dialect.name == "postgresql":
+    if pg:
         table = conn.dialect.identifier_preparer.format_table(id_column.table)
         pages = int(conn.scalar(text("SELECT pg_relation_size(CAST(:t AS regclass)) / current_setting('block_size')::int"), {"t": table}) or 0)
         ctid: Any = literal_column(f"{table}.ctid")
