@@ -204,7 +204,8 @@ def _cuts(conn: Connection, stmt: Select[Any], parts: int | None) -> list[Any]:
     each, asked apart, as SQLite finds both in one query only by a scan), then :data:`PARTS` on
     PostgreSQL, and on SQLite as many as :func:`idle_cores` (see :data:`PART_MIN_IDS`). SQLite:
     ranges of equal id width; PostgreSQL: ranges of equal numbers of the table's pages (the
-    last one open: a page added since is read too)."""
+    last one open: a page added since is read too), on PostgreSQL 14 or later (before, a
+    ``ctid`` range is a filter of a whole scan: one part)."""
     if parts == 1:
         return [None]
     id_column = stmt.selected_columns[0]
@@ -212,6 +213,8 @@ def _cuts(conn: Connection, stmt: Select[Any], parts: int | None) -> list[Any]:
     if lo is None:
         return [None]
     pg = conn.dialect.name == "postgresql"
+    if pg and (conn.dialect.server_version_info or (0,)) < (14,):  # no TID range scan: each part would scan the whole table
+        return [None]
     n = parts if parts is not None else (1 if hi - lo + 1 < PART_MIN_IDS else PARTS if pg else max(1, min(PARTS, idle_cores())))
     if n == 1:
         return [None]
