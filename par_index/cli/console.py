@@ -141,9 +141,10 @@ def print_explanation(e: Explanation, out: Console) -> None:
 
     from par_index.common.values import format_fixed
     from par_index.reports.explain import pts, summary_line
+    from par_index.scoring.writers import STAGE_VI
 
     out.print(bold(summary_line(e)))
-    out.print(f"Bộ tiêu chí {e.criteria}; giai đoạn: {e.stage}")
+    out.print(f"Bộ tiêu chí {e.criteria}; giai đoạn: {STAGE_VI.get(e.stage, e.stage)}")
     areas = {n.code: n for n in e.nodes if n.depth == 1}
     current = ""
     for leaf in e.leaves:

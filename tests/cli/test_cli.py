@@ -121,6 +121,14 @@ def test_explain_in_vietnamese(capsys: pytest.CaptureFixture[str]) -> None:
     assert [n["code"] for n in e["nodes"]] == ["1", "2", "3", "9"]
 
 
+def test_explain_names_the_stage_in_vietnamese(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["explain", "--criteria", MINI, "--data", DATA, "--unit", "so-b"], capsys)
+    assert code == 0
+    assert "; giai đoạn: kết quả cuối cùng\n" in out  # not the code 'final'
+    code, out, _ = run(["explain", "--criteria", MINI, "--data", DATA, "--unit", "so-b", "--stage", "self"], capsys)
+    assert code == 0 and "; giai đoạn: tự đánh giá (chưa thẩm định)\n" in out
+
+
 def test_explain_writes_evidence_dates_as_dd_mm_yyyy(capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 10 item 17: explain wrote an evidence document's date as given in evidence.csv, ISO in
     the Bắc Giang example ("ngày 2024-11-12") inside a Vietnamese sentence."""
