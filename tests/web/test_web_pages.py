@@ -154,6 +154,19 @@ def test_the_audit_log_reads_in_vietnamese(app: Any) -> None:
         assert code not in re.sub(r'<option value="[^"]*"', "", page), code
 
 
+def test_the_admin_reads_names_not_codes(app: Any) -> None:
+    admin, _ = login(app, "quan-tri")
+    page = admin.get("/admin/accounts").text
+    belongs = dict(re.findall(r'<tr data-login="([^"]+)">.*?<td data-field="belongs">(.*?)</td>', page, re.S))
+    assert belongs["so-noi-vu"] == 'Sở Nội vụ <span class="muted">(so-noi-vu)</span>'
+    assert belongs["stp-kiem-chung"] == 'Sở Tư pháp <span class="muted">(so-tu-phap)</span>'
+    assert belongs["quan-tri"] == ""
+    crit = admin.get("/admin/criteria").text
+    rows = re.findall(r'<tr><td>([^<]*)</td><td class="num" data-field="max">([^<]*)</td></tr>', crit)
+    assert ("1. Công tác chỉ đạo, điều hành CCHC", "9,5") in rows
+    assert ("9. Điểm thưởng, điểm trừ", "ngoài điểm tối đa") in rows and ("9. Điểm thưởng, điểm trừ", "0") not in rows
+
+
 def test_the_calendar_shows_days_left_and_closes_the_form(app: Any) -> None:
     settings: Settings = app.state.settings
     settings.now = lambda: dt.datetime(2025, 1, 10, 3, 0, tzinfo=dt.UTC)  # 10/01/2025 10:00 in Vietnam

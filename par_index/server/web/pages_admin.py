@@ -30,6 +30,10 @@ def _accounts(ctx: Ctx) -> dict[str, Any]:
         rnd = services.get_round(s, None)
         units = [(u.unit, u.name) for u in s.scalars(select(Unit).where(Unit.year == rnd.year).order_by(Unit.position))]
         agencies = sorted({(a.id, a.name) for c in services.criteria_of(s, rnd.year).sets for a in (c.spec.agencies or [])})
+    names = dict(units) | dict(agencies)
+    for a in rows:  # the unit's or agency's name, as the header shows it (its code beside it)
+        code = a.get("unit") or a.get("agency") or ""
+        a["belongs"] = (names.get(code, code), code if code in names else "")
     return {"accounts": rows, "units": units, "agencies": agencies, "roles": labels.ROLES}
 
 
@@ -135,8 +139,11 @@ def _criteria(ctx: Ctx) -> dict[str, Any]:
         files = list(s.execute(select(CriteriaFile.set_id, CriteriaFile.path).where(CriteriaFile.year == rnd.year).order_by(CriteriaFile.position)))
     sets = []
     for c in crit.sets:
+        # a group of bonus and penalty points only has no maximum: its points are added outside it
+        outside = [all(leaf.outside_max for leaf in c.leaves[c.under(c.node_index[n.code])]) for n in c.areas()]
         sets.append({"id": c.id, "title": c.spec.title, "kinds": ", ".join(c.kinds.values()), "leaves": len(c.leaves),
-                     "max": sum((leaf.max for leaf in c.leaves), start=0), "areas": [(n.code, n.name, n.max) for n in c.areas()],
+                     "max": sum((leaf.max for leaf in c.leaves), start=0),
+                     "areas": [(n.code, n.name, None if out else n.max) for n, out in zip(c.areas(), outside, strict=True)],
                      "bands": [(b.label, b.min) for b in (c.spec.bands or [])]})
     return {"year": rnd.year, "sets": sets, "files": [p for _set, p in files]}
 
