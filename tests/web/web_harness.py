@@ -178,7 +178,11 @@ def site(tmp_path_factory: pytest.TempPathFactory, seed_db: Path) -> Iterator[Si
 
 # A page's own checks, run in the page: inputs without a label, duplicate ids.
 A11Y_SCRIPT = r"""
-const out = {unlabelled: [], duplicates: [], lang: document.documentElement.lang, title: document.title};
+const out = {unlabelled: [], duplicates: [], lang: document.documentElement.lang, title: document.title, cells: []};
+for (const el of document.querySelectorAll('td, th')) {  // a cell laid out otherwise leaves its row
+  const shown = getComputedStyle(el).display;
+  if (shown !== 'table-cell' && shown !== 'none') out.cells.push(el.outerHTML.slice(0, 80) + ' → ' + shown);
+}
 const seen = {};
 for (const el of document.querySelectorAll('[id]')) { seen[el.id] = (seen[el.id] || 0) + 1; }
 for (const [id, n] of Object.entries(seen)) { if (n > 1) out.duplicates.push(id); }
@@ -234,6 +238,7 @@ class Browser:
         assert found["title"], name
         assert found["duplicates"] == [], f"{name}: duplicate ids {found['duplicates']}"
         assert found["unlabelled"] == [], f"{name}: inputs without a label {found['unlabelled']}"
+        assert found["cells"] == [], f"{name}: table cells not laid out as cells {found['cells']}"
         self.visited.append(self.driver.current_url)
 
     # -- short helpers for scenarios --
