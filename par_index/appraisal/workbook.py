@@ -116,7 +116,7 @@ def write_proposals(proposals: Sequence[Proposal], path: Path, round_no: int, cr
             cell = spreadsheet.put(ws.cell(n, col), values.get(key))
             cell.alignment = wrap_top
             if key in ("max", "self_points", "current_points", "proposed_points", "final_points"):
-                cell.number_format = "0.00"
+                cell.number_format = spreadsheet.NUMBER_FORMAT
             if key == "self_value":
                 cell.data_type = "s"
             if key in APPRAISER_KEYS:

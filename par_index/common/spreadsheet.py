@@ -186,6 +186,10 @@ def print_setup(ws: Any) -> None:
             ws.print_title_rows = f"1:{row - 1}"
 
 
+# Two decimals, the language Vietnamese (LCID 0x42A): LibreOffice shows 90,65 whatever its own
+# language (an English LibreOffice showed 90.65); Excel uses the computer's separator, a comma on a
+# Vietnamese Windows. The one format of every number we write that is not an input cell.
+NUMBER_FORMAT = "[$-42A]0.00"
 FONT_NAME = "Times New Roman"  # what administrative documents use; LibreOffice keeps the diacritics
 FIT_ROWS_UP_TO = 5000  # row heights are estimated on sheets up to this many rows (the ones people print)
 WIDEST_WORD = 30  # characters: a column is widened for its longest word up to this, then the word breaks

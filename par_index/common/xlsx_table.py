@@ -4,7 +4,7 @@ value (openpyxl takes ~40 µs a cell: a minute for the report workbook of 1,000 
 What a sheet gets is what :mod:`par_index.common.spreadsheet` gives the openpyxl workbooks:
 text cells are text (inline strings: never a formula; control characters shown as ``\\xNN``,
 :func:`spreadsheet.escape_controls`), numbers stay numbers (the columns listed in ``numeric``
-shown with 2 decimals, ``0.00``), a bold white header on dark blue that wraps (its row as tall as
+shown with 2 decimals and a decimal comma, ``spreadsheet.NUMBER_FORMAT``), a bold white header on dark blue that wraps (its row as tall as
 its lines need, :mod:`par_index.common.text_metrics`), column widths,
 the header frozen and filtered, and the A4 page set-up of :func:`spreadsheet.print_setup`:
 A4, fitted to the page width, landscape for more than 6 columns, the header repeated on every
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from par_index.common.spreadsheet import CONTROL, escape_controls
+from par_index.common.spreadsheet import CONTROL, NUMBER_FORMAT, escape_controls
 from par_index.common.text_files import writing
 from par_index.common.text_metrics import row_height, wrapped_lines
 
@@ -39,6 +39,7 @@ ROWS_PER_CHUNK = 20_000  # rows joined and written at a time
 
 STYLES = (
     HEAD + f'<styleSheet xmlns="{MAIN}">'
+    f'<numFmts count="1"><numFmt numFmtId="164" formatCode="{NUMBER_FORMAT}"/></numFmts>'
     '<fonts count="2">'
     '<font><sz val="11"/><name val="Times New Roman"/><family val="1"/></font>'
     '<font><b/><sz val="11"/><color rgb="00FFFFFF"/><name val="Times New Roman"/><family val="1"/></font>'
@@ -51,7 +52,7 @@ STYLES = (
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" applyAlignment="1">'
     '<alignment vertical="center" wrapText="1"/></xf>'
-    '<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'  # 2 = "0.00"
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'  # spreadsheet.NUMBER_FORMAT
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1"><alignment wrapText="1"/></xf>'
     "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'

@@ -148,7 +148,7 @@ def _write_xlsx(status: PlanStatus, out: Path) -> None:
         spreadsheet.append(ws, [row[k] for k in AGENCY_HEADERS])
     share_col = len(AGENCY_HEADERS)
     for (cell,) in ws.iter_rows(min_row=3, min_col=share_col, max_col=share_col):
-        cell.number_format = "0.00"
+        cell.number_format = spreadsheet.NUMBER_FORMAT
     tasks = wb.create_sheet("Chi tiết nhiệm vụ")
     spreadsheet.append(tasks, list(TASK_HEADERS.values()))
     for trow in task_rows(status):

@@ -296,7 +296,7 @@ def write_xlsx(results: Results, out: Path) -> None:
     numeric = {i + 1 for i, c in enumerate(df.columns) if c in ("points", "max", "index") or c.startswith("points_")}
     for col in numeric:
         for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
-            cell.number_format = "0.00"
+            cell.number_format = spreadsheet.NUMBER_FORMAT
     for i, c in enumerate(df.columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = 40 if c == "name" else (22 if c.startswith("points_") else 12)
     ws.freeze_panes = "C2"

@@ -259,7 +259,7 @@ def _header_block(ws: Worksheet, c: CompiledCriteria, unit: UnitInfo, layout: La
     ws["A8"], ws["B8"] = "Chỉ số (%)", f"={col('index')}{t}"
     for ref in ("A7", "A8"):
         ws[ref].font = Font(bold=True)
-    ws["B7"].number_format = ws["B8"].number_format = "0.00"
+    ws["B7"].number_format = ws["B8"].number_format = spreadsheet.NUMBER_FORMAT
     if layout.band_row is not None:
         ws["C8"] = f"={col('points')}{layout.band_row}"
     if any(is_survey(leaf) and prefill.values.get(code) is None for code, leaf in layout.leaves.items()):
@@ -394,7 +394,7 @@ def _build_style(cell: Any, key: tuple[object, ...]) -> None:
     role, col_key, depth, kind = key
     assert isinstance(depth, int)
     if col_key in ("max", "points", "max_used", "index"):
-        cell.number_format = "0.00"
+        cell.number_format = spreadsheet.NUMBER_FORMAT
     if col_key in ("name", "method", "document", "note"):
         cell.alignment = Alignment(wrap_text=True, vertical="top", indent=depth - 1 if col_key == "name" else 0)
     elif col_key == "value":

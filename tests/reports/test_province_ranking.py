@@ -247,4 +247,4 @@ def test_ranking_shows_the_index_after_the_pending_cuts(tmp_path):
     assert head[8:11] == ["Chỉ số (%)", "Chỉ số sau đề xuất cắt giảm (%)", "Xếp loại"]
     book = {r[2]: (r[8], r[9]) for r in ws.iter_rows(min_row=2, values_only=True)}
     assert {u: book[u] for u in cut} == {u: (float(i), float(a)) for u, (i, a) in cut.items()}
-    assert ws.cell(row=2, column=10).number_format == "0.00"
+    assert ws.cell(row=2, column=10).number_format == "[$-42A]0.00"

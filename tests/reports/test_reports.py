@@ -187,7 +187,7 @@ def test_workbook_has_the_same_numbers(tmp_path):
     rows = {r[2]: r for r in ws.iter_rows(min_row=2, values_only=True)}
     assert rows["c"][1] == 2 and rows["c"][5] == 1 and rows["c"][7] == 7.5 and rows["c"][8] == 90.0 and rows["c"][9] == 0.0 and rows["c"][10] == "A"
     assert rows["e"][6:11] == (6.5, 10.0, 65.0, 15.0, "D")  # 6,5 − 5 points of 1.1 without evidence = 1,5 of 10
-    assert ws.cell(row=2, column=9).number_format == "0.00"
+    assert ws.cell(row=2, column=9).number_format == "[$-42A]0.00"
     gap = next(wb["Chênh lệch tự chấm"].iter_rows(min_row=2, values_only=True))
     assert gap[:6] == ("e", "Huyện E", "huyen", 7.0, 6.5, 0.5)
 

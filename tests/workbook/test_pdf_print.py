@@ -100,8 +100,10 @@ def test_every_page_is_a4_in_times_new_roman_embedded(pdfs: dict[str, Path], nam
 def test_the_form_prints_whole_with_its_diacritics(pdfs: dict[str, Path]) -> None:
     text = _text(pdfs["phieu"])
     lines = [" ".join(line.split()) for line in text.splitlines()]
-    # a Vietnamese line, intact: code, name and maximum of a criterion on one line
-    assert any(line.startswith("3.3.1 Tỷ lệ hồ sơ TTHC được giải quyết trước và đúng hạn 2.00") for line in lines), [x for x in lines if "3.3.1" in x]
+    # a Vietnamese line, intact: code, name and maximum of a criterion on one line, the maximum and
+    # the points with a decimal comma (spreadsheet.NUMBER_FORMAT) in a LibreOffice of any language
+    line = next((x for x in lines if x.startswith("3.3.1 ")), "")
+    assert line.startswith("3.3.1 Tỷ lệ hồ sơ TTHC được giải quyết trước và đúng hạn 2,00 ") and line.endswith(" 2,00"), line
     # nothing cut: every criterion of the form is printed, then the signatures (columns A–F on the page width)
     c = load(CRITERIA[0])
     codes = {line.split(" ", 1)[0] for line in lines if line}
@@ -113,3 +115,5 @@ def test_the_report_workbook_prints_every_unit(pdfs: dict[str, Path]) -> None:
     text = _text(pdfs["bao-cao"])
     units = read_data(DATA).units
     assert all(name in text for name in units["name"]), [n for n in units["name"] if n not in text]
+    ranked = [" ".join(line.split()) for line in text.splitlines() if " so-noi-vu " in line]
+    assert ranked and "Sở Nội vụ 90,65 100,00 90,65" in ranked[0], ranked  # points, maximum, index: decimal commas
