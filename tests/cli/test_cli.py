@@ -121,6 +121,23 @@ def test_explain_in_vietnamese(capsys: pytest.CaptureFixture[str]) -> None:
     assert [n["code"] for n in e["nodes"]] == ["1", "2", "3", "9"]
 
 
+def test_server_commands_say_what_database_is_wrong(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(["db", "import", "--db", "sqlite:///khong-co.db", "--data", DATA], capsys)
+    assert code == 2
+    assert "sqlite:///khong-co.db: không có tệp cơ sở dữ liệu 'khong-co.db'; hãy tạo bằng par-index db init" in err
+    assert not (tmp_path / "khong-co.db").exists()  # a mistyped name leaves no empty database behind
+    code, _, err = run(["users", "add", "--db", "khong-co.db", "--login", "a", "--role", "viewer"], capsys)
+    assert code == 2 and "không có tệp cơ sở dữ liệu 'khong-co.db'" in err and not (tmp_path / "khong-co.db").exists()
+    code, _, err = run(["db", "init", "--db", "mysql://x", "--criteria", MINI, "--units", str(Path(DATA) / "units.csv")], capsys)
+    assert code == 2 and "Lỗi nội bộ" not in err
+    assert "mysql://x: chỉ dùng được cơ sở dữ liệu SQLite (sqlite:///đường/dẫn.db) hoặc PostgreSQL (postgresql://người_dùng:mật_khẩu@máy/tên_csdl)" in err
+    code, _, err = run(["db", "init", "--db", "postgresql://ai:bi-mat@127.0.0.1:1/csdl", "--criteria", MINI, "--units", str(Path(DATA) / "units.csv")], capsys)
+    assert code == 2 and "bi-mat" not in err
+    assert ("postgresql://ai:***@127.0.0.1:1/csdl: không kết nối hoặc không dùng được cơ sở dữ liệu; hãy kiểm tra máy chủ PostgreSQL "
+            "đang chạy và địa chỉ, cổng, tên người dùng, mật khẩu, tên cơ sở dữ liệu trong --db (chi tiết: ") in err
+
+
 def test_explain_names_the_stage_in_vietnamese(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["explain", "--criteria", MINI, "--data", DATA, "--unit", "so-b"], capsys)
     assert code == 0

@@ -17,6 +17,11 @@ from typing import Any
 import click
 
 DEFAULT_DB = "sqlite:///par-index.db"
+DB_KINDS = "chỉ dùng được cơ sở dữ liệu SQLite (sqlite:///đường/dẫn.db) hoặc PostgreSQL (postgresql://người_dùng:mật_khẩu@máy/tên_csdl)"
+DB_UNREACHABLE = (
+    "không kết nối hoặc không dùng được cơ sở dữ liệu; hãy kiểm tra máy chủ PostgreSQL đang chạy và địa chỉ, cổng, "
+    "tên người dùng, mật khẩu, tên cơ sở dữ liệu trong --db"
+)
 db_option = click.option(
     "--db",
     "db_url",
@@ -32,10 +37,16 @@ def _database(url: str, migrate: bool = False) -> Iterator[Any]:
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from par_index.errors import InputError, Problem
-    from par_index.server.db import Database, check_schema
+    from par_index.server.db import Database, check_schema, normal_url
     from par_index.server.db import migrate as run_migrations
     from par_index.server.errors import ApiError
 
+    full = normal_url(url)
+    if not full.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise InputError(Problem("server", DB_KINDS, file=_safe(url)))
+    path = full.split(":///", 1)[1] if full.startswith("sqlite:///") else ""
+    if not migrate and path and path != ":memory:" and not Path(path).is_file():  # not made empty by opening it
+        raise InputError(Problem("file_missing", f"không có tệp cơ sở dữ liệu '{path}'; hãy tạo bằng par-index db init", file=_safe(url)))
     db = Database(url)
     try:
         if migrate:
@@ -46,7 +57,8 @@ def _database(url: str, migrate: bool = False) -> Iterator[Any]:
     except ApiError as exc:
         raise InputError(Problem("server", exc.message, file=_safe(url))) from None
     except (OperationalError, ProgrammingError) as exc:
-        raise InputError(Problem("db_unreachable", f"không kết nối hoặc không dùng được cơ sở dữ liệu: {exc.orig}", file=_safe(url))) from None
+        detail = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""  # the driver's own words, one line
+        raise InputError(Problem("db_unreachable", DB_UNREACHABLE + (f" (chi tiết: {detail})" if detail else ""), file=_safe(url))) from None
     finally:
         db.dispose()
 
