@@ -125,7 +125,7 @@ def read_frames(conn: Connection, reads: list[tuple[Select[Any], list[str], bool
         for i in range(width)
     ]
     # the parts on PostgreSQL share the caller's snapshot (its transaction stays open meanwhile;
-    # a connection of their own to export one costs ≈ 0.08 CPU-s: ADBC loads the type catalog)
+    # a connection of their own to export one would cost one more connection)
     snapshot = str(conn.scalar(text("SELECT pg_export_snapshot()"))) if pg and width > 1 else None
     tables = bulk_read.read_parts(database, by_part, [encode for _, _, encode in reads], snapshot)
     out = []
@@ -157,7 +157,7 @@ PART_MIN_IDS = 200_000  # a table with fewer ids is read by one reader (a reader
 # (:func:`idle_cores`). PostgreSQL's are threads, each reading a TID range on the caller's
 # snapshot: one part keeps about one core busy in all (the database server's process and the
 # decoding take turns more than they overlap: 1.9 s wall for 2.0 CPU-s), and a second costs no
-# more CPU in all (its ADBC connection ≈ 0.08 CPU-s, against the scans and decoding it
+# more CPU in all (its ADBC connection ≈ 0.02 CPU-s in all, against the scans and decoding it
 # shares). So PostgreSQL reads in PARTS parts whatever the load. Measured alternating on
 # 10,000 units, the read alone (medians of 6–8): at load 1.5–2, one part 1.92 s wall for 1.99
 # CPU-s in all, two 1.54 s for 1.99, three 1.30 s for 1.74; at load 4–5, one 1.92 s for 2.00, two
