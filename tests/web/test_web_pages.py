@@ -171,6 +171,8 @@ def test_the_calendar_shows_days_left_and_closes_the_form(app: Any) -> None:
     settings: Settings = app.state.settings
     settings.now = lambda: dt.datetime(2025, 1, 10, 3, 0, tzinfo=dt.UTC)  # 10/01/2025 10:00 in Vietnam
     admin, csrf = login(app, "quan-tri")
+    before = admin.get("/admin/calendar").text  # make serve's database: no calendar yet, and the header says so
+    assert "<li class=\"\">Hạn tự đánh giá: chưa đặt</li>" in before and "<li class=\"\">Hạn giải trình: chưa đặt</li>" in before
     r = admin.post("/admin/calendar", data={"csrf_token": csrf, "self_deadline": "15/01/2025", "explanation_deadline": "2025-02-05"})
     assert r.status_code == 303 and r.headers["location"] == "/admin/calendar?ok=calendar"
     page = admin.get("/admin/calendar")

@@ -139,7 +139,8 @@ def header(ctx: Ctx) -> dict[str, Any]:
     now = ctx.settings.now()
     out = []
     for label, when in (("Hạn tự đánh giá", self_d), ("Hạn giải trình", expl_d)):
-        if when is None:
+        if when is None:  # said, not left out: a unit must not read "no deadline" as "no hurry"
+            out.append({"label": label, "date": None, "left": "chưa đặt", "css": ""})
             continue
         local = when.astimezone(VN)
         days = (local.date() - now.astimezone(VN).date()).days
