@@ -274,6 +274,12 @@ def area_headers(results: Results) -> dict[str, str]:
     return names
 
 
+def kind_names(results: Results) -> dict[str, str]:
+    """Each unit kind's name as the criteria sets give it (``so`` → ``Sở, ban, ngành thuộc UBND
+    tỉnh``): what the workbook and the HTML page show; the CSV and JSON keep the code."""
+    return {code: name for s in results.sets for code, name in s.criteria.kinds.items()}
+
+
 def write_xlsx(results: Results, out: Path) -> None:
     import pandas as pd
     from openpyxl import Workbook
@@ -281,6 +287,7 @@ def write_xlsx(results: Results, out: Path) -> None:
     from openpyxl.utils import get_column_letter
 
     df = units_frame(results)
+    df["kind"] = df["kind"].map(lambda k: kind_names(results).get(k, k))
     headers = {**HEADERS_VI, **area_headers(results)}
     wb = Workbook()
     ws = wb.active
@@ -298,7 +305,7 @@ def write_xlsx(results: Results, out: Path) -> None:
         for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
             cell.number_format = spreadsheet.NUMBER_FORMAT
     for i, c in enumerate(df.columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = 40 if c == "name" else (22 if c.startswith("points_") else 12)
+        ws.column_dimensions[get_column_letter(i)].width = 40 if c == "name" else (22 if c.startswith("points_") or c == "kind" else 12)
     ws.freeze_panes = "C2"
     ws.auto_filter.ref = ws.dimensions
     pf = problems_frame(results)
@@ -324,6 +331,7 @@ def render_html(results: Results) -> str:
     from par_index.common import html  # jinja2 loads only for an HTML output
 
     df = units_frame(results)
+    df["kind"] = df["kind"].map(lambda k: kind_names(results).get(k, k))
     rows = [
         {**r, **{k: format_fixed(v) for k, v in r.items() if k in ("points", "max", "index") or str(k).startswith("points_")}}
         for r in df.to_dict("records")

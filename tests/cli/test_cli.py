@@ -51,7 +51,7 @@ def test_score_csv_and_xlsx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     wb = load_workbook(tmp_path / "r.xlsx")
     ws = wb["Kết quả"]
     assert [c.value for c in ws[1]][:8] == ["Mã đơn vị", "Tên đơn vị", "Loại", "Tổng điểm", "Điểm tối đa", "Chỉ số (%)", "Xếp hạng", "Xếp loại"]
-    assert [c.value for c in ws[2]][:8] == ["so-a", "Sở A (tổng hợp)", "so", 10.02, 11.0, 91.09, 1, "Xuất sắc"]
+    assert [c.value for c in ws[2]][:8] == ["so-a", "Sở A (tổng hợp)", "Sở, ban, ngành", 10.02, 11.0, 91.09, 1, "Xuất sắc"]  # the kind by name (the CSV keeps its code)
     assert wb["Vấn đề dữ liệu"].max_row == 5  # header + 4 problems
 
 

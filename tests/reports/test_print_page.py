@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from support.browser import INSTALL_HINT, chromium_path, open_pages
+from support.browser import INSTALL_HINT, chromium_path, open_pages, probe_print
 from support.paths import TESTS
 
 from par_index.cli.main import main
@@ -63,3 +63,26 @@ def test_chromium_prints_them_on_a4_in_times_new_roman(pages: dict[str, Path]) -
         want = (b"841.91998", b"594.95996") if name in ("score", "evidence") else (b"594.95996", b"841.91998")
         assert boxes == {want}, (name, boxes)  # A4, landscape for the wide tables
         assert TIMES.search(page.pdf), name  # Times New Roman, or its metric twin Liberation Serif
+
+
+A4_LANDSCAPE_PX = 1032  # 297 mm less 12 mm margins each side, in CSS pixels
+
+
+@pytest.mark.skipif(chromium_path() is None, reason=INSTALL_HINT)
+def test_the_score_table_fits_a4_landscape_with_room_for_names(tmp_path: Path) -> None:
+    """The units' names and kinds had the width of a word (the Bắc Giang example: a name on four
+    lines beside 13 columns of numbers): they keep a minimum, and the table still fits the paper."""
+    from support.paths import REPO
+
+    example = [a for p in ("so", "huyen") for a in ("--criteria", str(REPO / f"criteria/bac-giang/2024/{p}.yaml"))]
+    assert main(["score", *example, "--data", str(REPO / "evidence/bac-giang/2024"), "--out", str(tmp_path / "ket-qua.html")]) == 0
+    widths = probe_print(tmp_path / "ket-qua.html", """[...document.querySelectorAll('table')].map(t => [Math.round(t.getBoundingClientRect().width),
+      document.documentElement.clientWidth, Math.round(t.querySelector('thead th:nth-child(3)').getBoundingClientRect().width)])""", A4_LANDSCAPE_PX)
+    assert widths, widths
+    for width, paper, _name in widths:
+        assert width <= paper, widths
+    assert widths[0][2] >= 120, widths  # the names' column "Tên đơn vị": 8em of 15px at least
+
+
+def test_the_score_page_names_the_unit_kind(pages: dict[str, Path]) -> None:
+    assert '<td class="name">Sở A (tổng hợp)</td><td class="kind">Sở, ban, ngành</td>' in pages["score"].read_text("utf-8")
