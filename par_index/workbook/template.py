@@ -253,7 +253,10 @@ def _header_block(ws: Worksheet, c: CompiledCriteria, unit: UnitInfo, layout: La
         ws[f"A{r}"].font = Font(bold=True)
         spreadsheet.put(ws[f"B{r}"], value)
         if extra:
-            spreadsheet.put(ws[f"C{r}"], extra)
+            # the kind's name shown after its code by the cell's text format: the cell keeps the code
+            # the reader reads, and the name is not cut by the instructions beside it (column C is 9 wide)
+            shown = extra.replace('"', "").replace("\\", "")
+            ws[f"B{r}"].number_format = f'@" — {shown}"'
     t = layout.total_row
     ws["A7"], ws["B7"] = "Tổng điểm", f"={col('points')}{t}"
     ws["A8"], ws["B8"] = "Chỉ số (%)", f"={col('index')}{t}"

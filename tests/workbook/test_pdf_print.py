@@ -104,6 +104,8 @@ def test_the_form_prints_whole_with_its_diacritics(pdfs: dict[str, Path]) -> Non
     # the points with a decimal comma (spreadsheet.NUMBER_FORMAT) in a LibreOffice of any language
     line = next((x for x in lines if x.startswith("3.3.1 ")), "")
     assert line.startswith("3.3.1 Tỷ lệ hồ sơ TTHC được giải quyết trước và đúng hạn 2,00 ") and line.endswith(" 2,00"), line
+    # the unit's kind by code and name, whole (the name was cut to "Sở, ban, n" by the instructions beside it)
+    assert any(x.startswith("Loại đơn vị so — Sở, ban, ngành thuộc UBND tỉnh ") for x in lines), [x for x in lines if x.startswith("Loại")]
     # nothing cut: every criterion of the form is printed, then the signatures (columns A–F on the page width)
     c = load(CRITERIA[0])
     codes = {line.split(" ", 1)[0] for line in lines if line}

@@ -182,7 +182,8 @@ def test_template_command_prefills_and_score_reads_it(tmp_path: Path, capsys: py
     assert code == 0
     assert f"Đã ghi phiếu tự đánh giá của Sở B (tổng hợp) (so-b, bộ tiêu chí mini-2024) (đã điền sẵn dữ liệu hiện có) vào {out}" in capsys.readouterr().err.replace("\n", "")
     ws = openpyxl.load_workbook(out)[wl.MAIN_SHEET]
-    assert [ws[f"{c}{r}"].value for c, r in (("B", 3), ("B", 4), ("B", 5), ("C", 5), ("B", 6))] == ["so-b", "Sở B (tổng hợp)", "so", "Sở, ban, ngành", "mini-2024"]
+    assert [ws[f"{c}{r}"].value for c, r in (("B", 3), ("B", 4), ("B", 5), ("C", 5), ("B", 6))] == ["so-b", "Sở B (tổng hợp)", "so", None, "mini-2024"]
+    assert ws["B5"].number_format == '@" — Sở, ban, ngành"'  # the kind's name shown after the code the reader reads
     assert ws["E12"].value == dt.datetime(2024, 1, 20)  # 1.1 deadline: a real date cell
     assert (ws["E13"].value, ws["E13"].number_format) == (0.805, "0.00%")  # 80,5% as a percent cell
     assert ws["E14"].value == "không"
