@@ -137,7 +137,7 @@ def header(ctx: Ctx) -> dict[str, Any]:
             return {"year": None, "deadlines": []}
         year, self_d, expl_d = rnd.year, services.utc(rnd.self_deadline), services.utc(rnd.explanation_deadline)
     now = ctx.settings.now()
-    out = []
+    out: list[dict[str, Any]] = []
     for label, when in (("Hạn tự đánh giá", self_d), ("Hạn giải trình", expl_d)):
         if when is None:  # said, not left out: a unit must not read "no deadline" as "no hurry"
             out.append({"label": label, "date": None, "left": "chưa đặt", "css": ""})
