@@ -232,6 +232,14 @@ def test_the_agency_sees_what_it_owes_and_uploads_in_place(app: Any) -> None:
     assert rows and {crit for _u, crit, _s in rows} <= {"2.1.1", "2.1.2", "2.2", "2.3.1", "2.3.2", "2.4"} | {c for _u, c, _s in rows if c.startswith("2.")}
     statuses = [st for _u, _c, st in rows]
     assert statuses == sorted(statuses, key=["missing", "late", "date", "file", "issuer", "ok"].index)  # worst first
+    # then the units in the province's order (units.csv), as the unit filter lists them — not by
+    # code point, which put "Sở Khoa học và Công nghệ" before "Sở Kế hoạch và Đầu tư"
+    province = [line.split(",")[0] for line in (REPO / "evidence/bac-giang/2024/units.csv").read_text("utf-8").splitlines()[1:]]
+    listed = re.findall(r'<option value="([^"]+)"', page.text.split('id="f-unit"')[1].split("</select>")[0])
+    assert listed == [u for u in province if u in listed] and len(listed) >= 20
+    assert listed.index("so-kh-dt") < listed.index("so-khcn") and listed.index("so-noi-vu") < listed.index("so-nn-ptnt")
+    ok_units = [u for u, _c, st in rows if st == "ok"]
+    assert ok_units == sorted(ok_units, key=province.index)
     assert "Cơ quan cung cấp tài liệu kiểm chứng</span>" in page.text and '<span class="unit">Sở Tư pháp</span>' in page.text
     only = c.get("/agency", params={"unit": "so-noi-vu", "status": "ok"})
     kept = re.findall(r'data-unit="([^"]+)" data-criterion="[^"]+" data-status="([^"]+)"', only.text)

@@ -231,10 +231,12 @@ def _agency(ctx: Ctx) -> dict[str, Any]:
         rd = data.round_data(s, settings, rnd.year)
         res = data.results(s, settings, rnd.year, "self")
         uploads: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for u in services.list_units(s, ctx.me):
+        listed = services.list_units(s, ctx.me)  # in the province's own order (units.csv)
+        for u in listed:
             for e in services.list_evidence(s, ctx.me, u["unit"]):
                 uploads.setdefault((u["unit"], e["criterion"]), []).append(e)
-        states = {u["unit"]: u["state"] for u in services.list_units(s, ctx.me)}
+        states = {u["unit"]: u["state"] for u in listed}
+        position = {u["unit"]: i for i, u in enumerate(listed)}
     agency = ctx.me.agency
     review = review_evidence(res, rd.data, None, always=True)
     rows = []
@@ -251,14 +253,20 @@ def _agency(ctx: Ctx) -> dict[str, Any]:
     for r in rows:
         text = str(r["status_text"])
         counts[text] = counts.get(text, 0) + 1
-    units = sorted({(str(r["unit"]), str(r["unit_name"])) for r in rows}, key=lambda u: u[1])
+    # units in the province's order, not by code point ("Sở Khoa học" before "Sở Kế hoạch" was Python's)
+    units = sorted({(str(r["unit"]), str(r["unit_name"])) for r in rows}, key=lambda u: position.get(u[0], len(position)))
     # worst first (thiếu, muộn, …, đủ), then unit and criterion; filters from the query string
     want_unit, want_status = ctx.request.query_params.get("unit", ""), ctx.request.query_params.get("status", "")
     order = {st: i for i, st in enumerate(STATUS_ORDER)}
     rows = [r for r in rows if (not want_unit or r["unit"] == want_unit) and (not want_status or r["status"] == want_status)]
-    rows.sort(key=lambda r: (order.get(str(r["status"]), len(order)), str(r["unit_name"]), str(r["criterion"])))
+    rows.sort(key=lambda r: (order.get(str(r["status"]), len(order)), position.get(str(r["unit"]), len(position)), _code_key(str(r["criterion"]))))
     return {"rows": rows, "agency": names.get(agency or "", agency), "counts": counts, "dataset_label": rd.label, "units": units,
             "statuses": [(st, STATUS_WORDS[st]) for st in STATUS_ORDER], "f": {"unit": want_unit, "status": want_status}}
+
+
+def _code_key(code: str) -> tuple[tuple[int, int, str], ...]:
+    """A criterion code in reading order: 1.2 before 1.10."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in code.split("."))
 
 
 @page("GET", "/agency", "evidence.upload")
