@@ -90,7 +90,8 @@ def agency_context(inp: ReportInputs, requirements: list[Any] | None) -> dict[st
                         item["lacking"].append((unit, str(s.units["name"].iat[i]), "thiếu"))
     out = []
     span: dict[tuple[str, str, str], str] = {}  # each unit's text escaped once (~70 entries a unit)
-    for a in sorted(agencies.values(), key=lambda a: (a["id"] == "", a["name"])):
+    declared = {k: i for i, k in enumerate(names)}  # agencies.yaml's order (the plan's), not code points
+    for a in sorted(agencies.values(), key=lambda a: (a["id"] == "", declared.get(a["id"], len(declared)), a["name"])):
         entries = list(a.pop("items").values())
         for it in entries:  # the units lacking it as HTML (tens of thousands of spans: jinja2 took ~10 µs each)
             spans = []

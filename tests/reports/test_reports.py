@@ -370,3 +370,16 @@ def test_evidence_sheet_by_column_is_the_sheet_of_its_rows(tmp_path):
     headers = ["Cơ quan", "Tiêu chí", "Nội dung", "Tài liệu", "Mã đơn vị", "Tên đơn vị", "Tình trạng"]
     with zipfile.ZipFile(write_tables(tmp_path / "r.xlsx", [Table("Tài liệu kiểm chứng", headers, rows, set(), {1: 16, 3: 40, 4: 50, 6: 36})])) as z:
         assert by_column == z.read("xl/worksheets/sheet1.xml")
+
+
+def test_the_agency_report_follows_the_order_the_agencies_are_declared_in():
+    """agencies.yaml lists them as the plan does (Sở Nội vụ, Sở Tư pháp, Văn phòng UBND tỉnh, …);
+    sorted by code point the report began with Bưu điện tỉnh and put Sở Khoa học before Sở Kế hoạch."""
+    from par_index.reports.agency import agency_context
+
+    sets = [load(ROOT / f"criteria/bac-giang/2024/{kind}.yaml") for kind in ("so", "huyen")]
+    declared = list(dict.fromkeys(a.name for c in sets for a in c.spec.agencies or []))
+    inp = prepare(sets, read_data(ROOT / "evidence/bac-giang/2024"), DATE)
+    shown = [a["name"] for a in agency_context(inp, None)["agencies"] if a["id"]]
+    assert shown == [name for name in declared if name in shown] and len(shown) >= 9, (shown, declared)
+    assert shown[0] == "Sở Nội vụ"
