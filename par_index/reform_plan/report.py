@@ -174,17 +174,21 @@ def _write_xlsx(status: PlanStatus, out: Path) -> None:
 
 
 def print_status(status: PlanStatus, out: Console) -> None:
+    from rich import box
+
     plan = status.plan.plan
-    t = Table(title=f"{plan.title} — tiến độ tính đến ngày {format_date(status.as_of)}", title_justify="left")
-    for key, label in AGENCY_HEADERS.items():
-        t.add_column(label, justify="left" if key in ("agency", "name") else "right", overflow="fold")
+    # on an 80-column terminal: the agency by name (its code is in the --out files), the ten
+    # counts as narrow as their numbers, headings wrapped at spaces — a word is never cut in two
+    t = Table(title=f"{plan.title} — tiến độ tính đến ngày {format_date(status.as_of)}", title_justify="left",
+              box=box.SIMPLE_HEAD, padding=(0, 0))
+    shown = [k for k in AGENCY_HEADERS if k != "agency"]
+    for key in shown:
+        if key == "name":
+            t.add_column(AGENCY_HEADERS[key], min_width=10, ratio=1)
+        else:
+            t.add_column(AGENCY_HEADERS[key], justify="right", width=5)  # "90,48", and no heading word is longer
     for row in agency_rows(status):
-        t.add_row(
-            *(
-                "" if row[k] is None else (format_number(row[k]) if k == "share" else str(row[k]))
-                for k in AGENCY_HEADERS
-            )
-        )
+        t.add_row(*("" if row[k] is None else (format_number(row[k]) if k == "share" else str(row[k])) for k in shown))
     out.print(t)
     overdue = [s for s in status.tasks if s.overdue]
     if overdue:

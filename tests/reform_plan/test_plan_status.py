@@ -326,3 +326,20 @@ def test_plan_status_shows_the_criteria_that_score_each_task(tmp_path: Path, cap
     rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
     assert rows["VII.3.2.1"][-2] == "bac-giang-2024-so: 1.3.1; bac-giang-2024-huyen: 1.3.1"
     assert rows["CV.III.3.1"][-3] == "phần chính văn"
+
+
+def test_the_console_table_fits_80_columns_without_cutting_a_word(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eleven columns at 80 characters cut the headings and codes mid-word ("Tron g đó", "so-n oi-v")
+    and "90,48" into "90,4"/"8": the agency by name, the counts five wide, the headings by word."""
+    from par_index.reform_plan.report import AGENCY_HEADERS
+
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["plan-status", "--plan", str(BG_PLAN), "--progress", str(BG_PROGRESS), "--as-of", "31/12/2024"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    row = next(line for line in lines if line.strip().startswith("Sở Nội vụ"))
+    assert row.split() == ["Sở", "Nội", "vụ", "21", "21", "19", "0", "2", "1", "0", "0", "90,48"]
+    rule = next(i for i, line in enumerate(lines) if line.strip().startswith("───"))
+    head_words = {w for line in lines[2:rule] for w in line.split()}
+    wanted = {w for k, label in AGENCY_HEADERS.items() if k != "agency" for w in label.split()}
+    assert head_words == wanted, head_words ^ wanted
