@@ -197,11 +197,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Abort:
         note("Đã dừng.")
         code = EXIT_INPUT
+    except click.exceptions.NoArgsIsHelpError as exc:  # a command group alone (par-index users): its help, not an error
+        note(exc.format_message())
+        code = EXIT_INPUT
     except click.UsageError as exc:
-        sub = exc.ctx.info_name if exc.ctx is not None and exc.ctx.parent is not None else None
-        hint = f" Xem: par-index {sub} --help" if sub else " Xem: par-index --help"
+        path = exc.ctx.command_path if exc.ctx is not None else "par-index"
+        given = [a for a in (list(argv) if argv is not None else sys.argv[1:]) if not a.startswith("-")]
+        if path == "par-index" and given and given[0] in COMMAND_NAMES:  # an option of the command, read before its context
+            path += f" {given[0]}"
         message = exc.format_message()
-        note(f"Lỗi câu lệnh: {message if message.endswith(('.', '?')) else message + '.'}{hint}")
+        note(f"Lỗi câu lệnh: {message if message.endswith(('.', '?')) else message + '.'} Xem: {path} --help")
         code = EXIT_INPUT
     except click.ClickException as exc:
         note(f"Lỗi: {exc.format_message()}")

@@ -81,6 +81,17 @@ def test_click_errors_in_vietnamese(capsys: pytest.CaptureFixture[str]) -> None:
     assert " ".join(capsys.readouterr().err.split()) == "Lỗi câu lệnh: Không có lệnh 'scor'. Có phải ý bạn là 'score'? Xem: par-index --help"
 
 
+def test_a_usage_error_points_to_the_help_of_its_own_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["score", "--criteria", MINI, "--criteria"]) == 2
+    assert capsys.readouterr().err.strip() == "Lỗi câu lệnh: Tùy chọn '--criteria' cần một giá trị. Xem: par-index score --help"
+    assert main(["users", "add", "--login", "a"]) == 2
+    said = " ".join(capsys.readouterr().err.split())
+    assert said.startswith("Lỗi câu lệnh: Thiếu tùy chọn '--role'.") and said.endswith(" Xem: par-index users add --help")
+    assert main(["users"]) == 2  # a group alone: its help, not "Lỗi câu lệnh: Cách dùng: …"
+    err = capsys.readouterr().err
+    assert err.startswith("Cách dùng: par-index users [TÙY_CHỌN] LỆNH [THAM_SỐ]...") and "Lỗi câu lệnh" not in err
+
+
 def test_formula_rule_in_words_not_sympy() -> None:
     assert describe_formula("piecewise((2, x > 0.95), (1.5 * x / 0.95, True))", ratio=True) == (
         "x trên 95%: 2 điểm; còn lại: 1,5 × x / 0,95 điểm"
