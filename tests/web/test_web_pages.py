@@ -144,7 +144,7 @@ def test_the_audit_log_reads_in_vietnamese(app: Any) -> None:
     page = admin.get("/admin/audit").text
     rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td data-field=\"action\">([^<]*)</td>.*?"
                       r'data-field="before">([^<]*)</small>.*?data-field="after">([^<]*)</small>', page, re.S)
-    assert ("so-noi-vu (Đơn vị)", "Nộp phiếu tự đánh giá", "trạng thái: Đang tự đánh giá", "trạng thái: Đã nộp") in rows
+    assert ("so-noi-vu — Đơn vị", "Nộp phiếu tự đánh giá", "trạng thái: Đang tự đánh giá", "trạng thái: Đã nộp") in rows
     assert ("(dòng lệnh)", "Khởi tạo cơ sở dữ liệu", "",
             "tệp tiêu chí: criteria/sets/so.yaml, criteria/agencies.yaml, criteria/sets/huyen.yaml; số đơn vị: 31") in rows
     calendar = [r for r in rows if r[1] == "Lịch đánh giá"]

@@ -172,7 +172,7 @@ async def audit(ctx: Ctx) -> Response:
             rows = [r for r in rows if r["action"] == action]
         for r in rows:
             r["when"] = dt.datetime.fromisoformat(r["at"]) if r["at"] else None
-            r["who"] = r["login"] if r["role"] == "cli" else f"{r['login']} ({labels.role(r['role'])})"
+            r["who"] = r["login"] if r["role"] == "cli" else f"{r['login']} — {labels.role(r['role'])}"
             r["before_text"], r["after_text"] = _change(r["before"]), _change(r["after"])
         return {"rows": rows[:500], "total": len(rows), "actions": [(a, labels.action(a)) for a in actions], "f": {"unit": unit, "login": login, "action": action}}
 
