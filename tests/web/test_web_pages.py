@@ -340,3 +340,13 @@ def test_a_unit_uploads_its_whole_workbook(app: Any, tmp_path: Path) -> None:
     assert 'data-field="total">90,65<' in r.text  # the same values: the same score
     r = c.post("/units/so-noi-vu/workbook", data={"csrf_token": csrf}, files={"file": ("ghi-chu.xlsx", b"not a workbook", "application/octet-stream")})
     assert r.status_code == 422 and "Không đọc được phiếu tự đánh giá" in r.text
+
+
+def test_the_audit_log_keeps_criterion_codes_and_typed_values_as_they_are() -> None:
+    """Only points are numbers to show with a decimal comma: criterion 1.2 is a code, and a value
+    shows as the unit typed it."""
+    from par_index.server.web.pages_admin import _change
+
+    assert _change({"criterion": "1.2", "points": "1.5", "value": "1.5", "state": "submitted"}) == (
+        "tiêu chí: 1.2; điểm: 1,5; giá trị: 1.5; trạng thái: Đã nộp"
+    )

@@ -214,7 +214,7 @@ def _word(key: str, v: Any) -> str:
             return vn_time(dt.datetime.fromisoformat(text))
         except ValueError:
             return text
-    return text.replace(".", ",") if _DECIMAL.match(text) else text
+    return text.replace(".", ",") if key == "points" and _DECIMAL.match(text) else text  # a code (1.2) or a typed value stays as it is
 
 
 # -- agency -------------------------------------------------------------------------------------
