@@ -34,6 +34,7 @@ from par_index.reports.format import exact_index, float_to_2dp, units_to_points
 from par_index.scoring.engine import Results, SetResult
 from par_index.scoring.ranking import rank_within
 from par_index.scoring.results import ranked_order
+from par_index.scoring.writers import kind_names
 from par_index.unit_data.reader import UnitData, read_csv_table
 
 LEADERS_TOP = 3
@@ -45,13 +46,6 @@ def unit_groups(data: UnitData) -> dict[str, str]:
     if "group" not in units.columns:
         return {}
     return {str(u): str(g) for u, g in zip(units["unit"], units["group"], strict=True) if str(g).strip()}
-
-
-def kind_names(results: Results) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for s in results.sets:
-        out.update(s.criteria.kinds)
-    return out
 
 
 def _area_codes(s: SetResult) -> list[tuple[int, str, str]]:

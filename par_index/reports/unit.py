@@ -40,9 +40,9 @@ from par_index.reports.format import (
     vn_date,
     vn_int,
 )
-from par_index.reports.ranking import kind_names
 from par_index.reports.render import render, svg
 from par_index.scoring.engine import Results, SetResult
+from par_index.scoring.writers import kind_names
 from par_index.unit_data.reader import UnitData, read_csv_table
 
 if TYPE_CHECKING:

@@ -287,7 +287,7 @@ def write_xlsx(results: Results, out: Path) -> None:
     from openpyxl.utils import get_column_letter
 
     df = units_frame(results)
-    df["kind"] = df["kind"].map(lambda k: kind_names(results).get(k, k))
+    df["kind"] = df["kind"].replace(kind_names(results))
     headers = {**HEADERS_VI, **area_headers(results)}
     wb = Workbook()
     ws = wb.active
@@ -331,7 +331,7 @@ def render_html(results: Results) -> str:
     from par_index.common import html  # jinja2 loads only for an HTML output
 
     df = units_frame(results)
-    df["kind"] = df["kind"].map(lambda k: kind_names(results).get(k, k))
+    df["kind"] = df["kind"].replace(kind_names(results))
     rows = [
         {**r, **{k: format_fixed(v) for k, v in r.items() if k in ("points", "max", "index") or str(k).startswith("points_")}}
         for r in df.to_dict("records")
