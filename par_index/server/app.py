@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from par_index.messages import json_invalid
 from par_index.server import services
 from par_index.server.db import Database
-from par_index.server.errors import MESSAGES, ApiError, file_too_large
+from par_index.server.errors import MESSAGES, ApiError, file_too_large, unreadable_request
 from par_index.server.models import Account
 from par_index.server.roles import PUBLIC
 from par_index.server.settings import Settings
@@ -529,9 +529,7 @@ def create_api(settings: Settings, db: Database | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        fields = [".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path")) for e in exc.errors()]
-        msg = "thiếu hoặc sai trường: " + ", ".join(f for f in fields if f) if any(fields) else MESSAGES[422]
-        return JSONResponse({"error": msg, "detail": {"fields": fields}}, status_code=422)
+        return JSONResponse(unreadable_request(exc.errors()).body(), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -39,3 +39,11 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         return {"error": self.message, "detail": self.detail}
+
+
+def unreadable_request(errors: Any) -> ApiError:
+    """The 422 of a request the routes cannot read (FastAPI's validation ``errors``): the fields
+    named, for the API's JSON and the pages alike."""
+    fields = [".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query", "path")) for e in errors]
+    msg = "thiếu hoặc sai trường: " + ", ".join(f for f in fields if f) if any(fields) else MESSAGES[422]
+    return ApiError(422, msg, {"fields": fields})

@@ -13,7 +13,6 @@ scored by the engine, cached per change), ``accounts``, and one ``pages_*`` modu
 from __future__ import annotations
 
 import inspect
-import json
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from par_index.server.app import PREFIX
-from par_index.server.errors import ApiError
+from par_index.server.errors import ApiError, unreadable_request
 from par_index.server.web import pages_admin, pages_appraiser, pages_auth, pages_unit  # noqa: F401  (routes register on import)
 from par_index.server.web.core import PAGES, STATIC, Ctx, error_page, router
 
@@ -35,6 +34,11 @@ async def _call(handler: Any, request: Request, exc: Exception) -> Response:
     return await out if inspect.isawaitable(out) else out
 
 
+def _ctx(request: Request) -> Ctx:
+    """The page context of a request that failed: its account and CSRF token if it got that far."""
+    return Ctx(request, getattr(request.state, "account", None), getattr(request.state, "csrf", None) or "")
+
+
 def mount(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -44,7 +48,7 @@ def mount(app: FastAPI) -> None:
     async def _api_error(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith(PREFIX) or not isinstance(exc, ApiError):
             return await _call(api_error, request, exc)
-        return error_page(Ctx(request, getattr(request.state, "account", None), getattr(request.state, "csrf", None) or ""), exc)
+        return error_page(_ctx(request), exc)
 
     async def _http_error(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith(PREFIX) or not isinstance(exc, StarletteHTTPException) or exc.status_code not in (404, 405):
@@ -57,11 +61,9 @@ def mount(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: Exception) -> Response:
         """A page address or form the routes cannot read (``/admin/accounts/abc/active``): the
         API's message (``thiếu hoặc sai trường: account_id``) on a page, not as JSON."""
-        answer = await _call(invalid, request, exc)
-        if request.url.path.startswith(PREFIX):
-            return answer
-        message = json.loads(bytes(answer.body))["error"]
-        return error_page(Ctx(request, getattr(request.state, "account", None), getattr(request.state, "csrf", None) or ""), ApiError(422, message))
+        if request.url.path.startswith(PREFIX) or not isinstance(exc, RequestValidationError):
+            return await _call(invalid, request, exc)
+        return error_page(_ctx(request), unreadable_request(exc.errors()))
 
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
